@@ -1,0 +1,126 @@
+"""The relay: every stored event, in log order, exactly once onto JetStream.
+
+The notification log is the outbox, and the stream's last message says how far the relay got: at
+start (and after any error) the relay reads the position from the stream's tail, so a crash between
+publishing and moving on never republishes. Each publish carries `Nats-Expected-Last-Sequence`,
+so the server refuses anything out of order, and `Nats-Msg-Id` = the event's stable id, so a
+retried publish inside the duplicate window is dropped. One relay at a time holds an advisory lock.
+"""
+
+import asyncio
+import logging
+import os
+from collections.abc import Sequence
+
+import asyncpg
+from nats.js import JetStreamContext
+from nats.js.errors import NotFoundError
+
+from contracts.events import EVENTS_STREAM, EventMessage
+from runtime.metrics import ERRORS, EVENTS_PROCESSED
+from services.registration.application import Registration
+
+log = logging.getLogger(__name__)
+
+_LOCK_KEY = 0x6361_7365  # one relay per event table
+
+
+class StreamOutOfStep(Exception):
+    """The stream's tail is not where this relay expected it: re-read it and go on from there."""
+
+
+class Relay:
+    def __init__(
+        self,
+        app: Registration,
+        js: JetStreamContext,
+        database_url: str,
+        batch_size: int = 500,
+        idle_wait_seconds: float = 0.05,
+    ):
+        self.app = app
+        self.js = js
+        self.database_url = database_url
+        self.batch_size = batch_size
+        self.idle_wait_seconds = idle_wait_seconds
+        self.position = 0  # last log position known to be in the stream
+        self._stream_sequence = 0
+        # Fault injection for tests: exit hard once this position is published, before moving on.
+        crash_after = os.environ.get("CASETRACK_FAULT_RELAY_EXIT_AFTER_PUBLISH")
+        self._crash_after = int(crash_after) if crash_after else None
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await self._run_as_leader(stop)
+            except Exception as exc:  # store or bus away, or the stream moved: start over
+                ERRORS.labels("registration", "relay").inc()
+                log.warning("relay interrupted; resuming from the stream tail", extra={"error": repr(exc)})
+                await sleep_or_stop(stop, 1.0)
+
+    async def _run_as_leader(self, stop: asyncio.Event) -> None:
+        connection = await asyncpg.connect(self.database_url, timeout=5)
+        try:
+            while not await connection.fetchval("SELECT pg_try_advisory_lock($1)", _LOCK_KEY):
+                await sleep_or_stop(stop, 1.0)
+                if stop.is_set():
+                    return
+            await self._read_stream_tail()
+            log.info("relay leading", extra={"position": self.position})
+            while not stop.is_set():
+                notifications = await asyncio.to_thread(
+                    self.app.recorder.select_notifications, self.position + 1, self.batch_size
+                )
+                if notifications:
+                    await self._publish(notifications)
+                else:
+                    await sleep_or_stop(stop, self.idle_wait_seconds)
+        finally:
+            await connection.close(timeout=5)
+
+    async def _read_stream_tail(self) -> None:
+        info = await self.js.stream_info(EVENTS_STREAM)
+        self._stream_sequence = info.state.last_seq
+        self.position = 0
+        if info.state.messages == 0:
+            return
+        try:
+            last = await self.js.get_msg(EVENTS_STREAM, seq=info.state.last_seq)
+        except NotFoundError:
+            raise StreamOutOfStep("the stream's last message vanished while reading it") from None
+        self.position = EventMessage.model_validate_json(last.data).position
+
+    async def _publish(self, notifications: Sequence[object]) -> None:
+        pending = []
+        expected_sequence = self._stream_sequence
+        for notification in notifications:
+            domain_event = self.app.mapper.to_domain_event(notification)  # type: ignore[arg-type]
+            message = self.app.to_message(domain_event, position=notification.id)  # type: ignore[attr-defined]
+            pending.append(
+                await self.js.publish_async(
+                    message.subject,
+                    message.model_dump_json().encode(),
+                    headers={
+                        "Nats-Msg-Id": str(message.event_id),
+                        "Nats-Expected-Last-Sequence": str(expected_sequence),
+                    },
+                    stream=EVENTS_STREAM,
+                )
+            )
+            expected_sequence += 1
+        acks = await asyncio.wait_for(asyncio.gather(*pending), timeout=30)
+        if any(ack.duplicate for ack in acks):
+            raise StreamOutOfStep("the stream already held some of these events")
+        EVENTS_PROCESSED.labels("registration").inc(len(acks))
+        if self._crash_after is not None and notifications[-1].id >= self._crash_after:  # type: ignore[attr-defined]
+            log.error("fault injection: relay exits after publishing, before moving on")
+            os._exit(70)
+        self._stream_sequence = acks[-1].seq
+        self.position = notifications[-1].id  # type: ignore[attr-defined]
+
+
+async def sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
+    try:
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
+    except asyncio.TimeoutError:
+        pass
