@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 
 import nats
@@ -110,22 +111,30 @@ class OrderedConsumer:
         self.batch_size = batch_size
         self.ack_wait_seconds = ack_wait_seconds
         self.on_lag = on_lag
+        self._lag_reported_at = 0.0
 
     async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await self._consume(stop)
+            except Exception as exc:  # bus away at start, or the consumer was deleted: start over
+                log.warning("consumer interrupted", extra={"consumer": self.durable, "error": repr(exc)})
+                await asyncio.sleep(1.0)
+
+    async def _consume(self, stop: asyncio.Event) -> None:
         subscription = await self.js.pull_subscribe(
             self.subject,
             durable=self.durable,
             stream=self.stream,
             config=ConsumerConfig(
                 durable_name=self.durable,
-                ack_policy=AckPolicy.EXPLICIT,
+                ack_policy=AckPolicy.ALL,  # acknowledging the last of a batch acknowledges it all
                 deliver_policy=DeliverPolicy.ALL,
                 ack_wait=self.ack_wait_seconds,
                 max_ack_pending=self.batch_size * 4,
                 max_deliver=-1,  # the handler is idempotent and retried until the store is back
             ),
         )
-        backoff = 0.5
         while not stop.is_set():
             try:
                 messages = await subscription.fetch(self.batch_size, timeout=1.0)
@@ -134,26 +143,31 @@ class OrderedConsumer:
                 continue
             except Exception as exc:  # connection loss: the client reconnects by itself
                 log.warning("fetch failed", extra={"consumer": self.durable, "error": repr(exc)})
-                await asyncio.sleep(backoff)
+                await asyncio.sleep(1.0)
                 continue
-            try:
-                await self.handle(messages)
-            except Exception:
-                log.exception("batch failed; it will be redelivered", extra={"consumer": self.durable})
-                for message in messages:
-                    await _quietly(message.nak(delay=backoff))
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 10.0)
-                continue
-            backoff = 0.5
-            for message in messages[:-1]:
-                await _quietly(message.ack())
+            await self._handle_until_done(messages, stop)
+            if stop.is_set():
+                return  # unacknowledged: redelivered to whoever consumes next, and skipped if applied
             await _quietly(messages[-1].ack_sync(timeout=5.0))
             await self._report_lag(subscription)
 
+    async def _handle_until_done(self, messages: Sequence[Msg], stop: asyncio.Event) -> None:
+        """Retries the same batch in place, so the order holds while the store is away."""
+        backoff = 0.5
+        while not stop.is_set():
+            try:
+                await self.handle(messages)
+                return
+            except Exception:
+                log.exception("batch failed; retrying", extra={"consumer": self.durable})
+                await _quietly(messages[-1].in_progress())
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 10.0)
+
     async def _report_lag(self, subscription: JetStreamContext.PullSubscription) -> None:
-        if self.on_lag is None:
+        if self.on_lag is None or time.monotonic() - self._lag_reported_at < 1.0:
             return
+        self._lag_reported_at = time.monotonic()
         try:
             info = await subscription.consumer_info()
         except Exception:

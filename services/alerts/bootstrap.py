@@ -1,0 +1,66 @@
+"""Wires the alerts service: its tables, the stream consumer, the deadline poller, the publisher, HTTP."""
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+
+from contracts.events import EVENTS_STREAM, EVENTS_SUBJECT_ROOT
+from runtime.bus import OrderedConsumer, connect, ensure_streams
+from runtime.checkpoint import CheckpointedApplier, position_router
+from runtime.clock import AdjustableClock, SystemClock
+from runtime.database import create_pool, ping
+from runtime.http import create_service_app
+from runtime.metrics import CONSUMER_LAG
+from runtime.settings import Settings
+from services.alerts import deadlines, handlers, publisher, store
+from services.alerts.api import router
+
+DEFAULT_PORT = 8003
+CONSUMER = "alerts"
+
+
+def create_app(settings: Settings) -> FastAPI:
+    clock = AdjustableClock() if settings.adjustable_clock else SystemClock()
+    poll_interval = float(settings.extra.get("CASETRACK_ALERTS_POLL_SECONDS", "5"))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        pool = await create_pool(settings.database_url)
+        await pool.execute(store.SCHEMA)
+        applier = CheckpointedApplier(
+            pool, service="alerts", prefix="alert", consumer=CONSUMER, apply=handlers.applier(clock.now)
+        )
+        await applier.prepare()
+        nc = await connect(settings.nats_url, "alerts")
+        js = nc.jetstream()
+        await ensure_streams(js)
+        consumer = OrderedConsumer(
+            js, stream=EVENTS_STREAM, durable=CONSUMER, subject=f"{EVENTS_SUBJECT_ROOT}.>",
+            handle=applier, on_lag=CONSUMER_LAG.labels("alerts").set,
+        )
+        stop, wake = asyncio.Event(), asyncio.Event()
+        tasks = [
+            asyncio.create_task(consumer.run(stop), name="consumer"),
+            asyncio.create_task(deadlines.poll_forever(pool, clock, stop, wake, poll_interval), name="poller"),
+            asyncio.create_task(publisher.publish_forever(pool, js, stop, 0.2), name="publisher"),
+        ]
+        app.state.pool, app.state.nats, app.state.applier = pool, nc, applier
+        app.state.clock, app.state.wake_poller = clock, wake
+        try:
+            yield
+        finally:
+            stop.set()
+            wake.set()
+            await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), timeout=10)
+            await nc.drain()
+            await pool.close()
+
+    async def health() -> dict[str, bool]:
+        return {"database": await ping(app.state.pool), "nats": app.state.nats.is_connected}
+
+    app = create_service_app(settings, title="casetrack alerts", lifespan=lifespan, health=health)
+    app.include_router(router)
+    app.include_router(position_router)
+    return app

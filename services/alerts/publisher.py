@@ -1,0 +1,69 @@
+"""Publishes every alert transition onto NATS, once (alert_transitions is this service's outbox).
+
+A transition is marked published only after the stream acknowledged it; a crash in between
+republishes it with the same Nats-Msg-Id, which the stream drops.
+"""
+
+import asyncio
+import json
+import logging
+
+import asyncpg
+from nats.js import JetStreamContext
+
+from contracts.alerts import ALERTS_STREAM, AlertMessage, alert_subject
+from runtime.metrics import ERRORS
+
+log = logging.getLogger(__name__)
+
+
+async def publish_pending(pool: asyncpg.Pool, js: JetStreamContext, limit: int = 200) -> int:
+    async with pool.acquire() as db, db.transaction():
+        rows = await db.fetch(
+            """SELECT t.id AS transition_row, t.transition, t.state AS transition_state, a.*
+               FROM alert_transitions t JOIN alerts a ON a.id = t.alert_id
+               WHERE NOT t.published ORDER BY t.id LIMIT $1 FOR UPDATE OF t SKIP LOCKED""",
+            limit,
+        )
+        for row in rows:
+            message = AlertMessage(
+                alert_id=row["id"],
+                transition=row["transition"],
+                rule=row["rule"],
+                subject_type=row["subject_type"],
+                subject_id=row["subject_id"],
+                municipality=row["municipality"],
+                team=row["team"],
+                state=row["transition_state"],
+                severity=row["severity"],
+                raised_at=row["raised_at"],
+                details=json.loads(row["details"]),
+            )
+            await js.publish(
+                alert_subject(message.municipality, message.team),
+                message.model_dump_json().encode(),
+                headers={"Nats-Msg-Id": f"{message.alert_id}:{message.transition}"},
+                stream=ALERTS_STREAM,
+                timeout=5,
+            )
+        if rows:
+            await db.execute(
+                "UPDATE alert_transitions SET published = true WHERE id = ANY($1::bigint[])",
+                [row["transition_row"] for row in rows],
+            )
+    return len(rows)
+
+
+async def publish_forever(pool: asyncpg.Pool, js: JetStreamContext, stop: asyncio.Event, interval: float) -> None:
+    while not stop.is_set():
+        try:
+            published = await publish_pending(pool, js)
+        except Exception as exc:
+            ERRORS.labels("alerts", "publish").inc()
+            log.warning("alert publish failed; retrying", extra={"error": repr(exc)})
+            published = 0
+        if not published:
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=interval)
+            except asyncio.TimeoutError:
+                pass

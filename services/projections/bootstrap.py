@@ -1,0 +1,63 @@
+"""Wires the projections service: read-model pool, the stream consumer, HTTP."""
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+
+from contracts.events import EVENTS_STREAM, EVENTS_SUBJECT_ROOT
+from runtime.bus import OrderedConsumer, connect, ensure_streams
+from runtime.checkpoint import CheckpointedApplier, position_router
+from runtime.clock import SystemClock
+from runtime.database import create_pool, ping
+from runtime.http import create_service_app
+from runtime.metrics import CONSUMER_LAG
+from runtime.settings import Settings
+from services.projections import projector
+from services.projections.api import router
+
+DEFAULT_PORT = 8002
+CONSUMER = "projections"
+
+
+def create_app(settings: Settings) -> FastAPI:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        pool = await create_pool(settings.database_url)
+        await pool.execute(projector.SCHEMA)
+        applier = CheckpointedApplier(
+            pool, service="projections", prefix="projection", consumer=CONSUMER, apply=projector.apply
+        )
+        await applier.prepare()
+        nc = await connect(settings.nats_url, "projections")
+        js = nc.jetstream()
+        await ensure_streams(js)
+        consumer = OrderedConsumer(
+            js,
+            stream=EVENTS_STREAM,
+            durable=CONSUMER,
+            subject=f"{EVENTS_SUBJECT_ROOT}.>",
+            handle=applier,
+            on_lag=CONSUMER_LAG.labels("projections").set,
+        )
+        stop = asyncio.Event()
+        task = asyncio.create_task(consumer.run(stop), name="consumer")
+        app.state.pool, app.state.nats, app.state.applier = pool, nc, applier
+        app.state.clock = SystemClock()
+        try:
+            yield
+        finally:
+            stop.set()
+            await asyncio.wait_for(task, timeout=10)
+            await nc.drain()
+            await pool.close()
+
+    async def health() -> dict[str, bool]:
+        return {"database": await ping(app.state.pool), "nats": app.state.nats.is_connected}
+
+    app = create_service_app(settings, title="casetrack projections", lifespan=lifespan, health=health)
+    app.include_router(router)
+    app.include_router(position_router)
+
+    return app
