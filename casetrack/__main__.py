@@ -1,0 +1,5 @@
+import sys
+
+from casetrack.cli import main
+
+sys.exit(main())

