@@ -20,6 +20,7 @@ from nats.js.api import (
 )
 from nats.js.errors import NotFoundError
 
+from runtime.leadership import acquire_leadership
 from contracts.alerts import ALERTS_STREAM, ALERTS_SUBJECT_ROOT
 from contracts.events import EVENTS_STREAM, EVENTS_SUBJECT_ROOT
 
@@ -83,11 +84,13 @@ BatchHandler = Callable[[Sequence[Msg]], Awaitable[None]]
 
 
 class OrderedConsumer:
-    """A durable pull consumer that hands messages to `handle` in stream order, a batch at a time.
+    """Hands the stream to `handle` in stream order, a batch at a time, exactly once.
 
-    The handler must commit its effects and its processed position in one transaction and skip
-    what it has already applied: redelivery after a crash then changes nothing. Only after the
-    handler returns are the messages acknowledged. FastStream's pull subscriber runs batch items
+    The read model's own checkpoint (in PostgreSQL, committed with its changes) is the truth about
+    how far it got, so the durable JetStream consumer is (re)created from that checkpoint each time
+    this process becomes the leader. That keeps the order across crashes: a killed consumer's
+    unacknowledged batch is not redelivered after later messages, it is simply read again.
+    Only the leader among replicas consumes. FastStream's pull subscriber runs batch items
     concurrently, which would lose the order, hence nats-py here.
     """
 
@@ -99,8 +102,9 @@ class OrderedConsumer:
         durable: str,
         subject: str,
         handle: BatchHandler,
+        resume_after: Callable[[], Awaitable[int]],
+        database_url: str,
         batch_size: int = 200,
-        ack_wait_seconds: float = 60.0,
         on_lag: Callable[[int], None] | None = None,
     ):
         self.js = js
@@ -108,61 +112,62 @@ class OrderedConsumer:
         self.durable = durable
         self.subject = subject
         self.handle = handle
+        self.resume_after = resume_after  # the last stream sequence the handler committed
+        self.database_url = database_url
         self.batch_size = batch_size
-        self.ack_wait_seconds = ack_wait_seconds
         self.on_lag = on_lag
         self._lag_reported_at = 0.0
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             try:
-                await self._consume(stop)
-            except Exception as exc:  # bus away at start, or the consumer was deleted: start over
+                await self._lead(stop)
+            except Exception as exc:  # bus or store away: start over from the checkpoint
                 log.warning("consumer interrupted", extra={"consumer": self.durable, "error": repr(exc)})
-                await asyncio.sleep(1.0)
+                try:
+                    await asyncio.wait_for(stop.wait(), timeout=1.0)
+                except asyncio.TimeoutError:
+                    pass
 
-    async def _consume(self, stop: asyncio.Event) -> None:
-        subscription = await self.js.pull_subscribe(
+    async def _lead(self, stop: asyncio.Event) -> None:
+        leadership = await acquire_leadership(self.database_url, f"consumer:{self.durable}", stop)
+        if leadership is None:
+            return
+        try:
+            subscription = await self._subscribe_from_checkpoint()
+            while not stop.is_set():
+                try:
+                    messages = await subscription.fetch(self.batch_size, timeout=1.0)
+                except (nats.errors.TimeoutError, asyncio.TimeoutError):
+                    await leadership.fetchval("SELECT 1")  # still holding the lock?
+                    await self._report_lag(subscription)
+                    continue
+                await self.handle(messages)
+                await _quietly(messages[-1].ack_sync(timeout=5.0))
+                await self._report_lag(subscription)
+        finally:
+            leadership.terminate()
+
+    async def _subscribe_from_checkpoint(self) -> JetStreamContext.PullSubscription:
+        start = await self.resume_after() + 1
+        try:
+            await self.js.delete_consumer(self.stream, self.durable)
+        except NotFoundError:
+            pass
+        log.info("consuming", extra={"consumer": self.durable, "from_sequence": start})
+        return await self.js.pull_subscribe(
             self.subject,
             durable=self.durable,
             stream=self.stream,
             config=ConsumerConfig(
                 durable_name=self.durable,
                 ack_policy=AckPolicy.ALL,  # acknowledging the last of a batch acknowledges it all
-                deliver_policy=DeliverPolicy.ALL,
-                ack_wait=self.ack_wait_seconds,
-                max_ack_pending=self.batch_size * 4,
-                max_deliver=-1,  # the handler is idempotent and retried until the store is back
+                deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
+                opt_start_seq=start,
+                ack_wait=60.0,
+                max_ack_pending=self.batch_size * 2,
             ),
         )
-        while not stop.is_set():
-            try:
-                messages = await subscription.fetch(self.batch_size, timeout=1.0)
-            except (nats.errors.TimeoutError, asyncio.TimeoutError):
-                await self._report_lag(subscription)
-                continue
-            except Exception as exc:  # connection loss: the client reconnects by itself
-                log.warning("fetch failed", extra={"consumer": self.durable, "error": repr(exc)})
-                await asyncio.sleep(1.0)
-                continue
-            await self._handle_until_done(messages, stop)
-            if stop.is_set():
-                return  # unacknowledged: redelivered to whoever consumes next, and skipped if applied
-            await _quietly(messages[-1].ack_sync(timeout=5.0))
-            await self._report_lag(subscription)
-
-    async def _handle_until_done(self, messages: Sequence[Msg], stop: asyncio.Event) -> None:
-        """Retries the same batch in place, so the order holds while the store is away."""
-        backoff = 0.5
-        while not stop.is_set():
-            try:
-                await self.handle(messages)
-                return
-            except Exception:
-                log.exception("batch failed; retrying", extra={"consumer": self.durable})
-                await _quietly(messages[-1].in_progress())
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 10.0)
 
     async def _report_lag(self, subscription: JetStreamContext.PullSubscription) -> None:
         if self.on_lag is None or time.monotonic() - self._lag_reported_at < 1.0:
@@ -178,5 +183,5 @@ class OrderedConsumer:
 async def _quietly(awaitable: Awaitable[object]) -> None:
     try:
         await awaitable
-    except Exception as exc:  # an unacked message is redelivered and skipped by position
+    except Exception as exc:  # the checkpoint, not the ack, says what was applied
         log.warning("ack failed", extra={"error": repr(exc)})

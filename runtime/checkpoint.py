@@ -24,7 +24,8 @@ Apply = Callable[[asyncpg.Connection, EventMessage], Awaitable[None]]
 CHECKPOINT_DDL = """
 CREATE TABLE IF NOT EXISTS {prefix}_checkpoint (
     consumer text PRIMARY KEY,
-    position bigint NOT NULL DEFAULT 0
+    position bigint NOT NULL DEFAULT 0,        -- last registration-log position applied
+    stream_sequence bigint NOT NULL DEFAULT 0  -- last stream message handled
 );
 CREATE TABLE IF NOT EXISTS {prefix}_parked (
     id bigserial PRIMARY KEY,
@@ -58,6 +59,11 @@ class CheckpointedApplier:
             f"SELECT position FROM {self.prefix}_checkpoint WHERE consumer = $1", self.consumer
         )
 
+    async def stream_sequence(self) -> int:
+        return await self.pool.fetchval(
+            f"SELECT stream_sequence FROM {self.prefix}_checkpoint WHERE consumer = $1", self.consumer
+        )
+
     async def __call__(self, messages: Sequence[Msg]) -> None:
         applied = skipped = 0
         async with self.pool.acquire() as connection, connection.transaction():
@@ -78,9 +84,10 @@ class CheckpointedApplier:
                 position = event.position
                 applied += 1
             await connection.execute(
-                f"UPDATE {self.prefix}_checkpoint SET position = $2 WHERE consumer = $1",
+                f"UPDATE {self.prefix}_checkpoint SET position = $2, stream_sequence = $3 WHERE consumer = $1",
                 self.consumer,
                 position,
+                messages[-1].metadata.sequence.stream,
             )
         EVENTS_PROCESSED.labels(self.service).inc(applied)
         EVENTS_SKIPPED.labels(self.service).inc(skipped)

@@ -38,7 +38,9 @@ def create_app(settings: Settings) -> FastAPI:
         await ensure_streams(js)
         consumer = OrderedConsumer(
             js, stream=EVENTS_STREAM, durable=CONSUMER, subject=f"{EVENTS_SUBJECT_ROOT}.>",
-            handle=applier, on_lag=CONSUMER_LAG.labels("alerts").set,
+            handle=applier,
+            resume_after=applier.stream_sequence,
+            database_url=settings.database_url, on_lag=CONSUMER_LAG.labels("alerts").set,
         )
         stop, wake = asyncio.Event(), asyncio.Event()
         tasks = [
@@ -54,7 +56,7 @@ def create_app(settings: Settings) -> FastAPI:
             stop.set()
             wake.set()
             await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), timeout=10)
-            await nc.drain()
+            await nc.close()
             await pool.close()
 
     async def health() -> dict[str, bool]:

@@ -39,6 +39,8 @@ def create_app(settings: Settings) -> FastAPI:
             durable=CONSUMER,
             subject=f"{EVENTS_SUBJECT_ROOT}.>",
             handle=applier,
+            resume_after=applier.stream_sequence,
+            database_url=settings.database_url,
             on_lag=CONSUMER_LAG.labels("projections").set,
         )
         stop = asyncio.Event()
@@ -50,7 +52,7 @@ def create_app(settings: Settings) -> FastAPI:
         finally:
             stop.set()
             await asyncio.wait_for(task, timeout=10)
-            await nc.drain()
+            await nc.close()
             await pool.close()
 
     async def health() -> dict[str, bool]:

@@ -39,7 +39,7 @@ def create_app(settings: Settings) -> FastAPI:
         finally:
             stop.set()
             await asyncio.wait_for(relay_task, timeout=10)
-            await nc.drain()
+            await nc.close()
             registration.close()
 
     async def health() -> dict[str, bool]:

@@ -12,17 +12,15 @@ import logging
 import os
 from collections.abc import Sequence
 
-import asyncpg
 from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 
 from contracts.events import EVENTS_STREAM, EventMessage
+from runtime.leadership import acquire_leadership
 from runtime.metrics import ERRORS, EVENTS_PROCESSED
 from services.registration.application import Registration
 
 log = logging.getLogger(__name__)
-
-_LOCK_KEY = 0x6361_7365  # one relay per event table
 
 
 class StreamOutOfStep(Exception):
@@ -59,12 +57,10 @@ class Relay:
                 await sleep_or_stop(stop, 1.0)
 
     async def _run_as_leader(self, stop: asyncio.Event) -> None:
-        connection = await asyncpg.connect(self.database_url, timeout=5)
+        connection = await acquire_leadership(self.database_url, "registration-relay", stop)
+        if connection is None:
+            return
         try:
-            while not await connection.fetchval("SELECT pg_try_advisory_lock($1)", _LOCK_KEY):
-                await sleep_or_stop(stop, 1.0)
-                if stop.is_set():
-                    return
             await self._read_stream_tail()
             log.info("relay leading", extra={"position": self.position})
             while not stop.is_set():
@@ -72,6 +68,7 @@ class Relay:
                     self.app.recorder.select_notifications, self.position + 1, self.batch_size
                 )
                 if notifications:
+                    await connection.fetchval("SELECT 1")  # still holding the lock?
                     await self._publish(notifications)
                 else:
                     await sleep_or_stop(stop, self.idle_wait_seconds)
