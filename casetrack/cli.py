@@ -38,7 +38,9 @@ def run(args: argparse.Namespace) -> int:
     data_dir.mkdir(parents=True, exist_ok=True)
     started: list = []  # stopped in reverse order
     stop = threading.Event()
+    # Explicit handlers: a shell that starts us in the background sets SIGINT to "ignore".
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
     try:
         env: dict[str, str] = {}
         if os.environ.get("NATS_URL"):

@@ -71,6 +71,8 @@ def citizen_history(rng: random.Random, municipality: str, number: int, today: d
                                                reason=rng.choice(["eviction", "left"]))))
     ended_on = next((day for day, f in events if f["type"] == "CourseEnded"), None)
     for day, fact in sorted(events, key=lambda item: item[0]):
+        if day > today:
+            continue  # the future has not happened yet
         course_bound = fact["type"] in ("CtiPhaseStarted", "HandleplanCreated")
         if course_bound and ended_on is not None and day >= ended_on and fact["type"] != "CourseEnded":
             continue  # nothing is recorded on an ended course
