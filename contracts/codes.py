@@ -75,3 +75,110 @@ class Gender(StrEnum):
     MALE = "male"
     OTHER = "other"
     UNKNOWN = "unknown"
+
+
+class OutreachPhase(StrEnum):
+    """SEL §99 outreach for isolated citizens (seed 003): no numeric deadlines."""
+
+    CONTACT_MAKING = "contact_making"  # kontaktskabelse
+    RELATIONSHIP = "relationship"  # relationsarbejde
+    BRIDGING = "bridging"  # brobygning og overdragelse
+
+
+class ContactKind(StrEnum):
+    FACE_TO_FACE = "face_to_face"
+    PHONE_DIGITAL = "phone_digital"
+    PARTNERS = "partners"  # with partners on the citizen's behalf
+    ATTEMPTED = "attempted"  # attempted without contact
+    CANCELLED_BY_CITIZEN = "cancelled_by_citizen"
+
+
+class CourseEndReason(StrEnum):
+    COMPLETED = "completed"
+    NO_LONGER_NEEDS_SUPPORT = "no_longer_needs_support"
+    NEEDS_OTHER_SUPPORT = "needs_other_support"  # revisitation to another method
+    DOES_NOT_WANT_SUPPORT = "does_not_want_support"
+    CONTACT_LOST = "contact_lost"
+    MOVED = "moved"
+    PRISON = "prison"
+    DIED = "died"
+    OTHER = "other"
+
+
+ENDED_BY_CITIZEN: frozenset[CourseEndReason] = frozenset(
+    {CourseEndReason.DOES_NOT_WANT_SUPPORT, CourseEndReason.CONTACT_LOST}
+)
+
+
+class FollowOnOffer(StrEnum):
+    """Whether a satisfactory follow-on offer is in place at course end."""
+
+    HIGH = "hoej"  # høj grad
+    SOME = "nogen"
+    POOR = "ringe"
+    NONE = "slet_ikke"
+    UNKNOWN = "ved_ikke"
+
+
+class ShelterDischarge(StrEnum):
+    PLANNED = "planned"
+    UNPLANNED = "unplanned"
+
+
+class HandleplanFact(StrEnum):
+    OFFERED = "offered"
+    CREATED = "created"
+    DECLINED = "declined"
+    REVISED = "revised"
+
+
+class EvictionRiskKind(StrEnum):
+    SECOND_RENT_REMINDER = "second_rent_reminder"
+    BAILIFF_CASE = "bailiff_case"  # fogedsag
+    OTHER = "other"
+
+
+class IncomeType(StrEnum):
+    WAGE = "wage"
+    UNEMPLOYMENT_BENEFIT = "unemployment_benefit"  # dagpenge
+    SICKNESS_BENEFIT = "sickness_benefit"  # sygedagpenge
+    KONTANTHJAELP = "kontanthjaelp"
+    UDDANNELSESHJAELP = "uddannelseshjaelp"
+    SU = "su"
+    FOERTIDSPENSION = "foertidspension"
+    FOLKEPENSION = "folkepension"
+    NONE = "none"
+    OTHER = "other"
+
+
+class EmploymentStatus(StrEnum):
+    EMPLOYED = "employed"
+    EDUCATION = "education"
+    UNEMPLOYED = "unemployed"
+    OUTSIDE_LABOUR_MARKET = "outside_labour_market"
+    UNKNOWN = "unknown"
+
+
+class JobcentreCategory(StrEnum):
+    JOBPARAT = "jobparat"
+    AKTIVITETSPARAT = "aktivitetsparat"
+    UDDANNELSESPARAT = "uddannelsesparat"
+
+
+class FollowUpAnswer(StrEnum):
+    YES = "yes"
+    NO = "no"
+    UNKNOWN = "unknown"
+
+
+class WorkerRole(StrEnum):
+    SUPPORT_WORKER = "support_worker"
+    TEAM_LEADER = "team_leader"
+
+
+class WaitingListHousing(StrEnum):
+    ALMEN = "almen"
+    YOUTH = "ungdomsbolig"
+    SKAEV = "skaev"
+    SUPPORTED = "shared_supported"
+    OTHER = "other"

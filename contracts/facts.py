@@ -2,7 +2,8 @@
 
 A fact is validated at the registration edge, stored as the payload of one event with the same
 name, and published unchanged on the bus inside an `EventMessage`. The `type` field names the fact
-and discriminates the union `Fact`.
+and discriminates the union `Fact`. Every fact has a municipality and an effective date (when it
+happened); the recorded time (when it was told) and who told it are added by registration.
 """
 
 from datetime import date, datetime, timedelta, timezone
@@ -15,16 +16,45 @@ from pydantic import (
     Field,
     StringConstraints,
     TypeAdapter,
+    ValidationInfo,
     field_validator,
+    model_validator,
 )
 
-from contracts.codes import CtiPhase, Gender, HousingLossReason, HousingSituation, Method, OWN_HOME
+from contracts.codes import (
+    OWN_HOME,
+    ContactKind,
+    CourseEndReason,
+    CtiPhase,
+    EmploymentStatus,
+    EvictionRiskKind,
+    FollowOnOffer,
+    FollowUpAnswer,
+    Gender,
+    HousingLossReason,
+    HousingSituation,
+    IncomeType,
+    JobcentreCategory,
+    Method,
+    OutreachPhase,
+    ShelterDischarge,
+    WaitingListHousing,
+    WorkerRole,
+)
+from contracts.instruments import Instrument, answer_problems
 
 MunicipalityCode = Annotated[str, StringConstraints(pattern=r"^\d{3}$")]
-# Pseudonymous identifiers chosen by the case system; never a CPR number (see `_not_cpr`).
 Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")]
+# A CPR number as it may arrive at the registration edge; it is never stored or published.
+CprNumber = Annotated[str, StringConstraints(pattern=r"^\d{6}-?\d{4}$")]
 
 EARLIEST_DATE = date(1900, 1, 1)
+
+
+def _not_before_1900(value: date) -> date:
+    if value < EARLIEST_DATE:
+        raise ValueError("date is before 1900")
+    return value
 
 
 def _plausible_date(value: date) -> date:
@@ -39,64 +69,135 @@ def _not_cpr(value: str) -> str:
     """An id that looks like a CPR number (DDMMYY-SSSS or 10 digits) would leak personal data."""
     digits = value.replace("-", "")
     if len(digits) == 10 and digits.isdigit():
-        raise ValueError("identifier looks like a CPR number; send a pseudonymous id")
-    return value
-
-
-def _not_before_1900(value: date) -> date:
-    if value < EARLIEST_DATE:
-        raise ValueError("date is before 1900")
+        raise ValueError("identifier looks like a CPR number; send it as `cpr` or send a pseudonymous id")
     return value
 
 
 EffectiveDate = Annotated[date, AfterValidator(_plausible_date)]
 PlannedDate = Annotated[date, AfterValidator(_not_before_1900)]
 PseudonymousId = Annotated[Identifier, AfterValidator(_not_cpr)]
+Hours = Annotated[float, Field(ge=0, le=10_000)]
 
 
 class FactBase(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     municipality: MunicipalityCode = Field(description="3-digit municipality code, e.g. 101")
-    citizen_id: PseudonymousId = Field(description="pseudonymous citizen id")
     effective_date: EffectiveDate = Field(description="when it happened (not when it was told)")
 
 
-class CourseFact(FactBase):
+class CitizenFact(FactBase):
+    citizen_id: PseudonymousId | None = Field(
+        default=None, description="pseudonymous citizen id; or send `cpr` and casetrack derives it"
+    )
+    cpr: CprNumber | None = Field(
+        default=None,
+        exclude=True,  # never serialised: not stored, not published, not logged
+        repr=False,
+        description="CPR number, accepted at the edge only: replaced by a keyed pseudonym",
+    )
+
+    @model_validator(mode="after")
+    def _one_identity(self) -> "CitizenFact":
+        if (self.citizen_id is None) == (self.cpr is None):
+            raise ValueError("send exactly one of citizen_id and cpr")
+        return self
+
+
+class CourseFact(CitizenFact):
     course_id: PseudonymousId = Field(description="the course (forløb) the fact is about")
 
 
-class CitizenRegistered(FactBase):
+# --- Organisation facts -------------------------------------------------------------------------
+
+
+class TeamRegistered(FactBase):
+    type: Literal["TeamRegistered"] = "TeamRegistered"
+    team_id: Identifier
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    methods: tuple[Method, ...] = Field(min_length=1)
+
+
+class WorkerRegistered(FactBase):
+    type: Literal["WorkerRegistered"] = "WorkerRegistered"
+    worker_id: Identifier
+    team_id: Identifier
+    role: WorkerRole
+    email: Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)] | None = (
+        Field(default=None, description="work e-mail, for alert digests")
+    )
+
+
+class WorkerMovedTeam(FactBase):
+    type: Literal["WorkerMovedTeam"] = "WorkerMovedTeam"
+    worker_id: Identifier
+    team_id: Identifier
+
+
+class WorkerLeft(FactBase):
+    type: Literal["WorkerLeft"] = "WorkerLeft"
+    worker_id: Identifier
+
+
+# --- Municipality facts (periodic figures for the structure KPIs) -------------------------------
+
+
+class VacantHomes(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_rent_dkk: int = Field(ge=0, le=100_000, description="upper bound of the monthly rent band")
+    rooms: int = Field(ge=1, le=10)
+    count: int = Field(ge=0, le=1_000_000)
+
+
+class HousingStockReported(FactBase):
+    """Figures for a period; `effective_date` is the period's last day."""
+
+    type: Literal["HousingStockReported"] = "HousingStockReported"
+    period_start: EffectiveDate
+    vacant_cheap_homes: tuple[VacantHomes, ...] = ()
+    mean_wait_days_cheap: float | None = Field(default=None, ge=0, le=10_000)
+    mean_wait_days_emergency: float | None = Field(default=None, ge=0, le=10_000)
+    allocation_right_homes_vacant: int | None = Field(default=None, ge=0)
+    allocation_right_vacancy_paid_dkk: float | None = Field(default=None, ge=0, description="tomgangsleje")
+
+    @model_validator(mode="after")
+    def _period(self) -> "HousingStockReported":
+        if self.period_start > self.effective_date:
+            raise ValueError("period_start is after the period's end (effective_date)")
+        return self
+
+
+# --- Citizen facts ------------------------------------------------------------------------------
+
+
+class CitizenRegistered(CitizenFact):
     type: Literal["CitizenRegistered"] = "CitizenRegistered"
     birth_year: int | None = Field(default=None, ge=1900, le=2100)
     gender: Gender = Gender.UNKNOWN
     target_groups: tuple[Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{1,40}$")], ...] = ()
 
 
-class VisitationDecided(CourseFact):
-    """A decision to give the citizen a course under a method; it opens the course."""
-
-    type: Literal["VisitationDecided"] = "VisitationDecided"
-    method: Method
-    team: Identifier
-    assessment_done: bool | None = None
-    fits_target_group: bool | None = None
+class HousingWaitingListRegistered(CitizenFact):
+    type: Literal["HousingWaitingListRegistered"] = "HousingWaitingListRegistered"
+    housing_type: WaitingListHousing
 
 
-class CourseStarted(CourseFact):
-    type: Literal["CourseStarted"] = "CourseStarted"
-    support_worker: Identifier | None = None
+class HomeOfferedViaAllocationRight(CitizenFact):
+    """A home offered through the municipal allocation right (anvisningsret)."""
+
+    type: Literal["HomeOfferedViaAllocationRight"] = "HomeOfferedViaAllocationRight"
+    accepted: bool
 
 
-class CtiPhaseStarted(CourseFact):
-    type: Literal["CtiPhaseStarted"] = "CtiPhaseStarted"
-    phase: CtiPhase
-    planned_end: PlannedDate | None = Field(
-        default=None, description="default: 3 months after the phase start"
-    )
+class HousingSituationRecorded(CitizenFact):
+    type: Literal["HousingSituationRecorded"] = "HousingSituationRecorded"
+    housing: HousingSituation
 
 
-class HousingGained(FactBase):
+class HousingGained(CitizenFact):
+    """The citizen moved into an own home; `effective_date` is the move-in date."""
+
     type: Literal["HousingGained"] = "HousingGained"
     housing: HousingSituation = Field(description="an own-home code, e.g. almen")
 
@@ -108,49 +209,276 @@ class HousingGained(FactBase):
         return housing
 
 
-class HousingLost(FactBase):
+class HousingLost(CitizenFact):
     type: Literal["HousingLost"] = "HousingLost"
     reason: HousingLossReason
 
 
-class HandleplanCreated(FactBase):
+class ShelterStayStarted(CitizenFact):
+    """A §110 stay began (indskrivning)."""
+
+    type: Literal["ShelterStayStarted"] = "ShelterStayStarted"
+    shelter: Identifier
+
+
+class ShelterStayEnded(CitizenFact):
+    type: Literal["ShelterStayEnded"] = "ShelterStayEnded"
+    discharge: ShelterDischarge
+    destination: HousingSituation = HousingSituation.UNKNOWN
+
+
+class ShelterContactMade(CitizenFact):
+    """The municipality contacted the citizen during the §110 stay."""
+
+    type: Literal["ShelterContactMade"] = "ShelterContactMade"
+
+
+class AssessedReadyToMove(CitizenFact):
+    type: Literal["AssessedReadyToMove"] = "AssessedReadyToMove"
+
+
+class HandleplanOffered(CitizenFact):
+    """A §141 handleplan was offered."""
+
+    type: Literal["HandleplanOffered"] = "HandleplanOffered"
+    course_id: PseudonymousId | None = None
+
+
+class HandleplanCreated(CitizenFact):
     """A §141 handleplan was created for the citizen."""
 
     type: Literal["HandleplanCreated"] = "HandleplanCreated"
     course_id: PseudonymousId | None = None
 
 
-CourseEndReason = Literal[
-    "completed",
-    "no_longer_needs_support",
-    "needs_other_support",
-    "does_not_want_support",
-    "contact_lost",
-    "moved",
-    "prison",
-    "died",
-    "other",
-]
+class HandleplanDeclined(CitizenFact):
+    type: Literal["HandleplanDeclined"] = "HandleplanDeclined"
+    course_id: PseudonymousId | None = None
+
+
+class HandleplanRevised(CitizenFact):
+    type: Literal["HandleplanRevised"] = "HandleplanRevised"
+    course_id: PseudonymousId | None = None
+
+
+class EvictionRiskRegistered(CitizenFact):
+    type: Literal["EvictionRiskRegistered"] = "EvictionRiskRegistered"
+    kind: EvictionRiskKind
+
+
+class EvictionPrevented(CitizenFact):
+    type: Literal["EvictionPrevented"] = "EvictionPrevented"
+
+
+class EvictionCarriedOut(CitizenFact):
+    type: Literal["EvictionCarriedOut"] = "EvictionCarriedOut"
+
+
+class IncomeTypeRecorded(CitizenFact):
+    type: Literal["IncomeTypeRecorded"] = "IncomeTypeRecorded"
+    income_type: IncomeType
+
+
+class EmploymentStatusRecorded(CitizenFact):
+    type: Literal["EmploymentStatusRecorded"] = "EmploymentStatusRecorded"
+    status: EmploymentStatus
+    jobcentre_category: JobcentreCategory | None = None
+
+
+class SubstanceTreatmentStarted(CitizenFact):
+    type: Literal["SubstanceTreatmentStarted"] = "SubstanceTreatmentStarted"
+
+
+class SubstanceTreatmentEnded(CitizenFact):
+    type: Literal["SubstanceTreatmentEnded"] = "SubstanceTreatmentEnded"
+
+
+class FollowUpRecorded(CourseFact):
+    """N months after the course ended: does the citizen keep an own home?"""
+
+    type: Literal["FollowUpRecorded"] = "FollowUpRecorded"
+    months_after_end: Literal[6, 9, 12]
+    keeps_own_housing: FollowUpAnswer
+
+
+class ConsentGiven(CitizenFact):
+    type: Literal["ConsentGiven"] = "ConsentGiven"
+    scope: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{1,40}$")] = Field(
+        description="what the consent covers, e.g. outcome_measurements"
+    )
+
+
+class ConsentWithdrawn(CitizenFact):
+    type: Literal["ConsentWithdrawn"] = "ConsentWithdrawn"
+    scope: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{1,40}$")]
+
+
+class CitizenErased(CitizenFact):
+    """An erasure request: personal details are made unreadable, statistics remain."""
+
+    type: Literal["CitizenErased"] = "CitizenErased"
+
+
+# --- Course facts -------------------------------------------------------------------------------
+
+
+class VisitationDecided(CourseFact):
+    """A decision to give the citizen a course under a method; it opens the course."""
+
+    type: Literal["VisitationDecided"] = "VisitationDecided"
+    method: Method
+    team: Identifier
+    assessment_done: bool | None = Field(default=None, description="assessment done before start")
+    fits_target_group: bool | None = None
+
+
+class CourseStarted(CourseFact):
+    type: Literal["CourseStarted"] = "CourseStarted"
+    support_worker: Identifier | None = None
+
+
+class SupportWorkerChanged(CourseFact):
+    type: Literal["SupportWorkerChanged"] = "SupportWorkerChanged"
+    support_worker: Identifier
+    reason: Annotated[str, StringConstraints(max_length=200)] | None = None
+
+
+class CtiPhaseStarted(CourseFact):
+    type: Literal["CtiPhaseStarted"] = "CtiPhaseStarted"
+    phase: CtiPhase
+    planned_end: PlannedDate | None = Field(
+        default=None, description="default: 3 months after the phase start"
+    )
+
+
+class OutreachPhaseStarted(CourseFact):
+    type: Literal["OutreachPhaseStarted"] = "OutreachPhaseStarted"
+    phase: OutreachPhase
+
+
+class TimePlanned(CourseFact):
+    """Expected hours for a CTI phase, or for one ICM/ACT month (the double bottom line)."""
+
+    type: Literal["TimePlanned"] = "TimePlanned"
+    cti_phase: CtiPhase | None = None
+    month: PlannedDate | None = Field(default=None, description="first day of the month (ICM/ACT)")
+    expected_hours: Hours
+
+    @model_validator(mode="after")
+    def _phase_or_month(self) -> "TimePlanned":
+        if (self.cti_phase is None) == (self.month is None):
+            raise ValueError("send exactly one of cti_phase and month")
+        if self.month is not None and self.month.day != 1:
+            raise ValueError("month must be the first day of a month")
+        return self
+
+
+class ProgressionCheckpoint(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    on: PlannedDate
+    value: float = Field(ge=0, le=100)
+
+
+class ExpectedProgressionSet(CourseFact):
+    type: Literal["ExpectedProgressionSet"] = "ExpectedProgressionSet"
+    instrument: Instrument
+    checkpoints: tuple[ProgressionCheckpoint, ...] = Field(min_length=1, max_length=60)
+
+
+class ContactRecorded(CourseFact):
+    type: Literal["ContactRecorded"] = "ContactRecorded"
+    minutes: int = Field(ge=0, le=24 * 60)
+    kind: ContactKind
+
+
+class MeasurementRecorded(CourseFact):
+    type: Literal["MeasurementRecorded"] = "MeasurementRecorded"
+    instrument: Instrument
+    answers: list[int] | dict[str, int] = Field(
+        description="item answers: a list for WHO5/UCLA3/ORS/SRS, by name for LIKERT/RECOVERY_STAR"
+    )
+
+    @field_validator("answers")
+    @classmethod
+    def _answers_fit_instrument(
+        cls, answers: list[int] | dict[str, int], info: ValidationInfo
+    ) -> list[int] | dict[str, int]:
+        instrument = info.data.get("instrument")
+        if instrument is not None:
+            problems = answer_problems(instrument, answers)
+            if problems:
+                raise ValueError("; ".join(problems))
+        return answers
 
 
 class CourseEnded(CourseFact):
     type: Literal["CourseEnded"] = "CourseEnded"
     reason: CourseEndReason
+    revisitation_method: Method | None = Field(
+        default=None, description="with reason needs_other_support: the method the citizen moves to"
+    )
+    follow_on_offer: FollowOnOffer = FollowOnOffer.UNKNOWN
 
 
-Fact = Annotated[
-    Union[
-        CitizenRegistered,
-        VisitationDecided,
-        CourseStarted,
-        CtiPhaseStarted,
-        HousingGained,
-        HousingLost,
-        HandleplanCreated,
-        CourseEnded,
-    ],
-    Field(discriminator="type"),
-]
+class CourseStartCorrected(CourseFact):
+    """A correction: the course started on `effective_date`, not on the date first recorded."""
 
-FACT_TYPES: tuple[type[FactBase], ...] = tuple(Fact.__origin__.__args__)  # type: ignore[attr-defined]
+    type: Literal["CourseStartCorrected"] = "CourseStartCorrected"
+
+
+class CtiPhaseStartCorrected(CourseFact):
+    """A correction: the current CTI phase started on `effective_date`."""
+
+    type: Literal["CtiPhaseStartCorrected"] = "CtiPhaseStartCorrected"
+    phase: CtiPhase
+    planned_end: PlannedDate | None = None
+
+
+FACT_TYPES: tuple[type[FactBase], ...] = (
+    TeamRegistered,
+    WorkerRegistered,
+    WorkerMovedTeam,
+    WorkerLeft,
+    HousingStockReported,
+    CitizenRegistered,
+    HousingWaitingListRegistered,
+    HomeOfferedViaAllocationRight,
+    HousingSituationRecorded,
+    HousingGained,
+    HousingLost,
+    ShelterStayStarted,
+    ShelterStayEnded,
+    ShelterContactMade,
+    AssessedReadyToMove,
+    HandleplanOffered,
+    HandleplanCreated,
+    HandleplanDeclined,
+    HandleplanRevised,
+    EvictionRiskRegistered,
+    EvictionPrevented,
+    EvictionCarriedOut,
+    IncomeTypeRecorded,
+    EmploymentStatusRecorded,
+    SubstanceTreatmentStarted,
+    SubstanceTreatmentEnded,
+    FollowUpRecorded,
+    ConsentGiven,
+    ConsentWithdrawn,
+    CitizenErased,
+    VisitationDecided,
+    CourseStarted,
+    SupportWorkerChanged,
+    CtiPhaseStarted,
+    OutreachPhaseStarted,
+    TimePlanned,
+    ExpectedProgressionSet,
+    ContactRecorded,
+    MeasurementRecorded,
+    CourseEnded,
+    CourseStartCorrected,
+    CtiPhaseStartCorrected,
+)
+
+Fact = Annotated[Union[FACT_TYPES], Field(discriminator="type")]  # type: ignore[valid-type]
 fact_adapter: TypeAdapter[Fact] = TypeAdapter(Fact)
