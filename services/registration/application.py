@@ -150,6 +150,18 @@ class Registration(Application[UUID]):
         )
 
     def _decide(self, fact: FactBase, recorded_by: str, citizen: Citizen | None = None) -> Citizen:
+        if not isinstance(fact, CitizenRegistered) and type(fact) not in DECISIONS:
+            raise UnknownSubject(
+                "fact_type_not_supported",
+                "Denne faktatype kan endnu ikke registreres.",
+                "This fact type cannot be recorded yet.",
+            )
+        if getattr(fact, "citizen_id", None) is None:
+            raise UnknownSubject(
+                "citizen_id_required",
+                "Send et pseudonymt citizen_id.",
+                "Send a pseudonymous citizen_id.",
+            )
         if isinstance(fact, CitizenRegistered):
             if citizen is not None or self._exists(citizen_uuid(fact.citizen_id)):
                 raise RuleViolation(rules.CITIZEN_ALREADY_REGISTERED)
