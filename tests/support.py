@@ -61,10 +61,10 @@ class System:
         for service in self.services.values():
             service.stop()
 
-    def client(self, service: str, token: str = "token-101") -> httpx.Client:
+    def client(self, service: str, token: str | None = "token-101") -> httpx.Client:
         return httpx.Client(
             base_url=self.services[service].url,
-            headers={"Authorization": f"Bearer {token}"},
+            headers={"Authorization": f"Bearer {token}"} if token else {},
             timeout=30.0,
         )
 

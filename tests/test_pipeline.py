@@ -40,6 +40,10 @@ def stored_event_count(database_url: str) -> int:
 
 def test_facts_change_p1_p2_and_raise_cti_phase_overdue(system: System) -> None:
     system.start()
+    with system.client("projections") as kpi:
+        before = kpi.get("/v1/kpis/P1", params={"municipality": "101"}).json()
+        assert before["total"] == 0
+        assert kpi.get("/v1/kpis/P2", params={"municipality": "101"}).json()["denominator"] == 0
     start = days_ago(10)
     facts = course_facts("101", "cit-1", "course-cti", "CTI", start)
     facts += course_facts("101", "cit-2", "course-icm", "ICM", start)[:1]
@@ -117,3 +121,20 @@ def _wait_for(probe, timeout: float = 20.0):
             return result
         time.sleep(0.2)
     raise TimeoutError("condition not met")
+
+
+def test_every_service_serves_health_and_metrics(system: System) -> None:
+    system.start()
+    last = system.submit({"type": "CitizenRegistered", "municipality": "101", "citizen_id": "cit-1",
+                          "effective_date": "2026-01-01"})["position"]
+    system.wait_applied("projections", last)
+    for name, service in system.services.items():
+        with system.client(name, token=None) as client:
+            assert client.get("/healthz").json()["status"] == "ok"
+            metrics = client.get("/metrics").text
+        assert 'casetrack_events_processed_total{service="%s"} 1.0' % name in metrics
+        assert "casetrack_http_request_duration_seconds_bucket" in metrics
+    with system.client("projections", token=None) as client:
+        assert client.get("/v1/kpis").status_code == 401  # everything else needs a token
+    with system.client("projections") as client:
+        _wait_for(lambda: "casetrack_consumer_lag{service=\"projections\"} 0.0" in client.get("/metrics").text)
