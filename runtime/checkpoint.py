@@ -1,10 +1,11 @@
 """Apply bus messages to a PostgreSQL read model exactly once.
 
 The read-model changes and the consumer's position commit in one transaction; a message at or
-below the position was applied before (a redelivery) and is skipped. Messages that are not valid
-events are parked in the same transaction, with the error, instead of being dropped.
+below the position was applied before (a redelivery) and is skipped. A message that is not a valid
+event, or an event that keeps failing, is parked with its error instead of being dropped.
 """
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
@@ -18,6 +19,15 @@ from runtime.auth import current_principal
 from runtime.metrics import ERRORS, EVENTS_PROCESSED, EVENTS_SKIPPED
 
 log = logging.getLogger(__name__)
+
+# The store itself is away: nothing to park, just resume from the checkpoint later.
+STORE_UNAVAILABLE = (
+    OSError,
+    asyncio.TimeoutError,
+    asyncpg.exceptions.PostgresConnectionError,
+    asyncpg.exceptions.InterfaceError,
+    asyncpg.exceptions.CannotConnectNowError,
+)
 
 Apply = Callable[[asyncpg.Connection, EventMessage], Awaitable[None]]
 
@@ -39,7 +49,19 @@ CREATE TABLE IF NOT EXISTS {prefix}_parked (
 
 
 class CheckpointedApplier:
-    def __init__(self, pool: asyncpg.Pool, *, service: str, prefix: str, consumer: str, apply: Apply):
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        *,
+        service: str,
+        prefix: str,
+        consumer: str,
+        apply: Apply,
+        attempts: int = 3,
+        backoff_seconds: float = 0.2,
+    ):
+        self.attempts = attempts
+        self.backoff_seconds = backoff_seconds
         self.pool = pool
         self.service = service
         self.prefix = prefix
@@ -65,6 +87,32 @@ class CheckpointedApplier:
         )
 
     async def __call__(self, messages: Sequence[Msg]) -> None:
+        try:
+            await self._apply(messages)
+        except STORE_UNAVAILABLE:
+            raise  # the consumer resumes from the checkpoint once the store is back
+        except Exception:
+            log.warning("batch failed; applying one event at a time", extra={"consumer": self.consumer})
+            for message in messages:
+                await self._apply_alone(message)
+
+    async def _apply_alone(self, message: Msg) -> None:
+        """Retries one event with backoff; an event that still fails is parked with its error, so
+        one poison event does not stop the read model. `redrive_parked` applies it after a fix."""
+        error: Exception | None = None
+        for attempt in range(self.attempts):
+            try:
+                await self._apply([message])
+                return
+            except STORE_UNAVAILABLE:
+                raise
+            except Exception as exc:
+                error = exc
+                log.warning("event failed", extra={"consumer": self.consumer, "attempt": attempt + 1, "error": repr(exc)})
+                await asyncio.sleep(self.backoff_seconds * 2**attempt)
+        await self._apply([message], park_because=repr(error))
+
+    async def _apply(self, messages: Sequence[Msg], park_because: str | None = None) -> None:
         applied = skipped = 0
         async with self.pool.acquire() as connection, connection.transaction():
             position = await connection.fetchval(
@@ -75,14 +123,17 @@ class CheckpointedApplier:
                 try:
                     event = EventMessage.model_validate_json(message.data)
                 except ValidationError as exc:
-                    await self._park(connection, message, str(exc))
+                    await self._park(connection, message, f"not a valid event: {exc}")
                     continue
                 if event.position <= position:
                     skipped += 1
                     continue
-                await self.apply(connection, event)
+                if park_because is not None:
+                    await self._park(connection, message, park_because)
+                else:
+                    await self.apply(connection, event)
+                    applied += 1
                 position = event.position
-                applied += 1
             await connection.execute(
                 f"UPDATE {self.prefix}_checkpoint SET position = $2, stream_sequence = $3 WHERE consumer = $1",
                 self.consumer,
@@ -94,7 +145,7 @@ class CheckpointedApplier:
 
     async def _park(self, connection: asyncpg.Connection, message: Msg, error: str) -> None:
         ERRORS.labels(self.service, "parked").inc()
-        log.error("parked a message that is not a valid event", extra={"subject": message.subject})
+        log.error("parked an event", extra={"consumer": self.consumer, "subject": message.subject, "error": error})
         await connection.execute(
             f"INSERT INTO {self.prefix}_parked (consumer, subject, data, error) VALUES ($1, $2, $3, $4)",
             self.consumer,
@@ -102,6 +153,28 @@ class CheckpointedApplier:
             message.data,
             error,
         )
+
+    async def redrive_parked(self) -> tuple[int, int]:
+        """Applies parked events again (after a fix); returns (applied, still failing)."""
+        applied = failing = 0
+        rows = await self.pool.fetch(
+            f"SELECT id, data FROM {self.prefix}_parked WHERE consumer = $1 ORDER BY id", self.consumer
+        )
+        for row in rows:
+            try:
+                event = EventMessage.model_validate_json(row["data"])
+                async with self.pool.acquire() as connection, connection.transaction():
+                    await self.apply(connection, event)
+                    await connection.execute(f"DELETE FROM {self.prefix}_parked WHERE id = $1", row["id"])
+                applied += 1
+            except STORE_UNAVAILABLE:
+                raise
+            except Exception as exc:
+                failing += 1
+                await self.pool.execute(
+                    f"UPDATE {self.prefix}_parked SET error = $2 WHERE id = $1", row["id"], repr(exc)
+                )
+        return applied, failing
 
 
 position_router = APIRouter(tags=["operations"])
