@@ -138,3 +138,16 @@ def test_every_service_serves_health_and_metrics(system: System) -> None:
         assert client.get("/v1/kpis").status_code == 401  # everything else needs a token
     with system.client("projections") as client:
         _wait_for(lambda: "casetrack_consumer_lag{service=\"projections\"} 0.0" in client.get("/metrics").text)
+
+
+def test_oversized_body_is_refused_with_413(system: System) -> None:
+    system.start("registration")
+    huge = b'{"facts": [' + b'{"type": "x"},' * 800_000 + b'{}]}'
+    with system.client("registration") as client:
+        declared = client.post("/v1/facts/batch", content=huge, headers={"content-type": "application/json"})
+        chunked = client.post("/v1/facts/batch", content=iter([huge[i:i + 65536] for i in range(0, len(huge), 65536)]),
+                              headers={"content-type": "application/json"})
+    for response in (declared, chunked):
+        assert response.status_code == 413
+        assert response.json()["error"]["reason"] == "payload_too_large"
+    assert stored_event_count(system.database_url) == 0
