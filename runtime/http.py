@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from runtime.auth import TokenTable
+from runtime.auth import SessionSigner, TokenTable
 from runtime.errors import ApiError, install_error_handlers
 from runtime.logs import configure_logging
 from runtime.metrics import ERRORS, REQUEST_LATENCY
@@ -41,6 +41,7 @@ def create_service_app(
     app = FastAPI(title=title, version="1", lifespan=lifespan)
     app.state.settings = settings
     app.state.tokens = TokenTable(settings.tokens())
+    app.state.signer = SessionSigner(settings.signing_key) if settings.signing_key else None
     install_error_handlers(app)
     app.add_middleware(BodyLimit, limit=max_body_bytes)
     service = settings.service

@@ -27,6 +27,8 @@ class Settings:
     # Token table: JSON {"<token>": {"name": ..., "municipality": "101", "role": "client"}}.
     tokens_json: str = "{}"
     adjustable_clock: bool = False
+    # Key for signed session tokens (people, after login); none: only API tokens are accepted.
+    signing_key: bytes | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -41,6 +43,9 @@ class Settings:
             log_level=os.environ.get("LOG_LEVEL", "INFO"),
             tokens_json=os.environ.get("CASETRACK_TOKENS", "{}"),
             adjustable_clock=os.environ.get("CASETRACK_CLOCK", "system") == "adjustable",
+            signing_key=os.environ["CASETRACK_SIGNING_KEY"].encode()
+            if os.environ.get("CASETRACK_SIGNING_KEY")
+            else None,
             extra={k: v for k, v in os.environ.items() if k.startswith("CASETRACK_")},
         )
 
