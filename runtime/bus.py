@@ -22,6 +22,7 @@ from nats.js.errors import NotFoundError
 
 from runtime.leadership import acquire_leadership
 from contracts.alerts import ALERTS_STREAM, ALERTS_SUBJECT_ROOT
+from contracts.audit import AUDIT_STREAM, AUDIT_SUBJECT_ROOT
 from contracts.events import EVENTS_STREAM, EVENTS_SUBJECT_ROOT
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,14 @@ STREAMS = (
         name=ALERTS_STREAM,
         subjects=[f"{ALERTS_SUBJECT_ROOT}.>"],
         retention=RetentionPolicy.LIMITS,
+        storage=StorageType.FILE,
+        discard=DiscardPolicy.OLD,
+        duplicate_window=DUPLICATE_WINDOW_SECONDS,
+    ),
+    StreamConfig(
+        name=AUDIT_STREAM,
+        subjects=[f"{AUDIT_SUBJECT_ROOT}.>"],
+        retention=RetentionPolicy.LIMITS,  # kept: the data protection officer asks years later
         storage=StorageType.FILE,
         discard=DiscardPolicy.OLD,
         duplicate_window=DUPLICATE_WINDOW_SECONDS,
