@@ -3,7 +3,11 @@ serving during it and continues into the new generation after the switch."""
 
 import asyncio
 import io
+import os
+import subprocess
+import sys
 from datetime import date
+from pathlib import Path
 
 import asyncpg
 import nats
@@ -34,7 +38,7 @@ def mixed_scenario(citizens: int) -> Scenario:
         if methods[i % 4] == "CTI":
             s.fact("CtiPhaseStarted", day, citizen=c, course=k, phase="1")
             s.fact("TimePlanned", day, citizen=c, course=k, cti_phase="1", expected_hours=12)
-        s.fact("ContactRecorded", "2026-04-02", citizen=c, course=k, minutes=30 + i, kind=("face_to_face", "phone_digital")[i % 2])
+        s.fact("ContactRecorded", "2026-04-02", citizen=c, course=k, minutes=30 + i % 60, kind=("face_to_face", "phone_digital")[i % 2])
         s.fact("MeasurementRecorded", "2026-04-03", citizen=c, course=k, instrument="WHO5", answers=[i % 6, 3, 3, 2, 1])
         if i % 2 == 0:
             s.fact("HandleplanCreated", "2026-04-20", recorded="2026-05-10", citizen=c)
@@ -155,3 +159,17 @@ async def test_rebuild_while_the_live_consumer_catches_up_loses_and_doubles_noth
 def test_progress_line_shows_bar_count_share_and_rate() -> None:
     assert progress_line(250, 1000, 0.5) == "[#######" + "·" * 23 + "]      250/1000   25%  500 events/s"
     assert progress_line(0, 0, 0).startswith("[" + "#" * 30 + "]")
+
+
+def test_rebuild_command_runs_from_the_shell(database_url, nats_server) -> None:
+    scenario = mixed_scenario(3)
+    asyncio.run(publish(nats_server.url, scenario.events))
+    env = {**os.environ, "DATABASE_URL": database_url, "NATS_URL": nats_server.url}
+    done = subprocess.run([sys.executable, "-m", "services.projections.rebuild"], env=env, capture_output=True,
+                          text=True, timeout=60, cwd=Path(__file__).parent.parent)
+    assert done.returncode == 0, done.stderr
+    assert f"{len(scenario.events)}/{len(scenario.events)}" in done.stderr
+    assert "switched the KPI read models from kpi_g1 to kpi_g2" in done.stderr
+    missing = subprocess.run([sys.executable, "-m", "services.projections.rebuild"], env={"PATH": os.environ["PATH"]},
+                             capture_output=True, text=True, timeout=60, cwd=Path(__file__).parent.parent)
+    assert missing.returncode != 0 and "DATABASE_URL" in missing.stderr

@@ -98,9 +98,24 @@ def _download(body: bytes, media_type: str, filename: str) -> Response:
     return Response(body, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
+QUERY_RULES = {
+    "period": "from/to: the days the figure covers (default: the last 365 days); figures with on_date are "
+              "taken on `to` (or `on`). period=month|quarter|year gives a series of whole calendar periods.",
+    "as_of": "the figure as it was known at the end of that day (UTC): facts recorded later are left out, "
+             "also when they are effective earlier.",
+    "team_method": "course figures count the courses of that team/method; citizen figures (housing, "
+                   "stays, income, treatment, evictions) count the citizens who have such a course.",
+    "comparison": "each figure carries `previous` (the period before) and `target` (the måltal set "
+                  "with PUT /v1/targets/{kpi} that applied on as_of).",
+    "benchmark": f"/v1/kpis/{{id}}/benchmark: each municipality's aggregate; a figure built on fewer "
+                 f"than {figures.SUPPRESS_BELOW_CITIZENS} citizens is suppressed.",
+    "formats": "format=json|csv|xlsx; /v1/kpis/export?ids=P1,P2 gives one workbook, one sheet per KPI.",
+}
+
+
 @router.get("/kpis")
 async def list_kpis(principal: Caller) -> dict[str, Any]:
-    return {"kpis": [kpi.describe() for kpi in CATALOGUE.values()]}
+    return {"kpis": [kpi.describe() for kpi in CATALOGUE.values()], "rules": QUERY_RULES}
 
 
 @router.get("/kpis/export")

@@ -21,6 +21,7 @@ CREATE TABLE IF NOT EXISTS projection_event_counts (
 CREATE TABLE IF NOT EXISTS projection_generation (
     singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
     schema_name text NOT NULL,
+    generation_id uuid NOT NULL DEFAULT gen_random_uuid(),  -- unique across databases, for caches
     switched_at timestamptz NOT NULL DEFAULT now()
 );
 """

@@ -122,7 +122,8 @@ async def rebuild(database_url: str, nats_url: str, *, out: TextIO | None = sys.
                 if total:
                     await _drain(subscription, connection, new, progress, batch)
                 await connection.execute(
-                    "UPDATE projection_generation SET schema_name = $1, switched_at = now()", new
+                    "UPDATE projection_generation SET schema_name = $1, generation_id = gen_random_uuid(), switched_at = now()",
+                    new,
                 )
             for number in range(1, projector.generation_number(old)):
                 await connection.execute(f"DROP SCHEMA IF EXISTS kpi_g{number} CASCADE")
