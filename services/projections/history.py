@@ -7,7 +7,7 @@ fold, by the store (store.py). Corrections are later facts that replace an earli
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from statistics import mean
 from typing import Any
 
@@ -128,7 +128,7 @@ class Course:
         if self.started_on is None:
             return 0
         first = max(start, self.started_on)
-        last = min(end, self.ended_on - _ONE_DAY if self.ended_on else end)
+        last = min(end, self.ended_on - timedelta(days=1) if self.ended_on else end)
         return max(0, (last - first).days + 1)
 
     def worker_on(self, day: date) -> str | None:
@@ -180,7 +180,7 @@ class Stay:
 
     def nights(self, start: date, end: date) -> int:
         """Bed-days (nights) of the stay within [start, end]: each night counted on its evening."""
-        last_night = (self.end - _ONE_DAY) if self.end else end
+        last_night = (self.end - timedelta(days=1)) if self.end else end
         first, last = max(start, self.start), min(end, last_night)
         return max(0, (last - first).days + 1)
 
@@ -212,7 +212,7 @@ class Citizen:
         return bool(latest(self.treatment, day))
 
     def active_on(self, day: date, within_days: int) -> bool:
-        return any(day - _days(within_days) < seen <= day for seen in self.activity)
+        return any(day - timedelta(days=within_days) < seen <= day for seen in self.activity)
 
 
 @dataclass
@@ -243,13 +243,6 @@ class History:
             return list(self.citizens.values())
         ids = {c.citizen_id for c in self.courses_for(team, method)}
         return [self.citizens[i] for i in sorted(ids) if i in self.citizens]
-
-
-_ONE_DAY = date(2000, 1, 2) - date(2000, 1, 1)
-
-
-def _days(n: int):  # noqa: ANN202 - a timedelta
-    return _ONE_DAY * n
 
 
 def add_months(day: date, months: int) -> date:
