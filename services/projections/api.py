@@ -1,47 +1,210 @@
-"""HTTP entrypoint of projections: the KPI catalogue and figures."""
+"""HTTP entrypoint of projections: the KPI catalogue and figures, targets, benchmarks, exports and
+the double bottom line of a course."""
 
-from datetime import date
+from datetime import date, timedelta
+from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
 
-from contracts.facts import MunicipalityCode
+from contracts.codes import Method
+from contracts.facts import Identifier, MunicipalityCode
 from runtime.auth import Principal, current_principal
 from runtime.errors import ApiError
-from services.projections import kpis
+from services.projections import export, figures, store, targets
+from services.projections.double_bottom_line import double_bottom_line
+from services.projections.history import fold
+from services.projections.kpis import CATALOGUE, Filters, Kpi, Params, Window
+from services.projections.periods import MAX_PERIODS, PeriodKind, periods
 
 router = APIRouter(prefix="/v1")
+Caller = Annotated[Principal, Depends(current_principal)]
 
 
-@router.get("/kpis")
-async def list_kpis(principal: Annotated[Principal, Depends(current_principal)]) -> dict[str, Any]:
-    return {"kpis": [kpi.describe() for kpi in kpis.CATALOGUE.values()]}
+class Format(StrEnum):
+    JSON = "json"
+    CSV = "csv"
+    XLSX = "xlsx"
 
 
-@router.get("/kpis/{kpi_id}")
-async def get_kpi(
-    kpi_id: str,
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _kpi(kpi_id: str) -> Kpi:
+    kpi = CATALOGUE.get(kpi_id)
+    if kpi is None:
+        raise ApiError(404, "kpi_not_found", f"Ukendt nøgletal: {kpi_id}.", f"Unknown KPI: {kpi_id}.")
+    return kpi
+
+
+def _params(
+    ucla3_threshold: Annotated[int, Query(ge=3, le=9)] = Params.ucla3_lonely_at,
+    day_rate: Annotated[float, Query(ge=0)] = Params.shelter_day_rate_dkk,
+    hourly_rate: Annotated[float, Query(ge=0)] = Params.hourly_rate_dkk,
+    eviction_cost: Annotated[float, Query(ge=0)] = Params.eviction_cost_dkk,
+    success_rate: Annotated[float, Query(ge=0, le=1)] = Params.success_rate,
+    success_rate_low: Annotated[float, Query(ge=0, le=1)] = Params.success_rate_low,
+) -> Params:
+    return Params(ucla3_threshold, day_rate, hourly_rate, eviction_cost, success_rate, success_rate_low)
+
+
+def _query(
     request: Request,
-    principal: Annotated[Principal, Depends(current_principal)],
-    municipality: Annotated[MunicipalityCode, Query()],
+    params: Annotated[Params, Depends(_params)],
+    team: Identifier | None = None,
+    method: Method | None = None,
     on: date | None = None,
     period_from: Annotated[date | None, Query(alias="from")] = None,
     period_to: Annotated[date | None, Query(alias="to")] = None,
-) -> dict[str, Any]:
-    kpi = kpis.CATALOGUE.get(kpi_id)
-    if kpi is None:
-        raise ApiError(404, "kpi_not_found", f"Ukendt nøgletal: {kpi_id}.", f"Unknown KPI: {kpi_id}.")
-    principal.ensure_municipality(municipality)
-    pool = request.app.state.pool
+    period: PeriodKind | None = None,
+    as_of: date | None = None,
+) -> figures.Query:
     today = request.app.state.clock.today()
-    if kpi is kpis.P1:
-        figure = await kpis.active_courses_by_method(pool, municipality, on or today)
-    else:
-        default_from, default_to = kpis.default_period(today)
-        start, end = period_from or default_from, period_to or default_to
-        if start > end:
-            raise ApiError(422, "period_reversed", "'from' ligger efter 'to'.", "'from' is after 'to'.",
-                           [{"field": "from", "problem": "after 'to'"}])
-        figure = await kpis.handleplan_within_30_days(pool, municipality, start, end)
-    return {"kpi": kpi.id, "name_da": kpi.name_da, "name_en": kpi.name_en, "unit": kpi.unit,
-            "municipality": municipality, **figure}
+    if on is not None and (period_from or period_to):
+        raise ApiError(422, "on_with_period", "Angiv enten 'on' eller 'from'/'to'.", "Give either 'on' or 'from'/'to'.",
+                       [{"field": "on", "problem": "not with from/to"}])
+    end = on or period_to or today
+    start = on or period_from or end - timedelta(days=365)
+    if start > end:
+        raise ApiError(422, "period_reversed", "'from' ligger efter 'to'.", "'from' is after 'to'.",
+                       [{"field": "from", "problem": "after 'to'"}])
+    if period is not None and len(periods(start, end, period)) > MAX_PERIODS:
+        raise ApiError(422, "too_many_periods", f"Højst {MAX_PERIODS} perioder ad gangen.",
+                       f"At most {MAX_PERIODS} periods at a time.", [{"field": "period", "problem": "too many"}])
+    return figures.Query(Window(start, end), period, Filters(team, method), params, as_of)
+
+
+QueryDep = Annotated[figures.Query, Depends(_query)]
+
+
+def _header(kpi: Kpi, municipality: str, query: figures.Query) -> dict[str, Any]:
+    return {
+        "kpi": kpi.id, "name_da": kpi.name_da, "name_en": kpi.name_en, "kind": kpi.kind, "unit": kpi.unit,
+        "municipality": municipality, "as_of": query.as_of.isoformat() if query.as_of else None,
+        "team": query.filters.team, "method": query.filters.method.value if query.filters.method else None,
+    }
+
+
+async def _result(request: Request, kpi: Kpi, municipality: str, query: figures.Query) -> dict[str, Any]:
+    pool = request.app.state.pool
+    history = await store.history(pool, municipality, query.as_of)
+    target = await targets.target(pool, kpi.id, municipality, query.as_of)
+    return {**_header(kpi, municipality, query), **figures.figures(kpi, history, query, target)}
+
+
+def _download(body: bytes, media_type: str, filename: str) -> Response:
+    return Response(body, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+QUERY_RULES = {
+    "period": "from/to: the days the figure covers (default: the last 365 days); figures with on_date are "
+              "taken on `to` (or `on`). period=month|quarter|year gives a series of whole calendar periods.",
+    "as_of": "the figure as it was known at the end of that day (UTC): facts recorded later are left out, "
+             "also when they are effective earlier.",
+    "team_method": "course figures count the courses of that team/method; citizen figures (housing, "
+                   "stays, income, treatment, evictions) count the citizens who have such a course.",
+    "comparison": "each figure carries `previous` (the period before) and `target` (the måltal set "
+                  "with PUT /v1/targets/{kpi} that applied on as_of).",
+    "benchmark": f"/v1/kpis/{{id}}/benchmark: each municipality's aggregate; a figure built on fewer "
+                 f"than {figures.SUPPRESS_BELOW_CITIZENS} citizens is suppressed.",
+    "formats": "format=json|csv|xlsx; /v1/kpis/export?ids=P1,P2 gives one workbook, one sheet per KPI.",
+}
+
+
+@router.get("/kpis")
+async def list_kpis(principal: Caller) -> dict[str, Any]:
+    return {"kpis": [kpi.describe() for kpi in CATALOGUE.values()], "rules": QUERY_RULES}
+
+
+@router.get("/kpis/export")
+async def export_kpis(
+    request: Request, principal: Caller, query: QueryDep, municipality: Annotated[MunicipalityCode, Query()],
+    ids: str | None = None, format: Format = Format.XLSX,  # noqa: A002
+) -> Response:
+    """A selection of KPIs (default all) in one workbook, one sheet per KPI, or one CSV."""
+    principal.ensure_municipality(municipality)
+    selected = [_kpi(i.strip()) for i in ids.split(",")] if ids else list(CATALOGUE.values())
+    pool = request.app.state.pool
+    history = await store.history(pool, municipality, query.as_of)
+    as_of = query.as_of.isoformat() if query.as_of else None
+    tables = {}
+    for kpi in selected:
+        result = figures.figures(kpi, history, query, await targets.target(pool, kpi.id, municipality, query.as_of))
+        tables[kpi.id] = export.rows(kpi, municipality, result, as_of)
+    if format == Format.CSV:
+        return _download(export.to_csv(list(tables.values())), "text/csv; charset=utf-8", f"noegletal-{municipality}.csv")
+    if format == Format.XLSX:
+        return _download(export.to_xlsx(tables), XLSX_TYPE, f"noegletal-{municipality}.xlsx")
+    raise ApiError(422, "format_not_supported", "Eksport findes som csv eller xlsx.", "Export is csv or xlsx.",
+                   [{"field": "format", "problem": "csv or xlsx"}])
+
+
+@router.get("/kpis/{kpi_id}", response_model=None)
+async def get_kpi(
+    kpi_id: str, request: Request, principal: Caller, query: QueryDep,
+    municipality: Annotated[MunicipalityCode, Query()], format: Format = Format.JSON,  # noqa: A002
+) -> dict[str, Any] | Response:
+    kpi = _kpi(kpi_id)
+    principal.ensure_municipality(municipality)
+    result = await _result(request, kpi, municipality, query)
+    if format == Format.JSON:
+        return result
+    table = export.rows(kpi, municipality, result, result["as_of"])
+    if format == Format.CSV:
+        return _download(export.to_csv([table]), "text/csv; charset=utf-8", f"{kpi.id}-{municipality}.csv")
+    return _download(export.to_xlsx({kpi.id: table}), XLSX_TYPE, f"{kpi.id}-{municipality}.xlsx")
+
+
+@router.get("/kpis/{kpi_id}/benchmark")
+async def benchmark(
+    kpi_id: str, request: Request, principal: Caller, query: QueryDep,
+    municipality: Annotated[MunicipalityCode | None, Query(description="the caller's own; needed for admin")] = None,
+) -> dict[str, Any]:
+    kpi = _kpi(kpi_id)
+    own = municipality or principal.municipality
+    if own is None:
+        raise ApiError(422, "municipality_missing", "Angiv 'municipality'.", "Give 'municipality'.",
+                       [{"field": "municipality", "problem": "required for the administrator"}])
+    principal.ensure_municipality(own)
+    histories = await store.histories(request.app.state.pool, query.as_of)
+    histories.setdefault(own, fold(own, []))
+    return {**_header(kpi, own, query), "suppress_below_citizens": figures.SUPPRESS_BELOW_CITIZENS,
+            "municipalities": figures.benchmark(kpi, histories, own, query)}
+
+
+class TargetIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    municipality: MunicipalityCode
+    value: float = Field(allow_inf_nan=False)
+
+
+@router.put("/targets/{kpi_id}")
+async def put_target(kpi_id: str, body: TargetIn, request: Request, principal: Caller) -> dict[str, Any]:
+    kpi = _kpi(kpi_id)
+    principal.ensure_municipality(body.municipality)
+    return await targets.set_target(request.app.state.pool, kpi.id, body.municipality, body.value, principal.name)
+
+
+@router.get("/targets")
+async def get_targets(
+    request: Request, principal: Caller, municipality: Annotated[MunicipalityCode, Query()]
+) -> dict[str, Any]:
+    principal.ensure_municipality(municipality)
+    return {"municipality": municipality, "targets": await targets.targets(request.app.state.pool, municipality)}
+
+
+@router.get("/courses/{course_id}/double-bottom-line")
+async def get_double_bottom_line(
+    course_id: Identifier, request: Request, principal: Caller, municipality: Annotated[MunicipalityCode, Query()],
+    on: date | None = None, as_of: date | None = None,
+) -> dict[str, Any]:
+    principal.ensure_municipality(municipality)
+    history = await store.history(request.app.state.pool, municipality, as_of)
+    course = history.courses.get(course_id)
+    if course is None:
+        raise ApiError(404, "course_not_found", f"Ukendt forløb: {course_id}.", f"Unknown course: {course_id}.")
+    return {"municipality": municipality, "as_of": as_of.isoformat() if as_of else None,
+            **double_bottom_line(course, on or request.app.state.clock.today())}

@@ -14,7 +14,7 @@ from runtime.database import create_pool, ping
 from runtime.http import create_service_app
 from runtime.metrics import CONSUMER_LAG
 from runtime.settings import Settings
-from services.projections import projector
+from services.projections import projector, targets
 from services.projections.api import router
 
 DEFAULT_PORT = 8002
@@ -25,7 +25,8 @@ def create_app(settings: Settings) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         pool = await create_pool(settings.database_url)
-        await pool.execute(projector.SCHEMA)
+        await projector.prepare(pool)
+        await pool.execute(targets.SCHEMA)
         applier = CheckpointedApplier(
             pool, service="projections", prefix="projection", consumer=CONSUMER, apply=projector.apply
         )

@@ -1,87 +1,96 @@
-"""Applies events to the KPI read models. One plain function per event type."""
+"""Applies events to the KPI read models.
 
-from collections.abc import Awaitable, Callable
+The read models live in a generation schema (`kpi_g1`, `kpi_g2`, ...) named by the pointer row in
+`projection_generation`; a rebuild fills the next generation while this one keeps serving, then
+moves the pointer (rebuild.py). Every fact is kept as a row with its effective date AND the time
+it was recorded, never updated, so any figure can be re-computed "as of" an earlier day.
+"""
+
+import re
 
 import asyncpg
 
 from contracts.events import EventMessage
 
+# Outside the generations: operations counters and the pointer.
 SCHEMA = """
-CREATE TABLE IF NOT EXISTS kpi_courses (
-    municipality text NOT NULL,
-    course_id text NOT NULL,
-    citizen_id text NOT NULL,
-    method text NOT NULL,
-    team text NOT NULL,
-    decided_on date NOT NULL,
-    started_on date,
-    ended_on date,
-    PRIMARY KEY (municipality, course_id)
-);
-CREATE INDEX IF NOT EXISTS kpi_courses_started ON kpi_courses (municipality, started_on);
-CREATE TABLE IF NOT EXISTS kpi_handleplans (
-    municipality text NOT NULL,
-    citizen_id text NOT NULL,
-    created_on date NOT NULL,
-    event_position bigint PRIMARY KEY
-);
-CREATE INDEX IF NOT EXISTS kpi_handleplans_citizen ON kpi_handleplans (municipality, citizen_id);
--- Events applied, by type: for operations, and the proof that each event counts once.
 CREATE TABLE IF NOT EXISTS projection_event_counts (
     event_type text PRIMARY KEY,
     applied bigint NOT NULL
 );
+CREATE TABLE IF NOT EXISTS projection_generation (
+    singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+    schema_name text NOT NULL,
+    generation_id uuid NOT NULL DEFAULT gen_random_uuid(),  -- unique across databases, for caches
+    switched_at timestamptz NOT NULL DEFAULT now()
+);
 """
 
-Handler = Callable[[asyncpg.Connection, EventMessage], Awaitable[None]]
+GENERATION_SCHEMA = """
+CREATE SCHEMA IF NOT EXISTS {schema};
+CREATE TABLE IF NOT EXISTS {schema}.kpi_facts (
+    position bigint PRIMARY KEY,          -- registration-log position: the global order
+    event_type text NOT NULL,
+    municipality text NOT NULL,
+    citizen_id text,
+    course_id text,
+    effective_date date NOT NULL,         -- when it happened
+    recorded_at timestamptz NOT NULL,     -- when casetrack was told
+    fact jsonb NOT NULL
+);
+CREATE INDEX IF NOT EXISTS kpi_facts_known ON {schema}.kpi_facts (municipality, recorded_at);
+CREATE INDEX IF NOT EXISTS kpi_facts_course ON {schema}.kpi_facts (municipality, course_id);
+"""
+
+FIRST_GENERATION = "kpi_g1"
+_GENERATION_NAME = re.compile(r"^kpi_g(\d+)$")
 
 
-async def visitation_decided(db: asyncpg.Connection, event: EventMessage) -> None:
+def generation_number(schema: str) -> int:
+    match = _GENERATION_NAME.match(schema)
+    if match is None:
+        raise ValueError(f"not a generation schema: {schema!r}")
+    return int(match.group(1))
+
+
+async def create_generation(db: asyncpg.Connection | asyncpg.Pool, schema: str) -> None:
+    generation_number(schema)  # the name is interpolated into SQL: only kpi_g<N> passes
+    await db.execute(GENERATION_SCHEMA.format(schema=schema))
+
+
+async def prepare(db: asyncpg.Pool) -> None:
+    """Creates the shared tables and, on first start, the first generation and its pointer."""
+    async with db.acquire() as connection, connection.transaction():
+        await connection.execute("SELECT pg_advisory_xact_lock(hashtext('casetrack:projection_generation'))")
+        await connection.execute(SCHEMA)
+        if await connection.fetchval("SELECT schema_name FROM projection_generation") is None:
+            await create_generation(connection, FIRST_GENERATION)
+            await connection.execute("INSERT INTO projection_generation (schema_name) VALUES ($1)", FIRST_GENERATION)
+
+
+async def current_generation(db: asyncpg.Connection | asyncpg.Pool) -> str:
+    schema = await db.fetchval("SELECT schema_name FROM projection_generation")
+    generation_number(schema)
+    return schema
+
+
+async def record_fact(db: asyncpg.Connection, schema: str, event: EventMessage) -> None:
+    """Idempotent by log position: a fact already in the generation is left as it is."""
     fact = event.fact
     await db.execute(
-        """INSERT INTO kpi_courses (municipality, course_id, citizen_id, method, team, decided_on)
-           VALUES ($1, $2, $3, $4, $5, $6)""",
-        fact.municipality, fact.course_id, fact.citizen_id, fact.method.value, fact.team,
-        fact.effective_date,
+        f"""INSERT INTO {schema}.kpi_facts
+                (position, event_type, municipality, citizen_id, course_id, effective_date, recorded_at, fact)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb)
+            ON CONFLICT (position) DO NOTHING""",
+        event.position, fact.type, fact.municipality, getattr(fact, "citizen_id", None),
+        getattr(fact, "course_id", None), fact.effective_date, event.recorded_at, fact.model_dump_json(),
     )
-
-
-async def course_started(db: asyncpg.Connection, event: EventMessage) -> None:
-    fact = event.fact
-    await db.execute(
-        "UPDATE kpi_courses SET started_on = $3 WHERE municipality = $1 AND course_id = $2",
-        fact.municipality, fact.course_id, fact.effective_date,
-    )
-
-
-async def course_ended(db: asyncpg.Connection, event: EventMessage) -> None:
-    fact = event.fact
-    await db.execute(
-        "UPDATE kpi_courses SET ended_on = $3 WHERE municipality = $1 AND course_id = $2",
-        fact.municipality, fact.course_id, fact.effective_date,
-    )
-
-
-async def handleplan_created(db: asyncpg.Connection, event: EventMessage) -> None:
-    fact = event.fact
-    await db.execute(
-        "INSERT INTO kpi_handleplans (municipality, citizen_id, created_on, event_position) VALUES ($1, $2, $3, $4)",
-        fact.municipality, fact.citizen_id, fact.effective_date, event.position,
-    )
-
-
-HANDLERS: dict[str, Handler] = {
-    "VisitationDecided": visitation_decided,
-    "CourseStarted": course_started,
-    "CourseEnded": course_ended,
-    "HandleplanCreated": handleplan_created,
-}
 
 
 async def apply(db: asyncpg.Connection, event: EventMessage) -> None:
-    handler = HANDLERS.get(event.type)
-    if handler is not None:  # events no KPI needs yet are only counted
-        await handler(db, event)
+    # The pointer is read in the applier's transaction: a switch-over (which holds the consumer's
+    # checkpoint row) either happened before, and this goes to the new generation, or after.
+    await record_fact(db, await current_generation(db), event)
     await db.execute(
         """INSERT INTO projection_event_counts (event_type, applied) VALUES ($1, 1)
            ON CONFLICT (event_type) DO UPDATE SET applied = projection_event_counts.applied + 1""",

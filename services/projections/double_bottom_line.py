@@ -1,0 +1,66 @@
+"""The double bottom line of one course (domain.md §1, seed 001 ch. 4): cumulative expected vs
+actual hours per CTI phase or ICM/ACT month, and expected vs actual progression. Pure domain."""
+
+from datetime import date
+from typing import Any
+
+from contracts.codes import CTI_PHASE_ORDER, CtiPhase
+from services.projections.history import Course
+
+
+def unit_label(unit: CtiPhase | date) -> str:
+    return f"phase_{unit.value}" if isinstance(unit, CtiPhase) else unit.strftime("%Y-%m")
+
+
+def hours_by_unit(course: Course, until: date) -> list[dict[str, Any]]:
+    """Per unit (planned or with contacts, up to `until`), in order: expected and actual hours,
+    and both cumulated; `share_used` = cumulative actual / cumulative expected."""
+    actual: dict[CtiPhase | date, float] = {}
+    for contact in course.contacts:
+        if contact.on <= until:
+            unit = course.time_unit(contact.on)
+            actual[unit] = actual.get(unit, 0.0) + contact.minutes / 60
+    units = set(course.planned_hours) | set(actual)
+    if all(isinstance(u, CtiPhase) for u in units):
+        ordered = [p for p in CTI_PHASE_ORDER if p in units]
+    else:
+        ordered = sorted((u for u in units if isinstance(u, date)))
+    rows, expected_sum, actual_sum = [], 0.0, 0.0
+    for unit in ordered:
+        expected_sum += course.planned_hours.get(unit, 0.0)
+        actual_sum += actual.get(unit, 0.0)
+        rows.append({
+            "unit": unit_label(unit),
+            "start": (s.isoformat() if (s := course.unit_start(unit)) else None),
+            "expected_hours": round(course.planned_hours.get(unit, 0.0), 4),
+            "actual_hours": round(actual.get(unit, 0.0), 4),
+            "cumulative_expected_hours": round(expected_sum, 4),
+            "cumulative_actual_hours": round(actual_sum, 4),
+            "share_used": round(actual_sum / expected_sum, 4) if expected_sum else None,
+        })
+    return rows
+
+
+def progression(course: Course, until: date) -> list[dict[str, Any]]:
+    """Per instrument with an expected progression: the expected checkpoints and the actual
+    measurements scored (WHO-5 index, sums, Likert/Recovery Star means)."""
+    lines = []
+    for instrument, checkpoints in sorted(course.progression.items()):
+        measured = sorted((m.on, m.value) for m in course.measurements if m.instrument == instrument and m.on <= until)
+        lines.append({
+            "instrument": instrument.value,
+            "expected": [{"on": on.isoformat(), "value": value} for on, value in checkpoints],
+            "actual": [{"on": on.isoformat(), "value": value} for on, value in measured],
+        })
+    return lines
+
+
+def double_bottom_line(course: Course, until: date) -> dict[str, Any]:
+    return {
+        "course": course.course_id,
+        "citizen": course.citizen_id,
+        "method": course.method.value,
+        "on": until.isoformat(),
+        "hours": hours_by_unit(course, until),
+        "progression": progression(course, until),
+    }

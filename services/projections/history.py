@@ -1,0 +1,376 @@
+"""What was known about a municipality's courses and citizens: the facts folded in log order.
+
+Pure domain, no I/O. The fold keeps every effective date, so a KPI can ask "as it stood on day D"
+by comparing dates; which facts were known at all ("as of" a recorded date) is decided before the
+fold, by the store (store.py). Corrections are later facts that replace an earlier value.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from statistics import mean
+from typing import Any
+
+from contracts.codes import (
+    OWN_HOME,
+    ContactKind,
+    CourseEndReason,
+    CtiPhase,
+    EmploymentStatus,
+    FollowOnOffer,
+    FollowUpAnswer,
+    HousingSituation,
+    IncomeType,
+    Method,
+)
+from contracts import facts as f
+from contracts.instruments import Instrument, score
+
+
+@dataclass(frozen=True)
+class Record:
+    """One fact as the read model keeps it: with its log position and when it was recorded."""
+
+    position: int
+    recorded_at: datetime
+    fact: f.FactBase
+
+
+HOMELESS = frozenset(
+    {
+        HousingSituation.STREET, HousingSituation.NIGHT_SHELTER, HousingSituation.SHELTER_110,
+        HousingSituation.HOTEL, HousingSituation.SOFA, HousingSituation.TRANSITIONAL,
+        HousingSituation.PRISON_NO_HOUSING, HousingSituation.HOSPITAL_NO_HOUSING,
+        HousingSituation.OTHER_HOMELESS,
+    }
+)
+SUPPORTED = frozenset({HousingSituation.SEL107, HousingSituation.SEL108})
+INSTITUTION = frozenset({HousingSituation.PRISON, HousingSituation.HOSPITAL, HousingSituation.TREATMENT})
+HOUSING_GROUPS = ("homeless", "own_home", "supported", "institution", "unknown")
+
+
+def housing_group(situation: HousingSituation | None) -> str:
+    if situation in HOMELESS:
+        return "homeless"
+    if situation in OWN_HOME:
+        return "own_home"
+    if situation in SUPPORTED:
+        return "supported"
+    if situation in INSTITUTION:
+        return "institution"
+    return "unknown"
+
+
+def headline_score(instrument: Instrument, answers: list[int] | dict[str, int]) -> float:
+    """One number per measurement: the WHO-5 index, the UCLA-3/ORS/SRS sum, the mean item value
+    of the Likert dimensions (reverse items turned) and of the Recovery Star areas."""
+    scores = score(instrument, answers)
+    if instrument == Instrument.WHO5:
+        return float(scores["index"])
+    if "total" in scores:
+        return float(scores["total"])
+    return round(mean(scores.values()), 4)
+
+
+@dataclass(frozen=True)
+class Phase:
+    phase: CtiPhase
+    start: date
+    planned_end: date | None
+
+
+@dataclass(frozen=True)
+class Contact:
+    on: date
+    minutes: int
+    kind: ContactKind
+
+
+@dataclass(frozen=True)
+class Measurement:
+    on: date
+    instrument: Instrument
+    answers: list[int] | dict[str, int]
+
+    @property
+    def value(self) -> float:
+        return headline_score(self.instrument, self.answers)
+
+
+@dataclass
+class Course:
+    course_id: str
+    citizen_id: str
+    method: Method
+    team: str
+    decided_on: date
+    assessment_done: bool | None = None
+    fits_target_group: bool | None = None
+    started_on: date | None = None
+    ended_on: date | None = None
+    end_reason: CourseEndReason | None = None
+    follow_on_offer: FollowOnOffer | None = None
+    workers: list[tuple[date, str]] = field(default_factory=list)  # (from, worker), by date
+    phases: list[Phase] = field(default_factory=list)
+    planned_hours: dict[CtiPhase | date, float] = field(default_factory=dict)
+    progression: dict[Instrument, list[tuple[date, float]]] = field(default_factory=dict)
+    contacts: list[Contact] = field(default_factory=list)
+    measurements: list[Measurement] = field(default_factory=list)
+    follow_ups: list[tuple[date, int, FollowUpAnswer]] = field(default_factory=list)
+
+    def active_on(self, day: date) -> bool:
+        return self.started_on is not None and self.started_on <= day and (
+            self.ended_on is None or self.ended_on > day
+        )
+
+    def active_days(self, start: date, end: date) -> int:
+        """Days of [start, end] on which the course was active."""
+        if self.started_on is None:
+            return 0
+        first = max(start, self.started_on)
+        last = min(end, self.ended_on - timedelta(days=1) if self.ended_on else end)
+        return max(0, (last - first).days + 1)
+
+    def worker_on(self, day: date) -> str | None:
+        current = None
+        for since, worker in sorted(self.workers):
+            if since <= day:
+                current = worker
+        return current
+
+    def phase_on(self, day: date) -> CtiPhase | None:
+        current = None
+        for phase in sorted(self.phases, key=lambda p: p.start):
+            if phase.start <= day:
+                current = phase.phase
+        return current
+
+    def planned_end(self) -> date | None:
+        """CTI runs 9 months from phase 1 (or phase 3's own planned end); other methods are open-ended."""
+        if self.method != Method.CTI:
+            return None
+        third = [p for p in self.phases if p.phase == CtiPhase.PHASE_3 and p.planned_end]
+        if third:
+            return third[-1].planned_end
+        first = [p for p in self.phases if p.phase == CtiPhase.PHASE_1]
+        start = first[0].start if first else self.started_on
+        return add_months(start, 9) if start else None
+
+    def time_unit(self, day: date) -> CtiPhase | date:
+        """The double-bottom-line unit a day belongs to: its CTI phase, or its month."""
+        if self.method == Method.CTI:
+            return self.phase_on(day) or CtiPhase.CONTACT
+        return day.replace(day=1)
+
+    def unit_start(self, unit: CtiPhase | date) -> date | None:
+        if isinstance(unit, CtiPhase):
+            starts = [p.start for p in self.phases if p.phase == unit]
+            return min(starts) if starts else None
+        return unit
+
+
+@dataclass
+class Stay:
+    """A §110 shelter stay."""
+
+    start: date
+    end: date | None = None
+    contact_on: date | None = None
+    ready_on: date | None = None
+
+    def nights(self, start: date, end: date) -> int:
+        """Bed-days (nights) of the stay within [start, end]: each night counted on its evening."""
+        last_night = (self.end - timedelta(days=1)) if self.end else end
+        first, last = max(start, self.start), min(end, last_night)
+        return max(0, (last - first).days + 1)
+
+
+@dataclass
+class Citizen:
+    citizen_id: str
+    first_seen: date
+    housing: list[tuple[date, int, HousingSituation, str]] = field(default_factory=list)  # (on, pos, code, how)
+    stays: list[Stay] = field(default_factory=list)
+    handleplans: list[date] = field(default_factory=list)
+    eviction_risks: list[date] = field(default_factory=list)
+    evictions_prevented: list[date] = field(default_factory=list)
+    evictions_carried_out: list[date] = field(default_factory=list)
+    incomes: list[tuple[date, int, IncomeType]] = field(default_factory=list)
+    employment: list[tuple[date, int, EmploymentStatus]] = field(default_factory=list)
+    treatment: list[tuple[date, int, bool]] = field(default_factory=list)
+    activity: list[date] = field(default_factory=list)  # every fact's effective date
+    allocation_offers: list[tuple[date, bool]] = field(default_factory=list)
+    waiting_lists: list[date] = field(default_factory=list)
+
+    def housing_on(self, day: date) -> HousingSituation | None:
+        return latest([(d, p, code) for d, p, code, _ in self.housing], day)
+
+    def housing_entries(self, start: date, end: date) -> list[tuple[date, int, HousingSituation, str]]:
+        return sorted(entry for entry in self.housing if start <= entry[0] <= end)
+
+    def in_treatment_on(self, day: date) -> bool:
+        return bool(latest(self.treatment, day))
+
+    def active_on(self, day: date, within_days: int) -> bool:
+        return any(day - timedelta(days=within_days) < seen <= day for seen in self.activity)
+
+
+@dataclass
+class HousingStock:
+    period_start: date
+    period_end: date
+    report: f.HousingStockReported
+
+
+@dataclass
+class History:
+    """One municipality's courses, citizens and periodic reports, as far as they were known."""
+
+    municipality: str
+    courses: dict[str, Course] = field(default_factory=dict)
+    citizens: dict[str, Citizen] = field(default_factory=dict)
+    stock: list[HousingStock] = field(default_factory=list)
+
+    def courses_for(self, team: str | None = None, method: Method | None = None) -> list[Course]:
+        return [
+            c for c in self.courses.values()
+            if (team is None or c.team == team) and (method is None or c.method == method)
+        ]
+
+    def citizens_for(self, team: str | None = None, method: Method | None = None) -> list[Citizen]:
+        """All citizens, or with a team/method filter those who have a course of it."""
+        if team is None and method is None:
+            return list(self.citizens.values())
+        ids = {c.citizen_id for c in self.courses_for(team, method)}
+        return [self.citizens[i] for i in sorted(ids) if i in self.citizens]
+
+
+def add_months(day: date, months: int) -> date:
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+    last = [31, 29 if leap else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
+    return date(year, month, min(day.day, last))
+
+
+def fold(municipality: str, records: list[Record]) -> History:
+    history = History(municipality)
+    for record in sorted(records, key=lambda r: r.position):
+        _apply(history, record)
+    return history
+
+
+def _citizen(history: History, fact: f.CitizenFact) -> Citizen:
+    citizen_id = fact.citizen_id or ""
+    citizen = history.citizens.get(citizen_id)
+    if citizen is None:
+        citizen = history.citizens[citizen_id] = Citizen(citizen_id, fact.effective_date)
+    citizen.first_seen = min(citizen.first_seen, fact.effective_date)
+    citizen.activity.append(fact.effective_date)
+    return citizen
+
+
+def _open_stay(citizen: Citizen, day: date) -> Stay | None:
+    open_stays = [s for s in citizen.stays if s.end is None and s.start <= day]
+    return max(open_stays, key=lambda s: s.start) if open_stays else None
+
+
+def _apply(history: History, record: Record) -> None:  # noqa: C901 - one branch per fact type
+    fact, position = record.fact, record.position
+    if isinstance(fact, f.HousingStockReported):
+        history.stock.append(HousingStock(fact.period_start, fact.effective_date, fact))
+        return
+    if not isinstance(fact, f.CitizenFact):
+        return  # organisation facts: no KPI uses them yet
+    citizen = _citizen(history, fact)
+    day = fact.effective_date
+    course = history.courses.get(getattr(fact, "course_id", None) or "")
+    match fact:
+        case f.VisitationDecided():
+            history.courses[fact.course_id] = Course(
+                fact.course_id, citizen.citizen_id, fact.method, fact.team, day,
+                fact.assessment_done, fact.fits_target_group,
+            )
+        case f.CourseStarted() if course:
+            course.started_on = day
+            if fact.support_worker:
+                course.workers.append((day, fact.support_worker))
+        case f.CourseStartCorrected() if course:
+            course.started_on = day
+            if course.workers:
+                course.workers[0] = (day, course.workers[0][1])
+        case f.SupportWorkerChanged() if course:
+            course.workers.append((day, fact.support_worker))
+        case f.CtiPhaseStarted() if course:
+            course.phases.append(Phase(fact.phase, day, fact.planned_end or add_months(day, 3)))
+        case f.CtiPhaseStartCorrected() if course:
+            course.phases = [p for p in course.phases if p.phase != fact.phase]
+            course.phases.append(Phase(fact.phase, day, fact.planned_end or add_months(day, 3)))
+        case f.TimePlanned() if course:
+            unit = fact.cti_phase if fact.cti_phase is not None else fact.month
+            course.planned_hours[unit] = fact.expected_hours  # a later plan replaces the earlier
+        case f.ExpectedProgressionSet() if course:
+            course.progression[fact.instrument] = sorted((c.on, c.value) for c in fact.checkpoints)
+        case f.ContactRecorded() if course:
+            course.contacts.append(Contact(day, fact.minutes, fact.kind))
+        case f.MeasurementRecorded() if course:
+            course.measurements.append(Measurement(day, fact.instrument, fact.answers))
+        case f.CourseEnded() if course:
+            course.ended_on, course.end_reason, course.follow_on_offer = day, fact.reason, fact.follow_on_offer
+        case f.FollowUpRecorded() if course:
+            course.follow_ups.append((day, fact.months_after_end, fact.keeps_own_housing))
+        case f.HousingSituationRecorded():
+            citizen.housing.append((day, position, fact.housing, "recorded"))
+        case f.HousingGained():
+            citizen.housing.append((day, position, fact.housing, "gained"))
+        case f.HousingLost():
+            citizen.housing.append((day, position, HousingSituation.UNKNOWN, "lost"))
+        case f.ShelterStayStarted():
+            citizen.stays.append(Stay(day))
+            citizen.housing.append((day, position, HousingSituation.SHELTER_110, "shelter"))
+        case f.ShelterStayEnded():
+            stay = _open_stay(citizen, day)
+            if stay:
+                stay.end = day
+            citizen.housing.append((day, position, fact.destination, "shelter_left"))
+        case f.ShelterContactMade():
+            stay = _open_stay(citizen, day)
+            if stay and stay.contact_on is None:
+                stay.contact_on = day
+        case f.AssessedReadyToMove():
+            stay = _open_stay(citizen, day)
+            if stay and stay.ready_on is None:
+                stay.ready_on = day
+        case f.HandleplanCreated():
+            citizen.handleplans.append(day)
+        case f.EvictionRiskRegistered():
+            citizen.eviction_risks.append(day)
+        case f.EvictionPrevented():
+            citizen.evictions_prevented.append(day)
+        case f.EvictionCarriedOut():
+            citizen.evictions_carried_out.append(day)
+        case f.IncomeTypeRecorded():
+            citizen.incomes.append((day, position, fact.income_type))
+        case f.EmploymentStatusRecorded():
+            citizen.employment.append((day, position, fact.status))
+        case f.SubstanceTreatmentStarted():
+            citizen.treatment.append((day, position, True))
+        case f.SubstanceTreatmentEnded():
+            citizen.treatment.append((day, position, False))
+        case f.HomeOfferedViaAllocationRight():
+            citizen.allocation_offers.append((day, fact.accepted))
+        case f.HousingWaitingListRegistered():
+            citizen.waiting_lists.append(day)
+
+
+def latest(entries: list[tuple[date, int, Any]], day: date) -> Any:
+    """The value of the latest (by effective date, then log position) entry on or before `day`."""
+    known = [entry for entry in entries if entry[0] <= day]
+    return max(known, key=lambda e: (e[0], e[1]))[2] if known else None
+
+
+def courses_by_citizen(courses: list[Course]) -> dict[str, list[Course]]:
+    grouped: dict[str, list[Course]] = defaultdict(list)
+    for course in courses:
+        grouped[course.citizen_id].append(course)
+    return grouped

@@ -1,0 +1,9 @@
+"""The KPI catalogue (domain.md §7): every KPI defined once, with its definition and computation.
+
+One module per KPI family; each registers its KPIs in `CATALOGUE` when imported.
+"""
+
+from services.projections.kpis.common import CATALOGUE, Context, Filters, Kpi, Params, Window
+from services.projections.kpis import economy, outcome, process, structure  # noqa: F401 - registers
+
+__all__ = ["CATALOGUE", "Context", "Filters", "Kpi", "Params", "Window"]

@@ -1,0 +1,112 @@
+"""What every KPI shares: its description, the window it is computed over, filters, prices."""
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from statistics import mean, median
+from typing import Any, Literal
+
+from contracts.codes import Method
+from services.projections.history import History
+
+Kind = Literal["process", "outcome", "economy", "structure"]
+Figure = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Window:
+    """The days [start, end]; figures "on a date" are taken on `end`."""
+
+    start: date
+    end: date
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def holds(self, day: date | None) -> bool:
+        return day is not None and self.start <= day <= self.end
+
+
+@dataclass(frozen=True)
+class Filters:
+    team: str | None = None
+    method: Method | None = None
+
+
+@dataclass(frozen=True)
+class Params:
+    """Configurable thresholds and unit prices (seed 003's prices as defaults)."""
+
+    ucla3_lonely_at: int = 7
+    shelter_day_rate_dkk: float = 1057.0
+    hourly_rate_dkk: float = 287.2
+    eviction_cost_dkk: float = 150_000.0
+    success_rate: float = 0.63
+    success_rate_low: float = 0.10
+
+
+@dataclass(frozen=True)
+class Context:
+    history: History
+    window: Window
+    filters: Filters = field(default_factory=Filters)
+    params: Params = field(default_factory=Params)
+
+    def courses(self):  # noqa: ANN201
+        return self.history.courses_for(self.filters.team, self.filters.method)
+
+    def citizens(self):  # noqa: ANN201
+        return self.history.citizens_for(self.filters.team, self.filters.method)
+
+
+Compute = Callable[[Context], Figure]
+
+
+@dataclass(frozen=True)
+class Kpi:
+    id: str
+    name_da: str
+    name_en: str
+    kind: Kind
+    unit: str
+    definition: str
+    compute: Compute
+    on_date: bool = False  # a stock taken on the window's last day, rather than a flow over it
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "name_da": self.name_da, "name_en": self.name_en, "kind": self.kind,
+            "unit": self.unit, "definition": self.definition, "on_date": self.on_date,
+        }
+
+
+CATALOGUE: dict[str, Kpi] = {}
+
+
+def kpi(id: str, name_da: str, name_en: str, kind: Kind, unit: str, definition: str, *, on_date: bool = False):  # noqa: ANN201, A002
+    def register(compute: Compute) -> Compute:
+        assert id not in CATALOGUE, id
+        CATALOGUE[id] = Kpi(id, name_da, name_en, kind, unit, " ".join(definition.split()), compute, on_date)
+        return compute
+
+    return register
+
+
+def share(numerator: float, denominator: float) -> float | None:
+    return round(numerator / denominator, 4) if denominator else None
+
+
+def ratio_figure(numerator: int, denominator: int, citizens: Iterable[str], **extra: Any) -> Figure:
+    return {
+        "numerator": numerator, "denominator": denominator, "value": share(numerator, denominator),
+        "citizens": len(set(citizens)), **extra,
+    }
+
+
+def mean_or_none(values: list[float]) -> float | None:
+    return round(mean(values), 4) if values else None
+
+
+def median_or_none(values: list[float]) -> float | None:
+    return round(float(median(values)), 4) if values else None

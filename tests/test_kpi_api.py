@@ -1,0 +1,199 @@
+"""The KPI HTTP API on the real read model: catalogue, series with previous period and target,
+as_of, CSV/XLSX exports, benchmarks with suppression, the double bottom line, and bad input."""
+
+import csv
+import io
+from datetime import date
+
+import httpx
+import openpyxl
+import pytest
+from fastapi import FastAPI
+
+from runtime.auth import TokenTable
+from runtime.errors import install_error_handlers
+from services.projections.api import router
+from tests.kpi_scenario import Scenario, kpi_pool  # noqa: F401 - fixture
+from tests.support import TOKENS
+
+pytestmark = pytest.mark.integration
+
+CATALOGUE_IDS = {f"P{i}" for i in range(1, 8)} | {f"O{i}" for i in range(1, 12)} | {f"E{i}" for i in range(1, 5)} | {"S1", "S2", "S3"}
+
+
+class FixedClock:
+    def __init__(self, today: date):
+        self._today = today
+
+    def today(self) -> date:
+        return self._today
+
+
+def client(pool, token: str = "token-101", today: date = date(2026, 7, 15)) -> httpx.AsyncClient:
+    app = FastAPI()
+    install_error_handlers(app)
+    app.include_router(router)
+    app.state.pool, app.state.tokens, app.state.clock = pool, TokenTable(TOKENS), FixedClock(today)
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://projections",
+                             headers={"Authorization": f"Bearer {token}"})
+
+
+async def test_catalogue_lists_every_kpi_with_its_definition(kpi_pool) -> None:
+    async with client(kpi_pool) as api:
+        kpis = (await api.get("/v1/kpis")).json()["kpis"]
+    assert {k["id"] for k in kpis} == CATALOGUE_IDS
+    for k in kpis:
+        assert k["name_da"] and k["name_en"] and k["unit"] and len(k["definition"]) > 80
+    assert {k["kind"] for k in kpis} == {"process", "outcome", "economy", "structure"}
+
+
+async def p2_scenario(pool) -> None:
+    s = Scenario()
+    # January: 2 starts, 1 plan in time; February: 2 starts, 2 in time (one told late, in March).
+    s.course("a1", "k1", "ICM", "2026-01-05")
+    s.fact("HandleplanCreated", "2026-01-10", citizen="a1")
+    s.course("a2", "k2", "CTI", "2026-01-20", team="team-b")
+    s.course("a3", "k3", "ICM", "2026-02-03")
+    s.fact("HandleplanCreated", "2026-02-04", citizen="a3")
+    s.course("a4", "k4", "ICM", "2026-02-10")
+    s.fact("HandleplanCreated", "2026-02-20", recorded="2026-03-05", citizen="a4")
+    await s.apply(pool)
+
+
+async def test_series_with_previous_period_target_and_as_of(kpi_pool) -> None:
+    await p2_scenario(kpi_pool)
+    async with client(kpi_pool) as api:
+        put = await api.put("/v1/targets/P2", json={"municipality": "101", "value": 0.9})
+        assert put.status_code == 200, put.text
+        params = {"municipality": "101", "from": "2026-01-01", "to": "2026-02-28", "period": "month"}
+        series = (await api.get("/v1/kpis/P2", params=params)).json()["series"]
+        known_before = (await api.get("/v1/kpis/P2", params=params | {"as_of": "2026-03-01"})).json()["series"]
+        icm = (await api.get("/v1/kpis/P2", params=params | {"method": "ICM"})).json()["series"]
+        team_b = (await api.get("/v1/kpis/P2", params=params | {"team": "team-b"})).json()["series"]
+    # January 1 / 2 = 0.5; February 2 / 2 = 1.0, up 0.5 on January, 0.1 above the 0.9 target.
+    assert [(p["period"], p["value"]) for p in series] == [("2026-01", 0.5), ("2026-02", 1.0)]
+    assert series[1]["previous"] == {"from": "2026-01-01", "to": "2026-01-31", "value": 0.5, "change": 0.5}
+    assert series[1]["target"] == {"value": 0.9, "difference": 0.1}
+    assert series[0]["previous"]["value"] is None  # December: no course started
+    # Known on 1 March, a4's plan was not: February 1 / 2.
+    assert [p["value"] for p in known_before] == [0.5, 0.5]
+    # ICM only: January a1 1 / 1; the CTI course a2 is team-b's: 0 / 1.
+    assert [p["value"] for p in icm] == [1.0, 1.0] and [p["value"] for p in team_b] == [0.0, None]
+
+
+async def test_csv_and_xlsx_hold_the_json_numbers(kpi_pool) -> None:
+    await p2_scenario(kpi_pool)
+    params = {"municipality": "101", "from": "2026-01-01", "to": "2026-02-28", "period": "month"}
+    async with client(kpi_pool) as api:
+        await api.put("/v1/targets/P2", json={"municipality": "101", "value": 0.75})
+        as_json = (await api.get("/v1/kpis/P2", params=params)).json()
+        as_csv = await api.get("/v1/kpis/P2", params=params | {"format": "csv"})
+        as_xlsx = await api.get("/v1/kpis/P2", params=params | {"format": "xlsx"})
+        workbook_response = await api.get("/v1/kpis/export", params=params | {"ids": "P1,P2,O1"})
+    assert as_csv.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(as_csv.content.decode("utf-8-sig")), delimiter=";"))
+    sheet = openpyxl.load_workbook(io.BytesIO(as_xlsx.content))["P2"]
+    header = [c.value for c in sheet[1]]
+    cells = [dict(zip(header, (c.value for c in row))) for row in sheet.iter_rows(min_row=2)]
+    assert header == list(rows[0].keys()) and "Værdi" in header and "Nævner" in header
+
+    for figure in as_json["series"]:
+        from_csv = next(r for r in rows if r["Periode"] == figure["period"] and r["Opgørelse"] == "værdi")
+        from_xlsx = next(r for r in cells if r["Periode"] == figure["period"] and r["Opgørelse"] == "værdi")
+        expected = (figure["value"], figure["numerator"], figure["denominator"], figure["target"]["value"])
+        assert (float(from_csv["Værdi"]), int(from_csv["Tæller"]), int(from_csv["Nævner"]), float(from_csv["Måltal"])) == expected
+        assert (from_xlsx["Værdi"], from_xlsx["Tæller"], from_xlsx["Nævner"], from_xlsx["Måltal"]) == expected
+
+    workbook = openpyxl.load_workbook(io.BytesIO(workbook_response.content))
+    assert workbook.sheetnames == ["P1", "P2", "O1"]
+    p1 = [[c.value for c in row] for row in workbook["P1"].iter_rows(min_row=2)]
+    # February's end: a1, a3, a4 ICM and a2 CTI active -> ICM 3, total 4.
+    feb = {row[7]: row[8] for row in p1 if row[3] == "2026-02"}
+    assert (feb["værdi"], feb["ICM"], feb["CTI"]) == (4, 3, 1)
+
+
+async def test_benchmark_hides_a_figure_on_four_citizens(kpi_pool) -> None:
+    s = Scenario()
+    for i in range(5):
+        s.course(f"x{i}", f"k{i}", "ICM", "2026-03-01")
+    for i in range(4):
+        s.course(f"y{i}", f"l{i}", "ICM", "2026-03-01", municipality="147")
+    for i in range(6):
+        s.course(f"z{i}", f"m{i}", "ACT", "2026-03-01", municipality="751")
+    await s.apply(kpi_pool)
+    async with client(kpi_pool) as api:
+        bench = (await api.get("/v1/kpis/P1/benchmark", params={"on": "2026-04-01"})).json()
+    async with client(kpi_pool, "token-admin") as admin_api:
+        admin = await admin_api.get("/v1/kpis/P1/benchmark")
+    rows = {r["municipality"]: r for r in bench["municipalities"]}
+    assert [r["municipality"] for r in bench["municipalities"]] == ["101", "147", "751"]  # own first
+    assert rows["101"]["own"] and rows["101"]["value"] == 5 and not rows["101"]["suppressed"]
+    assert rows["147"] == {"municipality": "147", "own": False, "from": "2026-04-01", "to": "2026-04-01",
+                           "suppressed": True, "value": None}  # 4 citizens: hidden
+    assert rows["751"]["value"] == 6 and "values" not in rows["751"]  # aggregates only
+    assert admin.status_code == 422 and admin.json()["error"]["reason"] == "municipality_missing"
+
+
+async def test_double_bottom_line_of_a_cti_course(kpi_pool) -> None:
+    s = Scenario()
+    s.course("c1", "k1", "CTI", "2026-01-05")
+    s.fact("CtiPhaseStarted", "2026-01-05", citizen="c1", course="k1", phase="1")
+    s.fact("TimePlanned", "2026-01-05", citizen="c1", course="k1", cti_phase="1", expected_hours=20)
+    s.fact("TimePlanned", "2026-01-05", citizen="c1", course="k1", cti_phase="2", expected_hours=10)
+    s.fact("ExpectedProgressionSet", "2026-01-05", citizen="c1", course="k1", instrument="WHO5",
+           checkpoints=[{"on": "2026-01-05", "value": 32}, {"on": "2026-04-05", "value": 48}])
+    s.fact("MeasurementRecorded", "2026-01-06", citizen="c1", course="k1", instrument="WHO5", answers=[1, 2, 2, 1, 2])
+    s.fact("ContactRecorded", "2026-01-10", citizen="c1", course="k1", minutes=300, kind="face_to_face")
+    s.fact("ContactRecorded", "2026-02-10", citizen="c1", course="k1", minutes=600, kind="partners")
+    s.fact("CtiPhaseStarted", "2026-04-05", citizen="c1", course="k1", phase="2")
+    s.fact("ContactRecorded", "2026-04-10", citizen="c1", course="k1", minutes=120, kind="phone_digital")
+    s.fact("MeasurementRecorded", "2026-04-07", citizen="c1", course="k1", instrument="WHO5", answers=[2, 2, 3, 2, 2])
+    s.fact("ContactRecorded", "2026-03-01", recorded="2026-05-01", citizen="c1", course="k1", minutes=180,
+           kind="face_to_face")  # told late
+    await s.apply(kpi_pool)
+    async with client(kpi_pool) as api:
+        dbl = (await api.get("/v1/courses/k1/double-bottom-line", params={"municipality": "101"})).json()
+        earlier = (await api.get("/v1/courses/k1/double-bottom-line",
+                                 params={"municipality": "101", "as_of": "2026-04-30", "on": "2026-04-30"})).json()
+        missing = await api.get("/v1/courses/nope/double-bottom-line", params={"municipality": "101"})
+    # Phase 1: 5 + 10 + 3 = 18 h of 20; phase 2: 2 h, cumulative 20 of 30.
+    assert [(h["unit"], h["expected_hours"], h["actual_hours"], h["cumulative_expected_hours"],
+             h["cumulative_actual_hours"], h["share_used"]) for h in dbl["hours"]] == [
+        ("phase_1", 20, 18, 20, 18, 0.9), ("phase_2", 10, 2, 30, 20, 0.6667)]
+    # WHO-5 index: raw 8 x 4 = 32, then raw 11 x 4 = 44, against the expected 32 -> 48.
+    (who5,) = dbl["progression"]
+    assert who5["instrument"] == "WHO5"
+    assert [p["value"] for p in who5["expected"]] == [32, 48] and [p["value"] for p in who5["actual"]] == [32, 44]
+    # As known on 30 April, the 1 March contact was not told: phase 1 15 h.
+    assert earlier["hours"][0]["actual_hours"] == 15
+    assert missing.status_code == 404 and missing.json()["error"]["reason"] == "course_not_found"
+
+
+@pytest.mark.parametrize("path, params, status, reason", [
+    ("/v1/kpis/P99", {"municipality": "101"}, 404, "kpi_not_found"),
+    ("/v1/kpis/P2", {"municipality": "101", "from": "2026-03-01", "to": "2026-01-01"}, 422, "period_reversed"),
+    ("/v1/kpis/P2", {"municipality": "101", "method": "XYZ"}, 422, "validation_error"),
+    ("/v1/kpis/P2", {"municipality": "101", "period": "week"}, 422, "validation_error"),
+    ("/v1/kpis/P2", {"municipality": "101", "from": "1900-01-01", "to": "2026-01-01", "period": "month"}, 422, "too_many_periods"),
+    ("/v1/kpis/P1", {"municipality": "101", "on": "2026-01-01", "from": "2025-01-01"}, 422, "on_with_period"),
+    ("/v1/kpis/P2", {"municipality": "147"}, 403, "municipality_forbidden"),
+    ("/v1/kpis/P2", {"municipality": "101", "format": "pdf"}, 422, "validation_error"),
+    ("/v1/kpis/export", {"municipality": "101", "format": "json"}, 422, "format_not_supported"),
+    ("/v1/kpis/export", {"municipality": "101", "ids": "P1,Q7"}, 404, "kpi_not_found"),
+    ("/v1/kpis/E4", {"municipality": "101", "success_rate": "2"}, 422, "validation_error"),
+])
+async def test_bad_input_is_a_clear_4xx(kpi_pool, path, params, status, reason) -> None:
+    async with client(kpi_pool) as api:
+        response = await api.get(path, params=params)
+    assert response.status_code == status, response.text
+    assert response.json()["error"]["reason"] == reason
+
+
+async def test_targets_are_scoped_and_validated(kpi_pool) -> None:
+    async with client(kpi_pool) as api:
+        assert (await api.put("/v1/targets/P2", json={"municipality": "147", "value": 1})).status_code == 403
+        assert (await api.put("/v1/targets/P99", json={"municipality": "101", "value": 1})).status_code == 404
+        assert (await api.put("/v1/targets/P2", json={"municipality": "101"})).status_code == 422
+        await api.put("/v1/targets/P2", json={"municipality": "101", "value": 0.8})
+        await api.put("/v1/targets/P2", json={"municipality": "101", "value": 0.85})
+        assert (await api.get("/v1/targets", params={"municipality": "101"})).json()["targets"] == {"P2": 0.85}
