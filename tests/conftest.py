@@ -7,6 +7,8 @@ PostgreSQL instead.
 """
 
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,12 +24,16 @@ def postgres_admin_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str
     if url:
         yield url
         return
-    server = EmbeddedPostgres(tmp_path_factory.mktemp("postgres"), fast=True)
+    # Outside pytest's own temp root: when tests run as root, PostgreSQL runs as another user and
+    # needs to traverse the path, and another pytest session may reset that root to 0700.
+    data_dir = Path(tempfile.mkdtemp(prefix="casetrack-test-pg-"))
+    server = EmbeddedPostgres(data_dir, fast=True)
     server.start()
     try:
         yield server.url
     finally:
         server.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 @pytest.fixture

@@ -79,7 +79,7 @@ def test_postgres_restarts_after_kill_during_a_busy_query(tmp_path):
     try:
         time.sleep(0.5)
         server.kill()
-        server.start(timeout=15)
+        server.start(timeout=60)
         with psycopg.connect(url) as conn:
             assert conn.execute("select 1").fetchone() == (1,)
     finally:
