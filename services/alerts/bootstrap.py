@@ -49,7 +49,7 @@ def create_app(settings: Settings) -> FastAPI:
             asyncio.create_task(publisher.publish_forever(pool, js, stop, 0.2), name="publisher"),
         ]
         app.state.pool, app.state.nats, app.state.applier = pool, nc, applier
-        app.state.clock, app.state.wake_poller = clock, wake
+        app.state.clock, app.state.wake_poller, app.state.stop = clock, wake, stop
         try:
             yield
         finally:
