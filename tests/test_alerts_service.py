@@ -1,0 +1,145 @@
+"""The alerts service as real processes on a real nats-server and PostgreSQL, fed with events
+published straight onto CASETRACK_EVENTS: restarts and replicas raise each due alert exactly once;
+the HTTP API (lifecycle, filters, configuration, live stream)."""
+
+import asyncio
+import json
+import time
+import uuid
+from datetime import date, datetime, timezone
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+
+from casetrack.embedded import free_port
+from casetrack.processes import ServiceProcess
+from contracts.alerts import ALERTS_STREAM
+from contracts.events import EventMessage
+from runtime.bus import connect, ensure_streams
+from tests.alerts_support import course_opened, days, fact
+from tests.support import System
+from tests.test_pipeline import stream_messages
+
+pytestmark = pytest.mark.integration
+
+D0 = date(2025, 1, 6)
+ADMIN = {"Authorization": "Bearer token-admin"}
+
+
+def events(facts: list[Any], first_position: int = 1) -> list[EventMessage]:
+    return [EventMessage(event_id=uuid.uuid4(), position=first_position + n, schema_version=1,
+                         recorded_at=datetime.now(timezone.utc), recorded_by="test", fact=one)
+            for n, one in enumerate(facts)]
+
+
+async def _publish(nats_url: str, messages: list[EventMessage]) -> None:
+    nc = await connect(nats_url, "test")
+    try:
+        js = nc.jetstream()
+        await ensure_streams(js)
+        for message in messages:
+            await js.publish(message.subject, message.model_dump_json().encode(),
+                             headers={"Nats-Msg-Id": str(message.event_id)})
+    finally:
+        await nc.close()
+
+
+def publish(nats_url: str, messages: list[EventMessage]) -> None:
+    asyncio.run(_publish(nats_url, messages))
+
+
+def set_clock(service: ServiceProcess, day: date) -> None:
+    response = httpx.put(f"{service.url}/v1/clock", json={"now": f"{day.isoformat()}T08:00:00Z"}, headers=ADMIN)
+    assert response.status_code == 200, response.text
+
+
+def wait_position(service: ServiceProcess, position: int, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if httpx.get(f"{service.url}/v1/position", headers=ADMIN).json()["position"] >= position:
+            return
+        time.sleep(0.1)
+    raise TimeoutError(service.log_tail())
+
+
+def alert_counts(database_url: str) -> tuple[int, int, int]:
+    """(alerts, distinct (rule, subject), transitions)."""
+    with psycopg.connect(database_url) as db:
+        return db.execute(
+            """SELECT (SELECT count(*) FROM alerts),
+                      (SELECT count(DISTINCT (rule, subject_id)) FROM alerts),
+                      (SELECT count(*) FROM alert_transitions)""").fetchone()
+
+
+def wait_counts(database_url: str, alerts: int, timeout: float = 30) -> tuple[int, int, int]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        counts = alert_counts(database_url)
+        if counts[0] >= alerts:
+            time.sleep(1.5)  # three more poll cycles: nothing more may come
+            return alert_counts(database_url)
+        time.sleep(0.1)
+    raise TimeoutError(f"only {alert_counts(database_url)}")
+
+
+def wait_published(nats_url: str, count: int, timeout: float = 30) -> list[dict]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        messages = [json.loads(m.data) for m in asyncio.run(stream_messages(nats_url, ALERTS_STREAM))]
+        if len(messages) >= count:
+            time.sleep(1.0)
+            return [json.loads(m.data) for m in asyncio.run(stream_messages(nats_url, ALERTS_STREAM))]
+        time.sleep(0.2)
+    raise TimeoutError(f"{len(messages)} published")
+
+
+# 40 ICM courses opened on D0: 31 days later each has handleplan_missing, measurement_missing and
+# no_contact due (ICM allows 14 days without face-to-face contact).
+COURSES = 40
+DUE = COURSES * 3
+
+
+def cohort() -> list[EventMessage]:
+    return events([one for n in range(COURSES) for one in course_opened(f"c{n}", f"k{n}", "ICM", D0)])
+
+
+def test_killed_while_deadlines_are_due_then_restarted_raises_each_once(system: System) -> None:
+    alerts = system.services["alerts"].start()
+    set_clock(alerts, D0)
+    messages = cohort()
+    publish(system.nats_url, messages)
+    wait_position(alerts, messages[-1].position)
+    assert alert_counts(system.database_url) == (0, 0, 0)
+
+    set_clock(alerts, D0 + days(31))  # wakes the poller: 120 deadlines due
+    time.sleep(0.05)
+    alerts.kill()
+    raised_before_kill = alert_counts(system.database_url)[0]
+    assert raised_before_kill < DUE, "the kill should land while deadlines are still due"
+
+    alerts.start()  # its clock is the real one again: everything from 2025 is due
+    assert wait_counts(system.database_url, DUE) == (DUE, DUE, DUE)
+    published = wait_published(system.nats_url, DUE)
+    assert len(published) == DUE and len({m["alert_id"] for m in published}) == DUE
+
+
+def test_two_replicas_raise_no_duplicates(system: System, tmp_path) -> None:
+    first = system.services["alerts"]
+    second = ServiceProcess(name="alerts", port=free_port(), env=first.env, log_path=tmp_path / "alerts-2.log")
+    first.start()
+    second.start()
+    try:
+        for replica in (first, second):
+            set_clock(replica, D0)
+        messages = cohort()
+        publish(system.nats_url, messages)
+        wait_position(first, messages[-1].position)
+        for replica in (first, second):
+            set_clock(replica, D0 + days(31))
+        assert wait_counts(system.database_url, DUE) == (DUE, DUE, DUE)
+        published = wait_published(system.nats_url, DUE)
+        assert len(published) == DUE and len({m["alert_id"] for m in published}) == DUE
+    finally:
+        second.stop()
