@@ -6,6 +6,7 @@ import asyncio
 import json
 import time
 import uuid
+from collections.abc import Iterator
 from datetime import date, datetime, timezone
 from typing import Any
 
@@ -143,3 +144,92 @@ def test_two_replicas_raise_no_duplicates(system: System, tmp_path) -> None:
         assert len(published) == DUE and len({m["alert_id"] for m in published}) == DUE
     finally:
         second.stop()
+
+
+def _sse_events(lines: Iterator[str], wanted: int) -> list[dict]:
+    found, data = [], None
+    for line in lines:
+        if line.startswith("data: "):
+            data = json.loads(line[6:])
+        elif line == "" and data is not None:
+            found.append(data)
+            data = None
+            if len(found) == wanted:
+                return found
+    return found
+
+
+def test_http_api_lifecycle_filters_configuration_and_stream(system: System) -> None:
+    alerts = system.services["alerts"].start()
+    set_clock(alerts, D0)
+    messages = events(
+        course_opened("c1", "k1", "ICM", D0, team="team-a")
+        + course_opened("c2", "k2", "CTI", D0, team="team-b")
+        + [fact("EvictionRiskRegistered", D0, "c1", kind="bailiff_case")]
+    )
+    publish(system.nats_url, messages)
+    wait_position(alerts, messages[-1].position)
+    with system.client("alerts") as client, system.client("alerts", "token-147") as other:
+        stream = client.stream("GET", "/v1/alerts/stream", params={"municipality": "101", "after": 0},
+                               timeout=httpx.Timeout(10.0))
+        with stream as live:
+            assert live.status_code == 200 and live.headers["content-type"].startswith("text/event-stream")
+            lines = live.iter_lines()
+            [raised_event] = _sse_events(lines, 1)
+            assert (raised_event["rule"], raised_event["state"], raised_event["team"]) == ("eviction_risk", "open", "team-a")
+
+            listed = client.get("/v1/alerts", params={"municipality": "101", "severity": "critical"}).json()["alerts"]
+            assert [(a["rule"], a["subject_id"]) for a in listed] == [("eviction_risk", "c1")]
+            assert client.get("/v1/alerts", params={"municipality": "101", "team": "team-b"}).json()["alerts"] == []
+            assert client.get("/v1/alerts", params={"municipality": "101", "rule": "nope"}).json()["error"]["reason"] == "rule_not_found"
+            alert_id = listed[0]["id"]
+
+            acknowledged = client.post(f"/v1/alerts/{alert_id}/acknowledge", json={"by": "leader-anne"})
+            assert acknowledged.status_code == 200 and acknowledged.json()["state"] == "acknowledged"
+            [ack_event] = _sse_events(lines, 1)
+            assert (ack_event["id"], ack_event["state"], ack_event["by"]) == (alert_id, "acknowledged", "leader-anne")
+
+        again = client.post(f"/v1/alerts/{alert_id}/acknowledge", json={})
+        assert (again.status_code, again.json()["error"]["reason"]) == (409, "transition_not_allowed")
+        past = client.post(f"/v1/alerts/{alert_id}/snooze", json={"until": "2025-01-01"})
+        assert (past.status_code, past.json()["error"]["reason"]) == (422, "snooze_not_in_future")
+        no_note = client.post(f"/v1/alerts/{alert_id}/resolve", json={})
+        assert (no_note.status_code, no_note.json()["error"]["reason"]) == (422, "validation_error")
+        resolved = client.post(f"/v1/alerts/{alert_id}/resolve", json={"note": "rent paid by jobcentre"})
+        assert resolved.status_code == 200
+        history = client.get(f"/v1/alerts/{alert_id}").json()["history"]
+        assert [(h["state"], h["by"], h["note"]) for h in history] == [
+            ("open", "casetrack", None), ("acknowledged", "leader-anne", None),
+            ("resolved", "fagsystem-101", "rent paid by jobcentre")]
+        assert client.get(f"/v1/alerts/{uuid.uuid4()}").json()["error"]["reason"] == "alert_not_found"
+        assert other.get(f"/v1/alerts/{alert_id}").status_code == 403
+
+        # Rule configuration: visible, overridable per municipality and per team or method.
+        assert len(client.get("/v1/rules").json()["rules"]) == 18
+        config = "/v1/rules/handleplan_missing/config"
+        assert client.get(config, params={"municipality": "101"}).json()["effective"] == {"days": 30}
+        put = client.put(config, params={"municipality": "101"}, json={"params": {"days": 10}})
+        assert put.status_code == 200 and put.json()["effective"] == {"days": 10}
+        team = client.put(config, params={"municipality": "101", "team": "team-b"}, json={"params": {"days": 45}})
+        assert team.json()["overrides"] == {"": {"days": 10}, "team:team-b": {"days": 45}}
+        assert client.get(config, params={"municipality": "101", "team": "team-b"}).json()["effective"] == {"days": 45}
+        assert client.get(config, params={"municipality": "101", "method": "ICM"}).json()["effective"] == {"days": 10}
+        bad = client.put(config, params={"municipality": "101"}, json={"params": {"dayz": 3}})
+        assert (bad.status_code, bad.json()["error"]["reason"], bad.json()["error"]["fields"][0]["field"]) == (
+            422, "invalid_rule_parameters", "dayz")
+        both = client.get(config, params={"municipality": "101", "team": "t", "method": "CTI"})
+        assert (both.status_code, both.json()["error"]["reason"]) == (422, "scope_ambiguous")
+        assert client.get("/v1/rules/nope/config", params={"municipality": "101"}).status_code == 404
+        assert other.put(config, params={"municipality": "101"}, json={"params": {"days": 1}}).status_code == 403
+
+    set_clock(alerts, D0 + days(11))  # 10 days for team-a (k1) have passed; team-b (k2) has 45
+    deadline = time.monotonic() + 10
+    with system.client("alerts") as client:
+        while time.monotonic() < deadline:
+            due = client.get("/v1/alerts", params={"municipality": "101", "rule": "handleplan_missing"}).json()["alerts"]
+            if due:
+                break
+            time.sleep(0.2)
+        time.sleep(1.0)
+        due = client.get("/v1/alerts", params={"municipality": "101", "rule": "handleplan_missing"}).json()["alerts"]
+    assert [(a["subject_id"], a["team"]) for a in due] == [("k1", "team-a")]
