@@ -2,9 +2,9 @@
 snooze, resolve by hand, configuration that moves deadlines, and pollers running side by side."""
 
 import asyncio
+import json
 import uuid
 from collections.abc import AsyncIterator
-from datetime import timedelta
 
 import asyncpg
 import pytest
@@ -95,7 +95,7 @@ async def test_overrides_move_deadlines_and_resolve_what_no_longer_holds(alerts:
             await db.execute(
                 """INSERT INTO alert_rule_config VALUES ($1, '101', $2, $3, now(), 'test')
                    ON CONFLICT (rule, municipality, scope) DO UPDATE SET params = EXCLUDED.params""",
-                rule.id, scope, __import__("json").dumps(params))
+                rule.id, scope, json.dumps(params))
             await evaluation.rule_everywhere(db, rule, "101", alerts.clock.now(), "configuration changed")
 
     await configure("", {"days": 20})  # the whole municipality: both are overdue now
@@ -120,3 +120,42 @@ async def test_pollers_side_by_side_raise_each_due_alert_once(alerts: Alerts) ->
     assert {r["rule"]: (r["n"], r["subjects"]) for r in rows} == {
         "handleplan_missing": (60, 60), "measurement_missing": (60, 60), "no_contact": (60, 60)}
     assert await alerts.pool.fetchval("SELECT count(*) FROM alert_transitions") == 180
+
+
+async def test_handleplan_missing_after_a_shelter_stay_start_is_about_the_citizen(alerts: Alerts) -> None:
+    await alerts.apply(fact("ShelterStayStarted", D0, "c1", shelter="herberg-1"),
+                       fact("ShelterContactMade", D0 + days(2), "c1"))
+    await alerts.tick(D0 + days(30))
+    assert await alerts.alerts("handleplan_missing") == []
+    await alerts.tick(D0 + days(31))
+    [raised] = await alerts.alerts("handleplan_missing")
+    assert (raised["subject_type"], raised["subject_id"], raised["team"]) == ("citizen", "c1", "unassigned")
+    await alerts.apply(fact("HandleplanDeclined", D0 + days(33), "c1"))
+    assert [a["state"] for a in await alerts.alerts("handleplan_missing")] == ["resolved"]
+
+
+async def test_a_course_that_ends_without_an_end_measurement(alerts: Alerts) -> None:
+    await alerts.apply(*course_opened("c1", "k1", "ICM", D0),
+                       fact("MeasurementRecorded", D0 + days(3), "c1", "k1", instrument="WHO5", answers=[3, 3, 3, 3, 3]))
+    await alerts.tick(D0 + days(100))
+    assert await alerts.alerts("measurement_missing") == []
+    await alerts.apply(fact("CourseEnded", D0 + days(100), "c1", "k1", reason="completed", follow_on_offer="hoej"))
+    [raised] = await alerts.alerts("measurement_missing")
+    assert raised["details"] == {"missing": "end", "ended": (D0 + days(100)).isoformat()}
+
+
+async def test_a_missed_follow_up_resolved_by_hand_does_not_hide_the_next_one(alerts: Alerts) -> None:
+    ended = D0 + days(10)
+    await alerts.apply(*course_opened("c1", "k1", "ICM", D0),
+                       fact("CourseEnded", ended, "c1", "k1", reason="completed", follow_on_offer="hoej"))
+    await alerts.tick(rules.add_months(ended, 6) + days(31))
+    [six] = await alerts.alerts("follow_up_due")
+    assert six["details"]["months_after_end"] == 6
+    async with alerts.pool.acquire() as db:
+        await store.change_state(db, uuid.UUID(six["id"]), state="resolved", at=alerts.clock.now(), by="leader-1",
+                                 note="citizen moved abroad")
+    await alerts.tick(rules.add_months(ended, 9) + days(30))
+    assert len(await alerts.alerts("follow_up_due")) == 1
+    await alerts.tick(rules.add_months(ended, 9) + days(31))
+    nine = [a for a in await alerts.alerts("follow_up_due") if a["state"] == "open"]
+    assert [(a["details"]["months_after_end"], a["details"]["missed"]) for a in nine] == [(9, "6,9")]

@@ -1,9 +1,10 @@
 """Every rule of domain.md §8 through the alerts handlers and poller on a real PostgreSQL:
 the condition raises exactly one alert, on the day it should; clearing it resolves the alert."""
 
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date
 from typing import Any
 
 import asyncpg
@@ -226,7 +227,7 @@ async def test_clearing_the_condition_resolves_the_alert(alerts: Alerts, rule: s
     raised = await _raise(alerts, rule, scenario)
     if scenario.clear == BY_HAND:
         async with alerts.pool.acquire() as db:
-            await store.change_state(db, __import__("uuid").UUID(raised["id"]), state="resolved",
+            await store.change_state(db, uuid.UUID(raised["id"]), state="resolved",
                                      at=alerts.clock.now(), by="leader-1", note="talked to the shelter")
         expected_by = "leader-1"
     else:

@@ -219,6 +219,9 @@ def test_http_api_lifecycle_filters_configuration_and_stream(system: System) -> 
             422, "invalid_rule_parameters", "dayz")
         both = client.get(config, params={"municipality": "101", "team": "t", "method": "CTI"})
         assert (both.status_code, both.json()["error"]["reason"]) == (422, "scope_ambiguous")
+        listed_rules = {r["rule"]: r for r in client.get("/v1/rules", params={"municipality": "101"}).json()["rules"]}
+        assert listed_rules["handleplan_missing"]["effective"] == {"days": 10}
+        assert listed_rules["no_contact"]["overrides"] == {} and listed_rules["no_contact"]["effective"]["act_days"] == 7
         assert client.get("/v1/rules/nope/config", params={"municipality": "101"}).status_code == 404
         assert other.put(config, params={"municipality": "101"}, json={"params": {"days": 1}}).status_code == 403
 

@@ -180,8 +180,20 @@ def _describe(rule: rules.Rule) -> dict[str, Any]:
 
 
 @router.get("/rules")
-async def list_rules(principal: Annotated[Principal, Depends(current_principal)]) -> dict[str, Any]:
-    return {"rules": [_describe(rule) for rule in rules.RULE_LIST]}
+async def list_rules(
+    request: Request, principal: Annotated[Principal, Depends(current_principal)],
+    municipality: Annotated[MunicipalityCode | None, Query()] = None,
+) -> dict[str, Any]:
+    """Every rule with its defaults; with a municipality, also its overrides there (per scope)."""
+    if municipality is None:
+        return {"rules": [_describe(rule) for rule in rules.RULE_LIST]}
+    principal.ensure_municipality(municipality)
+    async with request.app.state.pool.acquire() as db:
+        config = await evaluation.overrides(db, municipality)
+    return {"municipality": municipality, "rules": [
+        _describe(rule) | {"overrides": config.get(rule.id, {}),
+                           "effective": rules.effective_params(rule, config.get(rule.id, {}))}
+        for rule in rules.RULE_LIST]}
 
 
 async def _config(request: Request, rule: rules.Rule, municipality: str, team: str | None,
