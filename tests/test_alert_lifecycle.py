@@ -159,3 +159,30 @@ async def test_a_missed_follow_up_resolved_by_hand_does_not_hide_the_next_one(al
     await alerts.tick(rules.add_months(ended, 9) + days(31))
     nine = [a for a in await alerts.alerts("follow_up_due") if a["state"] == "open"]
     assert [(a["details"]["months_after_end"], a["details"]["missed"]) for a in nine] == [(9, "6,9")]
+
+
+async def test_corrections_and_the_remaining_fact_types_are_handled(alerts: Alerts) -> None:
+    await alerts.apply(*course_opened("c1", "k1", "ICM", D0),
+                       fact("CourseStartCorrected", D0 + days(10), "c1", "k1"),
+                       fact("HousingSituationRecorded", D0, "c1", housing="almen"),
+                       fact("HousingSituationRecorded", D0 + days(2), "c1", housing="street"),
+                       fact("TimePlanned", D0, "c1", "k1", month="2025-01-01", expected_hours=20),
+                       fact("MeasurementRecorded", D0 + days(3), "c1", "k1", instrument="LIKERT",
+                            answers={"bokompetence": 3}))
+    await alerts.play([(D0 + days(3), fact("EvictionRiskRegistered", D0 + days(3), "c1", kind="other")),
+                       (D0 + days(4), fact("EvictionCarriedOut", D0 + days(4), "c1"))])
+    await alerts.tick(D0 + days(40))
+    assert await alerts.alerts("handleplan_missing") == []  # due 30 days after the corrected start
+    await alerts.tick(D0 + days(41))
+    assert [a["subject_id"] for a in await alerts.alerts("handleplan_missing")] == ["k1"]
+    assert await alerts.alerts("housing_lost") == []  # homeless again, but no loss was told
+    assert await alerts.alerts("measurement_missing") == []
+    assert [a["state"] for a in await alerts.alerts("eviction_risk")] == ["resolved"]
+    [gap] = await alerts.alerts("time_gap")  # 20 hours planned for January, none used
+    assert (gap["details"]["direction"], gap["details"]["expected_hours"]) == ("under", 20.0)
+
+    # A CTI course whose phase start is corrected back in time: overdue at once.
+    await alerts.apply(*course_opened("c2", "k2", "CTI", D0 + days(41)),
+                       fact("CtiPhaseStarted", D0 + days(41), "c2", "k2", phase="1"),
+                       fact("CtiPhaseStartCorrected", D0 - days(80), "c2", "k2", phase="1"))
+    assert [a["subject_id"] for a in await alerts.alerts("cti_phase_overdue")] == ["k2"]

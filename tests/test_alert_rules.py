@@ -10,6 +10,7 @@ from typing import Any
 import asyncpg
 import pytest
 
+from contracts.alerts import AlertMessage
 from services.alerts import rules, store
 from services.alerts.rules import add_months
 from tests.alerts_support import Alerts, SetClock, at_morning, course_opened, days, fact
@@ -214,6 +215,10 @@ async def test_condition_raises_exactly_one_alert(alerts: Alerts, rule: str) -> 
     scenario = SCENARIOS[rule]
     raised = await _raise(alerts, rule, scenario)
     assert raised["severity"] == rules.RULES[rule].severity
+    # What goes onto CASETRACK_ALERTS must fit the contract (flat details), or publishing would stall.
+    AlertMessage(alert_id=raised["id"], transition=1, rule=rule, subject_type=raised["subject_type"],
+                 subject_id=raised["subject_id"], municipality=raised["municipality"], team=raised["team"],
+                 state="open", severity=raised["severity"], raised_at=raised["raised_at"], details=raised["details"])
     # Later polls and facts about the same subject do not raise it again.
     await alerts.tick(scenario.raise_on + days(3))
     await alerts.tick(scenario.raise_on + days(6))

@@ -116,3 +116,9 @@ def test_overrides_apply_municipality_then_method_then_team() -> None:
 def test_bad_overrides_are_named(bad: dict) -> None:
     problems = rules.param_problems(rules.RULES["handleplan_missing"], bad)
     assert [p["field"] for p in problems] == list(bad)
+
+
+def test_progression_on_an_instrument_without_a_single_score_raises_nothing() -> None:
+    course = cti(progression_instrument="LIKERT", progression=((D0, 50.0),),
+                 measurements=(Measurement(D0 + timedelta(days=10), "LIKERT", None),))
+    assert rules.progression_gap(course, params("progression_gap"), D0) == rules.NOT_NOW

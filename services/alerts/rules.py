@@ -62,7 +62,7 @@ NOT_NOW = Verdict()
 class Measurement:
     on: date
     instrument: str
-    score: float  # WHO-5 index, or the total for UCLA-3/ORS/SRS
+    score: float | None  # WHO-5 index, the total for UCLA-3/ORS/SRS; None for Likert/Recovery Star
 
 
 @dataclass(frozen=True)
@@ -246,7 +246,7 @@ def expected_value_on(checkpoints: tuple[tuple[date, float], ...], day: date) ->
 def progression_gap(course: CourseView, p: Params, today: date) -> Verdict:
     if not course.active or course.progression_instrument is None:
         return NOT_NOW
-    latest = [m for m in course.measurements if m.instrument == course.progression_instrument]
+    latest = [m for m in course.measurements if m.instrument == course.progression_instrument and m.score is not None]
     if not latest:
         return NOT_NOW
     measurement = max(latest, key=lambda m: m.on)
