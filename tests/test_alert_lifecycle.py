@@ -96,7 +96,7 @@ async def test_overrides_move_deadlines_and_resolve_what_no_longer_holds(alerts:
                 """INSERT INTO alert_rule_config VALUES ($1, '101', $2, $3, now(), 'test')
                    ON CONFLICT (rule, municipality, scope) DO UPDATE SET params = EXCLUDED.params""",
                 rule.id, scope, json.dumps(params))
-            await evaluation.rule_everywhere(db, rule, "101", alerts.clock.now(), "configuration changed")
+        await evaluation.rule_everywhere(alerts.pool, rule, "101", alerts.clock.now(), "configuration changed")
 
     await configure("", {"days": 20})  # the whole municipality: both are overdue now
     assert sorted(a["subject_id"] for a in await alerts.alerts("handleplan_missing", "open")) == ["k1", "k2"]

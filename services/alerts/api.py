@@ -259,7 +259,7 @@ async def put_rule_config(
         else:
             await db.execute("DELETE FROM alert_rule_config WHERE rule = $1 AND municipality = $2 AND scope = $3",
                              rule.id, municipality, scope)
-        await evaluation.rule_everywhere(db, rule, municipality, now, "configuration changed")
+    await evaluation.rule_everywhere(request.app.state.pool, rule, municipality, now, "configuration changed")
     return await _config(request, rule, municipality, team, method)
 
 

@@ -163,19 +163,24 @@ async def subject(db: asyncpg.Connection, rule_id: str, subject_type: str, munic
         await worker(db, municipality, subject_id, now, cause)
 
 
-async def rule_everywhere(db: asyncpg.Connection, rule: rules.Rule, municipality: str, now: datetime, cause: str) -> None:
-    """Looks at every subject of the municipality with one rule again (its thresholds changed)."""
-    if rule.id in rules.COURSE_RULES:
-        for row in await db.fetch("SELECT course_id FROM alert_courses WHERE municipality = $1 ORDER BY course_id", municipality):
-            await course(db, municipality, row["course_id"], now, cause, only=(rule.id,))
-    if rule.id in rules.CITIZEN_RULES:
-        for row in await db.fetch("SELECT citizen_id FROM alert_citizens WHERE municipality = $1 ORDER BY citizen_id", municipality):
-            await citizen(db, municipality, row["citizen_id"], now, cause, only=(rule.id,))
-    if rule.id in rules.WORKER_RULES:
-        for row in await db.fetch(
-            """SELECT support_worker FROM alert_courses WHERE municipality = $1 AND support_worker IS NOT NULL
-               UNION SELECT worker_id FROM alert_workers WHERE municipality = $1 ORDER BY 1""", municipality):
-            await worker(db, municipality, row[0], now, cause)
+async def rule_everywhere(pool: asyncpg.Pool, rule: rules.Rule, municipality: str, now: datetime, cause: str) -> None:
+    """Looks at every subject of the municipality with one rule again (its thresholds changed).
+    One transaction per subject, like the poller, so it never holds many locks at once."""
+    subjects: list[tuple[str, str]] = []
+    async with pool.acquire() as db:
+        if rule.id in rules.COURSE_RULES:
+            subjects += [("course", r[0]) for r in await db.fetch(
+                "SELECT course_id FROM alert_courses WHERE municipality = $1 ORDER BY 1", municipality)]
+        if rule.id in rules.CITIZEN_RULES:
+            subjects += [("citizen", r[0]) for r in await db.fetch(
+                "SELECT citizen_id FROM alert_citizens WHERE municipality = $1 ORDER BY 1", municipality)]
+        if rule.id in rules.WORKER_RULES:
+            subjects += [("worker", r[0]) for r in await db.fetch(
+                """SELECT support_worker FROM alert_courses WHERE municipality = $1 AND support_worker IS NOT NULL
+                   UNION SELECT worker_id FROM alert_workers WHERE municipality = $1 ORDER BY 1""", municipality)]
+    for subject_type, subject_id in subjects:
+        async with pool.acquire() as db, db.transaction():
+            await subject(db, rule.id, subject_type, municipality, subject_id, now, cause)
 
 
 async def _settle_all(
