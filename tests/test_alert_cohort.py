@@ -1,4 +1,4 @@
-"""A simulated year: 40 citizens drawn with a fixed seed, their facts told on the day they happen,
+"""A simulated year: 40 citizens in a course and 20 in a §110 shelter stay, drawn with a fixed seed, their facts told on the day they happen,
 the clock moved a day at a time. The alerts the service ends up with are exactly the ones worked
 out here, rule by rule, from the same draws (not from the service's own rules module)."""
 
@@ -19,6 +19,7 @@ YEAR_START = date(2025, 1, 1)
 YEAR_END = date(2025, 12, 31)
 SEED = 20250101
 CITIZENS = 40
+SHELTER_CITIZENS = 20
 WHO5_GOOD = {"instrument": "WHO5", "answers": [4, 4, 4, 4, 4]}  # index 80: never low
 
 
@@ -166,6 +167,64 @@ def expected_alerts(c: Citizen) -> list[Expected]:
     return out
 
 
+@dataclass
+class ShelterResident:
+    """A citizen in a §110 stay with no course (their alerts go to no team yet)."""
+
+    n: int
+    stay: date
+    contact: date | None
+    ready: date | None
+    left: date | None
+    handleplan: date | None
+
+    @property
+    def citizen(self) -> str:
+        return f"s{self.n}"
+
+
+def draw_resident(rng: random.Random, n: int) -> ShelterResident:
+    stay = YEAR_START + timedelta(days=rng.randint(0, 300))
+
+    def after(*offsets: int | None) -> date | None:
+        offset = rng.choice(offsets)
+        return stay + timedelta(days=offset) if offset is not None else None
+
+    return ShelterResident(n=n, stay=stay, contact=after(3, 10, None), ready=after(20, None),
+                           left=after(60, 130, None), handleplan=after(15, 45, None))
+
+
+def resident_facts(r: ShelterResident) -> list[tuple[date, object]]:
+    timeline = [(r.stay, fact("ShelterStayStarted", r.stay, r.citizen, shelter="herberg-1"))]
+    for day, made in ((r.contact, lambda d: fact("ShelterContactMade", d, r.citizen)),
+                      (r.ready, lambda d: fact("AssessedReadyToMove", d, r.citizen)),
+                      (r.handleplan, lambda d: fact("HandleplanCreated", d, r.citizen))):
+        if day is not None and day <= YEAR_END and (r.left is None or day < r.left):
+            timeline.append((day, made(day)))
+    if r.left is not None and r.left <= YEAR_END:
+        timeline.append((r.left, fact("ShelterStayEnded", r.left, r.citizen, discharge="planned")))
+    return timeline
+
+
+def expected_resident_alerts(r: ShelterResident) -> list[Expected]:
+    out: list[Expected] = []
+
+    def alert(rule: str, due: date, cleared: date | None) -> None:
+        if due <= YEAR_END and (cleared is None or cleared >= due):
+            out.append((rule, r.citizen, due, cleared is not None and cleared <= YEAR_END))
+
+    told = lambda day: day if day is not None and (r.left is None or day < r.left) else None  # noqa: E731
+    # 7 days without contact; 120 days in the stay, or 90 days after being assessed ready to move;
+    # 30 days after the stay start without a handleplan. Each clears when the stay ends.
+    alert("shelter_no_contact", r.stay + timedelta(days=8), first(told(r.contact), r.left))
+    long_due = r.stay + timedelta(days=120)
+    if told(r.ready) is not None:
+        long_due = min(long_due, r.ready + timedelta(days=91))
+    alert("shelter_stay_long", long_due, first(r.left))
+    alert("handleplan_missing", r.stay + timedelta(days=31), first(told(r.handleplan), r.left))
+    return out
+
+
 @pytest.fixture
 async def alerts(postgres_admin_url: str) -> AsyncIterator[Alerts]:
     from tests.support import create_database
@@ -181,10 +240,10 @@ async def alerts(postgres_admin_url: str) -> AsyncIterator[Alerts]:
 async def test_a_simulated_year_raises_exactly_the_alerts_worked_out(alerts: Alerts) -> None:
     rng = random.Random(SEED)
     cohort = [draw(rng, n) for n in range(CITIZENS)]
+    residents = [draw_resident(rng, n) for n in range(SHELTER_CITIZENS)]
     by_day: dict[date, list[object]] = {}
-    for citizen in cohort:
-        for day, one in facts_of(citizen):
-            by_day.setdefault(day, []).append(one)
+    for day, one in [pair for c in cohort for pair in facts_of(c)] + [pair for r in residents for pair in resident_facts(r)]:
+        by_day.setdefault(day, []).append(one)
     day = YEAR_START
     while day <= YEAR_END:
         await alerts.tick(day)
@@ -193,10 +252,12 @@ async def test_a_simulated_year_raises_exactly_the_alerts_worked_out(alerts: Ale
 
     rows = await alerts.pool.fetch("SELECT rule, subject_id, raised_at, state FROM alerts")
     actual = sorted((r["rule"], r["subject_id"], r["raised_at"].date(), r["state"] == "resolved") for r in rows)
-    expected = sorted(e for citizen in cohort for e in expected_alerts(citizen))
+    expected = sorted([e for citizen in cohort for e in expected_alerts(citizen)]
+                      + [e for resident in residents for e in expected_resident_alerts(resident)])
     assert actual == expected
     # The draw exercises every rule it covers, both open and resolved.
     assert {rule for rule, *_ in expected} == {
         "handleplan_missing", "measurement_missing", "no_contact", "cti_phase_overdue", "cti_course_overdue",
-        "cti_started_without_housing", "no_follow_on_offer", "eviction_risk"}
+        "cti_started_without_housing", "no_follow_on_offer", "eviction_risk",
+        "shelter_no_contact", "shelter_stay_long"}
     assert {resolved for *_, resolved in expected} == {True, False}
