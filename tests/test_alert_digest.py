@@ -3,7 +3,7 @@ team's open alerts; tested against a real SMTP server (aiosmtpd) started by the 
 
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, time, timezone
-from email import message_from_bytes
+from email import message_from_bytes, policy
 
 import asyncpg
 import pytest
@@ -23,7 +23,7 @@ class Inbox:
         self.messages: list = []
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
-        self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content)))
+        self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content, policy=policy.default)))
         return "250 OK"
 
 

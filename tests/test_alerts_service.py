@@ -21,6 +21,7 @@ from contracts.events import EventMessage
 from runtime.bus import connect, ensure_streams
 from tests.alerts_support import course_opened, days, fact
 from tests.support import System
+from tests.test_alert_digest import Controller, Inbox
 from tests.test_pipeline import stream_messages
 
 pytestmark = pytest.mark.integration
@@ -51,8 +52,8 @@ def publish(nats_url: str, messages: list[EventMessage]) -> None:
     asyncio.run(_publish(nats_url, messages))
 
 
-def set_clock(service: ServiceProcess, day: date) -> None:
-    response = httpx.put(f"{service.url}/v1/clock", json={"now": f"{day.isoformat()}T08:00:00Z"}, headers=ADMIN)
+def set_clock(service: ServiceProcess, day: date, hour: int = 8) -> None:
+    response = httpx.put(f"{service.url}/v1/clock", json={"now": f"{day.isoformat()}T{hour:02d}:00:00Z"}, headers=ADMIN)
     assert response.status_code == 200, response.text
 
 
@@ -159,16 +160,52 @@ def _sse_events(lines: Iterator[str], wanted: int) -> list[dict]:
     return found
 
 
-def test_http_api_lifecycle_filters_configuration_and_stream(system: System) -> None:
-    alerts = system.services["alerts"].start()
-    set_clock(alerts, D0)
+def test_http_api_lifecycle_filters_configuration_stream_and_digest(system: System) -> None:
+    inbox = Inbox()
+    smtp = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    smtp.start()
+    alerts = system.services["alerts"].start(extra_env={
+        "CASETRACK_SMTP_HOST": "127.0.0.1", "CASETRACK_SMTP_PORT": str(smtp.port),
+        "CASETRACK_ALERTS_DIGEST_POLL_SECONDS": "0.5"})
+    try:
+        _exercise_api(system, alerts)
+        # The service's own digest loop, on the service's clock: the digest of D0 told of the eviction risk.
+        _wait_for(lambda: inbox.messages)
+        to, mail = inbox.messages[0]
+        assert (to, mail["Subject"]) == (["leader-a@kk.dk"], f"casetrack: 1 åbne advarsler for team-a ({D0.isoformat()})")
+        assert "Risiko for udsættelse / Eviction risk: citizen c1" in mail.get_content()
+        assert {tuple(to) for to, _ in inbox.messages} == {("leader-a@kk.dk",)}
+    finally:
+        smtp.stop()
+
+
+def _wait_for(probe, timeout: float = 15.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if result := probe():
+            return result
+        time.sleep(0.2)
+    raise TimeoutError("condition not met")
+
+
+def _digest_days(database_url: str) -> list[tuple]:
+    with psycopg.connect(database_url) as db:
+        return db.execute("SELECT worker_id, day, alerts FROM alert_digests ORDER BY day").fetchall()
+
+
+def _exercise_api(system: System, alerts: ServiceProcess) -> None:
+    set_clock(alerts, D0, hour=5)  # before the digest hour (6) while the facts arrive
     messages = events(
-        course_opened("c1", "k1", "ICM", D0, team="team-a")
+        [fact("WorkerRegistered", D0, worker_id="leader-a", team_id="team-a", role="team_leader",
+              email="leader-a@kk.dk")]
+        + course_opened("c1", "k1", "ICM", D0, team="team-a")
         + course_opened("c2", "k2", "CTI", D0, team="team-b")
         + [fact("EvictionRiskRegistered", D0, "c1", kind="bailiff_case")]
     )
     publish(system.nats_url, messages)
     wait_position(alerts, messages[-1].position)
+    set_clock(alerts, D0)
+    _wait_for(lambda: _digest_days(system.database_url))  # the digest of D0 is out before the alert changes
     with system.client("alerts") as client, system.client("alerts", "token-147") as other:
         stream = client.stream("GET", "/v1/alerts/stream", params={"municipality": "101", "after": 0},
                                timeout=httpx.Timeout(10.0))
