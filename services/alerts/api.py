@@ -1,17 +1,27 @@
-"""HTTP entrypoint of alerts: list alerts; set the clock where it is adjustable."""
+"""HTTP entrypoint of alerts: alerts and their lifecycle, a live stream, rule configuration, the clock."""
 
-from datetime import datetime
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel
+from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
 
+from contracts.alerts import Severity
+from contracts.codes import Method
 from contracts.facts import MunicipalityCode
 from runtime.auth import Principal, current_principal
 from runtime.errors import ApiError
-from services.alerts import store
+from services.alerts import evaluation, rules, store
 
 router = APIRouter(prefix="/v1")
+
+AlertStateQuery = Literal["open", "acknowledged", "snoozed", "resolved"]
+Person = Annotated[str, Field(min_length=1, max_length=200)]
 
 
 @router.get("/alerts")
@@ -19,15 +29,241 @@ async def list_alerts(
     request: Request,
     principal: Annotated[Principal, Depends(current_principal)],
     municipality: Annotated[MunicipalityCode, Query()],
-    state: Literal["open", "acknowledged", "snoozed", "resolved"] | None = None,
+    state: AlertStateQuery | None = None,
     team: str | None = None,
     rule: str | None = None,
+    severity: Severity | None = None,
 ) -> dict[str, Any]:
     principal.ensure_municipality(municipality)
+    if rule is not None:
+        _rule(rule)
     alerts = await store.list_alerts(
-        request.app.state.pool, municipality=municipality, state=state, team=team, rule=rule
+        request.app.state.pool, municipality=municipality, state=state, team=team, rule=rule, severity=severity
     )
     return {"municipality": municipality, "alerts": alerts}
+
+
+@router.get("/alerts/stream")
+async def stream_alerts(
+    request: Request,
+    principal: Annotated[Principal, Depends(current_principal)],
+    municipality: Annotated[MunicipalityCode, Query()],
+    team: str | None = None,
+    after: Annotated[int | None, Query(ge=0, description="replay transitions after this event id")] = None,
+    last_event_id: Annotated[str | None, Header()] = None,
+) -> StreamingResponse:
+    """Server-sent events: every alert transition of the municipality (or team) as it is stored.
+
+    Reads the transitions table, so it sees what every replica raised; reconnecting with
+    Last-Event-ID resumes where the client left off."""
+    principal.ensure_municipality(municipality)
+    pool, stop = request.app.state.pool, request.app.state.stop
+    if last_event_id is not None and last_event_id.isdigit():
+        after = int(last_event_id)
+    if after is None:
+        after = await pool.fetchval("SELECT coalesce(max(id), 0) FROM alert_transitions")
+
+    async def events() -> AsyncIterator[str]:
+        cursor, quiet = after, 0.0
+        yield ": connected\n\n"
+        while not stop.is_set() and not await request.is_disconnected():
+            rows = await pool.fetch(
+                """SELECT t.id AS event_id, t.transition, t.state AS transition_state, t.at, t.by, t.note, a.*
+                   FROM alert_transitions t JOIN alerts a ON a.id = t.alert_id
+                   WHERE t.id > $1 AND a.municipality = $2 AND ($3::text IS NULL OR a.team = $3)
+                   ORDER BY t.id LIMIT 500""",
+                cursor, municipality, team,
+            )
+            for row in rows:
+                cursor = row["event_id"]
+                data = store.alert_row(row) | {
+                    "transition": row["transition"], "state": row["transition_state"],
+                    "at": row["at"].isoformat(), "by": row["by"], "note": row["note"],
+                }
+                yield f"id: {cursor}\nevent: alert\ndata: {json.dumps(data)}\n\n"
+            if not rows:
+                quiet += 0.25
+                if quiet >= 15:
+                    quiet = 0.0
+                    yield ": keep-alive\n\n"
+                await asyncio.sleep(0.25)
+
+    return StreamingResponse(events(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+async def _alert_in(request: Request, principal: Principal, alert_id: uuid.UUID) -> dict[str, Any]:
+    alert = await store.get_alert(request.app.state.pool, alert_id)
+    if alert is None:
+        raise ApiError(404, "alert_not_found", "Advarslen findes ikke.", "No such alert.")
+    principal.ensure_municipality(alert["municipality"])
+    return alert
+
+
+@router.get("/alerts/{alert_id}")
+async def get_alert(
+    alert_id: uuid.UUID, request: Request, principal: Annotated[Principal, Depends(current_principal)]
+) -> dict[str, Any]:
+    """The alert with its history: every transition, by whom and when."""
+    return await _alert_in(request, principal, alert_id)
+
+
+class TransitionIn(BaseModel):
+    by: Person | None = Field(default=None, description="the person acting; default: the token's name")
+    note: Annotated[str, Field(max_length=2000)] | None = None
+
+
+class ResolveIn(TransitionIn):
+    note: Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+class SnoozeIn(TransitionIn):
+    until: date
+
+
+async def _change(request: Request, principal: Principal, alert_id: uuid.UUID, state: str, body: TransitionIn,
+                  snoozed_until: date | None = None) -> dict[str, Any]:
+    await _alert_in(request, principal, alert_id)
+    clock = request.app.state.clock
+    async with request.app.state.pool.acquire() as db, db.transaction():
+        try:
+            return await store.change_state(
+                db, alert_id, state=state, at=clock.now(), by=body.by or principal.name, note=body.note,
+                snoozed_until=snoozed_until,
+            )  # type: ignore[return-value]
+        except store.TransitionRefused as refused:
+            raise ApiError(
+                409, "transition_not_allowed",
+                f"Advarslen er {refused.state} og kan ikke ændres til {state}.",
+                f"The alert is {refused.state} and cannot become {state}.",
+            ) from None
+
+
+@router.post("/alerts/{alert_id}/acknowledge")
+async def acknowledge(alert_id: uuid.UUID, body: TransitionIn, request: Request,
+                      principal: Annotated[Principal, Depends(current_principal)]) -> dict[str, Any]:
+    return await _change(request, principal, alert_id, "acknowledged", body)
+
+
+@router.post("/alerts/{alert_id}/resolve")
+async def resolve(alert_id: uuid.UUID, body: ResolveIn, request: Request,
+                  principal: Annotated[Principal, Depends(current_principal)]) -> dict[str, Any]:
+    """Resolve by hand, with a note saying why."""
+    return await _change(request, principal, alert_id, "resolved", body)
+
+
+@router.post("/alerts/{alert_id}/snooze")
+async def snooze(alert_id: uuid.UUID, body: SnoozeIn, request: Request,
+                 principal: Annotated[Principal, Depends(current_principal)]) -> dict[str, Any]:
+    """Snooze until a day; the alert is open again on that day."""
+    if body.until <= request.app.state.clock.today():
+        raise ApiError(422, "snooze_not_in_future", "Udsæt til en dag efter i dag.", "Snooze until a day after today.",
+                       [{"field": "until", "problem": "must be after today"}])
+    return await _change(request, principal, alert_id, "snoozed", body, body.until)
+
+
+# --- Rules and their configuration --------------------------------------------------------------
+
+
+def _rule(rule_id: str) -> rules.Rule:
+    rule = rules.RULES.get(rule_id)
+    if rule is None:
+        raise ApiError(404, "rule_not_found", f"Reglen {rule_id} findes ikke.", f"No rule {rule_id}.",
+                       [{"field": "rule", "problem": f"known rules: {', '.join(rules.RULES)}"}])
+    return rule
+
+
+def _describe(rule: rules.Rule) -> dict[str, Any]:
+    return {"rule": rule.id, "name_da": rule.name_da, "name_en": rule.name_en, "severity": rule.severity,
+            "subject_type": rule.subject_type, "trigger": rule.trigger, "defaults": rule.defaults,
+            "clears_when": rule.clears_when}
+
+
+@router.get("/rules")
+async def list_rules(
+    request: Request, principal: Annotated[Principal, Depends(current_principal)],
+    municipality: Annotated[MunicipalityCode | None, Query()] = None,
+) -> dict[str, Any]:
+    """Every rule with its defaults; with a municipality, also its overrides there (per scope)."""
+    if municipality is None:
+        return {"rules": [_describe(rule) for rule in rules.RULE_LIST]}
+    principal.ensure_municipality(municipality)
+    async with request.app.state.pool.acquire() as db:
+        config = await evaluation.overrides(db, municipality)
+    return {"municipality": municipality, "rules": [
+        _describe(rule) | {"overrides": config.get(rule.id, {}),
+                           "effective": rules.effective_params(rule, config.get(rule.id, {}))}
+        for rule in rules.RULE_LIST]}
+
+
+async def _config(request: Request, rule: rules.Rule, municipality: str, team: str | None,
+                  method: Method | None) -> dict[str, Any]:
+    async with request.app.state.pool.acquire() as db:
+        config = (await evaluation.overrides(db, municipality)).get(rule.id, {})
+    return _describe(rule) | {
+        "municipality": municipality,
+        "scope": rules.parse_scope(team, method),
+        "overrides": config,
+        "effective": rules.effective_params(rule, config, team=team, method=method.value if method else None),
+    }
+
+
+def _scope(team: str | None, method: Method | None) -> str:
+    try:
+        return rules.parse_scope(team, method.value if method else None)
+    except ValueError:
+        raise ApiError(422, "scope_ambiguous", "Angiv et team eller en metode, ikke begge.",
+                       "Give a team or a method, not both.", [{"field": "team", "problem": "team and method both given"}]) from None
+
+
+@router.get("/rules/{rule_id}/config")
+async def get_rule_config(
+    rule_id: str, request: Request, principal: Annotated[Principal, Depends(current_principal)],
+    municipality: Annotated[MunicipalityCode, Query()], team: str | None = None, method: Method | None = None,
+) -> dict[str, Any]:
+    """The active configuration: defaults, the overrides per scope, and what applies to a team/method."""
+    principal.ensure_municipality(municipality)
+    rule = _rule(rule_id)
+    _scope(team, method)
+    return await _config(request, rule, municipality, team, method)
+
+
+class ConfigIn(BaseModel):
+    params: dict[str, Any] = Field(description="overrides for this scope; {} removes them")
+
+
+@router.put("/rules/{rule_id}/config")
+async def put_rule_config(
+    rule_id: str, body: ConfigIn, request: Request, principal: Annotated[Principal, Depends(current_principal)],
+    municipality: Annotated[MunicipalityCode, Query()], team: str | None = None, method: Method | None = None,
+) -> dict[str, Any]:
+    """Overrides thresholds for the municipality, or for one team or method in it. Deadlines and
+    open alerts of the rule are looked at again with the new thresholds at once."""
+    principal.ensure_municipality(municipality)
+    rule = _rule(rule_id)
+    scope = _scope(team, method)
+    problems = rules.param_problems(rule, body.params)
+    if problems:
+        raise ApiError(422, "invalid_rule_parameters", "Ugyldige parametre for reglen.",
+                       "Invalid parameters for the rule.", problems)
+    now: datetime = request.app.state.clock.now()
+    async with request.app.state.pool.acquire() as db, db.transaction():
+        if body.params:
+            await db.execute(
+                """INSERT INTO alert_rule_config (rule, municipality, scope, params, updated_at, updated_by)
+                   VALUES ($1, $2, $3, $4, $5, $6)
+                   ON CONFLICT (rule, municipality, scope) DO UPDATE
+                   SET params = EXCLUDED.params, updated_at = EXCLUDED.updated_at, updated_by = EXCLUDED.updated_by""",
+                rule.id, municipality, scope, json.dumps(body.params), now, principal.name,
+            )
+        else:
+            await db.execute("DELETE FROM alert_rule_config WHERE rule = $1 AND municipality = $2 AND scope = $3",
+                             rule.id, municipality, scope)
+    await evaluation.rule_everywhere(request.app.state.pool, rule, municipality, now, "configuration changed")
+    return await _config(request, rule, municipality, team, method)
+
+
+# --- Clock --------------------------------------------------------------------------------------
 
 
 class ClockIn(BaseModel):

@@ -1,4 +1,5 @@
-"""Wires the alerts service: its tables, the stream consumer, the deadline poller, the publisher, HTTP."""
+"""Wires the alerts service: its tables, the stream consumer, the deadline poller, the publisher,
+the e-mail digest (where SMTP is configured), HTTP."""
 
 import asyncio
 import contextlib
@@ -14,7 +15,7 @@ from runtime.database import create_pool, ping
 from runtime.http import create_service_app
 from runtime.metrics import CONSUMER_LAG
 from runtime.settings import Settings
-from services.alerts import deadlines, handlers, publisher, store
+from services.alerts import deadlines, digest, handlers, publisher, store
 from services.alerts.api import router
 
 DEFAULT_PORT = 8003
@@ -48,8 +49,12 @@ def create_app(settings: Settings) -> FastAPI:
             asyncio.create_task(deadlines.poll_forever(pool, clock, stop, wake, poll_interval), name="poller"),
             asyncio.create_task(publisher.publish_forever(pool, js, stop, 0.2), name="publisher"),
         ]
+        smtp = digest.SmtpSettings.from_env(settings.extra)
+        if smtp is not None:
+            digest_interval = float(settings.extra.get("CASETRACK_ALERTS_DIGEST_POLL_SECONDS", "60"))
+            tasks.append(asyncio.create_task(digest.digest_forever(pool, clock, smtp, stop, digest_interval), name="digest"))
         app.state.pool, app.state.nats, app.state.applier = pool, nc, applier
-        app.state.clock, app.state.wake_poller = clock, wake
+        app.state.clock, app.state.wake_poller, app.state.stop = clock, wake, stop
         try:
             yield
         finally:

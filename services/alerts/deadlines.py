@@ -2,44 +2,54 @@
 
 Deadlines are rows, never in-memory timers, so a restart loses none. `FOR UPDATE SKIP LOCKED`
 lets several replicas poll together: each due deadline is taken by exactly one of them, and the
-alert it raises commits in the same transaction as the deadline's change to `fired`.
+alert it raises commits in the same transaction as the deadline row that records it was raised
+(`raised_for`), so a crash before the commit leaves the deadline due and raises it once later.
 """
 
 import asyncio
-import json
 import logging
 
 import asyncpg
 
 from runtime.clock import SystemClock
 from runtime.metrics import ERRORS
-from services.alerts import rules, store
+from services.alerts import evaluation, store
 
 log = logging.getLogger(__name__)
 
 
-async def fire_due_deadlines(pool: asyncpg.Pool, clock: SystemClock, limit: int = 500) -> int:
-    """One poll cycle; returns how many due deadlines it took."""
-    async with pool.acquire() as db, db.transaction():
-        due = await db.fetch(
-            """SELECT * FROM alert_deadlines
-               WHERE state = 'pending' AND due_on < $1
-               ORDER BY due_on LIMIT $2 FOR UPDATE SKIP LOCKED""",
-            clock.today(), limit,
-        )
-        for deadline in due:
-            rule = rules.RULES[deadline["rule"]]
-            details = json.loads(deadline["details"]) | {"due_on": deadline["due_on"].isoformat()}
-            await store.raise_alert(
-                db, rule=rule.id, severity=rule.severity, subject_type=deadline["subject_type"],
-                subject_id=deadline["subject_id"], municipality=deadline["municipality"],
-                team=deadline["team"], details=details, at=clock.now(),
+async def fire_due_deadlines(pool: asyncpg.Pool, clock: SystemClock, limit: int = 100) -> int:
+    """One poll cycle; returns how many due deadlines it took.
+
+    Each due deadline is taken in a transaction of its own and looked at again with the rules at
+    today's date, which raises its alert (or finds the condition cleared) and moves the deadline
+    on. One per transaction keeps the locks a poller holds to one row, so it cannot deadlock with
+    the event handlers, which lock a subject's rows in rule order."""
+    taken = 0
+    now = clock.now()
+    while taken < limit:
+        async with pool.acquire() as db, db.transaction():
+            deadline = await db.fetchrow(
+                """SELECT rule, subject_type, subject_id, municipality FROM alert_deadlines
+                   WHERE state = 'pending' AND due_on <= $1
+                   ORDER BY due_on LIMIT 1 FOR UPDATE SKIP LOCKED""",
+                now.date(),
             )
+            if deadline is None:
+                break
+            key = (deadline["rule"], deadline["subject_type"], deadline["subject_id"], deadline["municipality"])
+            await evaluation.subject(db, key[0], key[1], key[3], key[2], now, "deadline")
+            # A subject the rules no longer know (nothing moved the deadline on) is not taken again.
             await db.execute(
-                "UPDATE alert_deadlines SET state = 'fired' WHERE rule = $1 AND municipality = $2 AND subject_id = $3",
-                deadline["rule"], deadline["municipality"], deadline["subject_id"],
+                """UPDATE alert_deadlines SET state = 'done'
+                   WHERE rule = $1 AND subject_type = $2 AND subject_id = $3 AND municipality = $4
+                     AND state = 'pending' AND due_on <= $5""",
+                *key, now.date(),
             )
-    return len(due)
+        taken += 1
+    async with pool.acquire() as db, db.transaction():
+        taken += await store.wake_snoozed(db, now.date(), now)
+    return taken
 
 
 async def poll_forever(

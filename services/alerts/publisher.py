@@ -10,6 +10,7 @@ import logging
 
 import asyncpg
 from nats.js import JetStreamContext
+from pydantic import ValidationError
 
 from contracts.alerts import ALERTS_STREAM, AlertMessage, alert_subject
 from runtime.metrics import ERRORS
@@ -25,20 +26,27 @@ async def publish_pending(pool: asyncpg.Pool, js: JetStreamContext, limit: int =
                WHERE NOT t.published ORDER BY t.id LIMIT $1 FOR UPDATE OF t SKIP LOCKED""",
             limit,
         )
+        published = []
         for row in rows:
-            message = AlertMessage(
-                alert_id=row["id"],
-                transition=row["transition"],
-                rule=row["rule"],
-                subject_type=row["subject_type"],
-                subject_id=row["subject_id"],
-                municipality=row["municipality"],
-                team=row["team"],
-                state=row["transition_state"],
-                severity=row["severity"],
-                raised_at=row["raised_at"],
-                details=json.loads(row["details"]),
-            )
+            try:
+                message = AlertMessage(
+                    alert_id=row["id"],
+                    transition=row["transition"],
+                    rule=row["rule"],
+                    subject_type=row["subject_type"],
+                    subject_id=row["subject_id"],
+                    municipality=row["municipality"],
+                    team=row["team"],
+                    state=row["transition_state"],
+                    severity=row["severity"],
+                    raised_at=row["raised_at"],
+                    details=json.loads(row["details"]),
+                )
+            except ValidationError:
+                # Kept unpublished (and logged) rather than stalling every transition behind it.
+                ERRORS.labels("alerts", "unpublishable").inc()
+                log.exception("alert transition does not fit AlertMessage", extra={"alert_id": str(row["id"])})
+                continue
             await js.publish(
                 alert_subject(message.municipality, message.team),
                 message.model_dump_json().encode(),
@@ -46,12 +54,12 @@ async def publish_pending(pool: asyncpg.Pool, js: JetStreamContext, limit: int =
                 stream=ALERTS_STREAM,
                 timeout=5,
             )
-        if rows:
+            published.append(row["transition_row"])
+        if published:
             await db.execute(
-                "UPDATE alert_transitions SET published = true WHERE id = ANY($1::bigint[])",
-                [row["transition_row"] for row in rows],
+                "UPDATE alert_transitions SET published = true WHERE id = ANY($1::bigint[])", published
             )
-    return len(rows)
+    return len(published)
 
 
 async def publish_forever(pool: asyncpg.Pool, js: JetStreamContext, stop: asyncio.Event, interval: float) -> None:

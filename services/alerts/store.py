@@ -14,18 +14,67 @@ CREATE TABLE IF NOT EXISTS alert_courses (
     citizen_id text NOT NULL,
     team text NOT NULL,
     method text NOT NULL,
+    started_on date,
+    ended_on date,
+    end_reason text,
+    follow_on_offer text,
+    support_worker text,
+    worker_changes int NOT NULL DEFAULT 0,
+    phases jsonb NOT NULL DEFAULT '{}',         -- phase -> [start, planned end]
+    planned_hours jsonb NOT NULL DEFAULT '{}',  -- "phase:1" / "month:2026-03-01" -> hours
+    actual_minutes int NOT NULL DEFAULT 0,
+    last_face_to_face date,
+    measurements jsonb NOT NULL DEFAULT '[]',   -- [[date, instrument, score], ...]
+    progression_instrument text,
+    progression jsonb NOT NULL DEFAULT '[]',    -- [[date, value], ...]
+    follow_ups int[] NOT NULL DEFAULT '{}',
     PRIMARY KEY (municipality, course_id)
 );
+CREATE INDEX IF NOT EXISTS alert_courses_citizen ON alert_courses (municipality, citizen_id);
+CREATE INDEX IF NOT EXISTS alert_courses_worker ON alert_courses (municipality, support_worker) WHERE ended_on IS NULL;
+CREATE TABLE IF NOT EXISTS alert_citizens (
+    municipality text NOT NULL,
+    citizen_id text NOT NULL,
+    housed boolean,
+    housing_lost_on date,
+    stay_started_on date,
+    stay_contact_on date,
+    ready_to_move_on date,
+    handleplan_on date,
+    eviction_risk_on date,
+    eviction_risk_kind text,
+    PRIMARY KEY (municipality, citizen_id)
+);
+CREATE TABLE IF NOT EXISTS alert_workers (
+    municipality text NOT NULL,
+    worker_id text NOT NULL,
+    team text NOT NULL,
+    role text NOT NULL,
+    email text,
+    active boolean NOT NULL DEFAULT true,
+    PRIMARY KEY (municipality, worker_id)
+);
+CREATE TABLE IF NOT EXISTS alert_rule_config (
+    rule text NOT NULL,
+    municipality text NOT NULL,
+    scope text NOT NULL,  -- "" for the whole municipality, "team:<id>" or "method:<CTI|ICM|...>"
+    params jsonb NOT NULL,
+    updated_at timestamptz NOT NULL,
+    updated_by text NOT NULL,
+    PRIMARY KEY (rule, municipality, scope)
+);
+-- One row per (rule, subject) the service watches: when to look again (due_on, while pending),
+-- and which occurrence of the condition an alert was already raised for.
 CREATE TABLE IF NOT EXISTS alert_deadlines (
     rule text NOT NULL,
     subject_type text NOT NULL,
     subject_id text NOT NULL,
     municipality text NOT NULL,
     team text NOT NULL,
-    due_on date NOT NULL,
-    details jsonb NOT NULL DEFAULT '{}',
-    state text NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'fired', 'cancelled')),
-    PRIMARY KEY (rule, municipality, subject_id)
+    due_on date,
+    state text NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'done')),
+    raised_for text,
+    PRIMARY KEY (rule, municipality, subject_type, subject_id)
 );
 CREATE INDEX IF NOT EXISTS alert_deadlines_due ON alert_deadlines (due_on) WHERE state = 'pending';
 CREATE TABLE IF NOT EXISTS alerts (
@@ -38,12 +87,14 @@ CREATE TABLE IF NOT EXISTS alerts (
     state text NOT NULL CHECK (state IN ('open', 'acknowledged', 'snoozed', 'resolved')),
     severity text NOT NULL,
     raised_at timestamptz NOT NULL,
+    snoozed_until date,
     details jsonb NOT NULL DEFAULT '{}'
 );
 -- At most one alert that is not resolved per (rule, subject).
 CREATE UNIQUE INDEX IF NOT EXISTS alerts_one_open
-    ON alerts (rule, municipality, subject_id) WHERE state <> 'resolved';
+    ON alerts (rule, municipality, subject_type, subject_id) WHERE state <> 'resolved';
 CREATE INDEX IF NOT EXISTS alerts_by_municipality ON alerts (municipality, state);
+CREATE INDEX IF NOT EXISTS alerts_snoozed ON alerts (snoozed_until) WHERE state = 'snoozed';
 CREATE TABLE IF NOT EXISTS alert_transitions (
     id bigserial PRIMARY KEY,
     alert_id uuid NOT NULL REFERENCES alerts (id),
@@ -56,27 +107,16 @@ CREATE TABLE IF NOT EXISTS alert_transitions (
     UNIQUE (alert_id, transition)
 );
 CREATE INDEX IF NOT EXISTS alert_transitions_unpublished ON alert_transitions (id) WHERE NOT published;
+CREATE TABLE IF NOT EXISTS alert_digests (
+    municipality text NOT NULL,
+    worker_id text NOT NULL,
+    day date NOT NULL,
+    email text NOT NULL,
+    alerts int NOT NULL,
+    sent_at timestamptz NOT NULL,
+    PRIMARY KEY (municipality, worker_id, day)
+);
 """
-
-
-async def arm_deadline(
-    db: asyncpg.Connection, *, rule: str, subject_type: str, subject_id: str, municipality: str,
-    team: str, due_on: date, details: dict[str, Any],
-) -> None:
-    await db.execute(
-        """INSERT INTO alert_deadlines (rule, subject_type, subject_id, municipality, team, due_on, details, state)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending')
-           ON CONFLICT (rule, municipality, subject_id) DO UPDATE
-           SET due_on = EXCLUDED.due_on, details = EXCLUDED.details, team = EXCLUDED.team, state = 'pending'""",
-        rule, subject_type, subject_id, municipality, team, due_on, json.dumps(details),
-    )
-
-
-async def cancel_deadline(db: asyncpg.Connection, *, rule: str, municipality: str, subject_id: str) -> None:
-    await db.execute(
-        "UPDATE alert_deadlines SET state = 'cancelled' WHERE rule = $1 AND municipality = $2 AND subject_id = $3 AND state = 'pending'",
-        rule, municipality, subject_id,
-    )
 
 
 async def raise_alert(
@@ -88,7 +128,7 @@ async def raise_alert(
     inserted = await db.fetchval(
         """INSERT INTO alerts (id, rule, subject_type, subject_id, municipality, team, state, severity, raised_at, details)
            VALUES ($1, $2, $3, $4, $5, $6, 'open', $7, $8, $9)
-           ON CONFLICT (rule, municipality, subject_id) WHERE state <> 'resolved' DO NOTHING
+           ON CONFLICT (rule, municipality, subject_type, subject_id) WHERE state <> 'resolved' DO NOTHING
            RETURNING id""",
         alert_id, rule, subject_type, subject_id, municipality, team, severity, at, json.dumps(details),
     )
@@ -99,17 +139,65 @@ async def raise_alert(
 
 
 async def resolve_open(
-    db: asyncpg.Connection, *, rule: str, municipality: str, subject_id: str, at: datetime, by: str, note: str
-) -> None:
+    db: asyncpg.Connection, *, rule: str, municipality: str, subject_type: str, subject_id: str,
+    at: datetime, by: str, note: str,
+) -> uuid.UUID | None:
     """Resolves the open alert for (rule, subject), if any: the condition has cleared."""
     alert_id = await db.fetchval(
-        """UPDATE alerts SET state = 'resolved'
-           WHERE rule = $1 AND municipality = $2 AND subject_id = $3 AND state <> 'resolved'
+        """UPDATE alerts SET state = 'resolved', snoozed_until = NULL
+           WHERE rule = $1 AND municipality = $2 AND subject_type = $3 AND subject_id = $4 AND state <> 'resolved'
            RETURNING id""",
-        rule, municipality, subject_id,
+        rule, municipality, subject_type, subject_id,
     )
     if alert_id is not None:
         await _transition(db, alert_id, "resolved", at, by, note)
+    return alert_id
+
+
+class TransitionRefused(Exception):
+    def __init__(self, reason: str, state: str):
+        super().__init__(reason)
+        self.reason = reason
+        self.state = state
+
+
+# Which states a person may move an alert to, from which.
+MANUAL_TRANSITIONS = {
+    "acknowledged": {"open", "snoozed"},
+    "snoozed": {"open", "acknowledged"},
+    "resolved": {"open", "acknowledged", "snoozed"},
+}
+
+
+async def change_state(
+    db: asyncpg.Connection, alert_id: uuid.UUID, *, state: str, at: datetime, by: str, note: str | None,
+    snoozed_until: date | None = None,
+) -> dict[str, Any] | None:
+    """A person acknowledges, snoozes or resolves an alert; None when there is no such alert."""
+    current = await db.fetchval("SELECT state FROM alerts WHERE id = $1 FOR UPDATE", alert_id)
+    if current is None:
+        return None
+    if current not in MANUAL_TRANSITIONS[state]:
+        raise TransitionRefused(f"cannot go from {current} to {state}", current)
+    await db.execute(
+        "UPDATE alerts SET state = $2, snoozed_until = $3 WHERE id = $1", alert_id, state, snoozed_until
+    )
+    await _transition(db, alert_id, state, at, by, note)
+    return await get_alert(db, alert_id)
+
+
+async def wake_snoozed(db: asyncpg.Connection, today: date, at: datetime) -> int:
+    """Snoozed alerts whose day has come are open again."""
+    woken = await db.fetch(
+        """UPDATE alerts SET state = 'open', snoozed_until = NULL
+           WHERE id IN (SELECT id FROM alerts WHERE state = 'snoozed' AND snoozed_until <= $1
+                        FOR UPDATE SKIP LOCKED)
+           RETURNING id""",
+        today,
+    )
+    for row in woken:
+        await _transition(db, row["id"], "open", at, "casetrack", "snooze ended")
+    return len(woken)
 
 
 async def _transition(
@@ -124,16 +212,32 @@ async def _transition(
 
 
 async def list_alerts(
-    db: asyncpg.Pool, *, municipality: str, state: str | None, team: str | None, rule: str | None
+    db: asyncpg.Pool | asyncpg.Connection, *, municipality: str, state: str | None = None, team: str | None = None,
+    rule: str | None = None, severity: str | None = None,
 ) -> list[dict[str, Any]]:
     rows = await db.fetch(
         """SELECT * FROM alerts
            WHERE municipality = $1 AND ($2::text IS NULL OR state = $2)
              AND ($3::text IS NULL OR team = $3) AND ($4::text IS NULL OR rule = $4)
-           ORDER BY raised_at DESC LIMIT 1000""",
-        municipality, state, team, rule,
+             AND ($5::text IS NULL OR severity = $5)
+           ORDER BY raised_at DESC, id LIMIT 1000""",
+        municipality, state, team, rule, severity,
     )
     return [alert_row(row) for row in rows]
+
+
+async def get_alert(db: asyncpg.Pool | asyncpg.Connection, alert_id: uuid.UUID) -> dict[str, Any] | None:
+    row = await db.fetchrow("SELECT * FROM alerts WHERE id = $1", alert_id)
+    if row is None:
+        return None
+    history = await db.fetch(
+        "SELECT transition, state, at, by, note FROM alert_transitions WHERE alert_id = $1 ORDER BY transition",
+        alert_id,
+    )
+    return alert_row(row) | {"history": [
+        {"transition": h["transition"], "state": h["state"], "at": h["at"].isoformat(), "by": h["by"], "note": h["note"]}
+        for h in history
+    ]}
 
 
 def alert_row(row: asyncpg.Record) -> dict[str, Any]:
@@ -147,5 +251,6 @@ def alert_row(row: asyncpg.Record) -> dict[str, Any]:
         "state": row["state"],
         "severity": row["severity"],
         "raised_at": row["raised_at"].isoformat(),
+        "snoozed_until": row["snoozed_until"].isoformat() if row["snoozed_until"] else None,
         "details": json.loads(row["details"]),
     }

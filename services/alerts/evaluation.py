@@ -1,0 +1,238 @@
+"""Looks at one subject with the rules and settles what follows: raise, resolve, or keep a deadline.
+
+Both the event handlers (a fact changed the subject) and the deadline poller (a day has come) end
+here, in the caller's transaction, so an alert and the deadline row that records it commit
+together.
+"""
+
+import json
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import asyncpg
+
+from services.alerts import rules, store
+from services.alerts.rules import CitizenView, CourseView, Measurement, Verdict, WorkerView
+
+UNASSIGNED_TEAM = "unassigned"
+
+
+def _date(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+async def overrides(db: asyncpg.Connection, municipality: str) -> dict[str, dict[str, dict[str, float]]]:
+    """rule -> scope -> overridden parameters, for one municipality."""
+    result: dict[str, dict[str, dict[str, float]]] = {}
+    for row in await db.fetch("SELECT rule, scope, params FROM alert_rule_config WHERE municipality = $1", municipality):
+        result.setdefault(row["rule"], {})[row["scope"]] = json.loads(row["params"])
+    return result
+
+
+async def load_citizen(db: asyncpg.Connection, municipality: str, citizen_id: str) -> tuple[CitizenView, str]:
+    """The citizen as the rules see it, and the team their alerts go to (that of the latest active course)."""
+    row = await db.fetchrow(
+        "SELECT * FROM alert_citizens WHERE municipality = $1 AND citizen_id = $2", municipality, citizen_id
+    )
+    team = await db.fetchval(
+        """SELECT team FROM alert_courses WHERE municipality = $1 AND citizen_id = $2
+           ORDER BY (ended_on IS NULL AND started_on IS NOT NULL) DESC, started_on DESC NULLS LAST LIMIT 1""",
+        municipality, citizen_id,
+    )
+    active = await db.fetchval(
+        """SELECT count(*) FROM alert_courses WHERE municipality = $1 AND citizen_id = $2
+           AND started_on IS NOT NULL AND ended_on IS NULL""",
+        municipality, citizen_id,
+    )
+    if row is None:
+        return CitizenView(citizen_id, has_active_course=active > 0), team or UNASSIGNED_TEAM
+    view = CitizenView(
+        citizen_id=citizen_id, housed=row["housed"], housing_lost_on=row["housing_lost_on"],
+        stay_started_on=row["stay_started_on"], stay_contact_on=row["stay_contact_on"],
+        ready_to_move_on=row["ready_to_move_on"], handleplan_on=row["handleplan_on"],
+        eviction_risk_on=row["eviction_risk_on"], eviction_risk_kind=row["eviction_risk_kind"],
+        has_active_course=active > 0,
+    )
+    return view, team or UNASSIGNED_TEAM
+
+
+async def load_course(db: asyncpg.Connection, municipality: str, course_id: str) -> CourseView | None:
+    row = await db.fetchrow(
+        "SELECT * FROM alert_courses WHERE municipality = $1 AND course_id = $2", municipality, course_id
+    )
+    if row is None:
+        return None
+    citizen, _ = await load_citizen(db, municipality, row["citizen_id"])
+    return CourseView(
+        course_id=course_id, citizen_id=row["citizen_id"], team=row["team"], method=row["method"],
+        started_on=row["started_on"], ended_on=row["ended_on"], end_reason=row["end_reason"],
+        follow_on_offer=row["follow_on_offer"], support_worker=row["support_worker"],
+        worker_changes=row["worker_changes"],
+        phases={p: (date.fromisoformat(s), _date(e)) for p, (s, e) in json.loads(row["phases"]).items()},
+        planned_hours=json.loads(row["planned_hours"]),
+        actual_minutes=row["actual_minutes"], last_face_to_face=row["last_face_to_face"],
+        measurements=tuple(Measurement(date.fromisoformat(d), i, s) for d, i, s in json.loads(row["measurements"])),
+        progression_instrument=row["progression_instrument"],
+        progression=tuple((date.fromisoformat(d), v) for d, v in json.loads(row["progression"])),
+        follow_ups=frozenset(row["follow_ups"]),
+        citizen=citizen,
+    )
+
+
+async def load_worker(db: asyncpg.Connection, municipality: str, worker_id: str) -> tuple[WorkerView, str]:
+    counts = await db.fetch(
+        """SELECT method, count(*) AS n FROM alert_courses
+           WHERE municipality = $1 AND support_worker = $2 AND started_on IS NOT NULL AND ended_on IS NULL
+           GROUP BY method""",
+        municipality, worker_id,
+    )
+    team = await db.fetchval(
+        "SELECT team FROM alert_workers WHERE municipality = $1 AND worker_id = $2", municipality, worker_id
+    )
+    if team is None:
+        team = await db.fetchval(
+            """SELECT team FROM alert_courses WHERE municipality = $1 AND support_worker = $2
+               GROUP BY team ORDER BY count(*) DESC, team LIMIT 1""",
+            municipality, worker_id,
+        )
+    return WorkerView(worker_id, {r["method"]: r["n"] for r in counts}), team or UNASSIGNED_TEAM
+
+
+async def course(
+    db: asyncpg.Connection, municipality: str, course_id: str, now: datetime, cause: str,
+    only: Iterable[str] | None = None,
+) -> None:
+    view = await load_course(db, municipality, course_id)
+    if view is None:
+        return
+    config = await overrides(db, municipality)
+    verdicts = {}
+    for rule_id, evaluate in rules.COURSE_RULES.items():
+        if only is None or rule_id in only:
+            params = rules.effective_params(rules.RULES[rule_id], config.get(rule_id, {}), team=view.team, method=view.method)
+            verdicts[rule_id] = evaluate(view, params, now.date())
+    await _settle_all(db, "course", course_id, municipality, view.team, verdicts, now, cause)
+
+
+async def citizen(
+    db: asyncpg.Connection, municipality: str, citizen_id: str, now: datetime, cause: str,
+    only: Iterable[str] | None = None,
+) -> None:
+    view, team = await load_citizen(db, municipality, citizen_id)
+    config = await overrides(db, municipality)
+    verdicts = {}
+    for rule_id, evaluate in rules.CITIZEN_RULES.items():
+        if only is None or rule_id in only:
+            params = rules.effective_params(rules.RULES[rule_id], config.get(rule_id, {}), team=team)
+            verdicts[rule_id] = evaluate(view, params, now.date())
+    await _settle_all(db, "citizen", citizen_id, municipality, team, verdicts, now, cause)
+
+
+async def citizen_courses(
+    db: asyncpg.Connection, municipality: str, citizen_id: str, now: datetime, cause: str,
+    only: Iterable[str] | None = None,
+) -> None:
+    for row in await db.fetch(
+        "SELECT course_id FROM alert_courses WHERE municipality = $1 AND citizen_id = $2 ORDER BY course_id",
+        municipality, citizen_id,
+    ):
+        await course(db, municipality, row["course_id"], now, cause, only)
+
+
+async def worker(db: asyncpg.Connection, municipality: str, worker_id: str | None, now: datetime, cause: str) -> None:
+    if worker_id is None:
+        return
+    view, team = await load_worker(db, municipality, worker_id)
+    config = await overrides(db, municipality)
+    verdicts = {
+        rule_id: evaluate(view, rules.effective_params(rules.RULES[rule_id], config.get(rule_id, {}), team=team), now.date())
+        for rule_id, evaluate in rules.WORKER_RULES.items()
+    }
+    await _settle_all(db, "worker", worker_id, municipality, team, verdicts, now, cause)
+
+
+async def subject(db: asyncpg.Connection, rule_id: str, subject_type: str, municipality: str, subject_id: str,
+                  now: datetime, cause: str) -> None:
+    """Looks at one (rule, subject) again: the poller's entry."""
+    if subject_type == "course":
+        await course(db, municipality, subject_id, now, cause, only=(rule_id,))
+    elif subject_type == "citizen":
+        await citizen(db, municipality, subject_id, now, cause, only=(rule_id,))
+    else:
+        await worker(db, municipality, subject_id, now, cause)
+
+
+async def rule_everywhere(pool: asyncpg.Pool, rule: rules.Rule, municipality: str, now: datetime, cause: str) -> None:
+    """Looks at every subject of the municipality with one rule again (its thresholds changed).
+    One transaction per subject, like the poller, so it never holds many locks at once."""
+    subjects: list[tuple[str, str]] = []
+    async with pool.acquire() as db:
+        if rule.id in rules.COURSE_RULES:
+            subjects += [("course", r[0]) for r in await db.fetch(
+                "SELECT course_id FROM alert_courses WHERE municipality = $1 ORDER BY 1", municipality)]
+        if rule.id in rules.CITIZEN_RULES:
+            subjects += [("citizen", r[0]) for r in await db.fetch(
+                "SELECT citizen_id FROM alert_citizens WHERE municipality = $1 ORDER BY 1", municipality)]
+        if rule.id in rules.WORKER_RULES:
+            subjects += [("worker", r[0]) for r in await db.fetch(
+                """SELECT support_worker FROM alert_courses WHERE municipality = $1 AND support_worker IS NOT NULL
+                   UNION SELECT worker_id FROM alert_workers WHERE municipality = $1 ORDER BY 1""", municipality)]
+    for subject_type, subject_id in subjects:
+        async with pool.acquire() as db, db.transaction():
+            await subject(db, rule.id, subject_type, municipality, subject_id, now, cause)
+
+
+async def _settle_all(
+    db: asyncpg.Connection, subject_type: str, subject_id: str, municipality: str, team: str,
+    verdicts: dict[str, Verdict], now: datetime, cause: str,
+) -> None:
+    rows = {
+        row["rule"]: row
+        for row in await db.fetch(
+            """SELECT rule, due_on, state, raised_for, team FROM alert_deadlines
+               WHERE municipality = $1 AND subject_type = $2 AND subject_id = $3 AND rule = ANY($4::text[])
+               ORDER BY rule FOR UPDATE""",
+            municipality, subject_type, subject_id, sorted(verdicts),
+        )
+    }
+    for rule_id in sorted(verdicts):
+        await _settle(db, rules.RULES[rule_id], subject_type, subject_id, municipality, team,
+                      verdicts[rule_id], rows.get(rule_id), now, cause)
+
+
+async def _settle(
+    db: asyncpg.Connection, rule: rules.Rule, subject_type: str, subject_id: str, municipality: str, team: str,
+    verdict: Verdict, row: asyncpg.Record | None, now: datetime, cause: str,
+) -> None:
+    today = now.date()
+    raised_for = row["raised_for"] if row else None
+    key: dict[str, Any] = dict(rule=rule.id, municipality=municipality, subject_type=subject_type, subject_id=subject_id)
+    if verdict.holds(today):
+        if raised_for != verdict.occurrence:
+            if raised_for is not None:
+                await store.resolve_open(db, **key, at=now, by="casetrack",
+                                         note=f"superseded by {verdict.occurrence or 'a new occurrence'}")
+            await store.raise_alert(db, **key, severity=rule.severity, team=team, details=verdict.details, at=now)
+            raised_for = verdict.occurrence
+    else:
+        await store.resolve_open(db, **key, at=now, by="casetrack", note=f"condition cleared ({cause})")
+        raised_for = None
+    wake = verdict.wake_on(today)
+    if wake is not None and wake <= today:  # never due again today: the poller would spin
+        wake = today + timedelta(days=1)
+    state = "pending" if wake is not None else "done"
+    if row is None:
+        if wake is None and raised_for is None:
+            return  # nothing to watch
+        await db.execute(
+            """INSERT INTO alert_deadlines (rule, subject_type, subject_id, municipality, team, due_on, state, raised_for)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8)""",
+            rule.id, subject_type, subject_id, municipality, team, wake, state, raised_for,
+        )
+    elif (row["due_on"], row["state"], row["raised_for"], row["team"]) != (wake, state, raised_for, team):
+        await db.execute(
+            """UPDATE alert_deadlines SET due_on = $5, state = $6, raised_for = $7, team = $8
+               WHERE rule = $1 AND municipality = $2 AND subject_type = $3 AND subject_id = $4""",
+            rule.id, municipality, subject_type, subject_id, wake, state, raised_for, team,
+        )

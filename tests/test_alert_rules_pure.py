@@ -1,0 +1,124 @@
+"""The alert rules' pure logic (services/alerts/rules.py): thresholds, due days, conditions."""
+
+from datetime import date, timedelta
+
+import pytest
+
+from services.alerts import rules
+from services.alerts.rules import CitizenView, CourseView, Measurement, WorkerView
+
+D0 = date(2025, 1, 6)
+
+
+def params(rule: str, **overrides: float) -> dict[str, float]:
+    return rules.RULES[rule].defaults | overrides
+
+
+def cti(**fields) -> CourseView:
+    return CourseView("k1", "c1", "team-a", "CTI", started_on=D0, **fields)
+
+
+def test_add_months_keeps_the_day_or_the_month_end() -> None:
+    assert rules.add_months(date(2025, 1, 31), 1) == date(2025, 2, 28)
+    assert rules.add_months(date(2025, 11, 15), 3) == date(2026, 2, 15)
+
+
+def test_a_phase_started_four_months_ago_is_overdue_today() -> None:
+    start = D0 - timedelta(days=122)
+    verdict = rules.cti_phase_overdue(cti(phases={"1": (start, None)}), params("cti_phase_overdue"), D0)
+    assert verdict.raise_on == rules.add_months(start, 3) + timedelta(days=15)
+    assert verdict.holds(D0)
+
+
+def test_no_contact_cadence_follows_method_and_phase() -> None:
+    p = params("no_contact")
+    seen = D0 + timedelta(days=5)
+    for phase, allowed in (("1", 14), ("2", 21), ("3", 45)):
+        course = cti(phases={"1": (D0, None), phase: (D0, None)}, last_face_to_face=seen)
+        assert rules.no_contact(course, p, D0).raise_on == seen + timedelta(days=allowed + 1)
+    act = CourseView("k2", "c2", "team-b", "ACT", started_on=D0)
+    assert rules.no_contact(act, p, D0).raise_on == D0 + timedelta(days=8)
+    assert rules.no_contact(cti(phases={"contact": (D0, None)}), p, D0) == rules.NOT_NOW
+    assert rules.no_contact(CourseView("k3", "c3", "t", "SEL85", started_on=D0), p, D0) == rules.NOT_NOW
+
+
+def test_time_gap_over_and_under_and_within() -> None:
+    phases = {"1": (D0, D0 + timedelta(days=100))}
+    p = params("time_gap")
+    day = D0 + timedelta(days=50)  # 50 of 100 expected hours
+    over = rules.time_gap(cti(phases=phases, planned_hours={"phase:1": 100}, actual_minutes=66 * 60), p, day)
+    under = rules.time_gap(cti(phases=phases, planned_hours={"phase:1": 100}, actual_minutes=34 * 60), p, day)
+    within = rules.time_gap(cti(phases=phases, planned_hours={"phase:1": 100}, actual_minutes=64 * 60), p, day)
+    assert over.holds(day) and over.details["direction"] == "over"
+    assert under.holds(day) and under.details["direction"] == "under"
+    assert not within.holds(day) and within.recheck_on == day + timedelta(days=7)
+    early = rules.time_gap(cti(phases=phases, planned_hours={"phase:1": 100}), p, D0 + timedelta(days=27))
+    assert not early.holds(D0 + timedelta(days=27)) and early.recheck_on == D0 + timedelta(days=28)
+
+
+def test_shelter_stay_long_at_120_days_or_90_after_ready() -> None:
+    p = params("shelter_stay_long")
+    stay = CitizenView("c1", stay_started_on=D0)
+    assert rules.shelter_stay_long(stay, p, D0).raise_on == D0 + timedelta(days=120)
+    ready = CitizenView("c1", stay_started_on=D0, ready_to_move_on=D0 + timedelta(days=40))
+    assert rules.shelter_stay_long(ready, p, D0).raise_on == D0 + timedelta(days=120)  # 40+91 > 120
+    early = CitizenView("c1", stay_started_on=D0, ready_to_move_on=D0 + timedelta(days=5))
+    assert rules.shelter_stay_long(early, p, D0).raise_on == D0 + timedelta(days=96)
+
+
+def test_wellbeing_low_by_level_or_by_drop() -> None:
+    p = params("wellbeing_low")
+    m = lambda day, score: Measurement(D0 + timedelta(days=day), "WHO5", score)  # noqa: E731
+    assert rules.wellbeing_low(cti(measurements=(m(1, 28),)), p, D0).raise_on == D0 + timedelta(days=1)
+    assert rules.wellbeing_low(cti(measurements=(m(1, 32),)), p, D0) == rules.NOT_NOW
+    assert rules.wellbeing_low(cti(measurements=(m(1, 70), m(30, 60))), p, D0).details["reason"] == "drop"
+    assert rules.wellbeing_low(cti(measurements=(m(1, 70), m(30, 62))), p, D0) == rules.NOT_NOW
+
+
+def test_follow_up_windows_move_on() -> None:
+    ended = D0
+    p = params("follow_up_due")
+    course = cti(ended_on=ended)
+    first = rules.follow_up_due(course, p, D0)
+    assert first.raise_on == rules.add_months(ended, 6) + timedelta(days=31) and not first.holds(D0)
+    late = rules.add_months(ended, 9) + timedelta(days=31)
+    verdict = rules.follow_up_due(course, p, late)
+    assert verdict.holds(late) and verdict.occurrence == "9" and verdict.details["missed"] == "6,9"
+    assert verdict.recheck_on == rules.add_months(ended, 12) + timedelta(days=31)
+    done = rules.follow_up_due(cti(ended_on=ended, follow_ups=frozenset({6, 9, 12})), p, late)
+    assert done == rules.NOT_NOW
+
+
+def test_caseload_norm_per_method() -> None:
+    p = params("caseload_over_norm")
+    assert rules.caseload_over_norm(WorkerView("w", {"CTI": 12, "ICM": 8, "ACT": 10}), p, D0) == rules.NOT_NOW
+    over = rules.caseload_over_norm(WorkerView("w", {"CTI": 13, "ICM": 9}), p, D0)
+    assert over.details["over"] == "CTI:13/12,ICM:9/8"
+
+
+def test_progression_is_interpolated_between_checkpoints() -> None:
+    points = ((D0, 40.0), (D0 + timedelta(days=100), 60.0))
+    assert rules.expected_value_on(points, D0 + timedelta(days=50)) == 50
+    assert rules.expected_value_on(points, D0 - timedelta(days=1)) is None
+    assert rules.expected_value_on(points, D0 + timedelta(days=500)) == 60
+
+
+def test_overrides_apply_municipality_then_method_then_team() -> None:
+    rule = rules.RULES["handleplan_missing"]
+    config = {"": {"days": 20}, "method:ICM": {"days": 25}, "team:team-a": {"days": 40}}
+    assert rules.effective_params(rule, {}) == {"days": 30}
+    assert rules.effective_params(rule, config) == {"days": 20}
+    assert rules.effective_params(rule, config, method="ICM") == {"days": 25}
+    assert rules.effective_params(rule, config, team="team-a", method="ICM") == {"days": 40}
+
+
+@pytest.mark.parametrize("bad", [{"dayz": 3}, {"days": -1}, {"days": "x"}, {"days": True}])
+def test_bad_overrides_are_named(bad: dict) -> None:
+    problems = rules.param_problems(rules.RULES["handleplan_missing"], bad)
+    assert [p["field"] for p in problems] == list(bad)
+
+
+def test_progression_on_an_instrument_without_a_single_score_raises_nothing() -> None:
+    course = cti(progression_instrument="LIKERT", progression=((D0, 50.0),),
+                 measurements=(Measurement(D0 + timedelta(days=10), "LIKERT", None),))
+    assert rules.progression_gap(course, params("progression_gap"), D0) == rules.NOT_NOW
