@@ -210,8 +210,15 @@ class HousingGained(CitizenFact):
 
 
 class HousingLost(CitizenFact):
+    """Schema version 2 adds `lost_housing`."""
+
     type: Literal["HousingLost"] = "HousingLost"
     reason: HousingLossReason
+    lost_housing: HousingSituation | None = Field(
+        default=None,
+        description="the own home that was lost; filled in by registration from the citizen's history "
+        "(`unknown` in events recorded before schema version 2)",
+    )
 
 
 class ShelterStayStarted(CitizenFact):

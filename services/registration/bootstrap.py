@@ -14,7 +14,9 @@ from runtime.http import create_service_app
 from runtime.settings import Settings
 from services.registration.api import router
 from services.registration.application import Registration, postgres_env
+from services.registration.identity import Pseudonyms
 from services.registration.relay import Relay
+from services.registration.submission import Submissions
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +34,7 @@ def create_app(settings: Settings) -> FastAPI:
         relay = Relay(registration, js, settings.database_url)
         relay_task = asyncio.create_task(relay.run(stop), name="relay")
         app.state.registration = registration
+        app.state.submissions = Submissions(registration, Pseudonyms.from_env())
         app.state.relay = relay
         app.state.nats = nc
         try:
