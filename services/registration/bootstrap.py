@@ -14,6 +14,7 @@ from runtime.http import create_service_app
 from runtime.settings import Settings
 from services.registration.api import router
 from services.registration.application import Registration, postgres_env
+from services.registration.bus import create_broker
 from services.registration.identity import Pseudonyms
 from services.registration.relay import Relay
 from services.registration.submission import Submissions
@@ -35,12 +36,15 @@ def create_app(settings: Settings) -> FastAPI:
         relay_task = asyncio.create_task(relay.run(stop), name="relay")
         app.state.registration = registration
         app.state.submissions = Submissions(registration, Pseudonyms.from_env())
+        broker = create_broker(settings.nats_url, app.state.submissions, app.state.tokens)
+        await broker.start()
         app.state.relay = relay
         app.state.nats = nc
         try:
             yield
         finally:
             stop.set()
+            await broker.stop()
             await asyncio.wait_for(relay_task, timeout=10)
             await nc.close()
             registration.close()
