@@ -487,5 +487,14 @@ FACT_TYPES: tuple[type[FactBase], ...] = (
     CtiPhaseStartCorrected,
 )
 
+# The schema version of each fact type's event (1 unless listed). A new version comes with an
+# upcaster in registration that reads the events stored under the earlier ones.
+SCHEMA_VERSIONS: dict[str, int] = {"HousingLost": 2}
+
+
+def schema_version(fact_type: str) -> int:
+    return SCHEMA_VERSIONS.get(fact_type, 1)
+
+
 Fact = Annotated[Union[FACT_TYPES], Field(discriminator="type")]  # type: ignore[valid-type]
 fact_adapter: TypeAdapter[Fact] = TypeAdapter(Fact)

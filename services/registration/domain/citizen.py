@@ -56,6 +56,7 @@ from contracts.facts import (
     SupportWorkerChanged,
     TimePlanned,
     VisitationDecided,
+    schema_version,
 )
 from services.registration.domain import rules
 from services.registration.domain.recorded import FactRecorded, define_fact_events, event_class
@@ -458,5 +459,8 @@ CITIZEN_FACTS: tuple[type[FactBase], ...] = (
 define_fact_events(
     Citizen,
     [fact_type.__name__ for fact_type in CITIZEN_FACTS],
-    HousingLost={"class_version": 2, "upcast_v1_v2": staticmethod(_upcast_housing_lost_v1_v2)},
+    HousingLost={
+        "class_version": schema_version("HousingLost"),
+        "upcast_v1_v2": staticmethod(_upcast_housing_lost_v1_v2),
+    },
 )
