@@ -80,6 +80,23 @@ FACTS: list[dict[str, Any]] = [
 ]
 
 
+RULES = CITIZEN | {"citizen_id": "c-rules"}
+# Facts that break a rule, name an unknown subject or are invalid, after one valid registration.
+REFUSED: list[dict[str, Any]] = [
+    fact(RULES, "CitizenRegistered", "2026-01-02"),
+    fact(RULES, "HousingLost", "2026-02-01", reason="eviction"),
+    fact(RULES, "ShelterStayStarted", "2026-02-01", shelter="h"),
+    fact(RULES, "ShelterStayStarted", "2026-02-02", shelter="h"),
+    fact(RULES | {"course_id": "nope"}, "CourseStarted", "2026-02-01"),
+    fact(CITIZEN | {"citizen_id": "nobody"}, "HousingGained", "2026-02-01", housing="almen"),
+    fact(ORG, "WorkerRegistered", "2026-01-02", worker_id="w9", team_id="no-team", role="support_worker"),
+    fact(CTI | {"citizen_id": "c-rules"}, "CtiPhaseStarted", "2026-02-01", phase="4"),
+]
+REFUSED_ANSWERS = [(201, None), (409, "not_housed"), (201, None), (409, "shelter_stay_already_open"),
+                   (404, "course_not_found"), (404, "citizen_not_found"), (404, "team_not_found"),
+                   (422, "validation_error")]
+
+
 def history_path(submitted: dict[str, Any]) -> str:
     kind = submitted["type"]
     if kind == "TeamRegistered":
@@ -108,11 +125,12 @@ def recorded(postgres_admin_url: str, tmp_path_factory: pytest.TempPathFactory) 
                 response = client.post("/v1/facts", json=submitted)
                 assert response.status_code == 201, (submitted, response.text)
                 receipts.append(response.json())
+            refused = [client.post("/v1/facts", json=f) for f in REFUSED]
             histories = {
                 path: client.get(path, params={"municipality": M}).json()
                 for path in {history_path(s) for s in FACTS}
             }
-        yield {"receipts": receipts, "histories": histories}
+        yield {"receipts": receipts, "histories": histories, "refused": refused}
     finally:
         system.stop()
         nats_server.stop()
@@ -139,3 +157,12 @@ def test_each_fact_type_is_recorded_and_read_back(recorded: dict[str, Any], fact
         for name, value in submitted.items():
             if name not in ("vacant_cheap_homes", "checkpoints"):  # nested: compared as dumped
                 assert event["fact"][name] == value, name
+
+
+def test_broken_rules_unknown_subjects_and_invalid_input_over_http(recorded: dict[str, Any]) -> None:
+    answers = recorded["refused"]
+    assert [(a.status_code, a.json().get("error", {}).get("reason")) for a in answers] == REFUSED_ANSWERS
+    not_housed = answers[1].json()["error"]
+    assert not_housed["message_da"].startswith("Bolig kan kun mistes")
+    assert not_housed["message"] == "Housing can be lost only while the citizen is housed."
+    assert [f["field"] for f in answers[-1].json()["error"]["fields"]] == ["CtiPhaseStarted.phase"]
