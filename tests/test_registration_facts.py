@@ -91,9 +91,13 @@ REFUSED: list[dict[str, Any]] = [
     fact(CITIZEN | {"citizen_id": "nobody"}, "HousingGained", "2026-02-01", housing="almen"),
     fact(ORG, "WorkerRegistered", "2026-01-02", worker_id="w9", team_id="no-team", role="support_worker"),
     fact(CTI | {"citizen_id": "c-rules"}, "CtiPhaseStarted", "2026-02-01", phase="4"),
+    fact(RULES, "HousingSituationRecorded", "2026-02-01", housing="castle"),
+    fact(RULES | {"course_id": "k"}, "MeasurementRecorded", "2026-02-01", instrument="WHO5", answers=[5, 5, 6, 5, 5]),
+    fact(RULES, "HousingSituationRecorded", "2099-01-01", housing="street"),
 ]
 REFUSED_ANSWERS = [(201, None), (409, "not_housed"), (201, None), (409, "shelter_stay_already_open"),
                    (404, "course_not_found"), (404, "citizen_not_found"), (404, "team_not_found"),
+                   (422, "validation_error"), (422, "validation_error"), (422, "validation_error"),
                    (422, "validation_error")]
 
 
@@ -165,4 +169,7 @@ def test_broken_rules_unknown_subjects_and_invalid_input_over_http(recorded: dic
     not_housed = answers[1].json()["error"]
     assert not_housed["message_da"].startswith("Bolig kan kun mistes")
     assert not_housed["message"] == "Housing can be lost only while the citizen is housed."
-    assert [f["field"] for f in answers[-1].json()["error"]["fields"]] == ["CtiPhaseStarted.phase"]
+    fields = [[f["field"] for f in a.json()["error"]["fields"]] for a in answers[-4:]]
+    assert fields == [["CtiPhaseStarted.phase"], ["HousingSituationRecorded.housing"],
+                      ["MeasurementRecorded.answers"], ["HousingSituationRecorded.effective_date"]]
+    assert "item 3 = 6 is outside 0-5" in answers[-2].json()["error"]["fields"][0]["problem"]

@@ -43,7 +43,13 @@ class SubmitReply(BaseModel):
 
 
 def create_broker(nats_url: str, submissions: Submissions | None, tokens: TokenTable | None) -> NatsBroker:
-    broker = NatsBroker(nats_url, max_reconnect_attempts=-1, reconnect_time_wait=0.5)
+    broker = NatsBroker(
+        nats_url,
+        max_reconnect_attempts=-1,
+        reconnect_time_wait=0.5,
+        logger=logging.getLogger("faststream.registration"),  # into the service's JSON log lines
+        log_level=logging.DEBUG,  # per-message lines only when debugging
+    )
 
     @broker.subscriber(
         SUBMIT_SUBJECT,
