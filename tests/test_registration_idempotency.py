@@ -47,6 +47,8 @@ def test_retries_with_the_same_key_store_nothing_new_also_after_a_restart(system
     theirs = post(system, "/v1/facts", {"type": "CitizenRegistered", "municipality": "147", "citizen_id": "cit-1",
                                         "effective_date": "2026-03-01"}, "fact-1", token="token-147")
     assert theirs.status_code == 201
+    too_long = post(system, "/v1/facts", housing, "k" * 201)
+    assert (too_long.status_code, too_long.json()["error"]["reason"]) == (422, "idempotency_key_invalid")
     # Without a key, a retry is a new request: here it breaks a rule.
     assert post(system, "/v1/facts", facts[0], None).json()["error"]["reason"] == "citizen_already_registered"
     assert stored_event_count(system.database_url) == 5
@@ -71,3 +73,29 @@ def test_racing_retries_with_one_key_store_one_event(system: System) -> None:
     assert {a.status_code for a in answers} == {201}
     assert len({a.json()["event_id"] for a in answers}) == 1
     assert stored_event_count(system.database_url) == 2
+
+
+def test_the_answer_and_the_events_commit_together(database_url: str) -> None:
+    """Two writers with one key, the second not having seen the first's answer: its events are
+    rolled back with its answer, and it gets the first answer instead."""
+    from contracts.facts import fact_adapter
+    from services.registration.application import AlreadyAnswered, Registration, postgres_env
+    from services.registration.idempotency import IdempotencyKey
+
+    def registered(citizen: str):
+        return fact_adapter.validate_python({"type": "CitizenRegistered", "municipality": "101",
+                                             "citizen_id": citizen, "effective_date": "2026-03-01"})
+
+    first, second = Registration(env=postgres_env(database_url)), Registration(env=postgres_env(database_url))
+    try:
+        key = IdempotencyKey("fagsystem-101", "k-1", "hash")
+        answer = {"status": 201, "body": {"first": True}}
+        first.record(registered("a"), "t", key, lambda outcomes: answer)
+        with pytest.raises(AlreadyAnswered) as answered:
+            second.record(registered("b"), "t", key, lambda outcomes: {"status": 201, "body": {"first": False}})
+        assert answered.value.answer == answer
+        assert stored_event_count(database_url) == 1  # b's registration went with its answer
+        assert second.stored_answer(key) == ("hash", answer)
+    finally:
+        first.close()
+        second.close()
