@@ -101,6 +101,15 @@ REFUSED_ANSWERS = [(201, None), (409, "not_housed"), (201, None), (409, "shelter
                    (422, "validation_error")]
 
 
+MISSING = {
+    "/v1/citizens/nobody/history": "citizen_not_found",
+    "/v1/citizens/c-all/courses/nope/history": "course_not_found",
+    "/v1/teams/nope/history": "team_not_found",
+    "/v1/workers/nope/history": "worker_not_found",
+    "/v1/municipalities/147/history": "municipality_forbidden",
+}
+
+
 def history_path(submitted: dict[str, Any]) -> str:
     kind = submitted["type"]
     if kind == "TeamRegistered":
@@ -130,11 +139,12 @@ def recorded(postgres_admin_url: str, tmp_path_factory: pytest.TempPathFactory) 
                 assert response.status_code == 201, (submitted, response.text)
                 receipts.append(response.json())
             refused = [client.post("/v1/facts", json=f) for f in REFUSED]
+            missing = [client.get(path, params={"municipality": M}) for path in MISSING]
             histories = {
                 path: client.get(path, params={"municipality": M}).json()
                 for path in {history_path(s) for s in FACTS}
             }
-        yield {"receipts": receipts, "histories": histories, "refused": refused}
+        yield {"receipts": receipts, "histories": histories, "refused": refused, "missing": missing}
     finally:
         system.stop()
         nats_server.stop()
@@ -173,3 +183,9 @@ def test_broken_rules_unknown_subjects_and_invalid_input_over_http(recorded: dic
     assert fields == [["CtiPhaseStarted.phase"], ["HousingSituationRecorded.housing"],
                       ["MeasurementRecorded.answers"], ["HousingSituationRecorded.effective_date"]]
     assert "item 3 = 6 is outside 0-5" in answers[-2].json()["error"]["fields"][0]["problem"]
+
+
+def test_unknown_subjects_have_no_history(recorded: dict[str, Any]) -> None:
+    reasons = [answer.json()["error"]["reason"] for answer in recorded["missing"]]
+    assert reasons == list(MISSING.values())
+    assert [a.status_code for a in recorded["missing"]] == [404, 404, 404, 404, 403]

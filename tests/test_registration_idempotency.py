@@ -96,6 +96,8 @@ def test_the_answer_and_the_events_commit_together(database_url: str) -> None:
         assert answered.value.answer == answer
         assert stored_event_count(database_url) == 1  # b's registration went with its answer
         assert second.stored_answer(key) == ("hash", answer)
+        assert first.forget_answers(days=30) == 0  # kept for a month
+        assert first.forget_answers(days=0) == 1 and first.stored_answer(key) is None
     finally:
         first.close()
         second.close()

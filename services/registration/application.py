@@ -143,6 +143,10 @@ class Registration(Application[UUID]):
         lookup = getattr(self.recorder, "stored_answer", None)
         return None if lookup is None else lookup(idempotency.client, idempotency.key)
 
+    def forget_answers(self, days: int) -> int:
+        forget = getattr(self.recorder, "forget_answers", None)
+        return 0 if forget is None else forget(days)
+
     def history(self, citizen_id: str, municipality: str) -> list[EventMessage]:
         citizen = self._citizen(citizen_id, municipality)
         return self._messages(citizen.id)

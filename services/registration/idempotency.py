@@ -6,7 +6,8 @@ events and the answer are stored or neither is; a retry finds the answer and sto
 also after a restart. Two concurrent requests with the same key cannot both commit: the key is the
 table's primary key, and the loser's transaction fails, is retried, and then finds the answer.
 Only answers that stored something are kept: a refused request stored nothing, so a retry is
-simply decided again.
+simply decided again. Answers are kept for `CASETRACK_IDEMPOTENCY_DAYS` (default 30), far longer
+than any client retries.
 """
 
 import hashlib
@@ -52,6 +53,7 @@ class IdempotentRecorder(PostgresApplicationRecorder):
         self._insert_answer = SQL(
             "INSERT INTO {0} (client, key, request_hash, answer) VALUES (%s, %s, %s, %s) RETURNING 1"
         ).format(table)
+        self._delete_answers = SQL("DELETE FROM {0} WHERE recorded_at < now() - make_interval(days => %s)").format(table)
         self._select_answer = SQL("SELECT request_hash, answer FROM {0} WHERE client = %s AND key = %s").format(table)
 
     def _fetch_ids_after_insert_events(
@@ -77,3 +79,9 @@ class IdempotentRecorder(PostgresApplicationRecorder):
             curs.execute(self._select_answer, (client, key))
             row = curs.fetchone()
         return None if row is None else (row["request_hash"], row["answer"])
+
+    def forget_answers(self, days: int) -> int:
+        """Drops answers older than `days`; returns how many."""
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(self._delete_answers, (days,))
+            return curs.rowcount
