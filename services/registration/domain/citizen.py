@@ -276,8 +276,8 @@ class Citizen(Aggregate):
             raise RuleViolation(rules.NOT_A_CTI_COURSE)
         if course.cti_phase != fact.phase:
             raise RuleViolation(rules.NOT_CURRENT_CTI_PHASE)
-        assert course.started_on is not None
-        if fact.effective_date < (course.previous_cti_phase_started_on or course.started_on):
+        earliest = course.previous_cti_phase_started_on or course.started_on or course.decided_on
+        if fact.effective_date < earliest:
             raise RuleViolation(rules.PHASE_STARTS_BEFORE_PREVIOUS)
         if course.ended_on is not None and fact.effective_date > course.ended_on:
             raise RuleViolation(rules.PHASE_STARTS_AFTER_COURSE_END)
