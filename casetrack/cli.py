@@ -33,6 +33,16 @@ def _tokens(data_dir: Path) -> dict[str, dict[str, str]]:
     return tokens
 
 
+def _pseudonym_key(data_dir: Path) -> str:
+    """The key for CPR pseudonyms, made once per data folder and kept: a new key would give every
+    citizen sent by CPR number a new pseudonymous id."""
+    path = data_dir / "pseudonym.key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
 def run(args: argparse.Namespace) -> int:
     data_dir = Path(args.data_dir).resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -66,6 +76,8 @@ def run(args: argparse.Namespace) -> int:
         else:
             tokens = _tokens(data_dir)
             env["CASETRACK_TOKENS"] = json.dumps(tokens)
+        if not os.environ.get("CASETRACK_PSEUDONYM_KEY"):
+            env["CASETRACK_PSEUDONYM_KEY"] = _pseudonym_key(data_dir)
         services = []
         for name, port in SERVICES.items():
             port = int(os.environ.get(f"{name.upper()}_PORT", port))
@@ -100,10 +112,27 @@ def _load_demo(registration_url: str, tokens: dict[str, dict[str, str]], citizen
         municipality = entry.get("municipality")
         if municipality not in DEMO_MUNICIPALITIES:
             continue
+        if demo.loaded(registration_url, token, municipality):
+            print(f"demo data for {municipality}: already loaded", flush=True)
+            continue
         facts = demo.generate(municipality, citizens=citizens, months=24, seed=2026)
         accepted, rejected = demo.load(registration_url, token, facts)
-        note = "" if not rejected else f" ({len(rejected)} already there or refused, e.g. {rejected[0]['error']['reason']})"
+        note = "" if not rejected else f" ({len(rejected)} refused, e.g. {rejected[0]['error']['reason']})"
         print(f"demo data for {municipality}: {accepted} facts accepted{note}", flush=True)
+
+
+def demo_command(args: argparse.Namespace) -> int:
+    """`casetrack demo`: simulates municipalities over N months through the public API."""
+    failed = 0
+    for municipality in args.municipality:
+        facts = demo.generate(municipality, citizens=args.citizens, months=args.months, seed=args.seed)
+        accepted, rejected = demo.load(args.url, args.token, facts)
+        print(f"demo data for {municipality}: {accepted} of {len(facts)} facts accepted over {args.months} months",
+              flush=True)
+        for result in rejected[:10]:
+            print(f"  refused {result['fact_type']}: {result['error']['reason']}", file=sys.stderr)
+        failed += len(rejected)
+    return 1 if failed else 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -113,9 +142,18 @@ def main(argv: list[str] | None = None) -> int:
     run_parser.add_argument("--data-dir", default=".casetrack", help="where embedded servers keep data")
     run_parser.add_argument("--no-demo", action="store_true", help="do not load demo data")
     run_parser.add_argument("--demo-citizens", type=int, default=40)
+    demo_parser = commands.add_parser("demo", help="simulate municipalities' Housing First work through the API")
+    demo_parser.add_argument("--url", default="http://127.0.0.1:8001", help="the registration service")
+    demo_parser.add_argument("--token", required=True, help="a token for the municipalities (or an admin token)")
+    demo_parser.add_argument("--municipality", action="append", required=True, help="3-digit code; repeatable")
+    demo_parser.add_argument("--months", type=int, default=24)
+    demo_parser.add_argument("--citizens", type=int, default=60, help="citizens entering per municipality")
+    demo_parser.add_argument("--seed", type=int, default=2026)
     args = parser.parse_args(argv)
     if args.command == "run":
         return run(args)
+    if args.command == "demo":
+        return demo_command(args)
     return 2
 
 

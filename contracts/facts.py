@@ -210,8 +210,15 @@ class HousingGained(CitizenFact):
 
 
 class HousingLost(CitizenFact):
+    """Schema version 2 adds `lost_housing`."""
+
     type: Literal["HousingLost"] = "HousingLost"
     reason: HousingLossReason
+    lost_housing: HousingSituation | None = Field(
+        default=None,
+        description="the own home that was lost; filled in by registration from the citizen's history "
+        "(`unknown` in events recorded before schema version 2)",
+    )
 
 
 class ShelterStayStarted(CitizenFact):
@@ -479,6 +486,15 @@ FACT_TYPES: tuple[type[FactBase], ...] = (
     CourseStartCorrected,
     CtiPhaseStartCorrected,
 )
+
+# The schema version of each fact type's event (1 unless listed). A new version comes with an
+# upcaster in registration that reads the events stored under the earlier ones.
+SCHEMA_VERSIONS: dict[str, int] = {"HousingLost": 2}
+
+
+def schema_version(fact_type: str) -> int:
+    return SCHEMA_VERSIONS.get(fact_type, 1)
+
 
 Fact = Annotated[Union[FACT_TYPES], Field(discriminator="type")]  # type: ignore[valid-type]
 fact_adapter: TypeAdapter[Fact] = TypeAdapter(Fact)

@@ -46,6 +46,7 @@ class System:
             "CASETRACK_CLOCK": "adjustable",
             "CASETRACK_ALERTS_POLL_SECONDS": "0.5",
             "LOG_LEVEL": "INFO",
+            "CASETRACK_PSEUDONYM_KEY": "test-pseudonym-key",
         } | self.extra_env
         for name in SERVICES:
             self.services[name] = ServiceProcess(

@@ -1,20 +1,30 @@
-"""HTTP entrypoint of registration: thin handlers that validate, authorise and call the application."""
+"""HTTP entrypoint of registration: thin handlers that authorise and hand over to the submissions."""
 
 import asyncio
+from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Request
-from pydantic import BaseModel, Field, ValidationError
+from fastapi import APIRouter, Body, Depends, Header, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 
-from contracts.facts import Fact, FactBase, fact_adapter
+from contracts.events import EventMessage
+from contracts.facts import Fact
 from runtime.auth import Principal, current_principal
-from runtime.errors import ApiError, validation_fields
-from services.registration.application import Receipt, Registration, Rejection
-from services.registration.domain.rules import RuleViolation, UnknownSubject
-
-MAX_BATCH = 5000
+from runtime.errors import ApiError
+from services.registration.application import Registration
+from services.registration.domain.rules import UnknownSubject
+from services.registration.submission import MAX_BATCH, Submissions, Submitted
 
 router = APIRouter(prefix="/v1")
+
+IdempotencyKeyHeader = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description="a retried request with the same key gets the first answer and stores nothing new",
+    ),
+]
 
 
 class ReceiptOut(BaseModel):
@@ -22,15 +32,7 @@ class ReceiptOut(BaseModel):
     position: int
     type: str
     recorded_at: str
-
-    @classmethod
-    def of(cls, receipt: Receipt) -> "ReceiptOut":
-        return cls(
-            event_id=str(receipt.event_id),
-            position=receipt.position,
-            type=receipt.type,
-            recorded_at=receipt.recorded_at.isoformat(),
-        )
+    citizen_id: str | None = Field(default=None, description="the pseudonymous id, also when a CPR number was sent")
 
 
 class BatchIn(BaseModel):
@@ -53,62 +55,51 @@ class BatchOut(BaseModel):
     results: list[BatchResult]
 
 
+class HistoryOut(BaseModel):
+    events: list[dict[str, Any]] = Field(
+        description="each event with its fact (effective date inside), recorded_at and recorded_by"
+    )
+
+
+def submissions(request: Request) -> Submissions:
+    return request.app.state.submissions
+
+
 def registration(request: Request) -> Registration:
     return request.app.state.registration
 
 
-def rejection_error(rejection: Rejection) -> ApiError:
-    if isinstance(rejection, RuleViolation):
-        rule = rejection.rule
-        return ApiError(409, rule.reason, rule.message_da, rule.message_en)
-    return ApiError(404, rejection.reason, rejection.message_da, rejection.message_en)
+def respond(submitted: Submitted) -> JSONResponse:
+    headers = {"Idempotent-Replayed": "true"} if submitted.replayed else None
+    return JSONResponse(submitted.answer["body"], status_code=submitted.answer["status"], headers=headers)
 
 
 @router.post("/facts", status_code=201, response_model=ReceiptOut)
 async def submit_fact(
     fact: Annotated[Fact, Body()],
     principal: Annotated[Principal, Depends(current_principal)],
-    app: Annotated[Registration, Depends(registration)],
-) -> ReceiptOut:
-    principal.ensure_municipality(fact.municipality)
-    try:
-        receipt = await asyncio.to_thread(app.record, fact, principal.name)
-    except (RuleViolation, UnknownSubject) as rejection:
-        raise rejection_error(rejection) from None
-    return ReceiptOut.of(receipt)
+    service: Annotated[Submissions, Depends(submissions)],
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> JSONResponse:
+    return respond(await asyncio.to_thread(service.fact, principal, fact, idempotency_key))
 
 
 @router.post("/facts/batch", response_model=BatchOut)
 async def submit_batch(
     batch: BatchIn,
     principal: Annotated[Principal, Depends(current_principal)],
-    app: Annotated[Registration, Depends(registration)],
-) -> BatchOut:
-    results: list[BatchResult | None] = [None] * len(batch.facts)
-    accepted: list[tuple[int, FactBase]] = []
-    for index, raw in enumerate(batch.facts):
-        try:
-            fact = fact_adapter.validate_python(raw)
-            principal.ensure_municipality(fact.municipality)
-        except ValidationError as exc:
-            error = ApiError(422, "validation_error", "Ugyldige data.", "Invalid input.",
-                             validation_fields(exc.errors(include_url=False, include_input=False)))
-            results[index] = BatchResult(index=index, status=422, error=error.body()["error"])
-            continue
-        except ApiError as exc:
-            results[index] = BatchResult(index=index, status=exc.status, error=exc.body()["error"])
-            continue
-        accepted.append((index, fact))
-    outcomes = await asyncio.to_thread(app.record_batch, [(f, principal.name) for _, f in accepted])
-    for (index, _), outcome in zip(accepted, outcomes):
-        if isinstance(outcome, Receipt):
-            results[index] = BatchResult(index=index, status=201, receipt=ReceiptOut.of(outcome))
-        else:
-            error = rejection_error(outcome)
-            results[index] = BatchResult(index=index, status=error.status, error=error.body()["error"])
-    done = [r for r in results if r is not None]
-    ok = sum(1 for r in done if r.status == 201)
-    return BatchOut(accepted=ok, rejected=len(done) - ok, results=done)
+    service: Annotated[Submissions, Depends(submissions)],
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> JSONResponse:
+    return respond(await asyncio.to_thread(service.batch, principal, batch.facts, idempotency_key))
+
+
+async def _history(read: Callable[[], list[EventMessage]]) -> dict[str, Any]:
+    try:
+        messages = await asyncio.to_thread(read)
+    except UnknownSubject as unknown:
+        raise ApiError(404, unknown.reason, unknown.message_da, unknown.message_en) from None
+    return {"events": [m.model_dump(mode="json", exclude={"position"}) for m in messages]}
 
 
 @router.get("/citizens/{citizen_id}/history")
@@ -119,11 +110,50 @@ async def citizen_history(
     app: Annotated[Registration, Depends(registration)],
 ) -> dict[str, Any]:
     principal.ensure_municipality(municipality)
-    try:
-        messages = await asyncio.to_thread(app.history, citizen_id, municipality)
-    except UnknownSubject as unknown:
-        raise ApiError(404, unknown.reason, unknown.message_da, unknown.message_en) from None
-    return {
-        "citizen_id": citizen_id,
-        "events": [m.model_dump(mode="json", exclude={"position"}) for m in messages],
-    }
+    return {"citizen_id": citizen_id, **await _history(lambda: app.history(citizen_id, municipality))}
+
+
+@router.get("/citizens/{citizen_id}/courses/{course_id}/history")
+async def course_history(
+    citizen_id: str,
+    course_id: str,
+    municipality: str,
+    principal: Annotated[Principal, Depends(current_principal)],
+    app: Annotated[Registration, Depends(registration)],
+) -> dict[str, Any]:
+    principal.ensure_municipality(municipality)
+    events = await _history(lambda: app.course_history(citizen_id, course_id, municipality))
+    return {"citizen_id": citizen_id, "course_id": course_id, **events}
+
+
+@router.get("/teams/{team_id}/history")
+async def team_history(
+    team_id: str,
+    municipality: str,
+    principal: Annotated[Principal, Depends(current_principal)],
+    app: Annotated[Registration, Depends(registration)],
+) -> dict[str, Any]:
+    principal.ensure_municipality(municipality)
+    return {"team_id": team_id, **await _history(lambda: app.team_history(team_id, municipality))}
+
+
+@router.get("/workers/{worker_id}/history")
+async def worker_history(
+    worker_id: str,
+    municipality: str,
+    principal: Annotated[Principal, Depends(current_principal)],
+    app: Annotated[Registration, Depends(registration)],
+) -> dict[str, Any]:
+    principal.ensure_municipality(municipality)
+    return {"worker_id": worker_id, **await _history(lambda: app.worker_history(worker_id, municipality))}
+
+
+@router.get("/municipalities/{municipality}/history")
+async def municipality_history(
+    municipality: str,
+    principal: Annotated[Principal, Depends(current_principal)],
+    app: Annotated[Registration, Depends(registration)],
+) -> dict[str, Any]:
+    """The municipality's periodic figures (housing stock reports)."""
+    principal.ensure_municipality(municipality)
+    return {"municipality": municipality, **await _history(lambda: app.municipality_history(municipality))}

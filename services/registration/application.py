@@ -8,35 +8,26 @@ from urllib.parse import unquote, urlparse
 from uuid import UUID, uuid5
 
 from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
 
 from contracts.events import EventMessage
 from contracts.facts import (
     FACT_TYPES,
     CitizenRegistered,
-    CourseEnded,
-    CourseStarted,
-    CtiPhaseStarted,
     FactBase,
-    HandleplanCreated,
-    HousingGained,
-    HousingLost,
-    VisitationDecided,
+    HousingStockReported,
+    TeamRegistered,
+    WorkerLeft,
+    WorkerMovedTeam,
+    WorkerRegistered,
 )
 from services.registration.domain import rules
 from services.registration.domain.citizen import Citizen, citizen_uuid
+from services.registration.domain.municipality import MunicipalityFigures, municipality_uuid
+from services.registration.domain.organisation import Team, Worker, team_uuid, worker_uuid
 from services.registration.domain.rules import RuleViolation, UnknownSubject
-
-# What each fact asks of the citizen aggregate.
-DECISIONS: dict[type[FactBase], Callable[[Citizen, Any, str], None]] = {
-    VisitationDecided: Citizen.decide_visitation,
-    CourseStarted: Citizen.start_course,
-    CtiPhaseStarted: Citizen.start_cti_phase,
-    CourseEnded: Citizen.end_course,
-    HousingGained: Citizen.gain_housing,
-    HousingLost: Citizen.lose_housing,
-    HandleplanCreated: Citizen.create_handleplan,
-}
+from services.registration.idempotency import Answer, IdempotencyKey
 
 SAVE_ATTEMPTS = 5
 Rejection = RuleViolation | UnknownSubject
@@ -67,6 +58,7 @@ class Receipt:
     position: int
     type: str
     recorded_at: datetime
+    citizen_id: str | None = None
 
 
 def postgres_env(database_url: str) -> dict[str, str]:
@@ -82,6 +74,8 @@ def postgres_env(database_url: str) -> dict[str, str]:
         "POSTGRES_POOL_SIZE": "10",
         "POSTGRES_CONNECT_TIMEOUT": "5",
         "CREATE_TABLE": "y",
+        # The recorder that keeps idempotent answers in the same transaction as the events.
+        "APPLICATION_RECORDER_TOPIC": "services.registration.idempotency:IdempotentRecorder",
     }
 
 
@@ -93,51 +87,87 @@ class Registration(Application[UUID]):
         for fact_type in FACT_TYPES:
             transcoder.register(FactAsDict(fact_type))
 
-    def record(self, fact: FactBase, recorded_by: str) -> Receipt:
-        """Records one fact as one event, retrying when another writer got to the citizen first."""
-        for attempt in range(SAVE_ATTEMPTS):
-            citizen = self._decide(fact, recorded_by)
-            try:
-                recordings = self.save(citizen)
-            except IntegrityError:
-                if attempt == SAVE_ATTEMPTS - 1:
-                    raise
-                continue
-            return self._receipt(recordings[-1])
-        raise AssertionError("unreachable")
+    def record(
+        self, fact: FactBase, recorded_by: str, idempotency: IdempotencyKey | None = None,
+        answer_of: Callable[[list["Receipt | Rejection"]], Answer] | None = None,
+    ) -> Receipt:
+        """Records one fact as one event; raises the rejection when it breaks a rule."""
+        [outcome] = self.record_batch([(fact, recorded_by)], idempotency, answer_of)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
 
-    def record_batch(self, facts: Sequence[tuple[FactBase, str]]) -> list[Receipt | Rejection]:
-        """Applies facts in order, each against the citizen as the facts before it left it, then
-        stores every accepted event in one transaction. A fact that breaks a rule is reported and
-        records nothing; the others still count."""
+    def record_batch(
+        self,
+        facts: Sequence[tuple[FactBase, str]],
+        idempotency: IdempotencyKey | None = None,
+        answer_of: Callable[[list["Receipt | Rejection"]], Answer] | None = None,
+    ) -> list["Receipt | Rejection"]:
+        """Applies facts in order, each against the aggregates as the facts before it left them,
+        then stores every accepted event in one transaction. A fact that breaks a rule is reported
+        and records nothing; the others still count. With an idempotency key, `answer_of(outcomes)`
+        is stored in the same transaction; when another request with the key got there first,
+        `AlreadyAnswered` carries its answer."""
         for attempt in range(SAVE_ATTEMPTS):
-            citizens: dict[UUID, Citizen] = {}
+            touched: dict[UUID, Aggregate] = {}
             outcomes: list[Any] = []
             for fact, recorded_by in facts:
-                known = citizens.get(citizen_uuid(fact.citizen_id))
                 try:
-                    citizen = self._decide(fact, recorded_by, known)
+                    aggregate = self._decide(fact, recorded_by, touched)
                 except (RuleViolation, UnknownSubject) as rejection:
                     outcomes.append(rejection)
                     continue
-                citizens[citizen.id] = citizen
-                outcomes.append(citizen.pending_events[-1])
+                touched[aggregate.id] = aggregate
+                outcomes.append(aggregate.pending_events[-1])
+            in_save_order = [e for a in touched.values() for e in a.pending_events]
+
+            def answer(notification_ids: Sequence[int]) -> Answer:
+                assert answer_of is not None
+                positions = {id(e): n for e, n in zip(in_save_order, notification_ids, strict=True)}
+                return answer_of([o if isinstance(o, Exception) else _receipt(o, positions[id(o)]) for o in outcomes])
+
             try:
-                recordings = self.save(*citizens.values())
+                recordings = self.save(*touched.values(), idempotency=idempotency, answer=answer)
             except IntegrityError:
+                # Another writer got to one of these aggregates first, or answered this key.
+                if idempotency is not None and (stored := self.stored_answer(idempotency)) is not None:
+                    raise AlreadyAnswered(stored) from None
                 if attempt == SAVE_ATTEMPTS - 1:
                     raise
                 continue
-            by_event = {id(r.domain_event): r for r in recordings}
-            return [o if isinstance(o, Rejection) else self._receipt(by_event[id(o)]) for o in outcomes]
+            by_event = {id(r.domain_event): r.notification.id for r in recordings}
+            return [o if isinstance(o, Exception) else _receipt(o, by_event[id(o)]) for o in outcomes]
         raise AssertionError("unreachable")
+
+    def stored_answer(self, idempotency: IdempotencyKey) -> tuple[str, Answer] | None:
+        lookup = getattr(self.recorder, "stored_answer", None)
+        return None if lookup is None else lookup(idempotency.client, idempotency.key)
+
+    def forget_answers(self, days: int) -> int:
+        forget = getattr(self.recorder, "forget_answers", None)
+        return 0 if forget is None else forget(days)
 
     def history(self, citizen_id: str, municipality: str) -> list[EventMessage]:
         citizen = self._citizen(citizen_id, municipality)
-        return [
-            self.to_message(domain_event, position=None)
-            for domain_event in self.events.get(citizen.id)
-        ]
+        return self._messages(citizen.id)
+
+    def course_history(self, citizen_id: str, course_id: str, municipality: str) -> list[EventMessage]:
+        citizen = self._citizen(citizen_id, municipality)
+        if course_id not in citizen.courses:
+            raise rules.course_not_found()
+        return [m for m in self._messages(citizen.id) if getattr(m.fact, "course_id", None) == course_id]
+
+    def team_history(self, team_id: str, municipality: str) -> list[EventMessage]:
+        team = self._get(team_uuid(municipality, team_id), {}, rules.team_not_found)
+        return self._messages(team.id)
+
+    def worker_history(self, worker_id: str, municipality: str) -> list[EventMessage]:
+        worker = self._get(worker_uuid(municipality, worker_id), {}, rules.worker_not_found)
+        return self._messages(worker.id)
+
+    def municipality_history(self, municipality: str) -> list[EventMessage]:
+        figures = self._get(municipality_uuid(municipality), {}, rules.municipality_not_found)
+        return self._messages(figures.id)
 
     def to_message(self, domain_event: Any, position: int | None) -> EventMessage:
         return EventMessage.model_construct(
@@ -149,48 +179,74 @@ class Registration(Application[UUID]):
             fact=domain_event.fact,
         )
 
-    def _decide(self, fact: FactBase, recorded_by: str, citizen: Citizen | None = None) -> Citizen:
-        if not isinstance(fact, CitizenRegistered) and type(fact) not in DECISIONS:
-            raise UnknownSubject(
-                "fact_type_not_supported",
-                "Denne faktatype kan endnu ikke registreres.",
-                "This fact type cannot be recorded yet.",
-            )
-        if getattr(fact, "citizen_id", None) is None:
-            raise UnknownSubject(
-                "citizen_id_required",
-                "Send et pseudonymt citizen_id.",
-                "Send a pseudonymous citizen_id.",
-            )
+    def _decide(self, fact: FactBase, recorded_by: str, touched: dict[UUID, Aggregate]) -> Aggregate:
+        """Finds (or creates) the aggregate the fact is about and lets it decide."""
+        municipality = fact.municipality
+        if isinstance(fact, TeamRegistered):
+            if self._known(team_uuid(municipality, fact.team_id), touched):
+                raise RuleViolation(rules.TEAM_ALREADY_REGISTERED)
+            return Team(fact, recorded_by)
+        if isinstance(fact, WorkerRegistered):
+            self._get(team_uuid(municipality, fact.team_id), touched, rules.team_not_found)
+            if self._known(worker_uuid(municipality, fact.worker_id), touched):
+                raise RuleViolation(rules.WORKER_ALREADY_REGISTERED)
+            return Worker(fact, recorded_by)
+        if isinstance(fact, (WorkerMovedTeam, WorkerLeft)):
+            worker: Worker = self._get(worker_uuid(municipality, fact.worker_id), touched, rules.worker_not_found)
+            if isinstance(fact, WorkerMovedTeam):
+                self._get(team_uuid(municipality, fact.team_id), touched, rules.team_not_found)
+            worker.record(fact, recorded_by)
+            return worker
+        if isinstance(fact, HousingStockReported):
+            figures_id = municipality_uuid(municipality)
+            if not self._known(figures_id, touched):
+                return MunicipalityFigures(fact, recorded_by)
+            figures: MunicipalityFigures = self._get(figures_id, touched, rules.municipality_not_found)
+            figures.record(fact, recorded_by)
+            return figures
+        citizen_id = getattr(fact, "citizen_id", None)
+        if citizen_id is None:  # the edge turns a CPR number into the pseudonymous id
+            raise rules.citizen_id_required()
         if isinstance(fact, CitizenRegistered):
-            if citizen is not None or self._exists(citizen_uuid(fact.citizen_id)):
+            if self._known(citizen_uuid(municipality, citizen_id), touched):
                 raise RuleViolation(rules.CITIZEN_ALREADY_REGISTERED)
             return Citizen(fact, recorded_by)
-        if citizen is None:
-            citizen = self._citizen(fact.citizen_id, fact.municipality)
-        elif citizen.municipality != fact.municipality:
-            raise rules.citizen_not_found()
-        DECISIONS[type(fact)](citizen, fact, recorded_by)
+        citizen: Citizen = self._get(citizen_uuid(municipality, citizen_id), touched, rules.citizen_not_found)
+        citizen.record(fact, recorded_by)
         return citizen
+
+    def _get(self, aggregate_id: UUID, touched: dict[UUID, Aggregate], not_found: Callable[[], UnknownSubject]) -> Any:
+        if aggregate_id in touched:
+            return touched[aggregate_id]
+        try:
+            return self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            raise not_found() from None
+
+    def _known(self, aggregate_id: UUID, touched: dict[UUID, Aggregate]) -> bool:
+        return aggregate_id in touched or bool(self.recorder.select_events(aggregate_id, desc=True, limit=1))
 
     def _citizen(self, citizen_id: str, municipality: str) -> Citizen:
-        try:
-            citizen: Citizen = self.repository.get(citizen_uuid(citizen_id))
-        except AggregateNotFoundError:
-            raise rules.citizen_not_found() from None
-        # Another municipality's citizen is reported as unknown: existence is not revealed.
-        if citizen.municipality != municipality:
-            raise rules.citizen_not_found()
-        return citizen
+        # The id includes the municipality: another municipality's citizen is simply not found.
+        return self._get(citizen_uuid(municipality, citizen_id), {}, rules.citizen_not_found)
 
-    def _exists(self, aggregate_id: UUID) -> bool:
-        return bool(self.recorder.select_events(aggregate_id, desc=True, limit=1))
+    def _messages(self, aggregate_id: UUID) -> list[EventMessage]:
+        return [self.to_message(e, position=None) for e in self.events.get(aggregate_id)]
 
-    def _receipt(self, recording: Any) -> Receipt:
-        domain_event = recording.domain_event
-        return Receipt(
-            event_id=event_id(domain_event.originator_id, domain_event.originator_version),
-            position=recording.notification.id,
-            type=domain_event.fact.type,
-            recorded_at=domain_event.timestamp,
-        )
+
+class AlreadyAnswered(Exception):
+    """Another request with the same idempotency key stored its answer first."""
+
+    def __init__(self, stored: tuple[str, Answer]):
+        super().__init__("already answered")
+        self.request_hash, self.answer = stored
+
+
+def _receipt(domain_event: Any, position: int) -> Receipt:
+    return Receipt(
+        event_id=event_id(domain_event.originator_id, domain_event.originator_version),
+        position=position,
+        type=domain_event.fact.type,
+        recorded_at=domain_event.timestamp,
+        citizen_id=getattr(domain_event.fact, "citizen_id", None),
+    )

@@ -14,7 +14,10 @@ from runtime.http import create_service_app
 from runtime.settings import Settings
 from services.registration.api import router
 from services.registration.application import Registration, postgres_env
-from services.registration.relay import Relay
+from services.registration.bus import create_broker
+from services.registration.identity import Pseudonyms
+from services.registration.relay import Relay, sleep_or_stop
+from services.registration.submission import Submissions
 
 log = logging.getLogger(__name__)
 
@@ -31,14 +34,21 @@ def create_app(settings: Settings) -> FastAPI:
         stop = asyncio.Event()
         relay = Relay(registration, js, settings.database_url)
         relay_task = asyncio.create_task(relay.run(stop), name="relay")
+        days = int(settings.extra.get("CASETRACK_IDEMPOTENCY_DAYS", "30"))
+        forget_task = asyncio.create_task(forget_old_answers(registration, days, stop), name="idempotency")
         app.state.registration = registration
+        app.state.submissions = Submissions(registration, Pseudonyms.from_env())
+        broker = create_broker(settings.nats_url, app.state.submissions, app.state.tokens)
+        await broker.start()
         app.state.relay = relay
         app.state.nats = nc
         try:
             yield
         finally:
             stop.set()
+            await broker.stop()
             await asyncio.wait_for(relay_task, timeout=10)
+            await asyncio.wait_for(forget_task, timeout=10)
             await nc.close()
             registration.close()
 
@@ -60,3 +70,15 @@ def create_app(settings: Settings) -> FastAPI:
     )
     the_app.include_router(router)
     return the_app
+
+
+async def forget_old_answers(registration: Registration, days: int, stop: asyncio.Event) -> None:
+    """Drops stored idempotent answers older than `days`, at start and then hourly."""
+    while not stop.is_set():
+        try:
+            forgotten = await asyncio.to_thread(registration.forget_answers, days)
+            if forgotten:
+                log.info("forgot old idempotent answers", extra={"count": forgotten, "days": days})
+        except Exception as exc:  # the store is away: try again later
+            log.warning("could not forget old idempotent answers", extra={"error": repr(exc)})
+        await sleep_or_stop(stop, 3600)

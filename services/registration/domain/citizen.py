@@ -1,38 +1,74 @@
 """The citizen aggregate: one citizen's facts and the rules that hold across them.
 
 One consistency boundary per citizen, because the rules span the citizen's courses, stays and
-housing (one active course per method, housing lost only while housed, ...). Each decision is one
-public method that checks its rule and then records one event named in the domain's words; the
-event carries the validated fact unchanged.
+housing (one active course per method, housing lost only while housed, one open §110 stay, ...).
+`record` checks the fact against the rules (a `RuleViolation` or `UnknownSubject` records nothing)
+and then records one event named after the fact, carrying the fact (`apply_fact` keeps the state).
 """
 
 import calendar
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
+from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from contracts.codes import CTI_PHASE_ORDER, CtiPhase, Method, OWN_HOME
+from contracts.codes import CTI_PHASE_ORDER, OWN_HOME, CourseEndReason, CtiPhase, HousingSituation, Method, OutreachPhase
 from contracts.facts import (
+    AssessedReadyToMove,
+    CitizenErased,
     CitizenRegistered,
+    ConsentGiven,
+    ConsentWithdrawn,
+    ContactRecorded,
     CourseEnded,
+    CourseFact,
+    CourseStartCorrected,
     CourseStarted,
+    CtiPhaseStartCorrected,
     CtiPhaseStarted,
+    EmploymentStatusRecorded,
+    EvictionCarriedOut,
+    EvictionPrevented,
+    EvictionRiskRegistered,
+    ExpectedProgressionSet,
+    FactBase,
+    FollowUpRecorded,
     HandleplanCreated,
+    HandleplanDeclined,
+    HandleplanOffered,
+    HandleplanRevised,
+    HomeOfferedViaAllocationRight,
     HousingGained,
     HousingLost,
+    HousingSituationRecorded,
+    HousingWaitingListRegistered,
+    IncomeTypeRecorded,
+    MeasurementRecorded,
+    OutreachPhaseStarted,
+    ShelterContactMade,
+    ShelterStayEnded,
+    ShelterStayStarted,
+    SubstanceTreatmentEnded,
+    SubstanceTreatmentStarted,
+    SupportWorkerChanged,
+    TimePlanned,
     VisitationDecided,
+    schema_version,
 )
 from services.registration.domain import rules
+from services.registration.domain.recorded import FactRecorded, define_fact_events, event_class
 from services.registration.domain.rules import RuleViolation
 
 _CITIZEN_NAMESPACE = uuid5(NAMESPACE_URL, "https://casetrack.dk/citizen")
 DEFAULT_PHASE_MONTHS = 3
 
 
-def citizen_uuid(citizen_id: str) -> UUID:
-    return uuid5(_CITIZEN_NAMESPACE, citizen_id)
+def citizen_uuid(municipality: str, citizen_id: str) -> UUID:
+    """Per municipality: another municipality's citizen with the same id is another aggregate."""
+    return uuid5(_CITIZEN_NAMESPACE, f"{municipality}:{citizen_id}")
 
 
 def add_months(day: date, months: int) -> date:
@@ -51,122 +87,380 @@ class Course:
     ended_on: date | None = None
     cti_phase: CtiPhase | None = None
     cti_phase_started_on: date | None = None
+    previous_cti_phase_started_on: date | None = None
+    first_cti_phase_started_on: date | None = None
+    outreach_phase: OutreachPhase | None = None
+    support_worker: str | None = None
+    follow_ups: frozenset[int] = frozenset()
 
     @property
     def active(self) -> bool:
         return self.ended_on is None
 
 
+def _upcast_housing_lost_v1_v2(state: dict[str, Any]) -> None:
+    # v1 did not say which home was lost; registration knows it from v2 on.
+    fact = state["fact"]
+    if isinstance(fact, dict):
+        fact.setdefault("lost_housing", HousingSituation.UNKNOWN.value)
+    elif fact.lost_housing is None:
+        state["fact"] = fact.model_copy(update={"lost_housing": HousingSituation.UNKNOWN})
+
+
 class Citizen(Aggregate):
+    class Recorded(FactRecorded):
+        pass
+
     @staticmethod
     def create_id(fact: CitizenRegistered, recorded_by: str) -> UUID:
-        return citizen_uuid(fact.citizen_id)
+        return citizen_uuid(fact.municipality, fact.citizen_id)  # type: ignore[arg-type]
 
     @event("CitizenRegistered")
     def __init__(self, fact: CitizenRegistered, recorded_by: str):
         self.citizen_id = fact.citizen_id
         self.municipality = fact.municipality
-        self.housed = False
-        self.courses: dict[str, Course] = {}
+        self.registered_on = fact.effective_date
+        self.erased = False
+        self.housing: HousingSituation | None = None
+        self.shelter_stay_started_on: date | None = None
+        self.eviction_risk_open = False
+        self.in_treatment = False
+        self.consents: set[str] = set()
         self.handleplans: list[date] = []
+        self.courses: dict[str, Course] = {}
 
-    # Decisions: check the rule, then record one event.
+    @property
+    def housed(self) -> bool:
+        return self.housing in OWN_HOME
 
-    def decide_visitation(self, fact: VisitationDecided, recorded_by: str) -> None:
+    def record(self, fact: FactBase, recorded_by: str) -> None:
+        """Checks the fact against the rules, then records it as one event."""
+        if self.erased:
+            raise RuleViolation(rules.CITIZEN_ERASED)
+        if isinstance(fact, CitizenRegistered):
+            raise RuleViolation(rules.CITIZEN_ALREADY_REGISTERED)
+        check = _CHECKS.get(type(fact))
+        if check is not None:
+            fact = check(self, fact) or fact
+        self.trigger_event(event_class(self, fact), fact=fact, recorded_by=recorded_by)
+
+    # Checks: each raises when the fact breaks a rule, and may complete the fact (defaults).
+
+    def _check_housing_lost(self, fact: HousingLost) -> HousingLost:
+        if not self.housed:
+            raise RuleViolation(rules.NOT_HOUSED)
+        return fact.model_copy(update={"lost_housing": self.housing})
+
+    def _check_shelter_stay_started(self, fact: ShelterStayStarted) -> None:
+        if self.shelter_stay_started_on is not None:
+            raise RuleViolation(rules.SHELTER_STAY_ALREADY_OPEN)
+
+    def _check_in_shelter(self, fact: ShelterStayEnded | ShelterContactMade | AssessedReadyToMove) -> None:
+        if self.shelter_stay_started_on is None:
+            raise RuleViolation(rules.NO_OPEN_SHELTER_STAY)
+        if fact.effective_date < self.shelter_stay_started_on:
+            raise RuleViolation(rules.BEFORE_SHELTER_STAY)
+
+    def _check_eviction_risk(self, fact: EvictionRiskRegistered) -> None:
+        if not self.housed:
+            raise RuleViolation(rules.EVICTION_RISK_NOT_HOUSED)
+
+    def _check_eviction_outcome(self, fact: EvictionPrevented | EvictionCarriedOut) -> None:
+        if not self.eviction_risk_open:
+            raise RuleViolation(rules.NO_OPEN_EVICTION_RISK)
+
+    def _check_treatment_started(self, fact: SubstanceTreatmentStarted) -> None:
+        if self.in_treatment:
+            raise RuleViolation(rules.TREATMENT_ALREADY_STARTED)
+
+    def _check_treatment_ended(self, fact: SubstanceTreatmentEnded) -> None:
+        if not self.in_treatment:
+            raise RuleViolation(rules.NO_OPEN_TREATMENT)
+
+    def _check_consent_withdrawn(self, fact: ConsentWithdrawn) -> None:
+        if fact.scope not in self.consents:
+            raise RuleViolation(rules.NO_CONSENT_TO_WITHDRAW)
+
+    def _check_handleplan(self, fact: HandleplanOffered | HandleplanCreated | HandleplanDeclined) -> None:
+        if fact.course_id is not None:
+            self._open_course(fact.course_id, fact.effective_date)
+
+    def _check_handleplan_revised(self, fact: HandleplanRevised) -> None:
+        self._check_handleplan(fact)
+        if not self.handleplans:
+            raise RuleViolation(rules.NO_HANDLEPLAN_TO_REVISE)
+
+    def _check_visitation(self, fact: VisitationDecided) -> None:
         if fact.course_id in self.courses:
             raise RuleViolation(rules.COURSE_ALREADY_EXISTS)
         if any(c.active and c.method == fact.method for c in self.courses.values()):
             raise RuleViolation(rules.ACTIVE_COURSE_FOR_METHOD)
-        self._visitation_decided(fact, recorded_by)
 
-    def start_course(self, fact: CourseStarted, recorded_by: str) -> None:
+    def _check_course_started(self, fact: CourseStarted) -> None:
         course = self._open_course(fact.course_id)
         if course.started_on is not None:
             raise RuleViolation(rules.COURSE_ALREADY_STARTED)
         if fact.effective_date < course.decided_on:
             raise RuleViolation(rules.COURSE_STARTS_BEFORE_VISITATION)
-        self._course_started(fact, recorded_by)
 
-    def start_cti_phase(self, fact: CtiPhaseStarted, recorded_by: str) -> None:
+    def _check_course_fact(self, fact: CourseFact) -> None:
+        self._open_course(fact.course_id, fact.effective_date)
+
+    def _check_support_worker(self, fact: SupportWorkerChanged) -> None:
+        course = self._open_course(fact.course_id, fact.effective_date)
+        if course.support_worker == fact.support_worker:
+            raise RuleViolation(rules.SUPPORT_WORKER_UNCHANGED)
+
+    def _check_cti_phase(self, fact: CtiPhaseStarted) -> CtiPhaseStarted:
         course = self._open_course(fact.course_id)
         if course.method != Method.CTI:
             raise RuleViolation(rules.NOT_A_CTI_COURSE)
         if course.started_on is None:
             raise RuleViolation(rules.COURSE_NOT_STARTED)
-        if course.cti_phase is not None and CTI_PHASE_ORDER.index(fact.phase) <= CTI_PHASE_ORDER.index(
-            course.cti_phase
-        ):
+        if course.cti_phase is not None and _phase_index(fact.phase) <= _phase_index(course.cti_phase):
             raise RuleViolation(rules.CTI_PHASE_NOT_FORWARD)
-        earliest = course.cti_phase_started_on or course.started_on
-        if fact.effective_date < earliest:
+        if fact.effective_date < (course.cti_phase_started_on or course.started_on):
             raise RuleViolation(rules.PHASE_STARTS_BEFORE_PREVIOUS)
-        if fact.planned_end is None:
-            fact = fact.model_copy(
-                update={"planned_end": add_months(fact.effective_date, DEFAULT_PHASE_MONTHS)}
-            )
-        elif fact.planned_end < fact.effective_date:
-            raise RuleViolation(rules.PLANNED_END_BEFORE_START)
-        self._cti_phase_started(fact, recorded_by)
+        return _with_planned_end(fact)
 
-    def end_course(self, fact: CourseEnded, recorded_by: str) -> None:
+    def _check_outreach_phase(self, fact: OutreachPhaseStarted) -> None:
+        course = self._open_course(fact.course_id, fact.effective_date)
+        if course.outreach_phase == fact.phase:
+            raise RuleViolation(rules.OUTREACH_PHASE_UNCHANGED)
+
+    def _check_time_planned(self, fact: TimePlanned) -> None:
+        course = self._open_course(fact.course_id, fact.effective_date)
+        if fact.cti_phase is not None and course.method != Method.CTI:
+            raise RuleViolation(rules.NOT_A_CTI_COURSE)
+        if fact.month is not None and course.method == Method.CTI:
+            raise RuleViolation(rules.CTI_TIME_PLANNED_PER_PHASE)
+
+    def _check_course_ended(self, fact: CourseEnded) -> None:
         course = self._open_course(fact.course_id)
         if fact.effective_date < (course.started_on or course.decided_on):
             raise RuleViolation(rules.COURSE_ENDS_BEFORE_START)
-        self._course_ended(fact, recorded_by)
+        revisitation = fact.reason == CourseEndReason.NEEDS_OTHER_SUPPORT
+        if revisitation and fact.revisitation_method is None:
+            raise RuleViolation(rules.REVISITATION_METHOD_REQUIRED)
+        if not revisitation and fact.revisitation_method is not None:
+            raise RuleViolation(rules.REVISITATION_METHOD_WITHOUT_REVISITATION)
+        if fact.revisitation_method == course.method:
+            raise RuleViolation(rules.REVISITATION_TO_SAME_METHOD)
 
-    def gain_housing(self, fact: HousingGained, recorded_by: str) -> None:
-        # Moving from one home to another is a housing change, not a loss: no rule to check.
-        self._housing_gained(fact, recorded_by)
+    def _check_follow_up(self, fact: FollowUpRecorded) -> None:
+        course = self._course(fact.course_id)
+        if course.ended_on is None:
+            raise RuleViolation(rules.COURSE_NOT_ENDED)
+        if fact.effective_date < add_months(course.ended_on, fact.months_after_end):
+            raise RuleViolation(rules.FOLLOW_UP_BEFORE_DUE)
+        if fact.months_after_end in course.follow_ups:
+            raise RuleViolation(rules.FOLLOW_UP_ALREADY_RECORDED)
 
-    def lose_housing(self, fact: HousingLost, recorded_by: str) -> None:
-        if not self.housed:
-            raise RuleViolation(rules.NOT_HOUSED)
-        self._housing_lost(fact, recorded_by)
+    # Corrections are allowed on ended courses, but must leave the course consistent.
 
-    def create_handleplan(self, fact: HandleplanCreated, recorded_by: str) -> None:
-        if fact.course_id is not None and fact.course_id not in self.courses:
-            raise rules.course_not_found()
-        self._handleplan_created(fact, recorded_by)
+    def _check_course_start_corrected(self, fact: CourseStartCorrected) -> None:
+        course = self._course(fact.course_id)
+        if course.started_on is None:
+            raise RuleViolation(rules.COURSE_NOT_STARTED)
+        if fact.effective_date < course.decided_on:
+            raise RuleViolation(rules.COURSE_STARTS_BEFORE_VISITATION)
+        if course.ended_on is not None and fact.effective_date > course.ended_on:
+            raise RuleViolation(rules.COURSE_START_AFTER_END)
+        first_phase = course.first_cti_phase_started_on
+        if first_phase is not None and fact.effective_date > first_phase:
+            raise RuleViolation(rules.COURSE_START_AFTER_CTI_PHASE)
 
-    def _open_course(self, course_id: str) -> Course:
+    def _check_cti_phase_start_corrected(self, fact: CtiPhaseStartCorrected) -> CtiPhaseStartCorrected:
+        course = self._course(fact.course_id)
+        if course.method != Method.CTI:
+            raise RuleViolation(rules.NOT_A_CTI_COURSE)
+        if course.cti_phase != fact.phase:
+            raise RuleViolation(rules.NOT_CURRENT_CTI_PHASE)
+        earliest = course.previous_cti_phase_started_on or course.started_on or course.decided_on
+        if fact.effective_date < earliest:
+            raise RuleViolation(rules.PHASE_STARTS_BEFORE_PREVIOUS)
+        if course.ended_on is not None and fact.effective_date > course.ended_on:
+            raise RuleViolation(rules.PHASE_STARTS_AFTER_COURSE_END)
+        return _with_planned_end(fact)
+
+    def _course(self, course_id: str) -> Course:
         course = self.courses.get(course_id)
         if course is None:
             raise rules.course_not_found()
-        if not course.active:
-            raise RuleViolation(rules.COURSE_ENDED)
         return course
 
-    # Events: these bodies also run when the citizen is loaded from its history.
+    def _open_course(self, course_id: str, on: date | None = None) -> Course:
+        course = self._course(course_id)
+        if not course.active:
+            raise RuleViolation(rules.COURSE_ENDED)
+        if on is not None and on < course.decided_on:
+            raise RuleViolation(rules.BEFORE_VISITATION)
+        return course
 
-    @event("VisitationDecided")
-    def _visitation_decided(self, fact: VisitationDecided, recorded_by: str) -> None:
-        self.courses[fact.course_id] = Course(
-            course_id=fact.course_id, method=fact.method, team=fact.team, decided_on=fact.effective_date
+    # State: runs when a fact is recorded and when the citizen is loaded from its history.
+
+    def apply_fact(self, fact: FactBase) -> None:
+        apply = _APPLY.get(type(fact))
+        if apply is not None:
+            apply(self, fact)
+
+    def _update_course(self, course_id: str, **changes: Any) -> None:
+        self.courses[course_id] = replace(self.courses[course_id], **changes)
+
+    def _phase_started(self, fact: CtiPhaseStarted) -> None:
+        course = self.courses[fact.course_id]
+        self._update_course(
+            fact.course_id,
+            cti_phase=fact.phase,
+            cti_phase_started_on=fact.effective_date,
+            previous_cti_phase_started_on=course.cti_phase_started_on,
+            first_cti_phase_started_on=course.first_cti_phase_started_on or fact.effective_date,
         )
 
-    @event("CourseStarted")
-    def _course_started(self, fact: CourseStarted, recorded_by: str) -> None:
-        self._update_course(fact.course_id, started_on=fact.effective_date)
+    def _phase_start_corrected(self, fact: CtiPhaseStartCorrected) -> None:
+        course = self.courses[fact.course_id]
+        first = course.first_cti_phase_started_on
+        if course.previous_cti_phase_started_on is None:  # the first phase is the one corrected
+            first = fact.effective_date
+        self._update_course(fact.course_id, cti_phase_started_on=fact.effective_date, first_cti_phase_started_on=first)
 
-    @event("CtiPhaseStarted")
-    def _cti_phase_started(self, fact: CtiPhaseStarted, recorded_by: str) -> None:
-        self._update_course(fact.course_id, cti_phase=fact.phase, cti_phase_started_on=fact.effective_date)
 
-    @event("CourseEnded")
-    def _course_ended(self, fact: CourseEnded, recorded_by: str) -> None:
-        self._update_course(fact.course_id, ended_on=fact.effective_date)
+def _phase_index(phase: CtiPhase) -> int:
+    return CTI_PHASE_ORDER.index(phase)
 
-    @event("HousingGained")
-    def _housing_gained(self, fact: HousingGained, recorded_by: str) -> None:
-        self.housed = fact.housing in OWN_HOME
 
-    @event("HousingLost")
-    def _housing_lost(self, fact: HousingLost, recorded_by: str) -> None:
-        self.housed = False
+def _with_planned_end(fact: Any) -> Any:
+    if fact.planned_end is None:
+        return fact.model_copy(update={"planned_end": add_months(fact.effective_date, DEFAULT_PHASE_MONTHS)})
+    if fact.planned_end < fact.effective_date:
+        raise RuleViolation(rules.PLANNED_END_BEFORE_START)
+    return fact
 
-    @event("HandleplanCreated")
-    def _handleplan_created(self, fact: HandleplanCreated, recorded_by: str) -> None:
-        self.handleplans.append(fact.effective_date)
 
-    def _update_course(self, course_id: str, **changes: object) -> None:
-        self.courses[course_id] = replace(self.courses[course_id], **changes)
+_CHECKS: dict[type[FactBase], Callable[[Citizen, Any], Any]] = {
+    HousingLost: Citizen._check_housing_lost,
+    ShelterStayStarted: Citizen._check_shelter_stay_started,
+    ShelterStayEnded: Citizen._check_in_shelter,
+    ShelterContactMade: Citizen._check_in_shelter,
+    AssessedReadyToMove: Citizen._check_in_shelter,
+    EvictionRiskRegistered: Citizen._check_eviction_risk,
+    EvictionPrevented: Citizen._check_eviction_outcome,
+    EvictionCarriedOut: Citizen._check_eviction_outcome,
+    SubstanceTreatmentStarted: Citizen._check_treatment_started,
+    SubstanceTreatmentEnded: Citizen._check_treatment_ended,
+    ConsentWithdrawn: Citizen._check_consent_withdrawn,
+    HandleplanOffered: Citizen._check_handleplan,
+    HandleplanCreated: Citizen._check_handleplan,
+    HandleplanDeclined: Citizen._check_handleplan,
+    HandleplanRevised: Citizen._check_handleplan_revised,
+    VisitationDecided: Citizen._check_visitation,
+    CourseStarted: Citizen._check_course_started,
+    SupportWorkerChanged: Citizen._check_support_worker,
+    CtiPhaseStarted: Citizen._check_cti_phase,
+    OutreachPhaseStarted: Citizen._check_outreach_phase,
+    TimePlanned: Citizen._check_time_planned,
+    ExpectedProgressionSet: Citizen._check_course_fact,
+    ContactRecorded: Citizen._check_course_fact,
+    MeasurementRecorded: Citizen._check_course_fact,
+    CourseEnded: Citizen._check_course_ended,
+    FollowUpRecorded: Citizen._check_follow_up,
+    CourseStartCorrected: Citizen._check_course_start_corrected,
+    CtiPhaseStartCorrected: Citizen._check_cti_phase_start_corrected,
+}
+
+
+def _set(**changes: Callable[[Any], Any]) -> Callable[[Citizen, Any], None]:
+    def apply(citizen: Citizen, fact: Any) -> None:
+        for name, value in changes.items():
+            setattr(citizen, name, value(fact))
+
+    return apply
+
+
+def _course(**changes: Callable[[Any], Any]) -> Callable[[Citizen, Any], None]:
+    def apply(citizen: Citizen, fact: Any) -> None:
+        course = citizen.courses[fact.course_id]
+        citizen._update_course(fact.course_id, **{k: v(fact, course) for k, v in changes.items()})
+
+    return apply
+
+
+def _visitation_decided(citizen: Citizen, fact: VisitationDecided) -> None:
+    citizen.courses[fact.course_id] = Course(
+        course_id=fact.course_id, method=fact.method, team=fact.team, decided_on=fact.effective_date
+    )
+
+
+_APPLY: dict[type[FactBase], Callable[[Citizen, Any], None]] = {
+    HousingSituationRecorded: _set(housing=lambda f: f.housing),
+    HousingGained: _set(housing=lambda f: f.housing),
+    HousingLost: _set(housing=lambda f: HousingSituation.UNKNOWN, eviction_risk_open=lambda f: False),
+    ShelterStayStarted: _set(shelter_stay_started_on=lambda f: f.effective_date),
+    ShelterStayEnded: _set(shelter_stay_started_on=lambda f: None),
+    EvictionRiskRegistered: _set(eviction_risk_open=lambda f: True),
+    EvictionPrevented: _set(eviction_risk_open=lambda f: False),
+    EvictionCarriedOut: _set(eviction_risk_open=lambda f: False),
+    SubstanceTreatmentStarted: _set(in_treatment=lambda f: True),
+    SubstanceTreatmentEnded: _set(in_treatment=lambda f: False),
+    ConsentGiven: lambda c, f: c.consents.add(f.scope),
+    ConsentWithdrawn: lambda c, f: c.consents.discard(f.scope),
+    CitizenErased: _set(erased=lambda f: True),
+    HandleplanCreated: lambda c, f: c.handleplans.append(f.effective_date),
+    VisitationDecided: _visitation_decided,
+    CourseStarted: _course(started_on=lambda f, c: f.effective_date, support_worker=lambda f, c: f.support_worker),
+    SupportWorkerChanged: _course(support_worker=lambda f, c: f.support_worker),
+    CtiPhaseStarted: Citizen._phase_started,
+    CtiPhaseStartCorrected: Citizen._phase_start_corrected,
+    OutreachPhaseStarted: _course(outreach_phase=lambda f, c: f.phase),
+    CourseEnded: _course(ended_on=lambda f, c: f.effective_date),
+    FollowUpRecorded: _course(follow_ups=lambda f, c: c.follow_ups | {f.months_after_end}),
+    CourseStartCorrected: _course(started_on=lambda f, c: f.effective_date),
+}
+
+CITIZEN_FACTS: tuple[type[FactBase], ...] = (
+    HousingWaitingListRegistered,
+    HomeOfferedViaAllocationRight,
+    HousingSituationRecorded,
+    HousingGained,
+    HousingLost,
+    ShelterStayStarted,
+    ShelterStayEnded,
+    ShelterContactMade,
+    AssessedReadyToMove,
+    HandleplanOffered,
+    HandleplanCreated,
+    HandleplanDeclined,
+    HandleplanRevised,
+    EvictionRiskRegistered,
+    EvictionPrevented,
+    EvictionCarriedOut,
+    IncomeTypeRecorded,
+    EmploymentStatusRecorded,
+    SubstanceTreatmentStarted,
+    SubstanceTreatmentEnded,
+    FollowUpRecorded,
+    ConsentGiven,
+    ConsentWithdrawn,
+    CitizenErased,
+    VisitationDecided,
+    CourseStarted,
+    SupportWorkerChanged,
+    CtiPhaseStarted,
+    OutreachPhaseStarted,
+    TimePlanned,
+    ExpectedProgressionSet,
+    ContactRecorded,
+    MeasurementRecorded,
+    CourseEnded,
+    CourseStartCorrected,
+    CtiPhaseStartCorrected,
+)
+
+define_fact_events(
+    Citizen,
+    [fact_type.__name__ for fact_type in CITIZEN_FACTS],
+    HousingLost={
+        "class_version": schema_version("HousingLost"),
+        "upcast_v1_v2": staticmethod(_upcast_housing_lost_v1_v2),
+    },
+)

@@ -89,3 +89,181 @@ def citizen_not_found() -> UnknownSubject:
 
 def course_not_found() -> UnknownSubject:
     return UnknownSubject("course_not_found", "Forløbet findes ikke.", "Unknown course.")
+
+
+# --- Citizen rules ------------------------------------------------------------------------------
+
+CITIZEN_ERASED = Rule(
+    "citizen_erased",
+    "Borgeren er slettet; der kan ikke registreres mere.",
+    "The citizen has been erased; nothing more can be recorded.",
+)
+SHELTER_STAY_ALREADY_OPEN = Rule(
+    "shelter_stay_already_open",
+    "Borgeren har allerede et åbent §110-ophold.",
+    "The citizen already has an open §110 stay.",
+)
+NO_OPEN_SHELTER_STAY = Rule(
+    "no_open_shelter_stay",
+    "Borgeren har intet åbent §110-ophold.",
+    "The citizen has no open §110 stay.",
+)
+BEFORE_SHELTER_STAY = Rule(
+    "before_shelter_stay",
+    "Datoen ligger før §110-opholdet begyndte.",
+    "The date lies before the §110 stay started.",
+)
+EVICTION_RISK_NOT_HOUSED = Rule(
+    "eviction_risk_not_housed",
+    "Der kan kun være risiko for udsættelse, mens borgeren har egen bolig.",
+    "An eviction risk can exist only while the citizen is housed.",
+)
+NO_OPEN_EVICTION_RISK = Rule(
+    "no_open_eviction_risk",
+    "Der er ingen registreret risiko for udsættelse.",
+    "There is no registered eviction risk.",
+)
+TREATMENT_ALREADY_STARTED = Rule(
+    "treatment_already_started",
+    "Borgeren er allerede i misbrugsbehandling.",
+    "The citizen is already in substance-abuse treatment.",
+)
+NO_OPEN_TREATMENT = Rule(
+    "no_open_treatment",
+    "Borgeren er ikke i misbrugsbehandling.",
+    "The citizen is not in substance-abuse treatment.",
+)
+NO_CONSENT_TO_WITHDRAW = Rule(
+    "no_consent_to_withdraw",
+    "Der er intet samtykke at trække tilbage for dette formål.",
+    "There is no consent to withdraw for this scope.",
+)
+NO_HANDLEPLAN_TO_REVISE = Rule(
+    "no_handleplan_to_revise",
+    "Der er ingen handleplan at revidere.",
+    "There is no handleplan to revise.",
+)
+
+# --- Course rules -------------------------------------------------------------------------------
+
+BEFORE_VISITATION = Rule(
+    "before_visitation",
+    "Datoen ligger før visitationen til forløbet.",
+    "The date lies before the course's visitation decision.",
+)
+SUPPORT_WORKER_UNCHANGED = Rule(
+    "support_worker_unchanged",
+    "Borgeren har allerede denne bostøttemedarbejder.",
+    "The course already has this support worker.",
+)
+OUTREACH_PHASE_UNCHANGED = Rule(
+    "outreach_phase_unchanged",
+    "Forløbet er allerede i denne fase.",
+    "The course is already in this outreach phase.",
+)
+CTI_TIME_PLANNED_PER_PHASE = Rule(
+    "cti_time_planned_per_phase",
+    "Tid i CTI-forløb planlægges pr. fase, ikke pr. måned.",
+    "Time in a CTI course is planned per phase, not per month.",
+)
+REVISITATION_METHOD_REQUIRED = Rule(
+    "revisitation_method_required",
+    "Ved behov for anden støtte skal den nye metode angives (revisitation).",
+    "With reason needs_other_support, send the method the citizen moves to (revisitation_method).",
+)
+REVISITATION_METHOD_WITHOUT_REVISITATION = Rule(
+    "revisitation_method_without_revisitation",
+    "En ny metode kan kun angives, når årsagen er behov for anden støtte.",
+    "revisitation_method goes only with reason needs_other_support.",
+)
+REVISITATION_TO_SAME_METHOD = Rule(
+    "revisitation_to_same_method",
+    "Revisitation skal være til en anden metode end forløbets.",
+    "A revisitation must be to another method than the course's.",
+)
+COURSE_NOT_ENDED = Rule(
+    "course_not_ended",
+    "Opfølgning registreres først efter forløbets afslutning.",
+    "A follow-up can be recorded only after the course has ended.",
+)
+FOLLOW_UP_BEFORE_DUE = Rule(
+    "follow_up_before_due",
+    "Opfølgningen ligger før det antal måneder efter afslutningen, den gælder.",
+    "The follow-up lies before the months after the course end it is for.",
+)
+FOLLOW_UP_ALREADY_RECORDED = Rule(
+    "follow_up_already_recorded",
+    "Denne opfølgning er allerede registreret.",
+    "This follow-up has already been recorded.",
+)
+COURSE_START_AFTER_END = Rule(
+    "course_start_after_end",
+    "Forløbet kan ikke starte efter det sluttede.",
+    "A course cannot start after it ended.",
+)
+COURSE_START_AFTER_CTI_PHASE = Rule(
+    "course_start_after_cti_phase",
+    "Forløbet kan ikke starte efter dets første CTI-fase.",
+    "A course cannot start after its first CTI phase.",
+)
+NOT_CURRENT_CTI_PHASE = Rule(
+    "not_current_cti_phase",
+    "Kun den aktuelle CTI-fases start kan rettes.",
+    "Only the current CTI phase's start can be corrected.",
+)
+PHASE_STARTS_AFTER_COURSE_END = Rule(
+    "phase_starts_after_course_end",
+    "Fasen kan ikke starte efter forløbets afslutning.",
+    "A phase cannot start after the course ended.",
+)
+
+# --- Organisation and municipality rules --------------------------------------------------------
+
+TEAM_ALREADY_REGISTERED = Rule(
+    "team_already_registered", "Teamet er allerede registreret.", "The team is already registered."
+)
+WORKER_ALREADY_REGISTERED = Rule(
+    "worker_already_registered",
+    "Medarbejderen er allerede registreret.",
+    "The worker is already registered.",
+)
+WORKER_LEFT = Rule(
+    "worker_left",
+    "Medarbejderen er fratrådt; der kan ikke registreres mere.",
+    "The worker has left; nothing more can be recorded.",
+)
+WORKER_ALREADY_IN_TEAM = Rule(
+    "worker_already_in_team",
+    "Medarbejderen er allerede i dette team.",
+    "The worker already belongs to this team.",
+)
+BEFORE_WORKER_REGISTERED = Rule(
+    "before_worker_registered",
+    "Datoen ligger før medarbejderen blev registreret.",
+    "The date lies before the worker was registered.",
+)
+HOUSING_STOCK_PERIOD_OVERLAPS = Rule(
+    "housing_stock_period_overlaps",
+    "Perioden overlapper en tidligere indberettet periode (samme periode kan indberettes igen).",
+    "The period overlaps an earlier reported period (the same period may be reported again).",
+)
+
+
+def team_not_found() -> UnknownSubject:
+    return UnknownSubject("team_not_found", "Teamet findes ikke.", "Unknown team.")
+
+
+def worker_not_found() -> UnknownSubject:
+    return UnknownSubject("worker_not_found", "Medarbejderen findes ikke.", "Unknown worker.")
+
+
+def municipality_not_found() -> UnknownSubject:
+    return UnknownSubject(
+        "municipality_figures_not_found",
+        "Kommunen har ikke indberettet tal.",
+        "The municipality has reported no figures.",
+    )
+
+
+def citizen_id_required() -> UnknownSubject:
+    return UnknownSubject("citizen_id_required", "Send et pseudonymt citizen_id eller et CPR-nummer.", "Send a pseudonymous citizen_id or a CPR number.")

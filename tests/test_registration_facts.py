@@ -1,0 +1,191 @@
+"""Every fact type of the catalogue, recorded over HTTP and read back from its history endpoint with
+its effective date, recorded time and who recorded it (one running registration service)."""
+
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from casetrack.embedded import EmbeddedNats
+from contracts.facts import FACT_TYPES
+from tests.support import System, create_database
+
+pytestmark = pytest.mark.integration
+
+M = "101"
+CITIZEN = {"municipality": M, "citizen_id": "c-all"}
+CTI = CITIZEN | {"course_id": "k-cti"}
+ICM = CITIZEN | {"course_id": "k-icm"}
+ORG = {"municipality": M}
+
+
+def fact(base: dict[str, Any], fact_type: str, day: str, **fields: Any) -> dict[str, Any]:
+    return base | {"type": fact_type, "effective_date": day, **fields}
+
+
+# One plausible course of events touching every fact type; backdated, as case systems do.
+FACTS: list[dict[str, Any]] = [
+    fact(ORG, "TeamRegistered", "2026-01-01", team_id="t1", name="CTI-teamet", methods=["CTI"]),
+    fact(ORG, "TeamRegistered", "2026-01-01", team_id="t2", name="ICM-teamet", methods=["ICM", "ACT"]),
+    fact(ORG, "WorkerRegistered", "2026-01-02", worker_id="w1", team_id="t1", role="support_worker", email="w1@kommune.dk"),
+    fact(ORG, "WorkerRegistered", "2026-01-02", worker_id="w2", team_id="t1", role="team_leader"),
+    fact(ORG, "WorkerMovedTeam", "2026-02-01", worker_id="w1", team_id="t2"),
+    fact(ORG, "WorkerLeft", "2026-03-01", worker_id="w2"),
+    fact(ORG, "HousingStockReported", "2026-03-31", period_start="2026-01-01", mean_wait_days_cheap=210,
+         vacant_cheap_homes=[{"max_rent_dkk": 4000, "rooms": 1, "count": 12}], allocation_right_homes_vacant=3),
+    fact(CITIZEN, "CitizenRegistered", "2026-01-02", birth_year=1990, gender="male", target_groups=["youth"]),
+    fact(CITIZEN, "HousingSituationRecorded", "2026-01-02", housing="street"),
+    fact(CITIZEN, "HousingWaitingListRegistered", "2026-01-03", housing_type="almen"),
+    fact(CITIZEN, "ShelterStayStarted", "2026-01-05", shelter="herberg-1"),
+    fact(CITIZEN, "ShelterContactMade", "2026-01-08"),
+    fact(CITIZEN, "AssessedReadyToMove", "2026-01-20"),
+    fact(CITIZEN, "HandleplanOffered", "2026-01-21"),
+    fact(CTI, "VisitationDecided", "2026-01-22", method="CTI", team="t1", assessment_done=True, fits_target_group=True),
+    fact(CTI, "CourseStarted", "2026-01-25", support_worker="w1"),
+    fact(CTI, "HandleplanCreated", "2026-01-26"),
+    fact(CTI, "CtiPhaseStarted", "2026-01-25", phase="contact"),
+    fact(CTI, "CtiPhaseStarted", "2026-02-05", phase="1"),
+    fact(CTI, "CtiPhaseStartCorrected", "2026-02-04", phase="1"),
+    fact(CTI, "CourseStartCorrected", "2026-01-24"),
+    fact(CTI, "TimePlanned", "2026-02-04", cti_phase="1", expected_hours=30),
+    fact(CTI, "ExpectedProgressionSet", "2026-02-04", instrument="WHO5", checkpoints=[{"on": "2026-05-04", "value": 52}]),
+    fact(CTI, "ContactRecorded", "2026-02-06", minutes=75, kind="face_to_face"),
+    fact(CTI, "MeasurementRecorded", "2026-02-06", instrument="WHO5", answers=[2, 3, 2, 1, 2]),
+    fact(CTI, "SupportWorkerChanged", "2026-02-07", support_worker="w3", reason="barsel"),
+    fact(CITIZEN, "HomeOfferedViaAllocationRight", "2026-02-08", accepted=True),
+    fact(CITIZEN, "ShelterStayEnded", "2026-02-10", discharge="planned", destination="almen"),
+    fact(CITIZEN, "HousingGained", "2026-02-10", housing="almen"),
+    fact(CITIZEN, "HandleplanRevised", "2026-03-01"),
+    fact(CITIZEN, "HandleplanDeclined", "2026-03-02"),
+    fact(CITIZEN, "IncomeTypeRecorded", "2026-03-03", income_type="kontanthjaelp"),
+    fact(CITIZEN, "EmploymentStatusRecorded", "2026-03-03", status="unemployed", jobcentre_category="aktivitetsparat"),
+    fact(CITIZEN, "SubstanceTreatmentStarted", "2026-03-04"),
+    fact(CITIZEN, "SubstanceTreatmentEnded", "2026-03-20"),
+    fact(CITIZEN, "ConsentGiven", "2026-03-05", scope="outcome_measurements"),
+    fact(CITIZEN, "ConsentWithdrawn", "2026-03-06", scope="outcome_measurements"),
+    fact(CITIZEN, "EvictionRiskRegistered", "2026-04-01", kind="second_rent_reminder"),
+    fact(CITIZEN, "EvictionPrevented", "2026-04-10"),
+    fact(CITIZEN, "EvictionRiskRegistered", "2026-05-01", kind="bailiff_case"),
+    fact(CITIZEN, "EvictionCarriedOut", "2026-05-20"),
+    fact(CITIZEN, "HousingLost", "2026-05-20", reason="eviction"),
+    fact(CTI, "CourseEnded", "2026-05-01", reason="needs_other_support", revisitation_method="ICM", follow_on_offer="nogen"),
+    fact(ICM, "VisitationDecided", "2026-05-01", method="ICM", team="t2"),
+    fact(ICM, "CourseStarted", "2026-06-02", support_worker="w1"),
+    fact(ICM, "OutreachPhaseStarted", "2026-06-02", phase="contact_making"),
+    fact(ICM, "TimePlanned", "2026-06-02", month="2026-06-01", expected_hours=12),
+    fact(CTI, "FollowUpRecorded", "2026-11-02", months_after_end=6, keeps_own_housing="no"),
+    fact(CITIZEN, "CitizenErased", "2026-11-20"),
+]
+
+
+RULES = CITIZEN | {"citizen_id": "c-rules"}
+# Facts that break a rule, name an unknown subject or are invalid, after one valid registration.
+REFUSED: list[dict[str, Any]] = [
+    fact(RULES, "CitizenRegistered", "2026-01-02"),
+    fact(RULES, "HousingLost", "2026-02-01", reason="eviction"),
+    fact(RULES, "ShelterStayStarted", "2026-02-01", shelter="h"),
+    fact(RULES, "ShelterStayStarted", "2026-02-02", shelter="h"),
+    fact(RULES | {"course_id": "nope"}, "CourseStarted", "2026-02-01"),
+    fact(CITIZEN | {"citizen_id": "nobody"}, "HousingGained", "2026-02-01", housing="almen"),
+    fact(ORG, "WorkerRegistered", "2026-01-02", worker_id="w9", team_id="no-team", role="support_worker"),
+    fact(CTI | {"citizen_id": "c-rules"}, "CtiPhaseStarted", "2026-02-01", phase="4"),
+    fact(RULES, "HousingSituationRecorded", "2026-02-01", housing="castle"),
+    fact(RULES | {"course_id": "k"}, "MeasurementRecorded", "2026-02-01", instrument="WHO5", answers=[5, 5, 6, 5, 5]),
+    fact(RULES, "HousingSituationRecorded", "2099-01-01", housing="street"),
+]
+REFUSED_ANSWERS = [(201, None), (409, "not_housed"), (201, None), (409, "shelter_stay_already_open"),
+                   (404, "course_not_found"), (404, "citizen_not_found"), (404, "team_not_found"),
+                   (422, "validation_error"), (422, "validation_error"), (422, "validation_error"),
+                   (422, "validation_error")]
+
+
+MISSING = {
+    "/v1/citizens/nobody/history": "citizen_not_found",
+    "/v1/citizens/c-all/courses/nope/history": "course_not_found",
+    "/v1/teams/nope/history": "team_not_found",
+    "/v1/workers/nope/history": "worker_not_found",
+    "/v1/municipalities/147/history": "municipality_forbidden",
+}
+
+
+def history_path(submitted: dict[str, Any]) -> str:
+    kind = submitted["type"]
+    if kind == "TeamRegistered":
+        return f"/v1/teams/{submitted['team_id']}/history"
+    if kind.startswith("Worker"):
+        return f"/v1/workers/{submitted['worker_id']}/history"
+    if kind == "HousingStockReported":
+        return f"/v1/municipalities/{M}/history"
+    if submitted.get("course_id") and kind != "HandleplanCreated":
+        return f"/v1/citizens/{submitted['citizen_id']}/courses/{submitted['course_id']}/history"
+    return f"/v1/citizens/{submitted['citizen_id']}/history"
+
+
+@pytest.fixture(scope="module")
+def recorded(postgres_admin_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """Submits every fact, one request each, then reads every history; one service for the module."""
+    work = tmp_path_factory.mktemp("facts")
+    nats_server = EmbeddedNats(Path(work) / "nats")
+    nats_server.start()
+    system = System(database_url=create_database(postgres_admin_url), nats_url=nats_server.url, work_dir=work / "logs")
+    try:
+        system.start("registration")
+        receipts = []
+        with system.client("registration") as client:
+            for submitted in FACTS:
+                response = client.post("/v1/facts", json=submitted)
+                assert response.status_code == 201, (submitted, response.text)
+                receipts.append(response.json())
+            refused = [client.post("/v1/facts", json=f) for f in REFUSED]
+            missing = [client.get(path, params={"municipality": M}) for path in MISSING]
+            histories = {
+                path: client.get(path, params={"municipality": M}).json()
+                for path in {history_path(s) for s in FACTS}
+            }
+        yield {"receipts": receipts, "histories": histories, "refused": refused, "missing": missing}
+    finally:
+        system.stop()
+        nats_server.stop()
+
+
+def test_the_facts_cover_the_whole_catalogue() -> None:
+    assert {f["type"] for f in FACTS} == {t.__name__ for t in FACT_TYPES}
+    assert len(FACT_TYPES) == 42
+
+
+@pytest.mark.parametrize("fact_type", [t.__name__ for t in FACT_TYPES])
+def test_each_fact_type_is_recorded_and_read_back(recorded: dict[str, Any], fact_type: str) -> None:
+    for submitted, receipt in zip(FACTS, recorded["receipts"], strict=True):
+        if submitted["type"] != fact_type:
+            continue
+        assert receipt["type"] == fact_type and receipt["position"] >= 1
+        events = recorded["histories"][history_path(submitted)]["events"]
+        [event] = [e for e in events if e["event_id"] == receipt["event_id"]]
+        assert event["fact"]["type"] == fact_type
+        assert event["fact"]["effective_date"] == submitted["effective_date"]
+        assert datetime.fromisoformat(event["recorded_at"]) == datetime.fromisoformat(receipt["recorded_at"])
+        assert event["recorded_by"] == "fagsystem-101"
+        assert event["schema_version"] >= 1
+        for name, value in submitted.items():
+            if name not in ("vacant_cheap_homes", "checkpoints"):  # nested: compared as dumped
+                assert event["fact"][name] == value, name
+
+
+def test_broken_rules_unknown_subjects_and_invalid_input_over_http(recorded: dict[str, Any]) -> None:
+    answers = recorded["refused"]
+    assert [(a.status_code, a.json().get("error", {}).get("reason")) for a in answers] == REFUSED_ANSWERS
+    not_housed = answers[1].json()["error"]
+    assert not_housed["message_da"].startswith("Bolig kan kun mistes")
+    assert not_housed["message"] == "Housing can be lost only while the citizen is housed."
+    fields = [[f["field"] for f in a.json()["error"]["fields"]] for a in answers[-4:]]
+    assert fields == [["CtiPhaseStarted.phase"], ["HousingSituationRecorded.housing"],
+                      ["MeasurementRecorded.answers"], ["HousingSituationRecorded.effective_date"]]
+    assert "item 3 = 6 is outside 0-5" in answers[-2].json()["error"]["fields"][0]["problem"]
+
+
+def test_unknown_subjects_have_no_history(recorded: dict[str, Any]) -> None:
+    reasons = [answer.json()["error"]["reason"] for answer in recorded["missing"]]
+    assert reasons == list(MISSING.values())
+    assert [a.status_code for a in recorded["missing"]] == [404, 404, 404, 404, 403]
