@@ -9,7 +9,7 @@ import nats
 import pytest
 from nats.aio.client import Client
 
-from casetrack import natsauth
+from casetrack import cli, natsauth
 from contracts.alerts import ALERTS_STREAM, alert_subject
 from contracts.events import EVENTS_STREAM
 from runtime.bus import OrderedConsumer, ensure_streams, inbox_prefix
@@ -42,9 +42,11 @@ class Connection:
         return cls(nc, errors)
 
     async def refused(self, operation: str, subject: str) -> bool:
-        """True once the server has refused `operation` ("publish" or "subscription") on `subject`."""
+        """True once the server has refused `operation` ("publish" or "subscription") on `subject`.
+
+        The -ERR may come after the PONG of a flush, so this waits up to a second for it."""
         expected = f'permissions violation for {operation} to "{subject}"'.lower()  # nats-py lowercases it
-        for _ in range(40):
+        for _ in range(20):
             if any(expected in error.lower() for error in self.errors):
                 return True
             await asyncio.sleep(0.05)
@@ -240,3 +242,35 @@ def test_unknown_users_and_malformed_client_names_get_no_permissions() -> None:
     for user in ("client-", "client-101.>", "client-*", "guest"):
         with pytest.raises(ValueError):
             natsauth.permissions_for(user)
+
+
+async def test_casetrack_run_gives_each_service_its_own_user_and_keeps_the_passwords(tmp_path) -> None:
+    server, env, passwords = cli._embedded_nats(tmp_path, ["101"])
+    try:
+        assert set(passwords) == {"registration", "projections", "alerts", "client-101", "admin"}
+        for service in natsauth.SERVICES:
+            assert env[f"{service.upper()}_NATS_URL"] == natsauth.user_url(env["NATS_URL"], service, passwords[service])
+        config = (tmp_path / "nats" / "nats.conf").read_text()
+        assert config.count('"$2b$') == len(passwords)
+        assert not any(password in config for password in passwords.values())
+        with pytest.raises(nats.errors.Error, match="Authorization Violation"):
+            await nats.connect(env["NATS_URL"], allow_reconnect=False, max_reconnect_attempts=0, connect_timeout=2)
+        errors: list[str] = []
+
+        async def collect(error: Exception) -> None:
+            errors.append(str(error))
+
+        nc = await nats.connect(env["PROJECTIONS_NATS_URL"], allow_reconnect=False, error_cb=collect)
+        await nc.publish(EVENT_SUBJECT, b"{}")
+        await nc.flush()
+        await asyncio.sleep(0.2)
+        await nc.close()
+        assert any("permissions violation for publish" in error for error in errors)
+    finally:
+        server.stop()
+
+    server, _, again = cli._embedded_nats(tmp_path, ["101", "147"])
+    server.stop()
+    assert {user: again[user] for user in passwords} == passwords
+    assert "client-147" in again
+    assert (tmp_path / cli.NATS_PASSWORDS_FILE).stat().st_mode & 0o777 == 0o600
