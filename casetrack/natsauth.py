@@ -8,8 +8,9 @@ read only its own streams and its own durable consumer. Every user gets an inbox
 
 A case-system client (`client-<municipality>`) may request on `casetrack.facts.submit` (the service
 checks its bearer token too) and subscribe to its municipality's alerts, `casetrack.alerts.<m>.>`,
-as core NATS. It gets no JetStream consumer: a consumer's deliver subject is not checked against
-the creator's permissions, so a client could make the server publish into other subjects. Missed
+as core NATS. It gets no JetStream API at all: a consumer's configuration is not covered by subject
+permissions (nats-server 2.15 accepts a push consumer whose deliver subject its creator may neither
+publish nor subscribe to), and reading the alerts stream would show every municipality. Missed
 alerts are read back over HTTP (`GET /v1/alerts`).
 
 Passwords are random and stored only as bcrypt hashes in the server configuration; the cleartext

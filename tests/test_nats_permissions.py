@@ -4,12 +4,14 @@ which runs with these permissions on; here are the denials, and the case-system 
 
 import asyncio
 import json
+from pathlib import Path
 
 import nats
 import pytest
 from nats.aio.client import Client
 
 from casetrack import cli, natsauth
+from casetrack.embedded import EmbeddedNats, free_port
 from contracts.alerts import ALERTS_STREAM, alert_subject
 from contracts.events import EVENTS_STREAM
 from runtime.bus import OrderedConsumer, ensure_streams, inbox_prefix
@@ -18,6 +20,7 @@ from tests.support import SecuredNats, nats_passwords
 pytestmark = pytest.mark.integration
 
 EVENT_SUBJECT = "casetrack.events.101.CitizenRegistered"
+DEPLOY = Path(__file__).parent.parent / "deploy"
 
 
 class Connection:
@@ -274,3 +277,43 @@ async def test_casetrack_run_gives_each_service_its_own_user_and_keeps_the_passw
     assert {user: again[user] for user in passwords} == passwords
     assert "client-147" in again
     assert (tmp_path / cli.NATS_PASSWORDS_FILE).stat().st_mode & 0o777 == 0o600
+
+
+def test_the_deploy_config_includes_the_written_users_and_lets_each_service_in(tmp_path) -> None:
+    port = free_port()
+    credentials = tmp_path / "nats-credentials.env"
+    assert natsauth.main([
+        "--municipality", "101", "--nats-url", f"nats://127.0.0.1:{port}",
+        "--config", str(tmp_path / "nats-auth.conf"), "--env", str(credentials),
+    ]) == 0
+    assert credentials.stat().st_mode & 0o777 == 0o600
+    env = dict(line.split("=", 1) for line in credentials.read_text().splitlines() if not line.startswith("#"))
+    assert set(env) == {"REGISTRATION_NATS_URL", "PROJECTIONS_NATS_URL", "ALERTS_NATS_URL"}
+    # deploy/nats.conf's users, with the test server's own address, port and store (flags).
+    includes = [line for line in (DEPLOY / "nats.conf").read_text().splitlines() if line.startswith("include")]
+    assert includes == ['include "nats-auth.conf"']
+    (tmp_path / "nats.conf").write_text(includes[0] + "\n")
+    server = EmbeddedNats(tmp_path / "data", port=port, config_file=tmp_path / "nats.conf")
+    server.start()
+
+    async def sign_in() -> None:
+        with pytest.raises(nats.errors.Error, match="Authorization Violation"):
+            await nats.connect(server.url, allow_reconnect=False, max_reconnect_attempts=0, connect_timeout=2)
+        nc = await nats.connect(env["REGISTRATION_NATS_URL"], inbox_prefix=inbox_prefix("registration"))
+        await ensure_streams(nc.jetstream(timeout=2), [EVENTS_STREAM])
+        await nc.close()
+
+    try:
+        asyncio.run(sign_in())
+    finally:
+        server.stop()
+
+
+def test_the_example_in_deploy_has_the_permissions_of_the_code() -> None:
+    text = (DEPLOY / "nats-auth.example.conf").read_text()
+    body = "".join(line for line in text.splitlines(keepends=True) if not line.startswith("#"))
+    users = json.loads(body.removeprefix("authorization "))["users"]
+    assert [user["user"] for user in users] == natsauth.users_for(["101", "147"])
+    for user in users:
+        assert user["permissions"] == natsauth.permissions_for(user["user"]), user["user"]
+        assert user["password"].startswith("$2b$"), user["user"]
