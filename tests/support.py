@@ -60,7 +60,8 @@ class SecuredNats(EmbeddedNats):
         return natsauth.user_url(self.anonymous_url, user, password or nats_passwords()[user])
 
     def service_env(self) -> dict[str, str]:
-        return natsauth.service_env(self.anonymous_url, nats_passwords())
+        # NATS_URL without a user: a service that missed its own URL is refused, not let in as admin.
+        return {"NATS_URL": self.anonymous_url} | natsauth.service_env(self.anonymous_url, nats_passwords())
 
 
 def create_database(admin_url: str) -> str:
