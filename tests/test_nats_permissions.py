@@ -317,3 +317,13 @@ def test_the_example_in_deploy_has_the_permissions_of_the_code() -> None:
     for user in users:
         assert user["permissions"] == natsauth.permissions_for(user["user"]), user["user"]
         assert user["password"].startswith("$2b$"), user["user"]
+
+
+def test_a_service_reads_its_own_nats_url_before_the_shared_one(monkeypatch) -> None:
+    from runtime.settings import Settings
+
+    monkeypatch.setenv("DATABASE_URL", "postgresql://x@127.0.0.1/x")
+    monkeypatch.setenv("NATS_URL", "nats://127.0.0.1:4222")
+    monkeypatch.setenv("PROJECTIONS_NATS_URL", "nats://projections:pw@127.0.0.1:4222")
+    assert Settings.from_env("projections", 8002).nats_url == "nats://projections:pw@127.0.0.1:4222"
+    assert Settings.from_env("alerts", 8003).nats_url == "nats://127.0.0.1:4222"
