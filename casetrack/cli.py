@@ -13,11 +13,16 @@ import signal
 import sys
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from casetrack import demo
 from casetrack.processes import SERVICES, ServiceProcess
 
+if TYPE_CHECKING:
+    from casetrack.embedded import EmbeddedNats
+
 DEMO_MUNICIPALITIES = ("101", "751")
+NATS_PASSWORDS_FILE = "nats-users.json"
 
 
 def _tokens(data_dir: Path) -> dict[str, dict[str, str]]:
@@ -43,6 +48,27 @@ def _pseudonym_key(data_dir: Path) -> str:
     return path.read_text().strip()
 
 
+def _embedded_nats(data_dir: Path, municipalities: list[str]) -> tuple["EmbeddedNats", dict[str, str], dict[str, str]]:
+    """A nats-server with casetrack's users and permissions (casetrack.natsauth).
+
+    The passwords are made once per data folder and kept; the server's configuration holds only
+    their bcrypt hashes. Returns the server, the services' environment (each service its own
+    `<SERVICE>_NATS_URL`) and the passwords.
+    """
+    from casetrack import natsauth
+    from casetrack.embedded import EmbeddedNats
+
+    users = natsauth.users_for(municipalities)
+    passwords = natsauth.load_or_create_passwords(data_dir / NATS_PASSWORDS_FILE, users)
+    passwords = {user: passwords[user] for user in users}
+    config = data_dir / "nats" / "nats.conf"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(natsauth.server_config({u: natsauth.hash_password(p) for u, p in passwords.items()}))
+    server = EmbeddedNats(data_dir / "nats", config_file=config)
+    url = server.start()
+    return server, {"NATS_URL": url} | natsauth.service_env(url, passwords), passwords
+
+
 def run(args: argparse.Namespace) -> int:
     data_dir = Path(args.data_dir).resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -53,15 +79,20 @@ def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     try:
         env: dict[str, str] = {}
+        if os.environ.get("CASETRACK_TOKENS"):
+            tokens = json.loads(os.environ["CASETRACK_TOKENS"])
+        else:
+            tokens = _tokens(data_dir)
+            env["CASETRACK_TOKENS"] = json.dumps(tokens)
+        nats_passwords: dict[str, str] = {}
         if os.environ.get("NATS_URL"):
             env["NATS_URL"] = os.environ["NATS_URL"]
         else:
-            from casetrack.embedded import EmbeddedNats
-
-            nats_server = EmbeddedNats(data_dir / "nats")
-            env["NATS_URL"] = nats_server.start()
+            municipalities = sorted({e["municipality"] for e in tokens.values() if e.get("municipality")})
+            nats_server, nats_env, nats_passwords = _embedded_nats(data_dir, municipalities)
             started.append(nats_server)
-            print(f"nats-server (JetStream) started: {env['NATS_URL']}", flush=True)
+            env |= nats_env
+            print(f"nats-server (JetStream, one user per service) started: {env['NATS_URL']}", flush=True)
         if os.environ.get("DATABASE_URL"):
             env["DATABASE_URL"] = os.environ["DATABASE_URL"]
         else:
@@ -71,11 +102,6 @@ def run(args: argparse.Namespace) -> int:
             env["DATABASE_URL"] = postgres.start()
             started.append(postgres)
             print(f"PostgreSQL started: {env['DATABASE_URL']}", flush=True)
-        if os.environ.get("CASETRACK_TOKENS"):
-            tokens = json.loads(os.environ["CASETRACK_TOKENS"])
-        else:
-            tokens = _tokens(data_dir)
-            env["CASETRACK_TOKENS"] = json.dumps(tokens)
         if not os.environ.get("CASETRACK_PSEUDONYM_KEY"):
             env["CASETRACK_PSEUDONYM_KEY"] = _pseudonym_key(data_dir)
         services = []
@@ -91,6 +117,13 @@ def run(args: argparse.Namespace) -> int:
         print("\nTokens (Authorization: Bearer <token>):")
         for token, entry in tokens.items():
             print(f"  {entry.get('name')}: municipality {entry.get('municipality', 'all')}: {token}")
+        if nats_passwords:
+            from casetrack.natsauth import SERVICES as NATS_SERVICES, user_url
+
+            print(f"\nNATS users (passwords kept in {data_dir / NATS_PASSWORDS_FILE}):")
+            for user, password in nats_passwords.items():
+                if user not in NATS_SERVICES:
+                    print(f"  {user}: {user_url(env['NATS_URL'], user, password)}")
         print(f"\nLogs in {data_dir / 'logs'}. Ctrl-C stops everything.", flush=True)
         while not stop.is_set():
             for service in services:

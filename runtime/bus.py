@@ -3,7 +3,7 @@
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 
 import nats
 from nats.aio.client import Client as NatsClient
@@ -59,7 +59,13 @@ STREAMS = (
 )
 
 
+def inbox_prefix(user: str) -> str:
+    """Each NATS user has inboxes of its own, the only ones it may subscribe to (casetrack.natsauth)."""
+    return f"_INBOX.{user}"
+
+
 async def connect(url: str, name: str) -> NatsClient:
+    """Connects as the service `name`; the URL carries that service's NATS user and password."""
     async def _disconnected() -> None:
         log.warning("nats disconnected")
 
@@ -77,11 +83,15 @@ async def connect(url: str, name: str) -> NatsClient:
         disconnected_cb=_disconnected,
         reconnected_cb=_reconnected,
         error_cb=_error,
+        inbox_prefix=inbox_prefix(name),
     )
 
 
-async def ensure_streams(js: JetStreamContext) -> None:
+async def ensure_streams(js: JetStreamContext, names: Collection[str] | None = None) -> None:
+    """Creates or updates the streams `names` (default: all); each service manages only the stream it writes."""
     for config in STREAMS:
+        if names is not None and config.name not in names:
+            continue
         try:
             await js.stream_info(config.name)
             await js.update_stream(config)

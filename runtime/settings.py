@@ -37,7 +37,8 @@ class Settings:
         return cls(
             service=service,
             database_url=_required("DATABASE_URL"),
-            nats_url=_required("NATS_URL"),
+            # Each service connects as its own NATS user: <SERVICE>_NATS_URL carries its credentials.
+            nats_url=os.environ.get(prefix + "NATS_URL") or _required("NATS_URL"),
             host=os.environ.get(prefix + "HOST", os.environ.get("HOST", "127.0.0.1")),
             port=int(os.environ.get(prefix + "PORT", default_port)),
             log_level=os.environ.get("LOG_LEVEL", "INFO"),

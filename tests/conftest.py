@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from casetrack.embedded import EmbeddedNats, EmbeddedPostgres
-from tests.support import System, create_database
+from casetrack.embedded import EmbeddedNats, EmbeddedPostgres  # noqa: F401  (EmbeddedNats: for other fixtures)
+from tests.support import SecuredNats, System, create_database
 
 
 @pytest.fixture(scope="session")
@@ -37,9 +37,9 @@ def postgres_admin_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str
 
 
 @pytest.fixture
-def nats_server(tmp_path: Path) -> Iterator[EmbeddedNats]:
-    """A fresh nats-server per test: streams and consumers start empty."""
-    server = EmbeddedNats(tmp_path / "nats")
+def nats_server(tmp_path: Path) -> Iterator[SecuredNats]:
+    """A fresh nats-server per test, with casetrack's users and permissions: streams and consumers start empty."""
+    server = SecuredNats(tmp_path / "nats")
     server.start()
     try:
         yield server
@@ -53,9 +53,12 @@ def database_url(postgres_admin_url: str) -> str:
 
 
 @pytest.fixture
-def system(database_url: str, nats_server: EmbeddedNats, tmp_path: Path) -> Iterator[System]:
-    """The three services as real processes, not started yet."""
-    system = System(database_url=database_url, nats_url=nats_server.url, work_dir=tmp_path / "logs")
+def system(database_url: str, nats_server: SecuredNats, tmp_path: Path) -> Iterator[System]:
+    """The three services as real processes, not started yet, each with its own NATS user."""
+    system = System(
+        database_url=database_url, nats_url=nats_server.url, work_dir=tmp_path / "logs",
+        nats_env=nats_server.service_env(),
+    )
     try:
         yield system
     finally:

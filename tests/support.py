@@ -1,5 +1,6 @@
 """A whole casetrack system of real processes for integration tests."""
 
+import functools
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -9,6 +10,8 @@ from typing import Any
 import httpx
 import psycopg
 
+from casetrack import natsauth
+from casetrack.embedded import EmbeddedNats
 from casetrack.processes import SERVICES, ServiceProcess
 
 TOKENS = {
@@ -16,6 +19,49 @@ TOKENS = {
     "token-147": {"name": "fagsystem-147", "municipality": "147", "role": "client"},
     "token-admin": {"name": "admin", "role": "admin"},
 }
+
+
+NATS_MUNICIPALITIES = ("101", "147")
+
+
+@functools.cache
+def nats_passwords() -> dict[str, str]:
+    """One set of NATS users for the whole session: bcrypt hashing costs ~0.1 s a user."""
+    return natsauth.new_passwords(natsauth.users_for(NATS_MUNICIPALITIES))
+
+
+@functools.cache
+def _nats_hashes() -> dict[str, str]:
+    return {user: natsauth.hash_password(password) for user, password in nats_passwords().items()}
+
+
+class SecuredNats(EmbeddedNats):
+    """The test nats-server with casetrack's users and permissions (casetrack.natsauth).
+
+    `url` is the admin user's, for tests that inspect streams; the services get their own users
+    from `service_env()`, and `url_for(user)` connects as anyone else.
+    """
+
+    def __init__(self, data_dir: Path):
+        data_dir.mkdir(parents=True, exist_ok=True)
+        config = data_dir / "nats.conf"
+        config.write_text(natsauth.server_config(_nats_hashes()))
+        super().__init__(data_dir, config_file=config)
+
+    @property
+    def anonymous_url(self) -> str:
+        return super().url
+
+    @property
+    def url(self) -> str:
+        return self.url_for(natsauth.ADMIN)
+
+    def url_for(self, user: str, password: str | None = None) -> str:
+        return natsauth.user_url(self.anonymous_url, user, password or nats_passwords()[user])
+
+    def service_env(self) -> dict[str, str]:
+        # NATS_URL without a user: a service that missed its own URL is refused, not let in as admin.
+        return {"NATS_URL": self.anonymous_url} | natsauth.service_env(self.anonymous_url, nats_passwords())
 
 
 def create_database(admin_url: str) -> str:
@@ -32,6 +78,7 @@ class System:
     nats_url: str
     work_dir: Path
     extra_env: dict[str, str] = field(default_factory=dict)
+    nats_env: dict[str, str] = field(default_factory=dict)  # <SERVICE>_NATS_URL: each its own user
     services: dict[str, ServiceProcess] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -47,7 +94,7 @@ class System:
             "CASETRACK_ALERTS_POLL_SECONDS": "0.5",
             "LOG_LEVEL": "INFO",
             "CASETRACK_PSEUDONYM_KEY": "test-pseudonym-key",
-        } | self.extra_env
+        } | self.nats_env | self.extra_env
         for name in SERVICES:
             self.services[name] = ServiceProcess(
                 name=name, port=free_port(), env=env, log_path=self.work_dir / f"{name}.log"

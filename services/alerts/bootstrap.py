@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 
+from contracts.alerts import ALERTS_STREAM
 from contracts.events import EVENTS_STREAM, EVENTS_SUBJECT_ROOT
 from runtime.bus import OrderedConsumer, connect, ensure_streams
 from runtime.checkpoint import CheckpointedApplier, position_router
@@ -36,7 +37,7 @@ def create_app(settings: Settings) -> FastAPI:
         await applier.prepare()
         nc = await connect(settings.nats_url, "alerts")
         js = nc.jetstream()
-        await ensure_streams(js)
+        await ensure_streams(js, [ALERTS_STREAM])  # the stream it writes; it only reads the events
         consumer = OrderedConsumer(
             js, stream=EVENTS_STREAM, durable=CONSUMER, subject=f"{EVENTS_SUBJECT_ROOT}.>",
             handle=applier,

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 
 from contracts.events import EVENTS_STREAM, EVENTS_SUBJECT_ROOT
-from runtime.bus import OrderedConsumer, connect, ensure_streams
+from runtime.bus import OrderedConsumer, connect
 from runtime.checkpoint import CheckpointedApplier, position_router
 from runtime.clock import SystemClock
 from runtime.database import create_pool, ping
@@ -32,8 +32,7 @@ def create_app(settings: Settings) -> FastAPI:
         )
         await applier.prepare()
         nc = await connect(settings.nats_url, "projections")
-        js = nc.jetstream()
-        await ensure_streams(js)
+        js = nc.jetstream()  # reads the events stream only: registration creates it
         consumer = OrderedConsumer(
             js,
             stream=EVENTS_STREAM,

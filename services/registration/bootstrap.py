@@ -9,6 +9,7 @@ import asyncpg
 from eventsourcing.persistence import InterfaceError, OperationalError
 from fastapi import FastAPI
 
+from contracts.events import EVENTS_STREAM
 from runtime.bus import connect, ensure_streams
 from runtime.http import create_service_app
 from runtime.settings import Settings
@@ -30,7 +31,7 @@ def create_app(settings: Settings) -> FastAPI:
         registration = await asyncio.to_thread(Registration, env=postgres_env(settings.database_url))
         nc = await connect(settings.nats_url, "registration")
         js = nc.jetstream()
-        await ensure_streams(js)
+        await ensure_streams(js, [EVENTS_STREAM])
         stop = asyncio.Event()
         relay = Relay(registration, js, settings.database_url)
         relay_task = asyncio.create_task(relay.run(stop), name="relay")
