@@ -33,6 +33,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import bcrypt
 
 from contracts.alerts import ALERTS_STREAM, ALERTS_SUBJECT_ROOT
+from contracts.audit import AUDIT_STREAM, AUDIT_SUBJECT_ROOT
 from contracts.events import EVENTS_STREAM, EVENTS_SUBJECT_ROOT
 from runtime.bus import inbox_prefix
 
@@ -74,23 +75,40 @@ def _permissions(publish: list[str], subscribe: list[str], *, responses: bool = 
     return permissions
 
 
+def _write_audit() -> list[str]:
+    """Every service records the reads it serves on the audit trail, and ensures its stream."""
+    return [f"{AUDIT_SUBJECT_ROOT}.>", *_manage_stream(AUDIT_STREAM)]
+
+
+def _read_audit() -> list[str]:
+    """runtime.audit.AuditLog.entries: an ephemeral ordered consumer, with its flow control replies."""
+    return [
+        f"$JS.API.CONSUMER.CREATE.{AUDIT_STREAM}",
+        f"$JS.API.CONSUMER.CREATE.{AUDIT_STREAM}.>",
+        f"$JS.API.CONSUMER.DELETE.{AUDIT_STREAM}.>",
+        "$JS.FC.>",
+    ]
+
+
 def permissions_for(user: str) -> Permissions:
     events = f"{EVENTS_SUBJECT_ROOT}.>"
     inbox = f"{inbox_prefix(user)}.>"
     if user == "registration":
         return _permissions(
-            [events, *_manage_stream(EVENTS_STREAM), f"$JS.API.STREAM.MSG.GET.{EVENTS_STREAM}"],
+            [events, *_manage_stream(EVENTS_STREAM), f"$JS.API.STREAM.MSG.GET.{EVENTS_STREAM}",
+             *_write_audit(), *_read_audit()],
             [FACTS_SUBMIT_SUBJECT, inbox],
             responses=True,
         )
     if user == "projections":
-        return _permissions(_durable_consumer(EVENTS_STREAM, "projections", events), [inbox])
+        return _permissions([*_durable_consumer(EVENTS_STREAM, "projections", events), *_write_audit()], [inbox])
     if user == "alerts":
         return _permissions(
             [
                 *_durable_consumer(EVENTS_STREAM, "alerts", events),
                 f"{ALERTS_SUBJECT_ROOT}.>",
                 *_manage_stream(ALERTS_STREAM),
+                *_write_audit(),
             ],
             [inbox],
         )

@@ -5,6 +5,7 @@ read fails with 503 rather than happening unrecorded.
 """
 
 import asyncio
+import logging
 from datetime import datetime, timezone
 from typing import Annotated
 
@@ -14,6 +15,9 @@ from nats.js.api import DeliverPolicy
 
 from contracts.audit import AUDIT_STREAM, AUDIT_SUBJECT_ROOT, AuditEntry, SubjectType, audit_subject
 from runtime.auth import Principal, current_principal
+from runtime.errors import ApiError
+
+log = logging.getLogger(__name__)
 
 
 class AuditLog:
@@ -59,6 +63,32 @@ class AuditLog:
         finally:
             await subscription.unsubscribe()
         return found
+
+
+def audit_unavailable() -> ApiError:
+    return ApiError(
+        503,
+        "audit_unavailable",
+        "Opslaget kan ikke logges lige nu og vises derfor ikke; prøv igen.",
+        "The read cannot be put on the audit trail right now, so it is not served; retry later.",
+    )
+
+
+async def audited_read(
+    request: Request, principal: Principal, *, action: str, municipality: str, subject_type: SubjectType,
+    subject_id: str,
+) -> None:
+    """Records a read of a citizen's (or course's) data on the service's audit log before it is
+    served: a service without one, or a bus that does not take the entry, answers 503."""
+    audit: AuditLog | None = getattr(request.app.state, "audit", None)
+    if audit is None:
+        raise audit_unavailable()
+    try:
+        await audit.record_read(principal, action=action, municipality=municipality,
+                                subject_type=subject_type, subject_id=subject_id)
+    except Exception as exc:  # timeouts, no responders, a closed connection: nothing is served
+        log.warning("audit entry not written", extra={"error": repr(exc), "action": action})
+        raise audit_unavailable() from None
 
 
 audit_router = APIRouter(tags=["operations"])

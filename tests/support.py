@@ -18,6 +18,15 @@ TOKENS = {
     "token-101": {"name": "fagsystem-101", "municipality": "101", "role": "client"},
     "token-147": {"name": "fagsystem-147", "municipality": "147", "role": "client"},
     "token-admin": {"name": "admin", "role": "admin"},
+    "token-worker-101": {"name": "anna", "municipality": "101", "role": "support_worker", "team": "team-a",
+                         "worker": "w-anna"},
+    "token-leader-101": {"name": "lise", "municipality": "101", "role": "team_leader", "team": "team-a",
+                         "worker": "leader-a"},
+    "token-manager-101": {"name": "mads", "municipality": "101", "role": "manager"},
+    "token-leader-147": {"name": "lars", "municipality": "147", "role": "team_leader", "team": "team-a"},
+    "token-manager-147": {"name": "mette", "municipality": "147", "role": "manager"},
+    "token-expired-101": {"name": "old-system", "municipality": "101", "role": "client",
+                          "expires": "2020-01-01T00:00:00+00:00"},
 }
 
 

@@ -206,7 +206,8 @@ def _exercise_api(system: System, alerts: ServiceProcess) -> None:
     wait_position(alerts, messages[-1].position)
     set_clock(alerts, D0)
     _wait_for(lambda: _digest_days(system.database_url))  # the digest of D0 is out before the alert changes
-    with system.client("alerts") as client, system.client("alerts", "token-147") as other:
+    with (system.client("alerts", "token-leader-101") as client, system.client("alerts", "token-leader-147") as other,
+          system.client("alerts", "token-manager-101") as manager):
         stream = client.stream("GET", "/v1/alerts/stream", params={"municipality": "101", "after": 0},
                                timeout=httpx.Timeout(10.0))
         with stream as live:
@@ -217,7 +218,8 @@ def _exercise_api(system: System, alerts: ServiceProcess) -> None:
 
             listed = client.get("/v1/alerts", params={"municipality": "101", "severity": "critical"}).json()["alerts"]
             assert [(a["rule"], a["subject_id"]) for a in listed] == [("eviction_risk", "c1")]
-            assert client.get("/v1/alerts", params={"municipality": "101", "team": "team-b"}).json()["alerts"] == []
+            # A team leader sees their own team's alerts only.
+            assert client.get("/v1/alerts", params={"municipality": "101", "team": "team-b"}).status_code == 403
             assert client.get("/v1/alerts", params={"municipality": "101", "rule": "nope"}).json()["error"]["reason"] == "rule_not_found"
             alert_id = listed[0]["id"]
 
@@ -237,21 +239,24 @@ def _exercise_api(system: System, alerts: ServiceProcess) -> None:
         history = client.get(f"/v1/alerts/{alert_id}").json()["history"]
         assert [(h["state"], h["by"], h["note"]) for h in history] == [
             ("open", "casetrack", None), ("acknowledged", "leader-anne", None),
-            ("resolved", "fagsystem-101", "rent paid by jobcentre")]
-        assert client.get(f"/v1/alerts/{uuid.uuid4()}").json()["error"]["reason"] == "alert_not_found"
+            ("resolved", "lise", "rent paid by jobcentre")]
+        # A missing alert looks like another's to a team leader; only the administrator is told.
+        assert client.get(f"/v1/alerts/{uuid.uuid4()}").json()["error"]["reason"] == "forbidden"
+        assert httpx.get(f"{alerts.url}/v1/alerts/{uuid.uuid4()}", headers=ADMIN).json()["error"]["reason"] == "alert_not_found"
         assert other.get(f"/v1/alerts/{alert_id}").status_code == 403
 
         # Rule configuration: visible, overridable per municipality and per team or method.
         assert len(client.get("/v1/rules").json()["rules"]) == 18
         config = "/v1/rules/handleplan_missing/config"
         assert client.get(config, params={"municipality": "101"}).json()["effective"] == {"days": 30}
-        put = client.put(config, params={"municipality": "101"}, json={"params": {"days": 10}})
+        assert client.put(config, params={"municipality": "101"}, json={"params": {"days": 10}}).status_code == 403
+        put = manager.put(config, params={"municipality": "101"}, json={"params": {"days": 10}})
         assert put.status_code == 200 and put.json()["effective"] == {"days": 10}
-        team = client.put(config, params={"municipality": "101", "team": "team-b"}, json={"params": {"days": 45}})
+        team = manager.put(config, params={"municipality": "101", "team": "team-b"}, json={"params": {"days": 45}})
         assert team.json()["overrides"] == {"": {"days": 10}, "team:team-b": {"days": 45}}
         assert client.get(config, params={"municipality": "101", "team": "team-b"}).json()["effective"] == {"days": 45}
         assert client.get(config, params={"municipality": "101", "method": "ICM"}).json()["effective"] == {"days": 10}
-        bad = client.put(config, params={"municipality": "101"}, json={"params": {"dayz": 3}})
+        bad = manager.put(config, params={"municipality": "101"}, json={"params": {"dayz": 3}})
         assert (bad.status_code, bad.json()["error"]["reason"], bad.json()["error"]["fields"][0]["field"]) == (
             422, "invalid_rule_parameters", "dayz")
         both = client.get(config, params={"municipality": "101", "team": "t", "method": "CTI"})
@@ -264,7 +269,7 @@ def _exercise_api(system: System, alerts: ServiceProcess) -> None:
 
     set_clock(alerts, D0 + days(11))  # 10 days for team-a (k1) have passed; team-b (k2) has 45
     deadline = time.monotonic() + 10
-    with system.client("alerts") as client:
+    with system.client("alerts", "token-leader-101") as client:
         while time.monotonic() < deadline:
             due = client.get("/v1/alerts", params={"municipality": "101", "rule": "handleplan_missing"}).json()["alerts"]
             if due:

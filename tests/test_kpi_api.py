@@ -10,7 +10,10 @@ import openpyxl
 import pytest
 from fastapi import FastAPI
 
+from contracts.audit import AUDIT_STREAM
+from runtime.audit import AuditLog
 from runtime.auth import TokenTable
+from runtime.bus import connect, ensure_streams
 from runtime.errors import install_error_handlers
 from services.projections.api import router
 from tests.kpi_scenario import Scenario, kpi_pool  # noqa: F401 - fixture
@@ -29,11 +32,13 @@ class FixedClock:
         return self._today
 
 
-def client(pool, token: str = "token-101", today: date = date(2026, 7, 15)) -> httpx.AsyncClient:
+def client(pool, token: str = "token-manager-101", today: date = date(2026, 7, 15),
+           audit: AuditLog | None = None) -> httpx.AsyncClient:
     app = FastAPI()
     install_error_handlers(app)
     app.include_router(router)
     app.state.pool, app.state.tokens, app.state.clock = pool, TokenTable(TOKENS), FixedClock(today)
+    app.state.audit = audit
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://projections",
                              headers={"Authorization": f"Bearer {token}"})
 
@@ -134,9 +139,10 @@ async def test_benchmark_hides_a_figure_on_four_citizens(kpi_pool) -> None:
     assert admin.status_code == 422 and admin.json()["error"]["reason"] == "municipality_missing"
 
 
-async def test_double_bottom_line_of_a_cti_course(kpi_pool) -> None:
+async def test_double_bottom_line_of_a_cti_course(kpi_pool, nats_server) -> None:
     s = Scenario()
-    s.course("c1", "k1", "CTI", "2026-01-05")
+    s.course("c1", "k1", "CTI", "2026-01-05", worker="w-anna")
+    s.course("c2", "k2", "ICM", "2026-01-05", team="team-b", worker="w-bo")
     s.fact("CtiPhaseStarted", "2026-01-05", citizen="c1", course="k1", phase="1")
     s.fact("TimePlanned", "2026-01-05", citizen="c1", course="k1", cti_phase="1", expected_hours=20)
     s.fact("TimePlanned", "2026-01-05", citizen="c1", course="k1", cti_phase="2", expected_hours=10)
@@ -151,11 +157,36 @@ async def test_double_bottom_line_of_a_cti_course(kpi_pool) -> None:
     s.fact("ContactRecorded", "2026-03-01", recorded="2026-05-01", citizen="c1", course="k1", minutes=180,
            kind="face_to_face")  # told late
     await s.apply(kpi_pool)
-    async with client(kpi_pool) as api:
-        dbl = (await api.get("/v1/courses/k1/double-bottom-line", params={"municipality": "101"})).json()
+    nc = await connect(nats_server.url, "test")
+    audit = AuditLog(nc.jetstream(), "projections")
+    await ensure_streams(audit.js, [AUDIT_STREAM])
+    of_101 = {"municipality": "101"}
+    async with client(kpi_pool, "token-worker-101", audit=audit) as api:
+        dbl = (await api.get("/v1/courses/k1/double-bottom-line", params=of_101)).json()
         earlier = (await api.get("/v1/courses/k1/double-bottom-line",
                                  params={"municipality": "101", "as_of": "2026-04-30", "on": "2026-04-30"})).json()
-        missing = await api.get("/v1/courses/nope/double-bottom-line", params={"municipality": "101"})
+        # Another worker's course and a course that does not exist look the same to a support worker.
+        others = await api.get("/v1/courses/k2/double-bottom-line", params=of_101)
+        nowhere = await api.get("/v1/courses/nope/double-bottom-line", params=of_101)
+        assert (others.status_code, others.json()) == (nowhere.status_code, nowhere.json())
+        assert nowhere.json()["error"]["reason"] == "forbidden"
+    async with client(kpi_pool, "token-leader-101", audit=audit) as leader:
+        assert (await leader.get("/v1/courses/k1/double-bottom-line", params=of_101)).status_code == 200
+        assert (await leader.get("/v1/courses/k2/double-bottom-line", params=of_101)).status_code == 403
+    async with client(kpi_pool, "token-manager-101", audit=audit) as manager:
+        assert (await manager.get("/v1/courses/k1/double-bottom-line", params=of_101)).status_code == 403
+    async with client(kpi_pool, "token-admin", audit=audit) as admin:
+        missing = await admin.get("/v1/courses/nope/double-bottom-line", params=of_101)
+    # Each served read is on the audit trail, with who read it; refused ones are not reads.
+    reads = await audit.entries("101", "course")
+    assert [(e.actor, e.subject_id, e.action) for e in reads] == [
+        ("anna", "k1", "read_double_bottom_line"), ("anna", "k1", "read_double_bottom_line"),
+        ("lise", "k1", "read_double_bottom_line"), ("admin", "nope", "read_double_bottom_line")]
+    # Without its audit trail the service serves no course data at all.
+    async with client(kpi_pool, "token-worker-101") as unaudited:
+        refused = await unaudited.get("/v1/courses/k1/double-bottom-line", params=of_101)
+    assert (refused.status_code, refused.json()["error"]["reason"]) == (503, "audit_unavailable")
+    await nc.close()
     # Phase 1: 5 + 10 + 3 = 18 h of 20; phase 2: 2 h, cumulative 20 of 30.
     assert [(h["unit"], h["expected_hours"], h["actual_hours"], h["cumulative_expected_hours"],
              h["cumulative_actual_hours"], h["share_used"]) for h in dbl["hours"]] == [

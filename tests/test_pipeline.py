@@ -40,7 +40,7 @@ def stored_event_count(database_url: str) -> int:
 
 def test_facts_change_p1_p2_and_raise_cti_phase_overdue(system: System) -> None:
     system.start()
-    with system.client("projections") as kpi:
+    with system.client("projections", "token-manager-101") as kpi:
         before = kpi.get("/v1/kpis/P1", params={"municipality": "101"}).json()
         assert before["total"] == 0
         assert kpi.get("/v1/kpis/P2", params={"municipality": "101"}).json()["denominator"] == 0
@@ -60,14 +60,14 @@ def test_facts_change_p1_p2_and_raise_cti_phase_overdue(system: System) -> None:
     system.wait_applied("projections", last)
     system.wait_applied("alerts", last)
 
-    with system.client("projections") as kpi:
+    with system.client("projections", "token-manager-101") as kpi:
         p1 = kpi.get("/v1/kpis/P1", params={"municipality": "101"}).json()
         p2 = kpi.get("/v1/kpis/P2", params={"municipality": "101"}).json()
     assert p1["values"]["CTI"] == 1 and p1["values"]["ICM"] == 1 and p1["total"] == 2
     # Two courses started in the last year; cit-1 got a handleplan 5 days after start: 1 of 2.
     assert (p2["numerator"], p2["denominator"], p2["value"]) == (1, 2, 0.5)
 
-    with system.client("alerts") as alerts:
+    with system.client("alerts", "token-leader-101") as alerts:
         # Other rules (no_contact, measurement_missing, ...) raise on these courses too; this test follows one.
         only = {"municipality": "101", "rule": "cti_phase_overdue"}
         assert alerts.get("/v1/alerts", params=only | {"state": "open"}).json()["alerts"] == []
@@ -106,9 +106,9 @@ def test_bad_schema_is_422_naming_the_field_and_other_municipality_is_403(system
 
         unauthenticated = client.post("/v1/facts", json={}, headers={"Authorization": "Bearer nope"})
         assert unauthenticated.status_code == 401
-    with system.client("projections") as kpi:
+    with system.client("projections", "token-manager-101") as kpi:
         assert kpi.get("/v1/kpis/P1", params={"municipality": "147"}).status_code == 403
-    with system.client("alerts") as alerts:
+    with system.client("alerts", "token-leader-101") as alerts:
         assert alerts.get("/v1/alerts", params={"municipality": "147"}).status_code == 403
 
     # Neither reached the store nor the stream.

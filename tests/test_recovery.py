@@ -51,7 +51,7 @@ def test_projections_killed_mid_stream_apply_every_event_once(system: System) ->
     assert applied_counts(system.database_url) == {
         "CitizenRegistered": 60, "VisitationDecided": 60, "CourseStarted": 60, "HandleplanCreated": 60,
     }
-    with system.client("projections") as kpi:
+    with system.client("projections", "token-manager-101") as kpi:
         assert kpi.get("/v1/kpis/P1", params={"municipality": "101", "on": "2026-06-01"}).json()["values"]["ICM"] == 60
         p2 = kpi.get("/v1/kpis/P2", params={"municipality": "101", "from": "2026-01-01", "to": "2026-12-31"}).json()
     assert (p2["numerator"], p2["denominator"]) == (60, 60)

@@ -13,7 +13,9 @@ from pydantic import BaseModel, Field
 
 from contracts.alerts import Severity
 from contracts.codes import Method
-from contracts.facts import MunicipalityCode
+from contracts.facts import Identifier, MunicipalityCode
+from runtime import access
+from runtime.audit import audited_read
 from runtime.auth import Principal, current_principal
 from runtime.errors import ApiError
 from services.alerts import evaluation, rules, store
@@ -30,11 +32,12 @@ async def list_alerts(
     principal: Annotated[Principal, Depends(current_principal)],
     municipality: Annotated[MunicipalityCode, Query()],
     state: AlertStateQuery | None = None,
-    team: str | None = None,
+    team: Identifier | None = None,
     rule: str | None = None,
     severity: Severity | None = None,
 ) -> dict[str, Any]:
-    principal.ensure_municipality(municipality)
+    access.allow(principal, municipality, "team_leader")
+    team = access.team_filter(principal, team)
     if rule is not None:
         _rule(rule)
     alerts = await store.list_alerts(
@@ -48,7 +51,7 @@ async def stream_alerts(
     request: Request,
     principal: Annotated[Principal, Depends(current_principal)],
     municipality: Annotated[MunicipalityCode, Query()],
-    team: str | None = None,
+    team: Identifier | None = None,
     after: Annotated[int | None, Query(ge=0, description="replay transitions after this event id")] = None,
     last_event_id: Annotated[str | None, Header()] = None,
 ) -> StreamingResponse:
@@ -56,7 +59,8 @@ async def stream_alerts(
 
     Reads the transitions table, so it sees what every replica raised; reconnecting with
     Last-Event-ID resumes where the client left off."""
-    principal.ensure_municipality(municipality)
+    access.allow(principal, municipality, "team_leader")
+    team = access.team_filter(principal, team)
     pool, stop = request.app.state.pool, request.app.state.stop
     if last_event_id is not None and last_event_id.isdigit():
         after = int(last_event_id)
@@ -93,10 +97,16 @@ async def stream_alerts(
 
 
 async def _alert_in(request: Request, principal: Principal, alert_id: uuid.UUID) -> dict[str, Any]:
+    """The alert, for the administrator and the leader of its team. Anyone else gets the same 403
+    whether it exists or not: an alert id alone must not tell another municipality anything."""
+    principal.ensure_role("team_leader")
     alert = await store.get_alert(request.app.state.pool, alert_id)
-    if alert is None:
-        raise ApiError(404, "alert_not_found", "Advarslen findes ikke.", "No such alert.")
-    principal.ensure_municipality(alert["municipality"])
+    if principal.role == "admin":
+        if alert is None:
+            raise ApiError(404, "alert_not_found", "Advarslen findes ikke.", "No such alert.")
+        return alert
+    if alert is None or alert["municipality"] != principal.municipality or alert["team"] != principal.team:
+        raise access.forbidden()
     return alert
 
 
@@ -104,8 +114,11 @@ async def _alert_in(request: Request, principal: Principal, alert_id: uuid.UUID)
 async def get_alert(
     alert_id: uuid.UUID, request: Request, principal: Annotated[Principal, Depends(current_principal)]
 ) -> dict[str, Any]:
-    """The alert with its history: every transition, by whom and when."""
-    return await _alert_in(request, principal, alert_id)
+    """The alert with its history: every transition, by whom and when (an audited read)."""
+    alert = await _alert_in(request, principal, alert_id)
+    await audited_read(request, principal, action="read_alert", municipality=alert["municipality"],
+                       subject_type=alert["subject_type"], subject_id=alert["subject_id"])
+    return alert
 
 
 class TransitionIn(BaseModel):
@@ -187,7 +200,7 @@ async def list_rules(
     """Every rule with its defaults; with a municipality, also its overrides there (per scope)."""
     if municipality is None:
         return {"rules": [_describe(rule) for rule in rules.RULE_LIST]}
-    principal.ensure_municipality(municipality)
+    access.allow(principal, municipality, "team_leader", "manager")
     async with request.app.state.pool.acquire() as db:
         config = await evaluation.overrides(db, municipality)
     return {"municipality": municipality, "rules": [
@@ -219,10 +232,10 @@ def _scope(team: str | None, method: Method | None) -> str:
 @router.get("/rules/{rule_id}/config")
 async def get_rule_config(
     rule_id: str, request: Request, principal: Annotated[Principal, Depends(current_principal)],
-    municipality: Annotated[MunicipalityCode, Query()], team: str | None = None, method: Method | None = None,
+    municipality: Annotated[MunicipalityCode, Query()], team: Identifier | None = None, method: Method | None = None,
 ) -> dict[str, Any]:
     """The active configuration: defaults, the overrides per scope, and what applies to a team/method."""
-    principal.ensure_municipality(municipality)
+    access.allow(principal, municipality, "team_leader", "manager")
     rule = _rule(rule_id)
     _scope(team, method)
     return await _config(request, rule, municipality, team, method)
@@ -235,11 +248,11 @@ class ConfigIn(BaseModel):
 @router.put("/rules/{rule_id}/config")
 async def put_rule_config(
     rule_id: str, body: ConfigIn, request: Request, principal: Annotated[Principal, Depends(current_principal)],
-    municipality: Annotated[MunicipalityCode, Query()], team: str | None = None, method: Method | None = None,
+    municipality: Annotated[MunicipalityCode, Query()], team: Identifier | None = None, method: Method | None = None,
 ) -> dict[str, Any]:
     """Overrides thresholds for the municipality, or for one team or method in it. Deadlines and
     open alerts of the rule are looked at again with the new thresholds at once."""
-    principal.ensure_municipality(municipality)
+    access.allow(principal, municipality, "manager")
     rule = _rule(rule_id)
     scope = _scope(team, method)
     problems = rules.param_problems(rule, body.params)

@@ -11,7 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.codes import Method
 from contracts.facts import Identifier, MunicipalityCode
-from runtime.auth import Principal, current_principal
+from runtime import access
+from runtime.audit import audited_read
+from runtime.auth import Principal, Role, current_principal
 from runtime.errors import ApiError
 from services.projections import export, figures, store, targets
 from services.projections.double_bottom_line import double_bottom_line
@@ -50,8 +52,13 @@ def _params(
     return Params(ucla3_threshold, day_rate, hourly_rate, eviction_cost, success_rate, success_rate_low)
 
 
+# Figures: the managers of the municipality; a team leader sees their own team's (team_filter).
+KPI_READERS: tuple[Role, ...] = ("team_leader", "manager")
+
+
 def _query(
     request: Request,
+    principal: Caller,
     params: Annotated[Params, Depends(_params)],
     team: Identifier | None = None,
     method: Method | None = None,
@@ -73,7 +80,7 @@ def _query(
     if period is not None and len(periods(start, end, period)) > MAX_PERIODS:
         raise ApiError(422, "too_many_periods", f"Højst {MAX_PERIODS} perioder ad gangen.",
                        f"At most {MAX_PERIODS} periods at a time.", [{"field": "period", "problem": "too many"}])
-    return figures.Query(Window(start, end), period, Filters(team, method), params, as_of)
+    return figures.Query(Window(start, end), period, Filters(access.team_filter(principal, team), method), params, as_of)
 
 
 QueryDep = Annotated[figures.Query, Depends(_query)]
@@ -115,6 +122,7 @@ QUERY_RULES = {
 
 @router.get("/kpis")
 async def list_kpis(principal: Caller) -> dict[str, Any]:
+    """The catalogue itself: definitions only, for anyone with a token."""
     return {"kpis": [kpi.describe() for kpi in CATALOGUE.values()], "rules": QUERY_RULES}
 
 
@@ -124,7 +132,7 @@ async def export_kpis(
     ids: str | None = None, format: Format = Format.XLSX,  # noqa: A002
 ) -> Response:
     """A selection of KPIs (default all) in one workbook, one sheet per KPI, or one CSV."""
-    principal.ensure_municipality(municipality)
+    access.allow(principal, municipality, *KPI_READERS)
     selected = [_kpi(i.strip()) for i in ids.split(",")] if ids else list(CATALOGUE.values())
     pool = request.app.state.pool
     history = await store.history(pool, municipality, query.as_of)
@@ -147,7 +155,7 @@ async def get_kpi(
     municipality: Annotated[MunicipalityCode, Query()], format: Format = Format.JSON,  # noqa: A002
 ) -> dict[str, Any] | Response:
     kpi = _kpi(kpi_id)
-    principal.ensure_municipality(municipality)
+    access.allow(principal, municipality, *KPI_READERS)
     result = await _result(request, kpi, municipality, query)
     if format == Format.JSON:
         return result
@@ -167,7 +175,7 @@ async def benchmark(
     if own is None:
         raise ApiError(422, "municipality_missing", "Angiv 'municipality'.", "Give 'municipality'.",
                        [{"field": "municipality", "problem": "required for the administrator"}])
-    principal.ensure_municipality(own)
+    access.allow(principal, own, "manager")
     histories = await store.histories(request.app.state.pool, query.as_of)
     histories.setdefault(own, fold(own, []))
     return {**_header(kpi, own, query), "suppress_below_citizens": figures.SUPPRESS_BELOW_CITIZENS,
@@ -184,7 +192,7 @@ class TargetIn(BaseModel):
 @router.put("/targets/{kpi_id}")
 async def put_target(kpi_id: str, body: TargetIn, request: Request, principal: Caller) -> dict[str, Any]:
     kpi = _kpi(kpi_id)
-    principal.ensure_municipality(body.municipality)
+    access.allow(principal, body.municipality, "manager")
     return await targets.set_target(request.app.state.pool, kpi.id, body.municipality, body.value, principal.name)
 
 
@@ -192,7 +200,7 @@ async def put_target(kpi_id: str, body: TargetIn, request: Request, principal: C
 async def get_targets(
     request: Request, principal: Caller, municipality: Annotated[MunicipalityCode, Query()]
 ) -> dict[str, Any]:
-    principal.ensure_municipality(municipality)
+    access.allow(principal, municipality, "manager")
     return {"municipality": municipality, "targets": await targets.targets(request.app.state.pool, municipality)}
 
 
@@ -201,9 +209,15 @@ async def get_double_bottom_line(
     course_id: Identifier, request: Request, principal: Caller, municipality: Annotated[MunicipalityCode, Query()],
     on: date | None = None, as_of: date | None = None,
 ) -> dict[str, Any]:
-    principal.ensure_municipality(municipality)
+    """A course's figures: for its support worker, its team's leader and the administrator; the
+    read is on the audit trail before it is served."""
+    access.allow(principal, municipality, "support_worker", "team_leader")
     history = await store.history(request.app.state.pool, municipality, as_of)
     course = history.courses.get(course_id)
+    access.ensure_course(principal, None if course is None else access.CourseScope(
+        course.team, course.workers[-1][1] if course.workers else None))
+    await audited_read(request, principal, action="read_double_bottom_line", municipality=municipality,
+                       subject_type="course", subject_id=course_id)
     if course is None:
         raise ApiError(404, "course_not_found", f"Ukendt forløb: {course_id}.", f"Unknown course: {course_id}.")
     return {"municipality": municipality, "as_of": as_of.isoformat() if as_of else None,

@@ -6,8 +6,10 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 
+from contracts.audit import AUDIT_STREAM
 from contracts.events import EVENTS_STREAM, EVENTS_SUBJECT_ROOT
-from runtime.bus import OrderedConsumer, connect
+from runtime.audit import AuditLog
+from runtime.bus import OrderedConsumer, connect, ensure_streams
 from runtime.checkpoint import CheckpointedApplier, position_router
 from runtime.clock import SystemClock
 from runtime.database import create_pool, ping
@@ -32,7 +34,9 @@ def create_app(settings: Settings) -> FastAPI:
         )
         await applier.prepare()
         nc = await connect(settings.nats_url, "projections")
-        js = nc.jetstream()  # reads the events stream only: registration creates it
+        js = nc.jetstream()  # reads the events stream (registration creates it), writes the audit trail
+        await ensure_streams(js, [AUDIT_STREAM])
+        app.state.audit = AuditLog(js, "projections")
         consumer = OrderedConsumer(
             js,
             stream=EVENTS_STREAM,

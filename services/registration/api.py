@@ -9,8 +9,10 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from contracts.events import EventMessage
-from contracts.facts import Fact
-from runtime.auth import Principal, current_principal
+from contracts.facts import Fact, Identifier, MunicipalityCode
+from runtime import access
+from runtime.audit import audited_read
+from runtime.auth import Principal, Role, current_principal
 from runtime.errors import ApiError
 from services.registration.application import Registration
 from services.registration.domain.rules import UnknownSubject
@@ -94,66 +96,97 @@ async def submit_batch(
     return respond(await asyncio.to_thread(service.batch, principal, batch.facts, idempotency_key))
 
 
-async def _history(read: Callable[[], list[EventMessage]]) -> dict[str, Any]:
+async def _history(read: Callable[[], list[EventMessage]], principal: Principal) -> dict[str, Any]:
     try:
         messages = await asyncio.to_thread(read)
     except UnknownSubject as unknown:
+        if access.hides_existence(principal):
+            raise access.forbidden() from None
         raise ApiError(404, unknown.reason, unknown.message_da, unknown.message_en) from None
     return {"events": [m.model_dump(mode="json", exclude={"position"}) for m in messages]}
 
 
+CITIZEN_READERS: tuple[Role, ...] = ("client", "support_worker", "team_leader")
+
+
+async def _citizen_in_scope(
+    principal: Principal, app: Registration, citizen_id: str, municipality: str, course_id: str | None = None
+) -> None:
+    """A support worker or team leader reaches a citizen (or course) only through their courses;
+    out of scope and not found are the same 403."""
+    if not access.hides_existence(principal):
+        return
+    courses = await asyncio.to_thread(app.course_scopes, citizen_id, municipality)
+    if course_id is None:
+        access.ensure_citizen(principal, None if courses is None else courses.values())
+    else:
+        access.ensure_course(principal, None if courses is None else courses.get(course_id))
+
+
 @router.get("/citizens/{citizen_id}/history")
 async def citizen_history(
-    citizen_id: str,
-    municipality: str,
+    citizen_id: Identifier,
+    municipality: MunicipalityCode,
+    request: Request,
     principal: Annotated[Principal, Depends(current_principal)],
     app: Annotated[Registration, Depends(registration)],
 ) -> dict[str, Any]:
-    principal.ensure_municipality(municipality)
-    return {"citizen_id": citizen_id, **await _history(lambda: app.history(citizen_id, municipality))}
+    access.allow(principal, municipality, *CITIZEN_READERS)
+    await _citizen_in_scope(principal, app, citizen_id, municipality)
+    await audited_read(request, principal, action="read_citizen_history", municipality=municipality,
+                       subject_type="citizen", subject_id=citizen_id)
+    return {"citizen_id": citizen_id, **await _history(lambda: app.history(citizen_id, municipality), principal)}
 
 
 @router.get("/citizens/{citizen_id}/courses/{course_id}/history")
 async def course_history(
-    citizen_id: str,
-    course_id: str,
-    municipality: str,
+    citizen_id: Identifier,
+    course_id: Identifier,
+    municipality: MunicipalityCode,
+    request: Request,
     principal: Annotated[Principal, Depends(current_principal)],
     app: Annotated[Registration, Depends(registration)],
 ) -> dict[str, Any]:
-    principal.ensure_municipality(municipality)
-    events = await _history(lambda: app.course_history(citizen_id, course_id, municipality))
+    access.allow(principal, municipality, *CITIZEN_READERS)
+    await _citizen_in_scope(principal, app, citizen_id, municipality, course_id)
+    await audited_read(request, principal, action="read_course_history", municipality=municipality,
+                       subject_type="course", subject_id=course_id)
+    events = await _history(lambda: app.course_history(citizen_id, course_id, municipality), principal)
     return {"citizen_id": citizen_id, "course_id": course_id, **events}
 
 
 @router.get("/teams/{team_id}/history")
 async def team_history(
-    team_id: str,
-    municipality: str,
+    team_id: Identifier,
+    municipality: MunicipalityCode,
     principal: Annotated[Principal, Depends(current_principal)],
     app: Annotated[Registration, Depends(registration)],
 ) -> dict[str, Any]:
-    principal.ensure_municipality(municipality)
-    return {"team_id": team_id, **await _history(lambda: app.team_history(team_id, municipality))}
+    access.allow(principal, municipality, "client", "team_leader")
+    if principal.role == "team_leader" and team_id != principal.team:
+        raise access.forbidden()
+    return {"team_id": team_id, **await _history(lambda: app.team_history(team_id, municipality), principal)}
 
 
 @router.get("/workers/{worker_id}/history")
 async def worker_history(
-    worker_id: str,
-    municipality: str,
+    worker_id: Identifier,
+    municipality: MunicipalityCode,
     principal: Annotated[Principal, Depends(current_principal)],
     app: Annotated[Registration, Depends(registration)],
 ) -> dict[str, Any]:
-    principal.ensure_municipality(municipality)
-    return {"worker_id": worker_id, **await _history(lambda: app.worker_history(worker_id, municipality))}
+    access.allow(principal, municipality, "client", "support_worker")
+    if principal.role == "support_worker" and worker_id != principal.worker:
+        raise access.forbidden()
+    return {"worker_id": worker_id, **await _history(lambda: app.worker_history(worker_id, municipality), principal)}
 
 
 @router.get("/municipalities/{municipality}/history")
 async def municipality_history(
-    municipality: str,
+    municipality: MunicipalityCode,
     principal: Annotated[Principal, Depends(current_principal)],
     app: Annotated[Registration, Depends(registration)],
 ) -> dict[str, Any]:
     """The municipality's periodic figures (housing stock reports)."""
-    principal.ensure_municipality(municipality)
-    return {"municipality": municipality, **await _history(lambda: app.municipality_history(municipality))}
+    access.allow(principal, municipality, "client", "manager")
+    return {"municipality": municipality, **await _history(lambda: app.municipality_history(municipality), principal)}

@@ -12,6 +12,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
 
 from contracts.events import EventMessage
+from runtime.access import CourseScope
 from contracts.facts import (
     FACT_TYPES,
     CitizenRegistered,
@@ -150,6 +151,14 @@ class Registration(Application[UUID]):
     def history(self, citizen_id: str, municipality: str) -> list[EventMessage]:
         citizen = self._citizen(citizen_id, municipality)
         return self._messages(citizen.id)
+
+    def course_scopes(self, citizen_id: str, municipality: str) -> dict[str, CourseScope] | None:
+        """Each course of the citizen with its team and support worker; None if no such citizen."""
+        try:
+            citizen = self._citizen(citizen_id, municipality)
+        except UnknownSubject:
+            return None
+        return {c.course_id: CourseScope(c.team, c.support_worker) for c in citizen.courses.values()}
 
     def course_history(self, citizen_id: str, course_id: str, municipality: str) -> list[EventMessage]:
         citizen = self._citizen(citizen_id, municipality)

@@ -9,7 +9,9 @@ import asyncpg
 from eventsourcing.persistence import InterfaceError, OperationalError
 from fastapi import FastAPI
 
+from contracts.audit import AUDIT_STREAM
 from contracts.events import EVENTS_STREAM
+from runtime.audit import AuditLog, audit_router
 from runtime.bus import connect, ensure_streams
 from runtime.http import create_service_app
 from runtime.settings import Settings
@@ -31,7 +33,7 @@ def create_app(settings: Settings) -> FastAPI:
         registration = await asyncio.to_thread(Registration, env=postgres_env(settings.database_url))
         nc = await connect(settings.nats_url, "registration")
         js = nc.jetstream()
-        await ensure_streams(js, [EVENTS_STREAM])
+        await ensure_streams(js, [EVENTS_STREAM, AUDIT_STREAM])
         stop = asyncio.Event()
         relay = Relay(registration, js, settings.database_url)
         relay_task = asyncio.create_task(relay.run(stop), name="relay")
@@ -41,6 +43,7 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.submissions = Submissions(registration, Pseudonyms.from_env())
         broker = create_broker(settings.nats_url, app.state.submissions, app.state.tokens)
         await broker.start()
+        app.state.audit = AuditLog(js, "registration")
         app.state.relay = relay
         app.state.nats = nc
         try:
@@ -70,6 +73,7 @@ def create_app(settings: Settings) -> FastAPI:
         unavailable_errors=(OperationalError, InterfaceError),
     )
     the_app.include_router(router)
+    the_app.include_router(audit_router)
     return the_app
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from contracts.facts import FactBase, fact_adapter
-from runtime.auth import Principal
+from runtime.auth import Principal, Role
 from runtime.errors import ApiError, validation_fields
 from services.registration.application import AlreadyAnswered, Receipt, Registration, Rejection
 from services.registration.domain.rules import RuleViolation, UnknownSubject
@@ -68,6 +68,10 @@ def validation_error(exc: ValidationError) -> ApiError:
     )
 
 
+# Facts come from the case systems (and the administrator); people read, they do not submit here.
+SUBMITTERS: tuple[Role, ...] = ("client",)
+
+
 class Submissions:
     def __init__(self, app: Registration, pseudonyms: Pseudonyms):
         self.app = app
@@ -82,6 +86,7 @@ class Submissions:
 
     def fact(self, principal: Principal, fact: FactBase, key: str | None) -> Submitted:
         try:
+            principal.ensure_role(*SUBMITTERS)
             idempotency = self._idempotency(principal, key)
             fact = self._admit(principal, fact)
         except ApiError as error:
@@ -100,6 +105,7 @@ class Submissions:
 
     def batch(self, principal: Principal, raw_facts: Sequence[Any], key: str | None) -> Submitted:
         try:
+            principal.ensure_role(*SUBMITTERS)
             idempotency = self._idempotency(principal, key)
         except ApiError as error:
             return Submitted(error_answer(error))

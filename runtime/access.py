@@ -1,0 +1,83 @@
+"""Who may do what: the permission table of every HTTP and NATS operation, and the scopes within it.
+
+The table (README "Roles and scopes" says the same in prose):
+
+    operation                                   client  support_worker  team_leader  manager  admin
+    submit facts (HTTP, NATS)                   own m.  -               -            -        all
+    citizen/course history (registration)       own m.  own citizens    team's       -        all
+    personal details of a citizen               -       own citizens    team's       -        all
+    team history                                own m.  -               own team     -        all
+    worker history                              own m.  themselves      -            -        all
+    municipality history (housing stock)        own m.  -               -            own m.   all
+    KPIs, KPI export                            -       -               own team     own m.   all
+    benchmark, targets                          -       -               -            own m.   all
+    double bottom line of a course              -       own courses     team's       -        all
+    alerts (list, stream, by id, lifecycle)     -       -               own team     -        all
+    rules (read)                                -       -               own m.       own m.   all
+    rules (configure)                           -       -               -            own m.   all
+    clock (set), audit trail, erasure           -       -               -            -        all
+
+"own citizens"/"own courses": a course of which the worker is the (current) support worker;
+"team's": a course of the leader's team. A caller limited to some objects gets the same 403
+(reason `forbidden`) for an object out of their scope as for one that does not exist, so the answer
+never tells whether it exists; callers who may see every object of the municipality get 404.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from runtime.auth import Principal, Role
+from runtime.errors import ApiError
+
+# Roles that see only some objects of their municipality.
+SCOPED_ROLES: frozenset[Role] = frozenset({"support_worker", "team_leader"})
+
+
+def forbidden() -> ApiError:
+    return ApiError(403, "forbidden", "Adgang nægtet.", "Forbidden.")
+
+
+def allow(principal: Principal, municipality: str, *roles: Role) -> None:
+    """The caller has one of the roles (or is the administrator) and is of the municipality."""
+    principal.ensure_role(*roles)
+    principal.ensure_municipality(municipality)
+
+
+@dataclass(frozen=True)
+class CourseScope:
+    team: str
+    support_worker: str | None
+
+
+def in_scope(principal: Principal, course: CourseScope) -> bool:
+    if principal.role == "support_worker":
+        return principal.worker is not None and course.support_worker == principal.worker
+    if principal.role == "team_leader":
+        return course.team == principal.team
+    return True
+
+
+def ensure_course(principal: Principal, course: CourseScope | None) -> None:
+    """403 for a course out of a scoped caller's reach, and for one that does not exist."""
+    if principal.role in SCOPED_ROLES and (course is None or not in_scope(principal, course)):
+        raise forbidden()
+
+
+def ensure_citizen(principal: Principal, courses: Iterable[CourseScope] | None) -> None:
+    """A scoped caller reaches a citizen through one of the citizen's courses; None: no such citizen."""
+    if principal.role in SCOPED_ROLES and (courses is None or not any(in_scope(principal, c) for c in courses)):
+        raise forbidden()
+
+
+def hides_existence(principal: Principal) -> bool:
+    """Whether 'not found' must be answered as 403 for this caller."""
+    return principal.role in SCOPED_ROLES
+
+
+def team_filter(principal: Principal, team: str | None) -> str | None:
+    """The team a list or figure is limited to: a team leader's own team, whatever was asked."""
+    if principal.role != "team_leader":
+        return team
+    if team is not None and team != principal.team:
+        raise forbidden()
+    return principal.team
