@@ -1,0 +1,212 @@
+"""Roles and scopes over HTTP on the real services (runtime/access.py has the table), and the same
+services tried as an attacker: other municipality, expired and forged tokens, injection in filters."""
+
+import uuid
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+
+from runtime.auth import Principal, SessionSigner
+from tests.support import System, course_facts
+from tests.test_pipeline import _wait_for
+
+pytestmark = pytest.mark.integration
+
+SIGNING_KEY = "s" * 40
+D = "2026-01-05"
+
+
+def _scenario(system: System) -> int:
+    """k1 (team-a, Anna's) and k2 (team-b, Bo's) in 101 with an eviction risk each; k9 in 147."""
+    facts = course_facts("101", "cit-1", "k1", "ICM", D, team="team-a")
+    facts[-1]["support_worker"] = "w-anna"
+    facts += course_facts("101", "cit-2", "k2", "ICM", D, team="team-b")
+    facts[-1]["support_worker"] = "w-bo"
+    for citizen in ("cit-1", "cit-2"):
+        about = {"municipality": "101", "citizen_id": citizen, "effective_date": D}
+        facts += [about | {"type": "HousingGained", "housing": "almen"},
+                  about | {"type": "EvictionRiskRegistered", "kind": "bailiff_case"}]
+    last = [system.submit(f) for f in facts][-1]["position"]
+    for fact in course_facts("147", "cit-9", "k9", "ICM", D):
+        last = system.submit(fact, token="token-147")["position"]
+    system.wait_applied("projections", last)
+    system.wait_applied("alerts", last)
+    return last
+
+
+def _status(client: httpx.Client, method: str, path: str, **kwargs: Any) -> int:
+    return client.request(method, path, **kwargs).status_code
+
+
+CITIZEN_1 = ("GET", "/v1/citizens/cit-1/history", {"params": {"municipality": "101"}})
+CITIZEN_2 = ("GET", "/v1/citizens/cit-2/history", {"params": {"municipality": "101"}})
+COURSE_1 = ("GET", "/v1/citizens/cit-1/courses/k1/history", {"params": {"municipality": "101"}})
+TEAM_A = ("GET", "/v1/teams/team-a/history", {"params": {"municipality": "101"}})
+HOUSING = ("GET", "/v1/municipalities/101/history", {})
+SUBMIT = ("POST", "/v1/facts", {"json": {"type": "ContactRecorded", "municipality": "101", "citizen_id": "cit-1",
+                                         "course_id": "k1", "effective_date": D, "minutes": 30,
+                                         "kind": "face_to_face"}})
+KPI = ("GET", "/v1/kpis/P1", {"params": {"municipality": "101"}})
+KPI_TEAM_B = ("GET", "/v1/kpis/P1", {"params": {"municipality": "101", "team": "team-b"}})
+BENCHMARK = ("GET", "/v1/kpis/P1/benchmark", {"params": {"municipality": "101"}})
+TARGET = ("PUT", "/v1/targets/P1", {"json": {"municipality": "101", "value": 3}})
+DBL_1 = ("GET", "/v1/courses/k1/double-bottom-line", {"params": {"municipality": "101"}})
+DBL_2 = ("GET", "/v1/courses/k2/double-bottom-line", {"params": {"municipality": "101"}})
+ALERTS = ("GET", "/v1/alerts", {"params": {"municipality": "101"}})
+RULES = ("GET", "/v1/rules/eviction_risk/config", {"params": {"municipality": "101"}})
+CONFIGURE = ("PUT", "/v1/rules/handleplan_missing/config", {"params": {"municipality": "101"},
+                                                            "json": {"params": {"days": 20}}})
+CLOCK = ("PUT", "/v1/clock", {"json": {"now": "2026-01-06T08:00:00Z"}})
+AUDIT = ("GET", "/v1/audit/reads", {"params": {"municipality": "101"}})
+
+# service, operation, then the status each role gets: client, support worker, team leader, manager, admin.
+TABLE = [
+    ("registration", SUBMIT, (201, 403, 403, 403, 201)),
+    ("registration", CITIZEN_1, (200, 200, 200, 403, 200)),
+    ("registration", CITIZEN_2, (200, 403, 403, 403, 200)),  # team-b, Bo's
+    ("registration", COURSE_1, (200, 200, 200, 403, 200)),
+    ("registration", TEAM_A, (404, 403, 403, 403, 404)),  # not registered: only the municipality-wide learn that
+    ("registration", HOUSING, (404, 403, 403, 404, 404)),
+    ("registration", AUDIT, (403, 403, 403, 403, 200)),
+    ("projections", KPI, (403, 403, 200, 200, 200)),
+    ("projections", KPI_TEAM_B, (403, 403, 403, 200, 200)),
+    ("projections", BENCHMARK, (403, 403, 403, 200, 200)),
+    ("projections", TARGET, (403, 403, 403, 200, 200)),
+    ("projections", DBL_1, (403, 200, 200, 403, 200)),
+    ("projections", DBL_2, (403, 403, 403, 403, 200)),
+    ("alerts", ALERTS, (403, 403, 200, 403, 200)),
+    ("alerts", RULES, (403, 403, 200, 200, 200)),
+    ("alerts", CONFIGURE, (403, 403, 403, 200, 200)),
+    ("alerts", CLOCK, (403, 403, 403, 403, 200)),
+]
+ROLE_TOKENS = ("token-101", "token-worker-101", "token-leader-101", "token-manager-101", "token-admin")
+
+
+def test_each_role_may_do_what_the_table_says_and_nothing_else(system: System) -> None:
+    system.extra_env["CASETRACK_SIGNING_KEY"] = SIGNING_KEY
+    system.__post_init__()
+    system.start()
+    _scenario(system)
+    got, expected = {}, {}
+    for service, (method, path, kwargs), statuses in TABLE:
+        for token, status in zip(ROLE_TOKENS, statuses, strict=True):
+            with system.client(service, token) as client:
+                got[(path, str(kwargs), token)] = _status(client, method, path, **kwargs)
+            expected[(path, str(kwargs), token)] = status
+    assert got == expected
+
+    # A team leader's alert list is their team's; a filter on another team is refused, not widened.
+    with system.client("alerts", "token-leader-101") as leader, system.client("alerts", "token-admin") as admin:
+        mine = leader.get("/v1/alerts", params={"municipality": "101", "rule": "eviction_risk"}).json()["alerts"]
+        every = admin.get("/v1/alerts", params={"municipality": "101", "rule": "eviction_risk"}).json()["alerts"]
+        assert {a["team"] for a in mine} == {"team-a"} and {a["team"] for a in every} == {"team-a", "team-b"}
+        [other_team] = [a for a in every if a["team"] == "team-b"]
+        # Another team's alert and an alert that does not exist: the same 403, for reading and changing.
+        for path in (f"/v1/alerts/{other_team['id']}", f"/v1/alerts/{uuid.uuid4()}"):
+            refused = leader.get(path)
+            assert (refused.status_code, refused.json()["error"]["reason"]) == (403, "forbidden")
+            assert leader.post(f"{path}/acknowledge", json={}).json() == refused.json()
+        assert leader.get(f"/v1/alerts/{mine[0]['id']}").status_code == 200
+        assert leader.post(f"/v1/alerts/{mine[0]['id']}/acknowledge", json={}).status_code == 200
+
+    # A citizen out of a support worker's reach and one that does not exist answer alike.
+    with system.client("registration", "token-worker-101") as worker:
+        out_of_scope = worker.get("/v1/citizens/cit-2/history", params={"municipality": "101"})
+        missing = worker.get("/v1/citizens/nobody/history", params={"municipality": "101"})
+        assert (out_of_scope.status_code, out_of_scope.json()) == (missing.status_code, missing.json())
+        assert worker.get("/v1/workers/w-bo/history", params={"municipality": "101"}).status_code == 403
+
+    # A person's session token carries the same role and scope as an API token would.
+    leader_session = SessionSigner(SIGNING_KEY.encode()).issue(
+        Principal("lise", "101", "team_leader", team="team-a", worker="leader-a"))
+    with system.client("projections", leader_session) as leader:
+        assert leader.get("/v1/kpis/P1", params={"municipality": "101"}).json()["team"] == "team-a"
+        assert leader.get("/v1/kpis/P1", params={"municipality": "101", "team": "team-b"}).status_code == 403
+
+
+INJECTIONS = ["101' OR '1'='1", "101; DROP TABLE alerts; --", '{"$ne": null}', "team-a' --", "../147", "1 OR 1=1"]
+
+
+def _row_counts(database_url: str) -> tuple[int, int, int]:
+    """What a write could change: stored events, targets, rule configuration (alerts come and go by
+    the clock, so they are not counted)."""
+    with psycopg.connect(database_url) as connection:
+        return tuple(connection.execute(  # type: ignore[return-value]
+            "SELECT (SELECT count(*) FROM registration_events), (SELECT count(*) FROM kpi_targets),"
+            " (SELECT count(*) FROM alert_rule_config)").fetchone())
+
+
+def test_an_attacker_is_refused_everywhere_and_reaches_no_store(system: System) -> None:
+    system.extra_env["CASETRACK_SIGNING_KEY"] = SIGNING_KEY
+    system.__post_init__()
+    system.start()
+    _scenario(system)
+    before = _row_counts(system.database_url)
+    signer = SessionSigner(SIGNING_KEY.encode())
+    admin_claims = Principal("mallory", None, "admin")
+    forged = SessionSigner(b"m" * 40).issue(admin_claims)  # signed with a key casetrack does not have
+    tampered = "ct1." + signer.issue(admin_claims)[4:].split(".")[0] + "." + signer.issue(
+        Principal("mallory", "101", "client"))[4:].split(".")[1]  # admin claims with a client's signature
+    stale = signer.issue(Principal("lise", "101", "team_leader", team="team-a"), lifetime_seconds=-1)
+    bad_credentials = {forged: "token_invalid", tampered: "token_invalid", stale: "token_expired",
+                       "token-expired-101": "token_expired", "": "token_missing", "token-admin2": "token_invalid"}
+
+    operations = [("registration", op) for op in (SUBMIT, CITIZEN_1, COURSE_1, AUDIT)] + [
+        ("projections", op) for op in (KPI, TARGET, DBL_1)] + [("alerts", op) for op in (ALERTS, CONFIGURE, CLOCK)]
+    for service, (method, path, kwargs) in operations:
+        for token, reason in bad_credentials.items():
+            with system.client(service, None) as client:
+                headers = {"Authorization": f"Bearer {token}"} if token else {}
+                response = client.request(method, path, headers=headers, **kwargs)
+            assert (response.status_code, response.json()["error"]["reason"]) == (401, reason), (path, token)
+
+    # Another municipality's manager, team leader and case system: 403 on everything of 101.
+    for token in ("token-147", "token-leader-147", "token-manager-147"):
+        for service, (method, path, kwargs) in operations:
+            if path == "/v1/clock" or path == "/v1/audit/reads":
+                continue  # administrator only, checked above for everyone else
+            with system.client(service, token) as client:
+                assert _status(client, method, path, **kwargs) == 403, (token, path)
+
+    # Injection in every filter and identifier: refused at the edge with a 4xx naming the field.
+    reads = {
+        "registration": [("/v1/citizens/{v}/history", {"municipality": "101"}),
+                         ("/v1/citizens/cit-1/history", {"municipality": "{v}"}),
+                         ("/v1/citizens/cit-1/courses/{v}/history", {"municipality": "101"}),
+                         ("/v1/teams/{v}/history", {"municipality": "101"}),
+                         ("/v1/workers/{v}/history", {"municipality": "101"}),
+                         ("/v1/audit/reads", {"municipality": "{v}"}),
+                         ("/v1/audit/reads", {"municipality": "101", "subject_id": "{v}"}),
+                         ("/v1/audit/reads", {"municipality": "101", "subject_type": "{v}"})],
+        "projections": [("/v1/kpis/P1", {"municipality": "{v}"}), ("/v1/kpis/P1", {"municipality": "101", "team": "{v}"}),
+                        ("/v1/kpis/P1", {"municipality": "101", "method": "{v}"}),
+                        ("/v1/kpis/P1", {"municipality": "101", "as_of": "{v}"}),
+                        ("/v1/kpis/P1", {"municipality": "101", "from": "{v}"}),
+                        ("/v1/kpis/P1/benchmark", {"municipality": "{v}"}),
+                        ("/v1/targets", {"municipality": "{v}"}),
+                        ("/v1/courses/{v}/double-bottom-line", {"municipality": "101"})],
+        "alerts": [("/v1/alerts", {"municipality": "{v}"}), ("/v1/alerts", {"municipality": "101", "team": "{v}"}),
+                   ("/v1/alerts", {"municipality": "101", "state": "{v}"}),
+                   ("/v1/alerts", {"municipality": "101", "severity": "{v}"}),
+                   ("/v1/alerts", {"municipality": "101", "rule": "{v}"}),
+                   ("/v1/alerts/{v}", {}),
+                   ("/v1/rules/eviction_risk/config", {"municipality": "101", "team": "{v}"})],
+    }
+    for service, templates in reads.items():
+        with system.client(service, "token-admin") as admin:
+            for path, params in templates:
+                for value in INJECTIONS:
+                    url = path.replace("{v}", value.replace("/", "%2F"))
+                    response = admin.get(url, params={k: v.replace("{v}", value) for k, v in params.items()})
+                    assert response.status_code in (404, 422), (url, params, value, response.text)
+                    assert response.json()["error"]["reason"] in (
+                        "validation_error", "rule_not_found", "not_found"), (url, params, value)
+    with system.client("registration", "token-admin") as admin:
+        for value in INJECTIONS:
+            fact = dict(SUBMIT[2]["json"]) | {"citizen_id": value}
+            assert admin.post("/v1/facts", json=fact).status_code == 422
+            assert admin.post("/v1/facts", json=dict(SUBMIT[2]["json"]) | {"municipality": value}).status_code == 422
+            assert admin.post("/v1/facts", json={**SUBMIT[2]["json"], "type": {"$ne": None}}).status_code == 422
+    assert _row_counts(system.database_url) == before
