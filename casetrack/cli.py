@@ -32,6 +32,12 @@ def _tokens(data_dir: Path) -> dict[str, dict[str, str]]:
         return json.loads(path.read_text())
     tokens = {secrets.token_urlsafe(24): {"name": f"demo-{m}", "municipality": m, "role": "client"}
               for m in DEMO_MUNICIPALITIES}
+    for m in DEMO_MUNICIPALITIES:  # one person of each role, in the demo's ICM team
+        tokens[secrets.token_urlsafe(24)] = {"name": f"demo-manager-{m}", "municipality": m, "role": "manager"}
+        tokens[secrets.token_urlsafe(24)] = {"name": f"demo-leader-{m}", "municipality": m, "role": "team_leader",
+                                             "team": "team-icm", "worker": "leder-icm"}
+        tokens[secrets.token_urlsafe(24)] = {"name": f"demo-worker-{m}", "municipality": m,
+                                             "role": "support_worker", "team": "team-icm", "worker": "w-icm-1"}
     tokens[secrets.token_urlsafe(24)] = {"name": "demo-admin", "role": "admin"}
     path.write_text(json.dumps(tokens, indent=2))
     path.chmod(0o600)
@@ -116,7 +122,8 @@ def run(args: argparse.Namespace) -> int:
             _load_demo(services[0].url, tokens, args.demo_citizens)
         print("\nTokens (Authorization: Bearer <token>):")
         for token, entry in tokens.items():
-            print(f"  {entry.get('name')}: municipality {entry.get('municipality', 'all')}: {token}")
+            print(f"  {entry.get('name')} ({entry.get('role', 'client')}): municipality "
+                  f"{entry.get('municipality', 'all')}: {token}")
         if nats_passwords:
             from casetrack.natsauth import SERVICES as NATS_SERVICES, user_url
 
@@ -143,7 +150,7 @@ def run(args: argparse.Namespace) -> int:
 def _load_demo(registration_url: str, tokens: dict[str, dict[str, str]], citizens: int) -> None:
     for token, entry in tokens.items():
         municipality = entry.get("municipality")
-        if municipality not in DEMO_MUNICIPALITIES:
+        if municipality not in DEMO_MUNICIPALITIES or entry.get("role", "client") != "client":
             continue
         if demo.loaded(registration_url, token, municipality):
             print(f"demo data for {municipality}: already loaded", flush=True)

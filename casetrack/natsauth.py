@@ -13,6 +13,10 @@ permissions (nats-server 2.15 accepts a push consumer whose deliver subject its 
 publish nor subscribe to), and reading the alerts stream would show every municipality. Missed
 alerts are read back over HTTP (`GET /v1/alerts`).
 
+Every service publishes the reads it serves to the audit trail (`casetrack.audit.>`, stream
+CASETRACK_AUDIT, which each ensures); registration also reads it back for the administrator with an
+ephemeral ordered consumer.
+
 Passwords are random and stored only as bcrypt hashes in the server configuration; the cleartext
 reaches each service in its own `<SERVICE>_NATS_URL`.
 

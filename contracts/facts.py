@@ -176,6 +176,14 @@ class CitizenRegistered(CitizenFact):
     birth_year: int | None = Field(default=None, ge=1900, le=2100)
     gender: Gender = Gender.UNKNOWN
     target_groups: tuple[Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{1,40}$")], ...] = ()
+    # Personal details, like `cpr` accepted at the edge only: registration keeps them encrypted
+    # with a key of the citizen's own (erased with the citizen), never in the event.
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = Field(
+        default=None, exclude=True, repr=False, description="full name; kept encrypted, never in the event"
+    )
+    birth_date: date | None = Field(
+        default=None, exclude=True, repr=False, description="birth date; kept encrypted, never in the event"
+    )
 
 
 class HousingWaitingListRegistered(CitizenFact):

@@ -1,6 +1,6 @@
 """Who may do what: the permission table of every HTTP and NATS operation, and the scopes within it.
 
-The table (README "Roles and scopes" says the same in prose):
+The table (README "Roles and scopes" has it too):
 
     operation                                   client  support_worker  team_leader  manager  admin
     submit facts (HTTP, NATS)                   own m.  -               -            -        all
@@ -15,7 +15,9 @@ The table (README "Roles and scopes" says the same in prose):
     alerts (list, stream, by id, lifecycle)     -       -               own team     -        all
     rules (read)                                -       -               own m.       own m.   all
     rules (configure)                           -       -               -            own m.   all
-    clock (set), audit trail, erasure           -       -               -            -        all
+    clock (set), audit trail                    -       -               -            -        all
+
+Erasure is the fact CitizenErased: submitted like any fact, by the case system.
 
 "own citizens"/"own courses": a course of which the worker is the (current) support worker;
 "team's": a course of the leader's team. A caller limited to some objects gets the same 403

@@ -1,6 +1,8 @@
 """Roles and scopes over HTTP on the real services (runtime/access.py has the table), and the same
 services tried as an attacker: other municipality, expired and forged tokens, injection in filters."""
 
+import asyncio
+import json
 import uuid
 from typing import Any
 
@@ -10,7 +12,7 @@ import pytest
 
 from runtime.auth import Principal, SessionSigner
 from tests.support import System, course_facts
-from tests.test_pipeline import _wait_for
+from tests.test_registration_privacy import nats_request
 
 pytestmark = pytest.mark.integration
 
@@ -111,6 +113,15 @@ def test_each_role_may_do_what_the_table_says_and_nothing_else(system: System) -
         assert leader.get(f"/v1/alerts/{mine[0]['id']}").status_code == 200
         assert leader.post(f"/v1/alerts/{mine[0]['id']}/acknowledge", json={}).status_code == 200
 
+    # Every service put the citizen and course reads it served on the audit trail, with who read.
+    with system.client("registration", "token-admin") as admin:
+        reads = admin.get("/v1/audit/reads", params={"municipality": "101"}).json()["reads"]
+    by_service = {(r["service"], r["action"], r["actor"], r["subject_id"]) for r in reads}
+    assert {("registration", "read_citizen_history", "anna", "cit-1"), ("registration", "read_course_history", "lise", "k1"),
+            ("projections", "read_double_bottom_line", "anna", "k1"),
+            ("alerts", "read_alert", "lise", mine[0]["subject_id"])} <= by_service
+    assert not any(r["subject_id"] == "k2" and r["actor"] == "anna" for r in reads)  # refused: not a read
+
     # A citizen out of a support worker's reach and one that does not exist answer alike.
     with system.client("registration", "token-worker-101") as worker:
         out_of_scope = worker.get("/v1/citizens/cit-2/history", params={"municipality": "101"})
@@ -161,6 +172,14 @@ def test_an_attacker_is_refused_everywhere_and_reaches_no_store(system: System) 
                 headers = {"Authorization": f"Bearer {token}"} if token else {}
                 response = client.request(method, path, headers=headers, **kwargs)
             assert (response.status_code, response.json()["error"]["reason"]) == (401, reason), (path, token)
+
+    # Over NATS too: an expired or unknown token, or a person's role, submits nothing.
+    fact = json.dumps(SUBMIT[2]["json"]).encode()
+    for token, (status, reason) in {"token-expired-101": (401, "token_expired"), "token-nope": (401, "token_invalid"),
+                                    "token-manager-101": (403, "forbidden"), "token-147": (403, "municipality_forbidden")
+                                    }.items():
+        answer = asyncio.run(nats_request(system.nats_url, fact, {"Authorization": f"Bearer {token}"}))
+        assert (answer["status"], answer["body"]["error"]["reason"]) == (status, reason), token
 
     # Another municipality's manager, team leader and case system: 403 on everything of 101.
     for token in ("token-147", "token-leader-147", "token-manager-147"):

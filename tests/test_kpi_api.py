@@ -186,7 +186,11 @@ async def test_double_bottom_line_of_a_cti_course(kpi_pool, nats_server) -> None
     async with client(kpi_pool, "token-worker-101") as unaudited:
         refused = await unaudited.get("/v1/courses/k1/double-bottom-line", params=of_101)
     assert (refused.status_code, refused.json()["error"]["reason"]) == (503, "audit_unavailable")
+    # Nor when the bus does not take the entry.
     await nc.close()
+    async with client(kpi_pool, "token-worker-101", audit=audit) as cut_off:
+        refused = await cut_off.get("/v1/courses/k1/double-bottom-line", params=of_101)
+    assert (refused.status_code, refused.json()["error"]["reason"]) == (503, "audit_unavailable")
     # Phase 1: 5 + 10 + 3 = 18 h of 20; phase 2: 2 h, cumulative 20 of 30.
     assert [(h["unit"], h["expected_hours"], h["actual_hours"], h["cumulative_expected_hours"],
              h["cumulative_actual_hours"], h["share_used"]) for h in dbl["hours"]] == [

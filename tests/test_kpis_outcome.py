@@ -137,6 +137,7 @@ async def test_o6_poor_wellbeing_and_improvement(kpi_pool) -> None:
                                                  instrument="WHO5", answers=answers, **kw)
     for citizen in ("n1", "n2", "n3"):
         s.course(citizen, f"k-{citizen}", "ICM", "2026-01-01")
+        s.fact("ConsentGiven", "2026-01-01", citizen=citizen, scope="outcome_measurements")
     who5("n1", "2026-01-10", [2, 2, 2, 2, 2])  # index 40
     who5("n1", "2026-05-10", [3, 3, 3, 3, 3])  # index 60: +20
     who5("n2", "2026-02-01", [1, 1, 1, 1, 1])  # index 20
@@ -158,6 +159,7 @@ async def test_o7_lonely_and_feeling_heard(kpi_pool) -> None:
         "MeasurementRecorded", day, citizen=c, course=f"k-{c}", instrument=instrument, answers=answers, **kw)
     for citizen in ("o1", "o2", "o3"):
         s.course(citizen, f"k-{citizen}", "ACT", "2026-01-01")
+        s.fact("ConsentGiven", "2026-01-01", citizen=citizen, scope="outcome_measurements")
     measure("o1", "2026-03-01", "UCLA3", [3, 3, 2])  # 8: lonely
     measure("o1", "2026-03-01", "SRS", [9, 9, 9, 9])  # 36: heard
     measure("o2", "2026-03-01", "UCLA3", [1, 2, 1])  # 4
@@ -182,6 +184,7 @@ async def test_o8_likert_dimensions(kpi_pool) -> None:
     dims = ("bokompetence", "oekonomi", "stabil_livsstil", "mentale_vanskeligheder", "rusmiddelforbrug")
     for citizen in ("q1", "q2"):
         s.course(citizen, f"k-{citizen}", "ICM", "2026-01-01")
+        s.fact("ConsentGiven", "2026-01-01", citizen=citizen, scope="outcome_measurements")
     likert("q1", "2026-01-10", dict(zip(dims, (2, 2, 2, 4, 4))))  # turned: 2 2 2 2 2
     likert("q1", "2026-05-10", dict(zip(dims, (4, 3, 3, 2, 3))))  # turned: 4 3 3 4 3 (sum 17)
     likert("q2", "2026-02-01", dict(zip(dims, (3, 3, 3, 3, 3))))  # 3 3 3 3 3 (sum 15)
@@ -195,6 +198,23 @@ async def test_o8_likert_dimensions(kpi_pool) -> None:
     # Known on 1 July: bokompetence (4 + 3) / 2 = 3.5, change (2 + 0) / 2 = 1.0; all (17 + 15) / 10 = 3.2.
     o8 = await figure(kpi_pool, "O8", "2026-06-30", as_of="2026-07-01")
     assert (o8["values"]["bokompetence.latest"], o8["values"]["bokompetence.change"], o8["value"]) == (3.5, 1.0, 3.2)
+
+
+async def test_outcome_measurements_count_only_while_consent_stands(kpi_pool) -> None:
+    s = Scenario()
+    for citizen in ("r1", "r2", "r3", "r4"):
+        s.course(citizen, f"k-{citizen}", "ICM", "2026-01-01")
+        s.fact("MeasurementRecorded", "2026-02-01", citizen=citizen, course=f"k-{citizen}", instrument="WHO5",
+               answers=[1, 1, 1, 1, 1])
+    s.fact("ConsentGiven", "2026-01-01", citizen="r1", scope="outcome_measurements")
+    s.fact("ConsentGiven", "2026-01-01", citizen="r2", scope="outcome_measurements")
+    s.fact("ConsentWithdrawn", "2026-05-01", citizen="r2", scope="outcome_measurements")
+    s.fact("ConsentGiven", "2026-01-01", citizen="r3", scope="register_research")  # another scope
+    await s.apply(kpi_pool)
+    # r4 never consented, r3 not to this; r2 withdrew on 1 May.
+    assert (await figure(kpi_pool, "O6", "2026-04-30"))["denominator"] == 2
+    assert (await figure(kpi_pool, "O6", "2026-06-30"))["denominator"] == 1
+    assert (await figure(kpi_pool, "O7", "2026-06-30"))["denominator"] == 0
 
 
 async def test_o9_evictions_prevented(kpi_pool) -> None:

@@ -201,6 +201,11 @@ class Citizen:
     activity: list[date] = field(default_factory=list)  # every fact's effective date
     allocation_offers: list[tuple[date, bool]] = field(default_factory=list)
     waiting_lists: list[date] = field(default_factory=list)
+    consents: list[tuple[date, int, str, bool]] = field(default_factory=list)  # (on, pos, scope, given)
+
+    def consents_on(self, scope: str, day: date) -> bool:
+        """Whether the citizen's consent to `scope` stood on `day` (given and not withdrawn since)."""
+        return bool(latest([(d, p, given) for d, p, s, given in self.consents if s == scope], day))
 
     def housing_on(self, day: date) -> HousingSituation | None:
         return latest([(d, p, code) for d, p, code, _ in self.housing], day)
@@ -361,6 +366,10 @@ def _apply(history: History, record: Record) -> None:  # noqa: C901 - one branch
             citizen.allocation_offers.append((day, fact.accepted))
         case f.HousingWaitingListRegistered():
             citizen.waiting_lists.append(day)
+        case f.ConsentGiven():
+            citizen.consents.append((day, position, fact.scope, True))
+        case f.ConsentWithdrawn():
+            citizen.consents.append((day, position, fact.scope, False))
 
 
 def latest(entries: list[tuple[date, int, Any]], day: date) -> Any:

@@ -16,6 +16,7 @@ from runtime.auth import Principal, Role, current_principal
 from runtime.errors import ApiError
 from services.registration.application import Registration
 from services.registration.domain.rules import UnknownSubject
+from services.registration.personal import PersonalDetails
 from services.registration.submission import MAX_BATCH, Submissions, Submitted
 
 router = APIRouter(prefix="/v1")
@@ -190,3 +191,38 @@ async def municipality_history(
     """The municipality's periodic figures (housing stock reports)."""
     access.allow(principal, municipality, "client", "manager")
     return {"municipality": municipality, **await _history(lambda: app.municipality_history(municipality), principal)}
+
+
+PERSONAL_DETAILS_READERS: tuple[Role, ...] = ("support_worker", "team_leader")
+
+
+@router.get("/citizens/{citizen_id}/personal-details")
+async def personal_details(
+    citizen_id: Identifier,
+    municipality: MunicipalityCode,
+    request: Request,
+    principal: Annotated[Principal, Depends(current_principal)],
+    app: Annotated[Registration, Depends(registration)],
+) -> dict[str, Any]:
+    """Name, CPR number and birth date, decrypted with the citizen's key: for the citizen's support
+    worker, their team's leader and the administrator; on the audit trail before it is served."""
+    access.allow(principal, municipality, *PERSONAL_DETAILS_READERS)
+    await _citizen_in_scope(principal, app, citizen_id, municipality)
+    await audited_read(request, principal, action="read_personal_details", municipality=municipality,
+                       subject_type="citizen", subject_id=citizen_id)
+
+    def read() -> tuple[bool, PersonalDetails | None]:
+        return app.is_erased(citizen_id, municipality), app.personal_details(citizen_id, municipality)
+
+    try:
+        erased, details = await asyncio.to_thread(read)
+    except UnknownSubject as unknown:
+        raise ApiError(404, unknown.reason, unknown.message_da, unknown.message_en) from None
+    if erased:
+        raise ApiError(410, "personal_details_erased", "Borgerens personoplysninger er slettet.",
+                       "The citizen's personal details have been erased.")
+    if details is None:
+        raise ApiError(404, "personal_details_missing", "Der er ingen personoplysninger om borgeren.",
+                       "No personal details are kept for the citizen.")
+    return {"citizen_id": citizen_id, "cpr": details.cpr, "name": details.name,
+            "birth_date": details.birth_date.isoformat() if details.birth_date else None}

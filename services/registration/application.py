@@ -15,6 +15,7 @@ from contracts.events import EventMessage
 from runtime.access import CourseScope
 from contracts.facts import (
     FACT_TYPES,
+    CitizenErased,
     CitizenRegistered,
     FactBase,
     HousingStockReported,
@@ -29,6 +30,7 @@ from services.registration.domain.municipality import MunicipalityFigures, munic
 from services.registration.domain.organisation import Team, Worker, team_uuid, worker_uuid
 from services.registration.domain.rules import RuleViolation, UnknownSubject
 from services.registration.idempotency import Answer, IdempotencyKey
+from services.registration.personal import PersonalDetails, ToErase, ToKeep
 
 SAVE_ATTEMPTS = 5
 Rejection = RuleViolation | UnknownSubject
@@ -76,7 +78,7 @@ def postgres_env(database_url: str) -> dict[str, str]:
         "POSTGRES_CONNECT_TIMEOUT": "5",
         "CREATE_TABLE": "y",
         # The recorder that keeps idempotent answers in the same transaction as the events.
-        "APPLICATION_RECORDER_TOPIC": "services.registration.idempotency:IdempotentRecorder",
+        "APPLICATION_RECORDER_TOPIC": "services.registration.personal:PersonalDetailsRecorder",
     }
 
 
@@ -91,9 +93,10 @@ class Registration(Application[UUID]):
     def record(
         self, fact: FactBase, recorded_by: str, idempotency: IdempotencyKey | None = None,
         answer_of: Callable[[list["Receipt | Rejection"]], Answer] | None = None,
+        details: PersonalDetails | None = None,
     ) -> Receipt:
         """Records one fact as one event; raises the rejection when it breaks a rule."""
-        [outcome] = self.record_batch([(fact, recorded_by)], idempotency, answer_of)
+        [outcome] = self.record_batch([(fact, recorded_by)], idempotency, answer_of, [details])
         if isinstance(outcome, Exception):
             raise outcome
         return outcome
@@ -103,12 +106,15 @@ class Registration(Application[UUID]):
         facts: Sequence[tuple[FactBase, str]],
         idempotency: IdempotencyKey | None = None,
         answer_of: Callable[[list["Receipt | Rejection"]], Answer] | None = None,
+        details: Sequence[PersonalDetails | None] | None = None,
     ) -> list["Receipt | Rejection"]:
         """Applies facts in order, each against the aggregates as the facts before it left them,
         then stores every accepted event in one transaction. A fact that breaks a rule is reported
         and records nothing; the others still count. With an idempotency key, `answer_of(outcomes)`
         is stored in the same transaction; when another request with the key got there first,
-        `AlreadyAnswered` carries its answer."""
+        `AlreadyAnswered` carries its answer. `details[i]`: the personal details that came with
+        facts[i] (a CitizenRegistered), sealed in the same transaction; an accepted CitizenErased
+        deletes the citizen's key and details in it."""
         for attempt in range(SAVE_ATTEMPTS):
             touched: dict[UUID, Aggregate] = {}
             outcomes: list[Any] = []
@@ -121,6 +127,7 @@ class Registration(Application[UUID]):
                 touched[aggregate.id] = aggregate
                 outcomes.append(aggregate.pending_events[-1])
             in_save_order = [e for a in touched.values() for e in a.pending_events]
+            keep, erase = _personal_changes(facts, outcomes, details)
 
             def answer(notification_ids: Sequence[int]) -> Answer:
                 assert answer_of is not None
@@ -128,7 +135,7 @@ class Registration(Application[UUID]):
                 return answer_of([o if isinstance(o, Exception) else _receipt(o, positions[id(o)]) for o in outcomes])
 
             try:
-                recordings = self.save(*touched.values(), idempotency=idempotency, answer=answer)
+                recordings = self.save(*touched.values(), idempotency=idempotency, answer=answer, keep=keep, erase=erase)
             except IntegrityError:
                 # Another writer got to one of these aggregates first, or answered this key.
                 if idempotency is not None and (stored := self.stored_answer(idempotency)) is not None:
@@ -147,6 +154,18 @@ class Registration(Application[UUID]):
     def forget_answers(self, days: int) -> int:
         forget = getattr(self.recorder, "forget_answers", None)
         return 0 if forget is None else forget(days)
+
+    def personal_details(self, citizen_id: str, municipality: str) -> PersonalDetails | None:
+        """The citizen's details; None when none were given or they are erased (UnknownSubject
+        when there is no such citizen)."""
+        citizen = self._citizen(citizen_id, municipality)
+        return self.recorder.personal_details(citizen.id)  # type: ignore[attr-defined]
+
+    def is_erased(self, citizen_id: str, municipality: str) -> bool:
+        return self._citizen(citizen_id, municipality).erased
+
+    def shred_inactive(self, before: datetime) -> int:
+        return self.recorder.shred_inactive(before)  # type: ignore[attr-defined]
 
     def history(self, citizen_id: str, municipality: str) -> list[EventMessage]:
         citizen = self._citizen(citizen_id, municipality)
@@ -241,6 +260,25 @@ class Registration(Application[UUID]):
 
     def _messages(self, aggregate_id: UUID) -> list[EventMessage]:
         return [self.to_message(e, position=None) for e in self.events.get(aggregate_id)]
+
+
+def _personal_changes(
+    facts: Sequence[tuple[FactBase, str]], outcomes: list[Any], details: Sequence[PersonalDetails | None] | None
+) -> tuple[list[ToKeep], list[ToErase]]:
+    """What the accepted facts of a batch do to personal details: seal new ones, erase."""
+    keep, erase = [], []
+    for n, ((fact, _), outcome) in enumerate(zip(facts, outcomes, strict=True)):
+        if isinstance(outcome, Exception):
+            continue
+        citizen_id = getattr(fact, "citizen_id", None)
+        if citizen_id is None:
+            continue
+        given = details[n] if details is not None else None
+        if isinstance(fact, CitizenRegistered) and given:
+            keep.append(ToKeep(citizen_uuid(fact.municipality, citizen_id), fact.municipality, citizen_id, given))
+        elif isinstance(fact, CitizenErased):
+            erase.append(ToErase(citizen_uuid(fact.municipality, citizen_id)))
+    return keep, erase
 
 
 class AlreadyAnswered(Exception):

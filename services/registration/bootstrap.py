@@ -4,6 +4,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from datetime import datetime, timedelta, timezone
 
 import asyncpg
 from eventsourcing.persistence import InterfaceError, OperationalError
@@ -39,6 +40,10 @@ def create_app(settings: Settings) -> FastAPI:
         relay_task = asyncio.create_task(relay.run(stop), name="relay")
         days = int(settings.extra.get("CASETRACK_IDEMPOTENCY_DAYS", "30"))
         forget_task = asyncio.create_task(forget_old_answers(registration, days, stop), name="idempotency")
+        retention = settings.extra.get("CASETRACK_RETENTION_YEARS")
+        retention_task = asyncio.create_task(
+            shred_after_retention(registration, float(retention), stop) if retention else stop.wait(), name="retention"
+        )
         app.state.registration = registration
         app.state.submissions = Submissions(registration, Pseudonyms.from_env())
         broker = create_broker(settings.nats_url, app.state.submissions, app.state.tokens)
@@ -53,6 +58,7 @@ def create_app(settings: Settings) -> FastAPI:
             await broker.stop()
             await asyncio.wait_for(relay_task, timeout=10)
             await asyncio.wait_for(forget_task, timeout=10)
+            await asyncio.wait_for(retention_task, timeout=10)
             await nc.close()
             registration.close()
 
@@ -86,4 +92,22 @@ async def forget_old_answers(registration: Registration, days: int, stop: asynci
                 log.info("forgot old idempotent answers", extra={"count": forgotten, "days": days})
         except Exception as exc:  # the store is away: try again later
             log.warning("could not forget old idempotent answers", extra={"error": repr(exc)})
+        await sleep_or_stop(stop, 3600)
+
+
+def retention_cutoff(now: datetime, years: float) -> datetime:
+    return now - timedelta(days=round(365.25 * years))
+
+
+async def shred_after_retention(registration: Registration, years: float, stop: asyncio.Event) -> None:
+    """Deletes the personal details (key and sealed blob) of citizens with no event in the last
+    `years` (CASETRACK_RETENTION_YEARS), at start and then hourly; their pseudonymous history stays."""
+    while not stop.is_set():
+        try:
+            cutoff = retention_cutoff(datetime.now(timezone.utc), years)
+            shredded = await asyncio.to_thread(registration.shred_inactive, cutoff)
+            if shredded:
+                log.info("personal details past retention deleted", extra={"count": shredded, "years": years})
+        except Exception as exc:  # the store is away: try again later
+            log.warning("could not apply the retention of personal details", extra={"error": repr(exc)})
         await sleep_or_stop(stop, 3600)

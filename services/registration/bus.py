@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field
 
 from contracts.events import EVENTS_SUBJECT_ROOT, EventMessage
 from contracts.facts import Fact
-from runtime.auth import Principal, TokenTable
+from runtime.auth import Principal, TokenExpired, TokenTable
 from runtime.errors import ApiError
 from runtime.metrics import ERRORS
 from services.registration.submission import MAX_BATCH, Submissions, error_answer
@@ -109,7 +109,10 @@ def _principal(tokens: TokenTable, authorization: str | None) -> Principal | Api
     scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not token:
         return ApiError(401, "token_missing", "Mangler Authorization: Bearer <token>.", "Missing bearer token.")
-    principal = tokens.principal(token.strip())
+    try:
+        principal = tokens.principal(token.strip())
+    except TokenExpired:
+        return ApiError(401, "token_expired", "Nøglen er udløbet.", "The token has expired.")
     if principal is None:
         return ApiError(401, "token_invalid", "Ugyldig nøgle.", "Invalid token.")
     return principal

@@ -17,6 +17,7 @@ from runtime.errors import ApiError, validation_fields
 from services.registration.application import AlreadyAnswered, Receipt, Registration, Rejection
 from services.registration.domain.rules import RuleViolation, UnknownSubject
 from services.registration.identity import Pseudonyms
+from services.registration.personal import PersonalDetails, take_details
 from services.registration.idempotency import Answer, IdempotencyKey, request_hash
 
 MAX_BATCH = 5000
@@ -88,7 +89,7 @@ class Submissions:
         try:
             principal.ensure_role(*SUBMITTERS)
             idempotency = self._idempotency(principal, key)
-            fact = self._admit(principal, fact)
+            fact, details = self._admit(principal, fact)
         except ApiError as error:
             return Submitted(error_answer(error))
         idempotency = idempotency and IdempotencyKey(idempotency.client, idempotency.key, request_hash(_dump(fact)))
@@ -96,7 +97,9 @@ class Submissions:
         if replay is not None:
             return replay
         try:
-            receipt = self.app.record(fact, principal.name, idempotency, lambda outcomes: outcome_answer(outcomes[0]))
+            receipt = self.app.record(
+                fact, principal.name, idempotency, lambda outcomes: outcome_answer(outcomes[0]), details
+            )
         except AlreadyAnswered as answered:
             return self._answered(idempotency, answered.request_hash, answered.answer)
         except (RuleViolation, UnknownSubject) as rejection:
@@ -111,9 +114,10 @@ class Submissions:
             return Submitted(error_answer(error))
         early: dict[int, Answer] = {}  # answers decided before recording: invalid or forbidden
         admitted: list[tuple[int, FactBase]] = []
+        details: list[PersonalDetails | None] = []
         for index, raw in enumerate(raw_facts):
             try:
-                fact = self._admit(principal, fact_adapter.validate_python(raw))
+                fact, given = self._admit(principal, fact_adapter.validate_python(raw))
             except ValidationError as exc:
                 early[index] = error_answer(validation_error(exc))
                 continue
@@ -121,6 +125,7 @@ class Submissions:
                 early[index] = error_answer(error)
                 continue
             admitted.append((index, fact))
+            details.append(given)
         if idempotency is not None:
             shape = [_dump(f) for _, f in admitted] + [(i, a["body"]) for i, a in sorted(early.items())]
             idempotency = IdempotencyKey(idempotency.client, idempotency.key, request_hash(shape))
@@ -141,14 +146,16 @@ class Submissions:
             return {"status": 200, "body": {"accepted": accepted, "rejected": len(results) - accepted, "results": results}}
 
         try:
-            outcomes = self.app.record_batch([(f, principal.name) for _, f in admitted], idempotency, answer_of)
+            outcomes = self.app.record_batch([(f, principal.name) for _, f in admitted], idempotency, answer_of, details)
         except AlreadyAnswered as answered:
             return self._answered(idempotency, answered.request_hash, answered.answer)
         return Submitted(answer_of(outcomes))
 
-    def _admit(self, principal: Principal, fact: FactBase) -> FactBase:
+    def _admit(self, principal: Principal, fact: FactBase) -> tuple[FactBase, PersonalDetails | None]:
+        """The fact as it is stored (pseudonymous, without personal details), and those details."""
         principal.ensure_municipality(fact.municipality)
-        return self.pseudonyms.identify(fact)
+        fact, details = take_details(fact)
+        return self.pseudonyms.identify(fact), details
 
     def _idempotency(self, principal: Principal, key: str | None) -> IdempotencyKey | None:
         if key is None:

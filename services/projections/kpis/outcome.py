@@ -135,10 +135,18 @@ def employment_or_education(ctx: Context) -> Figure:
     return ratio_figure(working, len(known), citizens, values=values)
 
 
+# Outcome measurements (WHO-5, UCLA-3, SRS, Likert) are health data: a citizen counts in O6-O8 only
+# while their consent with this scope stands on the period's last day.
+OUTCOME_CONSENT = "outcome_measurements"
+
+
 def measurements_by_citizen(ctx: Context, instrument: Instrument) -> dict[str, list[Measurement]]:
-    """Each citizen's measurements of an instrument up to the period's last day, oldest first."""
+    """Each consenting citizen's measurements of an instrument up to the period's last day, oldest first."""
     result: dict[str, list[Measurement]] = {}
     for course in ctx.courses():
+        citizen = ctx.history.citizens.get(course.citizen_id)
+        if citizen is None or not citizen.consents_on(OUTCOME_CONSENT, ctx.window.end):
+            continue
         found = [m for m in course.measurements if m.instrument == instrument and m.on <= ctx.window.end]
         if found:
             result.setdefault(course.citizen_id, []).extend(found)
@@ -146,7 +154,8 @@ def measurements_by_citizen(ctx: Context, instrument: Instrument) -> dict[str, l
 
 
 @kpi("O6", "Andel med lav trivsel (WHO-5)", "Share with poor well-being (WHO-5)", "outcome", "share", """
-    Of the citizens with a WHO-5 measurement on or before the period's last day, the share whose
+    Of the citizens with a WHO-5 measurement on or before the period's last day (and consent
+    `outcome_measurements` standing on it), the share whose
     latest index (raw × 4) is 50 or below. `values.improved_share`: of those with at least two
     measurements, the share whose latest index is at least 10 points above their first (baseline).
     """, on_date=True)
@@ -162,7 +171,8 @@ def poor_wellbeing(ctx: Context) -> Figure:
 
 @kpi("O7", "Andel ensomme (UCLA-3) og andel der føler sig hørt (SRS)", "Share lonely (UCLA-3) and share feeling heard (SRS)",
      "outcome", "share", """
-    Of the citizens with a UCLA-3 measurement on or before the period's last day, the share whose
+    Of the citizens with a UCLA-3 measurement on or before the period's last day (and consent
+    `outcome_measurements` standing on it), the share whose
     latest sum is at or above the loneliness threshold (default 7). `values.heard_share`: of the
     citizens with an SRS measurement, the share whose latest SRS total is 36 or more (no alliance
     concern: they feel heard and understood).
@@ -180,7 +190,8 @@ def lonely_and_heard(ctx: Context) -> Figure:
      "score 1-5", """
     For each Likert dimension (bokompetence, økonomi, stabil livsstil, mentale vanskeligheder and
     rusmiddelforbrug, the last two reverse-scored so higher is better): the mean latest answer over
-    the citizens with a measurement on or before the period's last day (`<dimension>.latest`) and
+    the citizens with a measurement on or before the period's last day and consent
+    `outcome_measurements` standing on it (`<dimension>.latest`) and
     the mean change from each citizen's first to latest answer (`<dimension>.change`). `value` is
     the mean latest score over all five dimensions.
     """, on_date=True)
