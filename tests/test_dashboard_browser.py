@@ -20,6 +20,7 @@ import openpyxl
 import pytest
 
 from casetrack import demo
+from runtime.auth import SessionSigner, principal_from
 from runtime.passwords import hash_password
 from tests.support import SecuredNats, System, course_facts, create_database
 
@@ -117,6 +118,16 @@ class Visit:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         self.page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
+    def assert_accessible(self) -> None:
+        """Every form field has a label, every chart a name; the page does not scroll sideways."""
+        unlabelled = self.page.evaluate(
+            "[...document.querySelectorAll('input, select, textarea')].filter(e => !e.labels.length).map(e => e.id || e.name)")
+        assert not unlabelled, f"fields without a label: {unlabelled}"
+        unnamed = self.page.evaluate(
+            "[...document.querySelectorAll('svg')].filter(s => s.getAttribute('role') !== 'img' || !s.getAttribute('aria-label')).length")
+        assert unnamed == 0
+        assert self.page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+
     def assert_own_host_only(self) -> None:
         own = urlsplit(self.base).netloc
         assert self.requests, "the page made no requests at all"
@@ -138,7 +149,9 @@ def visit(browser: object, running: System) -> Iterator[Visit]:
         visit.close()
 
 
-def api(system: System, service: str, path: str, token: str = "token-101") -> httpx.Response:
+def api(system: System, service: str, path: str, user: str = "chef-101") -> httpx.Response:
+    """The API asked directly, as the same user the dashboard acts for (a session token)."""
+    token = SessionSigner(SIGNING_KEY.encode()).issue(principal_from(USERS[user], name=user))
     with system.client(service, token) as client:
         return client.get(path)
 
@@ -177,7 +190,11 @@ def test_manager_sees_kpi_values_that_match_the_api(visit: Visit, running: Syste
     p1 = api(running, "projections", "/" + cards.first.get_attribute("data-source")).json()["series"][-1]["value"]
     assert visit.page.locator("article[data-kpi='P1'] .value").inner_text() == f"{p1:,}".replace(",", ".")
     assert visit.page.locator("article[data-kpi='P1'] svg.sparkline path").count() == 1
+    visit.assert_accessible()
     visit.screenshot("kpi-overview")
+    visit.page.set_viewport_size({"width": 768, "height": 1024})  # a tablet held upright
+    visit.assert_accessible()
+    visit.screenshot("kpi-overview-tablet")
 
 
 def _js_number(value: float) -> str:
@@ -211,20 +228,48 @@ def test_team_leader_acknowledges_an_alert_and_it_leaves_the_open_list(visit: Vi
     visit.open("#/alerts")
     rows = visit.page.locator("#alerts-table tbody tr")
     assert rows.count() >= 1
-    open_alerts = api(running, "alerts", "/v1/alerts?municipality=101&state=open&team=team-icm").json()["alerts"]
+    open_alerts = api(running, "alerts", "/v1/alerts?municipality=101&state=open&team=team-icm",
+                      "leder-101").json()["alerts"]
     assert sorted(r.get_attribute("data-alert") for r in rows.all()) == sorted(a["id"] for a in open_alerts)
     visit.screenshot("alerts-open")
+    visit.assert_accessible()
     alert_id = rows.first.get_attribute("data-alert")
     rows.first.get_by_role("button", name="Kvittér").click()
     visit.page.wait_for_selector("[role=status]:has-text('Advarslen er kvitteret.')")
     visit.page.wait_for_selector("main[data-ready='true']")
     assert visit.page.locator(f"#alerts-table tr[data-alert='{alert_id}']").count() == 0
-    alert = api(running, "alerts", f"/v1/alerts/{alert_id}").json()
+    alert = api(running, "alerts", f"/v1/alerts/{alert_id}", "leder-101").json()
     assert alert["state"] == "acknowledged"
     assert alert["history"][-1]["by"] == "leder-101"
     visit.page.select_option("#state-select", "acknowledged")
     visit.page.wait_for_selector(f"#alerts-table tr[data-alert='{alert_id}']")
     visit.screenshot("alerts-acknowledged")
+
+
+def test_team_leader_snoozes_and_resolves_alerts(visit: Visit, running: System) -> None:
+    visit.login("leder-101")
+    visit.open("#/alerts")
+    rows = visit.page.locator("#alerts-table tbody tr")
+    assert rows.count() >= 2
+    snoozed, resolved = rows.nth(0).get_attribute("data-alert"), rows.nth(1).get_attribute("data-alert")
+    until = (date.today() + timedelta(days=14)).isoformat()
+    row = visit.page.locator(f"tr[data-alert='{snoozed}']")
+    row.get_by_label("Udsæt til").fill(until)
+    row.get_by_role("button", name="Udsæt").click()
+    visit.page.wait_for_selector("[role=status]:has-text('Advarslen er udsat.')")
+    visit.page.wait_for_selector(f"tr[data-alert='{snoozed}']", state="detached")
+    alert = api(running, "alerts", f"/v1/alerts/{snoozed}", "leder-101").json()
+    assert (alert["state"], alert["snoozed_until"]) == ("snoozed", until)
+    row = visit.page.locator(f"tr[data-alert='{resolved}']")
+    row.get_by_role("button", name="Løs").click()  # no reason given: the browser keeps the form
+    assert row.get_by_label("Begrundelse").evaluate("field => field.validity.valueMissing")
+    assert api(running, "alerts", f"/v1/alerts/{resolved}", "leder-101").json()["state"] == "open"
+    row.get_by_label("Begrundelse").fill("Borgeren er flyttet")
+    row.get_by_role("button", name="Løs").click()
+    visit.page.wait_for_selector("[role=status]:has-text('Advarslen er løst.')")
+    visit.page.wait_for_selector(f"tr[data-alert='{resolved}']", state="detached")
+    alert = api(running, "alerts", f"/v1/alerts/{resolved}", "leder-101").json()
+    assert alert["state"] == "resolved" and alert["history"][-1]["note"] == "Borgeren er flyttet"
 
 
 def test_course_page_draws_the_double_bottom_line_and_its_history(visit: Visit, running: System) -> None:
@@ -242,6 +287,7 @@ def test_course_page_draws_the_double_bottom_line_and_its_history(visit: Visit, 
                   f"/v1/citizens/{dbl['citizen']}/courses/{course}/history?municipality=101").json()["events"]
     visit.page.wait_for_selector("#history-table")
     assert visit.page.locator("#history-table tbody tr").count() == len(history)
+    visit.assert_accessible()
     visit.screenshot("course-double-bottom-line")
 
 
@@ -260,9 +306,9 @@ def test_benchmark_hides_municipalities_with_few_citizens(visit: Visit, running:
     visit.open("#/benchmark/P1")
     rows = visit.page.locator("#benchmark-table tbody tr")
     today = date.today()
-    result = api(running, "projections", "/v1/kpis/P1/benchmark?municipality=101&from="
-                 f"{date(today.year - (today.month <= 11), (today.month - 12) % 12 + 1, 1).isoformat()}"
-                 f"&to={today.isoformat()}").json()["municipalities"]
+    first = date(today.year - 1, today.month + 1, 1) if today.month < 12 else date(today.year, 1, 1)  # 12 months
+    result = api(running, "projections", f"/v1/kpis/P1/benchmark?municipality=101&from={first}&to={today}"
+                 ).json()["municipalities"]
     assert [r.get_attribute("data-municipality") for r in rows.all()] == [m["municipality"] for m in result]
     assert rows.first.get_attribute("class") == "own"
     suppressed = [m["municipality"] for m in result if m["suppressed"]]

@@ -33,6 +33,8 @@ const TEXTS = {
     benchmark_title: "Sammenligning med andre kommuner", kpi: "Nøgletal", own: "egen kommune",
     suppressed: "Skjult (færre end 5 borgere)", citizens: "Borgere", course_hint: "Åbn et forløb fra en advarsel, eller skriv dets id.",
     target_line: "måltal",
+    units: { share: "andel", courses: "forløb", citizens: "borgere", days: "dage", hours: "timer", DKK: "kr.", "bed-days": "overnatninger", evictions: "udsættelser", homes: "boliger",
+             "contacts per citizen-week": "kontakter pr. borger-uge", "courses per worker": "forløb pr. medarbejder" },
   },
   en: {
     skip: "Skip to content", menu: "Main menu", logout: "Log out", other_lang: "Dansk",
@@ -214,7 +216,8 @@ async function overviewPage(main) {
         h("div", { class: "meta" }, `${latest.period || ""}`),
         window.charts.sparkline(series.map((p) => p.value), `${kpiName(kpi)}: ${series.map((p) => `${p.period} ${formatValue(p.value, kpi.unit)}`).join(", ")}`),
         h("div", { class: "meta target" }, `${t().target}: ${latest.target ? formatValue(latest.target.value, kpi.unit) : t().no_target}`),
-        h("div", { class: `meta change ${change > 0 ? "up" : change < 0 ? "down" : ""}` }, `${t().change}: ${formatChange(change, kpi.unit)}`));
+        // Up or down, not good or bad: for some figures (bed-days, waiting time) less is better.
+        h("div", { class: "meta change" }, `${t().change}: ${change > 0 ? "▲ " : change < 0 ? "▼ " : ""}${formatChange(change, kpi.unit)}`));
     } catch (error) {
       card.replaceChildren(h("h3", {}, `${kpi.id} ${kpiName(kpi)}`), h("p", { class: "error" }, failureText(error)));
     }
@@ -233,7 +236,7 @@ async function kpiPage(main, kpiId) {
     h("dl", { class: "definition" },
       h("dt", {}, t().definition), h("dd", { id: "kpi-definition" }, kpi.definition),
       h("dt", {}, t().kind), h("dd", {}, t().kinds[kpi.kind]),
-      h("dt", {}, t().unit), h("dd", {}, kpi.unit)));
+      h("dt", {}, t().unit), h("dd", {}, (t().units || {})[kpi.unit] || kpi.unit)));
   const base = { municipality, period: "month", ...window_, team };
   const exportBar = h("div", { class: "toolbar", role: "group", "aria-label": t().export },
     h("a", { href: `/api/projections/v1/kpis/${kpi.id}?${query({ ...base, format: "csv" })}`, id: "export-csv", download: "" }, t().export_csv),
@@ -273,6 +276,10 @@ async function ruleNames() {
     for (const rule of (await api("alerts", "v1/rules")).rules) state.rules[rule.rule] = rule;
   }
   return state.rules;
+}
+
+function detailsText(details) {
+  return Object.entries(details || {}).filter(([, v]) => v !== null && v !== "").map(([k, v]) => `${k.replace(/_/g, " ")}: ${v}`).join(" · ");
 }
 
 function subjectLink(alert) {
@@ -322,7 +329,8 @@ async function alertsPage(main) {
       } }, h("label", { for: noteId }, t().resolve_note), note, h("button", { type: "submit", class: "secondary" }, t().resolve)));
     }
     tbody.append(h("tr", { "data-alert": alert.id, "data-rule": alert.rule },
-      h("td", {}, rule ? (state.lang === "da" ? rule.name_da : rule.name_en) : alert.rule),
+      h("td", {}, rule ? (state.lang === "da" ? rule.name_da : rule.name_en) : alert.rule,
+        h("div", { class: "meta details" }, detailsText(alert.details))),
       h("td", { class: `sev-${alert.severity}` }, t().severities[alert.severity] || alert.severity),
       h("td", {}, subjectLink(alert)),
       h("td", {}, alert.team),
