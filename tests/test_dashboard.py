@@ -77,6 +77,15 @@ async def test_login_sets_an_httponly_session_cookie_the_services_accept(client:
     assert "default-src 'self'" in page.headers["content-security-policy"]
 
 
+async def test_logout_forgets_the_session(client: httpx.AsyncClient) -> None:
+    await client.post("/login", data={"username": "chef", "password": "hemmelig"})
+    assert (await client.get("/api/session")).status_code == 200
+    response = await client.post("/logout")
+    assert response.status_code == 303 and response.headers["location"] == "/login"
+    assert f'{COOKIE}=""' in response.headers["set-cookie"] and "Max-Age=0" in response.headers["set-cookie"]
+    assert (await client.get("/api/session")).status_code == 401
+
+
 async def test_a_wrong_password_gets_401_in_danish_or_english(client: httpx.AsyncClient) -> None:
     response = await client.post("/login", data={"username": "leder", "password": "forkert"})
     assert response.status_code == 401 and "Forkert brugernavn eller adgangskode." in response.text

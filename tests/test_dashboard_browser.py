@@ -276,7 +276,9 @@ def test_course_page_draws_the_double_bottom_line_and_its_history(visit: Visit, 
     visit.login("chef-101")
     visit.open("#/alerts")
     course = _course_with_hours(running)
-    visit.open(f"#/course/{course}")
+    visit.page.locator(f"a[href='#/course/{course}']").first.click()  # from the alert to its course
+    visit.page.wait_for_url(f"**/#/course/{course}")
+    visit.page.wait_for_selector("main[data-ready='true']")
     dbl = api(running, "projections", f"/v1/courses/{course}/double-bottom-line?municipality=101").json()
     bars = visit.page.locator("#double-bottom-line svg .dbl-bars rect")
     assert bars.count() == 2 * len(dbl["hours"])
@@ -293,7 +295,7 @@ def test_course_page_draws_the_double_bottom_line_and_its_history(visit: Visit, 
 
 def _course_with_hours(system: System) -> str:
     """A demo course with planned hours and contacts, found through the alerts about courses."""
-    alerts = api(system, "alerts", "/v1/alerts?municipality=101").json()["alerts"]
+    alerts = api(system, "alerts", "/v1/alerts?municipality=101&state=open").json()["alerts"]
     for course in sorted({a["subject_id"] for a in alerts if a["subject_type"] == "course"}):
         dbl = api(system, "projections", f"/v1/courses/{course}/double-bottom-line?municipality=101").json()
         if len(dbl.get("hours", [])) >= 2 and any(r["actual_hours"] for r in dbl["hours"]):
