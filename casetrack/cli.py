@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from casetrack import demo
-from casetrack.processes import SERVICES, ServiceProcess
+from casetrack.processes import BACKENDS, SERVICES, ServiceProcess
 
 if TYPE_CHECKING:
     from casetrack.embedded import EmbeddedNats
@@ -42,6 +42,39 @@ def _tokens(data_dir: Path) -> dict[str, dict[str, str]]:
     path.write_text(json.dumps(tokens, indent=2))
     path.chmod(0o600)
     return tokens
+
+
+def _demo_users(data_dir: Path) -> dict[str, dict[str, str]]:
+    """Demo logins for the dashboard, made once per data folder: per demo municipality a team
+    leader (of the ICM team) and a manager. Kept with their passwords so they can be printed."""
+    path = data_dir / "users.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    users = {}
+    for m in DEMO_MUNICIPALITIES:
+        users[f"leder-{m}"] = {"password": secrets.token_urlsafe(9), "role": "team_leader", "municipality": m,
+                               "team": "team-icm"}
+        users[f"chef-{m}"] = {"password": secrets.token_urlsafe(9), "role": "manager", "municipality": m}
+    path.write_text(json.dumps(users, indent=2))
+    path.chmod(0o600)
+    return users
+
+
+def _users_env(users: dict[str, dict[str, str]]) -> str:
+    """CASETRACK_USERS for the dashboard: the same users with scrypt hashes instead of passwords."""
+    from runtime.passwords import hash_password
+
+    return json.dumps({name: {k: v for k, v in user.items() if k != "password"}
+                       | {"password_hash": hash_password(user["password"])} for name, user in users.items()})
+
+
+def _secret(data_dir: Path, name: str) -> str:
+    """A random secret kept in the data folder (mode 0600), made on first use."""
+    path = data_dir / name
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
 
 
 def _pseudonym_key(data_dir: Path) -> str:
@@ -110,9 +143,18 @@ def run(args: argparse.Namespace) -> int:
             print(f"PostgreSQL started: {env['DATABASE_URL']}", flush=True)
         if not os.environ.get("CASETRACK_PSEUDONYM_KEY"):
             env["CASETRACK_PSEUDONYM_KEY"] = _pseudonym_key(data_dir)
+        if not os.environ.get("CASETRACK_SIGNING_KEY"):
+            # Sessions of people logged in to the dashboard; every service must accept them.
+            env["CASETRACK_SIGNING_KEY"] = _secret(data_dir, "signing.key")
+        demo_users: dict[str, dict[str, str]] = {}
+        if not os.environ.get("CASETRACK_USERS"):
+            demo_users = _demo_users(data_dir)
+            env["CASETRACK_USERS"] = _users_env(demo_users)
+        ports = {name: int(os.environ.get(f"{name.upper()}_PORT", port)) for name, port in SERVICES.items()}
+        env |= {f"CASETRACK_{name.upper()}_URL": f"http://127.0.0.1:{ports[name]}" for name in BACKENDS}
         services = []
-        for name, port in SERVICES.items():
-            port = int(os.environ.get(f"{name.upper()}_PORT", port))
+        for name in (*BACKENDS, "dashboard"):
+            port = ports[name]
             service = ServiceProcess(name, port, env, data_dir / "logs" / f"{name}.log")
             service.start()
             started.append(service)
@@ -131,7 +173,13 @@ def run(args: argparse.Namespace) -> int:
             for user, password in nats_passwords.items():
                 if user not in NATS_SERVICES:
                     print(f"  {user}: {user_url(env['NATS_URL'], user, password)}")
-        print(f"\nLogs in {data_dir / 'logs'}. Ctrl-C stops everything.", flush=True)
+        if demo_users:
+            print("\nDashboard users (passwords kept in " + str(data_dir / "users.json") + "):")
+            for username, user in demo_users.items():
+                scope = f"municipality {user['municipality']}" + (f", {user['team']}" if user.get("team") else "")
+                print(f"  {username} / {user['password']}  ({user['role']}, {scope})")
+        print(f"\nDashboard: http://127.0.0.1:{ports['dashboard']}/  (log in with a user above)")
+        print(f"Logs in {data_dir / 'logs'}. Ctrl-C stops everything.", flush=True)
         while not stop.is_set():
             for service in services:
                 if service.process is not None and service.process.poll() is not None:

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import httpx
 
-SERVICES = {"registration": 8001, "projections": 8002, "alerts": 8003}
+SERVICES = {"registration": 8001, "projections": 8002, "alerts": 8003, "dashboard": 8000}
+# The services behind the dashboard (it forwards to them as CASETRACK_<NAME>_URL).
+BACKENDS = ("registration", "projections", "alerts")
 
 
 @dataclass

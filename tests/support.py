@@ -12,7 +12,7 @@ import psycopg
 
 from casetrack import natsauth
 from casetrack.embedded import EmbeddedNats
-from casetrack.processes import SERVICES, ServiceProcess
+from casetrack.processes import BACKENDS, SERVICES, ServiceProcess
 
 TOKENS = {
     "token-101": {"name": "fagsystem-101", "municipality": "101", "role": "client"},
@@ -89,6 +89,7 @@ class System:
     extra_env: dict[str, str] = field(default_factory=dict)
     nats_env: dict[str, str] = field(default_factory=dict)  # <SERVICE>_NATS_URL: each its own user
     services: dict[str, ServiceProcess] = field(default_factory=dict)
+    with_dashboard: bool = False  # the dashboard as a fourth service, in front of the three
 
     def __post_init__(self) -> None:
         import json
@@ -104,9 +105,12 @@ class System:
             "LOG_LEVEL": "INFO",
             "CASETRACK_PSEUDONYM_KEY": "test-pseudonym-key",
         } | self.nats_env | self.extra_env
-        for name in SERVICES:
+        names = [name for name in SERVICES if name in BACKENDS or self.with_dashboard]
+        ports = {name: free_port() for name in names}
+        env |= {f"CASETRACK_{name.upper()}_URL": f"http://127.0.0.1:{ports[name]}" for name in BACKENDS}
+        for name in names:
             self.services[name] = ServiceProcess(
-                name=name, port=free_port(), env=env, log_path=self.work_dir / f"{name}.log"
+                name=name, port=ports[name], env=env, log_path=self.work_dir / f"{name}.log"
             )
 
     def start(self, *names: str) -> "System":

@@ -1,0 +1,162 @@
+"""Wires the dashboard: login and session cookie, the page shell and its static files, the proxy."""
+
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import parse_qs
+
+import httpx
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+
+from runtime.auth import Principal, SessionSigner, TokenExpired
+from runtime.errors import ApiError
+from runtime.http import create_service_app
+from services.dashboard import proxy
+from services.dashboard.config import Config
+from services.dashboard.texts import login_page
+
+STATIC = Path(__file__).parent / "static"
+COOKIE = "casetrack_session"
+LANG_COOKIE = "casetrack_lang"
+SESSION_SECONDS = 8 * 3600
+# Everything from casetrack's own host: no CDN, no inline script, no other host to talk to.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+                               "connect-src 'self'; font-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+                               "base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+class Session:
+    """The logged-in user: the principal and the signed token the APIs accept."""
+
+    def __init__(self, principal: Principal, token: str):
+        self.principal, self.token = principal, token
+
+
+def _session(request: Request) -> Session | None:
+    token = request.cookies.get(COOKIE)
+    signer: SessionSigner | None = request.app.state.signer
+    if not token or signer is None:
+        return None
+    try:
+        principal = signer.verify(token)
+    except TokenExpired:
+        return None
+    return Session(principal, token) if principal is not None else None
+
+
+def require_session(request: Request) -> Session:
+    session = _session(request)
+    if session is None:
+        raise ApiError(401, "login_required", "Log ind først.", "Log in first.")
+    return session
+
+
+def _same_origin(request: Request) -> None:
+    """A state-changing request must come from the dashboard's own pages (with SameSite=Strict, a
+    second guard against cross-site requests)."""
+    origin = request.headers.get("origin")
+    if origin is None or origin.split("://", 1)[-1] != request.headers.get("host"):
+        raise ApiError(403, "cross_origin_refused", "Forespørgslen kom ikke fra casetrack.",
+                       "The request did not come from casetrack.")
+
+
+def _lang(request: Request) -> str:
+    lang = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE)
+    return "en" if lang == "en" else "da"
+
+
+def create_app(config: Config) -> FastAPI:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=5.0)) as client:
+            app.state.client = client
+            yield
+
+    async def health() -> dict[str, bool]:
+        return {"signing_key": app.state.signer is not None}
+
+    app = create_service_app(config.settings, title="casetrack dashboard", lifespan=lifespan, health=health)
+    app.state.config = config
+
+    @app.middleware("http")
+    async def _security_headers(request: Request, call_next: Any) -> Response:
+        response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    def _login_response(request: Request, status: int = 200, error: str | None = None,
+                        username: str = "") -> HTMLResponse:
+        return HTMLResponse(login_page(_lang(request), error, username), status_code=status)
+
+    @app.get("/login", include_in_schema=False)
+    async def login_form(request: Request) -> Response:
+        response = _login_response(request)
+        if request.query_params.get("lang") in ("da", "en"):
+            response.set_cookie(LANG_COOKIE, _lang(request), max_age=365 * 86400, samesite="strict", path="/")
+        return response
+
+    @app.post("/login", include_in_schema=False)
+    async def login(request: Request) -> Response:
+        form = {k: v[0] for k, v in parse_qs((await request.body()).decode(errors="replace")).items()}
+        username, password = form.get("username", "").strip(), form.get("password", "")
+        if app.state.signer is None:
+            return _login_response(request, 503, "login_unavailable", username)
+        principal = config.users.authenticate(username, password) if username and password else None
+        if principal is None:
+            return _login_response(request, 401, "login_failed", username)
+        token = app.state.signer.issue(principal, SESSION_SECONDS)
+        response = RedirectResponse("/", status_code=303)
+        response.set_cookie(COOKIE, token, max_age=SESSION_SECONDS, httponly=True, samesite="strict",
+                            secure=config.secure_cookie, path="/")
+        return response
+
+    @app.post("/logout", include_in_schema=False)
+    async def logout(request: Request) -> Response:
+        response = RedirectResponse("/login", status_code=303)
+        response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict", secure=config.secure_cookie)
+        return response
+
+    @app.get("/", include_in_schema=False)
+    async def shell(request: Request) -> Response:
+        if _session(request) is None:
+            return RedirectResponse("/login", status_code=303)
+        return FileResponse(STATIC / "index.html", media_type="text/html; charset=utf-8",
+                            headers={"Cache-Control": "no-store"})
+
+    @app.get("/static/{name}", include_in_schema=False)
+    async def static(name: str) -> Response:
+        path = STATIC / name
+        if "/" in name or name.startswith(".") or not path.is_file():
+            raise ApiError(404, "not_found", "Filen findes ikke.", "No such file.")
+        return FileResponse(path, headers={"Cache-Control": "no-cache"})
+
+    @app.get("/api/session")
+    async def session_info(session: Annotated[Session, Depends(require_session)]) -> dict[str, Any]:
+        """Who is logged in, for the pages: role and scope, and the municipality's teams known here."""
+        principal = session.principal
+        return {
+            "name": principal.name, "role": principal.role, "municipality": principal.municipality,
+            "team": principal.team, "teams": config.users.teams(principal.municipality or ""),
+        }
+
+    @app.api_route("/api/{service}/{path:path}", methods=["GET", "POST", "PUT", "DELETE"])
+    async def forward(service: str, path: str, request: Request,
+                      session: Annotated[Session, Depends(require_session)]) -> Response:
+        base_url = config.upstreams.get(service)
+        if base_url is None:
+            raise ApiError(404, "service_not_found", f"Ukendt tjeneste: {service}.", f"Unknown service: {service}.")
+        if not path.startswith("v1/"):  # the services' APIs only, not their health or metrics
+            raise ApiError(404, "not_found", "Ukendt adresse.", "Unknown path.")
+        if request.method in UNSAFE_METHODS:
+            _same_origin(request)
+        return await proxy.forward(request, app.state.client, base_url, path, session.token)
+
+    return app

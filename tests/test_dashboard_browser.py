@@ -1,0 +1,337 @@
+"""The dashboard in a real browser (Chromium driven by Playwright) against the whole system: four
+real services, NATS and PostgreSQL, with demo data. One system for the module; each test its own
+browser context. Screenshots of each page go to test-artifacts/dashboard/.
+
+Chromium comes from Debian (`/usr/bin/chromium`); the fixture installs it with apt-get when it is
+missing. Playwright's own browser download does not work here, only its driver from the wheel.
+"""
+
+import json
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+import openpyxl
+import pytest
+
+from casetrack import demo
+from runtime.auth import SessionSigner, principal_from
+from runtime.passwords import hash_password
+from tests.support import SecuredNats, System, course_facts, create_database
+
+pytestmark = pytest.mark.integration
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "dashboard"
+SIGNING_KEY = "dashboard-test-signing-key-of-at-least-32-bytes"
+PASSWORDS = {"leder-101": "leder-kode-1", "chef-101": "chef-kode-1"}
+USERS = {
+    "leder-101": {"role": "team_leader", "municipality": "101", "team": "team-icm"},
+    "chef-101": {"role": "manager", "municipality": "101"},
+}
+# A course of the team leader's team started 60 days ago with no contact since: open alerts at once.
+QUIET_COURSE = "course-quiet-1"
+
+
+def ensure_chromium() -> None:
+    if CHROMIUM.exists():
+        return
+    if shutil.which("apt-get") is None:
+        pytest.skip("no /usr/bin/chromium and no apt-get to install it with")
+    subprocess.run(["apt-get", "update", "-q"], check=True, capture_output=True)
+    subprocess.run(["apt-get", "install", "-y", "-q", "chromium"], check=True, capture_output=True,
+                   env={"DEBIAN_FRONTEND": "noninteractive", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"})
+
+
+@pytest.fixture(scope="module")
+def running(postgres_admin_url: str) -> Iterator[System]:
+    work = Path(tempfile.mkdtemp(prefix="casetrack-dashboard-"))
+    nats = SecuredNats(work / "nats")
+    nats.start()
+    users = {name: user | {"password_hash": hash_password(PASSWORDS[name])} for name, user in USERS.items()}
+    system = System(
+        database_url=create_database(postgres_admin_url), nats_url=nats.url, work_dir=work / "logs",
+        nats_env=nats.service_env(), with_dashboard=True,
+        extra_env={"CASETRACK_SIGNING_KEY": SIGNING_KEY, "CASETRACK_USERS": json.dumps(users)},
+    )
+    try:
+        system.start()
+        registration = system.services["registration"].url
+        for municipality, citizens in (("101", 14), ("147", 2)):
+            facts = demo.generate(municipality, citizens=citizens, months=12, seed=7)
+            accepted, rejected = demo.load(registration, f"token-{municipality}", facts)
+            assert accepted and not rejected, rejected[:3]
+        start = (date.today() - timedelta(days=60)).isoformat()
+        for fact in course_facts("101", "c-quiet-1", QUIET_COURSE, "ICM", start, team="team-icm"):
+            last = system.submit(fact)
+        system.wait_applied("projections", last["position"])
+        system.wait_applied("alerts", last["position"])
+        yield system
+    finally:
+        system.stop()
+        nats.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def browser(running: System) -> Iterator[object]:
+    ensure_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+class Visit:
+    """One browser context: a page, every request it made, its downloads."""
+
+    def __init__(self, browser: object, system: System):
+        self.base = system.services["dashboard"].url
+        self.context = browser.new_context(base_url=self.base, accept_downloads=True,  # type: ignore[attr-defined]
+                                           viewport={"width": 1280, "height": 900}, locale="da-DK")
+        self.page = self.context.new_page()
+        self.requests: list[str] = []
+        self.page.on("request", lambda request: self.requests.append(request.url))
+        self.page.set_default_timeout(60_000)
+
+    def login(self, username: str) -> None:
+        self.page.goto("/login")
+        self.page.get_by_label("Brugernavn").fill(username)
+        self.page.get_by_label("Adgangskode").fill(PASSWORDS[username])
+        self.page.get_by_role("button", name="Log ind").click()
+        self.page.wait_for_url(f"{self.base}/")
+
+    def open(self, hash_route: str) -> None:
+        self.page.goto(f"/{hash_route}")
+        self.page.wait_for_selector("main[data-ready='true']")
+
+    def screenshot(self, name: str) -> None:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+    def assert_accessible(self) -> None:
+        """Every form field has a label, every chart a name; the page does not scroll sideways."""
+        unlabelled = self.page.evaluate(
+            "[...document.querySelectorAll('input, select, textarea')].filter(e => !e.labels.length).map(e => e.id || e.name)")
+        assert not unlabelled, f"fields without a label: {unlabelled}"
+        unnamed = self.page.evaluate(
+            "[...document.querySelectorAll('svg')].filter(s => s.getAttribute('role') !== 'img' || !s.getAttribute('aria-label')).length")
+        assert unnamed == 0
+        assert self.page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+
+    def assert_own_host_only(self) -> None:
+        own = urlsplit(self.base).netloc
+        assert self.requests, "the page made no requests at all"
+        foreign = [url for url in self.requests if urlsplit(url).scheme in ("http", "https", "ws", "wss")
+                   and urlsplit(url).netloc != own]
+        assert not foreign, f"requests to other hosts: {foreign}"
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.fixture
+def visit(browser: object, running: System) -> Iterator[Visit]:
+    visit = Visit(browser, running)
+    try:
+        yield visit
+        visit.assert_own_host_only()
+    finally:
+        visit.close()
+
+
+def api(system: System, service: str, path: str, user: str = "chef-101") -> httpx.Response:
+    """The API asked directly, as the same user the dashboard acts for (a session token)."""
+    token = SessionSigner(SIGNING_KEY.encode()).issue(principal_from(USERS[user], name=user))
+    with system.client(service, token) as client:
+        return client.get(path)
+
+
+def test_login_refuses_a_wrong_password_in_danish(visit: Visit) -> None:
+    visit.page.goto("/")
+    assert visit.page.url.endswith("/login")
+    visit.page.get_by_label("Brugernavn").fill("chef-101")
+    visit.page.get_by_label("Adgangskode").fill("forkert")
+    visit.page.get_by_role("button", name="Log ind").click()
+    assert visit.page.get_by_role("alert").inner_text() == "Forkert brugernavn eller adgangskode."
+    assert not [c for c in visit.context.cookies() if c["name"] == "casetrack_session"]
+    visit.screenshot("login-refused")
+
+
+def test_manager_sees_kpi_values_that_match_the_api(visit: Visit, running: System) -> None:
+    visit.login("chef-101")
+    visit.open("#/kpis")
+    cookie = next(c for c in visit.context.cookies() if c["name"] == "casetrack_session")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+    catalogue = api(running, "projections", "/v1/kpis").json()["kpis"]
+    cards = visit.page.locator("article.kpi-card")
+    assert cards.count() == len(catalogue)
+    for kind in ("process", "outcome", "economy", "structure"):
+        assert visit.page.locator(f"#kind-{kind} article.kpi-card").count() == sum(k["kind"] == kind for k in catalogue)
+    compared = 0
+    for card in cards.all():
+        source = card.get_attribute("data-source")
+        assert source.startswith(f"v1/kpis/{card.get_attribute('data-kpi')}?") and "municipality=101" in source
+        series = api(running, "projections", "/" + source).json()["series"]
+        shown = card.locator(".value").get_attribute("data-value")
+        expected = series[-1]["value"]
+        assert shown == ("" if expected is None else _js_number(expected)), card.get_attribute("data-kpi")
+        compared += expected is not None
+    assert compared >= 5  # the demo data gives real figures, not only blanks
+    p1 = api(running, "projections", "/" + cards.first.get_attribute("data-source")).json()["series"][-1]["value"]
+    assert visit.page.locator("article[data-kpi='P1'] .value").inner_text() == f"{p1:,}".replace(",", ".")
+    assert visit.page.locator("article[data-kpi='P1'] svg.sparkline path").count() == 1
+    visit.assert_accessible()
+    visit.screenshot("kpi-overview")
+    visit.page.set_viewport_size({"width": 768, "height": 1024})  # a tablet held upright
+    visit.assert_accessible()
+    visit.screenshot("kpi-overview-tablet")
+
+
+def _js_number(value: float) -> str:
+    """How JavaScript writes a number into an attribute (String(0.5) == "0.5", String(3.0) == "3")."""
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def test_kpi_detail_shows_definition_series_breakdown_and_downloads_xlsx(visit: Visit, running: System,
+                                                                          tmp_path: Path) -> None:
+    visit.login("chef-101")
+    visit.open("#/kpi/P2")
+    catalogue = {k["id"]: k for k in api(running, "projections", "/v1/kpis").json()["kpis"]}
+    assert visit.page.locator("#kpi-definition").inner_text() == catalogue["P2"]["definition"]
+    assert visit.page.locator("#series-table tbody tr").count() == 12
+    assert visit.page.locator("svg.chart rect").count() >= 1
+    visit.page.wait_for_function("document.querySelectorAll('#breakdown-table tbody tr').length >= 4")
+    with visit.page.expect_download() as download_info:
+        visit.page.locator("#export-xlsx").click()
+    download = download_info.value
+    assert download.suggested_filename == "P2-101.xlsx"
+    path = tmp_path / download.suggested_filename
+    download.save_as(path)
+    workbook = openpyxl.load_workbook(path)
+    assert workbook.sheetnames == ["P2"]
+    assert workbook["P2"].max_row > 12
+    visit.screenshot("kpi-detail")
+
+
+def test_team_leader_acknowledges_an_alert_and_it_leaves_the_open_list(visit: Visit, running: System) -> None:
+    visit.login("leder-101")
+    visit.open("#/alerts")
+    rows = visit.page.locator("#alerts-table tbody tr")
+    assert rows.count() >= 1
+    open_alerts = api(running, "alerts", "/v1/alerts?municipality=101&state=open&team=team-icm",
+                      "leder-101").json()["alerts"]
+    assert sorted(r.get_attribute("data-alert") for r in rows.all()) == sorted(a["id"] for a in open_alerts)
+    visit.screenshot("alerts-open")
+    visit.assert_accessible()
+    alert_id = rows.first.get_attribute("data-alert")
+    rows.first.get_by_role("button", name="Kvittér").click()
+    visit.page.wait_for_selector("[role=status]:has-text('Advarslen er kvitteret.')")
+    visit.page.wait_for_selector("main[data-ready='true']")
+    assert visit.page.locator(f"#alerts-table tr[data-alert='{alert_id}']").count() == 0
+    alert = api(running, "alerts", f"/v1/alerts/{alert_id}", "leder-101").json()
+    assert alert["state"] == "acknowledged"
+    assert alert["history"][-1]["by"] == "leder-101"
+    visit.page.select_option("#state-select", "acknowledged")
+    visit.page.wait_for_selector(f"#alerts-table tr[data-alert='{alert_id}']")
+    visit.screenshot("alerts-acknowledged")
+
+
+def test_team_leader_snoozes_and_resolves_alerts(visit: Visit, running: System) -> None:
+    visit.login("leder-101")
+    visit.open("#/alerts")
+    rows = visit.page.locator("#alerts-table tbody tr")
+    assert rows.count() >= 2
+    snoozed, resolved = rows.nth(0).get_attribute("data-alert"), rows.nth(1).get_attribute("data-alert")
+    until = (date.today() + timedelta(days=14)).isoformat()
+    row = visit.page.locator(f"tr[data-alert='{snoozed}']")
+    row.get_by_label("Udsæt til").fill(until)
+    row.get_by_role("button", name="Udsæt").click()
+    visit.page.wait_for_selector("[role=status]:has-text('Advarslen er udsat.')")
+    visit.page.wait_for_selector(f"tr[data-alert='{snoozed}']", state="detached")
+    alert = api(running, "alerts", f"/v1/alerts/{snoozed}", "leder-101").json()
+    assert (alert["state"], alert["snoozed_until"]) == ("snoozed", until)
+    row = visit.page.locator(f"tr[data-alert='{resolved}']")
+    row.get_by_role("button", name="Løs").click()  # no reason given: the browser keeps the form
+    assert row.get_by_label("Begrundelse").evaluate("field => field.validity.valueMissing")
+    assert api(running, "alerts", f"/v1/alerts/{resolved}", "leder-101").json()["state"] == "open"
+    row.get_by_label("Begrundelse").fill("Borgeren er flyttet")
+    row.get_by_role("button", name="Løs").click()
+    visit.page.wait_for_selector("[role=status]:has-text('Advarslen er løst.')")
+    visit.page.wait_for_selector(f"tr[data-alert='{resolved}']", state="detached")
+    alert = api(running, "alerts", f"/v1/alerts/{resolved}", "leder-101").json()
+    assert alert["state"] == "resolved" and alert["history"][-1]["note"] == "Borgeren er flyttet"
+
+
+def test_course_page_draws_the_double_bottom_line_and_its_history(visit: Visit, running: System) -> None:
+    visit.login("chef-101")
+    visit.open("#/alerts")
+    course = _course_with_hours(running)
+    visit.page.locator(f"a[href='#/course/{course}']").first.click()  # from the alert to its course
+    visit.page.wait_for_url(f"**/#/course/{course}")
+    visit.page.wait_for_selector("main[data-ready='true']")
+    dbl = api(running, "projections", f"/v1/courses/{course}/double-bottom-line?municipality=101").json()
+    bars = visit.page.locator("#double-bottom-line svg .dbl-bars rect")
+    assert bars.count() == 2 * len(dbl["hours"])
+    assert visit.page.locator("#hours-table tbody tr").count() == len(dbl["hours"])
+    if dbl["progression"] and dbl["progression"][0]["expected"]:
+        assert visit.page.locator("#double-bottom-line svg path.progression-expected").count() == 1
+    history = api(running, "registration",
+                  f"/v1/citizens/{dbl['citizen']}/courses/{course}/history?municipality=101").json()["events"]
+    visit.page.wait_for_selector("#history-table")
+    assert visit.page.locator("#history-table tbody tr").count() == len(history)
+    visit.assert_accessible()
+    visit.screenshot("course-double-bottom-line")
+
+
+def _course_with_hours(system: System) -> str:
+    """A demo course with planned hours and contacts, found through the alerts about courses."""
+    alerts = api(system, "alerts", "/v1/alerts?municipality=101&state=open").json()["alerts"]
+    for course in sorted({a["subject_id"] for a in alerts if a["subject_type"] == "course"}):
+        dbl = api(system, "projections", f"/v1/courses/{course}/double-bottom-line?municipality=101").json()
+        if len(dbl.get("hours", [])) >= 2 and any(r["actual_hours"] for r in dbl["hours"]):
+            return course
+    pytest.fail("no demo course with planned hours")
+
+
+def test_benchmark_hides_municipalities_with_few_citizens(visit: Visit, running: System) -> None:
+    visit.login("chef-101")
+    visit.open("#/benchmark/P1")
+    rows = visit.page.locator("#benchmark-table tbody tr")
+    today = date.today()
+    first = date(today.year - 1, today.month + 1, 1) if today.month < 12 else date(today.year, 1, 1)  # 12 months
+    result = api(running, "projections", f"/v1/kpis/P1/benchmark?municipality=101&from={first}&to={today}"
+                 ).json()["municipalities"]
+    assert [r.get_attribute("data-municipality") for r in rows.all()] == [m["municipality"] for m in result]
+    assert rows.first.get_attribute("class") == "own"
+    suppressed = [m["municipality"] for m in result if m["suppressed"]]
+    assert "147" in suppressed
+    assert visit.page.locator("tr[data-municipality='147'] td.suppressed").inner_text() == "Skjult (færre end 5 borgere)"
+    visit.screenshot("benchmark")
+
+
+def test_english_is_a_click_away(visit: Visit) -> None:
+    visit.login("leder-101")
+    visit.open("#/alerts")
+    assert visit.page.locator("#nav-alerts").inner_text() == "Advarsler"
+    visit.page.locator("#lang-toggle").click()
+    visit.page.wait_for_selector("main[data-ready='true']")
+    assert visit.page.locator("#nav-alerts").inner_text() == "Alerts"
+    assert visit.page.locator("html").get_attribute("lang") == "en"
+    visit.screenshot("alerts-english")
+    visit.page.reload()  # the language is kept; the skip link comes first for keyboard users
+    visit.page.wait_for_selector("main[data-ready='true']")
+    assert visit.page.locator("#nav-alerts").inner_text() == "Alerts"
+    visit.page.keyboard.press("Tab")
+    assert visit.page.evaluate("document.activeElement.id") == "skip-link"
+    visit.page.keyboard.press("Enter")
+    assert visit.page.evaluate("document.activeElement.id") == "main"
