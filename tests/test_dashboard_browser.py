@@ -273,31 +273,32 @@ def test_team_leader_snoozes_and_resolves_alerts(visit: Visit, running: System) 
 
 
 def test_course_page_draws_the_double_bottom_line_and_its_history(visit: Visit, running: System) -> None:
-    visit.login("chef-101")
+    # Course data is for the team's leader and the course's support worker, not for the manager.
+    visit.login("leder-101")
     visit.open("#/alerts")
-    course = _course_with_hours(running)
+    course = _course_with_hours(running, "leder-101")
     visit.page.locator(f"a[href='#/course/{course}']").first.click()  # from the alert to its course
     visit.page.wait_for_url(f"**/#/course/{course}")
     visit.page.wait_for_selector("main[data-ready='true']")
-    dbl = api(running, "projections", f"/v1/courses/{course}/double-bottom-line?municipality=101").json()
+    dbl = api(running, "projections", f"/v1/courses/{course}/double-bottom-line?municipality=101", "leder-101").json()
     bars = visit.page.locator("#double-bottom-line svg .dbl-bars rect")
     assert bars.count() == 2 * len(dbl["hours"])
     assert visit.page.locator("#hours-table tbody tr").count() == len(dbl["hours"])
     if dbl["progression"] and dbl["progression"][0]["expected"]:
         assert visit.page.locator("#double-bottom-line svg path.progression-expected").count() == 1
     history = api(running, "registration",
-                  f"/v1/citizens/{dbl['citizen']}/courses/{course}/history?municipality=101").json()["events"]
+                  f"/v1/citizens/{dbl['citizen']}/courses/{course}/history?municipality=101", "leder-101").json()["events"]
     visit.page.wait_for_selector("#history-table")
     assert visit.page.locator("#history-table tbody tr").count() == len(history)
     visit.assert_accessible()
     visit.screenshot("course-double-bottom-line")
 
 
-def _course_with_hours(system: System) -> str:
+def _course_with_hours(system: System, user: str) -> str:
     """A demo course with planned hours and contacts, found through the alerts about courses."""
-    alerts = api(system, "alerts", "/v1/alerts?municipality=101&state=open").json()["alerts"]
+    alerts = api(system, "alerts", "/v1/alerts?municipality=101&state=open", user).json()["alerts"]
     for course in sorted({a["subject_id"] for a in alerts if a["subject_type"] == "course"}):
-        dbl = api(system, "projections", f"/v1/courses/{course}/double-bottom-line?municipality=101").json()
+        dbl = api(system, "projections", f"/v1/courses/{course}/double-bottom-line?municipality=101", user).json()
         if len(dbl.get("hours", [])) >= 2 and any(r["actual_hours"] for r in dbl["hours"]):
             return course
     pytest.fail("no demo course with planned hours")
