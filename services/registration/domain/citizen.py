@@ -17,6 +17,8 @@ from eventsourcing.domain import Aggregate, event
 
 from contracts.codes import CTI_PHASE_ORDER, OWN_HOME, CourseEndReason, CtiPhase, HousingSituation, Method, OutreachPhase
 from contracts.facts import (
+    FACT_TYPES,
+    CitizenFact,
     AssessedReadyToMove,
     CitizenErased,
     CitizenRegistered,
@@ -417,43 +419,9 @@ _APPLY: dict[type[FactBase], Callable[[Citizen, Any], None]] = {
     CourseStartCorrected: _course(started_on=lambda f, c: f.effective_date),
 }
 
-CITIZEN_FACTS: tuple[type[FactBase], ...] = (
-    HousingWaitingListRegistered,
-    HomeOfferedViaAllocationRight,
-    HousingSituationRecorded,
-    HousingGained,
-    HousingLost,
-    ShelterStayStarted,
-    ShelterStayEnded,
-    ShelterContactMade,
-    AssessedReadyToMove,
-    HandleplanOffered,
-    HandleplanCreated,
-    HandleplanDeclined,
-    HandleplanRevised,
-    EvictionRiskRegistered,
-    EvictionPrevented,
-    EvictionCarriedOut,
-    IncomeTypeRecorded,
-    EmploymentStatusRecorded,
-    SubstanceTreatmentStarted,
-    SubstanceTreatmentEnded,
-    FollowUpRecorded,
-    ConsentGiven,
-    ConsentWithdrawn,
-    CitizenErased,
-    VisitationDecided,
-    CourseStarted,
-    SupportWorkerChanged,
-    CtiPhaseStarted,
-    OutreachPhaseStarted,
-    TimePlanned,
-    ExpectedProgressionSet,
-    ContactRecorded,
-    MeasurementRecorded,
-    CourseEnded,
-    CourseStartCorrected,
-    CtiPhaseStartCorrected,
+# Every fact about a citizen or a course, except the one that creates the citizen.
+CITIZEN_FACTS: tuple[type[FactBase], ...] = tuple(
+    fact_type for fact_type in FACT_TYPES if issubclass(fact_type, CitizenFact) and fact_type is not CitizenRegistered
 )
 
 define_fact_events(
