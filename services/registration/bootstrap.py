@@ -7,13 +7,14 @@ from collections.abc import AsyncIterator
 
 import asyncpg
 from eventsourcing.persistence import InterfaceError, OperationalError
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from contracts.events import EVENTS_STREAM
 from runtime.bus import connect, ensure_streams
 from runtime.http import create_service_app
 from runtime.settings import Settings
 from services.registration.api import router
+from services.registration.availability import StoreWatch, store_available
 from services.registration.application import Registration, postgres_env
 from services.registration.bus import create_broker
 from services.registration.identity import Pseudonyms
@@ -33,13 +34,16 @@ def create_app(settings: Settings) -> FastAPI:
         js = nc.jetstream()
         await ensure_streams(js, [EVENTS_STREAM])
         stop = asyncio.Event()
+        store_watch = StoreWatch(settings.database_url)
+        watch_task = asyncio.create_task(store_watch.run(stop), name="store-watch")
+        app.state.store_watch = store_watch
         relay = Relay(registration, js, settings.database_url)
         relay_task = asyncio.create_task(relay.run(stop), name="relay")
         days = int(settings.extra.get("CASETRACK_IDEMPOTENCY_DAYS", "30"))
         forget_task = asyncio.create_task(forget_old_answers(registration, days, stop), name="idempotency")
         app.state.registration = registration
         app.state.submissions = Submissions(registration, Pseudonyms.from_env())
-        broker = create_broker(settings.nats_url, app.state.submissions, app.state.tokens)
+        broker = create_broker(settings.nats_url, app.state.submissions, app.state.tokens, store_watch)
         await broker.start()
         app.state.relay = relay
         app.state.nats = nc
@@ -50,6 +54,7 @@ def create_app(settings: Settings) -> FastAPI:
             await broker.stop()
             await asyncio.wait_for(relay_task, timeout=10)
             await asyncio.wait_for(forget_task, timeout=10)
+            await asyncio.wait_for(watch_task, timeout=10)
             await nc.close()
             registration.close()
 
@@ -69,7 +74,7 @@ def create_app(settings: Settings) -> FastAPI:
         health=health,
         unavailable_errors=(OperationalError, InterfaceError),
     )
-    the_app.include_router(router)
+    the_app.include_router(router, dependencies=[Depends(store_available)])
     return the_app
 
 
