@@ -108,7 +108,7 @@ async def _answer(submissions: Submissions, tokens: TokenTable, message: NatsMes
     key = headers.get("Idempotency-Key")
     if isinstance(payload, dict) and "facts" in payload and "type" not in payload:
         facts = payload["facts"]
-        if not isinstance(facts, list) or len(facts) > MAX_BATCH:
+        if not isinstance(facts, list):
             return error_answer(ApiError(
                 422, "validation_error", "Ugyldige data: se felterne.", "Invalid input: see fields.",
                 [{"field": "facts", "problem": f"a list of at most {MAX_BATCH} facts", "type": "list_type"}],
