@@ -176,6 +176,9 @@ def single_fact_figures(system: System, seconds: float, rate: float = 100.0) -> 
     if errors:
         raise errors[0]
     throughput = done[0] / (time.perf_counter() - started)
+    backlog = asyncio.run(stream_count(system.nats_url))
+    for service in ("projections", "alerts"):  # freshness is measured in a steady state, not a backlog
+        wait_position(system, service, backlog)
     # The facts after the flood's last are whole citizens again: start on a fresh citizen.
     paced = workload.facts(int(seconds * rate), municipality="147", offset=30_000_000)
 
@@ -345,7 +348,7 @@ async def deadline_figures(database_url: str, courses: int) -> list[Figure]:
     await pool.execute(store.SCHEMA)
     now = datetime.now(timezone.utc)
     apply = handlers.applier(lambda: now)
-    events = workload.events(courses * 4)  # four facts a course
+    events = workload.events(courses * 4, days=30)  # four facts a course, all started this month
     started = time.perf_counter()
     for i in range(0, len(events), 1000):
         async with pool.acquire() as db, db.transaction():
@@ -354,6 +357,9 @@ async def deadline_figures(database_url: str, courses: int) -> list[Figure]:
     applied = len(events) / (time.perf_counter() - started)
     open_deadlines = await pool.fetchval("SELECT count(*) FROM alert_deadlines WHERE state = 'pending'")
     clock = AdjustableClock()
+    clock.set(now + timedelta(days=45))  # some of the deadlines have come due
+    due = await pool.fetchval(
+        "SELECT count(*) FROM alert_deadlines WHERE state = 'pending' AND due_on <= $1", clock.today())
     cycles = []
     for _ in range(5):  # a cycle takes at most 100 due deadlines, as in production
         started = time.perf_counter()
@@ -362,7 +368,8 @@ async def deadline_figures(database_url: str, courses: int) -> list[Figure]:
     await pool.close()
     return [
         Figure(f"alerts handlers: apply events for {courses:,} courses (in-process)", applied, "events/s", "-", None),
-        Figure(f"deadline poll cycle, {open_deadlines:,} pending deadlines (max of 5 cycles)", max(cycles) * 1000,
+        Figure(f"deadline poll cycle (<= 100 taken), {open_deadlines:,} pending deadlines, {due:,} due (max of 5)",
+               max(cycles) * 1000,
                "ms", "<= 1,000 ms", max(cycles) <= 1.0),
     ]
 
@@ -401,7 +408,6 @@ def main() -> None:
         figures += import_figures(system, imported, create_database(postgres.url))
         print(f"single facts for {seconds:.0f} s ...", file=sys.stderr)
         figures += single_fact_figures(system, seconds)
-        wait_position(system, "projections", asyncio.run(stream_count(system.nats_url)))
         peak = memory.stop()
         system.stop()
         print(f"rebuild and KPI queries over {events:,} events ...", file=sys.stderr)

@@ -25,23 +25,24 @@ def citizen_facts(municipality: str, n: int, start: date) -> list[dict[str, Any]
     ]
 
 
-def facts(count: int, municipality: str | None = None, offset: int = 0) -> list[dict[str, Any]]:
-    """`count` facts (a multiple of 4 is best), citizens spread over the municipalities and ten years."""
+def facts(count: int, municipality: str | None = None, offset: int = 0, days: int = 3600) -> list[dict[str, Any]]:
+    """`count` facts (a multiple of 4 is best), citizens spread over the municipalities and over the
+    last `days` days (ten years by default; courses started lately have their deadlines ahead)."""
     out: list[dict[str, Any]] = []
     n = offset
-    first = date.today() - timedelta(days=3650)
+    first = date.today() - timedelta(days=days + 21)
     while len(out) < count:
         where = municipality or MUNICIPALITIES[n % len(MUNICIPALITIES)]
-        out += citizen_facts(where, n, first + timedelta(days=(n * 7) % 3600))
+        out += citizen_facts(where, n, first + timedelta(days=(n * 7) % days))
         n += 1
     return out[:count]
 
 
-def events(count: int) -> list[EventMessage]:
+def events(count: int, days: int = 3600) -> list[EventMessage]:
     """The same facts as recorded events, positions 1..count."""
     now = datetime.now(timezone.utc)
     return [
         EventMessage(event_id=uuid4(), position=i, schema_version=1, recorded_at=now, recorded_by="bench",
                      fact=fact_adapter.validate_python(fact))
-        for i, fact in enumerate(facts(count), start=1)
+        for i, fact in enumerate(facts(count, days=days), start=1)
     ]
