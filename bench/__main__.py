@@ -424,7 +424,9 @@ def main() -> None:
         postgres.stop()
         shutil.rmtree(work, ignore_errors=True)
 
-    print(f"\ncasetrack benchmark ({'full' if args.full else 'quick'}), {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC")
+    kind = "full" if args.full else "quick" if not (args.events or args.courses) else "custom"
+    print(f"\ncasetrack benchmark ({kind}: {imported:,} facts imported, {events:,} events, {courses:,} courses), "
+          f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC")
     print(f"machine: {machine()}\n")
     print("| figure | measured | raw baseline (same run) | ratio | goal | met |")
     print("| --- | --- | --- | --- | --- | --- |")

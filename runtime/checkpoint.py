@@ -106,6 +106,8 @@ class CheckpointedApplier:
             log.warning("batch failed; applying one event at a time", extra={"consumer": self.consumer})
             for message in messages:
                 await self._apply_alone(message)
+        if EVENTS_PARKED.labels(self.service)._value.get():
+            await self.count_parked()  # a re-drive (another process) may have emptied the table
 
     async def _apply_alone(self, message: Msg) -> None:
         """Retries one event with backoff; an event that still fails is parked with its error, so

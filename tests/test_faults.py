@@ -17,6 +17,7 @@ from casetrack.embedded import EmbeddedPostgres
 from contracts.events import EVENTS_STREAM
 from tests.faults import FactStream, counts, wait_all_applied
 from tests.test_pipeline import stream_messages
+from tests.test_registration_privacy import nats_request
 from tests.support import SecuredNats, System, create_database
 
 pytestmark = pytest.mark.integration
@@ -92,6 +93,8 @@ def test_postgres_restart_answers_503_and_loses_nothing(own_postgres: EmbeddedPo
                 down_answers.append((response.status_code, response.headers.get("Retry-After")))
                 batch = client.post("/v1/facts/batch", json={"facts": [fact]})
                 down_answers.append((batch.status_code, batch.headers.get("Retry-After")))
+            over_bus = asyncio.run(nats_request(system.nats_url, json.dumps(fact).encode(),
+                                                {"Authorization": "Bearer token-101"}))
             for service in ("projections", "alerts"):
                 with system.client(service) as reader:
                     answer = reader.get("/v1/position")
@@ -102,6 +105,7 @@ def test_postgres_restart_answers_503_and_loses_nothing(own_postgres: EmbeddedPo
         stream.stop()
 
         assert down_answers == [(503, "5")] * len(down_answers)
+        assert (over_bus["status"], over_bus["body"]["error"]["reason"]) == (503, "service_unavailable")
         assert stream.statuses[503] > 0  # the stream's own submissions met the outage too
         assert_every_fact_once(system, stream)
         assert counts(system.database_url)["store"] == stream.accepted  # nothing of while-down-* stored
