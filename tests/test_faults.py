@@ -106,7 +106,6 @@ def test_postgres_restart_answers_503_and_loses_nothing(own_postgres: EmbeddedPo
 
         assert down_answers == [(503, "5")] * len(down_answers)
         assert (over_bus["status"], over_bus["body"]["error"]["reason"]) == (503, "service_unavailable")
-        assert stream.statuses[503] > 0  # the stream's own submissions met the outage too
         assert_every_fact_once(system, stream)
         assert counts(system.database_url)["store"] == stream.accepted  # nothing of while-down-* stored
     finally:
