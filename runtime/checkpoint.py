@@ -69,6 +69,7 @@ class CheckpointedApplier:
         self.prefix = prefix
         self.consumer = consumer
         self.apply = apply
+        self.parked = 0  # what the gauge shows for this consumer
 
     async def prepare(self) -> None:
         async with self.pool.acquire() as connection:
@@ -84,6 +85,7 @@ class CheckpointedApplier:
         parked = await self.pool.fetchval(
             f"SELECT count(*) FROM {self.prefix}_parked WHERE consumer = $1", self.consumer
         )
+        self.parked = parked
         EVENTS_PARKED.labels(self.service).set(parked)
         return parked
 
@@ -106,7 +108,7 @@ class CheckpointedApplier:
             log.warning("batch failed; applying one event at a time", extra={"consumer": self.consumer})
             for message in messages:
                 await self._apply_alone(message)
-        if EVENTS_PARKED.labels(self.service)._value.get():
+        if self.parked:
             await self.count_parked()  # a re-drive (another process) may have emptied the table
 
     async def _apply_alone(self, message: Msg) -> None:
@@ -160,7 +162,8 @@ class CheckpointedApplier:
 
     async def _park(self, connection: asyncpg.Connection, message: Msg, error: str) -> None:
         ERRORS.labels(self.service, "parked").inc()
-        EVENTS_PARKED.labels(self.service).inc()
+        self.parked += 1
+        EVENTS_PARKED.labels(self.service).set(self.parked)
         log.error("parked an event", extra={"consumer": self.consumer, "subject": message.subject, "error": error})
         await connection.execute(
             f"INSERT INTO {self.prefix}_parked (consumer, subject, data, error) VALUES ($1, $2, $3, $4)",
