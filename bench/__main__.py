@@ -12,7 +12,6 @@ import asyncio
 import os
 import platform
 import shutil
-import statistics
 import sys
 import tempfile
 import threading
@@ -20,7 +19,6 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from uuid import uuid4
 
 import asyncpg
 import httpx

@@ -108,3 +108,10 @@ def test_batch_over_the_limit_is_refused_whole_with_413(fuzzed_system: System) -
     with fuzzed_system.client("registration") as client:
         history = client.get("/v1/citizens/too-many/history", params={"municipality": "101"})
     assert history.status_code == 404  # nothing of either batch was stored
+
+
+def test_found_by_fuzzing_a_clock_far_from_today_is_refused_not_a_500(fuzzed_system: System) -> None:
+    with fuzzed_system.client("alerts", "token-admin") as client:
+        response = client.put("/v1/clock", json={"now": "0001-01-01T00:00:01+01:16"})
+        assert response.status_code == 422, response.text
+        assert client.get("/v1/alerts", params={"municipality": "101"}).status_code == 200
