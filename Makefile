@@ -3,13 +3,17 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: run test install
+.PHONY: run test install bench
 
 run: $(STAMP)
 	$(VENV)/bin/casetrack run
 
 test: $(STAMP)
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# The benchmark (bench/README.md): quick by default, BENCH_ARGS=--full for the issue's sizes.
+bench: $(STAMP)
+	$(VENV)/bin/python -m bench $(BENCH_ARGS)
 
 install: $(STAMP)
 

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from contracts.events import EventMessage
 from runtime.auth import current_principal
-from runtime.metrics import ERRORS, EVENTS_PROCESSED, EVENTS_SKIPPED
+from runtime.metrics import ERRORS, EVENTS_PARKED, EVENTS_PROCESSED, EVENTS_SKIPPED
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,8 @@ CREATE TABLE IF NOT EXISTS {prefix}_parked (
     error text NOT NULL,
     parked_at timestamptz NOT NULL DEFAULT now()
 );
+-- Events applied, counted in the same transaction: proof that none was applied twice or lost.
+ALTER TABLE {prefix}_checkpoint ADD COLUMN IF NOT EXISTS applied bigint NOT NULL DEFAULT 0;
 """
 
 
@@ -67,6 +69,7 @@ class CheckpointedApplier:
         self.prefix = prefix
         self.consumer = consumer
         self.apply = apply
+        self.parked = 0  # what the gauge shows for this consumer
 
     async def prepare(self) -> None:
         async with self.pool.acquire() as connection:
@@ -75,6 +78,16 @@ class CheckpointedApplier:
                 f"INSERT INTO {self.prefix}_checkpoint (consumer) VALUES ($1) ON CONFLICT DO NOTHING",
                 self.consumer,
             )
+        await self.count_parked()
+
+    async def count_parked(self) -> int:
+        """Parked events waiting for a fix; kept in the gauge operators alert on."""
+        parked = await self.pool.fetchval(
+            f"SELECT count(*) FROM {self.prefix}_parked WHERE consumer = $1", self.consumer
+        )
+        self.parked = parked
+        EVENTS_PARKED.labels(self.service).set(parked)
+        return parked
 
     async def position(self) -> int:
         return await self.pool.fetchval(
@@ -95,6 +108,8 @@ class CheckpointedApplier:
             log.warning("batch failed; applying one event at a time", extra={"consumer": self.consumer})
             for message in messages:
                 await self._apply_alone(message)
+        if self.parked:
+            await self.count_parked()  # a re-drive (another process) may have emptied the table
 
     async def _apply_alone(self, message: Msg) -> None:
         """Retries one event with backoff; an event that still fails is parked with its error, so
@@ -135,16 +150,20 @@ class CheckpointedApplier:
                     applied += 1
                 position = event.position
             await connection.execute(
-                f"UPDATE {self.prefix}_checkpoint SET position = $2, stream_sequence = $3 WHERE consumer = $1",
+                f"UPDATE {self.prefix}_checkpoint SET position = $2, stream_sequence = $3, applied = applied + $4"
+                " WHERE consumer = $1",
                 self.consumer,
                 position,
                 messages[-1].metadata.sequence.stream,
+                applied,
             )
         EVENTS_PROCESSED.labels(self.service).inc(applied)
         EVENTS_SKIPPED.labels(self.service).inc(skipped)
 
     async def _park(self, connection: asyncpg.Connection, message: Msg, error: str) -> None:
         ERRORS.labels(self.service, "parked").inc()
+        self.parked += 1
+        EVENTS_PARKED.labels(self.service).set(self.parked)
         log.error("parked an event", extra={"consumer": self.consumer, "subject": message.subject, "error": error})
         await connection.execute(
             f"INSERT INTO {self.prefix}_parked (consumer, subject, data, error) VALUES ($1, $2, $3, $4)",
@@ -166,6 +185,9 @@ class CheckpointedApplier:
                 async with self.pool.acquire() as connection, connection.transaction():
                     await self.apply(connection, event)
                     await connection.execute(f"DELETE FROM {self.prefix}_parked WHERE id = $1", row["id"])
+                    await connection.execute(
+                        f"UPDATE {self.prefix}_checkpoint SET applied = applied + 1 WHERE consumer = $1", self.consumer
+                    )
                 applied += 1
             except STORE_UNAVAILABLE:
                 raise
@@ -174,7 +196,13 @@ class CheckpointedApplier:
                 await self.pool.execute(
                     f"UPDATE {self.prefix}_parked SET error = $2 WHERE id = $1", row["id"], repr(exc)
                 )
+        await self.count_parked()
         return applied, failing
+
+    async def applied(self) -> int:
+        return await self.pool.fetchval(
+            f"SELECT applied FROM {self.prefix}_checkpoint WHERE consumer = $1", self.consumer
+        )
 
 
 position_router = APIRouter(tags=["operations"])

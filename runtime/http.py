@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
+import asyncpg
 import uvicorn
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
@@ -26,7 +27,14 @@ DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024
 HealthCheck = Callable[[], Awaitable[dict[str, bool]]]
 
 # Errors that mean a backing server is unreachable: the client should retry, nothing was stored.
-UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (ConnectionError, TimeoutError, OSError)
+UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
+    ConnectionError,
+    TimeoutError,
+    OSError,
+    asyncpg.exceptions.PostgresConnectionError,  # the connection broke (PostgreSQL stopped or restarted)
+    asyncpg.exceptions.CannotConnectNowError,  # PostgreSQL is starting up or shutting down
+    asyncpg.exceptions.AdminShutdownError,
+)
 
 
 def create_service_app(

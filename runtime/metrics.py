@@ -11,6 +11,9 @@ EVENTS_SKIPPED = Counter(
 CONSUMER_LAG = Gauge(
     "casetrack_consumer_lag", "Messages in the stream not yet processed by this consumer", ["service"]
 )
+EVENTS_PARKED = Gauge(
+    "casetrack_events_parked", "Events parked after failing every attempt, waiting for a re-drive", ["service"]
+)
 ERRORS = Counter("casetrack_errors_total", "Errors by kind", ["service", "kind"])
 REQUEST_LATENCY = Histogram(
     "casetrack_http_request_duration_seconds",

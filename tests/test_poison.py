@@ -2,11 +2,16 @@
 goes on with the rest; a re-drive applies it after the fix. Real NATS and PostgreSQL."""
 
 import asyncio
+import os
+import subprocess
+import sys
 from datetime import datetime, timezone
 from uuid import uuid4
 
 import asyncpg
 import nats
+import psycopg
+from prometheus_client import REGISTRY
 import pytest
 
 from contracts.events import EVENTS_STREAM, EVENTS_SUBJECT_ROOT, EventMessage
@@ -62,9 +67,54 @@ async def test_poison_event_is_parked_and_the_rest_applied(database_url: str, na
     assert [p["subject"] for p in parked] == ["casetrack.events.101.CitizenRegistered", "casetrack.events.101.Garbage"]
     assert "cannot apply this event" in parked[0]["error"] and "not a valid event" in parked[1]["error"]
     assert await applier.position() == 5
+    assert await applier.applied() == 4
+    assert REGISTRY.get_sample_value("casetrack_events_parked", {"service": "test"}) == 2  # operators are alerted on it
 
     broken = False  # the fix is deployed
     assert await applier.redrive_parked() == (1, 1)  # the garbage message still cannot be applied
     assert "poison" in [r["citizen"] for r in await pool.fetch("SELECT citizen FROM seen")]
+    assert await applier.applied() == 5
+    assert REGISTRY.get_sample_value("casetrack_events_parked", {"service": "test"}) == 1
     await nc.close()
     await pool.close()
+
+
+@pytest.mark.parametrize("service,prefix", [("projections", "projection"), ("alerts", "alert")])
+def test_redrive_command_applies_parked_events(database_url: str, service: str, prefix: str) -> None:
+    run = lambda: subprocess.run(  # noqa: E731
+        [sys.executable, "-m", f"services.{service}.redrive"], env=os.environ | {"DATABASE_URL": database_url},
+        capture_output=True, text=True, timeout=60,
+    )
+    assert run().returncode == 0  # creates what it needs; nothing parked yet
+
+    parked = event(1, "parked-citizen").model_dump_json().encode()
+    with psycopg.connect(database_url, autocommit=True) as connection:
+        for data in (parked, b"{still garbage"):
+            connection.execute(
+                f"INSERT INTO {prefix}_parked (consumer, subject, data, error) VALUES (%s, %s, %s, 'failed')",
+                (service, "casetrack.events.101.CitizenRegistered", data),
+            )
+    result = run()
+    assert (result.returncode, result.stdout.strip()) == (1, "re-driven: 1 applied, 1 still failing"), result.stderr
+    with psycopg.connect(database_url) as connection:
+        assert connection.execute(f"SELECT applied FROM {prefix}_checkpoint").fetchone()[0] == 1
+        assert connection.execute(f"SELECT count(*) FROM {prefix}_parked").fetchone()[0] == 1
+        if service == "projections":
+            counts = dict(connection.execute("SELECT event_type, applied FROM projection_event_counts").fetchall())
+            assert counts == {"CitizenRegistered": 1}
+
+
+def test_operator_alert_rules_watch_metrics_the_services_export() -> None:
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    rules = yaml.safe_load((Path(__file__).parent.parent / "deploy" / "prometheus-alerts.yml").read_text())
+    exported = {sample.name for metric in REGISTRY.collect() for sample in metric.samples}
+    exported |= {metric.name + suffix for metric in REGISTRY.collect() for suffix in ("", "_total")}
+    by_name = {rule["alert"]: rule for group in rules["groups"] for rule in group["rules"]}
+    assert "events_parked" in by_name
+    for rule in by_name.values():
+        for metric in re.findall(r"casetrack_[a-z_]+", rule["expr"]):
+            assert metric in exported, (rule["alert"], metric)

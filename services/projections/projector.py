@@ -74,17 +74,27 @@ async def current_generation(db: asyncpg.Connection | asyncpg.Pool) -> str:
     return schema
 
 
+_RECORD_FACT = """INSERT INTO {schema}.kpi_facts
+        (position, event_type, municipality, citizen_id, course_id, effective_date, recorded_at, fact)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb)
+    ON CONFLICT (position) DO NOTHING"""
+
+
+def _fact_row(event: EventMessage) -> tuple:
+    fact = event.fact
+    return (event.position, fact.type, fact.municipality, getattr(fact, "citizen_id", None),
+            getattr(fact, "course_id", None), fact.effective_date, event.recorded_at, fact.model_dump_json())
+
+
 async def record_fact(db: asyncpg.Connection, schema: str, event: EventMessage) -> None:
     """Idempotent by log position: a fact already in the generation is left as it is."""
-    fact = event.fact
-    await db.execute(
-        f"""INSERT INTO {schema}.kpi_facts
-                (position, event_type, municipality, citizen_id, course_id, effective_date, recorded_at, fact)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb)
-            ON CONFLICT (position) DO NOTHING""",
-        event.position, fact.type, fact.municipality, getattr(fact, "citizen_id", None),
-        getattr(fact, "course_id", None), fact.effective_date, event.recorded_at, fact.model_dump_json(),
-    )
+    await db.execute(_RECORD_FACT.format(schema=schema), *_fact_row(event))
+
+
+async def record_facts(db: asyncpg.Connection, schema: str, events: list[EventMessage]) -> None:
+    """`record_fact` for many events in one round trip (rebuilds)."""
+    if events:
+        await db.executemany(_RECORD_FACT.format(schema=schema), [_fact_row(event) for event in events])
 
 
 async def apply(db: asyncpg.Connection, event: EventMessage) -> None:

@@ -59,15 +59,14 @@ class Progress:
 
 
 async def _apply_batch(connection: asyncpg.Connection, schema: str, messages: Sequence[Msg]) -> int:
-    applied = 0
+    events = []
     for message in messages:
         try:
-            event = EventMessage.model_validate_json(message.data)
+            events.append(EventMessage.model_validate_json(message.data))
         except ValidationError:
             continue  # the live applier parked it already; it is no fact
-        await projector.record_fact(connection, schema, event)
-        applied += 1
-    return applied
+    await projector.record_facts(connection, schema, events)
+    return len(events)
 
 
 async def _drain(subscription, connection: asyncpg.Connection, schema: str, progress: Progress, batch: int) -> None:  # noqa: ANN001

@@ -40,8 +40,8 @@ class ReceiptOut(BaseModel):
 
 class BatchIn(BaseModel):
     facts: list[dict[str, Any]] = Field(
-        max_length=MAX_BATCH,
-        description="facts as for POST /v1/facts; each is validated and reported on its own",
+        description=f"facts as for POST /v1/facts; each is validated and reported on its own. "
+        f"At most {MAX_BATCH}: a larger batch is refused whole with 413 (reason batch_too_large)",
     )
 
 

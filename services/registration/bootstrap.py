@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import asyncpg
 from eventsourcing.persistence import InterfaceError, OperationalError
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from contracts.audit import AUDIT_STREAM
 from contracts.events import EVENTS_STREAM
@@ -17,6 +17,7 @@ from runtime.bus import connect, ensure_streams
 from runtime.http import create_service_app
 from runtime.settings import Settings
 from services.registration.api import router
+from services.registration.availability import StoreWatch, store_available
 from services.registration.application import Registration, postgres_env
 from services.registration.bus import create_broker
 from services.registration.identity import Pseudonyms
@@ -36,6 +37,9 @@ def create_app(settings: Settings) -> FastAPI:
         js = nc.jetstream()
         await ensure_streams(js, [EVENTS_STREAM, AUDIT_STREAM])
         stop = asyncio.Event()
+        store_watch = StoreWatch(settings.database_url)
+        watch_task = asyncio.create_task(store_watch.run(stop), name="store-watch")
+        app.state.store_watch = store_watch
         relay = Relay(registration, js, settings.database_url)
         relay_task = asyncio.create_task(relay.run(stop), name="relay")
         days = int(settings.extra.get("CASETRACK_IDEMPOTENCY_DAYS", "30"))
@@ -46,7 +50,7 @@ def create_app(settings: Settings) -> FastAPI:
         )
         app.state.registration = registration
         app.state.submissions = Submissions(registration, Pseudonyms.from_env())
-        broker = create_broker(settings.nats_url, app.state.submissions, app.state.tokens)
+        broker = create_broker(settings.nats_url, app.state.submissions, app.state.tokens, store_watch)
         await broker.start()
         app.state.audit = AuditLog(js, "registration")
         app.state.relay = relay
@@ -59,6 +63,7 @@ def create_app(settings: Settings) -> FastAPI:
             await asyncio.wait_for(relay_task, timeout=10)
             await asyncio.wait_for(forget_task, timeout=10)
             await asyncio.wait_for(retention_task, timeout=10)
+            await asyncio.wait_for(watch_task, timeout=10)
             await nc.close()
             registration.close()
 
@@ -78,7 +83,7 @@ def create_app(settings: Settings) -> FastAPI:
         health=health,
         unavailable_errors=(OperationalError, InterfaceError),
     )
-    the_app.include_router(router)
+    the_app.include_router(router, dependencies=[Depends(store_available)])
     the_app.include_router(audit_router)
     return the_app
 

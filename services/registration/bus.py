@@ -18,6 +18,7 @@ from faststream import FastStream
 from faststream.nats import NatsBroker
 from faststream.nats.annotations import NatsMessage
 from faststream.specification import AsyncAPI
+from eventsourcing.persistence import InterfaceError, OperationalError
 from pydantic import BaseModel, Field
 
 from contracts.events import EVENTS_SUBJECT_ROOT, EventMessage
@@ -25,9 +26,13 @@ from contracts.facts import Fact
 from runtime.auth import Principal, TokenExpired, TokenTable
 from runtime.errors import ApiError
 from runtime.metrics import ERRORS
+from services.registration.availability import StoreWatch, unavailable
 from services.registration.submission import MAX_BATCH, Submissions, error_answer
 
 log = logging.getLogger(__name__)
+
+# The event store is away: the client should retry, nothing was stored.
+STORE_UNAVAILABLE = (OperationalError, InterfaceError, ConnectionError, TimeoutError, OSError)
 
 SUBMIT_SUBJECT = "casetrack.facts.submit"
 QUEUE_GROUP = "registration"  # replicas share the requests
@@ -42,7 +47,9 @@ class SubmitReply(BaseModel):
     body: dict[str, Any] = Field(description="the HTTP body: a receipt, a batch report or {'error': ...}")
 
 
-def create_broker(nats_url: str, submissions: Submissions | None, tokens: TokenTable | None) -> NatsBroker:
+def create_broker(
+    nats_url: str, submissions: Submissions | None, tokens: TokenTable | None, store: StoreWatch | None = None
+) -> NatsBroker:
     broker = NatsBroker(
         nats_url,
         max_reconnect_attempts=-1,
@@ -62,7 +69,14 @@ def create_broker(nats_url: str, submissions: Submissions | None, tokens: TokenT
         # gets the same error reply as over HTTP instead of failing in the framework.
         assert submissions is not None and tokens is not None
         try:
+            if store is not None and not store.available:
+                raise unavailable()
             answer = await _answer(submissions, tokens, message)
+        except ApiError as error:
+            answer = error_answer(error)
+        except STORE_UNAVAILABLE:
+            ERRORS.labels("registration", "unavailable").inc()
+            answer = error_answer(unavailable())
         except Exception:
             ERRORS.labels("registration", "nats_submit").inc()
             log.exception("submission over NATS failed")
@@ -94,7 +108,7 @@ async def _answer(submissions: Submissions, tokens: TokenTable, message: NatsMes
     key = headers.get("Idempotency-Key")
     if isinstance(payload, dict) and "facts" in payload and "type" not in payload:
         facts = payload["facts"]
-        if not isinstance(facts, list) or len(facts) > MAX_BATCH:
+        if not isinstance(facts, list):
             return error_answer(ApiError(
                 422, "validation_error", "Ugyldige data: se felterne.", "Invalid input: see fields.",
                 [{"field": "facts", "problem": f"a list of at most {MAX_BATCH} facts", "type": "list_type"}],

@@ -107,6 +107,14 @@ class Submissions:
         return Submitted(outcome_answer(receipt))
 
     def batch(self, principal: Principal, raw_facts: Sequence[Any], key: str | None) -> Submitted:
+        if len(raw_facts) > MAX_BATCH:
+            return Submitted(error_answer(ApiError(
+                413,
+                "batch_too_large",
+                f"Højst {MAX_BATCH} fakta i en samling; del den op.",
+                f"At most {MAX_BATCH} facts in a batch; split it.",
+                [{"field": "facts", "problem": f"at most {MAX_BATCH} facts", "type": "too_long"}],
+            )))
         try:
             principal.ensure_role(*SUBMITTERS)
             idempotency = self._idempotency(principal, key)

@@ -1,0 +1,436 @@
+"""casetrack's benchmark: every figure beside a raw baseline measured in the same run.
+
+    python -m bench            quick: smaller counts, a few minutes
+    python -m bench --full     the issue's sizes: 1,000,000 events, 100,000 open courses
+
+Starts an embedded PostgreSQL and nats-server and the three services as processes on this machine
+(the test harness's System), measures, and prints a table. Not a test: nothing here passes or fails.
+"""
+
+import argparse
+import asyncio
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import asyncpg
+import httpx
+import nats
+import psutil
+
+from bench import workload
+from casetrack.embedded import EmbeddedPostgres
+from tests.support import SecuredNats, System, create_database
+
+
+@dataclass
+class Figure:
+    name: str
+    value: float
+    unit: str
+    goal: str
+    met: bool | None
+    baseline: float | None = None
+    baseline_name: str = ""
+
+    def row(self) -> str:
+        ratio = f"{self.value / self.baseline:.2f}" if self.baseline else "-"
+        base = f"{self.baseline:,.1f} {self.unit} ({self.baseline_name})" if self.baseline else "-"
+        met = {True: "yes", False: "NO", None: "-"}[self.met]
+        return f"| {self.name} | {self.value:,.1f} {self.unit} | {base} | {ratio} | {self.goal} | {met} |"
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+class MemoryWatch:
+    """Peak RSS of each service process, sampled every 0.2 s."""
+
+    def __init__(self, system: System):
+        self.system, self.peak, self._stop = system, {name: 0 for name in system.services}, threading.Event()
+        threading.Thread(target=self._run, daemon=True).start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            for name, service in self.system.services.items():
+                try:
+                    self.peak[name] = max(self.peak[name], psutil.Process(service.process.pid).memory_info().rss)
+                except Exception:
+                    pass
+            time.sleep(0.2)
+
+    def stop(self) -> dict[str, int]:
+        self._stop.set()
+        return self.peak
+
+
+async def stream_count(nats_url: str) -> int:
+    nc = await nats.connect(nats_url)
+    try:
+        return (await nc.jetstream().stream_info("CASETRACK_EVENTS")).state.messages
+    finally:
+        await nc.close()
+
+
+def wait_position(system: System, service: str, position: int, timeout: float = 3600) -> None:
+    system.wait_applied(service, position, timeout=timeout)
+
+
+# --- batch import -------------------------------------------------------------------------------
+
+def batch_import(system: System, count: int, batch: int = 1000) -> float:
+    facts = workload.facts(count, municipality="101", offset=10_000_000)
+    started = time.perf_counter()
+    with system.client("registration") as client:
+        for i in range(0, count, batch):
+            response = client.post("/v1/facts/batch", json={"facts": facts[i:i + batch]})
+            assert response.status_code == 200 and response.json()["accepted"] == len(facts[i:i + batch]), response.text[:500]
+    return started
+
+
+def import_figures(system: System, count: int, baseline_url: str) -> list[Figure]:
+    already = asyncio.run(stream_count(system.nats_url))
+    started = batch_import(system, count)
+    while asyncio.run(stream_count(system.nats_url)) < already + count:  # in the store AND the stream
+        time.sleep(0.02)
+    rate = count / (time.perf_counter() - started)
+    baseline = eventsourcing_baseline(baseline_url, count)
+    return [Figure("batch import (POST /v1/facts/batch, into store and stream)", rate, "facts/s", ">= 2,000 facts/s",
+                   rate >= 2000, baseline, "eventsourcing save, batches of 1000")]
+
+
+def eventsourcing_baseline(database_url: str, count: int, batch: int = 1000) -> float:
+    """The eventsourcing library alone: the same number of events saved directly, in batches."""
+    from eventsourcing.application import Application
+    from eventsourcing.domain import Aggregate, event
+
+    from services.registration.application import postgres_env
+
+    class Subject(Aggregate):
+        def __init__(self, fact: dict) -> None:
+            self.facts = [fact]
+
+        @event("FactRecorded")
+        def record(self, fact: dict) -> None:
+            self.facts.append(fact)
+
+    env = postgres_env(database_url) | {"APPLICATION_RECORDER_TOPIC": "eventsourcing.postgres:PostgresApplicationRecorder"}
+    app = Application(env=env)
+    facts = workload.facts(count, municipality="101")
+    started = time.perf_counter()
+    for i in range(0, count, batch):
+        subjects = [Subject(fact) for fact in facts[i:i + batch]]
+        app.save(*subjects)
+    rate = count / (time.perf_counter() - started)
+    app.close()
+    return rate
+
+
+# --- single facts, latency and freshness -------------------------------------------------------
+
+def single_fact_figures(system: System, seconds: float, rate: float = 100.0) -> list[Figure]:
+    # Throughput: 8 clients as fast as they go.
+    facts = workload.facts(int(seconds * 200), municipality="147", offset=20_000_000)
+    done, lock = [0], threading.Lock()
+    cursor = iter(range(0, len(facts), 4))  # a client takes a whole citizen: its facts in order
+
+    errors: list[BaseException] = []
+
+    def flood(deadline: float) -> None:
+        try:
+            _flood(deadline)
+        except BaseException as exc:
+            errors.append(exc)
+
+    def _flood(deadline: float) -> None:
+        with system.client("registration", "token-147") as client:
+            while time.perf_counter() < deadline:
+                with lock:
+                    i = next(cursor, None)
+                if i is None:
+                    return
+                for fact in facts[i:i + 4]:
+                    response = client.post("/v1/facts", json=fact)
+                    assert response.status_code == 201, response.text
+                with lock:
+                    done[0] += len(facts[i:i + 4])
+
+    deadline = time.perf_counter() + seconds / 2
+    started = time.perf_counter()
+    threads = [threading.Thread(target=flood, args=(deadline,)) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
+    throughput = done[0] / (time.perf_counter() - started)
+    backlog = asyncio.run(stream_count(system.nats_url))
+    for service in ("projections", "alerts"):  # freshness is measured in a steady state, not a backlog
+        wait_position(system, service, backlog)
+    # The facts after the flood's last are whole citizens again: start on a fresh citizen.
+    paced = workload.facts(int(seconds * rate), municipality="147", offset=30_000_000)
+
+    # Latency and freshness at a steady 100 facts/s.
+    latencies: list[float] = []
+    answered: list[tuple[int, float]] = []  # (position, when the 2xx came)
+    seen: dict[str, list[tuple[float, int]]] = {"projections": [], "alerts": []}
+    stop = threading.Event()
+
+    def watch(service: str) -> None:
+        with system.client(service, "token-admin") as client:
+            while not stop.is_set():
+                seen[service].append((time.perf_counter(), client.get("/v1/position").json()["position"]))
+                time.sleep(0.005)
+
+    watchers = [threading.Thread(target=watch, args=(s,)) for s in seen]
+    for t in watchers:
+        t.start()
+    with system.client("registration", "token-147") as client:
+        next_at = time.perf_counter()
+        for fact in paced:
+            sent = time.perf_counter()
+            response = client.post("/v1/facts", json=fact)
+            now = time.perf_counter()
+            assert response.status_code == 201, response.text
+            latencies.append(now - sent)
+            answered.append((response.json()["position"], now))
+            next_at += 1 / rate
+            time.sleep(max(0.0, next_at - time.perf_counter()))
+    last = answered[-1][0]
+    for service in seen:
+        wait_position(system, service, last, timeout=120)
+    time.sleep(0.1)
+    stop.set()
+    for t in watchers:
+        t.join()
+
+    def freshness(service: str) -> list[float]:
+        out, observations = [], seen[service]
+        j = 0
+        for position, at in answered:
+            while j < len(observations) and (observations[j][1] < position or observations[j][0] < at):
+                if observations[j][1] >= position and observations[j][0] < at:
+                    break
+                j += 1
+            k = j
+            while k < len(observations) and observations[k][1] < position:
+                k += 1
+            if k < len(observations):
+                out.append(max(0.0, observations[k][0] - at))
+        return out
+
+    kpi, alert = freshness("projections"), freshness("alerts")
+    # Raw baseline: the same service's cheapest endpoint, at the same rate (what HTTP alone costs).
+    probe = []
+    with system.client("registration", "token-147") as client:
+        for _ in range(200):
+            sent = time.perf_counter()
+            client.get("/healthz")
+            probe.append(time.perf_counter() - sent)
+    ms = 1000
+    return [
+        Figure("single facts: throughput, 8 concurrent clients", throughput, "facts/s", "-", None),
+        Figure("single facts at 100/s: p50 latency", pct(latencies, 50) * ms, "ms", "-", None,
+               pct(probe, 50) * ms, "GET /healthz p50"),
+        Figure("single facts at 100/s: p99 latency", pct(latencies, 99) * ms, "ms", "p99 <= 50 ms",
+               pct(latencies, 99) <= 0.05, pct(probe, 99) * ms, "GET /healthz p99"),
+        Figure("freshness 2xx -> KPI read model: p50", pct(kpi, 50) * ms, "ms", "-", None),
+        Figure("freshness 2xx -> KPI read model: p99", pct(kpi, 99) * ms, "ms", "p99 <= 1,000 ms", pct(kpi, 99) <= 1.0),
+        Figure("freshness 2xx -> alerts applied: p50", pct(alert, 50) * ms, "ms", "-", None),
+        Figure("freshness 2xx -> alerts applied: p99", pct(alert, 99) * ms, "ms", "p99 <= 1,000 ms", pct(alert, 99) <= 1.0),
+    ]
+
+
+# --- rebuild and KPI queries over a long history ------------------------------------------------
+
+async def publish_history(nats_url: str, count: int) -> None:
+    nc = await nats.connect(nats_url)
+    js = nc.jetstream()
+    from runtime.bus import ensure_streams
+    await ensure_streams(js)
+    pending = []
+    for message in workload.events(count):
+        pending.append(await js.publish_async(message.subject, message.model_dump_json().encode(),
+                                              headers={"Nats-Msg-Id": str(message.event_id)}))
+        if len(pending) >= 2000:
+            await asyncio.gather(*pending)
+            pending = []
+    await asyncio.gather(*pending)
+    await nc.close()
+
+
+async def copy_baseline(database_url: str, count: int) -> float:
+    """A plain asyncpg bulk insert (COPY) of the same rows the rebuild writes."""
+    rows = [(m.position, m.fact.type, m.fact.municipality, getattr(m.fact, "citizen_id", None),
+             getattr(m.fact, "course_id", None), m.fact.effective_date, m.recorded_at, m.fact.model_dump_json())
+            for m in workload.events(count)]
+    connection = await asyncpg.connect(database_url)
+    await connection.execute(
+        "CREATE TABLE bench_copy (position bigint PRIMARY KEY, event_type text, municipality text, citizen_id text,"
+        " course_id text, effective_date date, recorded_at timestamptz, fact jsonb)")
+    started = time.perf_counter()
+    await connection.copy_records_to_table("bench_copy", records=rows)
+    rate = count / (time.perf_counter() - started)
+    await connection.close()
+    return rate
+
+
+def history_figures(admin_url: str, work: Path, count: int) -> tuple[list[Figure], dict[str, int]]:
+    from services.projections.rebuild import rebuild
+
+    database_url = create_database(admin_url)
+    server = SecuredNats(work / "nats-history")
+    server.start()
+    system = System(database_url=database_url, nats_url=server.url, work_dir=work / "logs-history",
+                    nats_env=server.service_env())
+    try:
+        asyncio.run(publish_history(server.url, count))
+        system.start("projections")
+        memory = MemoryWatch(system)
+        started = time.perf_counter()
+        wait_position(system, "projections", count)
+        live = count / (time.perf_counter() - started)
+        started = time.perf_counter()
+        asyncio.run(rebuild(database_url, server.url, out=None))
+        rebuilt = count / (time.perf_counter() - started)
+        baseline = asyncio.run(copy_baseline(database_url, count))
+
+        ids = [k["id"] for k in httpx.get(system.services["projections"].url + "/v1/kpis",
+                                           headers={"Authorization": "Bearer token-admin"}).json()["kpis"]]
+        as_of = (datetime.now(timezone.utc) - timedelta(days=400)).date().isoformat()
+        worst = (0.0, "")
+        with system.client("projections", "token-admin") as client:
+            client.timeout = 120
+            for kpi in ids:
+                for query in ({}, {"as_of": as_of}):
+                    timings = []
+                    for i in range(10):
+                        municipality = workload.MUNICIPALITIES[i % len(workload.MUNICIPALITIES)]
+                        sent = time.perf_counter()
+                        response = client.get(f"/v1/kpis/{kpi}", params={"municipality": municipality} | query)
+                        timings.append(time.perf_counter() - sent)
+                        assert response.status_code == 200, (kpi, response.text[:300])
+                    p95 = pct(timings, 95)
+                    worst = max(worst, (p95, f"{kpi}{' as_of' if query else ''}"))
+        peak = memory.stop()
+        figures = [
+            Figure(f"live apply of {count:,} events (projections consumer)", live, "events/s", "-", None),
+            Figure(f"rebuild of all read models from {count:,} events", rebuilt, "events/s", ">= 10,000 events/s",
+                   rebuilt >= 10_000, baseline, "asyncpg COPY of the same rows"),
+            Figure(f"KPI query p95, worst of {len(ids)} KPIs x (now, as_of), 10 municipalities [{worst[1]}]",
+                   worst[0] * 1000, "ms", "p95 <= 100 ms", worst[0] <= 0.1),
+        ]
+        return figures, {"projections (history)": peak["projections"]}
+    finally:
+        system.stop()
+        server.stop()
+
+
+# --- the deadline poll -------------------------------------------------------------------------
+
+async def deadline_figures(database_url: str, courses: int) -> list[Figure]:
+    from runtime.clock import AdjustableClock
+    from services.alerts import deadlines, handlers, store
+
+    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=4)
+    await pool.execute(store.SCHEMA)
+    now = datetime.now(timezone.utc)
+    apply = handlers.applier(lambda: now)
+    events = workload.events(courses * 4, days=30)  # four facts a course, all started this month
+    started = time.perf_counter()
+    for i in range(0, len(events), 1000):
+        async with pool.acquire() as db, db.transaction():
+            for event in events[i:i + 1000]:
+                await apply(db, event)
+    applied = len(events) / (time.perf_counter() - started)
+    open_deadlines = await pool.fetchval("SELECT count(*) FROM alert_deadlines WHERE state = 'pending'")
+    clock = AdjustableClock()
+    clock.set(now + timedelta(days=45))  # some of the deadlines have come due
+    due = await pool.fetchval(
+        "SELECT count(*) FROM alert_deadlines WHERE state = 'pending' AND due_on <= $1", clock.today())
+    cycles = []
+    for _ in range(5):  # a cycle takes at most 100 due deadlines, as in production
+        started = time.perf_counter()
+        await deadlines.fire_due_deadlines(pool, clock)
+        cycles.append(time.perf_counter() - started)
+    await pool.close()
+    return [
+        Figure(f"alerts handlers: apply events for {courses:,} courses (in-process)", applied, "events/s", "-", None),
+        Figure(f"deadline poll cycle (<= 100 taken), {open_deadlines:,} pending deadlines, {due:,} due (max of 5)",
+               max(cycles) * 1000,
+               "ms", "<= 1,000 ms", max(cycles) <= 1.0),
+    ]
+
+
+# --- the run -----------------------------------------------------------------------------------
+
+def machine() -> str:
+    memory = psutil.virtual_memory().total / 2**30
+    return (f"{platform.node()}: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
+            f"{memory:.1f} GiB RAM, {platform.system()} {platform.release()}, Python {platform.python_version()}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--full", action="store_true", help="the issue's sizes (takes long)")
+    parser.add_argument("--events", type=int, help="events for the rebuild and KPI queries")
+    parser.add_argument("--courses", type=int, help="open courses for the deadline poll")
+    args = parser.parse_args()
+    events = args.events or (1_000_000 if args.full else 20_000)
+    courses = args.courses or (100_000 if args.full else 5_000)
+    imported = 50_000 if args.full else 10_000
+    seconds = 60.0 if args.full else 15.0
+
+    work = Path(tempfile.mkdtemp(prefix="casetrack-bench-"))
+    postgres = EmbeddedPostgres(work / "pg", fast=True)
+    postgres.start()
+    server = SecuredNats(work / "nats")
+    server.start()
+    system = System(database_url=create_database(postgres.url), nats_url=server.url, work_dir=work / "logs",
+                    nats_env=server.service_env(), extra_env={"LOG_LEVEL": "WARNING"})
+    figures: list[Figure] = []
+    try:
+        system.start()
+        memory = MemoryWatch(system)
+        print(f"batch import of {imported:,} facts ...", file=sys.stderr)
+        figures += import_figures(system, imported, create_database(postgres.url))
+        print(f"single facts for {seconds:.0f} s ...", file=sys.stderr)
+        figures += single_fact_figures(system, seconds)
+        peak = memory.stop()
+        system.stop()
+        print(f"rebuild and KPI queries over {events:,} events ...", file=sys.stderr)
+        history, history_peak = history_figures(postgres.url, work, events)
+        figures += history
+        peak |= history_peak
+        print(f"deadline poll with {courses:,} courses ...", file=sys.stderr)
+        figures += asyncio.run(deadline_figures(create_database(postgres.url), courses))
+        for name, rss in peak.items():
+            figures.append(Figure(f"peak memory: {name}", rss / 2**20, "MiB", "<= 250 MB RSS", rss <= 250 * 10**6))
+    finally:
+        system.stop()
+        server.stop()
+        postgres.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+    kind = "full" if args.full else "quick" if not (args.events or args.courses) else "custom"
+    print(f"\ncasetrack benchmark ({kind}: {imported:,} facts imported, {events:,} events, {courses:,} courses), "
+          f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC")
+    print(f"machine: {machine()}\n")
+    print("| figure | measured | raw baseline (same run) | ratio | goal | met |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for figure in figures:
+        print(figure.row())
+
+
+if __name__ == "__main__":
+    main()
