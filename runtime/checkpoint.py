@@ -6,6 +6,8 @@ event, or an event that keeps failing, is parked with its error instead of being
 """
 
 import asyncio
+import os
+import sys
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
@@ -212,3 +214,19 @@ position_router = APIRouter(tags=["operations"])
 async def position(request: Request) -> dict[str, int]:
     """The last registration-log position this service has applied (for read-your-writes)."""
     return {"position": await request.app.state.applier.position()}
+
+
+def redrive_main(open_applier: Callable[[asyncpg.Pool], Awaitable[CheckpointedApplier]]) -> None:
+    """The body of a service's `python -m services.<name>.redrive` command: applies its parked
+    events (DATABASE_URL from the environment), prints the outcome, exits 1 while any still fails."""
+
+    async def redrive() -> tuple[int, int]:
+        pool = await asyncpg.create_pool(os.environ["DATABASE_URL"], min_size=1, max_size=2)
+        try:
+            return await (await open_applier(pool)).redrive_parked()
+        finally:
+            await pool.close()
+
+    applied, failing = asyncio.run(redrive())
+    print(f"re-driven: {applied} applied, {failing} still failing")
+    sys.exit(1 if failing else 0)

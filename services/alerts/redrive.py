@@ -6,35 +6,22 @@ Prints how many were applied and how many still fail; exits 1 while any still fa
 evaluated at the real time of the re-drive.
 """
 
-import asyncio
-import os
-import sys
+import asyncpg
 
-from runtime.checkpoint import CheckpointedApplier
+from runtime.checkpoint import CheckpointedApplier, redrive_main
 from runtime.clock import SystemClock
-from runtime.database import create_pool
 from services.alerts import handlers, store
 from services.alerts.bootstrap import CONSUMER
 
 
-async def redrive(database_url: str) -> tuple[int, int]:
-    pool = await create_pool(database_url, max_size=2)
-    try:
-        applier = CheckpointedApplier(
-            pool, service="alerts", prefix="alert", consumer=CONSUMER, apply=handlers.applier(SystemClock().now)
-        )
-        await pool.execute(store.SCHEMA)
-        await applier.prepare()
-        return await applier.redrive_parked()
-    finally:
-        await pool.close()
-
-
-def main() -> None:
-    applied, failing = asyncio.run(redrive(os.environ["DATABASE_URL"]))
-    print(f"re-driven: {applied} applied, {failing} still failing")
-    sys.exit(1 if failing else 0)
+async def open_applier(pool: asyncpg.Pool) -> CheckpointedApplier:
+    await pool.execute(store.SCHEMA)
+    applier = CheckpointedApplier(
+        pool, service="alerts", prefix="alert", consumer=CONSUMER, apply=handlers.applier(SystemClock().now)
+    )
+    await applier.prepare()
+    return applier
 
 
 if __name__ == "__main__":
-    main()
+    redrive_main(open_applier)
