@@ -117,10 +117,11 @@ class Registration(Application[UUID]):
         deletes the citizen's key and details in it."""
         for attempt in range(SAVE_ATTEMPTS):
             touched: dict[UUID, Aggregate] = {}
+            known = self._existing_of(facts)
             outcomes: list[Any] = []
             for fact, recorded_by in facts:
                 try:
-                    aggregate = self._decide(fact, recorded_by, touched)
+                    aggregate = self._decide(fact, recorded_by, touched, known)
                 except (RuleViolation, UnknownSubject) as rejection:
                     outcomes.append(rejection)
                     continue
@@ -207,16 +208,20 @@ class Registration(Application[UUID]):
             fact=domain_event.fact,
         )
 
-    def _decide(self, fact: FactBase, recorded_by: str, touched: dict[UUID, Aggregate]) -> Aggregate:
-        """Finds (or creates) the aggregate the fact is about and lets it decide."""
+    def _decide(
+        self, fact: FactBase, recorded_by: str, touched: dict[UUID, Aggregate], known: dict[UUID, bool] | None = None
+    ) -> Aggregate:
+        """Finds (or creates) the aggregate the fact is about and lets it decide. `known`: whether
+        aggregates this batch registers were already stored when it began (see `_existing_of`)."""
         municipality = fact.municipality
+        known = {} if known is None else known
         if isinstance(fact, TeamRegistered):
-            if self._known(team_uuid(municipality, fact.team_id), touched):
+            if self._known(team_uuid(municipality, fact.team_id), touched, known):
                 raise RuleViolation(rules.TEAM_ALREADY_REGISTERED)
             return Team(fact, recorded_by)
         if isinstance(fact, WorkerRegistered):
             self._get(team_uuid(municipality, fact.team_id), touched, rules.team_not_found)
-            if self._known(worker_uuid(municipality, fact.worker_id), touched):
+            if self._known(worker_uuid(municipality, fact.worker_id), touched, known):
                 raise RuleViolation(rules.WORKER_ALREADY_REGISTERED)
             return Worker(fact, recorded_by)
         if isinstance(fact, (WorkerMovedTeam, WorkerLeft)):
@@ -227,7 +232,7 @@ class Registration(Application[UUID]):
             return worker
         if isinstance(fact, HousingStockReported):
             figures_id = municipality_uuid(municipality)
-            if not self._known(figures_id, touched):
+            if not self._known(figures_id, touched, known):
                 return MunicipalityFigures(fact, recorded_by)
             figures: MunicipalityFigures = self._get(figures_id, touched, rules.municipality_not_found)
             figures.record(fact, recorded_by)
@@ -236,7 +241,7 @@ class Registration(Application[UUID]):
         if citizen_id is None:  # the edge turns a CPR number into the pseudonymous id
             raise rules.citizen_id_required()
         if isinstance(fact, CitizenRegistered):
-            if self._known(citizen_uuid(municipality, citizen_id), touched):
+            if self._known(citizen_uuid(municipality, citizen_id), touched, known):
                 raise RuleViolation(rules.CITIZEN_ALREADY_REGISTERED)
             return Citizen(fact, recorded_by)
         citizen: Citizen = self._get(citizen_uuid(municipality, citizen_id), touched, rules.citizen_not_found)
@@ -251,8 +256,23 @@ class Registration(Application[UUID]):
         except AggregateNotFoundError:
             raise not_found() from None
 
-    def _known(self, aggregate_id: UUID, touched: dict[UUID, Aggregate]) -> bool:
-        return aggregate_id in touched or bool(self.recorder.select_events(aggregate_id, desc=True, limit=1))
+    def _known(self, aggregate_id: UUID, touched: dict[UUID, Aggregate], known: dict[UUID, bool]) -> bool:
+        if aggregate_id in touched:
+            return True
+        if aggregate_id in known:
+            return known[aggregate_id]
+        return bool(self.recorder.select_events(aggregate_id, desc=True, limit=1))
+
+    def _existing_of(self, facts: Sequence[tuple[FactBase, str]]) -> dict[UUID, bool]:
+        """Whether each aggregate the batch's facts register is already stored, asked in one query
+        instead of one per fact. A writer that stores one of them after this is still caught: the
+        save then conflicts on the aggregate's first version and the batch is decided again."""
+        lookup = getattr(self.recorder, "existing_originators", None)
+        if lookup is None:
+            return {}
+        ids = {registered for fact, _ in facts if (registered := _registers(fact)) is not None}
+        existing = lookup(list(ids))
+        return {i: i in existing for i in ids}
 
     def _citizen(self, citizen_id: str, municipality: str) -> Citizen:
         # The id includes the municipality: another municipality's citizen is simply not found.
@@ -260,6 +280,19 @@ class Registration(Application[UUID]):
 
     def _messages(self, aggregate_id: UUID) -> list[EventMessage]:
         return [self.to_message(e, position=None) for e in self.events.get(aggregate_id)]
+
+
+def _registers(fact: FactBase) -> UUID | None:
+    """The aggregate a fact would create, whose existence `_decide` must know."""
+    if isinstance(fact, TeamRegistered):
+        return team_uuid(fact.municipality, fact.team_id)
+    if isinstance(fact, WorkerRegistered):
+        return worker_uuid(fact.municipality, fact.worker_id)
+    if isinstance(fact, HousingStockReported):
+        return municipality_uuid(fact.municipality)
+    if isinstance(fact, CitizenRegistered) and fact.citizen_id is not None:
+        return citizen_uuid(fact.municipality, fact.citizen_id)
+    return None
 
 
 def _personal_changes(

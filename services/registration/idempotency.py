@@ -55,6 +55,8 @@ class IdempotentRecorder(PostgresApplicationRecorder):
         ).format(table)
         self._delete_answers = SQL("DELETE FROM {0} WHERE recorded_at < now() - make_interval(days => %s)").format(table)
         self._select_answer = SQL("SELECT request_hash, answer FROM {0} WHERE client = %s AND key = %s").format(table)
+        self._select_existing = SQL("SELECT DISTINCT originator_id FROM {0}.{1} WHERE originator_id = ANY(%s)").format(
+            Identifier(self.datastore.schema), Identifier(self.events_table_name))
 
     def _fetch_ids_after_insert_events(
         self,
@@ -79,6 +81,14 @@ class IdempotentRecorder(PostgresApplicationRecorder):
             curs.execute(self._select_answer, (client, key))
             row = curs.fetchone()
         return None if row is None else (row["request_hash"], row["answer"])
+
+    def existing_originators(self, originator_ids: Sequence[Any]) -> set[Any]:
+        """Which of these aggregates have any stored event: one query for a whole batch."""
+        if not originator_ids:
+            return set()
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(self._select_existing, (list(originator_ids),))
+            return {row["originator_id"] for row in curs.fetchall()}
 
     def forget_answers(self, days: int) -> int:
         """Drops answers older than `days`; returns how many."""
