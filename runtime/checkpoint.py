@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from contracts.events import EventMessage
 from runtime.auth import current_principal
+from runtime.database import create_pool
 from runtime.metrics import ERRORS, EVENTS_PARKED, EVENTS_PROCESSED, EVENTS_SKIPPED
 
 log = logging.getLogger(__name__)
@@ -221,7 +222,7 @@ def redrive_main(open_applier: Callable[[asyncpg.Pool], Awaitable[CheckpointedAp
     events (DATABASE_URL from the environment), prints the outcome, exits 1 while any still fails."""
 
     async def redrive() -> tuple[int, int]:
-        pool = await asyncpg.create_pool(os.environ["DATABASE_URL"], min_size=1, max_size=2)
+        pool = await create_pool(os.environ["DATABASE_URL"], max_size=2)
         try:
             return await (await open_applier(pool)).redrive_parked()
         finally:
