@@ -34,6 +34,8 @@ def test_memory_stays_flat_at_50_facts_per_second(system: System) -> None:
 
     at_end = samples[-1]
     for name in system.services:
+        print(f"soak RSS {name}: {[s[name] // 2**20 for s in samples]} MiB, {stream.accepted} facts accepted")
+    for name in system.services:
         growth = at_end[name] / after_warm_up[name] - 1
         assert growth <= 0.10, f"{name}: RSS grew {growth:.0%} ({[s[name] // 2**20 for s in samples]} MiB)"
     wait_all_applied(system, stream.accepted, timeout=300)
