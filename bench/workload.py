@@ -46,3 +46,43 @@ def events(count: int, days: int = 3600) -> list[EventMessage]:
                      fact=fact_adapter.validate_python(fact))
         for i, fact in enumerate(facts(count, days=days), start=1)
     ]
+
+
+def history_facts(count: int) -> list[dict[str, Any]]:
+    """`count` facts of ten years of Housing First work (the demo simulation: contacts, phases, time,
+    measurements, housing, stays, follow-ups), spread evenly over the ten municipalities and
+    interleaved as ten case systems would send them; CPR numbers already replaced by ids."""
+    from casetrack.demo import generate
+
+    per_municipality = -(-count // len(MUNICIPALITIES))
+    streams = []
+    for municipality in MUNICIPALITIES:
+        citizens = max(1, per_municipality // 150)  # the simulation makes ~150 facts a citizen in 10 years
+        facts = generate(municipality, citizens, 120, seed=2026, today=date.today())
+        while len(facts) < per_municipality:
+            citizens += max(1, (per_municipality - len(facts)) // 150 + 1)
+            facts = generate(municipality, citizens, 120, seed=2026, today=date.today())
+        streams.append([_pseudonymous(fact) for fact in facts[:per_municipality]])
+    interleaved = [fact for group in zip(*streams) for fact in group]
+    return interleaved[:count]
+
+
+def _pseudonymous(fact: dict[str, Any]) -> dict[str, Any]:
+    if "cpr" not in fact:
+        return fact
+    fact = dict(fact)
+    fact["citizen_id"] = "cpr-" + fact.pop("cpr").replace("-", "")
+    return fact
+
+
+def history_events(count: int) -> list[EventMessage]:
+    """The history as recorded events, positions 1..count, each recorded the day after it happened
+    (so `as_of` a past day sees part of it)."""
+    today = datetime.now(timezone.utc)
+    out = []
+    for i, fact in enumerate(history_facts(count), start=1):
+        parsed = fact_adapter.validate_python(fact)
+        recorded = datetime.combine(parsed.effective_date + timedelta(days=1), datetime.min.time(), timezone.utc)
+        out.append(EventMessage(event_id=uuid4(), position=i, schema_version=1, recorded_at=min(recorded, today),
+                                recorded_by="bench", fact=parsed))
+    return out

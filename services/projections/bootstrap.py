@@ -16,7 +16,7 @@ from runtime.database import create_pool, ping
 from runtime.http import create_service_app
 from runtime.metrics import CONSUMER_LAG
 from runtime.settings import Settings
-from services.projections import projector, targets
+from services.projections import projector, store, targets
 from services.projections.api import router
 
 DEFAULT_PORT = 8002
@@ -49,6 +49,7 @@ def create_app(settings: Settings) -> FastAPI:
         )
         stop = asyncio.Event()
         task = asyncio.create_task(consumer.run(stop), name="consumer")
+        warming = asyncio.create_task(store.warm(pool, stop), name="warm-histories")
         app.state.pool, app.state.nats, app.state.applier = pool, nc, applier
         app.state.clock = SystemClock()
         try:
@@ -56,6 +57,8 @@ def create_app(settings: Settings) -> FastAPI:
         finally:
             stop.set()
             await asyncio.wait_for(task, timeout=10)
+            warming.cancel()
+            await asyncio.gather(warming, return_exceptions=True)
             await nc.close()
             await pool.close()
 

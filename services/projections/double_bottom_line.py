@@ -4,8 +4,8 @@ actual hours per CTI phase or ICM/ACT month, and expected vs actual progression.
 from datetime import date
 from typing import Any
 
-from contracts.codes import CTI_PHASE_ORDER, CtiPhase
-from services.projections.history import Course
+from contracts.codes import CTI_PHASE_ORDER, CtiPhase, Method
+from services.projections.history import Course, add_months
 
 
 def unit_label(unit: CtiPhase | date) -> str:
@@ -16,10 +16,9 @@ def hours_by_unit(course: Course, until: date) -> list[dict[str, Any]]:
     """Per unit (planned or with contacts, up to `until`), in order: expected and actual hours,
     and both cumulated; `share_used` = cumulative actual / cumulative expected."""
     actual: dict[CtiPhase | date, float] = {}
-    for contact in course.contacts:
-        if contact.on <= until:
-            unit = course.time_unit(contact.on)
-            actual[unit] = actual.get(unit, 0.0) + contact.minutes / 60
+    for contact in course.contacts_between(None, until):
+        unit = course.time_unit(contact.on)
+        actual[unit] = actual.get(unit, 0.0) + contact.minutes / 60
     units = set(course.planned_hours) | set(actual)
     if all(isinstance(u, CtiPhase) for u in units):
         ordered = [p for p in CTI_PHASE_ORDER if p in units]
@@ -39,6 +38,30 @@ def hours_by_unit(course: Course, until: date) -> list[dict[str, Any]]:
             "share_used": round(actual_sum / expected_sum, 4) if expected_sum else None,
         })
     return rows
+
+
+def begun_planned_hours(course: Course, until: date) -> tuple[float, float]:
+    """Expected and actual hours, summed over the units that had begun by `until` and have planned
+    hours: the sums of `hours_by_unit`'s rows for them (E2). A course planned by the month (ICM,
+    ACT) counts each month's contacts directly instead of walking its whole contact history."""
+    if course.method == Method.CTI or not all(isinstance(u, date) for u in course.planned_hours):
+        rows = [r for r in hours_by_unit(course, until)
+                if r["start"] is not None and r["start"] <= until.isoformat() and r["expected_hours"]]
+        return sum(r["expected_hours"] for r in rows), sum(r["actual_hours"] for r in rows)
+    contacts, next_contact = course.contacts_between(None, until), 0  # by date: walked once
+    expected = actual = 0.0
+    for month in sorted(course.planned_hours):
+        if month > until or not round(course.planned_hours[month], 4):
+            continue
+        expected += round(course.planned_hours[month], 4)
+        while next_contact < len(contacts) and contacts[next_contact].on < month:
+            next_contact += 1
+        following, hours = add_months(month, 1), 0.0
+        while next_contact < len(contacts) and contacts[next_contact].on < following:
+            hours += contacts[next_contact].minutes / 60
+            next_contact += 1
+        actual += round(hours, 4)
+    return expected, actual
 
 
 def progression(course: Course, until: date) -> list[dict[str, Any]]:

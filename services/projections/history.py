@@ -5,6 +5,7 @@ by comparing dates; which facts were known at all ("as of" a recorded date) is d
 fold, by the store (store.py). Corrections are later facts that replace an earlier value.
 """
 
+from bisect import bisect_left, bisect_right, insort
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -27,7 +28,7 @@ from contracts import facts as f
 from contracts.instruments import Instrument, score
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Record:
     """One fact as the read model keeps it: with its log position and when it was recorded."""
 
@@ -72,21 +73,25 @@ def headline_score(instrument: Instrument, answers: list[int] | dict[str, int]) 
     return round(mean(scores.values()), 4)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Phase:
     phase: CtiPhase
     start: date
     planned_end: date | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Contact:
     on: date
     minutes: int
     kind: ContactKind
 
 
-@dataclass(frozen=True)
+def _on(contact: Contact) -> date:
+    return contact.on
+
+
+@dataclass(frozen=True, slots=True)
 class Measurement:
     on: date
     instrument: Instrument
@@ -97,7 +102,7 @@ class Measurement:
         return headline_score(self.instrument, self.answers)
 
 
-@dataclass
+@dataclass(slots=True)
 class Course:
     course_id: str
     citizen_id: str
@@ -111,10 +116,11 @@ class Course:
     end_reason: CourseEndReason | None = None
     follow_on_offer: FollowOnOffer | None = None
     workers: list[tuple[date, str]] = field(default_factory=list)  # (from, worker), by date
-    phases: list[Phase] = field(default_factory=list)
+    phases: list[Phase] = field(default_factory=list)  # as recorded
+    phases_by_start: list[Phase] = field(default_factory=list)  # the same, by start (stable)
     planned_hours: dict[CtiPhase | date, float] = field(default_factory=dict)
     progression: dict[Instrument, list[tuple[date, float]]] = field(default_factory=dict)
-    contacts: list[Contact] = field(default_factory=list)
+    contacts: list[Contact] = field(default_factory=list)  # by date (then as recorded)
     measurements: list[Measurement] = field(default_factory=list)
     follow_ups: list[tuple[date, int, FollowUpAnswer]] = field(default_factory=list)
 
@@ -131,6 +137,19 @@ class Course:
         last = min(end, self.ended_on - timedelta(days=1) if self.ended_on else end)
         return max(0, (last - first).days + 1)
 
+    def active_span(self, start: date, end: date) -> tuple[date, date] | None:
+        """The days of [start, end] on which the course was active, as [first, last]; None if none."""
+        if self.started_on is None:
+            return None
+        first = max(start, self.started_on)
+        last = min(end, self.ended_on - timedelta(days=1)) if self.ended_on else end
+        return (first, last) if first <= last else None
+
+    def contacts_between(self, start: date | None, end: date) -> list[Contact]:
+        """The contacts on the days [start, end] (from the first one if `start` is None)."""
+        first = 0 if start is None else bisect_left(self.contacts, start, key=_on)
+        return self.contacts[first:bisect_right(self.contacts, end, key=_on)]
+
     def worker_on(self, day: date) -> str | None:
         current = None
         for since, worker in sorted(self.workers):
@@ -140,9 +159,10 @@ class Course:
 
     def phase_on(self, day: date) -> CtiPhase | None:
         current = None
-        for phase in sorted(self.phases, key=lambda p: p.start):
-            if phase.start <= day:
-                current = phase.phase
+        for phase in self.phases_by_start:
+            if phase.start > day:
+                break
+            current = phase.phase
         return current
 
     def planned_end(self) -> date | None:
@@ -169,7 +189,7 @@ class Course:
         return unit
 
 
-@dataclass
+@dataclass(slots=True)
 class Stay:
     """A §110 shelter stay."""
 
@@ -185,7 +205,7 @@ class Stay:
         return max(0, (last - first).days + 1)
 
 
-@dataclass
+@dataclass(slots=True)
 class Citizen:
     citizen_id: str
     first_seen: date
@@ -220,14 +240,14 @@ class Citizen:
         return any(day - timedelta(days=within_days) < seen <= day for seen in self.activity)
 
 
-@dataclass
+@dataclass(slots=True)
 class HousingStock:
     period_start: date
     period_end: date
     report: f.HousingStockReported
 
 
-@dataclass
+@dataclass(slots=True)
 class History:
     """One municipality's courses, citizens and periodic reports, as far as they were known."""
 
@@ -259,8 +279,12 @@ def add_months(day: date, months: int) -> date:
 
 
 def fold(municipality: str, records: list[Record]) -> History:
-    history = History(municipality)
-    for record in sorted(records, key=lambda r: r.position):
+    return advance(History(municipality), sorted(records, key=lambda r: r.position))
+
+
+def advance(history: History, records: list[Record]) -> History:
+    """Folds in facts that come after every fact already in `history`, in log order."""
+    for record in records:
         _apply(history, record)
     return history
 
@@ -271,8 +295,16 @@ def _citizen(history: History, fact: f.CitizenFact) -> Citizen:
     if citizen is None:
         citizen = history.citizens[citizen_id] = Citizen(citizen_id, fact.effective_date)
     citizen.first_seen = min(citizen.first_seen, fact.effective_date)
-    citizen.activity.append(fact.effective_date)
+    citizen.activity.append(_day(fact.effective_date))
     return citizen
+
+
+_days: dict[date, date] = {}
+
+
+def _day(day: date) -> date:
+    """One date object per calendar day: histories hold one for nearly every fact."""
+    return _days.setdefault(day, day)
 
 
 def _open_stay(citizen: Citizen, day: date) -> Stay | None:
@@ -288,7 +320,7 @@ def _apply(history: History, record: Record) -> None:  # noqa: C901 - one branch
     if not isinstance(fact, f.CitizenFact):
         return  # organisation facts: no KPI uses them yet
     citizen = _citizen(history, fact)
-    day = fact.effective_date
+    day = _day(fact.effective_date)
     course = history.courses.get(getattr(fact, "course_id", None) or "")
     match fact:
         case f.VisitationDecided():
@@ -308,16 +340,18 @@ def _apply(history: History, record: Record) -> None:  # noqa: C901 - one branch
             course.workers.append((day, fact.support_worker))
         case f.CtiPhaseStarted() if course:
             course.phases.append(Phase(fact.phase, day, fact.planned_end or add_months(day, 3)))
+            course.phases_by_start = sorted(course.phases, key=lambda p: p.start)
         case f.CtiPhaseStartCorrected() if course:
             course.phases = [p for p in course.phases if p.phase != fact.phase]
             course.phases.append(Phase(fact.phase, day, fact.planned_end or add_months(day, 3)))
+            course.phases_by_start = sorted(course.phases, key=lambda p: p.start)
         case f.TimePlanned() if course:
             unit = fact.cti_phase if fact.cti_phase is not None else fact.month
             course.planned_hours[unit] = fact.expected_hours  # a later plan replaces the earlier
         case f.ExpectedProgressionSet() if course:
             course.progression[fact.instrument] = sorted((c.on, c.value) for c in fact.checkpoints)
         case f.ContactRecorded() if course:
-            course.contacts.append(Contact(day, fact.minutes, fact.kind))
+            insort(course.contacts, Contact(day, fact.minutes, fact.kind), key=_on)
         case f.MeasurementRecorded() if course:
             course.measurements.append(Measurement(day, fact.instrument, fact.answers))
         case f.CourseEnded() if course:

@@ -40,6 +40,7 @@ CREATE TABLE IF NOT EXISTS {schema}.kpi_facts (
 );
 CREATE INDEX IF NOT EXISTS kpi_facts_known ON {schema}.kpi_facts (municipality, recorded_at);
 CREATE INDEX IF NOT EXISTS kpi_facts_course ON {schema}.kpi_facts (municipality, course_id);
+CREATE INDEX IF NOT EXISTS kpi_facts_municipality ON {schema}.kpi_facts (municipality, position);
 """
 
 FIRST_GENERATION = "kpi_g1"
@@ -63,9 +64,11 @@ async def prepare(db: asyncpg.Pool) -> None:
     async with db.acquire() as connection, connection.transaction():
         await connection.execute("SELECT pg_advisory_xact_lock(hashtext('casetrack:projection_generation'))")
         await connection.execute(SCHEMA)
-        if await connection.fetchval("SELECT schema_name FROM projection_generation") is None:
-            await create_generation(connection, FIRST_GENERATION)
+        current = await connection.fetchval("SELECT schema_name FROM projection_generation")
+        if current is None:
             await connection.execute("INSERT INTO projection_generation (schema_name) VALUES ($1)", FIRST_GENERATION)
+        # Also brings a generation made by an earlier version up to this one's tables and indexes.
+        await create_generation(connection, current or FIRST_GENERATION)
 
 
 async def current_generation(db: asyncpg.Connection | asyncpg.Pool) -> str:

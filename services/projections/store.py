@@ -1,22 +1,37 @@
 """Reads the facts that were known on a day out of the current generation, folded into histories.
 
-Facts are only ever added, with increasing log positions, so the facts known "as of" a day in a
-generation are fixed by the generation (an id unique across databases), the highest position in it and the day: a folded history
-is kept for that key and reused until a new fact arrives (dashboards and exports ask many KPIs of
-the same history).
+Facts are only ever added, and within a generation with increasing log positions (the projector
+commits in log order), so two kinds of history can be kept in memory and reused:
+
+- The live history of a municipality: every fact applied so far. Each query first folds in the
+  facts applied since the last one, so it is as fresh as the read model and costs no full fold.
+  Queries without `as_of`, or `as_of` today or later, are answered from it. `warm` folds every
+  municipality's history when the service starts and after a rebuild switched the generation, so
+  dashboards don't pay for the first fold.
+- The history as of a past day: the facts recorded before the end of that day. Once a fact
+  recorded more than SETTLED after that moment has been applied, no fact recorded before it can
+  still come (a registration transaction takes milliseconds, not minutes), so the history is final
+  and kept by (generation, municipality, day); before that it is also keyed by the last position.
 """
 
+import asyncio
+import logging
 from collections import OrderedDict, defaultdict
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
 import asyncpg
 
 from contracts.facts import fact_adapter
-from services.projections.history import History, Record, fold
+from services.projections.history import History, Record, advance, fold
 from services.projections.projector import generation_number
 
-CACHED_HISTORIES = 8
-_cache: OrderedDict[tuple, dict[str, History]] = OrderedDict()
+log = logging.getLogger(__name__)
+
+PAGE = 5000  # facts fetched and folded at a time; the event loop runs between pages
+SETTLED = timedelta(minutes=5)
+CACHED_PAST_HISTORIES = 8
+WARM_EVERY_SECONDS = 5.0
 
 
 def known_by(as_of: date | None) -> datetime | None:
@@ -24,42 +39,130 @@ def known_by(as_of: date | None) -> datetime | None:
     return datetime.combine(as_of + timedelta(days=1), time(), tzinfo=timezone.utc) if as_of else None
 
 
-async def _load(db: asyncpg.Pool, schema: str, municipality: str | None, as_of: date | None) -> dict[str, History]:
-    rows = await db.fetch(
-        f"""SELECT position, recorded_at, municipality, fact::text AS fact FROM {schema}.kpi_facts
-            WHERE ($1::text IS NULL OR municipality = $1)
-              AND ($2::timestamptz IS NULL OR recorded_at < $2)
-            ORDER BY position""",
-        municipality, known_by(as_of),
-    )
-    records: dict[str, list[Record]] = defaultdict(list)
-    for row in rows:
-        records[row["municipality"]].append(
-            Record(row["position"], row["recorded_at"], fact_adapter.validate_json(row["fact"]))
-        )
-    return {m: fold(m, rs) for m, rs in records.items()}
+@dataclass(frozen=True)
+class Generation:
+    schema: str
+    generation_id: str
+    last_position: int | None
+    last_recorded_at: datetime | None
 
 
-async def _histories(db: asyncpg.Pool, municipality: str | None, as_of: date | None) -> dict[str, History]:
-    generation = await db.fetchrow("SELECT schema_name, generation_id FROM projection_generation")
-    schema = generation["schema_name"]
+async def _generation(db: asyncpg.Pool) -> Generation:
+    pointer = await db.fetchrow("SELECT schema_name, generation_id FROM projection_generation")
+    schema = pointer["schema_name"]
     generation_number(schema)  # interpolated into SQL below
-    last = await db.fetchval(f"SELECT max(position) FROM {schema}.kpi_facts")
-    key = (generation["generation_id"], last, municipality, as_of)
-    if key in _cache:
-        _cache.move_to_end(key)
-        return _cache[key]
-    result = _cache[key] = await _load(db, schema, municipality, as_of)
-    while len(_cache) > CACHED_HISTORIES:
-        _cache.popitem(last=False)
+    last = await db.fetchrow(f"SELECT position, recorded_at FROM {schema}.kpi_facts ORDER BY position DESC LIMIT 1")
+    return Generation(schema, str(pointer["generation_id"]), last and last["position"], last and last["recorded_at"])
+
+
+def _records(rows: list[asyncpg.Record]) -> list[Record]:
+    return [Record(row["position"], row["recorded_at"], fact_adapter.validate_json(row["fact"])) for row in rows]
+
+
+@dataclass
+class _Live:
+    history: History
+    position: int = 0  # the last fact folded in
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+_live: dict[tuple[str, str], _Live] = {}  # (generation id, municipality)
+_past: OrderedDict[tuple, History] = OrderedDict()
+
+
+async def _advance(db: asyncpg.Pool, schema: str, live: _Live) -> History:
+    """Folds in the municipality's facts applied after the last one folded, a page at a time."""
+    async with live.lock:
+        while True:
+            rows = await db.fetch(
+                f"""SELECT position, recorded_at, fact::text AS fact FROM {schema}.kpi_facts
+                    WHERE municipality = $1 AND position > $2 ORDER BY position LIMIT {PAGE}""",
+                live.history.municipality, live.position,
+            )
+            if rows:
+                advance(live.history, _records(rows))
+                live.position = rows[-1]["position"]
+            if len(rows) < PAGE:
+                return live.history
+            await asyncio.sleep(0)
+
+
+async def _live_history(db: asyncpg.Pool, generation: Generation, municipality: str) -> History:
+    for key in [k for k in _live if k[0] != generation.generation_id]:
+        del _live[key]  # an earlier generation: a rebuild switched away from it
+    live = _live.setdefault((generation.generation_id, municipality), _Live(History(municipality)))
+    return await _advance(db, generation.schema, live)
+
+
+async def _past_history(db: asyncpg.Pool, generation: Generation, municipality: str | None,
+                        as_of: date) -> dict[str, History]:
+    cutoff = known_by(as_of)
+    settled = generation.last_recorded_at is not None and generation.last_recorded_at > cutoff + SETTLED
+    key = (generation.generation_id, municipality, as_of, None if settled else generation.last_position)
+    if key in _past:
+        _past.move_to_end(key)
+        return _past[key]
+    rows = await db.fetch(
+        f"""SELECT position, recorded_at, municipality, fact::text AS fact FROM {generation.schema}.kpi_facts
+            WHERE ($1::text IS NULL OR municipality = $1) AND recorded_at < $2 ORDER BY position""",
+        municipality, cutoff,
+    )
+    by_municipality: dict[str, list[asyncpg.Record]] = defaultdict(list)
+    for row in rows:
+        by_municipality[row["municipality"]].append(row)
+    result = _past[key] = {m: fold(m, _records(rs)) for m, rs in by_municipality.items()}
+    while len(_past) > CACHED_PAST_HISTORIES:
+        _past.popitem(last=False)
     return result
 
 
+def _is_past(as_of: date | None) -> bool:
+    return as_of is not None and as_of < datetime.now(timezone.utc).date()
+
+
 async def history(db: asyncpg.Pool, municipality: str, as_of: date | None) -> History:
-    return (await _histories(db, municipality, as_of)).get(municipality) or fold(municipality, [])
+    generation = await _generation(db)
+    if _is_past(as_of):
+        return (await _past_history(db, generation, municipality, as_of)).get(municipality) or fold(municipality, [])
+    return await _live_history(db, generation, municipality)
+
+
+async def _municipalities(db: asyncpg.Pool, schema: str) -> list[str]:
+    # A loose index scan: one probe of the (municipality, position) index per municipality.
+    rows = await db.fetch(
+        f"""WITH RECURSIVE m AS (
+                (SELECT municipality FROM {schema}.kpi_facts ORDER BY municipality LIMIT 1)
+                UNION ALL
+                SELECT (SELECT municipality FROM {schema}.kpi_facts WHERE municipality > m.municipality
+                        ORDER BY municipality LIMIT 1) FROM m WHERE m.municipality IS NOT NULL)
+            SELECT municipality FROM m WHERE municipality IS NOT NULL"""
+    )
+    return [row["municipality"] for row in rows]
 
 
 async def histories(db: asyncpg.Pool, as_of: date | None) -> dict[str, History]:
-    """Every municipality's history, for benchmarks."""
-    return dict(await _histories(db, None, as_of))
+    """Every municipality's history (benchmarks across municipalities)."""
+    generation = await _generation(db)
+    if _is_past(as_of):
+        return dict(await _past_history(db, generation, None, as_of))
+    return {m: await _live_history(db, generation, m) for m in await _municipalities(db, generation.schema)}
 
+
+async def warm(db: asyncpg.Pool, stop: asyncio.Event) -> None:
+    """Keeps every municipality's live history folded, across starts and generation switches."""
+    warmed = None
+    while not stop.is_set():
+        try:
+            generation = await _generation(db)
+            if generation.generation_id != warmed:
+                started = asyncio.get_running_loop().time()
+                await histories(db, None)
+                warmed = generation.generation_id
+                log.info("live histories folded", extra={"generation": generation.schema,
+                         "seconds": round(asyncio.get_running_loop().time() - started, 2)})
+        except Exception as error:  # the database may be restarting: try again on the next round
+            log.warning("could not fold the live histories yet", extra={"error": repr(error)})
+        try:
+            await asyncio.wait_for(stop.wait(), WARM_EVERY_SECONDS)
+        except asyncio.TimeoutError:
+            pass

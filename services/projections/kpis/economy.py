@@ -1,10 +1,10 @@
 """Economy indicators: resources used and the expected gain realised (E1-E4)."""
 
 from collections import defaultdict
-from datetime import timedelta
+from datetime import date, timedelta
 
-from contracts.codes import Method
-from services.projections.double_bottom_line import hours_by_unit, unit_label
+from contracts.codes import CtiPhase, Method
+from services.projections.double_bottom_line import begun_planned_hours, unit_label
 from services.projections.kpis.common import Context, Figure, kpi, mean_or_none, median_or_none, share
 from services.projections.kpis.outcome import nights_in_course
 
@@ -19,17 +19,17 @@ STAY_LONG_DAYS = 120
     `ICM.month.median`, ...); `value` is the mean over all units.
     """)
 def hours_per_unit(ctx: Context) -> Figure:
-    hours: dict[tuple[str, str], float] = defaultdict(float)
-    kinds: dict[tuple[str, str], str] = {}
+    hours: dict[tuple[str, CtiPhase | date], float] = defaultdict(float)
+    kinds: dict[tuple[str, CtiPhase | date], str] = {}
     citizens = set()
     for course in ctx.courses():
-        for contact in course.contacts:
-            if ctx.window.holds(contact.on):
-                unit = course.time_unit(contact.on)
-                key = (course.course_id, unit_label(unit))
-                hours[key] += contact.minutes / 60
+        for contact in course.contacts_between(ctx.window.start, ctx.window.end):
+            unit = course.time_unit(contact.on)
+            key = (course.course_id, unit)
+            hours[key] += contact.minutes / 60
+            if key not in kinds:
                 kinds[key] = f"CTI.{unit_label(unit)}" if course.method == Method.CTI else f"{course.method.value}.month"
-                citizens.add(course.citizen_id)
+            citizens.add(course.citizen_id)
     groups: dict[str, list[float]] = defaultdict(list)
     for key, total in hours.items():
         groups[kinds[key]].append(total)
@@ -53,10 +53,7 @@ def expected_hours_used(ctx: Context) -> Figure:
     for course in ctx.courses():
         if not course.planned_hours or not course.active_days(ctx.window.start, ctx.window.end):
             continue
-        rows = [r for r in hours_by_unit(course, ctx.window.end)
-                if r["start"] is not None and r["start"] <= ctx.window.end.isoformat() and r["expected_hours"]]
-        course_expected = sum(r["expected_hours"] for r in rows)
-        course_actual = sum(r["actual_hours"] for r in rows)
+        course_expected, course_actual = begun_planned_hours(course, ctx.window.end)
         if course_expected:
             values[course.course_id] = share(course_actual, course_expected)
             expected += course_expected
@@ -110,7 +107,7 @@ def investment_view(ctx: Context) -> Figure:
             continue
         citizen = ctx.history.citizens[course.citizen_id]
         citizens.add(course.citizen_id)
-        hours += sum(c.minutes for c in course.contacts if ctx.window.holds(c.on)) / 60
+        hours += sum(c.minutes for c in course.contacts_between(start, end)) / 60
         before = sum(s.nights(course.started_on - timedelta(days=365), course.started_on - timedelta(days=1))
                      for s in citizen.stays)
         during = nights_in_course(citizen, [course], start, end)

@@ -1,6 +1,7 @@
 """Outcome indicators: results for citizens (O1-O11)."""
 
 from collections import Counter
+from collections.abc import Iterable
 from datetime import date, timedelta
 
 from contracts.codes import OWN_HOME, EmploymentStatus, FollowUpAnswer, IncomeType
@@ -89,14 +90,25 @@ def housing_after_course(ctx: Context) -> Figure:
 
 def nights_in_course(citizen: Citizen, courses: list[Course], start: date, end: date) -> int:
     """Bed-days of the citizen within [start, end] on which one of the courses was active."""
+    active = merged(span for c in courses if (span := c.active_span(start, end)))
     nights = 0
     for stay in citizen.stays:
-        day = max(start, stay.start)
-        while day <= end:
-            if stay.nights(day, day) and any(c.active_on(day) for c in courses):
-                nights += 1
-            day += timedelta(days=1)
+        first, last = max(start, stay.start), min(end, stay.end - timedelta(days=1)) if stay.end else end
+        for active_first, active_last in active:
+            overlap = (min(last, active_last) - max(first, active_first)).days + 1
+            nights += max(0, overlap)
     return nights
+
+
+def merged(spans: Iterable[tuple[date, date]]) -> list[tuple[date, date]]:
+    """Day spans [first, last] joined where they overlap or touch."""
+    out: list[tuple[date, date]] = []
+    for first, last in sorted(spans):
+        if out and first <= out[-1][1] + timedelta(days=1):
+            out[-1] = (out[-1][0], max(out[-1][1], last))
+        else:
+            out.append((first, last))
+    return out
 
 
 @kpi("O4", "§110-overnatninger i perioden", "§110 bed-days in the period", "outcome", "bed-days", """

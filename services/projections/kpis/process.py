@@ -85,7 +85,7 @@ def ended_before_planned(ctx: Context) -> Figure:
 def face_to_face_contacts(ctx: Context) -> Figure:
     courses = [c for c in ctx.courses() if c.active_days(ctx.window.start, ctx.window.end)]
     weeks = sum(c.active_days(ctx.window.start, ctx.window.end) for c in courses) / 7
-    contacts = [x for c in courses for x in c.contacts if ctx.window.holds(x.on)]
+    contacts = [x for c in courses for x in c.contacts_between(ctx.window.start, ctx.window.end)]
     face = [x for x in contacts if x.kind == ContactKind.FACE_TO_FACE]
     minutes = sum(x.minutes for x in contacts)
     return {
