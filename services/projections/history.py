@@ -218,7 +218,7 @@ class Citizen:
     incomes: list[tuple[date, int, IncomeType]] = field(default_factory=list)
     employment: list[tuple[date, int, EmploymentStatus]] = field(default_factory=list)
     treatment: list[tuple[date, int, bool]] = field(default_factory=list)
-    activity: list[date] = field(default_factory=list)  # every fact's effective date
+    activity: list[date] = field(default_factory=list)  # every fact's effective date, in order
     allocation_offers: list[tuple[date, bool]] = field(default_factory=list)
     waiting_lists: list[date] = field(default_factory=list)
     consents: list[tuple[date, int, str, bool]] = field(default_factory=list)  # (on, pos, scope, given)
@@ -237,7 +237,8 @@ class Citizen:
         return bool(latest(self.treatment, day))
 
     def active_on(self, day: date, within_days: int) -> bool:
-        return any(day - timedelta(days=within_days) < seen <= day for seen in self.activity)
+        latest_seen = bisect_right(self.activity, day)  # the first date after `day`
+        return latest_seen > 0 and self.activity[latest_seen - 1] > day - timedelta(days=within_days)
 
 
 @dataclass(slots=True)
@@ -295,7 +296,7 @@ def _citizen(history: History, fact: f.CitizenFact) -> Citizen:
     if citizen is None:
         citizen = history.citizens[citizen_id] = Citizen(citizen_id, fact.effective_date)
     citizen.first_seen = min(citizen.first_seen, fact.effective_date)
-    citizen.activity.append(_day(fact.effective_date))
+    insort(citizen.activity, _day(fact.effective_date))
     return citizen
 
 

@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 
 PAGE = 5000  # facts fetched and folded at a time; the event loop runs between pages
 SETTLED = timedelta(minutes=5)
-CACHED_PAST_HISTORIES = 8
+CACHED_PAST_HISTORIES = 16  # (municipality, day) pairs: ten municipalities asked about one day fit
 WARM_EVERY_SECONDS = 5.0
 
 

@@ -1,0 +1,87 @@
+"""The store's histories: the live one is advanced by the facts applied since the last query and
+equals a fold of everything; a past day's history is re-read until it has settled; `warm` folds
+every municipality's live history."""
+
+import asyncio
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+
+from services.projections import store
+from services.projections.history import Record, fold
+from tests.kpi_scenario import Scenario, kpi_pool  # noqa: F401 - fixture
+
+pytestmark = pytest.mark.integration
+
+
+async def _everything(pool, municipality: str):  # noqa: ANN001, ANN202
+    from contracts.facts import fact_adapter
+
+    rows = await pool.fetch("SELECT position, recorded_at, fact::text AS fact FROM kpi_g1.kpi_facts WHERE municipality = $1",
+                            municipality)
+    return fold(municipality, [Record(r["position"], r["recorded_at"], fact_adapter.validate_json(r["fact"])) for r in rows])
+
+
+async def test_the_live_history_takes_in_new_facts_and_equals_a_fold_of_all(kpi_pool) -> None:
+    s = Scenario()
+    s.course("c1", "k1", "ICM", "2026-01-10")
+    s.fact("ContactRecorded", "2026-01-20", citizen="c1", course="k1", minutes=60, kind="face_to_face")
+    await s.apply(kpi_pool)
+    first = await store.history(kpi_pool, "101", None)
+    assert set(first.courses) == {"k1"} and len(first.courses["k1"].contacts) == 1
+
+    s.fact("ContactRecorded", "2026-01-15", citizen="c1", course="k1", minutes=30, kind="face_to_face")  # backdated
+    s.course("c2", "k2", "CTI", "2026-02-01")
+    s.fact("CourseEnded", "2026-03-01", citizen="c1", course="k1", reason="completed")
+    await s.apply(kpi_pool)  # the facts applied before are kept as they are (by position)
+
+    live = await store.history(kpi_pool, "101", None)
+    assert live is first  # advanced in place, not folded again
+    assert live == await _everything(kpi_pool, "101")
+    assert [c.on for c in live.courses["k1"].contacts] == [date(2026, 1, 15), date(2026, 1, 20)]  # by date
+    assert live.courses["k1"].ended_on == date(2026, 3, 1) and "k2" in live.courses
+
+
+async def test_a_past_day_is_read_again_until_it_has_settled(kpi_pool) -> None:
+    now = datetime.now(timezone.utc)
+    yesterday = (now - timedelta(days=1)).date()
+    cutoff = store.known_by(yesterday)
+    s = Scenario()
+    s.course("c1", "k1", "ICM", "2026-01-10", recorded=yesterday.isoformat())
+    await s.apply(kpi_pool)
+    # The newest fact was recorded a minute after the cutoff: a writer that began before the
+    # cutoff may still commit a fact recorded before it.
+    await kpi_pool.execute("UPDATE kpi_g1.kpi_facts SET recorded_at = $1 WHERE position = 3",
+                           cutoff + timedelta(minutes=1))
+    assert set((await store.history(kpi_pool, "101", yesterday)).courses) == {"k1"}
+
+    late = Scenario(events=[])
+    late.course("c2", "k2", "ICM", "2026-01-12", recorded=yesterday.isoformat())
+    late.events[:] = [e.model_copy(update={"position": 10 + i}) for i, e in enumerate(late.events)]
+    await late.apply(kpi_pool)
+    assert set((await store.history(kpi_pool, "101", yesterday)).courses) == {"k1", "k2"}
+
+    # Settled once a fact recorded well after the cutoff is in: from then on kept as it is.
+    await kpi_pool.execute("UPDATE kpi_g1.kpi_facts SET recorded_at = $1 WHERE position = 12",
+                           cutoff + timedelta(hours=1))
+    settled = await store.history(kpi_pool, "101", yesterday)
+    assert set(settled.courses) == {"k1", "k2"} and settled.courses["k2"].started_on is None
+    assert await store.history(kpi_pool, "101", yesterday) is settled
+
+
+async def test_warm_folds_every_municipality(kpi_pool) -> None:
+    s = Scenario()
+    s.course("c1", "k1", "ICM", "2026-01-10")
+    s.course("c2", "k2", "ACT", "2026-01-10", municipality="147")
+    await s.apply(kpi_pool)
+    stop = asyncio.Event()
+    task = asyncio.create_task(store.warm(kpi_pool, stop))
+    generation = await store._generation(kpi_pool)
+    for _ in range(100):
+        if {"101", "147"} <= {m for g, m in store._live if g == generation.generation_id}:
+            break
+        await asyncio.sleep(0.05)
+    stop.set()
+    await task
+    assert {m for g, m in store._live if g == generation.generation_id} == {"101", "147"}
+    assert set((await store.history(kpi_pool, "147", None)).courses) == {"k2"}
