@@ -62,10 +62,9 @@ def housing_group(situation: HousingSituation | None) -> str:
     return "unknown"
 
 
-def headline_score(instrument: Instrument, answers: list[int] | dict[str, int]) -> float:
-    """One number per measurement: the WHO-5 index, the UCLA-3/ORS/SRS sum, the mean item value
-    of the Likert dimensions (reverse items turned) and of the Recovery Star areas."""
-    scores = score(instrument, answers)
+def headline(instrument: Instrument, scores: dict[str, float]) -> float:
+    """One number per measurement, from its scores: the WHO-5 index, the UCLA-3/ORS/SRS sum, the
+    mean item value of the Likert dimensions (reverse items turned) and of the Recovery Star areas."""
     if instrument == Instrument.WHO5:
         return float(scores["index"])
     if "total" in scores:
@@ -96,10 +95,14 @@ class Measurement:
     on: date
     instrument: Instrument
     answers: list[int] | dict[str, int]
+    scores: dict[str, float] = field(init=False)  # the instrument's standard scores, worked out once
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "scores", score(self.instrument, self.answers))
 
     @property
     def value(self) -> float:
-        return headline_score(self.instrument, self.answers)
+        return headline(self.instrument, self.scores)
 
 
 @dataclass(slots=True)

@@ -5,7 +5,7 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 
 from contracts.codes import OWN_HOME, EmploymentStatus, FollowUpAnswer, IncomeType
-from contracts.instruments import LIKERT_DIMENSIONS, SRS_CONCERN_BELOW, WHO5_MEANINGFUL_CHANGE, WHO5_POOR, Instrument, score
+from contracts.instruments import LIKERT_DIMENSIONS, SRS_CONCERN_BELOW, WHO5_MEANINGFUL_CHANGE, WHO5_POOR, Instrument
 from services.projections.history import HOUSING_GROUPS, Citizen, Course, Measurement, housing_group, latest
 from services.projections.kpis.common import Context, Figure, kpi, mean_or_none, ratio_figure, share
 
@@ -212,8 +212,7 @@ def likert_progression(ctx: Context) -> Figure:
     values: dict[str, float | None] = {}
     latest_all: list[float] = []
     for dimension in LIKERT_DIMENSIONS:
-        answered = [[score(m.instrument, m.answers)[dimension] for m in ms if dimension in m.answers]
-                    for ms in series.values()]
+        answered = [[m.scores[dimension] for m in ms if dimension in m.answers] for ms in series.values()]
         answered = [a for a in answered if a]
         latest_scores = [a[-1] for a in answered]
         latest_all += latest_scores
