@@ -156,6 +156,32 @@ async def test_rebuild_while_the_live_consumer_catches_up_loses_and_doubles_noth
         await pool.close()
 
 
+async def test_the_new_generation_has_its_indexes_after_the_bulk_fill(database_url, nats_server) -> None:
+    pool = await read_model(database_url)
+    try:
+        await publish(nats_server.url, mixed_scenario(2).events)
+        assert await rebuild(database_url, nats_server.url, out=None) == "kpi_g2"
+        indexes = {r[0] for r in await pool.fetch("SELECT indexname FROM pg_indexes WHERE schemaname = 'kpi_g2'")}
+        assert {"kpi_facts_known", "kpi_facts_course"} <= indexes
+    finally:
+        await pool.close()
+
+
+async def test_recording_facts_in_bulk_keeps_the_first_fact_for_a_position(database_url) -> None:
+    pool = await read_model(database_url)
+    scenario = mixed_scenario(1)
+    first, second = scenario.events[0], scenario.events[1]
+    again = second.model_copy(update={"position": first.position})  # another fact, same position
+    try:
+        async with pool.acquire() as connection, connection.transaction():
+            await projector.record_facts(connection, "kpi_g1", [first])
+            await projector.record_facts(connection, "kpi_g1", [again, second, second])
+        rows = await pool.fetch("SELECT position, event_type FROM kpi_g1.kpi_facts ORDER BY position")
+        assert [tuple(r) for r in rows] == [(first.position, first.type), (second.position, second.type)]
+    finally:
+        await pool.close()
+
+
 def test_progress_line_shows_bar_count_share_and_rate() -> None:
     assert progress_line(250, 1000, 0.5) == "[#######" + "·" * 23 + "]      250/1000   25%  500 events/s"
     assert progress_line(0, 0, 0).startswith("[" + "#" * 30 + "]")

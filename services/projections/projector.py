@@ -38,6 +38,8 @@ CREATE TABLE IF NOT EXISTS {schema}.kpi_facts (
     recorded_at timestamptz NOT NULL,     -- when casetrack was told
     fact jsonb NOT NULL
 );
+"""
+GENERATION_INDEXES = """
 CREATE INDEX IF NOT EXISTS kpi_facts_known ON {schema}.kpi_facts (municipality, recorded_at);
 CREATE INDEX IF NOT EXISTS kpi_facts_course ON {schema}.kpi_facts (municipality, course_id);
 CREATE INDEX IF NOT EXISTS kpi_facts_municipality ON {schema}.kpi_facts (municipality, position);
@@ -54,9 +56,17 @@ def generation_number(schema: str) -> int:
     return int(match.group(1))
 
 
-async def create_generation(db: asyncpg.Connection | asyncpg.Pool, schema: str) -> None:
+async def create_generation(db: asyncpg.Connection | asyncpg.Pool, schema: str, *, indexes: bool = True) -> None:
+    """`indexes=False` for a bulk fill, which is faster without them; `create_indexes` afterwards."""
     generation_number(schema)  # the name is interpolated into SQL: only kpi_g<N> passes
     await db.execute(GENERATION_SCHEMA.format(schema=schema))
+    if indexes:
+        await create_indexes(db, schema)
+
+
+async def create_indexes(db: asyncpg.Connection | asyncpg.Pool, schema: str) -> None:
+    generation_number(schema)
+    await db.execute(GENERATION_INDEXES.format(schema=schema))
 
 
 async def prepare(db: asyncpg.Pool) -> None:
@@ -94,10 +104,22 @@ async def record_fact(db: asyncpg.Connection, schema: str, event: EventMessage) 
     await db.execute(_RECORD_FACT.format(schema=schema), *_fact_row(event))
 
 
+_FACT_COLUMNS = ("position", "event_type", "municipality", "citizen_id", "course_id", "effective_date",
+                 "recorded_at", "fact")
+_STAGING = "kpi_facts_staging"
+
+
 async def record_facts(db: asyncpg.Connection, schema: str, events: list[EventMessage]) -> None:
-    """`record_fact` for many events in one round trip (rebuilds)."""
-    if events:
-        await db.executemany(_RECORD_FACT.format(schema=schema), [_fact_row(event) for event in events])
+    """`record_fact` for many events (rebuilds), idempotent by position like it. COPY cannot skip
+    a row that is there already, so the rows are copied into a temporary table of this connection
+    and go on with one INSERT ... SELECT ... ON CONFLICT (position) DO NOTHING."""
+    if not events:
+        return
+    await db.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGING} (LIKE {schema}.kpi_facts); TRUNCATE {_STAGING}")
+    await db.copy_records_to_table(_STAGING, records=[_fact_row(event) for event in events], columns=_FACT_COLUMNS)
+    columns = ", ".join(_FACT_COLUMNS)
+    await db.execute(f"""INSERT INTO {schema}.kpi_facts ({columns}) SELECT {columns} FROM {_STAGING}
+                         ON CONFLICT (position) DO NOTHING""")
 
 
 async def apply(db: asyncpg.Connection, event: EventMessage) -> None:

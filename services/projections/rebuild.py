@@ -21,12 +21,12 @@ from typing import TextIO
 import asyncpg
 import nats
 from nats.aio.msg import Msg
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 from pydantic import ValidationError
 
 from contracts.events import EVENTS_STREAM, EVENTS_SUBJECT_ROOT, EventMessage
 from runtime.database import create_pool
+from runtime.replay import StreamReplay
 from services.projections import projector
 
 LIVE_CONSUMER = "projections"
@@ -69,19 +69,21 @@ async def _apply_batch(connection: asyncpg.Connection, schema: str, messages: Se
     return len(events)
 
 
-async def _drain(subscription, connection: asyncpg.Connection, schema: str, progress: Progress, batch: int) -> None:  # noqa: ANN001
-    """Applies messages until the stream has no more for now, one transaction per batch."""
-    while True:
-        try:
-            messages = await subscription.fetch(batch, timeout=0.5)
-        except (nats.errors.TimeoutError, asyncio.TimeoutError):
-            return
-        if connection.is_in_transaction():
-            await _apply_batch(connection, schema, messages)
-        else:
-            async with connection.transaction():
+async def _drain(replay: StreamReplay, connection: asyncpg.Connection, schema: str, progress: Progress, batch: int) -> None:
+    """Applies messages until the stream has no more for now, one transaction per batch. The next
+    batch is fetched while one is written, so decoding and the database's work overlap."""
+    next_messages = replay.request(batch)
+    try:
+        while messages := await next_messages:
+            next_messages = replay.request(batch)
+            if connection.is_in_transaction():
                 await _apply_batch(connection, schema, messages)
-        progress.advance(len(messages))
+            else:
+                async with connection.transaction():
+                    await _apply_batch(connection, schema, messages)
+            progress.advance(len(messages))
+    finally:
+        next_messages.cancel()
 
 
 async def _next_schema(connection: asyncpg.Connection) -> str:
@@ -90,7 +92,7 @@ async def _next_schema(connection: asyncpg.Connection) -> str:
     return f"kpi_g{max(numbers, default=0) + 1}"
 
 
-async def rebuild(database_url: str, nats_url: str, *, out: TextIO | None = sys.stderr, batch: int = 500) -> str:
+async def rebuild(database_url: str, nats_url: str, *, out: TextIO | None = sys.stderr, batch: int = 5000) -> str:
     """Rebuilds into a new generation and switches to it; returns the new schema's name."""
     pool = await create_pool(database_url, max_size=2)
     nc = await nats.connect(nats_url, name="projections-rebuild")
@@ -99,31 +101,32 @@ async def rebuild(database_url: str, nats_url: str, *, out: TextIO | None = sys.
         async with pool.acquire() as connection:
             old = await projector.current_generation(connection)
             new = await _next_schema(connection)
-            await projector.create_generation(connection, new)
+            await projector.create_generation(connection, new, indexes=False)
             js = nc.jetstream()
             try:
                 total = (await js.stream_info(EVENTS_STREAM)).state.messages
             except NotFoundError:
                 total = 0
             progress = Progress(total, out)
-            if total:
-                subscription = await js.pull_subscribe(
-                    f"{EVENTS_SUBJECT_ROOT}.>", stream=EVENTS_STREAM,
-                    config=ConsumerConfig(ack_policy=AckPolicy.NONE, deliver_policy=DeliverPolicy.ALL,
-                                          inactive_threshold=60.0),
-                )
-                await _drain(subscription, connection, new, progress, batch)
+            replay = await StreamReplay.open(nc, EVENTS_STREAM, f"{EVENTS_SUBJECT_ROOT}.>") if total else None
+            if replay:
+                await _drain(replay, connection, new, progress, batch)
+            # Built once after the bulk fill rather than kept up row by row; the drain below and
+            # the live applier after the switch find them.
+            await projector.create_indexes(connection, new)
             async with connection.transaction():
                 if await connection.fetchval("SELECT to_regclass('projection_checkpoint') IS NOT NULL"):
                     await connection.execute(
                         "SELECT 1 FROM projection_checkpoint WHERE consumer = $1 FOR UPDATE", LIVE_CONSUMER
                     )
-                if total:
-                    await _drain(subscription, connection, new, progress, batch)
+                if replay:
+                    await _drain(replay, connection, new, progress, batch)
                 await connection.execute(
                     "UPDATE projection_generation SET schema_name = $1, generation_id = gen_random_uuid(), switched_at = now()",
                     new,
                 )
+            if replay:
+                await replay.close()
             for number in range(1, projector.generation_number(old)):
                 await connection.execute(f"DROP SCHEMA IF EXISTS kpi_g{number} CASCADE")
         progress.finish(f"switched the KPI read models from {old} to {new} ({progress.done} events)")
