@@ -402,6 +402,7 @@ def main() -> None:
     parser.add_argument("--full", action="store_true", help="the issue's sizes (takes long)")
     parser.add_argument("--events", type=int, help="events for the rebuild and KPI queries")
     parser.add_argument("--courses", type=int, help="open courses for the deadline poll")
+    parser.add_argument("--only-history", action="store_true", help="only the rebuild and KPI query figures")
     args = parser.parse_args()
     events = args.events or (1_000_000 if args.full else 20_000)
     courses = args.courses or (100_000 if args.full else 5_000)
@@ -417,20 +418,23 @@ def main() -> None:
                     nats_env=server.service_env(), extra_env={"LOG_LEVEL": "WARNING"})
     figures: list[Figure] = []
     try:
-        system.start()
-        memory = MemoryWatch(system)
-        print(f"batch import of {imported:,} facts ...", file=sys.stderr)
-        figures += import_figures(system, imported, create_database(postgres.url))
-        print(f"single facts for {seconds:.0f} s ...", file=sys.stderr)
-        figures += single_fact_figures(system, seconds)
-        peak = memory.stop()
-        system.stop()
+        peak: dict[str, int] = {}
+        if not args.only_history:
+            system.start()
+            memory = MemoryWatch(system)
+            print(f"batch import of {imported:,} facts ...", file=sys.stderr)
+            figures += import_figures(system, imported, create_database(postgres.url))
+            print(f"single facts for {seconds:.0f} s ...", file=sys.stderr)
+            figures += single_fact_figures(system, seconds)
+            peak = memory.stop()
+            system.stop()
         print(f"rebuild and KPI queries over {events:,} events ...", file=sys.stderr)
         history, history_peak = history_figures(postgres.url, work, events)
         figures += history
         peak |= history_peak
-        print(f"deadline poll with {courses:,} courses ...", file=sys.stderr)
-        figures += asyncio.run(deadline_figures(create_database(postgres.url), courses))
+        if not args.only_history:
+            print(f"deadline poll with {courses:,} courses ...", file=sys.stderr)
+            figures += asyncio.run(deadline_figures(create_database(postgres.url), courses))
         for name, rss in peak.items():
             figures.append(Figure(f"peak memory: {name}", rss / 2**20, "MiB", "<= 250 MB RSS", rss <= 250 * 10**6))
     finally:

@@ -15,6 +15,7 @@ commits in log order), so two kinds of history can be kept in memory and reused:
 """
 
 import asyncio
+import gc
 import logging
 from collections import OrderedDict, defaultdict
 from dataclasses import dataclass, field
@@ -102,18 +103,36 @@ async def _past_history(db: asyncpg.Pool, generation: Generation, municipality: 
     if key in _past:
         _past.move_to_end(key)
         return _past[key]
-    rows = await db.fetch(
-        f"""SELECT position, recorded_at, municipality, fact::text AS fact FROM {generation.schema}.kpi_facts
-            WHERE ($1::text IS NULL OR municipality = $1) AND recorded_at < $2 ORDER BY position""",
-        municipality, cutoff,
-    )
-    by_municipality: dict[str, list[asyncpg.Record]] = defaultdict(list)
-    for row in rows:
-        by_municipality[row["municipality"]].append(row)
-    result = _past[key] = {m: fold(m, _records(rs)) for m, rs in by_municipality.items()}
+    result: dict[str, History] = {}
+    after = 0
+    while True:  # a page at a time, so only one page of parsed facts is in memory besides the fold
+        rows = await db.fetch(
+            f"""SELECT position, recorded_at, municipality, fact::text AS fact FROM {generation.schema}.kpi_facts
+                WHERE ($1::text IS NULL OR municipality = $1) AND recorded_at < $2 AND position > $3
+                ORDER BY position LIMIT {PAGE}""",
+            municipality, cutoff, after,
+        )
+        by_municipality: dict[str, list[asyncpg.Record]] = defaultdict(list)
+        for row in rows:
+            by_municipality[row["municipality"]].append(row)
+        for m, municipality_rows in by_municipality.items():
+            advance(result.setdefault(m, History(m)), _records(municipality_rows))
+        if len(rows) < PAGE:
+            break
+        after = rows[-1]["position"]
+    _past[key] = result
     while len(_past) > CACHED_PAST_HISTORIES:
         _past.popitem(last=False)
+    _kept_for_long()
     return result
+
+
+def _kept_for_long() -> None:
+    """Histories live until a rebuild or the cache lets them go, hold no reference cycles (plain
+    refcounting frees them) and are millions of objects: the cyclic garbage collector would walk
+    them all on every full collection, a pause of a good part of a second. Freezing moves what is
+    alive now out of its reach."""
+    gc.freeze()
 
 
 def _is_past(as_of: date | None) -> bool:
@@ -157,6 +176,7 @@ async def warm(db: asyncpg.Pool, stop: asyncio.Event) -> None:
             if generation.generation_id != warmed:
                 started = asyncio.get_running_loop().time()
                 await histories(db, None)
+                _kept_for_long()
                 warmed = generation.generation_id
                 log.info("live histories folded", extra={"generation": generation.schema,
                          "seconds": round(asyncio.get_running_loop().time() - started, 2)})
