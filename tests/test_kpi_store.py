@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from services.projections import store
+from services.projections import projector, store
 from services.projections.history import Record, fold
 from tests.kpi_scenario import Scenario, kpi_pool  # noqa: F401 - fixture
 
@@ -85,3 +85,17 @@ async def test_warm_folds_every_municipality(kpi_pool) -> None:
     await task
     assert {m for g, m in store._live if g == generation.generation_id} == {"101", "147"}
     assert set((await store.history(kpi_pool, "147", None)).courses) == {"k2"}
+
+
+async def test_a_fact_applied_out_of_order_is_folded_in(kpi_pool) -> None:
+    s = Scenario()
+    s.course("c1", "k1", "ICM", "2026-01-10")
+    parked = s.fact("CourseEnded", "2026-03-01", citizen="c1", course="k1", reason="completed")
+    s.course("c2", "k2", "ICM", "2026-02-01")
+    s.events.remove(parked)  # the consumer parked it and went on
+    await s.apply(kpi_pool)
+    assert (await store.history(kpi_pool, "101", None)).courses["k1"].ended_on is None
+
+    async with kpi_pool.acquire() as connection:  # the re-drive, after the fix
+        await projector.apply_out_of_order(connection, parked)
+    assert (await store.history(kpi_pool, "101", None)).courses["k1"].ended_on == date(2026, 3, 1)

@@ -131,3 +131,11 @@ async def apply(db: asyncpg.Connection, event: EventMessage) -> None:
            ON CONFLICT (event_type) DO UPDATE SET applied = projection_event_counts.applied + 1""",
         event.type,
     )
+
+
+async def apply_out_of_order(db: asyncpg.Connection, event: EventMessage) -> None:
+    """`apply` for an event that comes after later ones were applied (a re-drive of a parked event).
+    The generation gets a new id, so the histories kept in memory (store.py), which take in only
+    facts after the last one they hold, are folded again."""
+    await apply(db, event)
+    await db.execute("UPDATE projection_generation SET generation_id = gen_random_uuid()")

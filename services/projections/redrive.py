@@ -15,7 +15,7 @@ from services.projections.bootstrap import CONSUMER
 async def open_applier(pool: asyncpg.Pool) -> CheckpointedApplier:
     await projector.prepare(pool)
     applier = CheckpointedApplier(
-        pool, service="projections", prefix="projection", consumer=CONSUMER, apply=projector.apply
+        pool, service="projections", prefix="projection", consumer=CONSUMER, apply=projector.apply_out_of_order
     )
     await applier.prepare()
     return applier
