@@ -134,11 +134,8 @@ class Course:
 
     def active_days(self, start: date, end: date) -> int:
         """Days of [start, end] on which the course was active."""
-        if self.started_on is None:
-            return 0
-        first = max(start, self.started_on)
-        last = min(end, self.ended_on - timedelta(days=1) if self.ended_on else end)
-        return max(0, (last - first).days + 1)
+        span = self.active_span(start, end)
+        return (span[1] - span[0]).days + 1 if span else 0
 
     def active_span(self, start: date, end: date) -> tuple[date, date] | None:
         """The days of [start, end] on which the course was active, as [first, last]; None if none."""
