@@ -1,16 +1,16 @@
 """Demo data: a municipality's Housing First work over N months, submitted through the public API.
 
-The simulation follows the proportions of domain.md and the 2009-13 evaluation (seed 002, see
-/work/shared/notes/seed-002-facts.md), loosely:
+The simulation follows the norms of contracts/methods.py and, loosely, the proportions of the
+evaluation of the Homelessness Strategy 2009-13 (docs/domain.md §1, §10):
 - methods: ICM about half of the courses, CTI about a third, ACT the rest (the strategy had
   1,010 ICM, 406 CTI and 105 ACT courses); about 3 in 4 citizens are men, about a third are young;
 - most citizens come from a §110 shelter (contact from the municipality within days, most assessed
   ready to move), the rest from the street, sofa-surfing, prison or hospital;
 - housing gained: ~89% of CTI, ~69% of ICM, ~90% of ACT citizens, CTI mostly in phase 1;
   housing lost again: ~3% CTI, ~8% ICM, ~7% ACT, half of them after an eviction, some regained;
-- CTI runs ~9 months in phases of ~3 months (a contact phase first for some, overruns for some)
+- CTI runs in phases of CTI_PHASE_MONTHS (a contact phase first for some, overruns for some)
   and ends completed in ~2/3 of cases, else no longer needs support, revisitation to ICM, does
-  not want support or contact lost; ICM and ACT are open-ended and end with the seed's reasons;
+  not want support or contact lost; ICM and ACT are open-ended and end with the evaluation's reasons;
 - a §141 handleplan for about half of the citizens, offered, created, declined or revised;
 - contacts at the methods' cadence (CTI weekly → monthly by phase, ICM weekly, ACT twice a week),
   time planned per CTI phase or ICM/ACT month, WHO-5 at baseline and every ~3 months (slowly
@@ -31,17 +31,19 @@ from typing import Any
 
 import httpx
 
-from services.registration.domain.citizen import add_months
+from contracts.codes import CtiPhase, Method
+from contracts.methods import (
+    CONTACT_EVERY_DAYS, CTI_CONTACT_PHASE_WEEKS, CTI_MONTHS, CTI_PHASE_MONTHS, FOLLOW_UP_MONTHS, add_months,
+)
 
 Fact = dict[str, Any]
 
 METHOD_WEIGHTS = {"CTI": 0.33, "ICM": 0.52, "ACT": 0.15}
 HOUSING_GAINED = {"CTI": 0.89, "ICM": 0.69, "ACT": 0.90}
 HOUSING_LOST = {"CTI": 0.03, "ICM": 0.08, "ACT": 0.07}
-CONTACT_DAYS = {"CTI-contact": 7, "CTI-1": 7, "CTI-2": 14, "CTI-3": 30, "ICM": 7, "ACT": 3}
 HOURS_PER_MONTH = {"ICM": (10, 20), "ACT": (20, 35)}
 CTI_PHASE_HOURS = {"contact": 10, "1": 40, "2": 25, "3": 15}
-END_REASONS_OPEN = {  # ICM/ACT endings (seed 002 §4)
+END_REASONS_OPEN = {  # ICM/ACT endings in the 2009-13 evaluation
     "no_longer_needs_support": 0.20, "needs_other_support": 0.22, "does_not_want_support": 0.17,
     "contact_lost": 0.21, "moved": 0.10, "other": 0.10,
 }
@@ -65,6 +67,11 @@ FIRST = {"CitizenRegistered": 0, "HousingSituationRecorded": 1, "ShelterStayStar
          "EvictionRiskRegistered": 5}
 LAST = {"EvictionPrevented": 7, "EvictionCarriedOut": 7, "HousingLost": 8, "ShelterStayEnded": 8,
         "SupportWorkerChanged": 8, "CourseEnded": 9, "FollowUpRecorded": 10, "CitizenErased": 11}
+
+
+def contact_every(method: Method, phase: CtiPhase | None = None) -> int:
+    """Days between contacts at the method's cadence; the CTI contact phase at phase 1's."""
+    return CONTACT_EVERY_DAYS[(method, CtiPhase.PHASE_1 if phase == CtiPhase.CONTACT else phase)]
 
 
 def pick(rng: random.Random, weights: dict[str, float]) -> str:
@@ -251,7 +258,7 @@ class CitizenStory:
         if reason == "needs_other_support":
             fields["revisitation_method"] = REVISITATION[method]
         self.add("CourseEnded", end, **course, **fields)
-        for months in (6, 9, 12):
+        for months in FOLLOW_UP_MONTHS:
             if rng.random() < 0.8:
                 due = add_months(end, months)
                 keeps = "yes" if self.housed_on(due) else rng.choice(["no", "unknown"])
@@ -263,7 +270,7 @@ class CitizenStory:
     def course_end(self, method: str, started: date) -> tuple[date | None, str]:
         rng = self.rng
         if method == "CTI":
-            end = started + self.days(270, 330)
+            end = add_months(started, CTI_MONTHS) + self.days(-3, 57)
             reason = pick(rng, END_REASONS_CTI)
             if reason != "completed":
                 end = started + self.days(60, 260)
@@ -295,8 +302,8 @@ class CitizenStory:
         wellbeing = rng.uniform(6, 14)  # raw WHO-5, 0-25
         target = min(25.0, wellbeing + rng.uniform(3, 8))
         self.add("ExpectedProgressionSet", started, course_id=course_id, instrument="WHO5",
-                 checkpoints=[{"on": add_months(started, m).isoformat(), "value": round(min(100.0, (wellbeing + (target - wellbeing) * m / 9) * 4), 1)}
-                              for m in (3, 6, 9)])
+                 checkpoints=[{"on": add_months(started, m).isoformat(), "value": round(min(100.0, (wellbeing + (target - wellbeing) * m / CTI_MONTHS) * 4), 1)}
+                              for m in range(CTI_PHASE_MONTHS, CTI_MONTHS + 1, CTI_PHASE_MONTHS)])
         day = started + self.days(3, 30)
         while day <= until:
             if rng.random() < 0.85:
@@ -333,14 +340,17 @@ class CitizenStory:
             self.add("CtiPhaseStarted", day, course_id=course_id, phase=phase)
             self.add("TimePlanned", day, course_id=course_id, cti_phase=phase,
                      expected_hours=round(CTI_PHASE_HOURS[phase] * rng.uniform(0.8, 1.2), 1))
-            length = self.days(14, 56) if phase == "contact" else timedelta(days=91)
+            if phase == "contact":
+                length = self.days(14, 7 * CTI_CONTACT_PHASE_WEEKS)
+            else:
+                length = add_months(day, CTI_PHASE_MONTHS) - day
             if phase != "contact" and rng.random() < 0.2:
-                length += self.days(14, 56)  # phases overrun (seed 002: phase 1 drags)
+                length += self.days(14, 56)  # phases overrun (the 2009-13 evaluation: phase 1 drags)
             if day > started and rng.random() < 0.05:  # the phase began a few days earlier
                 corrected = max(day - self.days(1, 5), previous)
                 if corrected < day:
                     self.add("CtiPhaseStartCorrected", corrected, after=day, course_id=course_id, phase=phase)
-            self.contacts(day, min(day + length, until), CONTACT_DAYS[f"CTI-{phase}"], course_id)
+            self.contacts(day, min(day + length, until), contact_every(Method.CTI, CtiPhase(phase)), course_id)
             previous, day = day, day + length
 
     def monthly_plans_and_contacts(self, method: str, started: date, end: date | None, course_id: str) -> None:
@@ -352,7 +362,7 @@ class CitizenStory:
             self.add("TimePlanned", max(month, started), course_id=course_id, month=month.isoformat(),
                      expected_hours=float(rng.randint(low, high)))
             month = add_months(month, 1)
-        self.contacts(started, until, CONTACT_DAYS[method], course_id)
+        self.contacts(started, until, contact_every(Method(method)), course_id)
         if rng.random() < 0.15:  # outreach from the street: contact-making, relationship, bridging
             day = started
             for phase in ("contact_making", "relationship", "bridging"):

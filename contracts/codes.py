@@ -1,4 +1,5 @@
-"""Code lists shared by every service (domain.md §1, §3, §5)."""
+"""Code lists shared by every service (docs/domain.md §1, §3, §5). Which codes form which group,
+and the methods' norms, are in contracts/methods.py."""
 
 from enum import StrEnum
 
@@ -19,16 +20,8 @@ class CtiPhase(StrEnum):
     PHASE_3 = "3"  # overdragelse af støtte
 
 
-CTI_PHASE_ORDER: tuple[CtiPhase, ...] = (
-    CtiPhase.CONTACT,
-    CtiPhase.PHASE_1,
-    CtiPhase.PHASE_2,
-    CtiPhase.PHASE_3,
-)
-
-
 class HousingSituation(StrEnum):
-    """Housing situation codes (domain.md §5); the VIVE categories 1-9 are the homeless group."""
+    """Housing situation codes (docs/domain.md §5); the VIVE categories 1-9 are the homeless group."""
 
     STREET = "street"
     NIGHT_SHELTER = "night_shelter"
@@ -52,17 +45,6 @@ class HousingSituation(StrEnum):
     UNKNOWN = "unknown"
 
 
-OWN_HOME: frozenset[HousingSituation] = frozenset(
-    {
-        HousingSituation.ALMEN,
-        HousingSituation.PRIVATE_RENTAL,
-        HousingSituation.OWNER,
-        HousingSituation.SKAEV,
-        HousingSituation.SHARED_SUPPORTED,
-    }
-)
-
-
 class HousingLossReason(StrEnum):
     EVICTION = "eviction"
     LEFT = "left"
@@ -78,7 +60,7 @@ class Gender(StrEnum):
 
 
 class OutreachPhase(StrEnum):
-    """SEL §99 outreach for isolated citizens (seed 003): no numeric deadlines."""
+    """SEL §99 outreach for isolated citizens (docs/domain.md §1): no numeric deadlines."""
 
     CONTACT_MAKING = "contact_making"  # kontaktskabelse
     RELATIONSHIP = "relationship"  # relationsarbejde

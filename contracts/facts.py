@@ -1,4 +1,4 @@
-"""The facts a case system submits (domain.md §4), one pydantic model per fact type.
+"""The facts a case system submits (docs/domain.md §4), one pydantic model per fact type.
 
 A fact is validated at the registration edge, stored as the payload of one event with the same
 name, and published unchanged on the bus inside an `EventMessage`. The `type` field names the fact
@@ -22,7 +22,6 @@ from pydantic import (
 )
 
 from contracts.codes import (
-    OWN_HOME,
     ContactKind,
     CourseEndReason,
     CtiPhase,
@@ -42,6 +41,7 @@ from contracts.codes import (
     WorkerRole,
 )
 from contracts.instruments import Instrument, answer_problems
+from contracts.methods import FOLLOW_UP_MONTHS, OWN_HOME
 
 MunicipalityCode = Annotated[str, StringConstraints(pattern=r"^\d{3}$")]
 Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")]
@@ -312,7 +312,7 @@ class FollowUpRecorded(CourseFact):
     """N months after the course ended: does the citizen keep an own home?"""
 
     type: Literal["FollowUpRecorded"] = "FollowUpRecorded"
-    months_after_end: Literal[6, 9, 12]
+    months_after_end: Literal[FOLLOW_UP_MONTHS]  # type: ignore[valid-type]
     keeps_own_housing: FollowUpAnswer
 
 

@@ -1,4 +1,5 @@
-"""Measurement instruments (domain.md §6): which answers are valid and how they are scored."""
+"""Measurement instruments (docs/domain.md §6): which answers are valid and how they are scored.
+The thresholds that read a score (poor well-being, loneliness, ...) are in contracts/methods.py."""
 
 from dataclasses import dataclass
 from enum import StrEnum
@@ -9,7 +10,7 @@ class Instrument(StrEnum):
     UCLA3 = "UCLA3"  # three-item loneliness, 1-3
     ORS = "ORS"  # Outcome Rating Scale, 4 items 0-10
     SRS = "SRS"  # Session Rating Scale, 4 items 0-10
-    LIKERT = "LIKERT"  # the five dimensions of seed 001, 1-5 each
+    LIKERT = "LIKERT"  # the five dimensions of the double bottom line, 1-5 each
     RECOVERY_STAR = "RECOVERY_STAR"  # 10 life areas, 1-10 each
 
 
@@ -34,14 +35,6 @@ RECOVERY_STAR_AREAS = (
     "identity_self_esteem",
     "trust_hope",
 )
-
-UCLA3_LONELY_THRESHOLD = 7  # configurable per municipality in the alerts/KPI services
-WHO5_POOR = 50
-WHO5_DEPRESSION = 28
-WHO5_MEANINGFUL_CHANGE = 10
-ORS_CLINICAL_BELOW = 25
-SRS_CONCERN_BELOW = 36
-
 
 @dataclass(frozen=True)
 class Scale:

@@ -123,7 +123,7 @@ def first(*days: date | None) -> date | None:
 
 
 def expected_alerts(c: Citizen) -> list[Expected]:
-    """What the rules of domain.md §8 (default thresholds) make of this citizen's year.
+    """What the rules of docs/domain.md §8 (default thresholds) make of this citizen's year.
 
     The clock reaches a day before that day's facts are told, so a deadline that falls on the day
     of the fact that clears it raises an alert that the fact then resolves."""

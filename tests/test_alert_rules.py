@@ -1,4 +1,4 @@
-"""Every rule of domain.md §8 through the alerts handlers and poller on a real PostgreSQL:
+"""Every rule of docs/domain.md §8 through the alerts handlers and poller on a real PostgreSQL:
 the condition raises exactly one alert, on the day it should; clearing it resolves the alert."""
 
 import uuid

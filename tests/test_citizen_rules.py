@@ -1,4 +1,4 @@
-"""The rules of the methods (domain.md §4) on the aggregates, through the registration application
+"""The rules of the methods (docs/domain.md §4) on the aggregates, through the registration application
 on in-memory persistence (no I/O): each case records what it needs, then breaks one rule."""
 
 from datetime import date
@@ -8,7 +8,7 @@ import pytest
 
 from contracts.facts import fact_adapter
 from services.registration.application import Receipt, Registration
-from services.registration.domain.citizen import add_months
+from contracts.methods import add_months
 from services.registration.domain.rules import RuleViolation, UnknownSubject
 
 M = "101"

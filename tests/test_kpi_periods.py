@@ -3,7 +3,8 @@
 from datetime import date
 
 from contracts.codes import HousingSituation, Method
-from services.projections.history import Citizen, Course, add_months
+from contracts.methods import add_months
+from services.projections.history import Citizen, Course
 from services.projections.kpis import Window
 from services.projections.kpis.outcome import retention
 from services.projections.periods import PeriodKind, periods, previous

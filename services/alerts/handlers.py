@@ -13,9 +13,10 @@ from datetime import datetime
 import asyncpg
 
 from contracts import facts
-from contracts.codes import OWN_HOME, ContactKind
+from contracts.codes import ContactKind
 from contracts.events import EventMessage
 from contracts.instruments import Instrument, score
+from contracts.methods import OWN_HOME
 from services.alerts import evaluation, rules
 
 Clock = Callable[[], datetime]

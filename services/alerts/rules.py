@@ -1,4 +1,4 @@
-"""Alert rules (domain.md §8): what raises an alert, when, and when it clears. Pure, no I/O.
+"""Alert rules (docs/domain.md §8): what raises an alert, when, and when it clears. Pure, no I/O.
 
 Each rule looks at a snapshot of one subject (a course, a citizen or a worker) and returns a
 `Verdict`: from which day the condition holds (`raise_on`), or None when it does not hold and time
@@ -10,14 +10,18 @@ same subject apart (phase 1 overdue vs phase 2 overdue), so one that was resolve
 raised again while the same occurrence still holds.
 """
 
-import calendar
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, Literal
 
-from contracts.codes import CtiPhase, FollowOnOffer, Method
+from contracts.codes import FollowOnOffer, Method
 from contracts.instruments import Instrument
+from contracts.methods import (
+    CASELOAD_NORM, CTI_CONTACT_PHASE_WEEKS, CTI_MONTHS, CTI_PHASE_ORDER, FOLLOW_UP_MONTHS, FOLLOW_UP_WINDOW_DAYS,
+    HANDLEPLAN_DAYS, NO_CONTACT_DAYS, SHELTER_LONG_STAY_DAYS, SHELTER_READY_STAY_DAYS, WHO5_DEPRESSION,
+    WHO5_MEANINGFUL_CHANGE, add_months, planned_phase_end,
+)
 
 SubjectType = Literal["course", "citizen", "worker"]
 Params = Mapping[str, float]
@@ -119,22 +123,10 @@ class WorkerView:
     active_courses: Mapping[str, int]  # method -> number of active courses
 
 
-PHASE_ORDER = tuple(p.value for p in (CtiPhase.CONTACT, CtiPhase.PHASE_1, CtiPhase.PHASE_2, CtiPhase.PHASE_3))
+PHASE_ORDER = tuple(p.value for p in CTI_PHASE_ORDER)
 
 
 # --- Dates ---------------------------------------------------------------------------------------
-
-
-def add_months(day: date, months: int) -> date:
-    month = day.month - 1 + months
-    year = day.year + month // 12
-    month = month % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
-def planned_phase_end(start: date, planned_end: date | None, months: int = 3) -> date:
-    """Registration fills in the planned end; when it is absent the default is 3 months."""
-    return planned_end if planned_end is not None else add_months(start, months)
 
 
 def _day_after(day: date, days: float) -> date:
@@ -326,9 +318,6 @@ def eviction_risk(citizen: CitizenView, p: Params, today: date) -> Verdict:
                    details={"kind": citizen.eviction_risk_kind, "registered_on": citizen.eviction_risk_on.isoformat()})
 
 
-FOLLOW_UP_MONTHS = (6, 9, 12)
-
-
 def follow_up_due(course: CourseView, p: Params, today: date) -> Verdict:
     if course.ended_on is None:
         return NOT_NOW
@@ -412,36 +401,36 @@ RULE_LIST = (
     _rule("cti_phase_overdue", "CTI-fase overskredet", "CTI phase overdue", "warning", "course", "time",
           {"grace_days": 14}, "the next phase starts, or the course ends"),
     _rule("cti_course_overdue", "CTI-forløb overskredet", "CTI course overdue", "warning", "course", "time",
-          {"months": 9, "grace_days": 14}, "the course ends"),
+          {"months": CTI_MONTHS, "grace_days": 14}, "the course ends"),
     _rule("cti_contact_phase_long", "Lang kontaktfase", "Contact phase long", "warning", "course", "time",
-          {"weeks": 8}, "phase 1 starts, or the course ends"),
+          {"weeks": CTI_CONTACT_PHASE_WEEKS}, "phase 1 starts, or the course ends"),
     _rule("cti_started_without_housing", "CTI fase 1 uden bolig", "CTI phase 1 without housing", "warning", "course",
           "time", {"days": 30}, "housing is gained, phase 1 ends, or the course ends"),
     _rule("time_gap", "Tidsforbrug afviger", "Time deviates from plan", "info", "course", "time",
           {"percent": 30, "weeks": 4, "check_every_days": 7}, "actual hours come back within the band"),
     _rule("progression_gap", "Progression under forventet", "Progression below expected", "info", "course", "event",
-          {"points": 10}, "a later measurement is within the gap, or the course ends"),
+          {"points": WHO5_MEANINGFUL_CHANGE}, "a later measurement is within the gap, or the course ends"),
     _rule("handleplan_missing", "Handleplan mangler", "Handleplan missing", "warning", "course", "time",
-          {"days": 30}, "a handleplan is created or declined; the course or the §110 stay ends"),
+          {"days": HANDLEPLAN_DAYS}, "a handleplan is created or declined; the course or the §110 stay ends"),
     _rule("shelter_no_contact", "Ingen kontakt under §110-ophold", "No contact during §110 stay", "warning",
           "citizen", "time", {"days": 7}, "the municipality contacts the citizen, or the stay ends"),
     _rule("shelter_stay_long", "Langt §110-ophold", "Long §110 stay", "warning", "citizen", "time",
-          {"ready_days": 90, "any_days": 120}, "the stay ends"),
+          {"ready_days": SHELTER_READY_STAY_DAYS, "any_days": SHELTER_LONG_STAY_DAYS}, "the stay ends"),
     _rule("no_contact", "Ingen personlig kontakt", "No face-to-face contact", "warning", "course", "time",
-          {"cti_phase_1_days": 14, "cti_phase_2_days": 21, "cti_phase_3_days": 45, "icm_days": 14, "act_days": 7},
+          {CADENCE_PARAM[key]: days for key, days in NO_CONTACT_DAYS.items()},
           "a face-to-face contact is recorded, or the course ends"),
     _rule("housing_lost", "Bolig mistet", "Housing lost", "critical", "citizen", "event",
           {}, "housing is gained again, or the citizen has no active course"),
     _rule("eviction_risk", "Risiko for udsættelse", "Eviction risk", "critical", "citizen", "event",
           {}, "the eviction is prevented or carried out"),
     _rule("follow_up_due", "Opfølgning mangler", "Follow-up missing", "info", "course", "time",
-          {"window_days": 30}, "the follow-up is recorded"),
+          {"window_days": FOLLOW_UP_WINDOW_DAYS}, "the follow-up is recorded"),
     _rule("worker_changes", "Mange skift af medarbejder", "Many support worker changes", "info", "course", "event",
           {"max_changes": 2}, "the course ends"),
     _rule("caseload_over_norm", "Sagsstamme over norm", "Caseload over norm", "warning", "worker", "event",
-          {"cti": 12, "icm": 8, "act": 10}, "the worker's active courses are within the norm"),
+          {param: CASELOAD_NORM[method] for method, param in CASELOAD_PARAM.items()}, "the worker's active courses are within the norm"),
     _rule("wellbeing_low", "Lav trivsel", "Low well-being", "warning", "course", "event",
-          {"index_at_most": 28, "drop_points": 10}, "a later WHO-5 is above the limit without a drop; the course ends"),
+          {"index_at_most": WHO5_DEPRESSION, "drop_points": WHO5_MEANINGFUL_CHANGE}, "a later WHO-5 is above the limit without a drop; the course ends"),
     _rule("measurement_missing", "Måling mangler", "Measurement missing", "info", "course", "time",
           {"days": 30}, "a (baseline or end) measurement is recorded"),
     _rule("no_follow_on_offer", "Intet opfølgende tilbud", "No follow-on offer", "warning", "course", "event",

@@ -1,11 +1,12 @@
-"""The double bottom line of one course (domain.md §1, seed 001 ch. 4): cumulative expected vs
+"""The double bottom line of one course (docs/domain.md §1): cumulative expected vs
 actual hours per CTI phase or ICM/ACT month, and expected vs actual progression. Pure domain."""
 
 from datetime import date
 from typing import Any
 
-from contracts.codes import CTI_PHASE_ORDER, CtiPhase, Method
-from services.projections.history import Course, add_months
+from contracts.codes import CtiPhase, Method
+from contracts.methods import CTI_PHASE_ORDER, add_months
+from services.projections.history import Course
 
 
 def unit_label(unit: CtiPhase | date) -> str:

@@ -13,7 +13,6 @@ from statistics import mean
 from typing import Any
 
 from contracts.codes import (
-    OWN_HOME,
     ContactKind,
     CourseEndReason,
     CtiPhase,
@@ -26,6 +25,7 @@ from contracts.codes import (
 )
 from contracts import facts as f
 from contracts.instruments import Instrument, score
+from contracts.methods import cti_planned_end, planned_phase_end
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,31 +35,6 @@ class Record:
     position: int
     recorded_at: datetime
     fact: f.FactBase
-
-
-HOMELESS = frozenset(
-    {
-        HousingSituation.STREET, HousingSituation.NIGHT_SHELTER, HousingSituation.SHELTER_110,
-        HousingSituation.HOTEL, HousingSituation.SOFA, HousingSituation.TRANSITIONAL,
-        HousingSituation.PRISON_NO_HOUSING, HousingSituation.HOSPITAL_NO_HOUSING,
-        HousingSituation.OTHER_HOMELESS,
-    }
-)
-SUPPORTED = frozenset({HousingSituation.SEL107, HousingSituation.SEL108})
-INSTITUTION = frozenset({HousingSituation.PRISON, HousingSituation.HOSPITAL, HousingSituation.TREATMENT})
-HOUSING_GROUPS = ("homeless", "own_home", "supported", "institution", "unknown")
-
-
-def housing_group(situation: HousingSituation | None) -> str:
-    if situation in HOMELESS:
-        return "homeless"
-    if situation in OWN_HOME:
-        return "own_home"
-    if situation in SUPPORTED:
-        return "supported"
-    if situation in INSTITUTION:
-        return "institution"
-    return "unknown"
 
 
 def headline(instrument: Instrument, scores: dict[str, float]) -> float:
@@ -166,7 +141,7 @@ class Course:
         return current
 
     def planned_end(self) -> date | None:
-        """CTI runs 9 months from phase 1 (or phase 3's own planned end); other methods are open-ended."""
+        """CTI runs CTI_MONTHS from phase 1 (or to phase 3's own planned end); other methods are open-ended."""
         if self.method != Method.CTI:
             return None
         third = [p for p in self.phases if p.phase == CtiPhase.PHASE_3 and p.planned_end]
@@ -174,7 +149,7 @@ class Course:
             return third[-1].planned_end
         first = [p for p in self.phases if p.phase == CtiPhase.PHASE_1]
         start = first[0].start if first else self.started_on
-        return add_months(start, 9) if start else None
+        return cti_planned_end(start) if start else None
 
     def time_unit(self, day: date) -> CtiPhase | date:
         """The double-bottom-line unit a day belongs to: its CTI phase, or its month."""
@@ -271,14 +246,6 @@ class History:
         return [self.citizens[i] for i in sorted(ids) if i in self.citizens]
 
 
-def add_months(day: date, months: int) -> date:
-    month = day.month - 1 + months
-    year, month = day.year + month // 12, month % 12 + 1
-    leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
-    last = [31, 29 if leap else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
-    return date(year, month, min(day.day, last))
-
-
 def fold(municipality: str, records: list[Record]) -> History:
     return advance(History(municipality), sorted(records, key=lambda r: r.position))
 
@@ -340,11 +307,11 @@ def _apply(history: History, record: Record) -> None:  # noqa: C901 - one branch
         case f.SupportWorkerChanged() if course:
             course.workers.append((day, fact.support_worker))
         case f.CtiPhaseStarted() if course:
-            course.phases.append(Phase(fact.phase, day, fact.planned_end or add_months(day, 3)))
+            course.phases.append(Phase(fact.phase, day, planned_phase_end(day, fact.planned_end)))
             course.phases_by_start = sorted(course.phases, key=lambda p: p.start)
         case f.CtiPhaseStartCorrected() if course:
             course.phases = [p for p in course.phases if p.phase != fact.phase]
-            course.phases.append(Phase(fact.phase, day, fact.planned_end or add_months(day, 3)))
+            course.phases.append(Phase(fact.phase, day, planned_phase_end(day, fact.planned_end)))
             course.phases_by_start = sorted(course.phases, key=lambda p: p.start)
         case f.TimePlanned() if course:
             unit = fact.cti_phase if fact.cti_phase is not None else fact.month

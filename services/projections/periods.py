@@ -3,7 +3,7 @@
 from datetime import date, timedelta
 from enum import StrEnum
 
-from services.projections.history import add_months
+from contracts.methods import add_months
 from services.projections.kpis.common import Window
 
 

@@ -1,4 +1,4 @@
-"""Pseudonymous citizen ids from CPR numbers, at the edge (domain.md §3).
+"""Pseudonymous citizen ids from CPR numbers, at the edge (docs/domain.md §3).
 
 A CPR number may arrive on a citizen or course fact; it is replaced here by a keyed hash
 (HMAC-SHA256 with the secret `CASETRACK_PSEUDONYM_KEY`) before the fact goes any further, so it is

@@ -1,4 +1,4 @@
-"""The KPI catalogue (domain.md §7): every KPI defined once, with its definition and computation.
+"""The KPI catalogue (docs/domain.md §7): every KPI defined once, with its definition and computation.
 
 One module per KPI family; each registers its KPIs in `CATALOGUE` when imported.
 """

@@ -1,12 +1,13 @@
 """What every KPI shares: its description, the window it is computed over, filters, prices."""
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from statistics import mean, median
 from typing import Any, Literal
 
 from contracts.codes import Method
+from contracts.methods import CASELOAD_NORM, UCLA3_LONELY_THRESHOLD
 from services.projections.history import History
 
 Kind = Literal["process", "outcome", "economy", "structure"]
@@ -36,14 +37,16 @@ class Filters:
 
 @dataclass(frozen=True)
 class Params:
-    """Configurable thresholds and unit prices (seed 003's prices as defaults)."""
+    """Configurable thresholds and unit prices: the norms of contracts/methods.py and the prices of
+    docs/domain.md §1 (SØM) as defaults."""
 
-    ucla3_lonely_at: int = 7
+    ucla3_lonely_at: int = UCLA3_LONELY_THRESHOLD
     shelter_day_rate_dkk: float = 1057.0
     hourly_rate_dkk: float = 287.2
     eviction_cost_dkk: float = 150_000.0
     success_rate: float = 0.63
     success_rate_low: float = 0.10
+    caseload_norm: Mapping[Method, int] = field(default_factory=lambda: CASELOAD_NORM)  # P7
 
 
 @dataclass(frozen=True)

@@ -4,11 +4,10 @@ from collections import defaultdict
 from datetime import date, timedelta
 
 from contracts.codes import CtiPhase, Method
+from contracts.methods import SHELTER_LONG_STAY_DAYS
 from services.projections.double_bottom_line import begun_planned_hours, unit_label
 from services.projections.kpis.common import Context, Figure, kpi, mean_or_none, median_or_none, share
 from services.projections.kpis.outcome import nights_in_course
-
-STAY_LONG_DAYS = 120
 
 
 @kpi("E1", "Timer pr. CTI-fase og pr. ICM/ACT-måned", "Hours per CTI phase and per ICM/ACT month", "economy",
@@ -63,10 +62,10 @@ def expected_hours_used(ctx: Context) -> Figure:
             "citizens": len(citizens), "values": values}
 
 
-@kpi("E3", "§110-ophold: længde, kontakt og udgift", "§110 stays: length, contact and cost", "economy", "days", """
+@kpi("E3", "§110-ophold: længde, kontakt og udgift", "§110 stays: length, contact and cost", "economy", "days", f"""
     The §110 stays overlapping the period. `value` = mean stay length in days (to the stay's end,
     or to the period's last day while it is open). `values`: citizens with a stay, median length,
-    stays of 120 days or more, mean days from stay start to the municipality's first contact (stays
+    stays of {SHELTER_LONG_STAY_DAYS} days or more (`stays_120_days_or_more`), mean days from stay start to the municipality's first contact (stays
     with a contact), bed-days in the period and their cost at the configured day rate.
     """)
 def shelter_stays(ctx: Context) -> Figure:
@@ -83,7 +82,7 @@ def shelter_stays(ctx: Context) -> Figure:
             nights += stay.nights(start, end)
     return {"value": mean_or_none(lengths), "citizens": len(citizens), "values": {
         "citizens_with_stay": len(citizens), "median_length_days": median_or_none(lengths),
-        "stays_120_days_or_more": sum(1 for n in lengths if n >= STAY_LONG_DAYS),
+        "stays_120_days_or_more": sum(1 for n in lengths if n >= SHELTER_LONG_STAY_DAYS),
         "mean_days_to_contact": mean_or_none(to_contact), "bed_days": nights,
         "bed_days_cost_dkk": round(nights * ctx.params.shelter_day_rate_dkk, 2),
     }}

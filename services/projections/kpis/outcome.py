@@ -4,9 +4,19 @@ from collections import Counter
 from collections.abc import Iterable
 from datetime import date, timedelta
 
-from contracts.codes import OWN_HOME, EmploymentStatus, FollowUpAnswer, IncomeType
-from contracts.instruments import LIKERT_DIMENSIONS, SRS_CONCERN_BELOW, WHO5_MEANINGFUL_CHANGE, WHO5_POOR, Instrument
-from services.projections.history import HOUSING_GROUPS, Citizen, Course, Measurement, housing_group, latest
+from contracts.codes import EmploymentStatus, FollowUpAnswer, IncomeType
+from contracts.instruments import LIKERT_DIMENSIONS, Instrument
+from contracts.methods import (
+    FOLLOW_UP_MONTHS,
+    HOUSING_GROUPS,
+    OWN_HOME,
+    SRS_CONCERN_BELOW,
+    UCLA3_LONELY_THRESHOLD,
+    WHO5_MEANINGFUL_CHANGE,
+    WHO5_POOR,
+    housing_group,
+)
+from services.projections.history import Citizen, Course, Measurement, latest
 from services.projections.kpis.common import Context, Figure, kpi, mean_or_none, ratio_figure, share
 
 INACTIVE_AFTER_DAYS = 90
@@ -14,7 +24,7 @@ INACTIVE_AFTER_DAYS = 90
 
 @kpi("O1", "Boligsituation ved start, nu og ved afslutning", "Housing situation at start, now and at end",
      "outcome", "share", """
-    The housing situation group (homeless, own_home, supported, institution, unknown; domain §5) of
+    The housing situation group (homeless, own_home, supported, institution, unknown; docs/domain.md §5) of
     each course's citizen on three dates: at course start for courses started in the period
     (`start.*`), on the period's last day for courses active then (`now.*`) and at course end for
     courses ended in the period (`end.*`). The situation on a date is the latest housing fact
@@ -40,7 +50,7 @@ RETENTION = ("stably_housed", "gained_housing", "lost_and_regained", "lost_not_r
 
 
 def retention(citizen: Citizen, course: Course) -> str:
-    """Seed 002 §3.3: the housing course of one citizen from course start to course end."""
+    """The housing course of one citizen from course start to course end (docs/domain.md §7, O2)."""
     at_start = citizen.housing_on(course.started_on) in OWN_HOME
     housed, lost, ever = at_start, False, at_start
     for _, _, code, how in citizen.housing_entries(course.started_on + timedelta(days=1), course.ended_on):
@@ -68,11 +78,15 @@ def housing_retention(ctx: Context) -> Figure:
                         values={name: counts[name] for name in RETENTION})
 
 
-@kpi("O3", "Andel i egen bolig 6, 9 og 12 måneder efter forløb", "Share keeping own housing 6, 9 and 12 months after the course",
-     "outcome", "share", """
+_MONTHS_DA = ", ".join(map(str, FOLLOW_UP_MONTHS[:-1])) + f" og {FOLLOW_UP_MONTHS[-1]}"
+_MONTHS_EN = ", ".join(map(str, FOLLOW_UP_MONTHS[:-1])) + f" and {FOLLOW_UP_MONTHS[-1]}"
+
+
+@kpi("O3", f"Andel i egen bolig {_MONTHS_DA} måneder efter forløb", f"Share keeping own housing {_MONTHS_EN} months after the course",
+     "outcome", "share", f"""
     Of the follow-ups (FollowUpRecorded) effective in the period with answer yes or no (unknown is
     not followed up), the share that keep their own housing; `values` gives the share per follow-up
-    month (6, 9, 12). The latest follow-up per course and month counts.
+    month ({", ".join(map(str, FOLLOW_UP_MONTHS))}). The latest follow-up per course and month counts.
     """)
 def housing_after_course(ctx: Context) -> Figure:
     latest: dict[tuple[str, int], tuple[str, FollowUpAnswer]] = {}
@@ -81,7 +95,7 @@ def housing_after_course(ctx: Context) -> Figure:
             if ctx.window.holds(day) and answer != FollowUpAnswer.UNKNOWN:
                 latest[(course.course_id, months)] = (course.citizen_id, answer)
     values = {}
-    for months in (6, 9, 12):
+    for months in FOLLOW_UP_MONTHS:
         answers = [a for (_, m), (_, a) in latest.items() if m == months]
         values[f"{months}_months"] = share(sum(1 for a in answers if a == FollowUpAnswer.YES), len(answers))
     yes = sum(1 for _, a in latest.values() if a == FollowUpAnswer.YES)
@@ -165,11 +179,11 @@ def measurements_by_citizen(ctx: Context, instrument: Instrument) -> dict[str, l
     return {k: sorted(v, key=lambda m: m.on) for k, v in result.items()}
 
 
-@kpi("O6", "Andel med lav trivsel (WHO-5)", "Share with poor well-being (WHO-5)", "outcome", "share", """
+@kpi("O6", "Andel med lav trivsel (WHO-5)", "Share with poor well-being (WHO-5)", "outcome", "share", f"""
     Of the citizens with a WHO-5 measurement on or before the period's last day (and consent
     `outcome_measurements` standing on it), the share whose
-    latest index (raw × 4) is 50 or below. `values.improved_share`: of those with at least two
-    measurements, the share whose latest index is at least 10 points above their first (baseline).
+    latest index (raw × 4) is {WHO5_POOR} or below. `values.improved_share`: of those with at least two
+    measurements, the share whose latest index is at least {WHO5_MEANINGFUL_CHANGE} points above their first (baseline).
     """, on_date=True)
 def poor_wellbeing(ctx: Context) -> Figure:
     series = measurements_by_citizen(ctx, Instrument.WHO5)
@@ -182,11 +196,11 @@ def poor_wellbeing(ctx: Context) -> Figure:
 
 
 @kpi("O7", "Andel ensomme (UCLA-3) og andel der føler sig hørt (SRS)", "Share lonely (UCLA-3) and share feeling heard (SRS)",
-     "outcome", "share", """
+     "outcome", "share", f"""
     Of the citizens with a UCLA-3 measurement on or before the period's last day (and consent
     `outcome_measurements` standing on it), the share whose
-    latest sum is at or above the loneliness threshold (default 7). `values.heard_share`: of the
-    citizens with an SRS measurement, the share whose latest SRS total is 36 or more (no alliance
+    latest sum is at or above the loneliness threshold (default {UCLA3_LONELY_THRESHOLD}). `values.heard_share`: of the
+    citizens with an SRS measurement, the share whose latest SRS total is {SRS_CONCERN_BELOW} or more (no alliance
     concern: they feel heard and understood).
     """, on_date=True)
 def lonely_and_heard(ctx: Context) -> Figure:

@@ -4,10 +4,9 @@ from collections import defaultdict
 from datetime import timedelta
 
 from contracts.codes import ENDED_BY_CITIZEN, ContactKind, CourseEndReason, Method
+from contracts.methods import CASELOAD_NORM, CTI_MONTHS, HANDLEPLAN_DAYS
 from services.projections.kpis.common import Context, Figure, kpi, mean_or_none, ratio_figure, share
 
-HANDLEPLAN_WITHIN_DAYS = 30
-CASELOAD_NORM = {Method.CTI: 12, Method.ICM: 8, Method.ACT: 10, Method.SEL85: 50}
 # Endings of an open-ended course that are not a planned close.
 PREMATURE_REASONS = frozenset(CourseEndReason) - {
     CourseEndReason.COMPLETED, CourseEndReason.NO_LONGER_NEEDS_SUPPORT, CourseEndReason.DIED,
@@ -30,10 +29,10 @@ def active_courses_by_method(ctx: Context) -> Figure:
             "citizens": len({c.citizen_id for c in active})}
 
 
-@kpi("P2", "Andel forløb med §141-handleplan inden for 30 dage",
-     "Share of courses with a §141 handleplan within 30 days of start", "process", "share", """
+@kpi("P2", f"Andel forløb med §141-handleplan inden for {HANDLEPLAN_DAYS} dage",
+     f"Share of courses with a §141 handleplan within {HANDLEPLAN_DAYS} days of start", "process", "share", f"""
     Of the courses that started in the period (CourseStarted effective date), the share whose
-    citizen has a §141 handleplan created (HandleplanCreated effective date) no later than 30 days
+    citizen has a §141 handleplan created (HandleplanCreated effective date) no later than {HANDLEPLAN_DAYS} days
     after the course start. A plan created before the start counts: the law asks that a plan
     exists. `value` is numerator / denominator, or null when no course started in the period.
     """)
@@ -41,16 +40,16 @@ def handleplan_within_30_days(ctx: Context) -> Figure:
     started = [c for c in ctx.courses() if ctx.window.holds(c.started_on)]
     with_plan = [
         c for c in started
-        if any(day <= c.started_on + timedelta(days=HANDLEPLAN_WITHIN_DAYS)
+        if any(day <= c.started_on + timedelta(days=HANDLEPLAN_DAYS)
                for day in ctx.history.citizens[c.citizen_id].handleplans)
     ]
     return ratio_figure(len(with_plan), len(started), (c.citizen_id for c in started))
 
 
 @kpi("P3", "Andel forløb afsluttet før planlagt", "Share of courses ended before planned end", "process",
-     "share", """
+     "share", f"""
     Of the courses that ended in the period, the share that ended before their planned end: a CTI
-    course ending before its planned end (phase 3's planned end, else 9 months after phase 1 start);
+    course ending before its planned end (phase 3's planned end, else {CTI_MONTHS} months after phase 1 start);
     an open-ended course (ICM, ACT, §85) ending for any reason other than completed, no longer needs
     support or died. Split in `values`: `by_citizen` (does not want support, contact lost) and
     `by_municipality` (every other premature ending).
@@ -123,11 +122,14 @@ def assessed_before_start(ctx: Context) -> Figure:
                         values={"fits_target_group": fits, "fits_target_group_share": share(fits, len(decided))})
 
 
+_NORMS = ", ".join(f"{'§85' if m == Method.SEL85 else m.value} {n}" for m, n in CASELOAD_NORM.items())
+
+
 @kpi("P7", "Sagsstamme pr. medarbejder mod normen", "Caseload per worker against the method's norm", "process",
-     "courses per worker", """
+     "courses per worker", f"""
     On the period's last day, each active course is counted for its current support worker (the
     latest CourseStarted/SupportWorkerChanged worker). `value` is the mean caseload per worker;
-    `values` per method: mean caseload, the norm (CTI 12, ICM 8, ACT 10, §85 50) and the number of
+    `values` per method: mean caseload, the norm ({_NORMS}) and the number of
     workers whose active courses of that method exceed the norm. Courses without a worker are left out.
     """, on_date=True)
 def caseload_against_norm(ctx: Context) -> Figure:
@@ -146,6 +148,7 @@ def caseload_against_norm(ctx: Context) -> Figure:
         for worker, n in by_worker.items():
             per_worker[worker] += n
         values[f"{method.value}.mean"] = mean_or_none(list(by_worker.values()))
-        values[f"{method.value}.norm"] = CASELOAD_NORM[method]
-        values[f"{method.value}.workers_over_norm"] = sum(1 for n in by_worker.values() if n > CASELOAD_NORM[method])
+        norm = ctx.params.caseload_norm[method]
+        values[f"{method.value}.norm"] = norm
+        values[f"{method.value}.workers_over_norm"] = sum(1 for n in by_worker.values() if n > norm)
     return {"value": mean_or_none(list(per_worker.values())), "citizens": len(citizens), "values": values}

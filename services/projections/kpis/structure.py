@@ -1,6 +1,7 @@
 """Structure indicators: the housing stock and other preconditions (S1-S3)."""
 
-from services.projections.history import HousingStock, housing_group
+from contracts.methods import housing_group
+from services.projections.history import HousingStock
 from services.projections.kpis.common import Context, Figure, kpi, mean_or_none, median_or_none, share
 
 

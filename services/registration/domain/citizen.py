@@ -6,7 +6,6 @@ housing (one active course per method, housing lost only while housed, one open 
 and then records one event named after the fact, carrying the fact (`apply_fact` keeps the state).
 """
 
-import calendar
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
@@ -15,7 +14,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from contracts.codes import CTI_PHASE_ORDER, OWN_HOME, CourseEndReason, CtiPhase, HousingSituation, Method, OutreachPhase
+from contracts.codes import CourseEndReason, CtiPhase, HousingSituation, Method, OutreachPhase
 from contracts.facts import (
     FACT_TYPES,
     CitizenFact,
@@ -60,23 +59,17 @@ from contracts.facts import (
     VisitationDecided,
     schema_version,
 )
+from contracts.methods import CTI_PHASE_ORDER, OWN_HOME, follow_up_due, planned_phase_end
 from services.registration.domain import rules
 from services.registration.domain.recorded import FactRecorded, define_fact_events, event_class
 from services.registration.domain.rules import RuleViolation
 
 _CITIZEN_NAMESPACE = uuid5(NAMESPACE_URL, "https://casetrack.dk/citizen")
-DEFAULT_PHASE_MONTHS = 3
 
 
 def citizen_uuid(municipality: str, citizen_id: str) -> UUID:
     """Per municipality: another municipality's citizen with the same id is another aggregate."""
     return uuid5(_CITIZEN_NAMESPACE, f"{municipality}:{citizen_id}")
-
-
-def add_months(day: date, months: int) -> date:
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 @dataclass(frozen=True)
@@ -253,7 +246,7 @@ class Citizen(Aggregate):
         course = self._course(fact.course_id)
         if course.ended_on is None:
             raise RuleViolation(rules.COURSE_NOT_ENDED)
-        if fact.effective_date < add_months(course.ended_on, fact.months_after_end):
+        if fact.effective_date < follow_up_due(course.ended_on, fact.months_after_end):
             raise RuleViolation(rules.FOLLOW_UP_BEFORE_DUE)
         if fact.months_after_end in course.follow_ups:
             raise RuleViolation(rules.FOLLOW_UP_ALREADY_RECORDED)
@@ -333,7 +326,7 @@ def _phase_index(phase: CtiPhase) -> int:
 
 def _with_planned_end(fact: Any) -> Any:
     if fact.planned_end is None:
-        return fact.model_copy(update={"planned_end": add_months(fact.effective_date, DEFAULT_PHASE_MONTHS)})
+        return fact.model_copy(update={"planned_end": planned_phase_end(fact.effective_date)})
     if fact.planned_end < fact.effective_date:
         raise RuleViolation(rules.PLANNED_END_BEFORE_START)
     return fact

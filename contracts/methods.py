@@ -1,0 +1,121 @@
+"""The methods' norms and calendar, each defined once (docs/domain.md §9).
+
+Registration's rules, the projections' fold and KPIs, the alert rules' defaults and the demo all
+take their numbers from here. The constants are the defaults of docs/domain.md; the functions take
+the norm as a parameter (defaulting to the constant), so a municipality's configured value can be
+passed in instead, as the alert rules' configuration and the KPIs' `Params` do.
+"""
+
+import calendar
+from collections.abc import Mapping
+from datetime import date
+
+from contracts.codes import CtiPhase, HousingSituation, Method
+
+# --- Calendar ------------------------------------------------------------------------------------
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later (earlier when negative). A day the target month lacks becomes
+    its last day: 31 January + 1 month = 28 (or 29) February, 30 November + 3 months = 28 February."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+# --- CTI: phases and their lengths (docs/domain.md §1) ---------------------------------------------
+
+CTI_PHASE_ORDER: tuple[CtiPhase, ...] = (CtiPhase.CONTACT, CtiPhase.PHASE_1, CtiPhase.PHASE_2, CtiPhase.PHASE_3)
+CTI_PHASES: tuple[CtiPhase, ...] = CTI_PHASE_ORDER[1:]  # the numbered phases; the contact phase comes before
+CTI_PHASE_MONTHS = 3  # each numbered phase; also a phase's planned end when the case system sends none
+CTI_MONTHS = CTI_PHASE_MONTHS * len(CTI_PHASES)  # 9, counted from phase 1's start
+CTI_CONTACT_PHASE_WEEKS = 8  # the longest contact phase (kontaktskabelse) before phase 1
+
+
+def planned_phase_end(start: date, planned_end: date | None = None, months: int = CTI_PHASE_MONTHS) -> date:
+    """A CTI phase's planned end: the one recorded, else `months` after the phase started."""
+    return planned_end if planned_end is not None else add_months(start, months)
+
+
+def cti_planned_end(phase_1_start: date, months: int = CTI_MONTHS) -> date:
+    """When a CTI course is planned to end: `months` after phase 1 started."""
+    return add_months(phase_1_start, months)
+
+
+# --- Contact cadence (docs/domain.md §1, §8) --------------------------------------------------------
+
+# How often the method sees the citizen: a contact every N days, by method and CTI phase (the
+# contact phase and §85 have no cadence of their own).
+CONTACT_EVERY_DAYS: Mapping[tuple[Method, CtiPhase | None], int] = {
+    (Method.CTI, CtiPhase.PHASE_1): 7,  # weekly
+    (Method.CTI, CtiPhase.PHASE_2): 14,  # fortnightly
+    (Method.CTI, CtiPhase.PHASE_3): 30,  # monthly
+    (Method.ICM, None): 7,  # about weekly
+    (Method.ACT, None): 3,  # at least twice a week
+}
+# The longest time without a face-to-face contact before `no_contact` raises an alert (its default):
+# the cadence with room for a missed visit.
+NO_CONTACT_DAYS: Mapping[tuple[Method, CtiPhase | None], int] = {
+    (Method.CTI, CtiPhase.PHASE_1): 14,
+    (Method.CTI, CtiPhase.PHASE_2): 21,
+    (Method.CTI, CtiPhase.PHASE_3): 45,
+    (Method.ICM, None): 14,
+    (Method.ACT, None): 7,
+}
+
+# --- Caseload: citizens per support worker (docs/domain.md §1) --------------------------------------
+
+CASELOAD_NORM: Mapping[Method, int] = {Method.CTI: 12, Method.ICM: 8, Method.ACT: 10, Method.SEL85: 50}
+
+
+# --- §141 handleplan, follow-ups, §110 stays -------------------------------------------------------
+
+HANDLEPLAN_DAYS = 30  # a §141 handleplan within 30 days of course start (or of a §110 stay start)
+FOLLOW_UP_MONTHS: tuple[int, ...] = (6, 9, 12)  # follow-ups this many months after a course ended
+FOLLOW_UP_WINDOW_DAYS = 30  # a follow-up counts as on time up to this many days after it is due
+SHELTER_READY_STAY_DAYS = 90  # the national goal: 3-4 months at most for citizens ready to move
+SHELTER_LONG_STAY_DAYS = 120  # the official indicator of a long §110 stay
+
+
+def follow_up_due(ended_on: date, months_after_end: int) -> date:
+    """The day a follow-up `months_after_end` months after the course end falls due."""
+    return add_months(ended_on, months_after_end)
+
+
+# --- Instruments' thresholds (docs/domain.md §6) ----------------------------------------------------
+
+WHO5_POOR = 50  # WHO-5 index at or below: poor well-being
+WHO5_DEPRESSION = 28  # WHO-5 index at or below: likely depression
+WHO5_MEANINGFUL_CHANGE = 10  # a change of at least this many index points is meaningful
+UCLA3_LONELY_THRESHOLD = 7  # UCLA-3 sum at or above: moderate or severe loneliness
+SRS_CONCERN_BELOW = 36  # SRS total below: alliance concern (at or above: feels heard and understood)
+
+# --- Housing groups (docs/domain.md §5) ---------------------------------------------------------------
+
+HOMELESS: frozenset[HousingSituation] = frozenset({  # VIVE categories 1-9
+    HousingSituation.STREET, HousingSituation.NIGHT_SHELTER, HousingSituation.SHELTER_110,
+    HousingSituation.HOTEL, HousingSituation.SOFA, HousingSituation.TRANSITIONAL,
+    HousingSituation.PRISON_NO_HOUSING, HousingSituation.HOSPITAL_NO_HOUSING,
+    HousingSituation.OTHER_HOMELESS,
+})
+OWN_HOME: frozenset[HousingSituation] = frozenset({  # "housed"
+    HousingSituation.ALMEN, HousingSituation.PRIVATE_RENTAL, HousingSituation.OWNER,
+    HousingSituation.SKAEV, HousingSituation.SHARED_SUPPORTED,
+})
+SUPPORTED: frozenset[HousingSituation] = frozenset({HousingSituation.SEL107, HousingSituation.SEL108})
+INSTITUTION: frozenset[HousingSituation] = frozenset(
+    {HousingSituation.PRISON, HousingSituation.HOSPITAL, HousingSituation.TREATMENT}
+)
+HOUSING_GROUPS = ("homeless", "own_home", "supported", "institution", "unknown")
+
+
+def housing_group(situation: HousingSituation | None) -> str:
+    if situation in HOMELESS:
+        return "homeless"
+    if situation in OWN_HOME:
+        return "own_home"
+    if situation in SUPPORTED:
+        return "supported"
+    if situation in INSTITUTION:
+        return "institution"
+    return "unknown"
