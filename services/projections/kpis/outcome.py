@@ -9,6 +9,7 @@ from contracts.instruments import LIKERT_DIMENSIONS, Instrument
 from contracts.methods import (
     FOLLOW_UP_MONTHS,
     HOUSING_GROUPS,
+    INACTIVE_AFTER_DAYS,
     OWN_HOME,
     SRS_CONCERN_BELOW,
     UCLA3_LONELY_THRESHOLD,
@@ -18,8 +19,6 @@ from contracts.methods import (
 )
 from services.projections.history import Citizen, Course, Measurement, latest
 from services.projections.kpis.common import Context, Figure, kpi, mean_or_none, ratio_figure, share
-
-INACTIVE_AFTER_DAYS = 90
 
 
 @kpi("O1", "Boligsituation ved start, nu og ved afslutning", "Housing situation at start, now and at end",
@@ -272,9 +271,9 @@ def _active_homeless(citizen: Citizen, day: date) -> bool:
     return housing_group(citizen.housing_on(day)) == "homeless" and citizen.active_on(day, INACTIVE_AFTER_DAYS)
 
 
-@kpi("O11", "Hjemløshedsflow (by-name-liste)", "Homelessness flow (by-name list)", "outcome", "citizens", """
+@kpi("O11", "Hjemløshedsflow (by-name-liste)", "Homelessness flow (by-name list)", "outcome", "citizens", f"""
     A citizen is actively homeless on a day when the latest housing situation is in the homeless
-    group and some fact about the citizen is effective within the 90 days up to that day. `value`
+    group and some fact about the citizen is effective within the {INACTIVE_AFTER_DAYS} days up to that day. `value`
     = actively homeless on the period's last day. Inflow = active at the end but not on the day
     before the period: `inflow.new` (first known in the period), `inflow.from_housing` (in own home
     the day before), `inflow.from_inactive` (otherwise). Outflow = active the day before but not at
