@@ -121,7 +121,7 @@ print("ok")
 def test_add_months_is_defined_once() -> None:
     sources = [p for p in ROOT.rglob("*.py") if not {".venv", ".casetrack", "node_modules"} & set(p.parts)]
     defining = sorted(str(p.relative_to(ROOT)) for p in sources
-                      if re.search(r"^\s*def add_months\(", p.read_text(encoding="utf-8"), re.MULTILINE))
+                      if re.search(r"^\s*def\s+add_months\(", p.read_text(encoding="utf-8"), re.MULTILINE))
     assert defining == ["contracts/methods.py"]
 
 
