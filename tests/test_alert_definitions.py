@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 
-from services.alerts import rules, store
+from services.alerts import evaluation, rules, store
 from tests.alerts_support import Alerts, SetClock, at_morning, course_opened, days, fact
 from tests.support import create_database
 from tests.test_alert_rules import D0
@@ -100,3 +100,18 @@ async def test_a_shelter_stay_that_ends_into_an_own_home_is_housing_gained(alert
     await alerts.play([(D0 + days(80), fact("ShelterStayEnded", D0 + days(80), "c2", discharge="planned",
                                             destination="skaev"))])
     assert await _open(alerts, "housing_lost") == []
+
+
+async def test_a_rule_whose_definition_changed_looks_at_every_subject_again_once(alerts: Alerts) -> None:
+    """A deadline worked out under an earlier definition is not left standing after an upgrade."""
+    assert len(await evaluation.catch_up_changed_rules(alerts.pool, alerts.clock.now())) == len(rules.CATALOGUE)
+    await alerts.play([(D0, fact("ShelterStayStarted", D0, "r1", shelter="herberg-1")),
+                       (D0 + days(5), fact("AssessedReadyToMove", D0 + days(5), "r1"))])
+    # As the earlier definition left it: due 91 days after the assessment.
+    await alerts.pool.execute("UPDATE alert_deadlines SET due_on = $1 WHERE rule = 'shelter_stay_long'", D0 + days(96))
+    await alerts.pool.execute("UPDATE alert_rule_definitions SET fingerprint = 'earlier' WHERE rule = 'shelter_stay_long'")
+    await alerts.tick(D0 + days(90))
+    assert await _open(alerts, "shelter_stay_long") == []
+    assert await evaluation.catch_up_changed_rules(alerts.pool, alerts.clock.now()) == ["shelter_stay_long"]
+    assert await _open(alerts, "shelter_stay_long") == ["r1"]
+    assert await evaluation.catch_up_changed_rules(alerts.pool, alerts.clock.now()) == []

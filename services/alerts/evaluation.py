@@ -5,6 +5,7 @@ here, in the caller's transaction, so an alert and the deadline row that records
 together.
 """
 
+import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -220,6 +221,37 @@ async def rule_everywhere(pool: asyncpg.Pool, rule: rules.Rule, municipality: st
     for subject_type, subject_id in subjects:
         async with pool.acquire() as db, db.transaction():
             await subject(db, rule.id, subject_type, municipality, subject_id, now, cause)
+
+
+def fingerprint(rule: rules.Rule) -> str:
+    """Changes when what the rule raises changes: its definition (which describes its function) or its defaults."""
+    return hashlib.sha256(json.dumps([rule.definition, rule.defaults], sort_keys=True).encode()).hexdigest()
+
+
+async def catch_up_changed_rules(pool: asyncpg.Pool, now: datetime) -> list[str]:
+    """Each rule that is new or whose fingerprint changed since the service last ran looks at every
+    subject again: deadlines worked out under the earlier definition move, alerts that no longer
+    hold resolve, and a new rule arms its deadlines for the subjects already known. The fingerprint
+    is stored once that is done, so an interrupted catch-up is done again at the next start.
+    Returns the rules it caught up."""
+    async with pool.acquire() as db:
+        known = {r["rule"]: r["fingerprint"] for r in await db.fetch("SELECT rule, fingerprint FROM alert_rule_definitions")}
+        municipalities = [r[0] for r in await db.fetch(
+            """SELECT municipality FROM alert_courses UNION SELECT municipality FROM alert_citizens
+               UNION SELECT municipality FROM alert_workers ORDER BY 1""")]
+    caught_up = []
+    for rule in rules.CATALOGUE.values():
+        if known.get(rule.id) == fingerprint(rule):
+            continue
+        for municipality in municipalities:
+            await rule_everywhere(pool, rule, municipality, now, "rule definition changed")
+        await pool.execute(
+            """INSERT INTO alert_rule_definitions (rule, fingerprint) VALUES ($1, $2)
+               ON CONFLICT (rule) DO UPDATE SET fingerprint = EXCLUDED.fingerprint""",
+            rule.id, fingerprint(rule),
+        )
+        caught_up.append(rule.id)
+    return caught_up
 
 
 async def _settle_all(
