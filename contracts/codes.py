@@ -91,6 +91,11 @@ ENDED_BY_CITIZEN: frozenset[CourseEndReason] = frozenset(
     {CourseEndReason.DOES_NOT_WANT_SUPPORT, CourseEndReason.CONTACT_LOST}
 )
 
+# The citizen left support (domain.md §8): the endings after which the 6/9/12-month follow-ups are due.
+LEFT_SUPPORT: frozenset[CourseEndReason] = frozenset(
+    {CourseEndReason.COMPLETED, CourseEndReason.NO_LONGER_NEEDS_SUPPORT}
+)
+
 
 class FollowOnOffer(StrEnum):
     """Whether a satisfactory follow-on offer is in place at course end."""

@@ -214,12 +214,13 @@ def expected_resident_alerts(r: ShelterResident) -> list[Expected]:
             out.append((rule, r.citizen, due, cleared is not None and cleared <= YEAR_END))
 
     told = lambda day: day if day is not None and (r.left is None or day < r.left) else None  # noqa: E731
-    # 7 days without contact; 120 days in the stay, or 90 days after being assessed ready to move;
-    # 30 days after the stay start without a handleplan. Each clears when the stay ends.
+    # 7 days without contact; 120 days in the stay, or 90 days in it for a citizen assessed ready to
+    # move (from the assessment when that comes later); 30 days after the stay start without a
+    # handleplan. Each clears when the stay ends.
     alert("shelter_no_contact", r.stay + timedelta(days=8), first(told(r.contact), r.left))
     long_due = r.stay + timedelta(days=120)
     if told(r.ready) is not None:
-        long_due = min(long_due, r.ready + timedelta(days=91))
+        long_due = min(long_due, max(r.stay + timedelta(days=90), r.ready))
     alert("shelter_stay_long", long_due, first(r.left))
     alert("handleplan_missing", r.stay + timedelta(days=31), first(told(r.handleplan), r.left))
     return out

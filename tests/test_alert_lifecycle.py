@@ -84,7 +84,7 @@ async def test_a_condition_that_comes_back_raises_a_new_alert(alerts: Alerts) ->
 
 
 async def test_overrides_move_deadlines_and_resolve_what_no_longer_holds(alerts: Alerts) -> None:
-    rule = rules.RULES["handleplan_missing"]
+    rule = rules.CATALOGUE["handleplan_missing"]
     await alerts.apply(*course_opened("c1", "k1", "ICM", D0, team="team-a"),
                        *course_opened("c2", "k2", "ICM", D0, team="team-b"))
     await alerts.tick(D0 + days(21))

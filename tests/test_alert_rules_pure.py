@@ -4,6 +4,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from contracts.codes import CourseEndReason
 from services.alerts import rules
 from services.alerts.rules import CitizenView, CourseView, Measurement, WorkerView
 
@@ -11,7 +12,7 @@ D0 = date(2025, 1, 6)
 
 
 def params(rule: str, **overrides: float) -> dict[str, float]:
-    return rules.RULES[rule].defaults | overrides
+    return rules.CATALOGUE[rule].defaults | overrides
 
 
 def cti(**fields) -> CourseView:
@@ -60,10 +61,23 @@ def test_shelter_stay_long_at_120_days_or_90_after_ready() -> None:
     p = params("shelter_stay_long")
     stay = CitizenView("c1", stay_started_on=D0)
     assert rules.shelter_stay_long(stay, p, D0).raise_on == D0 + timedelta(days=120)
-    ready = CitizenView("c1", stay_started_on=D0, ready_to_move_on=D0 + timedelta(days=40))
-    assert rules.shelter_stay_long(ready, p, D0).raise_on == D0 + timedelta(days=120)  # 40+91 > 120
+    ready = CitizenView("c1", stay_started_on=D0, ready_to_move_on=D0 + timedelta(days=130))
+    assert rules.shelter_stay_long(ready, p, D0).raise_on == D0 + timedelta(days=120)  # 120 days come first
+
+
+def test_shelter_stay_long_counts_90_days_from_the_stay_start_for_a_citizen_ready_to_move() -> None:
+    """domain.md §8: the 90 days run from the stay's start, not from the readiness assessment."""
+    p = params("shelter_stay_long")
+    for assessed_on in (5, 40, 89, 90):
+        ready = CitizenView("c1", stay_started_on=D0, ready_to_move_on=D0 + timedelta(days=assessed_on))
+        verdict = rules.shelter_stay_long(ready, p, D0)
+        assert (verdict.raise_on, verdict.details["reason"]) == (D0 + timedelta(days=90), "ready_to_move"), assessed_on
+    # Assessed ready when the stay has already lasted 100 days: long from that day on.
+    late = CitizenView("c1", stay_started_on=D0, ready_to_move_on=D0 + timedelta(days=100))
+    assert rules.shelter_stay_long(late, p, D0).raise_on == D0 + timedelta(days=100)
+    # The threshold is a parameter.
     early = CitizenView("c1", stay_started_on=D0, ready_to_move_on=D0 + timedelta(days=5))
-    assert rules.shelter_stay_long(early, p, D0).raise_on == D0 + timedelta(days=96)
+    assert rules.shelter_stay_long(early, params("shelter_stay_long", ready_days=60), D0).raise_on == D0 + timedelta(days=60)
 
 
 def test_wellbeing_low_by_level_or_by_drop() -> None:
@@ -78,7 +92,7 @@ def test_wellbeing_low_by_level_or_by_drop() -> None:
 def test_follow_up_windows_move_on() -> None:
     ended = D0
     p = params("follow_up_due")
-    course = cti(ended_on=ended)
+    course = cti(ended_on=ended, end_reason="completed")
     first = rules.follow_up_due(course, p, D0)
     assert first.raise_on == rules.add_months(ended, 6) + timedelta(days=31) and not first.holds(D0)
     late = rules.add_months(ended, 9) + timedelta(days=31)
@@ -87,6 +101,17 @@ def test_follow_up_windows_move_on() -> None:
     assert verdict.recheck_on == rules.add_months(ended, 12) + timedelta(days=31)
     done = rules.follow_up_due(cti(ended_on=ended, follow_ups=frozenset({6, 9, 12})), p, late)
     assert done == rules.NOT_NOW
+
+
+@pytest.mark.parametrize("reason", [r.value for r in CourseEndReason])
+def test_follow_up_is_due_only_after_the_citizen_left_support(reason: str) -> None:
+    """domain.md §8: completed or no longer needs support; not after revisitation, death, moving, lost contact."""
+    late = rules.add_months(D0, 6) + timedelta(days=31)
+    verdict = rules.follow_up_due(cti(ended_on=D0, end_reason=reason), params("follow_up_due"), late)
+    if reason in ("completed", "no_longer_needs_support"):
+        assert verdict.holds(late) and verdict.occurrence == "6"
+    else:
+        assert verdict == rules.NOT_NOW
 
 
 def test_caseload_norm_per_method() -> None:
@@ -104,7 +129,7 @@ def test_progression_is_interpolated_between_checkpoints() -> None:
 
 
 def test_overrides_apply_municipality_then_method_then_team() -> None:
-    rule = rules.RULES["handleplan_missing"]
+    rule = rules.CATALOGUE["handleplan_missing"]
     config = {"": {"days": 20}, "method:ICM": {"days": 25}, "team:team-a": {"days": 40}}
     assert rules.effective_params(rule, {}) == {"days": 30}
     assert rules.effective_params(rule, config) == {"days": 20}
@@ -114,7 +139,7 @@ def test_overrides_apply_municipality_then_method_then_team() -> None:
 
 @pytest.mark.parametrize("bad", [{"dayz": 3}, {"days": -1}, {"days": "x"}, {"days": True}])
 def test_bad_overrides_are_named(bad: dict) -> None:
-    problems = rules.param_problems(rules.RULES["handleplan_missing"], bad)
+    problems = rules.param_problems(rules.CATALOGUE["handleplan_missing"], bad)
     assert [p["field"] for p in problems] == list(bad)
 
 

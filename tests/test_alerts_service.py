@@ -246,7 +246,11 @@ def _exercise_api(system: System, alerts: ServiceProcess) -> None:
         assert other.get(f"/v1/alerts/{alert_id}").status_code == 403
 
         # Rule configuration: visible, overridable per municipality and per team or method.
-        assert len(client.get("/v1/rules").json()["rules"]) == 18
+        catalogue = {r["rule"]: r for r in client.get("/v1/rules").json()["rules"]}
+        assert len(catalogue) == 18 and all(r["definition"] and r["reacts_to"] for r in catalogue.values())
+        assert catalogue["handleplan_missing"]["subject_types"] == ["course", "citizen"]
+        assert "ShelterStayEnded" in catalogue["cti_started_without_housing"]["reacts_to"]["course"]
+        assert "`ready_days` days after the stay began" in catalogue["shelter_stay_long"]["definition"]
         config = "/v1/rules/handleplan_missing/config"
         assert client.get(config, params={"municipality": "101"}).json()["effective"] == {"days": 30}
         assert client.put(config, params={"municipality": "101"}, json={"params": {"days": 10}}).status_code == 403

@@ -179,17 +179,11 @@ async def snooze(alert_id: uuid.UUID, body: SnoozeIn, request: Request,
 
 
 def _rule(rule_id: str) -> rules.Rule:
-    rule = rules.RULES.get(rule_id)
+    rule = rules.CATALOGUE.get(rule_id)
     if rule is None:
         raise ApiError(404, "rule_not_found", f"Reglen {rule_id} findes ikke.", f"No rule {rule_id}.",
-                       [{"field": "rule", "problem": f"known rules: {', '.join(rules.RULES)}"}])
+                       [{"field": "rule", "problem": f"known rules: {', '.join(rules.CATALOGUE)}"}])
     return rule
-
-
-def _describe(rule: rules.Rule) -> dict[str, Any]:
-    return {"rule": rule.id, "name_da": rule.name_da, "name_en": rule.name_en, "severity": rule.severity,
-            "subject_type": rule.subject_type, "trigger": rule.trigger, "defaults": rule.defaults,
-            "clears_when": rule.clears_when}
 
 
 @router.get("/rules")
@@ -197,23 +191,24 @@ async def list_rules(
     request: Request, principal: Annotated[Principal, Depends(current_principal)],
     municipality: Annotated[MunicipalityCode | None, Query()] = None,
 ) -> dict[str, Any]:
-    """Every rule with its defaults; with a municipality, also its overrides there (per scope)."""
+    """The rule catalogue: every rule with its definition, the facts it reacts to and its defaults;
+    with a municipality, also its overrides there (per scope)."""
     if municipality is None:
-        return {"rules": [_describe(rule) for rule in rules.RULE_LIST]}
+        return {"rules": [rule.describe() for rule in rules.CATALOGUE.values()]}
     access.allow(principal, municipality, "team_leader", "manager")
     async with request.app.state.pool.acquire() as db:
         config = await evaluation.overrides(db, municipality)
     return {"municipality": municipality, "rules": [
-        _describe(rule) | {"overrides": config.get(rule.id, {}),
+        rule.describe() | {"overrides": config.get(rule.id, {}),
                            "effective": rules.effective_params(rule, config.get(rule.id, {}))}
-        for rule in rules.RULE_LIST]}
+        for rule in rules.CATALOGUE.values()]}
 
 
 async def _config(request: Request, rule: rules.Rule, municipality: str, team: str | None,
                   method: Method | None) -> dict[str, Any]:
     async with request.app.state.pool.acquire() as db:
         config = (await evaluation.overrides(db, municipality)).get(rule.id, {})
-    return _describe(rule) | {
+    return rule.describe() | {
         "municipality": municipality,
         "scope": rules.parse_scope(team, method),
         "overrides": config,

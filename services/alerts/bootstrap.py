@@ -3,8 +3,10 @@ the e-mail digest (where SMTP is configured), HTTP."""
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 
+import asyncpg
 from fastapi import FastAPI
 
 from contracts.alerts import ALERTS_STREAM
@@ -16,13 +18,25 @@ from runtime.checkpoint import CheckpointedApplier, position_router
 from runtime.clock import AdjustableClock, SystemClock
 from runtime.database import create_pool, ping
 from runtime.http import create_service_app
-from runtime.metrics import CONSUMER_LAG
+from runtime.metrics import CONSUMER_LAG, ERRORS
 from runtime.settings import Settings
-from services.alerts import deadlines, digest, handlers, publisher, store
+from services.alerts import deadlines, digest, evaluation, handlers, publisher, store
 from services.alerts.api import router
 
 DEFAULT_PORT = 8003
 CONSUMER = "alerts"
+log = logging.getLogger(__name__)
+
+
+async def _catch_up(pool: asyncpg.Pool, clock: SystemClock) -> None:
+    """Rules new or changed since the last start look at every subject again, beside the consumer."""
+    try:
+        caught_up = await evaluation.catch_up_changed_rules(pool, clock.now())
+        if caught_up:
+            log.info("rules caught up with every subject: %s", ", ".join(caught_up))
+    except Exception:
+        ERRORS.labels("alerts", "rule_catch_up").inc()
+        log.exception("catching up changed rules failed; done again at the next start")
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -53,6 +67,7 @@ def create_app(settings: Settings) -> FastAPI:
             asyncio.create_task(deadlines.poll_forever(pool, clock, stop, wake, poll_interval), name="poller"),
             asyncio.create_task(publisher.publish_forever(pool, js, stop, 0.2), name="publisher"),
         ]
+        catch_up = asyncio.create_task(_catch_up(pool, clock), name="rule-catch-up")
         smtp = digest.SmtpSettings.from_env(settings.extra)
         if smtp is not None:
             digest_interval = float(settings.extra.get("CASETRACK_ALERTS_DIGEST_POLL_SECONDS", "60"))
@@ -64,6 +79,8 @@ def create_app(settings: Settings) -> FastAPI:
         finally:
             stop.set()
             wake.set()
+            catch_up.cancel()  # rolled back; what it had not finished is done again at the next start
+            tasks.append(catch_up)
             await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), timeout=10)
             await nc.close()
             await pool.close()

@@ -56,7 +56,7 @@ def compose(sender: str, to: str, team: str, day: date, alerts: list[dict[str, A
     message["Subject"] = f"casetrack: {len(alerts)} åbne advarsler for {team} ({day.isoformat()})"
     lines = [f"Åbne advarsler for team {team} pr. {day.isoformat()} / Open alerts for team {team}:", ""]
     for alert in alerts:
-        rule = rules.RULES.get(alert["rule"])
+        rule = rules.CATALOGUE.get(alert["rule"])
         name = f"{rule.name_da} / {rule.name_en}" if rule else alert["rule"]
         lines.append(f"- [{alert['severity']}] {name}: {alert['subject_type']} {alert['subject_id']}"
                      f" ({alert['state']}, siden/since {alert['raised_at'][:10]})")

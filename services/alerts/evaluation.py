@@ -5,8 +5,10 @@ here, in the caller's transaction, so an alert and the deadline row that records
 together.
 """
 
+import hashlib
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -16,6 +18,16 @@ from services.alerts import rules, store
 from services.alerts.rules import CitizenView, CourseView, Measurement, Verdict, WorkerView
 
 UNASSIGNED_TEAM = "unassigned"
+
+
+@dataclass(frozen=True)
+class Changed:
+    """The subjects a fact changed, for the rules that react to it to look at. A citizen fact (no
+    course): the rules about the citizen and about each of the citizen's courses."""
+
+    citizen_id: str | None = None
+    course_id: str | None = None
+    workers: tuple[str | None, ...] = ()
 
 
 def _date(value: str | None) -> date | None:
@@ -99,19 +111,34 @@ async def load_worker(db: asyncpg.Connection, municipality: str, worker_id: str)
     return WorkerView(worker_id, {r["method"]: r["n"] for r in counts}), team or UNASSIGNED_TEAM
 
 
+def _selected(only: Iterable[str] | None, cause: str, subject_type: rules.SubjectType) -> tuple[str, ...]:
+    """The rules to look with: `only`, or else those the catalogue says react to the fact `cause`."""
+    chosen = rules.reacting_to(cause, subject_type) if only is None else tuple(only)
+    return tuple(r for r in chosen if subject_type in rules.CATALOGUE[r].checks)
+
+
+def _verdicts(view: Any, subject_type: rules.SubjectType, selected: tuple[str, ...], config: dict[str, Any],
+              today: date, team: str, method: str | None = None) -> dict[str, Verdict]:
+    verdicts = {}
+    for rule_id in selected:
+        rule = rules.CATALOGUE[rule_id]
+        params = rules.effective_params(rule, config.get(rule_id, {}), team=team, method=method)
+        verdicts[rule_id] = rule.checks[subject_type](view, params, today)
+    return verdicts
+
+
 async def course(
     db: asyncpg.Connection, municipality: str, course_id: str, now: datetime, cause: str,
     only: Iterable[str] | None = None,
 ) -> None:
+    selected = _selected(only, cause, "course")
+    if not selected:
+        return
     view = await load_course(db, municipality, course_id)
     if view is None:
         return
     config = await overrides(db, municipality)
-    verdicts = {}
-    for rule_id, evaluate in rules.COURSE_RULES.items():
-        if only is None or rule_id in only:
-            params = rules.effective_params(rules.RULES[rule_id], config.get(rule_id, {}), team=view.team, method=view.method)
-            verdicts[rule_id] = evaluate(view, params, now.date())
+    verdicts = _verdicts(view, "course", selected, config, now.date(), view.team, view.method)
     await _settle_all(db, "course", course_id, municipality, view.team, verdicts, now, cause)
 
 
@@ -119,13 +146,12 @@ async def citizen(
     db: asyncpg.Connection, municipality: str, citizen_id: str, now: datetime, cause: str,
     only: Iterable[str] | None = None,
 ) -> None:
+    selected = _selected(only, cause, "citizen")
+    if not selected:
+        return
     view, team = await load_citizen(db, municipality, citizen_id)
     config = await overrides(db, municipality)
-    verdicts = {}
-    for rule_id, evaluate in rules.CITIZEN_RULES.items():
-        if only is None or rule_id in only:
-            params = rules.effective_params(rules.RULES[rule_id], config.get(rule_id, {}), team=team)
-            verdicts[rule_id] = evaluate(view, params, now.date())
+    verdicts = _verdicts(view, "citizen", selected, config, now.date(), team)
     await _settle_all(db, "citizen", citizen_id, municipality, team, verdicts, now, cause)
 
 
@@ -133,6 +159,8 @@ async def citizen_courses(
     db: asyncpg.Connection, municipality: str, citizen_id: str, now: datetime, cause: str,
     only: Iterable[str] | None = None,
 ) -> None:
+    if not _selected(only, cause, "course"):
+        return
     for row in await db.fetch(
         "SELECT course_id FROM alert_courses WHERE municipality = $1 AND citizen_id = $2 ORDER BY course_id",
         municipality, citizen_id,
@@ -140,16 +168,28 @@ async def citizen_courses(
         await course(db, municipality, row["course_id"], now, cause, only)
 
 
-async def worker(db: asyncpg.Connection, municipality: str, worker_id: str | None, now: datetime, cause: str) -> None:
-    if worker_id is None:
+async def worker(db: asyncpg.Connection, municipality: str, worker_id: str | None, now: datetime, cause: str,
+                 only: Iterable[str] | None = None) -> None:
+    selected = _selected(only, cause, "worker")
+    if worker_id is None or not selected:
         return
     view, team = await load_worker(db, municipality, worker_id)
     config = await overrides(db, municipality)
-    verdicts = {
-        rule_id: evaluate(view, rules.effective_params(rules.RULES[rule_id], config.get(rule_id, {}), team=team), now.date())
-        for rule_id, evaluate in rules.WORKER_RULES.items()
-    }
+    verdicts = _verdicts(view, "worker", selected, config, now.date(), team)
     await _settle_all(db, "worker", worker_id, municipality, team, verdicts, now, cause)
+
+
+async def after_fact(db: asyncpg.Connection, fact_type: str, municipality: str, changed: Changed,
+                     now: datetime) -> None:
+    """Looks at the subjects a fact changed with the rules that react to it (the catalogue says which)."""
+    if changed.course_id is not None:
+        await course(db, municipality, changed.course_id, now, fact_type)
+    elif changed.citizen_id is not None:
+        await citizen_courses(db, municipality, changed.citizen_id, now, fact_type)
+    if changed.citizen_id is not None:
+        await citizen(db, municipality, changed.citizen_id, now, fact_type)
+    for worker_id in changed.workers:
+        await worker(db, municipality, worker_id, now, fact_type)
 
 
 async def subject(db: asyncpg.Connection, rule_id: str, subject_type: str, municipality: str, subject_id: str,
@@ -160,7 +200,7 @@ async def subject(db: asyncpg.Connection, rule_id: str, subject_type: str, munic
     elif subject_type == "citizen":
         await citizen(db, municipality, subject_id, now, cause, only=(rule_id,))
     else:
-        await worker(db, municipality, subject_id, now, cause)
+        await worker(db, municipality, subject_id, now, cause, only=(rule_id,))
 
 
 async def rule_everywhere(pool: asyncpg.Pool, rule: rules.Rule, municipality: str, now: datetime, cause: str) -> None:
@@ -168,19 +208,50 @@ async def rule_everywhere(pool: asyncpg.Pool, rule: rules.Rule, municipality: st
     One transaction per subject, like the poller, so it never holds many locks at once."""
     subjects: list[tuple[str, str]] = []
     async with pool.acquire() as db:
-        if rule.id in rules.COURSE_RULES:
+        if "course" in rule.checks:
             subjects += [("course", r[0]) for r in await db.fetch(
                 "SELECT course_id FROM alert_courses WHERE municipality = $1 ORDER BY 1", municipality)]
-        if rule.id in rules.CITIZEN_RULES:
+        if "citizen" in rule.checks:
             subjects += [("citizen", r[0]) for r in await db.fetch(
                 "SELECT citizen_id FROM alert_citizens WHERE municipality = $1 ORDER BY 1", municipality)]
-        if rule.id in rules.WORKER_RULES:
+        if "worker" in rule.checks:
             subjects += [("worker", r[0]) for r in await db.fetch(
                 """SELECT support_worker FROM alert_courses WHERE municipality = $1 AND support_worker IS NOT NULL
                    UNION SELECT worker_id FROM alert_workers WHERE municipality = $1 ORDER BY 1""", municipality)]
     for subject_type, subject_id in subjects:
         async with pool.acquire() as db, db.transaction():
             await subject(db, rule.id, subject_type, municipality, subject_id, now, cause)
+
+
+def fingerprint(rule: rules.Rule) -> str:
+    """Changes when what the rule raises changes: its definition (which describes its function) or its defaults."""
+    return hashlib.sha256(json.dumps([rule.definition, rule.defaults], sort_keys=True).encode()).hexdigest()
+
+
+async def catch_up_changed_rules(pool: asyncpg.Pool, now: datetime) -> list[str]:
+    """Each rule that is new or whose fingerprint changed since the service last ran looks at every
+    subject again: deadlines worked out under the earlier definition move, alerts that no longer
+    hold resolve, and a new rule arms its deadlines for the subjects already known. The fingerprint
+    is stored once that is done, so an interrupted catch-up is done again at the next start.
+    Returns the rules it caught up."""
+    async with pool.acquire() as db:
+        known = {r["rule"]: r["fingerprint"] for r in await db.fetch("SELECT rule, fingerprint FROM alert_rule_definitions")}
+        municipalities = [r[0] for r in await db.fetch(
+            """SELECT municipality FROM alert_courses UNION SELECT municipality FROM alert_citizens
+               UNION SELECT municipality FROM alert_workers ORDER BY 1""")]
+    caught_up = []
+    for rule in rules.CATALOGUE.values():
+        if known.get(rule.id) == fingerprint(rule):
+            continue
+        for municipality in municipalities:
+            await rule_everywhere(pool, rule, municipality, now, "rule definition changed")
+        await pool.execute(
+            """INSERT INTO alert_rule_definitions (rule, fingerprint) VALUES ($1, $2)
+               ON CONFLICT (rule) DO UPDATE SET fingerprint = EXCLUDED.fingerprint""",
+            rule.id, fingerprint(rule),
+        )
+        caught_up.append(rule.id)
+    return caught_up
 
 
 async def _settle_all(
@@ -197,7 +268,7 @@ async def _settle_all(
         )
     }
     for rule_id in sorted(verdicts):
-        await _settle(db, rules.RULES[rule_id], subject_type, subject_id, municipality, team,
+        await _settle(db, rules.CATALOGUE[rule_id], subject_type, subject_id, municipality, team,
                       verdicts[rule_id], rows.get(rule_id), now, cause)
 
 

@@ -1,29 +1,29 @@
 """Event-triggered part of the alerts service: one plain function per event type.
 
-Each handler records what the rules need to know about the subject the fact is about, then asks
-`evaluation` to look at the subjects it changed. That raises "immediate" alerts at once, resolves
-alerts whose condition cleared, and (re)arms the deadlines of the time-based rules; a deadline
-already in the past (a backdated fact) is raised at once too.
+Each handler records what the rules need to know about the subject the fact is about and returns
+the subjects it changed; the rules that react to the fact (the catalogue in `rules` says which)
+then look at them. That raises "immediate" alerts at once, resolves alerts whose condition cleared,
+and (re)arms the deadlines of the time-based rules; a deadline already in the past (a backdated
+fact) is raised at once too. A handler names no rules: a new rule declares the facts it reacts to.
 """
 
 import json
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import Any
 
 import asyncpg
 
 from contracts import facts
-from contracts.codes import ContactKind
+from contracts.codes import ContactKind, HousingSituation
 from contracts.events import EventMessage
 from contracts.instruments import Instrument, score
 from contracts.methods import OWN_HOME
-from services.alerts import evaluation, rules
+from services.alerts import evaluation
+from services.alerts.evaluation import Changed
 
 Clock = Callable[[], datetime]
-Handler = Callable[[asyncpg.Connection, EventMessage, Clock], Awaitable[None]]
-
-CTI_RULES = ("cti_phase_overdue", "cti_course_overdue", "cti_contact_phase_long", "cti_started_without_housing",
-             "no_contact", "time_gap")
+Handler = Callable[[asyncpg.Connection, Any], Awaitable[Changed | None]]
 
 
 async def _citizen_row(db: asyncpg.Connection, municipality: str, citizen_id: str) -> None:
@@ -54,8 +54,7 @@ async def _update_course(db: asyncpg.Connection, fact: facts.CourseFact, assignm
 # --- Organisation -------------------------------------------------------------------------------
 
 
-async def worker_registered(db: asyncpg.Connection, event: EventMessage, now: Clock) -> None:
-    fact = event.fact
+async def worker_registered(db: asyncpg.Connection, fact: facts.WorkerRegistered) -> Changed:
     await db.execute(
         """INSERT INTO alert_workers (municipality, worker_id, team, role, email, active)
            VALUES ($1, $2, $3, $4, $5, true)
@@ -63,20 +62,18 @@ async def worker_registered(db: asyncpg.Connection, event: EventMessage, now: Cl
            SET team = EXCLUDED.team, role = EXCLUDED.role, email = EXCLUDED.email, active = true""",
         fact.municipality, fact.worker_id, fact.team_id, fact.role.value, fact.email,
     )
-    await evaluation.worker(db, fact.municipality, fact.worker_id, now(), event.type)
+    return Changed(workers=(fact.worker_id,))
 
 
-async def worker_moved_team(db: asyncpg.Connection, event: EventMessage, now: Clock) -> None:
-    fact = event.fact
+async def worker_moved_team(db: asyncpg.Connection, fact: facts.WorkerMovedTeam) -> Changed:
     await db.execute(
         "UPDATE alert_workers SET team = $3 WHERE municipality = $1 AND worker_id = $2",
         fact.municipality, fact.worker_id, fact.team_id,
     )
-    await evaluation.worker(db, fact.municipality, fact.worker_id, now(), event.type)
+    return Changed(workers=(fact.worker_id,))
 
 
-async def worker_left(db: asyncpg.Connection, event: EventMessage, now: Clock) -> None:
-    fact = event.fact
+async def worker_left(db: asyncpg.Connection, fact: facts.WorkerLeft) -> None:
     await db.execute(
         "UPDATE alert_workers SET active = false WHERE municipality = $1 AND worker_id = $2",
         fact.municipality, fact.worker_id,
@@ -86,80 +83,77 @@ async def worker_left(db: asyncpg.Connection, event: EventMessage, now: Clock) -
 # --- Citizen ------------------------------------------------------------------------------------
 
 
-async def _citizen_changed(db: asyncpg.Connection, event: EventMessage, now: Clock, citizen_rules: tuple[str, ...],
-                           course_rules: tuple[str, ...] = ()) -> None:
-    fact = event.fact
-    await evaluation.citizen(db, fact.municipality, fact.citizen_id, now(), event.type, only=citizen_rules)
-    if course_rules:
-        await evaluation.citizen_courses(db, fact.municipality, fact.citizen_id, now(), event.type, only=course_rules)
-
-
-async def housing_situation_recorded(db: asyncpg.Connection, event: EventMessage, now: Clock) -> None:
-    fact = event.fact
-    if fact.housing in OWN_HOME:
+async def _housing_is(db: asyncpg.Connection, fact: facts.CitizenFact, housing: HousingSituation) -> Changed:
+    """The citizen's housing is now `housing`: housed in an own home (domain §5, as the KPIs count
+    it) or not; `unknown` leaves what is known as it was."""
+    if housing in OWN_HOME:
         await _update_citizen(db, fact, "housed = true, housing_lost_on = NULL")
-    elif fact.housing.value != "unknown":
+    elif housing != HousingSituation.UNKNOWN:
         await _update_citizen(db, fact, "housed = false")
-    await _citizen_changed(db, event, now, ("housing_lost",), ("cti_started_without_housing",))
+    return Changed(citizen_id=fact.citizen_id)
 
 
-async def housing_gained(db: asyncpg.Connection, event: EventMessage, now: Clock) -> None:
-    await _update_citizen(db, event.fact, "housed = true, housing_lost_on = NULL")
-    await _citizen_changed(db, event, now, ("housing_lost",), ("cti_started_without_housing",))
+async def housing_situation_recorded(db: asyncpg.Connection, fact: facts.HousingSituationRecorded) -> Changed:
+    return await _housing_is(db, fact, fact.housing)
 
 
-async def housing_lost(db: asyncpg.Connection, event: EventMessage, now: Clock) -> None:
-    await _update_citizen(db, event.fact, "housed = false, housing_lost_on = $3", event.fact.effective_date)
-    await _citizen_changed(db, event, now, ("housing_lost",), ("cti_started_without_housing",))
+async def housing_gained(db: asyncpg.Connection, fact: facts.HousingGained) -> Changed:
+    return await _housing_is(db, fact, fact.housing)
 
 
-SHELTER_RULES = ("shelter_no_contact", "shelter_stay_long", "handleplan_missing")
+async def housing_lost(db: asyncpg.Connection, fact: facts.HousingLost) -> Changed:
+    await _update_citizen(db, fact, "housed = false, housing_lost_on = $3", fact.effective_date)
+    return Changed(citizen_id=fact.citizen_id)
 
 
-async def shelter_stay_started(db: asyncpg.Connection, event: EventMessage, now: Clock) -> None:
-    await _update_citizen(db, event.fact, "stay_started_on = $3, stay_contact_on = NULL, ready_to_move_on = NULL",
-                          event.fact.effective_date)
-    await _citizen_changed(db, event, now, SHELTER_RULES)
+async def shelter_stay_started(db: asyncpg.Connection, fact: facts.ShelterStayStarted) -> Changed:
+    await _update_citizen(db, fact, "stay_started_on = $3, stay_contact_on = NULL, ready_to_move_on = NULL",
+                          fact.effective_date)
+    return Changed(citizen_id=fact.citizen_id)
 
 
-async def shelter_stay_ended(db: asyncpg.Connection, event: EventMessage, now: Clock) -> None:
-    await _update_citizen(db, event.fact, "stay_started_on = NULL, stay_contact_on = NULL, ready_to_move_on = NULL")
-    await _citizen_changed(db, event, now, SHELTER_RULES)
+async def shelter_stay_ended(db: asyncpg.Connection, fact: facts.ShelterStayEnded) -> Changed:
+    """The stay is over; its destination is the citizen's housing now (an own home is housing gained)."""
+    await _update_citizen(db, fact, "stay_started_on = NULL, stay_contact_on = NULL, ready_to_move_on = NULL")
+    return await _housing_is(db, fact, fact.destination)
 
 
-async def shelter_contact_made(db: asyncpg.Connection, event: EventMessage, now: Clock) -> None:
-    await _update_citizen(db, event.fact, "stay_contact_on = $3", event.fact.effective_date)
-    await _citizen_changed(db, event, now, ("shelter_no_contact",))
+async def shelter_contact_made(db: asyncpg.Connection, fact: facts.ShelterContactMade) -> Changed:
+    await _update_citizen(db, fact, "stay_contact_on = $3", fact.effective_date)
+    return Changed(citizen_id=fact.citizen_id)
 
 
-async def assessed_ready_to_move(db: asyncpg.Connection, event: EventMessage, now: Clock) -> None:
-    await _update_citizen(db, event.fact, "ready_to_move_on = coalesce(ready_to_move_on, $3)", event.fact.effective_date)
-    await _citizen_changed(db, event, now, ("shelter_stay_long",))
+async def assessed_ready_to_move(db: asyncpg.Connection, fact: facts.AssessedReadyToMove) -> Changed:
+    await _update_citizen(db, fact, "ready_to_move_on = coalesce(ready_to_move_on, $3)", fact.effective_date)
+    return Changed(citizen_id=fact.citizen_id)
 
 
-async def handleplan_in_place(db: asyncpg.Connection, event: EventMessage, now: Clock) -> None:
-    """Created or declined: either way the §141 duty has been met for now."""
-    await _update_citizen(db, event.fact, "handleplan_on = coalesce(handleplan_on, $3)", event.fact.effective_date)
-    await _citizen_changed(db, event, now, ("handleplan_missing",), ("handleplan_missing",))
+async def handleplan_in_place(db: asyncpg.Connection, fact: facts.HandleplanCreated | facts.HandleplanDeclined) -> Changed:
+    """Created or declined: either way the §141 duty has been met for now (for every course of the citizen)."""
+    await _update_citizen(db, fact, "handleplan_on = coalesce(handleplan_on, $3)", fact.effective_date)
+    return Changed(citizen_id=fact.citizen_id)
 
 
-async def eviction_risk_registered(db: asyncpg.Connection, event: EventMessage, now: Clock) -> None:
-    await _update_citizen(db, event.fact, "eviction_risk_on = $3, eviction_risk_kind = $4",
-                          event.fact.effective_date, event.fact.kind.value)
-    await _citizen_changed(db, event, now, ("eviction_risk",))
+async def eviction_risk_registered(db: asyncpg.Connection, fact: facts.EvictionRiskRegistered) -> Changed:
+    await _update_citizen(db, fact, "eviction_risk_on = $3, eviction_risk_kind = $4",
+                          fact.effective_date, fact.kind.value)
+    return Changed(citizen_id=fact.citizen_id)
 
 
-async def eviction_over(db: asyncpg.Connection, event: EventMessage, now: Clock) -> None:
+async def eviction_over(db: asyncpg.Connection, fact: facts.EvictionPrevented | facts.EvictionCarriedOut) -> Changed:
     """Prevented or carried out: the risk is no longer open (a loss of housing has its own rule)."""
-    await _update_citizen(db, event.fact, "eviction_risk_on = NULL, eviction_risk_kind = NULL")
-    await _citizen_changed(db, event, now, ("eviction_risk",))
+    await _update_citizen(db, fact, "eviction_risk_on = NULL, eviction_risk_kind = NULL")
+    return Changed(citizen_id=fact.citizen_id)
 
 
 # --- Course -------------------------------------------------------------------------------------
 
 
-async def visitation_decided(db: asyncpg.Connection, event: EventMessage, now: Clock) -> None:
-    fact = event.fact
+def _course(fact: facts.CourseFact, *workers: str | None) -> Changed:
+    return Changed(citizen_id=fact.citizen_id, course_id=fact.course_id, workers=workers)
+
+
+async def visitation_decided(db: asyncpg.Connection, fact: facts.VisitationDecided) -> None:
     await db.execute(
         """INSERT INTO alert_courses (municipality, course_id, citizen_id, team, method)
            VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING""",
@@ -168,101 +162,83 @@ async def visitation_decided(db: asyncpg.Connection, event: EventMessage, now: C
     await _citizen_row(db, fact.municipality, fact.citizen_id)
 
 
-async def course_started(db: asyncpg.Connection, event: EventMessage, now: Clock) -> None:
-    fact = event.fact
+async def course_started(db: asyncpg.Connection, fact: facts.CourseStarted) -> Changed | None:
     worker = await _update_course(db, fact, "started_on = $3, support_worker = coalesce($4, support_worker)",
                                   fact.effective_date, fact.support_worker)
-    if worker is None:
-        return
-    await evaluation.course(db, fact.municipality, fact.course_id, now(), event.type)
-    await evaluation.citizen(db, fact.municipality, fact.citizen_id, now(), event.type, only=("housing_lost",))
-    await evaluation.worker(db, fact.municipality, worker or None, now(), event.type)
+    return None if worker is None else _course(fact, worker or None)
 
 
-async def course_start_corrected(db: asyncpg.Connection, event: EventMessage, now: Clock) -> None:
-    fact = event.fact
-    if await _update_course(db, fact, "started_on = $3", fact.effective_date) is not None:
-        await evaluation.course(db, fact.municipality, fact.course_id, now(), event.type)
+async def course_start_corrected(db: asyncpg.Connection, fact: facts.CourseStartCorrected) -> Changed | None:
+    return None if await _update_course(db, fact, "started_on = $3", fact.effective_date) is None else _course(fact)
 
 
-async def support_worker_changed(db: asyncpg.Connection, event: EventMessage, now: Clock) -> None:
-    fact = event.fact
+async def support_worker_changed(db: asyncpg.Connection, fact: facts.SupportWorkerChanged) -> Changed | None:
     previous = await db.fetchval(
         "SELECT support_worker FROM alert_courses WHERE municipality = $1 AND course_id = $2",
         fact.municipality, fact.course_id,
     )
     if await _update_course(db, fact, "support_worker = $3, worker_changes = worker_changes + 1",
                             fact.support_worker) is None:
-        return
-    await evaluation.course(db, fact.municipality, fact.course_id, now(), event.type, only=("worker_changes",))
-    await evaluation.worker(db, fact.municipality, previous, now(), event.type)
-    await evaluation.worker(db, fact.municipality, fact.support_worker, now(), event.type)
+        return None
+    return _course(fact, previous, fact.support_worker)
 
 
-async def cti_phase_started(db: asyncpg.Connection, event: EventMessage, now: Clock) -> None:
-    fact = event.fact
+async def cti_phase_started(db: asyncpg.Connection, fact: facts.CtiPhaseStarted | facts.CtiPhaseStartCorrected) -> Changed | None:
     planned_end = fact.planned_end.isoformat() if fact.planned_end else None
     entry = json.dumps({fact.phase.value: [fact.effective_date.isoformat(), planned_end]})
-    if await _update_course(db, fact, "phases = phases || $3::jsonb", entry) is not None:
-        await evaluation.course(db, fact.municipality, fact.course_id, now(), event.type, only=CTI_RULES)
+    return None if await _update_course(db, fact, "phases = phases || $3::jsonb", entry) is None else _course(fact)
 
 
-async def time_planned(db: asyncpg.Connection, event: EventMessage, now: Clock) -> None:
-    fact = event.fact
+async def time_planned(db: asyncpg.Connection, fact: facts.TimePlanned) -> Changed | None:
     key = f"phase:{fact.cti_phase.value}" if fact.cti_phase is not None else f"month:{fact.month.isoformat()}"
     if await _update_course(db, fact, "planned_hours = planned_hours || $3::jsonb",
-                            json.dumps({key: fact.expected_hours})) is not None:
-        await evaluation.course(db, fact.municipality, fact.course_id, now(), event.type, only=("time_gap",))
+                            json.dumps({key: fact.expected_hours})) is None:
+        return None
+    return _course(fact)
 
 
-async def expected_progression_set(db: asyncpg.Connection, event: EventMessage, now: Clock) -> None:
-    fact = event.fact
+async def expected_progression_set(db: asyncpg.Connection, fact: facts.ExpectedProgressionSet) -> Changed | None:
     checkpoints = json.dumps([[c.on.isoformat(), c.value] for c in fact.checkpoints])
     if await _update_course(db, fact, "progression_instrument = $3, progression = $4::jsonb",
-                            fact.instrument.value, checkpoints) is not None:
-        await evaluation.course(db, fact.municipality, fact.course_id, now(), event.type, only=("progression_gap",))
+                            fact.instrument.value, checkpoints) is None:
+        return None
+    return _course(fact)
 
 
-async def contact_recorded(db: asyncpg.Connection, event: EventMessage, now: Clock) -> None:
-    fact = event.fact
+async def contact_recorded(db: asyncpg.Connection, fact: facts.ContactRecorded) -> Changed | None:
     face_to_face = fact.effective_date if fact.kind == ContactKind.FACE_TO_FACE else None
     if await _update_course(
         db, fact,
         "actual_minutes = actual_minutes + $3, last_face_to_face = greatest(last_face_to_face, $4)",
         fact.minutes, face_to_face,
-    ) is not None:
-        await evaluation.course(db, fact.municipality, fact.course_id, now(), event.type, only=("no_contact", "time_gap"))
+    ) is None:
+        return None
+    return _course(fact)
 
 
 MEASURED_SCORE = {Instrument.WHO5: "index", Instrument.UCLA3: "total", Instrument.ORS: "total", Instrument.SRS: "total"}
 
 
-async def measurement_recorded(db: asyncpg.Connection, event: EventMessage, now: Clock) -> None:
-    fact = event.fact
+async def measurement_recorded(db: asyncpg.Connection, fact: facts.MeasurementRecorded) -> Changed | None:
     key = MEASURED_SCORE.get(fact.instrument)
     value = score(fact.instrument, fact.answers)[key] if key else None  # Likert/Recovery Star: no single score
     entry = json.dumps([[fact.effective_date.isoformat(), fact.instrument.value, value]])
-    if await _update_course(db, fact, "measurements = measurements || $3::jsonb", entry) is not None:
-        await evaluation.course(db, fact.municipality, fact.course_id, now(), event.type,
-                                only=("measurement_missing", "wellbeing_low", "progression_gap"))
+    if await _update_course(db, fact, "measurements = measurements || $3::jsonb", entry) is None:
+        return None
+    return _course(fact)
 
 
-async def course_ended(db: asyncpg.Connection, event: EventMessage, now: Clock) -> None:
-    fact = event.fact
+async def course_ended(db: asyncpg.Connection, fact: facts.CourseEnded) -> Changed | None:
     worker = await _update_course(db, fact, "ended_on = $3, end_reason = $4, follow_on_offer = $5",
                                   fact.effective_date, fact.reason.value, fact.follow_on_offer.value)
-    if worker is None:
-        return
-    await evaluation.course(db, fact.municipality, fact.course_id, now(), event.type)
-    await evaluation.citizen(db, fact.municipality, fact.citizen_id, now(), event.type, only=("housing_lost",))
-    await evaluation.worker(db, fact.municipality, worker or None, now(), event.type)
+    return None if worker is None else _course(fact, worker or None)
 
 
-async def follow_up_recorded(db: asyncpg.Connection, event: EventMessage, now: Clock) -> None:
-    fact = event.fact
+async def follow_up_recorded(db: asyncpg.Connection, fact: facts.FollowUpRecorded) -> Changed | None:
     if await _update_course(db, fact, "follow_ups = array_append(array_remove(follow_ups, $3), $3)",
-                            fact.months_after_end) is not None:
-        await evaluation.course(db, fact.municipality, fact.course_id, now(), event.type, only=("follow_up_due",))
+                            fact.months_after_end) is None:
+        return None
+    return _course(fact)
 
 
 HANDLERS: dict[str, Handler] = {
@@ -295,13 +271,14 @@ HANDLERS: dict[str, Handler] = {
     "FollowUpRecorded": follow_up_recorded,
 }
 
-assert set(rules.COURSE_RULES) | set(rules.CITIZEN_RULES) | set(rules.WORKER_RULES) == set(rules.RULES)
-
 
 def applier(now: Clock) -> Callable[[asyncpg.Connection, EventMessage], Awaitable[None]]:
     async def apply(db: asyncpg.Connection, event: EventMessage) -> None:
         handler = HANDLERS.get(event.type)
-        if handler is not None:
-            await handler(db, event, now)
+        if handler is None:
+            return
+        changed = await handler(db, event.fact)
+        if changed is not None:
+            await evaluation.after_fact(db, event.type, event.fact.municipality, changed, now())
 
     return apply

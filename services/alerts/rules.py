@@ -1,5 +1,10 @@
 """Alert rules (docs/domain.md §8): what raises an alert, when, and when it clears. Pure, no I/O.
 
+The catalogue: each rule is declared once, with `@rule(...)` on its pure function (like `@kpi` for
+the KPIs): its names, severity, the subject it is about, the facts it reacts to, its defaults, what
+clears it and its definition. The handlers record facts and the evaluation asks the catalogue which
+rules a fact concerns; `GET /v1/rules` serves the catalogue.
+
 Each rule looks at a snapshot of one subject (a course, a citizen or a worker) and returns a
 `Verdict`: from which day the condition holds (`raise_on`), or None when it does not hold and time
 alone will not make it hold. Rules that are "immediately" raised return the day of the fact that
@@ -10,12 +15,14 @@ same subject apart (phase 1 overdue vs phase 2 overdue), so one that was resolve
 raised again while the same occurrence still holds.
 """
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, Literal
 
-from contracts.codes import FollowOnOffer, Method
+from contracts.alerts import Severity
+from contracts.codes import LEFT_SUPPORT, FollowOnOffer, Method
 from contracts.instruments import Instrument
 from contracts.methods import (
     CASELOAD_NORM, CTI_CONTACT_PHASE_WEEKS, CTI_MONTHS, CTI_PHASE_ORDER, FOLLOW_UP_MONTHS, FOLLOW_UP_WINDOW_DAYS,
@@ -24,19 +31,8 @@ from contracts.methods import (
 )
 
 SubjectType = Literal["course", "citizen", "worker"]
+Trigger = Literal["time", "event"]
 Params = Mapping[str, float]
-
-
-@dataclass(frozen=True)
-class Rule:
-    id: str
-    name_da: str
-    name_en: str
-    severity: Literal["info", "warning", "critical"]
-    subject_type: SubjectType
-    trigger: Literal["time", "event"]
-    defaults: dict[str, float]
-    clears_when: str  # for the API and the docs: what resolves it automatically
 
 
 @dataclass(frozen=True)
@@ -57,6 +53,81 @@ class Verdict:
 
 
 NOT_NOW = Verdict()
+
+
+# --- The catalogue -------------------------------------------------------------------------------
+
+Check = Callable[[Any, Params, date], Verdict]  # (the subject's snapshot, parameters, today)
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    name_da: str
+    name_en: str
+    severity: Severity
+    trigger: Trigger  # time: a deadline can come due; event: only a fact makes it hold
+    defaults: dict[str, float]
+    clears_when: str  # what resolves it automatically
+    definition: str
+    checks: Mapping[SubjectType, Check]  # the subjects it is about, each with its pure function
+    reacts_to: Mapping[SubjectType, frozenset[str]]  # subject -> the fact types that make it look again
+
+    @property
+    def subject_type(self) -> SubjectType:
+        """The subject it is first about (handleplan_missing: the course; also the citizen)."""
+        return next(iter(self.checks))
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "rule": self.id, "name_da": self.name_da, "name_en": self.name_en, "severity": self.severity,
+            "subject_type": self.subject_type, "subject_types": list(self.checks), "trigger": self.trigger,
+            "reacts_to": {subject: sorted(facts) for subject, facts in self.reacts_to.items()},
+            "defaults": self.defaults, "clears_when": self.clears_when, "definition": self.definition,
+        }
+
+
+CATALOGUE: dict[str, Rule] = {}
+
+
+def rule(id: str, name_da: str, name_en: str, severity: Severity, subject: SubjectType, *,  # noqa: A002
+         trigger: Trigger, reacts_to: tuple[str, ...], defaults: dict[str, float], clears_when: str,
+         definition: str) -> Callable[[Check], Check]:
+    """Declares a rule in the catalogue, with the function that checks it for `subject`."""
+    def register(check: Check) -> Check:
+        assert id not in CATALOGUE, id
+        CATALOGUE[id] = Rule(id, name_da, name_en, severity, trigger, defaults, clears_when,
+                             " ".join(definition.split()), {subject: check}, {subject: frozenset(reacts_to)})
+        return check
+
+    return register
+
+
+def also_for(id: str, subject: SubjectType, *, reacts_to: tuple[str, ...]) -> Callable[[Check], Check]:  # noqa: A002
+    """The same rule about another subject, with its own function (declared after the rule)."""
+    def register(check: Check) -> Check:
+        declared = CATALOGUE[id]
+        assert subject not in declared.checks, (id, subject)
+        CATALOGUE[id] = dataclasses.replace(declared, checks={**declared.checks, subject: check},
+                                            reacts_to={**declared.reacts_to, subject: frozenset(reacts_to)})
+        return check
+
+    return register
+
+
+def reacting_to(fact_type: str, subject: SubjectType) -> tuple[str, ...]:
+    """The rules about `subject` that a fact of this type makes look again, in catalogue order."""
+    return tuple(r.id for r in CATALOGUE.values() if fact_type in r.reacts_to.get(subject, ()))
+
+
+# The facts the rules react to, in groups. Every course rule looks again when its course starts,
+# has its start corrected or ends.
+COURSE_LIFE = ("CourseStarted", "CourseStartCorrected", "CourseEnded")
+CTI_PHASES = ("CtiPhaseStarted", "CtiPhaseStartCorrected")
+# What makes a citizen housed or not (`housed`): the same facts the KPIs read the housing from.
+HOUSING = ("HousingSituationRecorded", "HousingGained", "HousingLost", "ShelterStayEnded")
+SHELTER_STAY = ("ShelterStayStarted", "ShelterStayEnded")
+HANDLEPLAN = ("HandleplanCreated", "HandleplanDeclined")
 
 
 # --- Snapshots: what the service knows about a subject ------------------------------------------
@@ -134,9 +205,21 @@ def _day_after(day: date, days: float) -> date:
     return day + timedelta(days=int(days) + 1)
 
 
+def _reaching(day: date, days: float) -> date:
+    """The day on which `days` days have passed since `day` (a stay that began on `day` reaches them)."""
+    return day + timedelta(days=int(days))
+
+
 # --- The rules -----------------------------------------------------------------------------------
 
 
+@rule("cti_phase_overdue", "CTI-fase overskredet", "CTI phase overdue", "warning", "course", trigger="time",
+      reacts_to=COURSE_LIFE + CTI_PHASES, defaults={"grace_days": 14},
+      clears_when="the next phase starts, or the course ends", definition="""
+    The current phase (1, 2 or 3) of an active CTI course is still its current phase `grace_days`
+    days after the phase's planned end (as registered with the phase start; 3 months after the
+    start when none was given): raised the day after. Each phase is its own occurrence.
+    """)
 def cti_phase_overdue(course: CourseView, p: Params, today: date) -> Verdict:
     phase = course.current_phase
     if not course.active or phase not in ("1", "2", "3"):
@@ -149,6 +232,12 @@ def cti_phase_overdue(course: CourseView, p: Params, today: date) -> Verdict:
     )
 
 
+@rule("cti_course_overdue", "CTI-forløb overskredet", "CTI course overdue", "warning", "course", trigger="time",
+      reacts_to=COURSE_LIFE + CTI_PHASES, defaults={"months": CTI_MONTHS, "grace_days": 14},
+      clears_when="the course ends", definition="""
+    An active CTI course is still active `months` months and `grace_days` days after phase 1
+    started: raised the day after.
+    """)
 def cti_course_overdue(course: CourseView, p: Params, today: date) -> Verdict:
     if not course.active or "1" not in course.phases:
         return NOT_NOW
@@ -158,6 +247,12 @@ def cti_course_overdue(course: CourseView, p: Params, today: date) -> Verdict:
                    details={"phase_1_started": start.isoformat(), "planned_end": end.isoformat()})
 
 
+@rule("cti_contact_phase_long", "Lang kontaktfase", "Contact phase long", "warning", "course", trigger="time",
+      reacts_to=COURSE_LIFE + CTI_PHASES, defaults={"weeks": CTI_CONTACT_PHASE_WEEKS},
+      clears_when="phase 1 starts, or the course ends", definition="""
+    An active CTI course is still in the contact phase (kontaktskabelse, before phase 1) `weeks`
+    weeks after the contact phase started: raised the day after.
+    """)
 def cti_contact_phase_long(course: CourseView, p: Params, today: date) -> Verdict:
     if not course.active or course.current_phase != "contact":
         return NOT_NOW
@@ -165,6 +260,16 @@ def cti_contact_phase_long(course: CourseView, p: Params, today: date) -> Verdic
     return Verdict(raise_on=_day_after(start, p["weeks"] * 7), details={"contact_phase_started": start.isoformat()})
 
 
+@rule("cti_started_without_housing", "CTI fase 1 uden bolig", "CTI phase 1 without housing", "warning", "course",
+      trigger="time", reacts_to=COURSE_LIFE + CTI_PHASES + HOUSING, defaults={"days": 30},
+      clears_when="housing is gained, phase 1 ends, or the course ends", definition="""
+    An active CTI course has been in phase 1 for `days` days and its citizen is not housed: raised
+    the day after. Housed means an own home (almen, private rental, owner, skæv bolig, shared
+    supported; domain §5), as the KPIs count it: from housing gained, a housing situation recorded
+    with an own-home code, or a §110 stay that ended into an own home (its destination). Housing
+    lost, or a situation or stay destination that is not an own home, makes the citizen not housed;
+    `unknown` leaves it as it was.
+    """)
 def cti_started_without_housing(course: CourseView, p: Params, today: date) -> Verdict:
     if not course.active or course.current_phase != "1":
         return NOT_NOW
@@ -200,6 +305,17 @@ def expected_hours_by(course: CourseView, day: date) -> float:
     return total
 
 
+@rule("time_gap", "Tidsforbrug afviger", "Time deviates from plan", "info", "course", trigger="time",
+      reacts_to=COURSE_LIFE + CTI_PHASES + ("TimePlanned", "ContactRecorded"),
+      defaults={"percent": 30, "weeks": 4, "check_every_days": 7},
+      clears_when="actual hours come back within the band", definition="""
+    Cumulative over the course: each planned period (a CTI phase, an ICM/ACT month; time planned)
+    spreads its expected hours evenly over its days, and the actual hours are all recorded contact
+    minutes. From `weeks` weeks after the first planned period starts, checked every
+    `check_every_days` days and on every contact: raised when the actual hours deviate from the
+    expected by more than ±`percent` %. "over" suggests revisitation to a more intensive method,
+    "under" suggests contact problems; each direction is its own occurrence.
+    """)
 def time_gap(course: CourseView, p: Params, today: date) -> Verdict:
     periods = _periods(course)
     if not course.active or not periods:
@@ -235,6 +351,13 @@ def expected_value_on(checkpoints: tuple[tuple[date, float], ...], day: date) ->
     return points[-1][1]
 
 
+@rule("progression_gap", "Progression under forventet", "Progression below expected", "info", "course",
+      trigger="event", reacts_to=COURSE_LIFE + ("ExpectedProgressionSet", "MeasurementRecorded"), defaults={"points": WHO5_MEANINGFUL_CHANGE},
+      clears_when="a later measurement is within the gap, or the course ends", definition="""
+    The latest measurement of an active course on the instrument of its expected progression is
+    `points` points or more below the expected value on the measurement's day (linear between the
+    checkpoints; WHO-5 as index 0-100): raised on the measurement's day.
+    """)
 def progression_gap(course: CourseView, p: Params, today: date) -> Verdict:
     if not course.active or course.progression_instrument is None:
         return NOT_NOW
@@ -254,6 +377,13 @@ def _handleplan_in_place(citizen: CitizenView | None) -> bool:
     return citizen is not None and citizen.handleplan_on is not None
 
 
+@rule("handleplan_missing", "Handleplan mangler", "Handleplan missing", "warning", "course", trigger="time",
+      reacts_to=COURSE_LIFE + HANDLEPLAN, defaults={"days": HANDLEPLAN_DAYS},
+      clears_when="a handleplan is created or declined; the course or the §110 stay ends", definition="""
+    No §141 handleplan `days` days after an active course started (about the course), or after a
+    §110 stay started (about the citizen): raised the day after. Created or declined both count
+    (the duty is met), and any handleplan on record counts for later courses and stays.
+    """)
 def handleplan_missing_course(course: CourseView, p: Params, today: date) -> Verdict:
     if not course.active or _handleplan_in_place(course.citizen):
         return NOT_NOW
@@ -262,6 +392,7 @@ def handleplan_missing_course(course: CourseView, p: Params, today: date) -> Ver
                    details={"since": "course_start", "started": course.started_on.isoformat()})
 
 
+@also_for("handleplan_missing", "citizen", reacts_to=SHELTER_STAY + HANDLEPLAN)
 def handleplan_missing_citizen(citizen: CitizenView, p: Params, today: date) -> Verdict:
     if citizen.stay_started_on is None or _handleplan_in_place(citizen):
         return NOT_NOW
@@ -269,6 +400,12 @@ def handleplan_missing_citizen(citizen: CitizenView, p: Params, today: date) -> 
                    details={"since": "shelter_stay_start", "started": citizen.stay_started_on.isoformat()})
 
 
+@rule("shelter_no_contact", "Ingen kontakt under §110-ophold", "No contact during §110 stay", "warning",
+      "citizen", trigger="time", reacts_to=SHELTER_STAY + ("ShelterContactMade",), defaults={"days": 7},
+      clears_when="the municipality contacts the citizen, or the stay ends", definition="""
+    A §110 stay without contact from the municipality `days` days after the stay started: raised
+    the day after.
+    """)
 def shelter_no_contact(citizen: CitizenView, p: Params, today: date) -> Verdict:
     if citizen.stay_started_on is None or citizen.stay_contact_on is not None:
         return NOT_NOW
@@ -276,12 +413,21 @@ def shelter_no_contact(citizen: CitizenView, p: Params, today: date) -> Verdict:
                    details={"stay_started": citizen.stay_started_on.isoformat()})
 
 
+@rule("shelter_stay_long", "Langt §110-ophold", "Long §110 stay", "warning", "citizen", trigger="time",
+      reacts_to=SHELTER_STAY + ("AssessedReadyToMove",), defaults={"ready_days": SHELTER_READY_STAY_DAYS, "any_days": SHELTER_LONG_STAY_DAYS},
+      clears_when="the stay ends", definition="""
+    A citizen assessed ready to move is still in the §110 stay `ready_days` days after the stay
+    began (the national goal: stays of at most 3-4 months for those ready to move): raised on that
+    day, or on the day of the assessment when it comes later. Any stay, ready or not, is raised on
+    reaching `any_days` days.
+    """)
 def shelter_stay_long(citizen: CitizenView, p: Params, today: date) -> Verdict:
     if citizen.stay_started_on is None:
         return NOT_NOW
-    candidates = [(_day_after(citizen.stay_started_on, p["any_days"] - 1), "stay_length")]
+    candidates = [(_reaching(citizen.stay_started_on, p["any_days"]), "stay_length")]
     if citizen.ready_to_move_on is not None:
-        candidates.append((_day_after(citizen.ready_to_move_on, p["ready_days"]), "ready_to_move"))
+        ready_since = max(_reaching(citizen.stay_started_on, p["ready_days"]), citizen.ready_to_move_on)
+        candidates.append((ready_since, "ready_to_move"))
     raise_on, reason = min(candidates)
     return Verdict(raise_on=raise_on, details={"reason": reason, "stay_started": citizen.stay_started_on.isoformat()})
 
@@ -290,6 +436,15 @@ CADENCE_PARAM = {("CTI", "1"): "cti_phase_1_days", ("CTI", "2"): "cti_phase_2_da
                  ("CTI", "3"): "cti_phase_3_days", ("ICM", None): "icm_days", ("ACT", None): "act_days"}
 
 
+@rule("no_contact", "Ingen personlig kontakt", "No face-to-face contact", "warning", "course", trigger="time",
+      reacts_to=COURSE_LIFE + CTI_PHASES + ("ContactRecorded",),
+      defaults={CADENCE_PARAM[key]: days for key, days in NO_CONTACT_DAYS.items()},
+      clears_when="a face-to-face contact is recorded, or the course ends", definition="""
+    No face-to-face contact for longer than the method's cadence allows (CTI phase 1, 2, 3:
+    `cti_phase_1_days`, `cti_phase_2_days`, `cti_phase_3_days`; ICM `icm_days`; ACT `act_days`),
+    counted from the last face-to-face contact or the course start: raised the day after. No
+    cadence in the CTI contact phase (cti_contact_phase_long covers it) or for §85.
+    """)
 def no_contact(course: CourseView, p: Params, today: date) -> Verdict:
     if not course.active:
         return NOT_NOW
@@ -304,6 +459,12 @@ def no_contact(course: CourseView, p: Params, today: date) -> Verdict:
                             "allowed_days": p[param]})
 
 
+@rule("housing_lost", "Bolig mistet", "Housing lost", "critical", "citizen", trigger="event",
+      reacts_to=HOUSING + ("CourseStarted", "CourseEnded"), defaults={},
+      clears_when="housing is gained again, or the citizen has no active course", definition="""
+    The citizen lost their housing while they have an active course: raised on the day of the
+    loss. Housed again (as for cti_started_without_housing) resolves it.
+    """)
 def housing_lost(citizen: CitizenView, p: Params, today: date) -> Verdict:
     if citizen.housed is not False or citizen.housing_lost_on is None or not citizen.has_active_course:
         return NOT_NOW
@@ -311,6 +472,12 @@ def housing_lost(citizen: CitizenView, p: Params, today: date) -> Verdict:
                    details={"lost_on": citizen.housing_lost_on.isoformat()})
 
 
+@rule("eviction_risk", "Risiko for udsættelse", "Eviction risk", "critical", "citizen", trigger="event",
+      reacts_to=("EvictionRiskRegistered", "EvictionPrevented", "EvictionCarriedOut"), defaults={},
+      clears_when="the eviction is prevented or carried out", definition="""
+    An eviction risk is registered (second rent reminder, bailiff case, other): raised on its day.
+    A loss of the home has its own rule (housing_lost).
+    """)
 def eviction_risk(citizen: CitizenView, p: Params, today: date) -> Verdict:
     if citizen.eviction_risk_on is None:
         return NOT_NOW
@@ -318,8 +485,17 @@ def eviction_risk(citizen: CitizenView, p: Params, today: date) -> Verdict:
                    details={"kind": citizen.eviction_risk_kind, "registered_on": citizen.eviction_risk_on.isoformat()})
 
 
+@rule("follow_up_due", "Opfølgning mangler", "Follow-up missing", "info", "course", trigger="time",
+      reacts_to=COURSE_LIFE + ("FollowUpRecorded",), defaults={"window_days": FOLLOW_UP_WINDOW_DAYS},
+      clears_when="the follow-up is recorded", definition="""
+    After a course that ended because the citizen left support (completed, or no longer needs
+    support), each of the 6-, 9- and 12-month follow-ups is due by the end of its ±`window_days`
+    window: raised the day after a window closes without it. Not after a revisitation to another
+    method, death, moving away, lost contact or the other end reasons. A later missed window raises
+    again even if the earlier alert was resolved by hand.
+    """)
 def follow_up_due(course: CourseView, p: Params, today: date) -> Verdict:
-    if course.ended_on is None:
+    if course.ended_on is None or course.end_reason not in LEFT_SUPPORT:
         return NOT_NOW
     window = int(p["window_days"])
     missed, upcoming = [], []
@@ -337,6 +513,12 @@ def follow_up_due(course: CourseView, p: Params, today: date) -> Verdict:
                             "course_ended": course.ended_on.isoformat()})
 
 
+@rule("worker_changes", "Mange skift af medarbejder", "Many support worker changes", "info", "course",
+      trigger="event", reacts_to=COURSE_LIFE + ("SupportWorkerChanged",), defaults={"max_changes": 2},
+      clears_when="the course ends", definition="""
+    The support worker of an active course has changed more than `max_changes` times: raised on the
+    change.
+    """)
 def worker_changes(course: CourseView, p: Params, today: date) -> Verdict:
     if not course.active or course.worker_changes <= p["max_changes"]:
         return NOT_NOW
@@ -346,6 +528,13 @@ def worker_changes(course: CourseView, p: Params, today: date) -> Verdict:
 CASELOAD_PARAM = {"CTI": "cti", "ICM": "icm", "ACT": "act"}
 
 
+@rule("caseload_over_norm", "Sagsstamme over norm", "Caseload over norm", "warning", "worker", trigger="event",
+      reacts_to=("WorkerRegistered", "WorkerMovedTeam", "CourseStarted", "SupportWorkerChanged", "CourseEnded"),
+      defaults={param: CASELOAD_NORM[method] for method, param in CASELOAD_PARAM.items()},
+      clears_when="the worker's active courses are within the norm", definition="""
+    A worker's active courses of a method exceed the norm (CTI `cti`, ICM `icm`, ACT `act`): raised
+    at once, one alert per worker listing each method over its norm.
+    """)
 def caseload_over_norm(worker: WorkerView, p: Params, today: date) -> Verdict:
     over = {m: n for m, n in sorted(worker.active_courses.items()) if m in CASELOAD_PARAM and n > p[CASELOAD_PARAM[m]]}
     if not over:
@@ -354,6 +543,12 @@ def caseload_over_norm(worker: WorkerView, p: Params, today: date) -> Verdict:
                    details={"over": ",".join(f"{m}:{n}/{int(p[CASELOAD_PARAM[m]])}" for m, n in over.items())})
 
 
+@rule("wellbeing_low", "Lav trivsel", "Low well-being", "warning", "course", trigger="event",
+      reacts_to=COURSE_LIFE + ("MeasurementRecorded",), defaults={"index_at_most": WHO5_DEPRESSION, "drop_points": WHO5_MEANINGFUL_CHANGE},
+      clears_when="a later WHO-5 is above the limit without a drop; the course ends", definition="""
+    The latest WHO-5 of an active course has an index of at most `index_at_most`, or dropped by
+    `drop_points` points or more since the previous WHO-5: raised on the measurement's day.
+    """)
 def wellbeing_low(course: CourseView, p: Params, today: date) -> Verdict:
     if not course.active:
         return NOT_NOW
@@ -369,6 +564,12 @@ def wellbeing_low(course: CourseView, p: Params, today: date) -> Verdict:
         "measured_on": latest.on.isoformat(), "reason": "low" if latest.score <= p["index_at_most"] else "drop"})
 
 
+@rule("measurement_missing", "Måling mangler", "Measurement missing", "info", "course", trigger="time",
+      reacts_to=COURSE_LIFE + ("MeasurementRecorded",), defaults={"days": 30},
+      clears_when="a (baseline or end) measurement is recorded", definition="""
+    No measurement within `days` days of the course start (baseline): raised the day after. A
+    course that ends without a measurement in the `days` days before its end: raised on the end day.
+    """)
 def measurement_missing(course: CourseView, p: Params, today: date) -> Verdict:
     if course.started_on is None:
         return NOT_NOW
@@ -386,85 +587,16 @@ def measurement_missing(course: CourseView, p: Params, today: date) -> Verdict:
 POOR_FOLLOW_ON = {FollowOnOffer.POOR.value, FollowOnOffer.NONE.value}
 
 
+@rule("no_follow_on_offer", "Intet opfølgende tilbud", "No follow-on offer", "warning", "course", trigger="event",
+      reacts_to=COURSE_LIFE, defaults={},
+      clears_when="none: resolve by hand", definition="""
+    A course ended with the follow-on offer ringe or slet ikke: raised on the end day.
+    """)
 def no_follow_on_offer(course: CourseView, p: Params, today: date) -> Verdict:
     if course.ended_on is None or course.follow_on_offer not in POOR_FOLLOW_ON:
         return NOT_NOW
     return Verdict(raise_on=course.ended_on, details={"follow_on_offer": course.follow_on_offer,
                                                       "ended": course.ended_on.isoformat()})
-
-
-def _rule(id: str, da: str, en: str, severity: str, subject: str, trigger: str, defaults: dict[str, float], clears: str) -> Rule:
-    return Rule(id, da, en, severity, subject, trigger, defaults, clears)  # type: ignore[arg-type]
-
-
-RULE_LIST = (
-    _rule("cti_phase_overdue", "CTI-fase overskredet", "CTI phase overdue", "warning", "course", "time",
-          {"grace_days": 14}, "the next phase starts, or the course ends"),
-    _rule("cti_course_overdue", "CTI-forløb overskredet", "CTI course overdue", "warning", "course", "time",
-          {"months": CTI_MONTHS, "grace_days": 14}, "the course ends"),
-    _rule("cti_contact_phase_long", "Lang kontaktfase", "Contact phase long", "warning", "course", "time",
-          {"weeks": CTI_CONTACT_PHASE_WEEKS}, "phase 1 starts, or the course ends"),
-    _rule("cti_started_without_housing", "CTI fase 1 uden bolig", "CTI phase 1 without housing", "warning", "course",
-          "time", {"days": 30}, "housing is gained, phase 1 ends, or the course ends"),
-    _rule("time_gap", "Tidsforbrug afviger", "Time deviates from plan", "info", "course", "time",
-          {"percent": 30, "weeks": 4, "check_every_days": 7}, "actual hours come back within the band"),
-    _rule("progression_gap", "Progression under forventet", "Progression below expected", "info", "course", "event",
-          {"points": WHO5_MEANINGFUL_CHANGE}, "a later measurement is within the gap, or the course ends"),
-    _rule("handleplan_missing", "Handleplan mangler", "Handleplan missing", "warning", "course", "time",
-          {"days": HANDLEPLAN_DAYS}, "a handleplan is created or declined; the course or the §110 stay ends"),
-    _rule("shelter_no_contact", "Ingen kontakt under §110-ophold", "No contact during §110 stay", "warning",
-          "citizen", "time", {"days": 7}, "the municipality contacts the citizen, or the stay ends"),
-    _rule("shelter_stay_long", "Langt §110-ophold", "Long §110 stay", "warning", "citizen", "time",
-          {"ready_days": SHELTER_READY_STAY_DAYS, "any_days": SHELTER_LONG_STAY_DAYS}, "the stay ends"),
-    _rule("no_contact", "Ingen personlig kontakt", "No face-to-face contact", "warning", "course", "time",
-          {CADENCE_PARAM[key]: days for key, days in NO_CONTACT_DAYS.items()},
-          "a face-to-face contact is recorded, or the course ends"),
-    _rule("housing_lost", "Bolig mistet", "Housing lost", "critical", "citizen", "event",
-          {}, "housing is gained again, or the citizen has no active course"),
-    _rule("eviction_risk", "Risiko for udsættelse", "Eviction risk", "critical", "citizen", "event",
-          {}, "the eviction is prevented or carried out"),
-    _rule("follow_up_due", "Opfølgning mangler", "Follow-up missing", "info", "course", "time",
-          {"window_days": FOLLOW_UP_WINDOW_DAYS}, "the follow-up is recorded"),
-    _rule("worker_changes", "Mange skift af medarbejder", "Many support worker changes", "info", "course", "event",
-          {"max_changes": 2}, "the course ends"),
-    _rule("caseload_over_norm", "Sagsstamme over norm", "Caseload over norm", "warning", "worker", "event",
-          {param: CASELOAD_NORM[method] for method, param in CASELOAD_PARAM.items()}, "the worker's active courses are within the norm"),
-    _rule("wellbeing_low", "Lav trivsel", "Low well-being", "warning", "course", "event",
-          {"index_at_most": WHO5_DEPRESSION, "drop_points": WHO5_MEANINGFUL_CHANGE}, "a later WHO-5 is above the limit without a drop; the course ends"),
-    _rule("measurement_missing", "Måling mangler", "Measurement missing", "info", "course", "time",
-          {"days": 30}, "a (baseline or end) measurement is recorded"),
-    _rule("no_follow_on_offer", "Intet opfølgende tilbud", "No follow-on offer", "warning", "course", "event",
-          {}, "none: resolve by hand"),
-)
-RULES: dict[str, Rule] = {rule.id: rule for rule in RULE_LIST}
-CTI_PHASE_OVERDUE = RULES["cti_phase_overdue"]
-
-# handleplan_missing is about a course (after its start) or a citizen (after a §110 stay start).
-COURSE_RULES: dict[str, Callable[[CourseView, Params, date], Verdict]] = {
-    "cti_phase_overdue": cti_phase_overdue,
-    "cti_course_overdue": cti_course_overdue,
-    "cti_contact_phase_long": cti_contact_phase_long,
-    "cti_started_without_housing": cti_started_without_housing,
-    "time_gap": time_gap,
-    "progression_gap": progression_gap,
-    "handleplan_missing": handleplan_missing_course,
-    "no_contact": no_contact,
-    "follow_up_due": follow_up_due,
-    "worker_changes": worker_changes,
-    "wellbeing_low": wellbeing_low,
-    "measurement_missing": measurement_missing,
-    "no_follow_on_offer": no_follow_on_offer,
-}
-CITIZEN_RULES: dict[str, Callable[[CitizenView, Params, date], Verdict]] = {
-    "handleplan_missing": handleplan_missing_citizen,
-    "shelter_no_contact": shelter_no_contact,
-    "shelter_stay_long": shelter_stay_long,
-    "housing_lost": housing_lost,
-    "eviction_risk": eviction_risk,
-}
-WORKER_RULES: dict[str, Callable[[WorkerView, Params, date], Verdict]] = {
-    "caseload_over_norm": caseload_over_norm,
-}
 
 
 # --- Configuration -------------------------------------------------------------------------------

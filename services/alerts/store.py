@@ -63,6 +63,11 @@ CREATE TABLE IF NOT EXISTS alert_rule_config (
     updated_by text NOT NULL,
     PRIMARY KEY (rule, municipality, scope)
 );
+-- What each rule's definition and defaults were when the service last looked at every subject with it.
+CREATE TABLE IF NOT EXISTS alert_rule_definitions (
+    rule text PRIMARY KEY,
+    fingerprint text NOT NULL
+);
 -- One row per (rule, subject) the service watches: when to look again (due_on, while pending),
 -- and which occurrence of the condition an alert was already raised for.
 CREATE TABLE IF NOT EXISTS alert_deadlines (
