@@ -91,7 +91,7 @@ ENDED_BY_CITIZEN: frozenset[CourseEndReason] = frozenset(
     {CourseEndReason.DOES_NOT_WANT_SUPPORT, CourseEndReason.CONTACT_LOST}
 )
 
-# The citizen left support (domain.md §8): the endings after which the 6/9/12-month follow-ups are due.
+# The citizen left support (docs/domain.md §8): the endings after which the 6/9/12-month follow-ups are due.
 LEFT_SUPPORT: frozenset[CourseEndReason] = frozenset(
     {CourseEndReason.COMPLETED, CourseEndReason.NO_LONGER_NEEDS_SUPPORT}
 )

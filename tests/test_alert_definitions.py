@@ -1,4 +1,4 @@
-"""The three rule definitions domain.md §8 clarified, through the alerts handlers and poller on a
+"""The three rule definitions docs/domain.md §8 clarified, through the alerts handlers and poller on a
 real PostgreSQL: how long a §110 stay may last for a citizen ready to move, which course endings a
 follow-up is due after, and a §110 stay that ends into an own home counting as housing gained."""
 

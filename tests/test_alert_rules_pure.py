@@ -66,7 +66,7 @@ def test_shelter_stay_long_at_120_days_or_90_after_ready() -> None:
 
 
 def test_shelter_stay_long_counts_90_days_from_the_stay_start_for_a_citizen_ready_to_move() -> None:
-    """domain.md §8: the 90 days run from the stay's start, not from the readiness assessment."""
+    """docs/domain.md §8: the 90 days run from the stay's start, not from the readiness assessment."""
     p = params("shelter_stay_long")
     for assessed_on in (5, 40, 89, 90):
         ready = CitizenView("c1", stay_started_on=D0, ready_to_move_on=D0 + timedelta(days=assessed_on))
@@ -105,7 +105,7 @@ def test_follow_up_windows_move_on() -> None:
 
 @pytest.mark.parametrize("reason", [r.value for r in CourseEndReason])
 def test_follow_up_is_due_only_after_the_citizen_left_support(reason: str) -> None:
-    """domain.md §8: completed or no longer needs support; not after revisitation, death, moving, lost contact."""
+    """docs/domain.md §8: completed or no longer needs support; not after revisitation, death, moving, lost contact."""
     late = rules.add_months(D0, 6) + timedelta(days=31)
     verdict = rules.follow_up_due(cti(ended_on=D0, end_reason=reason), params("follow_up_due"), late)
     if reason in ("completed", "no_longer_needs_support"):

@@ -95,13 +95,13 @@ except ValueError:
     pass
 
 # the alert rules' defaults and dates
-d = {rule.id: rule.defaults for rule in rules.RULE_LIST}
+d = {rule.id: rule.defaults for rule in rules.CATALOGUE.values()}
 assert d["caseload_over_norm"] == {"cti": 13, "icm": 9, "act": 11}, d["caseload_over_norm"]
 assert d["cti_course_overdue"]["months"] == 12 and d["handleplan_missing"]["days"] == 40
 assert d["follow_up_due"]["window_days"] == 31 and d["no_contact"]["icm_days"] == 15
 assert d["shelter_stay_long"]["any_days"] == 100 and d["wellbeing_low"]["index_at_most"] == 32
 assert rules.planned_phase_end(START, None) == add_months(START, 4)
-ended = rules.CourseView("k1", "c1", "t", "CTI", started_on=START, ended_on=date(2026, 3, 1), follow_ups=frozenset({6, 9, 12}))
+ended = rules.CourseView("k1", "c1", "t", "CTI", started_on=START, ended_on=date(2026, 3, 1), end_reason="completed", follow_ups=frozenset({6, 9, 12}))
 verdict = rules.follow_up_due(ended, d["follow_up_due"], date(2026, 3, 2))
 assert verdict.raise_on is not None and verdict.raise_on > add_months(date(2026, 3, 1), 24), "alerts: follow-up months"
 
