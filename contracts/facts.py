@@ -562,3 +562,11 @@ def schema_version(fact_type: str) -> int:
 
 Fact = Annotated[Union[FACT_TYPES], Field(discriminator="type")]  # type: ignore[valid-type]
 fact_adapter: TypeAdapter[Fact] = TypeAdapter(Fact)
+
+
+def admit(fact: FactBase, admission: Admission) -> FactBase:
+    """A fact validated for its shape alone (e.g. by FastAPI), validated again with the admission
+    checks; raises pydantic's ValidationError. The edge-only fields (cpr, personal details) are not
+    serialised, so they are carried over by hand."""
+    edge_only = {name: getattr(fact, name) for name, info in type(fact).model_fields.items() if info.exclude}
+    return fact_adapter.validate_python(fact.model_dump() | edge_only, context=admission)

@@ -125,10 +125,16 @@ PHASE_ORDER = tuple(p.value for p in (CtiPhase.CONTACT, CtiPhase.PHASE_1, CtiPha
 # --- Dates ---------------------------------------------------------------------------------------
 
 
+# Registration keeps dates inside a window (contracts/dates.py); an event stored before it did may
+# still carry one near the calendar's end: a deadline past the end is date.max, a day never reached.
+
+
 def add_months(day: date, months: int) -> date:
     month = day.month - 1 + months
     year = day.year + month // 12
     month = month % 12 + 1
+    if year > date.max.year:
+        return date.max
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
@@ -139,7 +145,14 @@ def planned_phase_end(start: date, planned_end: date | None, months: int = 3) ->
 
 def _day_after(day: date, days: float) -> date:
     """The first day on which `days` days after `day` have passed."""
-    return day + timedelta(days=int(days) + 1)
+    return _later(day, timedelta(days=int(days) + 1))
+
+
+def _later(day: date, delta: timedelta) -> date:
+    try:
+        return day + delta
+    except OverflowError:
+        return date.max
 
 
 # --- The rules -----------------------------------------------------------------------------------
@@ -212,7 +225,7 @@ def time_gap(course: CourseView, p: Params, today: date) -> Verdict:
     periods = _periods(course)
     if not course.active or not periods:
         return NOT_NOW
-    first_check = periods[0][0] + timedelta(weeks=p["weeks"])
+    first_check = _later(periods[0][0], timedelta(weeks=p["weeks"]))
     if today < first_check:
         return Verdict(recheck_on=first_check)
     recheck = today + timedelta(days=int(p["check_every_days"]))

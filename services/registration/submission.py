@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from contracts.facts import Admission, FactBase, fact_adapter
+from contracts.facts import Admission, FactBase, admit, fact_adapter
 from runtime.auth import Principal, Role
 from runtime.errors import ApiError, validation_fields
 from services.registration.application import AlreadyAnswered, Receipt, Registration, Rejection
@@ -84,9 +84,17 @@ class Submissions:
             fact = fact_adapter.validate_python(raw, context=self.admission)
         except ValidationError as exc:
             return Submitted(error_answer(validation_error(exc)))
-        return self.fact(principal, fact, key)
+        return self._submit(principal, fact, key)
 
     def fact(self, principal: Principal, fact: FactBase, key: str | None) -> Submitted:
+        """A fact whose shape the caller validated (HTTP): the admission checks are still to make."""
+        try:
+            fact = admit(fact, self.admission)
+        except ValidationError as exc:
+            return Submitted(error_answer(validation_error(exc)))
+        return self._submit(principal, fact, key)
+
+    def _submit(self, principal: Principal, fact: FactBase, key: str | None) -> Submitted:
         try:
             principal.ensure_role(*SUBMITTERS)
             idempotency = self._idempotency(principal, key)
