@@ -9,6 +9,7 @@
 The end-to-end tests share one system of real processes; the contract-level tests below them need none.
 """
 
+import asyncio
 import json
 from collections.abc import Iterator
 from datetime import date, timedelta
@@ -24,6 +25,7 @@ from contracts.municipalities import DANISH_MUNICIPALITIES, known, parse_extra
 from runtime.settings import ConfigError, Settings
 from services.alerts import rules
 from tests.support import SecuredNats, System, course_facts, create_database
+from tests.test_registration_privacy import nats_request
 
 D = "2026-01-05"
 EXTRA_MUNICIPALITY = "990"  # configured with CASETRACK_MUNICIPALITIES, like a training municipality
@@ -186,6 +188,15 @@ def test_finding_7_municipality_codes_are_ascii_and_known(running: System) -> No
         response = _submit(running, citizen | {"municipality": code}, token="token-admin")
         assert _reason(response) == (422, "validation_error"), (code, response.text)
         assert _field_types(response) == {("municipality", expected)}, (code, response.text)
+    # The same over the batch endpoint and over NATS.
+    with running.client("registration", "token-admin") as admin:
+        batch = admin.post("/v1/facts/batch", json={"facts": [citizen | {"municipality": "١٠١"},
+                                                              citizen | {"municipality": "999"}]}).json()
+    assert (batch["accepted"], [r["status"] for r in batch["results"]]) == (0, [422, 422])
+    answer = asyncio.run(nats_request(running.nats_url, json.dumps(citizen | {"municipality": "999"}).encode(),
+                                      {"Authorization": "Bearer token-admin"}))
+    assert answer["status"] == 422
+    assert answer["body"]["error"]["fields"][0]["type"] == "unknown_municipality"
     assert _stored_events(running) == before_events
     assert _benchmark_municipalities(running) == before_benchmark
 
