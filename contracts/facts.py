@@ -47,8 +47,6 @@ from contracts.dates import OLDEST_DATE, DateWindow
 from contracts.instruments import Instrument, answer_problems
 from contracts.municipalities import CODE_PATTERN, DANISH_MUNICIPALITIES
 
-EARLIEST_DATE = OLDEST_DATE
-
 
 @dataclass(frozen=True)
 class Admission:
@@ -81,15 +79,15 @@ def _known_municipality(value: str, info: ValidationInfo) -> str:
     return value
 
 
-def _not_before_1900(value: date) -> date:
-    if value < EARLIEST_DATE:
-        raise _out_of_range(f"before {EARLIEST_DATE.isoformat()}")
+def _not_before_oldest(value: date) -> date:
+    if value < OLDEST_DATE:
+        raise _out_of_range(f"before {OLDEST_DATE.isoformat()}")
     return value
 
 
 def _plausible_date(value: date, info: ValidationInfo) -> date:
     """Impossible dates are rejected: before the window or more than a day in the future."""
-    _not_before_1900(value)
+    _not_before_oldest(value)
     admission = _admission(info)
     if admission is not None and value < admission.window.earliest:
         raise _out_of_range(f"before {admission.window.earliest.isoformat()}")
@@ -100,7 +98,7 @@ def _plausible_date(value: date, info: ValidationInfo) -> date:
 
 def _planned_date(value: date, info: ValidationInfo) -> date:
     """A plan may lie ahead, but inside the window: far dates overflow the rules' arithmetic."""
-    _not_before_1900(value)
+    _not_before_oldest(value)
     admission = _admission(info)
     if admission is not None:
         problem = admission.window.problem(value, _today())
@@ -138,7 +136,9 @@ Hours = Annotated[float, Field(ge=0, le=10_000)]
 class FactBase(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    municipality: FactMunicipality = Field(description="3-digit municipality code, e.g. 101")
+    municipality: FactMunicipality = Field(
+        description="a known municipality's 3-digit code (kommunekode), e.g. 101; see contracts/municipalities.py"
+    )
     effective_date: EffectiveDate = Field(description="when it happened (not when it was told)")
 
 

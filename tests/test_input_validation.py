@@ -159,6 +159,11 @@ def test_finding_6_dates_outside_the_window_are_refused_and_nothing_is_parked(ru
     running.wait_applied("alerts", accepted[-1]["position"])
     running.wait_applied("projections", accepted[-1]["position"])
     assert _parked(running) == []
+    with running.client("projections", "token-leader-101") as leader:
+        for course_id in ("k1", "k-cti"):
+            response = leader.get(f"/v1/courses/{course_id}/double-bottom-line", params={"municipality": "101"})
+            assert response.status_code == 200, response.text
+        assert leader.get("/v1/kpis/P1", params={"municipality": "101"}).status_code == 200
 
 
 def test_finding_6_alerts_compute_with_a_stored_date_at_the_calendars_end() -> None:
