@@ -5,7 +5,7 @@ import os
 from dataclasses import dataclass, field
 from datetime import date
 
-from contracts import municipalities
+from contracts import municipalities as municipality_codes
 from contracts.dates import DEFAULT_YEARS_AHEAD, OLDEST_DATE, DateWindow
 from contracts.facts import Admission
 
@@ -40,7 +40,7 @@ class Settings:
     # Dates facts and queries may carry (CASETRACK_EARLIEST_DATE, CASETRACK_YEARS_AHEAD).
     date_window: DateWindow = field(default_factory=DateWindow)
     # Municipalities facts may be about: the Danish ones and CASETRACK_MUNICIPALITIES.
-    municipalities: dict[str, str] = field(default_factory=municipalities.known)
+    municipalities: dict[str, str] = field(default_factory=municipality_codes.known)
     snooze_max_days: int = DEFAULT_SNOOZE_MAX_DAYS  # CASETRACK_SNOOZE_MAX_DAYS
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -104,6 +104,6 @@ def _date_window() -> DateWindow:
 
 def _municipalities() -> dict[str, str]:
     try:
-        return municipalities.known(municipalities.parse_extra(os.environ.get("CASETRACK_MUNICIPALITIES")))
+        return municipality_codes.known(municipality_codes.parse_extra(os.environ.get("CASETRACK_MUNICIPALITIES")))
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
