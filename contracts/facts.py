@@ -6,6 +6,7 @@ and discriminates the union `Fact`. Every fact has a municipality and an effecti
 happened); the recorded time (when it was told) and who told it are added by registration.
 """
 
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Annotated, Literal, Union
 
@@ -20,6 +21,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from contracts.codes import (
     ContactKind,
@@ -40,28 +42,68 @@ from contracts.codes import (
     WaitingListHousing,
     WorkerRole,
 )
+from contracts.dates import OLDEST_DATE, DateWindow
 from contracts.instruments import Instrument, answer_problems
 from contracts.methods import FOLLOW_UP_MONTHS, OWN_HOME
-
-MunicipalityCode = Annotated[str, StringConstraints(pattern=r"^\d{3}$")]
-Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")]
-# A CPR number as it may arrive at the registration edge; it is never stored or published.
-CprNumber = Annotated[str, StringConstraints(pattern=r"^\d{6}-?\d{4}$")]
-
-EARLIEST_DATE = date(1900, 1, 1)
+from contracts.municipalities import CODE_PATTERN, DANISH_MUNICIPALITIES
 
 
-def _not_before_1900(value: date) -> date:
-    if value < EARLIEST_DATE:
-        raise ValueError("date is before 1900")
+@dataclass(frozen=True)
+class Admission:
+    """The checks registration makes on a fact beyond its shape, given as the validation context:
+    `fact_adapter.validate_python(raw, context=Admission(...))`. They depend on configuration and on
+    today, so they are made when a fact is admitted, not when a stored event is read back."""
+
+    municipalities: frozenset[str] = field(default_factory=lambda: frozenset(DANISH_MUNICIPALITIES))
+    window: DateWindow = field(default_factory=DateWindow)
+
+
+def _admission(info: ValidationInfo) -> Admission | None:
+    return info.context if isinstance(info.context, Admission) else None
+
+
+def _today() -> date:
+    return datetime.now(timezone.utc).date()
+
+
+def _out_of_range(problem: str) -> PydanticCustomError:
+    return PydanticCustomError("date_out_of_range", "date is {problem}", {"problem": problem})
+
+
+def _known_municipality(value: str, info: ValidationInfo) -> str:
+    admission = _admission(info)
+    if admission is not None and value not in admission.municipalities:
+        raise PydanticCustomError(
+            "unknown_municipality", "{code} is not a known municipality code", {"code": value}
+        )
     return value
 
 
-def _plausible_date(value: date) -> date:
-    """Impossible dates are rejected: before 1900 or more than a day in the future."""
-    _not_before_1900(value)
-    if value > datetime.now(timezone.utc).date() + timedelta(days=1):
-        raise ValueError("date is more than a day in the future")
+def _not_before_oldest(value: date) -> date:
+    if value < OLDEST_DATE:
+        raise _out_of_range(f"before {OLDEST_DATE.isoformat()}")
+    return value
+
+
+def _plausible_date(value: date, info: ValidationInfo) -> date:
+    """Impossible dates are rejected: before the window or more than a day in the future."""
+    _not_before_oldest(value)
+    admission = _admission(info)
+    if admission is not None and value < admission.window.earliest:
+        raise _out_of_range(f"before {admission.window.earliest.isoformat()}")
+    if value > _today() + timedelta(days=1):
+        raise _out_of_range("more than a day in the future")
+    return value
+
+
+def _planned_date(value: date, info: ValidationInfo) -> date:
+    """A plan may lie ahead, but inside the window: far dates overflow the rules' arithmetic."""
+    _not_before_oldest(value)
+    admission = _admission(info)
+    if admission is not None:
+        problem = admission.window.problem(value, _today())
+        if problem is not None:
+            raise _out_of_range(problem)
     return value
 
 
@@ -69,12 +111,24 @@ def _not_cpr(value: str) -> str:
     """An id that looks like a CPR number (DDMMYY-SSSS or 10 digits) would leak personal data."""
     digits = value.replace("-", "")
     if len(digits) == 10 and digits.isdigit():
-        raise ValueError("identifier looks like a CPR number; send it as `cpr` or send a pseudonymous id")
+        raise PydanticCustomError(
+            "cpr_shaped_identifier",
+            "identifier looks like a CPR number; send it as `cpr` or send a pseudonymous id",
+        )
     return value
 
 
+# Codes and identifiers are ASCII: `\d` would also match other scripts' digits (١٠١).
+MunicipalityCode = Annotated[str, StringConstraints(pattern=CODE_PATTERN)]
+Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")]
+# A CPR number as it may arrive at the registration edge; it is never stored or published.
+CprNumber = Annotated[str, StringConstraints(pattern=r"^[0-9]{6}-?[0-9]{4}$")]
+
+# In a fact: a municipality casetrack knows (the 98 Danish ones, or those configured).
+FactMunicipality = Annotated[MunicipalityCode, AfterValidator(_known_municipality)]
 EffectiveDate = Annotated[date, AfterValidator(_plausible_date)]
-PlannedDate = Annotated[date, AfterValidator(_not_before_1900)]
+PlannedDate = Annotated[date, AfterValidator(_planned_date)]
+# Every id a fact carries (citizen, course, team, worker, shelter) is pseudonymous: never a CPR number.
 PseudonymousId = Annotated[Identifier, AfterValidator(_not_cpr)]
 Hours = Annotated[float, Field(ge=0, le=10_000)]
 
@@ -82,7 +136,9 @@ Hours = Annotated[float, Field(ge=0, le=10_000)]
 class FactBase(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    municipality: MunicipalityCode = Field(description="3-digit municipality code, e.g. 101")
+    municipality: FactMunicipality = Field(
+        description="a known municipality's 3-digit code (kommunekode), e.g. 101; see contracts/municipalities.py"
+    )
     effective_date: EffectiveDate = Field(description="when it happened (not when it was told)")
 
 
@@ -113,15 +169,15 @@ class CourseFact(CitizenFact):
 
 class TeamRegistered(FactBase):
     type: Literal["TeamRegistered"] = "TeamRegistered"
-    team_id: Identifier
+    team_id: PseudonymousId
     name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     methods: tuple[Method, ...] = Field(min_length=1)
 
 
 class WorkerRegistered(FactBase):
     type: Literal["WorkerRegistered"] = "WorkerRegistered"
-    worker_id: Identifier
-    team_id: Identifier
+    worker_id: PseudonymousId
+    team_id: PseudonymousId
     role: WorkerRole
     email: Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)] | None = (
         Field(default=None, description="work e-mail, for alert digests")
@@ -130,13 +186,13 @@ class WorkerRegistered(FactBase):
 
 class WorkerMovedTeam(FactBase):
     type: Literal["WorkerMovedTeam"] = "WorkerMovedTeam"
-    worker_id: Identifier
-    team_id: Identifier
+    worker_id: PseudonymousId
+    team_id: PseudonymousId
 
 
 class WorkerLeft(FactBase):
     type: Literal["WorkerLeft"] = "WorkerLeft"
-    worker_id: Identifier
+    worker_id: PseudonymousId
 
 
 # --- Municipality facts (periodic figures for the structure KPIs) -------------------------------
@@ -181,7 +237,7 @@ class CitizenRegistered(CitizenFact):
     name: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = Field(
         default=None, exclude=True, repr=False, description="full name; kept encrypted, never in the event"
     )
-    birth_date: date | None = Field(
+    birth_date: EffectiveDate | None = Field(
         default=None, exclude=True, repr=False, description="birth date; kept encrypted, never in the event"
     )
 
@@ -233,7 +289,7 @@ class ShelterStayStarted(CitizenFact):
     """A §110 stay began (indskrivning)."""
 
     type: Literal["ShelterStayStarted"] = "ShelterStayStarted"
-    shelter: Identifier
+    shelter: PseudonymousId
 
 
 class ShelterStayEnded(CitizenFact):
@@ -342,19 +398,19 @@ class VisitationDecided(CourseFact):
 
     type: Literal["VisitationDecided"] = "VisitationDecided"
     method: Method
-    team: Identifier
+    team: PseudonymousId
     assessment_done: bool | None = Field(default=None, description="assessment done before start")
     fits_target_group: bool | None = None
 
 
 class CourseStarted(CourseFact):
     type: Literal["CourseStarted"] = "CourseStarted"
-    support_worker: Identifier | None = None
+    support_worker: PseudonymousId | None = None
 
 
 class SupportWorkerChanged(CourseFact):
     type: Literal["SupportWorkerChanged"] = "SupportWorkerChanged"
-    support_worker: Identifier
+    support_worker: PseudonymousId
     reason: Annotated[str, StringConstraints(max_length=200)] | None = None
 
 
@@ -506,3 +562,11 @@ def schema_version(fact_type: str) -> int:
 
 Fact = Annotated[Union[FACT_TYPES], Field(discriminator="type")]  # type: ignore[valid-type]
 fact_adapter: TypeAdapter[Fact] = TypeAdapter(Fact)
+
+
+def admit(fact: FactBase, admission: Admission) -> FactBase:
+    """A fact validated for its shape alone (e.g. by FastAPI), validated again with the admission
+    checks; raises pydantic's ValidationError. The edge-only fields (cpr, personal details) are not
+    serialised, so they are carried over by hand."""
+    edge_only = {name: getattr(fact, name) for name, info in type(fact).model_fields.items() if info.exclude}
+    return fact_adapter.validate_python(fact.model_dump() | edge_only, context=admission)

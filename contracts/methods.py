@@ -17,9 +17,13 @@ from contracts.codes import CtiPhase, HousingSituation, Method
 
 def add_months(day: date, months: int) -> date:
     """The same day `months` later (earlier when negative). A day the target month lacks becomes
-    its last day: 31 January + 1 month = 28 (or 29) February, 30 November + 3 months = 28 February."""
+    its last day: 31 January + 1 month = 28 (or 29) February, 30 November + 3 months = 28 February.
+    Past the calendar's end it is `date.max`, a day never reached (events stored before registration
+    kept dates inside its window may carry dates near the end)."""
     month_index = day.month - 1 + months
     year, month = day.year + month_index // 12, month_index % 12 + 1
+    if year > date.max.year:
+        return date.max
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 

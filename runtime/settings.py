@@ -3,10 +3,18 @@
 import json
 import os
 from dataclasses import dataclass, field
+from datetime import date
+
+from contracts import municipalities as municipality_codes
+from contracts.dates import DEFAULT_YEARS_AHEAD, OLDEST_DATE, DateWindow
+from contracts.facts import Admission
 
 
 class ConfigError(RuntimeError):
     pass
+
+
+DEFAULT_SNOOZE_MAX_DAYS = 90
 
 
 def _required(name: str) -> str:
@@ -29,6 +37,11 @@ class Settings:
     adjustable_clock: bool = False
     # Key for signed session tokens (people, after login); none: only API tokens are accepted.
     signing_key: bytes | None = None
+    # Dates facts and queries may carry (CASETRACK_EARLIEST_DATE, CASETRACK_YEARS_AHEAD).
+    date_window: DateWindow = field(default_factory=DateWindow)
+    # Municipalities facts may be about: the Danish ones and CASETRACK_MUNICIPALITIES.
+    municipalities: dict[str, str] = field(default_factory=municipality_codes.known)
+    snooze_max_days: int = DEFAULT_SNOOZE_MAX_DAYS  # CASETRACK_SNOOZE_MAX_DAYS
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -47,8 +60,15 @@ class Settings:
             signing_key=os.environ["CASETRACK_SIGNING_KEY"].encode()
             if os.environ.get("CASETRACK_SIGNING_KEY")
             else None,
+            date_window=_date_window(),
+            municipalities=_municipalities(),
+            snooze_max_days=_int("CASETRACK_SNOOZE_MAX_DAYS", DEFAULT_SNOOZE_MAX_DAYS, 1, 3650),
             extra={k: v for k, v in os.environ.items() if k.startswith("CASETRACK_")},
         )
+
+    def admission(self) -> Admission:
+        """What registration checks a fact against beyond its shape."""
+        return Admission(frozenset(self.municipalities), self.date_window)
 
     def tokens(self) -> dict[str, dict[str, str]]:
         try:
@@ -58,3 +78,32 @@ class Settings:
         if not isinstance(table, dict):
             raise ConfigError("CASETRACK_TOKENS must be a JSON object")
         return table
+
+
+def _int(name: str, default: int, low: int, high: int) -> int:
+    raw = os.environ.get(name)
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+def _date_window() -> DateWindow:
+    raw = os.environ.get("CASETRACK_EARLIEST_DATE")
+    try:
+        earliest = date.fromisoformat(raw) if raw else OLDEST_DATE
+        return DateWindow(earliest, _int("CASETRACK_YEARS_AHEAD", DEFAULT_YEARS_AHEAD, 1, 10_000))
+    except ValueError as exc:
+        raise ConfigError(f"CASETRACK_EARLIEST_DATE / CASETRACK_YEARS_AHEAD: {exc}") from None
+
+
+def _municipalities() -> dict[str, str]:
+    try:
+        return municipality_codes.known(municipality_codes.parse_extra(os.environ.get("CASETRACK_MUNICIPALITIES")))
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None

@@ -223,10 +223,12 @@ def _exercise_api(system: System, alerts: ServiceProcess) -> None:
             assert client.get("/v1/alerts", params={"municipality": "101", "rule": "nope"}).json()["error"]["reason"] == "rule_not_found"
             alert_id = listed[0]["id"]
 
-            acknowledged = client.post(f"/v1/alerts/{alert_id}/acknowledge", json={"by": "leader-anne"})
+            # The actor is the caller (lise); a person acted for is recorded beside, never instead.
+            acknowledged = client.post(f"/v1/alerts/{alert_id}/acknowledge", json={"on_behalf_of": "leader-anne"})
             assert acknowledged.status_code == 200 and acknowledged.json()["state"] == "acknowledged"
             [ack_event] = _sse_events(lines, 1)
-            assert (ack_event["id"], ack_event["state"], ack_event["by"]) == (alert_id, "acknowledged", "leader-anne")
+            assert (ack_event["id"], ack_event["state"], ack_event["by"], ack_event["on_behalf_of"]) == (
+                alert_id, "acknowledged", "lise", "leader-anne")
 
         again = client.post(f"/v1/alerts/{alert_id}/acknowledge", json={})
         assert (again.status_code, again.json()["error"]["reason"]) == (409, "transition_not_allowed")
@@ -237,9 +239,9 @@ def _exercise_api(system: System, alerts: ServiceProcess) -> None:
         resolved = client.post(f"/v1/alerts/{alert_id}/resolve", json={"note": "rent paid by jobcentre"})
         assert resolved.status_code == 200
         history = client.get(f"/v1/alerts/{alert_id}").json()["history"]
-        assert [(h["state"], h["by"], h["note"]) for h in history] == [
-            ("open", "casetrack", None), ("acknowledged", "leader-anne", None),
-            ("resolved", "lise", "rent paid by jobcentre")]
+        assert [(h["state"], h["by"], h["on_behalf_of"], h["note"]) for h in history] == [
+            ("open", "casetrack", None, None), ("acknowledged", "lise", "leader-anne", None),
+            ("resolved", "lise", None, "rent paid by jobcentre")]
         # A missing alert looks like another's to a team leader; only the administrator is told.
         assert client.get(f"/v1/alerts/{uuid.uuid4()}").json()["error"]["reason"] == "forbidden"
         assert httpx.get(f"{alerts.url}/v1/alerts/{uuid.uuid4()}", headers=ADMIN).json()["error"]["reason"] == "alert_not_found"

@@ -15,6 +15,7 @@ from runtime.audit import AuditLog
 from runtime.auth import TokenTable
 from runtime.bus import connect, ensure_streams
 from runtime.errors import install_error_handlers
+from runtime.settings import Settings
 from services.projections.api import router
 from tests.kpi_scenario import Scenario, kpi_pool  # noqa: F401 - fixture
 from tests.support import TOKENS
@@ -39,6 +40,7 @@ def client(pool, token: str = "token-manager-101", today: date = date(2026, 7, 1
     app.include_router(router)
     app.state.pool, app.state.tokens, app.state.clock = pool, TokenTable(TOKENS), FixedClock(today)
     app.state.audit = audit
+    app.state.settings = Settings(service="projections", database_url="", nats_url="")  # the default date window
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://projections",
                              headers={"Authorization": f"Bearer {token}"})
 

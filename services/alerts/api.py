@@ -9,7 +9,8 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from contracts.alerts import Severity
 from contracts.codes import Method
@@ -72,7 +73,8 @@ async def stream_alerts(
         yield ": connected\n\n"
         while not stop.is_set() and not await request.is_disconnected():
             rows = await pool.fetch(
-                """SELECT t.id AS event_id, t.transition, t.state AS transition_state, t.at, t.by, t.note, a.*
+                """SELECT t.id AS event_id, t.transition, t.state AS transition_state, t.at, t.by, t.on_behalf_of,
+                          t.note, a.*
                    FROM alert_transitions t JOIN alerts a ON a.id = t.alert_id
                    WHERE t.id > $1 AND a.municipality = $2 AND ($3::text IS NULL OR a.team = $3)
                    ORDER BY t.id LIMIT 500""",
@@ -82,7 +84,8 @@ async def stream_alerts(
                 cursor = row["event_id"]
                 data = store.alert_row(row) | {
                     "transition": row["transition"], "state": row["transition_state"],
-                    "at": row["at"].isoformat(), "by": row["by"], "note": row["note"],
+                    "at": row["at"].isoformat(), "by": row["by"], "on_behalf_of": row["on_behalf_of"],
+                    "note": row["note"],
                 }
                 yield f"id: {cursor}\nevent: alert\ndata: {json.dumps(data)}\n\n"
             if not rows:
@@ -122,8 +125,14 @@ async def get_alert(
 
 
 class TransitionIn(BaseModel):
-    by: Person | None = Field(default=None, description="the person acting; default: the token's name")
+    model_config = ConfigDict(extra="forbid")
+
+    on_behalf_of: Person | None = Field(
+        default=None, description="a person the caller acts for; recorded beside the caller, who is always the actor"
+    )
     note: Annotated[str, Field(max_length=2000)] | None = None
+    # Earlier versions took the actor from the body; it is refused by name (by_not_accepted).
+    by: SkipJsonSchema[Any] = None
 
 
 class ResolveIn(TransitionIn):
@@ -141,8 +150,8 @@ async def _change(request: Request, principal: Principal, alert_id: uuid.UUID, s
     async with request.app.state.pool.acquire() as db, db.transaction():
         try:
             return await store.change_state(
-                db, alert_id, state=state, at=clock.now(), by=body.by or principal.name, note=body.note,
-                snoozed_until=snoozed_until,
+                db, alert_id, state=state, at=clock.now(), by=principal.name, note=body.note,
+                snoozed_until=snoozed_until, on_behalf_of=body.on_behalf_of,
             )  # type: ignore[return-value]
         except store.TransitionRefused as refused:
             raise ApiError(
@@ -152,9 +161,21 @@ async def _change(request: Request, principal: Principal, alert_id: uuid.UUID, s
             ) from None
 
 
+def _actor_is_caller(body: TransitionIn) -> None:
+    """Who acted is the authenticated caller, never a name in the body."""
+    if "by" in body.model_fields_set:
+        raise ApiError(
+            422, "by_not_accepted",
+            "Den, der handler, er den indloggede bruger; en anden person angives i on_behalf_of.",
+            "The actor is the authenticated caller; name a person you act for in on_behalf_of.",
+            [{"field": "by", "problem": "not accepted: the actor is the caller; use on_behalf_of"}],
+        )
+
+
 @router.post("/alerts/{alert_id}/acknowledge")
 async def acknowledge(alert_id: uuid.UUID, body: TransitionIn, request: Request,
                       principal: Annotated[Principal, Depends(current_principal)]) -> dict[str, Any]:
+    _actor_is_caller(body)
     return await _change(request, principal, alert_id, "acknowledged", body)
 
 
@@ -162,16 +183,23 @@ async def acknowledge(alert_id: uuid.UUID, body: TransitionIn, request: Request,
 async def resolve(alert_id: uuid.UUID, body: ResolveIn, request: Request,
                   principal: Annotated[Principal, Depends(current_principal)]) -> dict[str, Any]:
     """Resolve by hand, with a note saying why."""
+    _actor_is_caller(body)
     return await _change(request, principal, alert_id, "resolved", body)
 
 
 @router.post("/alerts/{alert_id}/snooze")
 async def snooze(alert_id: uuid.UUID, body: SnoozeIn, request: Request,
                  principal: Annotated[Principal, Depends(current_principal)]) -> dict[str, Any]:
-    """Snooze until a day; the alert is open again on that day."""
-    if body.until <= request.app.state.clock.today():
+    """Snooze until a day, at most CASETRACK_SNOOZE_MAX_DAYS ahead; the alert is open again on that day."""
+    _actor_is_caller(body)
+    today: date = request.app.state.clock.today()
+    if body.until <= today:
         raise ApiError(422, "snooze_not_in_future", "Udsæt til en dag efter i dag.", "Snooze until a day after today.",
                        [{"field": "until", "problem": "must be after today"}])
+    longest: int = request.app.state.settings.snooze_max_days
+    if (body.until - today).days > longest:
+        raise ApiError(422, "snooze_too_long", f"Udsæt højst {longest} dage.", f"Snooze for at most {longest} days.",
+                       [{"field": "until", "problem": f"at most {longest} days after today"}])
     return await _change(request, principal, alert_id, "snoozed", body, body.until)
 
 

@@ -200,14 +200,25 @@ PHASE_ORDER = tuple(p.value for p in CTI_PHASE_ORDER)
 # --- Dates ---------------------------------------------------------------------------------------
 
 
+# Registration keeps dates inside a window (contracts/dates.py); an event stored before it did may
+# still carry one near the calendar's end: a deadline past the end is date.max, a day never reached.
+
+
 def _day_after(day: date, days: float) -> date:
     """The first day on which `days` days after `day` have passed."""
-    return day + timedelta(days=int(days) + 1)
+    return _later(day, timedelta(days=int(days) + 1))
+
+
+def _later(day: date, delta: timedelta) -> date:
+    try:
+        return day + delta
+    except OverflowError:
+        return date.max
 
 
 def _reaching(day: date, days: float) -> date:
     """The day on which `days` days have passed since `day` (a stay that began on `day` reaches them)."""
-    return day + timedelta(days=int(days))
+    return _later(day, timedelta(days=int(days)))
 
 
 # --- The rules -----------------------------------------------------------------------------------
@@ -320,7 +331,7 @@ def time_gap(course: CourseView, p: Params, today: date) -> Verdict:
     periods = _periods(course)
     if not course.active or not periods:
         return NOT_NOW
-    first_check = periods[0][0] + timedelta(weeks=p["weeks"])
+    first_check = _later(periods[0][0], timedelta(weeks=p["weeks"]))
     if today < first_check:
         return Verdict(recheck_on=first_check)
     recheck = today + timedelta(days=int(p["check_every_days"]))

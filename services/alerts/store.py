@@ -112,6 +112,8 @@ CREATE TABLE IF NOT EXISTS alert_transitions (
     UNIQUE (alert_id, transition)
 );
 CREATE INDEX IF NOT EXISTS alert_transitions_unpublished ON alert_transitions (id) WHERE NOT published;
+-- `by` is who acted (the authenticated caller, or casetrack); `on_behalf_of` a person they named.
+ALTER TABLE alert_transitions ADD COLUMN IF NOT EXISTS on_behalf_of text;
 CREATE TABLE IF NOT EXISTS alert_digests (
     municipality text NOT NULL,
     worker_id text NOT NULL,
@@ -176,9 +178,10 @@ MANUAL_TRANSITIONS = {
 
 async def change_state(
     db: asyncpg.Connection, alert_id: uuid.UUID, *, state: str, at: datetime, by: str, note: str | None,
-    snoozed_until: date | None = None,
+    snoozed_until: date | None = None, on_behalf_of: str | None = None,
 ) -> dict[str, Any] | None:
-    """A person acknowledges, snoozes or resolves an alert; None when there is no such alert."""
+    """A person acknowledges, snoozes or resolves an alert; None when there is no such alert.
+    `by` is the authenticated caller; `on_behalf_of` a person they say they act for."""
     current = await db.fetchval("SELECT state FROM alerts WHERE id = $1 FOR UPDATE", alert_id)
     if current is None:
         return None
@@ -187,7 +190,7 @@ async def change_state(
     await db.execute(
         "UPDATE alerts SET state = $2, snoozed_until = $3 WHERE id = $1", alert_id, state, snoozed_until
     )
-    await _transition(db, alert_id, state, at, by, note)
+    await _transition(db, alert_id, state, at, by, note, on_behalf_of)
     return await get_alert(db, alert_id)
 
 
@@ -206,13 +209,14 @@ async def wake_snoozed(db: asyncpg.Connection, today: date, at: datetime) -> int
 
 
 async def _transition(
-    db: asyncpg.Connection, alert_id: uuid.UUID, state: str, at: datetime, by: str, note: str | None
+    db: asyncpg.Connection, alert_id: uuid.UUID, state: str, at: datetime, by: str, note: str | None,
+    on_behalf_of: str | None = None,
 ) -> None:
     await db.execute(
-        """INSERT INTO alert_transitions (alert_id, transition, state, at, by, note)
-           SELECT $1, coalesce(max(transition), 0) + 1, $2, $3, $4, $5
+        """INSERT INTO alert_transitions (alert_id, transition, state, at, by, note, on_behalf_of)
+           SELECT $1, coalesce(max(transition), 0) + 1, $2, $3, $4, $5, $6
            FROM alert_transitions WHERE alert_id = $1""",
-        alert_id, state, at, by, note,
+        alert_id, state, at, by, note, on_behalf_of,
     )
 
 
@@ -236,11 +240,13 @@ async def get_alert(db: asyncpg.Pool | asyncpg.Connection, alert_id: uuid.UUID) 
     if row is None:
         return None
     history = await db.fetch(
-        "SELECT transition, state, at, by, note FROM alert_transitions WHERE alert_id = $1 ORDER BY transition",
+        """SELECT transition, state, at, by, on_behalf_of, note FROM alert_transitions
+           WHERE alert_id = $1 ORDER BY transition""",
         alert_id,
     )
     return alert_row(row) | {"history": [
-        {"transition": h["transition"], "state": h["state"], "at": h["at"].isoformat(), "by": h["by"], "note": h["note"]}
+        {"transition": h["transition"], "state": h["state"], "at": h["at"].isoformat(), "by": h["by"],
+         "on_behalf_of": h["on_behalf_of"], "note": h["note"]}
         for h in history
     ]}
 

@@ -52,6 +52,18 @@ def _params(
     return Params(ucla3_threshold, day_rate, hourly_rate, eviction_cost, success_rate, success_rate_low)
 
 
+def _dates_in_window(request: Request, **dates: date | None) -> None:
+    """Query dates inside the window of dates casetrack computes with (the calendar's ends overflow)."""
+    window = request.app.state.settings.date_window
+    today = request.app.state.clock.today()
+    for name, value in dates.items():
+        problem = None if value is None else window.problem(value, today)
+        if problem is not None:
+            span = f"{window.earliest.isoformat()} – {window.latest(today).isoformat()}"
+            raise ApiError(422, "date_out_of_range", f"Datoen '{name}' skal ligge i {span}.",
+                           f"The date '{name}' must lie in {span}.", [{"field": name, "problem": problem}])
+
+
 # Figures: the managers of the municipality; a team leader sees their own team's (team_filter).
 KPI_READERS: tuple[Role, ...] = ("team_leader", "manager")
 
@@ -68,6 +80,7 @@ def _query(
     period: PeriodKind | None = None,
     as_of: date | None = None,
 ) -> figures.Query:
+    _dates_in_window(request, on=on, **{"from": period_from, "to": period_to}, as_of=as_of)
     today = request.app.state.clock.today()
     if on is not None and (period_from or period_to):
         raise ApiError(422, "on_with_period", "Angiv enten 'on' eller 'from'/'to'.", "Give either 'on' or 'from'/'to'.",
@@ -212,6 +225,7 @@ async def get_double_bottom_line(
     """A course's figures: for its support worker, its team's leader and the administrator; the
     read is on the audit trail before it is served."""
     access.allow(principal, municipality, "support_worker", "team_leader")
+    _dates_in_window(request, on=on, as_of=as_of)
     history = await store.history(request.app.state.pool, municipality, as_of)
     course = history.courses.get(course_id)
     access.ensure_course(principal, None if course is None else access.CourseScope(

@@ -49,7 +49,7 @@ def create_app(settings: Settings) -> FastAPI:
             shred_after_retention(registration, float(retention), stop) if retention else stop.wait(), name="retention"
         )
         app.state.registration = registration
-        app.state.submissions = Submissions(registration, Pseudonyms.from_env())
+        app.state.submissions = Submissions(registration, Pseudonyms.from_env(), settings.admission())
         broker = create_broker(settings.nats_url, app.state.submissions, app.state.tokens, store_watch)
         await broker.start()
         app.state.audit = AuditLog(js, "registration")

@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from contracts.facts import FactBase, fact_adapter
+from contracts.facts import Admission, FactBase, admit, fact_adapter
 from runtime.auth import Principal, Role
 from runtime.errors import ApiError, validation_fields
 from services.registration.application import AlreadyAnswered, Receipt, Registration, Rejection
@@ -74,18 +74,27 @@ SUBMITTERS: tuple[Role, ...] = ("client",)
 
 
 class Submissions:
-    def __init__(self, app: Registration, pseudonyms: Pseudonyms):
+    def __init__(self, app: Registration, pseudonyms: Pseudonyms, admission: Admission):
         self.app = app
         self.pseudonyms = pseudonyms
+        self.admission = admission  # known municipalities, the window of dates
 
     def raw_fact(self, principal: Principal, raw: Any, key: str | None) -> Submitted:
         try:
-            fact = fact_adapter.validate_python(raw)
+            fact = fact_adapter.validate_python(raw, context=self.admission)
         except ValidationError as exc:
             return Submitted(error_answer(validation_error(exc)))
-        return self.fact(principal, fact, key)
+        return self._submit(principal, fact, key)
 
     def fact(self, principal: Principal, fact: FactBase, key: str | None) -> Submitted:
+        """A fact whose shape the caller validated (HTTP): the admission checks are still to make."""
+        try:
+            fact = admit(fact, self.admission)
+        except ValidationError as exc:
+            return Submitted(error_answer(validation_error(exc)))
+        return self._submit(principal, fact, key)
+
+    def _submit(self, principal: Principal, fact: FactBase, key: str | None) -> Submitted:
         try:
             principal.ensure_role(*SUBMITTERS)
             idempotency = self._idempotency(principal, key)
@@ -125,7 +134,7 @@ class Submissions:
         details: list[PersonalDetails | None] = []
         for index, raw in enumerate(raw_facts):
             try:
-                fact, given = self._admit(principal, fact_adapter.validate_python(raw))
+                fact, given = self._admit(principal, fact_adapter.validate_python(raw, context=self.admission))
             except ValidationError as exc:
                 early[index] = error_answer(validation_error(exc))
                 continue
