@@ -1,97 +1,141 @@
-"""Idempotent submission: the first answer to a client's Idempotency-Key, kept with the events.
+"""Idempotent submission: the outcome of a client's Idempotency-Key, kept with the events.
 
-The answer is written in the same transaction as the events it reports on, by the event recorder
-itself (after the events are inserted, when their log positions are known). So either both the
-events and the answer are stored or neither is; a retry finds the answer and stores nothing new,
-also after a restart. Two concurrent requests with the same key cannot both commit: the key is the
-table's primary key, and the loser's transaction fails, is retried, and then finds the answer.
-Only answers that stored something are kept: a refused request stored nothing, so a retry is
-simply decided again. Answers are kept for `CASETRACK_IDEMPOTENCY_DAYS` (default 30), far longer
-than any client retries.
+What is kept is neutral: per fact the stored event (id, log position, type, time, citizen) or the
+reason code of the rule or unknown subject that refused it. The answer a client gets, over HTTP or
+NATS, is rendered from it by the entrypoints, the same way the first time and on a replay.
+
+The outcome is written in the same transaction as the events it reports on, by the event recorder
+(adapters/recorder.py), after the events are inserted, when their log positions are known. So
+either both are stored or neither is; a retry finds the outcome and stores nothing new, also after
+a restart. Two concurrent requests with the same key cannot both commit: the key is the table's
+primary key, and the loser's transaction fails, is retried, and then finds the outcome. Only
+requests that stored something are kept: a refused request stored nothing, so a retry is simply
+decided again. Outcomes are kept for `CASETRACK_IDEMPOTENCY_DAYS` (default 30), far longer than any
+client retries.
+
+Earlier versions kept the HTTP answer itself in the column `answer`; such rows are read as the
+outcome they report (`legacy_outcomes`) until they expire.
 """
 
-import hashlib
-import json
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+from uuid import UUID
 
-from eventsourcing.persistence import StoredEvent
-from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.postgres import PostgresDatastore
 from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 from psycopg.types.json import Jsonb
 
-Answer = dict[str, Any]  # {"status": int, "body": {...}}, as the client got it
+from services.registration.application import IdempotencyKey, Outcome, Receipt, StoredOutcome
+from services.registration.domain.rules import RULES, UNKNOWN_SUBJECTS, Rule, RuleViolation, UnknownSubject
 
 
-@dataclass(frozen=True)
-class IdempotencyKey:
-    client: str  # the key is the client's own: two clients may use the same key
-    key: str
-    request_hash: str
+def encode(outcomes: list[Outcome]) -> list[dict[str, Any]]:
+    return [_encode(o) for o in outcomes]
 
 
-def request_hash(payload: Any) -> str:
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+def decode(data: list[dict[str, Any]]) -> list[Outcome]:
+    return [_decode(one) for one in data]
 
 
-class IdempotentRecorder(PostgresApplicationRecorder):
-    def __init__(self, *args: Any, **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        self.idempotency_table = self.events_table_name.removesuffix("_events") + "_idempotency"
-        table = SQL("{0}.{1}").format(Identifier(self.datastore.schema), Identifier(self.idempotency_table))
-        self.sql_create_statements.append(
+def _encode(outcome: Outcome) -> dict[str, Any]:
+    if isinstance(outcome, RuleViolation):
+        return {"rule": outcome.rule.reason}
+    if isinstance(outcome, UnknownSubject):
+        return {"unknown_subject": outcome.reason}
+    stored: dict[str, Any] = {
+        "event_id": str(outcome.event_id),
+        "position": outcome.position,
+        "type": outcome.type,
+        "recorded_at": outcome.recorded_at.isoformat(),
+    }
+    if outcome.citizen_id is not None:
+        stored["citizen_id"] = outcome.citizen_id
+    return stored
+
+
+def _decode(stored: dict[str, Any]) -> Outcome:
+    if "rule" in stored:
+        return rule_violation(stored["rule"])
+    if "unknown_subject" in stored:
+        return unknown_subject(stored["unknown_subject"])
+    return Receipt(
+        event_id=UUID(stored["event_id"]),
+        position=stored["position"],
+        type=stored["type"],
+        recorded_at=datetime.fromisoformat(stored["recorded_at"]),
+        citizen_id=stored.get("citizen_id"),
+    )
+
+
+def rule_violation(reason: str) -> RuleViolation:
+    # A rule retired since the outcome was kept still answers with its reason code.
+    return RuleViolation(RULES.get(reason) or Rule(reason, reason, reason))
+
+
+def unknown_subject(reason: str) -> UnknownSubject:
+    known = UNKNOWN_SUBJECTS.get(reason)
+    return UnknownSubject(reason, known.message_da, known.message_en) if known else UnknownSubject(reason, reason, reason)
+
+
+def legacy_outcomes(answer: dict[str, Any]) -> list[Outcome]:
+    """The outcome an HTTP answer of an earlier version reports: a receipt (201) for one fact; for a
+    batch, each fact's receipt (201) or rejection (409 rule, 404 unknown subject), leaving out the
+    facts refused before recording (422, 403, 503), as the outcome of a batch does."""
+    body = answer["body"]
+    if "results" not in body:
+        return [_decode(body)]
+    outcomes: list[Outcome] = []
+    for result in body["results"]:
+        if result["status"] == 201:
+            outcomes.append(_decode(result["receipt"]))
+        elif result["status"] == 409:
+            outcomes.append(rule_violation(result["error"]["reason"]))
+        elif result["status"] == 404:
+            outcomes.append(unknown_subject(result["error"]["reason"]))
+    return outcomes
+
+
+class IdempotencyTable:
+    """The outcomes by (client, key), in table `<app>_idempotency` beside the events."""
+
+    def __init__(self, datastore: PostgresDatastore, prefix: str):
+        self.datastore = datastore
+        table = SQL("{0}.{1}").format(Identifier(datastore.schema), Identifier(prefix + "_idempotency"))
+        self.create_statements = [
             SQL(
                 "CREATE TABLE IF NOT EXISTS {0} ("
                 "client text NOT NULL, key text NOT NULL, request_hash text NOT NULL, "
-                "answer jsonb NOT NULL, recorded_at timestamptz NOT NULL DEFAULT now(), "
+                "outcome jsonb, answer jsonb, recorded_at timestamptz NOT NULL DEFAULT now(), "
                 "PRIMARY KEY (client, key))"
-            ).format(table)
-        )
-        self._insert_answer = SQL(
-            "INSERT INTO {0} (client, key, request_hash, answer) VALUES (%s, %s, %s, %s) RETURNING 1"
+            ).format(table),
+            # A table of an earlier version: it kept the HTTP answer (`answer`, then NOT NULL) only.
+            SQL("ALTER TABLE {0} ADD COLUMN IF NOT EXISTS outcome jsonb").format(table),
+            SQL("ALTER TABLE {0} ALTER COLUMN answer DROP NOT NULL").format(table),
+        ]
+        self._insert = SQL(
+            "INSERT INTO {0} (client, key, request_hash, outcome) VALUES (%s, %s, %s, %s) RETURNING 1"
         ).format(table)
-        self._delete_answers = SQL("DELETE FROM {0} WHERE recorded_at < now() - make_interval(days => %s)").format(table)
-        self._select_answer = SQL("SELECT request_hash, answer FROM {0} WHERE client = %s AND key = %s").format(table)
-        self._select_existing = SQL("SELECT DISTINCT originator_id FROM {0}.{1} WHERE originator_id = ANY(%s)").format(
-            Identifier(self.datastore.schema), Identifier(self.events_table_name))
+        self._delete_older = SQL("DELETE FROM {0} WHERE recorded_at < now() - make_interval(days => %s)").format(table)
+        self._select = SQL("SELECT request_hash, outcome, answer FROM {0} WHERE client = %s AND key = %s").format(table)
 
-    def _fetch_ids_after_insert_events(
-        self,
-        curs: Cursor[DictRow],
-        stored_events: Sequence[StoredEvent],
-        *,
-        idempotency: IdempotencyKey | None = None,
-        answer: Callable[[Sequence[int]], Answer] | None = None,
-        **kwargs: Any,
-    ) -> Sequence[int] | None:
-        notification_ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
-        if idempotency is not None and answer is not None and notification_ids:
-            curs.execute(
-                self._insert_answer,
-                (idempotency.client, idempotency.key, idempotency.request_hash, Jsonb(answer(notification_ids))),
-            )
-            curs.fetchone()  # surfaces a duplicate key here, inside the transaction
-        return notification_ids
+    def insert(self, curs: Cursor[DictRow], idempotency: IdempotencyKey, outcomes: list[Outcome]) -> None:
+        """Within the transaction that stores the events the outcomes report on."""
+        curs.execute(self._insert, (idempotency.client, idempotency.key, idempotency.request_hash, Jsonb(encode(outcomes))))
+        curs.fetchone()  # surfaces a duplicate key here, inside the transaction
 
-    def stored_answer(self, client: str, key: str) -> tuple[str, Answer] | None:
+    def stored(self, client: str, key: str) -> StoredOutcome | None:
         with self.datastore.transaction(commit=False) as curs:
-            curs.execute(self._select_answer, (client, key))
+            curs.execute(self._select, (client, key))
             row = curs.fetchone()
-        return None if row is None else (row["request_hash"], row["answer"])
+        if row is None:
+            return None
+        outcomes = decode(row["outcome"]) if row["outcome"] is not None else legacy_outcomes(row["answer"])
+        return StoredOutcome(row["request_hash"], outcomes)
 
-    def existing_originators(self, originator_ids: Sequence[Any]) -> set[Any]:
-        """Which of these aggregates have any stored event: one query for a whole batch."""
-        if not originator_ids:
-            return set()
-        with self.datastore.transaction(commit=False) as curs:
-            curs.execute(self._select_existing, (list(originator_ids),))
-            return {row["originator_id"] for row in curs.fetchall()}
-
-    def forget_answers(self, days: int) -> int:
-        """Drops answers older than `days`; returns how many."""
+    def forget(self, days: int) -> int:
+        """Drops outcomes older than `days`; returns how many."""
         with self.datastore.transaction(commit=True) as curs:
-            curs.execute(self._delete_answers, (days,))
+            curs.execute(self._delete_older, (days,))
             return curs.rowcount
