@@ -148,7 +148,7 @@ class Registration(Application[UUID]):
             def outcome(notification_ids: Sequence[int]) -> list[Outcome]:
                 """The outcomes, once the recorder knows the events' log positions."""
                 positions = {id(e): n for e, n in zip(in_save_order, notification_ids, strict=True)}
-                return [o if isinstance(o, Exception) else _receipt(o, positions[id(o)]) for o in outcomes]
+                return [o if isinstance(o, (RuleViolation, UnknownSubject)) else _receipt(o, positions[id(o)]) for o in outcomes]
 
             try:
                 recordings = self.save(*touched.values(), idempotency=idempotency, outcome=outcome, keep=keep, erase=erase)
@@ -160,7 +160,7 @@ class Registration(Application[UUID]):
                     raise
                 continue
             by_event = {id(r.domain_event): r.notification.id for r in recordings}
-            return [o if isinstance(o, Exception) else _receipt(o, by_event[id(o)]) for o in outcomes]
+            return [o if isinstance(o, (RuleViolation, UnknownSubject)) else _receipt(o, by_event[id(o)]) for o in outcomes]
         raise AssertionError("unreachable")
 
     def stored_outcome(self, idempotency: IdempotencyKey) -> StoredOutcome | None:
