@@ -29,7 +29,6 @@ from services.registration.domain.citizen import Citizen, citizen_uuid
 from services.registration.domain.municipality import MunicipalityFigures, municipality_uuid
 from services.registration.domain.organisation import Team, Worker, team_uuid, worker_uuid
 from services.registration.domain.rules import RuleViolation, UnknownSubject
-from services.registration.idempotency import Answer, IdempotencyKey
 from services.registration.personal import PersonalDetails, ToErase, ToKeep
 
 SAVE_ATTEMPTS = 5
@@ -64,6 +63,24 @@ class Receipt:
     citizen_id: str | None = None
 
 
+Outcome = Receipt | Rejection  # what became of one fact: stored, or refused by the rules or the register
+
+
+@dataclass(frozen=True)
+class IdempotencyKey:
+    client: str  # the key is the client's own: two clients may use the same key
+    key: str
+    request_hash: str  # what the request asked, so that the key reused for another request is told
+
+
+@dataclass(frozen=True)
+class StoredOutcome:
+    """The outcome kept for an idempotency key: the request's hash and what became of its facts."""
+
+    request_hash: str
+    outcomes: list[Outcome]
+
+
 def postgres_env(database_url: str) -> dict[str, str]:
     """eventsourcing's POSTGRES_* settings from one DATABASE_URL."""
     url = urlparse(database_url)
@@ -77,8 +94,8 @@ def postgres_env(database_url: str) -> dict[str, str]:
         "POSTGRES_POOL_SIZE": "10",
         "POSTGRES_CONNECT_TIMEOUT": "5",
         "CREATE_TABLE": "y",
-        # The recorder that keeps idempotent answers in the same transaction as the events.
-        "APPLICATION_RECORDER_TOPIC": "services.registration.personal:PersonalDetailsRecorder",
+        # The recorder that keeps idempotent outcomes and personal details in the events' transaction.
+        "APPLICATION_RECORDER_TOPIC": "services.registration.adapters.recorder:RegistrationRecorder",
     }
 
 
@@ -92,11 +109,10 @@ class Registration(Application[UUID]):
 
     def record(
         self, fact: FactBase, recorded_by: str, idempotency: IdempotencyKey | None = None,
-        answer_of: Callable[[list["Receipt | Rejection"]], Answer] | None = None,
         details: PersonalDetails | None = None,
     ) -> Receipt:
         """Records one fact as one event; raises the rejection when it breaks a rule."""
-        [outcome] = self.record_batch([(fact, recorded_by)], idempotency, answer_of, [details])
+        [outcome] = self.record_batch([(fact, recorded_by)], idempotency, [details])
         if isinstance(outcome, Exception):
             raise outcome
         return outcome
@@ -105,14 +121,13 @@ class Registration(Application[UUID]):
         self,
         facts: Sequence[tuple[FactBase, str]],
         idempotency: IdempotencyKey | None = None,
-        answer_of: Callable[[list["Receipt | Rejection"]], Answer] | None = None,
         details: Sequence[PersonalDetails | None] | None = None,
-    ) -> list["Receipt | Rejection"]:
+    ) -> list[Outcome]:
         """Applies facts in order, each against the aggregates as the facts before it left them,
         then stores every accepted event in one transaction. A fact that breaks a rule is reported
-        and records nothing; the others still count. With an idempotency key, `answer_of(outcomes)`
-        is stored in the same transaction; when another request with the key got there first,
-        `AlreadyAnswered` carries its answer. `details[i]`: the personal details that came with
+        and records nothing; the others still count. With an idempotency key, the outcomes (event
+        ids, positions, reason codes) are stored under it in the same transaction; when another
+        request with the key got there first, `AlreadyAnswered` carries its stored outcome. `details[i]`: the personal details that came with
         facts[i] (a CitizenRegistered), sealed in the same transaction; an accepted CitizenErased
         deletes the citizen's key and details in it."""
         for attempt in range(SAVE_ATTEMPTS):
@@ -130,43 +145,44 @@ class Registration(Application[UUID]):
             in_save_order = [e for a in touched.values() for e in a.pending_events]
             keep, erase = _personal_changes(facts, outcomes, details)
 
-            def answer(notification_ids: Sequence[int]) -> Answer:
-                assert answer_of is not None
+            def outcome(notification_ids: Sequence[int]) -> list[Outcome]:
+                """The outcomes, once the recorder knows the events' log positions."""
                 positions = {id(e): n for e, n in zip(in_save_order, notification_ids, strict=True)}
-                return answer_of([o if isinstance(o, Exception) else _receipt(o, positions[id(o)]) for o in outcomes])
+                return [o if isinstance(o, (RuleViolation, UnknownSubject)) else _receipt(o, positions[id(o)]) for o in outcomes]
 
             try:
-                recordings = self.save(*touched.values(), idempotency=idempotency, answer=answer, keep=keep, erase=erase)
+                recordings = self.save(*touched.values(), idempotency=idempotency, outcome=outcome, keep=keep, erase=erase)
             except IntegrityError:
                 # Another writer got to one of these aggregates first, or answered this key.
-                if idempotency is not None and (stored := self.stored_answer(idempotency)) is not None:
+                if idempotency is not None and (stored := self.stored_outcome(idempotency)) is not None:
                     raise AlreadyAnswered(stored) from None
                 if attempt == SAVE_ATTEMPTS - 1:
                     raise
                 continue
             by_event = {id(r.domain_event): r.notification.id for r in recordings}
-            return [o if isinstance(o, Exception) else _receipt(o, by_event[id(o)]) for o in outcomes]
+            return [o if isinstance(o, (RuleViolation, UnknownSubject)) else _receipt(o, by_event[id(o)]) for o in outcomes]
         raise AssertionError("unreachable")
 
-    def stored_answer(self, idempotency: IdempotencyKey) -> tuple[str, Answer] | None:
-        lookup = getattr(self.recorder, "stored_answer", None)
-        return None if lookup is None else lookup(idempotency.client, idempotency.key)
+    def stored_outcome(self, idempotency: IdempotencyKey) -> StoredOutcome | None:
+        outcomes = getattr(self.recorder, "outcomes", None)  # none in the in-memory store of unit tests
+        return None if outcomes is None else outcomes.stored(idempotency.client, idempotency.key)
 
     def forget_answers(self, days: int) -> int:
-        forget = getattr(self.recorder, "forget_answers", None)
-        return 0 if forget is None else forget(days)
+        """Drops the outcomes kept for idempotency keys older than `days`; returns how many."""
+        outcomes = getattr(self.recorder, "outcomes", None)
+        return 0 if outcomes is None else outcomes.forget(days)
 
     def personal_details(self, citizen_id: str, municipality: str) -> PersonalDetails | None:
         """The citizen's details; None when none were given or they are erased (UnknownSubject
         when there is no such citizen)."""
         citizen = self._citizen(citizen_id, municipality)
-        return self.recorder.personal_details(citizen.id)  # type: ignore[attr-defined]
+        return self.recorder.personal.personal_details(citizen.id)  # type: ignore[attr-defined]
 
     def is_erased(self, citizen_id: str, municipality: str) -> bool:
         return self._citizen(citizen_id, municipality).erased
 
     def shred_inactive(self, before: datetime) -> int:
-        return self.recorder.shred_inactive(before)  # type: ignore[attr-defined]
+        return self.recorder.personal.shred_inactive(before)  # type: ignore[attr-defined]
 
     def history(self, citizen_id: str, municipality: str) -> list[EventMessage]:
         citizen = self._citizen(citizen_id, municipality)
@@ -315,11 +331,11 @@ def _personal_changes(
 
 
 class AlreadyAnswered(Exception):
-    """Another request with the same idempotency key stored its answer first."""
+    """Another request with the same idempotency key stored its outcome first."""
 
-    def __init__(self, stored: tuple[str, Answer]):
+    def __init__(self, stored: StoredOutcome):
         super().__init__("already answered")
-        self.request_hash, self.answer = stored
+        self.stored = stored
 
 
 def _receipt(domain_event: Any, position: int) -> Receipt:

@@ -16,10 +16,10 @@ from runtime.audit import AuditLog, audit_router
 from runtime.bus import connect, ensure_streams
 from runtime.http import create_service_app
 from runtime.settings import Settings
-from services.registration.api import router
+from services.registration.entrypoints.http import router
 from services.registration.availability import StoreWatch, store_available
 from services.registration.application import Registration, postgres_env
-from services.registration.bus import create_broker
+from services.registration.entrypoints.nats import create_broker
 from services.registration.identity import Pseudonyms
 from services.registration.relay import Relay, sleep_or_stop
 from services.registration.submission import Submissions

@@ -16,17 +16,16 @@ import os
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
-from typing import Any
 from uuid import UUID
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from eventsourcing.persistence import StoredEvent
+from eventsourcing.postgres import PostgresDatastore
 from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
 from contracts.facts import CitizenRegistered, FactBase
-from services.registration.idempotency import IdempotentRecorder
 
 
 @dataclass(frozen=True)
@@ -78,16 +77,15 @@ def unseal(key: bytes, nonce: bytes, sealed: bytes, municipality: str, citizen_i
     return PersonalDetails(raw.get("cpr"), raw.get("name"), date.fromisoformat(born) if born else None)
 
 
-class PersonalDetailsRecorder(IdempotentRecorder):
-    """The application recorder, also keeping the citizens' keys and sealed details."""
+class PersonalDetailsTables:
+    """The citizens' keys and sealed details, written by the event recorder (adapters/recorder.py)."""
 
-    def __init__(self, *args: Any, **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        prefix = self.events_table_name.removesuffix("_events")
+    def __init__(self, datastore: PostgresDatastore, prefix: str):
+        self.datastore = datastore
         schema = Identifier(self.datastore.schema)
         keys = SQL("{0}.{1}").format(schema, Identifier(prefix + "_citizen_keys"))
         details = SQL("{0}.{1}").format(schema, Identifier(prefix + "_personal_details"))
-        self.sql_create_statements += [
+        self.create_statements = [
             SQL("CREATE TABLE IF NOT EXISTS {0} (citizen uuid PRIMARY KEY, municipality text NOT NULL, "
                 "citizen_id text NOT NULL, key bytea NOT NULL, last_activity timestamptz NOT NULL DEFAULT now())"
                 ).format(keys),
@@ -103,25 +101,17 @@ class PersonalDetailsRecorder(IdempotentRecorder):
                            "JOIN {1} d USING (citizen) WHERE k.citizen = %s").format(keys, details)
         self._shred_inactive = SQL("DELETE FROM {0} WHERE last_activity < %s").format(keys)
 
-    def _fetch_ids_after_insert_events(
-        self,
-        curs: Cursor[DictRow],
-        stored_events: Sequence[StoredEvent],
-        *,
-        keep: Sequence[ToKeep] = (),
-        erase: Sequence[ToErase] = (),
-        **kwargs: Any,
-    ) -> Sequence[int] | None:
-        notification_ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
-        if notification_ids:
-            curs.execute(self._touch, ([e.originator_id for e in stored_events],))
-            for one in keep:
-                key = AESGCM.generate_key(bit_length=256)
-                curs.execute(self._insert_key, (one.citizen, one.municipality, one.citizen_id, key))
-                curs.execute(self._insert_details, (one.citizen, *seal(key, one.municipality, one.citizen_id, one.details)))
-            for one in erase:
-                curs.execute(self._erase, (one.citizen,))
-        return notification_ids
+    def write(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], keep: Sequence[ToKeep], erase: Sequence[ToErase]
+    ) -> None:
+        """Within the transaction that stores the events."""
+        curs.execute(self._touch, ([e.originator_id for e in stored_events],))
+        for one in keep:
+            key = AESGCM.generate_key(bit_length=256)
+            curs.execute(self._insert_key, (one.citizen, one.municipality, one.citizen_id, key))
+            curs.execute(self._insert_details, (one.citizen, *seal(key, one.municipality, one.citizen_id, one.details)))
+        for one in erase:
+            curs.execute(self._erase, (one.citizen,))
 
     def personal_details(self, citizen: UUID) -> PersonalDetails | None:
         with self.datastore.transaction(commit=False) as curs:

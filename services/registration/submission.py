@@ -1,11 +1,13 @@
 """Submitting facts, the same over HTTP and over NATS request/reply: authorise, validate, turn a
-CPR number into the pseudonymous id, honour the idempotency key, record, and answer.
+CPR number into the pseudonymous id, honour the idempotency key, and record.
 
-An answer is `{"status": <HTTP status>, "body": <the HTTP body>}`; errors have the one error shape
-of runtime/errors.py.
+The result says what became of each fact (`Submitted`); the entrypoints put it into words
+(entrypoints/answers.py), the same way the first time and when a key replays a stored outcome.
 """
 
-from collections.abc import Sequence
+import hashlib
+import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,49 +16,30 @@ from pydantic import ValidationError
 from contracts.facts import Admission, FactBase, admit, fact_adapter
 from runtime.auth import Principal, Role
 from runtime.errors import ApiError, validation_fields
-from services.registration.application import AlreadyAnswered, Receipt, Registration, Rejection
+from services.registration.application import (
+    AlreadyAnswered, IdempotencyKey, Outcome, Receipt, Registration, Rejection, StoredOutcome,
+)
 from services.registration.domain.rules import RuleViolation, UnknownSubject
 from services.registration.identity import Pseudonyms
 from services.registration.personal import PersonalDetails, take_details
-from services.registration.idempotency import Answer, IdempotencyKey, request_hash
 
 MAX_BATCH = 5000
 MAX_IDEMPOTENCY_KEY = 200
 
 
+# What became of one fact: stored, refused by the rules or the register, or refused before that
+# (invalid, forbidden); the last also stands for a whole request refused.
+FactOutcome = Receipt | Rejection | ApiError
+
+
 @dataclass(frozen=True)
 class Submitted:
-    answer: Answer
-    replayed: bool = False  # the stored answer to an earlier request with the same key
+    outcome: FactOutcome | list[FactOutcome]  # a fact's, or a batch's in the order sent
+    replayed: bool = False  # the stored outcome of an earlier request with the same key
 
 
-def receipt_body(receipt: Receipt) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "event_id": str(receipt.event_id),
-        "position": receipt.position,
-        "type": receipt.type,
-        "recorded_at": receipt.recorded_at.isoformat(),
-    }
-    if receipt.citizen_id is not None:
-        body["citizen_id"] = receipt.citizen_id
-    return body
-
-
-def rejection_error(rejection: Rejection) -> ApiError:
-    if isinstance(rejection, RuleViolation):
-        rule = rejection.rule
-        return ApiError(409, rule.reason, rule.message_da, rule.message_en)
-    return ApiError(404, rejection.reason, rejection.message_da, rejection.message_en)
-
-
-def error_answer(error: ApiError) -> Answer:
-    return {"status": error.status, "body": error.body()}
-
-
-def outcome_answer(outcome: Receipt | Rejection) -> Answer:
-    if isinstance(outcome, Receipt):
-        return {"status": 201, "body": receipt_body(outcome)}
-    return error_answer(rejection_error(outcome))
+def request_hash(payload: Any) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def validation_error(exc: ValidationError) -> ApiError:
@@ -83,7 +66,7 @@ class Submissions:
         try:
             fact = fact_adapter.validate_python(raw, context=self.admission)
         except ValidationError as exc:
-            return Submitted(error_answer(validation_error(exc)))
+            return Submitted(validation_error(exc))
         return self._submit(principal, fact, key)
 
     def fact(self, principal: Principal, fact: FactBase, key: str | None) -> Submitted:
@@ -91,7 +74,7 @@ class Submissions:
         try:
             fact = admit(fact, self.admission)
         except ValidationError as exc:
-            return Submitted(error_answer(validation_error(exc)))
+            return Submitted(validation_error(exc))
         return self._submit(principal, fact, key)
 
     def _submit(self, principal: Principal, fact: FactBase, key: str | None) -> Submitted:
@@ -100,73 +83,66 @@ class Submissions:
             idempotency = self._idempotency(principal, key)
             fact, details = self._admit(principal, fact)
         except ApiError as error:
-            return Submitted(error_answer(error))
+            return Submitted(error)
         idempotency = idempotency and IdempotencyKey(idempotency.client, idempotency.key, request_hash(_dump(fact)))
-        replay = self._replay(idempotency)
-        if replay is not None:
-            return replay
+        stored = self._stored(idempotency)
+        if stored is not None:
+            return self._replayed(idempotency, stored, lambda outcomes: outcomes[0])
         try:
-            receipt = self.app.record(
-                fact, principal.name, idempotency, lambda outcomes: outcome_answer(outcomes[0]), details
-            )
+            receipt = self.app.record(fact, principal.name, idempotency, details)
         except AlreadyAnswered as answered:
-            return self._answered(idempotency, answered.request_hash, answered.answer)
+            return self._replayed(idempotency, answered.stored, lambda outcomes: outcomes[0])
         except (RuleViolation, UnknownSubject) as rejection:
-            return Submitted(outcome_answer(rejection))
-        return Submitted(outcome_answer(receipt))
+            return Submitted(rejection)
+        return Submitted(receipt)
 
     def batch(self, principal: Principal, raw_facts: Sequence[Any], key: str | None) -> Submitted:
         if len(raw_facts) > MAX_BATCH:
-            return Submitted(error_answer(ApiError(
+            return Submitted(ApiError(
                 413,
                 "batch_too_large",
                 f"Højst {MAX_BATCH} fakta i en samling; del den op.",
                 f"At most {MAX_BATCH} facts in a batch; split it.",
                 [{"field": "facts", "problem": f"at most {MAX_BATCH} facts", "type": "too_long"}],
-            )))
+            ))
         try:
             principal.ensure_role(*SUBMITTERS)
             idempotency = self._idempotency(principal, key)
         except ApiError as error:
-            return Submitted(error_answer(error))
-        early: dict[int, Answer] = {}  # answers decided before recording: invalid or forbidden
+            return Submitted(error)
+        early: dict[int, ApiError] = {}  # facts refused before recording: invalid or forbidden
         admitted: list[tuple[int, FactBase]] = []
         details: list[PersonalDetails | None] = []
         for index, raw in enumerate(raw_facts):
             try:
                 fact, given = self._admit(principal, fact_adapter.validate_python(raw, context=self.admission))
             except ValidationError as exc:
-                early[index] = error_answer(validation_error(exc))
+                early[index] = validation_error(exc)
                 continue
             except ApiError as error:
-                early[index] = error_answer(error)
+                early[index] = error
                 continue
             admitted.append((index, fact))
             details.append(given)
         if idempotency is not None:
-            shape = [_dump(f) for _, f in admitted] + [(i, a["body"]) for i, a in sorted(early.items())]
+            # The facts refused early are part of the request: a replay has the same ones (and they
+            # are not stored, so the replay's own stand in for them).
+            shape = [_dump(f) for _, f in admitted] + [(i, e.body()) for i, e in sorted(early.items())]
             idempotency = IdempotencyKey(idempotency.client, idempotency.key, request_hash(shape))
-        replay = self._replay(idempotency)
-        if replay is not None:
-            return replay
 
-        def answer_of(outcomes: list[Receipt | Rejection]) -> Answer:
-            answers = dict(early)
-            answers.update({index: outcome_answer(o) for (index, _), o in zip(admitted, outcomes, strict=True)})
-            results = []
-            for index in range(len(raw_facts)):
-                entry: dict[str, Any] = {"index": index, "status": answers[index]["status"]}
-                body = answers[index]["body"]
-                entry.update({"receipt": body} if entry["status"] == 201 else {"error": body["error"]})
-                results.append(entry)
-            accepted = sum(1 for r in results if r["status"] == 201)
-            return {"status": 200, "body": {"accepted": accepted, "rejected": len(results) - accepted, "results": results}}
+        def in_order(recorded: list[Outcome]) -> list[FactOutcome]:
+            by_index: dict[int, FactOutcome] = dict(early)
+            by_index.update({index: o for (index, _), o in zip(admitted, recorded, strict=True)})
+            return [by_index[index] for index in range(len(raw_facts))]
 
+        stored = self._stored(idempotency)
+        if stored is not None:
+            return self._replayed(idempotency, stored, in_order)
         try:
-            outcomes = self.app.record_batch([(f, principal.name) for _, f in admitted], idempotency, answer_of, details)
+            recorded = self.app.record_batch([(f, principal.name) for _, f in admitted], idempotency, details)
         except AlreadyAnswered as answered:
-            return self._answered(idempotency, answered.request_hash, answered.answer)
-        return Submitted(answer_of(outcomes))
+            return self._replayed(idempotency, answered.stored, in_order)
+        return Submitted(in_order(recorded))
 
     def _admit(self, principal: Principal, fact: FactBase) -> tuple[FactBase, PersonalDetails | None]:
         """The fact as it is stored (pseudonymous, without personal details), and those details."""
@@ -187,23 +163,24 @@ class Submissions:
             )
         return IdempotencyKey(principal.name, key, "")
 
-    def _replay(self, idempotency: IdempotencyKey | None) -> Submitted | None:
-        if idempotency is None:
-            return None
-        stored = self.app.stored_answer(idempotency)
-        return None if stored is None else self._answered(idempotency, *stored)
+    def _stored(self, idempotency: IdempotencyKey | None) -> StoredOutcome | None:
+        return None if idempotency is None else self.app.stored_outcome(idempotency)
 
     @staticmethod
-    def _answered(idempotency: IdempotencyKey | None, stored_hash: str, answer: Answer) -> Submitted:
+    def _replayed(
+        idempotency: IdempotencyKey | None,
+        stored: StoredOutcome,
+        outcome_of: Callable[[list[Outcome]], FactOutcome | list[FactOutcome]],
+    ) -> Submitted:
         assert idempotency is not None
-        if stored_hash != idempotency.request_hash:
-            return Submitted(error_answer(ApiError(
+        if stored.request_hash != idempotency.request_hash:
+            return Submitted(ApiError(
                 409,
                 "idempotency_key_reused",
                 "Idempotency-Key er allerede brugt til en anden anmodning.",
                 "The Idempotency-Key was already used for a different request.",
-            )))
-        return Submitted(answer, replayed=True)
+            ))
+        return Submitted(outcome_of(stored.outcomes), replayed=True)
 
 
 def _dump(fact: FactBase) -> dict[str, Any]:

@@ -267,3 +267,13 @@ def municipality_not_found() -> UnknownSubject:
 
 def citizen_id_required() -> UnknownSubject:
     return UnknownSubject("citizen_id_required", "Send et pseudonymt citizen_id eller et CPR-nummer.", "Send a pseudonymous citizen_id or a CPR number.")
+
+
+# Every rule and every unknown subject by its reason code: a stored outcome keeps only the code.
+RULES: dict[str, Rule] = {r.reason: r for r in list(globals().values()) if isinstance(r, Rule)}
+UNKNOWN_SUBJECTS: dict[str, UnknownSubject] = {
+    u.reason: u for u in (f() for f in (
+        citizen_not_found, course_not_found, team_not_found, worker_not_found, municipality_not_found,
+        citizen_id_required,
+    ))
+}

@@ -27,7 +27,9 @@ from runtime.auth import Principal, TokenExpired, TokenTable
 from runtime.errors import ApiError
 from runtime.metrics import ERRORS
 from services.registration.availability import StoreWatch, unavailable
-from services.registration.submission import MAX_BATCH, Submissions, error_answer
+from services.registration.entrypoints import answers
+from services.registration.entrypoints.answers import error_answer
+from services.registration.submission import MAX_BATCH, Submissions
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +118,7 @@ async def _answer(submissions: Submissions, tokens: TokenTable, message: NatsMes
         submitted = await asyncio.to_thread(submissions.batch, principal, facts, key)
     else:
         submitted = await asyncio.to_thread(submissions.raw_fact, principal, payload, key)
-    return submitted.answer
+    return answers.answer(submitted)
 
 
 def _principal(tokens: TokenTable, authorization: str | None) -> Principal | ApiError:

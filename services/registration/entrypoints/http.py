@@ -1,4 +1,5 @@
-"""HTTP entrypoint of registration: thin handlers that authorise and hand over to the submissions."""
+"""HTTP entrypoint of registration: thin handlers that authorise and hand over to the submissions
+and the application."""
 
 import asyncio
 from collections.abc import Callable
@@ -16,6 +17,7 @@ from runtime.auth import Principal, Role, current_principal
 from runtime.errors import ApiError
 from services.registration.application import Registration
 from services.registration.domain.rules import UnknownSubject
+from services.registration.entrypoints.answers import answer
 from services.registration.personal import PersonalDetails
 from services.registration.submission import MAX_BATCH, Submissions, Submitted
 
@@ -74,7 +76,8 @@ def registration(request: Request) -> Registration:
 
 def respond(submitted: Submitted) -> JSONResponse:
     headers = {"Idempotent-Replayed": "true"} if submitted.replayed else None
-    return JSONResponse(submitted.answer["body"], status_code=submitted.answer["status"], headers=headers)
+    rendered = answer(submitted)
+    return JSONResponse(rendered["body"], status_code=rendered["status"], headers=headers)
 
 
 @router.post("/facts", status_code=201, response_model=ReceiptOut)

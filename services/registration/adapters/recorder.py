@@ -1,0 +1,89 @@
+"""The event recorder of registration: eventsourcing's PostgreSQL recorder, extended to write the
+idempotency outcome and the personal details in the transaction that stores the events.
+
+This module is the one place that overrides eventsourcing. It relies on what eventsourcing 9.5
+does in `PostgresApplicationRecorder.insert_events` (tests/test_registration_recorder.py pins each):
+- the keyword arguments of `Application.save(...)` reach `_fetch_ids_after_insert_events`;
+- that method runs inside the insert transaction, after the events' rows are inserted, on the
+  cursor that inserted them, and gets their log positions (notification ids) in the order of the
+  events saved;
+- a database error in it (a unique violation: the key was answered meanwhile) fails the
+  transaction, so nothing is stored, and reaches the caller of `save` as eventsourcing's
+  IntegrityError; but any other exception is caught inside the transaction and raised after the
+  commit: the events would be stored without their outcome or personal details. So the hook fails
+  the transaction itself first (`ABORT`); the caller then gets eventsourcing's ProgrammingError;
+- none of it happens with `POSTGRES_ENABLE_DB_FUNCTIONS` (inserts through a database function
+  skip the method), so this recorder refuses to run with it.
+"""
+
+import contextlib
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from eventsourcing.persistence import ProgrammingError, StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder
+import psycopg
+from psycopg import Cursor
+from psycopg.rows import DictRow
+from psycopg.sql import SQL, Identifier
+
+from services.registration.adapters.idempotency import IdempotencyTable
+from services.registration.application import IdempotencyKey, Outcome
+from services.registration.personal import PersonalDetailsTables, ToErase, ToKeep
+
+
+log = logging.getLogger(__name__)
+
+# eventsourcing catches an exception of the hook inside the transaction and raises it after the
+# commit: this statement makes the server fail the transaction, so that the commit rolls back.
+ABORT = SQL("DO $$BEGIN RAISE EXCEPTION 'registration recorder failed: the transaction is rolled back'; END$$")
+
+
+class RegistrationRecorder(PostgresApplicationRecorder):
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        if self.datastore.enable_db_functions:
+            raise ProgrammingError(
+                "registration's recorder writes outcomes and personal details in the events' transaction, "
+                "which inserting through database functions would skip: unset POSTGRES_ENABLE_DB_FUNCTIONS"
+            )
+        prefix = self.events_table_name.removesuffix("_events")
+        self.outcomes = IdempotencyTable(self.datastore, prefix)
+        self.personal = PersonalDetailsTables(self.datastore, prefix)
+        self.sql_create_statements += self.outcomes.create_statements + self.personal.create_statements
+        self._select_existing = SQL("SELECT DISTINCT originator_id FROM {0}.{1} WHERE originator_id = ANY(%s)").format(
+            Identifier(self.datastore.schema), Identifier(self.events_table_name))
+
+    def _fetch_ids_after_insert_events(
+        self,
+        curs: Cursor[DictRow],
+        stored_events: Sequence[StoredEvent],
+        *,
+        idempotency: IdempotencyKey | None = None,
+        outcome: Callable[[Sequence[int]], list[Outcome]] | None = None,
+        keep: Sequence[ToKeep] = (),
+        erase: Sequence[ToErase] = (),
+        **kwargs: Any,
+    ) -> Sequence[int] | None:
+        notification_ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+        try:
+            if notification_ids:
+                self.personal.write(curs, stored_events, keep, erase)
+                if idempotency is not None and outcome is not None:
+                    self.outcomes.insert(curs, idempotency, outcome(notification_ids))
+        except Exception as error:
+            if not isinstance(error, psycopg.Error):  # else the server has already failed the transaction
+                log.exception("the events' transaction is rolled back: the recorder failed")
+                with contextlib.suppress(psycopg.Error):  # the failure this asks for
+                    curs.execute(ABORT)
+            raise
+        return notification_ids
+
+    def existing_originators(self, originator_ids: Sequence[Any]) -> set[Any]:
+        """Which of these aggregates have any stored event: one query for a whole batch."""
+        if not originator_ids:
+            return set()
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(self._select_existing, (list(originator_ids),))
+            return {row["originator_id"] for row in curs.fetchall()}

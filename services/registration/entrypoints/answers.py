@@ -1,0 +1,60 @@
+"""The answer to a submission, as HTTP gives it and NATS replies it: `{"status", "body"}`.
+
+Rendered from what became of the submission (submission.Submitted), the same way the first time
+and when an idempotency key replays a stored outcome. Errors have the one shape of runtime/errors.py.
+"""
+
+from typing import Any
+
+from runtime.errors import ApiError
+from services.registration.application import Receipt, Rejection
+from services.registration.domain.rules import RuleViolation
+from services.registration.submission import FactOutcome, Submitted
+
+Answer = dict[str, Any]  # {"status": int, "body": {...}}
+
+
+def answer(submitted: Submitted) -> Answer:
+    if isinstance(submitted.outcome, list):
+        return batch_answer(submitted.outcome)
+    return fact_answer(submitted.outcome)
+
+
+def fact_answer(outcome: FactOutcome) -> Answer:
+    if isinstance(outcome, Receipt):
+        return {"status": 201, "body": receipt_body(outcome)}
+    return error_answer(outcome if isinstance(outcome, ApiError) else rejection_error(outcome))
+
+
+def batch_answer(outcomes: list[FactOutcome]) -> Answer:
+    results = []
+    for index, outcome in enumerate(outcomes):
+        one = fact_answer(outcome)
+        entry: dict[str, Any] = {"index": index, "status": one["status"]}
+        entry.update({"receipt": one["body"]} if one["status"] == 201 else {"error": one["body"]["error"]})
+        results.append(entry)
+    accepted = sum(1 for r in results if r["status"] == 201)
+    return {"status": 200, "body": {"accepted": accepted, "rejected": len(results) - accepted, "results": results}}
+
+
+def error_answer(error: ApiError) -> Answer:
+    return {"status": error.status, "body": error.body()}
+
+
+def receipt_body(receipt: Receipt) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "event_id": str(receipt.event_id),
+        "position": receipt.position,
+        "type": receipt.type,
+        "recorded_at": receipt.recorded_at.isoformat(),
+    }
+    if receipt.citizen_id is not None:
+        body["citizen_id"] = receipt.citizen_id
+    return body
+
+
+def rejection_error(rejection: Rejection) -> ApiError:
+    if isinstance(rejection, RuleViolation):
+        rule = rejection.rule
+        return ApiError(409, rule.reason, rule.message_da, rule.message_en)
+    return ApiError(404, rejection.reason, rejection.message_da, rejection.message_en)
