@@ -174,9 +174,10 @@ def test_finding_6_alerts_compute_with_a_stored_date_at_the_calendars_end() -> N
                               phases={"1": (start, date(9999, 12, 31))}, planned_hours={"month:9999-12-01": 10.0})
     today = date(2026, 3, 1)
     for rule_id in ("cti_phase_overdue", "cti_course_overdue", "time_gap"):
-        rules.COURSE_RULES[rule_id](course, rules.effective_params(rules.RULES[rule_id], {}), today)
-    overdue = rules.COURSE_RULES["cti_phase_overdue"](
-        course, rules.effective_params(rules.RULES["cti_phase_overdue"], {}), today)
+        rule = rules.CATALOGUE[rule_id]
+        rule.checks["course"](course, rules.effective_params(rule, {}), today)
+    overdue_rule = rules.CATALOGUE["cti_phase_overdue"]
+    overdue = overdue_rule.checks["course"](course, rules.effective_params(overdue_rule, {}), today)
     assert overdue.raise_on == date.max
 
 
