@@ -175,9 +175,9 @@ class Registration(Application[UUID]):
     def shred_inactive(self, before: datetime) -> int:
         return self.recorder.shred_inactive(before)  # type: ignore[attr-defined]
 
-    def rewrap_keys(self) -> Rewrapped:
-        """Wraps every citizen's key under the keyring's first master key (see personal.py)."""
-        return self.recorder.rewrap_keys(self.keyring)  # type: ignore[attr-defined]
+    def rewrap_keys(self, bare_only: bool = False) -> Rewrapped:
+        """Wraps the citizens' keys under the keyring's first master key (see personal.py)."""
+        return self.recorder.rewrap_keys(self.keyring, bare_only)  # type: ignore[attr-defined]
 
     def history(self, citizen_id: str, municipality: str) -> list[EventMessage]:
         citizen = self._citizen(citizen_id, municipality)

@@ -92,16 +92,16 @@ def create_app(settings: Settings) -> FastAPI:
 
 
 def wrap_citizen_keys(registration: Registration) -> None:
-    """At start: every citizen's key wrapped under the first master key, also keys stored bare by
-    earlier versions and keys under an older master key of the ring (rotation)."""
+    """At start: the keys stored bare by earlier versions wrapped under the first master key. Keys
+    under an older master key of the ring are left to the rewrap command (rotation), as replicas
+    still running with the old keyring could not read them re-wrapped."""
     if not registration.keyring:
         log.warning(f"{MASTER_KEY_FILE_ENV} is not set: facts with personal details are refused (503)")
         return
-    done = registration.rewrap_keys()
-    if done.wrapped_bare or done.rewrapped:
-        log.info("citizen keys wrapped under the current master key", extra={
-            "master_key": registration.keyring.current_id, "wrapped_bare": done.wrapped_bare,
-            "rewrapped": done.rewrapped})
+    done = registration.rewrap_keys(bare_only=True)
+    if done.wrapped_bare:
+        log.info("bare citizen keys wrapped under the current master key", extra={
+            "master_key": registration.keyring.current_id, "count": done.wrapped_bare})
     unknown = {key_id: n for key_id, n in done.per_master_key.items() if key_id is not None and key_id not in registration.keyring.ids}
     if unknown:
         log.error("citizen keys under master keys missing from the keyring cannot be read", extra={"keys": unknown})

@@ -8,8 +8,8 @@ nothing.
 
 The file is a keyring, one key a line: `<id> <base64 of 32 random bytes>` (`#` starts a comment).
 The first key wraps; the others only unwrap what they wrapped, so a master key is rotated without a
-pause: put a new key first, restart registration (it re-wraps every key on start) or run
-`python -m services.registration.rewrap`, then delete the old line. `python -m
+pause: put a new key first, restart registration, run `python -m services.registration.rewrap`,
+then delete the old line. `python -m
 services.registration.masterkeys <id>` prints a new line.
 
 Without the file registration still runs, but refuses personal details (503), like CPR numbers
@@ -148,9 +148,9 @@ class Keyring:
 
 def new_key_line(key_id: str) -> str:
     """A keyring line with a new random master key."""
-    line = f"{key_id} {base64.b64encode(AESGCM.generate_key(bit_length=KEY_BYTES * 8)).decode()}"
-    Keyring.parse(line)  # the id is valid
-    return line
+    key = AESGCM.generate_key(bit_length=KEY_BYTES * 8)
+    Keyring([(key_id, key)])  # the id is valid
+    return f"{key_id} {base64.b64encode(key).decode()}"
 
 
 if __name__ == "__main__":

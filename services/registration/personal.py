@@ -12,8 +12,9 @@ Retention: each stored event of a citizen moves the key's `last_activity`; `shre
 the keys (and blobs) of citizens with no event since a cut-off.
 
 Keys stored before wrapping existed (`master_key_id` NULL: the bare key) are still read, and
-`rewrap_keys` wraps them; registration does so on start, and `python -m services.registration.rewrap`
-on demand. The same call moves keys wrapped under an older master key of the keyring to the first.
+`rewrap_keys` wraps them; registration does so on start. `python -m services.registration.rewrap`
+also moves the keys wrapped under an older master key of the keyring to the first (rotation): not
+on start, as replicas still running with the old keyring could not read them.
 """
 
 import json
@@ -174,14 +175,14 @@ class PersonalDetailsRecorder(IdempotentRecorder):
             curs.execute(self._shred_inactive, (before,))
             return curs.rowcount
 
-    def rewrap_keys(self, keyring: Keyring) -> Rewrapped:
+    def rewrap_keys(self, keyring: Keyring, bare_only: bool = False) -> Rewrapped:
         """Wraps every key under the keyring's first master key: bare keys (stored before wrapping)
-        and keys wrapped under another master key of the ring. Keys under a master key the ring does
-        not hold are left as they are (see `per_master_key`). Safe beside other writers and another
-        replica doing the same: a batch takes its rows FOR UPDATE SKIP LOCKED."""
+        and, unless `bare_only`, keys wrapped under another master key of the ring. Keys under a
+        master key the ring does not hold are left as they are (see `per_master_key`). Safe beside
+        other writers and another process doing the same: a batch takes its rows FOR UPDATE SKIP LOCKED."""
         if keyring.current_id is None:
             raise ValueError("rewrap_keys needs a master key")
-        older = [key_id for key_id in keyring.ids if key_id != keyring.current_id]
+        older = [] if bare_only else [key_id for key_id in keyring.ids if key_id != keyring.current_id]
         bare = rewrapped = 0
         while True:
             with self.datastore.transaction(commit=True) as curs:

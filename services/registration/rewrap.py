@@ -2,9 +2,9 @@
 
     python -m services.registration.rewrap [--database-url URL] [--master-key-file PATH]
 
-(defaults: DATABASE_URL and CASETRACK_MASTER_KEY_FILE). Wraps the bare keys stored by versions
-before wrapping and re-wraps the keys under the ring's other master keys; registration does the
-same on start. Prints how many keys each master key wraps afterwards: an older key that wraps none
+(defaults: DATABASE_URL and CASETRACK_MASTER_KEY_FILE). Re-wraps the keys under the ring's other
+master keys (rotation: run it once every registration replica has the new keyring) and wraps the
+bare keys stored by versions before wrapping (registration does that on start too). Prints how many keys each master key wraps afterwards: an older key that wraps none
 may be deleted from the file. Exits 1 while some key is under a master key the file lacks.
 Safe while registration runs.
 """
