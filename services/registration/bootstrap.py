@@ -102,7 +102,8 @@ def wrap_citizen_keys(registration: Registration) -> None:
     if done.wrapped_bare:
         log.info("bare citizen keys wrapped under the current master key", extra={
             "master_key": registration.keyring.current_id, "count": done.wrapped_bare})
-    unknown = {key_id: n for key_id, n in done.per_master_key.items() if key_id is not None and key_id not in registration.keyring.ids}
+    ring = registration.keyring.ids
+    unknown = {key_id: n for key_id, n in done.per_master_key.items() if key_id is not None and key_id not in ring}
     if unknown:
         log.error("citizen keys under master keys missing from the keyring cannot be read", extra={"keys": unknown})
 

@@ -4,9 +4,9 @@ A citizen's details are sealed with AES-256-GCM under a random key kept for that
 (associated data: municipality and pseudonym, so a sealed blob cannot be moved to another citizen).
 That key is stored only wrapped under a master key that is not in the database (masterkeys.py), so
 a dump of the tables alone opens nothing. Erasure deletes the key and the blob (crypto-shredding):
-the pseudonymous history stays for the statistics, the details are gone. Both are written by the event recorder in the transaction that
-stores the citizen's event, so details exist exactly when their CitizenRegistered does, and are gone
-exactly when CitizenErased is stored.
+the pseudonymous history stays for the statistics, the details are gone. Both are written by the
+event recorder in the transaction that stores the citizen's event, so details exist exactly when
+their CitizenRegistered does, and are gone exactly when CitizenErased is stored.
 
 Retention: each stored event of a citizen moves the key's `last_activity`; `shred_inactive` deletes
 the keys (and blobs) of citizens with no event since a cut-off.

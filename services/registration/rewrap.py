@@ -4,9 +4,9 @@
 
 (defaults: DATABASE_URL and CASETRACK_MASTER_KEY_FILE). Re-wraps the keys under the ring's other
 master keys (rotation: run it once every registration replica has the new keyring) and wraps the
-bare keys stored by versions before wrapping (registration does that on start too). Prints how many keys each master key wraps afterwards: an older key that wraps none
-may be deleted from the file. Exits 1 while some key is under a master key the file lacks.
-Safe while registration runs.
+bare keys stored by versions before wrapping (registration does that on start too). Prints how
+many keys each master key wraps afterwards: an older key that wraps none may be deleted from the
+file. Exits 1 while some key is under a master key the file lacks. Safe while registration runs.
 """
 
 import argparse
@@ -39,12 +39,14 @@ def main(argv: list[str] | None = None) -> int:
     unknown = 0
     for key_id in keyring.ids:
         count = done.per_master_key.get(key_id, 0)
-        note = " (current)" if key_id == keyring.current_id else " (wraps none: may be deleted from the file)" if not count else ""
+        note = (" (current)" if key_id == keyring.current_id
+                else " (wraps none: may be deleted from the file)" if not count else "")
         print(f"  {key_id}: {count} keys{note}")
     for key_id, count in done.per_master_key.items():
         if key_id not in keyring.ids:
             unknown += count
-            what = "still bare (stored while this ran)" if key_id is None else f"under master key {key_id!r}, not in the file"
+            what = ("still bare (stored while this ran)" if key_id is None
+                    else f"under master key {key_id!r}, not in the file")
             print(f"  {count} keys {what}", file=sys.stderr)
     return 1 if unknown else 0
 
