@@ -87,6 +87,19 @@ def _pseudonym_key(data_dir: Path) -> str:
     return path.read_text().strip()
 
 
+def _master_keys(data_dir: Path) -> Path:
+    """The keyring that wraps the citizens' keys, made once per data folder and kept: without it
+    the personal details stored so far cannot be read. (In production keep it apart from the
+    database and its backups.)"""
+    from services.registration.masterkeys import new_key_line
+
+    path = data_dir / "master.keys"
+    if not path.exists():
+        path.touch(mode=0o600)
+        path.write_text(new_key_line("demo-1") + "\n")
+    return path
+
+
 def _embedded_nats(data_dir: Path, municipalities: list[str]) -> tuple["EmbeddedNats", dict[str, str], dict[str, str]]:
     """A nats-server with casetrack's users and permissions (casetrack.natsauth).
 
@@ -143,6 +156,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"PostgreSQL started: {env['DATABASE_URL']}", flush=True)
         if not os.environ.get("CASETRACK_PSEUDONYM_KEY"):
             env["CASETRACK_PSEUDONYM_KEY"] = _pseudonym_key(data_dir)
+        if not os.environ.get("CASETRACK_MASTER_KEY_FILE"):
+            env["CASETRACK_MASTER_KEY_FILE"] = str(_master_keys(data_dir))
         if not os.environ.get("CASETRACK_SIGNING_KEY"):
             # Sessions of people logged in to the dashboard; every service must accept them.
             env["CASETRACK_SIGNING_KEY"] = _secret(data_dir, "signing.key")

@@ -31,6 +31,8 @@ TOKENS = {
 
 
 NATS_MUNICIPALITIES = ("101", "147")
+# The keyring registration wraps the citizens' keys with (services/registration/masterkeys.py).
+TEST_MASTER_KEYS = "test-1 dGVzdC1tYXN0ZXIta2V5LW9mLTMyLWJ5dGVzLi4uLi4=\n"
 
 
 @functools.cache
@@ -96,6 +98,8 @@ class System:
 
         from casetrack.embedded import free_port
 
+        self.work_dir.mkdir(parents=True, exist_ok=True)
+        (master_keys := self.work_dir / "master.keys").write_text(TEST_MASTER_KEYS)
         env = {
             "DATABASE_URL": self.database_url,
             "NATS_URL": self.nats_url,
@@ -104,6 +108,7 @@ class System:
             "CASETRACK_ALERTS_POLL_SECONDS": "0.5",
             "LOG_LEVEL": "INFO",
             "CASETRACK_PSEUDONYM_KEY": "test-pseudonym-key",
+            "CASETRACK_MASTER_KEY_FILE": str(master_keys),
         } | self.nats_env | self.extra_env
         names = [name for name in SERVICES if name in BACKENDS or self.with_dashboard]
         ports = {name: free_port() for name in names}

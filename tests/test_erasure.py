@@ -14,8 +14,9 @@ from contracts.audit import AUDIT_STREAM
 from contracts.facts import CitizenErased, CitizenRegistered, CourseStarted, VisitationDecided
 from services.registration.application import Registration, postgres_env
 from services.registration.bootstrap import retention_cutoff
+from services.registration.masterkeys import Keyring, Wrapped
 from services.registration.personal import PersonalDetails, take_details
-from tests.support import System
+from tests.support import TEST_MASTER_KEYS, System
 from tests.test_pipeline import stream_messages
 from tests.test_registration_privacy import cpr_findings, everything_stored
 
@@ -64,13 +65,15 @@ def test_erasure_leaves_no_byte_of_cpr_or_name_and_keeps_the_statistics(system: 
     assert [(r["actor"], r["action"], r["service"]) for r in reads] == [
         ("anna", "read_personal_details", "registration"), ("lise", "read_personal_details", "registration")]
 
-    # Stored: only the sealed form, never the plaintext.
+    # Stored: only the sealed form, never the plaintext; the key only wrapped.
     with psycopg.connect(system.database_url) as connection:
-        [(key, sealed)] = connection.execute(
-            "SELECT k.key, d.sealed FROM registration_citizen_keys k JOIN registration_personal_details d "
-            "USING (citizen) WHERE k.citizen_id = %s", (citizen,)).fetchall()
+        [(row, master_key_id, key, sealed)] = connection.execute(
+            "SELECT k.citizen, k.master_key_id, k.key, d.sealed FROM registration_citizen_keys k "
+            "JOIN registration_personal_details d USING (citizen) WHERE k.citizen_id = %s", (citizen,)).fetchall()
+    bare_key = Keyring.parse(TEST_MASTER_KEYS).unwrap(Wrapped(master_key_id, bytes(key)), row)
     needles = [NAME.encode(), "Mølholm".encode(), CPR.encode(), CPR.replace("-", "").encode(),
-               bytes(key), bytes(key).hex().encode(), bytes(sealed), bytes(sealed).hex().encode()]
+               bytes(key), bytes(key).hex().encode(), bytes(sealed), bytes(sealed).hex().encode(),
+               bare_key, bare_key.hex().encode()]
     last = system.submit(base | {"type": "ContactRecorded", "course_id": "k1", "effective_date": "2026-02-11",
                                  "minutes": 30, "kind": "face_to_face"})["position"]
     system.wait_applied("projections", last)
@@ -100,7 +103,7 @@ def test_erasure_leaves_no_byte_of_cpr_or_name_and_keeps_the_statistics(system: 
 
 
 def _registration(database_url: str) -> Registration:
-    return Registration(env=postgres_env(database_url))
+    return Registration(env=postgres_env(database_url), keyring=Keyring.parse(TEST_MASTER_KEYS))
 
 
 def test_retention_deletes_the_details_of_citizens_without_recent_events(database_url: str) -> None:

@@ -29,7 +29,8 @@ from services.registration.domain.citizen import Citizen, citizen_uuid
 from services.registration.domain.municipality import MunicipalityFigures, municipality_uuid
 from services.registration.domain.organisation import Team, Worker, team_uuid, worker_uuid
 from services.registration.domain.rules import RuleViolation, UnknownSubject
-from services.registration.personal import PersonalDetails, ToErase, ToKeep
+from services.registration.masterkeys import Keyring
+from services.registration.personal import PersonalDetails, Rewrapped, ToErase, ToKeep
 
 SAVE_ATTEMPTS = 5
 Rejection = RuleViolation | UnknownSubject
@@ -102,6 +103,12 @@ def postgres_env(database_url: str) -> dict[str, str]:
 class Registration(Application[UUID]):
     name = "registration"
 
+    def __init__(self, env: Any = None, keyring: Keyring | None = None):
+        """`keyring`: the master keys that wrap the citizens' keys; without one, personal details
+        are neither kept nor read."""
+        super().__init__(env)
+        self.keyring = keyring if keyring is not None else Keyring()
+
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         for fact_type in FACT_TYPES:
@@ -143,7 +150,7 @@ class Registration(Application[UUID]):
                 touched[aggregate.id] = aggregate
                 outcomes.append(aggregate.pending_events[-1])
             in_save_order = [e for a in touched.values() for e in a.pending_events]
-            keep, erase = _personal_changes(facts, outcomes, details)
+            keep, erase = _personal_changes(facts, outcomes, details, self.keyring)
 
             def outcome(notification_ids: Sequence[int]) -> list[Outcome]:
                 """The outcomes, once the recorder knows the events' log positions."""
@@ -176,13 +183,17 @@ class Registration(Application[UUID]):
         """The citizen's details; None when none were given or they are erased (UnknownSubject
         when there is no such citizen)."""
         citizen = self._citizen(citizen_id, municipality)
-        return self.recorder.personal.personal_details(citizen.id)  # type: ignore[attr-defined]
+        return self.recorder.personal.personal_details(citizen.id, self.keyring)  # type: ignore[attr-defined]
 
     def is_erased(self, citizen_id: str, municipality: str) -> bool:
         return self._citizen(citizen_id, municipality).erased
 
     def shred_inactive(self, before: datetime) -> int:
         return self.recorder.personal.shred_inactive(before)  # type: ignore[attr-defined]
+
+    def rewrap_keys(self, bare_only: bool = False) -> Rewrapped:
+        """Wraps the citizens' keys under the keyring's first master key (see personal.py)."""
+        return self.recorder.personal.rewrap_keys(self.keyring, bare_only)  # type: ignore[attr-defined]
 
     def history(self, citizen_id: str, municipality: str) -> list[EventMessage]:
         citizen = self._citizen(citizen_id, municipality)
@@ -312,7 +323,8 @@ def _registers(fact: FactBase) -> UUID | None:
 
 
 def _personal_changes(
-    facts: Sequence[tuple[FactBase, str]], outcomes: list[Any], details: Sequence[PersonalDetails | None] | None
+    facts: Sequence[tuple[FactBase, str]], outcomes: list[Any], details: Sequence[PersonalDetails | None] | None,
+    keyring: Keyring,
 ) -> tuple[list[ToKeep], list[ToErase]]:
     """What the accepted facts of a batch do to personal details: seal new ones, erase."""
     keep, erase = [], []
@@ -324,7 +336,8 @@ def _personal_changes(
             continue
         given = details[n] if details is not None else None
         if isinstance(fact, CitizenRegistered) and given:
-            keep.append(ToKeep(citizen_uuid(fact.municipality, citizen_id), fact.municipality, citizen_id, given))
+            keep.append(ToKeep.seal(keyring, citizen_uuid(fact.municipality, citizen_id), fact.municipality, citizen_id,
+                                    given))
         elif isinstance(fact, CitizenErased):
             erase.append(ToErase(citizen_uuid(fact.municipality, citizen_id)))
     return keep, erase

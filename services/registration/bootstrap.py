@@ -21,6 +21,7 @@ from services.registration.availability import StoreWatch, store_available
 from services.registration.application import Registration, postgres_env
 from services.registration.entrypoints.nats import create_broker
 from services.registration.identity import Pseudonyms
+from services.registration.masterkeys import MASTER_KEY_FILE_ENV, Keyring
 from services.registration.relay import Relay, sleep_or_stop
 from services.registration.submission import Submissions
 
@@ -32,7 +33,9 @@ DEFAULT_PORT = 8001
 def create_app(settings: Settings) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        registration = await asyncio.to_thread(Registration, env=postgres_env(settings.database_url))
+        keyring = Keyring.from_env(settings.extra)  # a named but bad key file: refuse to start
+        registration = await asyncio.to_thread(Registration, env=postgres_env(settings.database_url), keyring=keyring)
+        await asyncio.to_thread(wrap_citizen_keys, registration)
         nc = await connect(settings.nats_url, "registration")
         js = nc.jetstream()
         await ensure_streams(js, [EVENTS_STREAM, AUDIT_STREAM])
@@ -86,6 +89,23 @@ def create_app(settings: Settings) -> FastAPI:
     the_app.include_router(router, dependencies=[Depends(store_available)])
     the_app.include_router(audit_router)
     return the_app
+
+
+def wrap_citizen_keys(registration: Registration) -> None:
+    """At start: the keys stored bare by earlier versions wrapped under the first master key. Keys
+    under an older master key of the ring are left to the rewrap command (rotation), as replicas
+    still running with the old keyring could not read them re-wrapped."""
+    if not registration.keyring:
+        log.warning(f"{MASTER_KEY_FILE_ENV} is not set: facts with personal details are refused (503)")
+        return
+    done = registration.rewrap_keys(bare_only=True)
+    if done.wrapped_bare:
+        log.info("bare citizen keys wrapped under the current master key", extra={
+            "master_key": registration.keyring.current_id, "count": done.wrapped_bare})
+    ring = registration.keyring.ids
+    unknown = {key_id: n for key_id, n in done.per_master_key.items() if key_id is not None and key_id not in ring}
+    if unknown:
+        log.error("citizen keys under master keys missing from the keyring cannot be read", extra={"keys": unknown})
 
 
 async def forget_old_answers(registration: Registration, days: int, stop: asyncio.Event) -> None:

@@ -21,6 +21,7 @@ from services.registration.application import (
 )
 from services.registration.domain.rules import RuleViolation, UnknownSubject
 from services.registration.identity import Pseudonyms
+from services.registration.masterkeys import master_key_missing
 from services.registration.personal import PersonalDetails, take_details
 
 MAX_BATCH = 5000
@@ -148,6 +149,8 @@ class Submissions:
         """The fact as it is stored (pseudonymous, without personal details), and those details."""
         principal.ensure_municipality(fact.municipality)
         fact, details = take_details(fact)
+        if details and not self.app.keyring:
+            raise master_key_missing()
         return self.pseudonyms.identify(fact), details
 
     def _idempotency(self, principal: Principal, key: str | None) -> IdempotencyKey | None:
