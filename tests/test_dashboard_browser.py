@@ -387,5 +387,5 @@ def test_the_proxy_reaches_no_health_or_metrics_through_encoded_dot_segments(run
             for path in ("v1%2F..%2F..%2Fmetrics", "v1%2F..%2Fmetrics", "v1%2F..%2Fhealthz", "v1/..%2Fmetrics",
                          "v1%2F.%2F..%2F..%2Fmetrics", "v1%2Fkpis%2F..%2F..%2F..%2Fdocs"):
                 response = browser.get(f"/api/{service}/{path}")
+                assert "# TYPE" not in response.text, f"{path} reached {service}'s metrics"
                 assert (response.status_code, response.json()["error"]["reason"]) == (404, "not_found"), (service, path)
-                assert "# TYPE" not in response.text
