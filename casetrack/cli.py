@@ -2,7 +2,8 @@
 
 With NATS_URL / DATABASE_URL unset it starts a real nats-server (JetStream) and a real PostgreSQL
 under the data folder, then the three services, loads demo data through the public API and prints
-the URLs. Ctrl-C stops everything it started, services first.
+the URLs. It restarts a service that exits (casetrack.processes.Supervisor). Ctrl-C, SIGTERM and
+SIGHUP (its terminal closed) stop everything it started, services first.
 """
 
 import argparse
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from casetrack import demo
-from casetrack.processes import BACKENDS, SERVICES, ServiceProcess
+from casetrack.processes import BACKENDS, SERVICES, ServiceProcess, Supervisor, say
 
 if TYPE_CHECKING:
     from casetrack.embedded import EmbeddedNats
@@ -129,6 +130,14 @@ def run(args: argparse.Namespace) -> int:
     # Explicit handlers: a shell that starts us in the background sets SIGINT to "ignore".
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
+
+    def hang_up(*_: object) -> None:
+        # The terminal is gone: what is said from now on goes to a log, then everything stops.
+        _detach_output(data_dir / "logs" / "run.log")
+        stop.set()
+
+    signal.signal(signal.SIGHUP, hang_up)
+    supervisor: Supervisor | None = None
     try:
         env: dict[str, str] = {}
         if os.environ.get("CASETRACK_TOKENS"):
@@ -169,6 +178,8 @@ def run(args: argparse.Namespace) -> int:
         env |= {f"CASETRACK_{name.upper()}_URL": f"http://127.0.0.1:{ports[name]}" for name in BACKENDS}
         services = []
         for name in (*BACKENDS, "dashboard"):
+            if stop.is_set():  # stopped while starting
+                return 0
             port = ports[name]
             service = ServiceProcess(name, port, env, data_dir / "logs" / f"{name}.log")
             service.start()
@@ -194,20 +205,28 @@ def run(args: argparse.Namespace) -> int:
                 scope = f"municipality {user['municipality']}" + (f", {user['team']}" if user.get("team") else "")
                 print(f"  {username} / {user['password']}  ({user['role']}, {scope})")
         print(f"\nDashboard: http://127.0.0.1:{ports['dashboard']}/  (log in with a user above)")
-        print(f"Logs in {data_dir / 'logs'}. Ctrl-C stops everything.", flush=True)
-        while not stop.is_set():
-            for service in services:
-                if service.process is not None and service.process.poll() is not None:
-                    print(f"{service.name} stopped unexpectedly:\n{service.log_tail()}", file=sys.stderr)
-                    return 1
-            stop.wait(1.0)
+        print(f"Logs in {data_dir / 'logs'}. A service that exits is started again; restart one with "
+              f"kill $(cat {data_dir / 'run'}/<service>.pid). Ctrl-C stops everything.", flush=True)
+        supervisor = Supervisor(services, data_dir / "run")
+        supervisor.watch(stop)
         return 0
     except KeyboardInterrupt:
         return 0
     finally:
-        print("stopping ...", flush=True)
+        say("stopping ...")
         for thing in reversed(started):
             thing.stop()
+        if supervisor is not None:
+            supervisor.close()
+
+
+def _detach_output(log: Path) -> None:
+    """Point stdout and stderr at a file (a closed terminal answers every write with an error)."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.dup2(fd, sys.stdout.fileno())
+    os.dup2(fd, sys.stderr.fileno())
+    os.close(fd)
 
 
 def _load_demo(registration_url: str, tokens: dict[str, dict[str, str]], citizens: int) -> None:

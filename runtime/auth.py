@@ -112,6 +112,9 @@ class TokenTable:
 
 
 SESSION_PREFIX = "ct1."
+# The longest a signed session token may live; one that claims to live longer is refused as invalid.
+MAX_SESSION_SECONDS = 8 * 3600
+_CLAIMS = {"name", "municipality", "role", "team", "worker", "exp"}
 
 
 def _b64(data: bytes) -> str:
@@ -122,6 +125,24 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
+def _session_claims(claims: object) -> tuple[Principal | None, int]:
+    """The principal and expiry of signed claims, or (None, 0) if any claim is missing, unknown,
+    ill-typed or absurd (an expiry that is not a whole number of seconds within
+    MAX_SESSION_SECONDS from now: Infinity, NaN, 1e400, true, a year 9999)."""
+    if not isinstance(claims, dict) or not set(claims) <= _CLAIMS:
+        return None, 0
+    expires_at = claims.get("exp")
+    if type(expires_at) is not int or expires_at > time.time() + MAX_SESSION_SECONDS:
+        return None, 0
+    entry = {k: v for k, v in claims.items() if k != "exp"}
+    if not all(type(v) is str for v in entry.values()) or "name" not in entry:
+        return None, 0
+    try:
+        return principal_from(entry, name=entry["name"]), expires_at
+    except ValueError:
+        return None, 0
+
+
 class SessionSigner:
     """Issues and checks signed session tokens: ct1.<claims>.<signature>."""
 
@@ -130,7 +151,9 @@ class SessionSigner:
             raise ValueError("the signing key must be at least 32 bytes")
         self._key = key
 
-    def issue(self, principal: Principal, lifetime_seconds: int = 8 * 3600) -> str:
+    def issue(self, principal: Principal, lifetime_seconds: int = MAX_SESSION_SECONDS) -> str:
+        if lifetime_seconds > MAX_SESSION_SECONDS:
+            raise ValueError(f"a session token lives at most {MAX_SESSION_SECONDS} s")
         claims = {k: v for k, v in asdict(principal).items() if v is not None}
         claims["exp"] = int(time.time()) + lifetime_seconds
         body = _b64(json.dumps(claims, separators=(",", ":")).encode())
@@ -138,6 +161,8 @@ class SessionSigner:
 
     def verify(self, token: str) -> Principal | None:
         """The principal of a valid token; None if forged or malformed; TokenExpired if stale."""
+        if not token.isascii():  # compare_digest refuses other text, and a token is base64 only
+            return None
         try:
             body, signature = token[len(SESSION_PREFIX):].split(".")
         except ValueError:
@@ -146,9 +171,10 @@ class SessionSigner:
             return None
         try:
             claims = json.loads(_unb64(body))
-            expires_at = int(claims.pop("exp"))
-            principal = principal_from(claims, name=claims.get("name"))
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, RecursionError):
+            return None
+        principal, expires_at = _session_claims(claims)
+        if principal is None:
             return None
         if time.time() >= expires_at:
             raise TokenExpired()

@@ -1,12 +1,18 @@
-"""Credentials: API tokens (hashed, expiring) and signed session tokens (forged, stale)."""
+"""Credentials: API tokens (hashed, expiring) and signed session tokens (forged, stale, and signed
+but with claims no signer of casetrack would write)."""
 
+import base64
+import hashlib
+import hmac
+import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from runtime.auth import Principal, SessionSigner, TokenExpired, TokenTable
+from runtime.auth import MAX_SESSION_SECONDS, Principal, SessionSigner, TokenExpired, TokenTable
 from runtime.errors import ApiError
 from runtime.passwords import hash_password, verify_password
+from tests.support import System
 
 KEY = b"k" * 32
 
@@ -63,3 +69,73 @@ def test_passwords_are_salted_and_verified() -> None:
     assert first != second and "hemmelig" not in first
     assert verify_password("hemmelig", first) and not verify_password("forkert", first)
     assert not verify_password("hemmelig", "md5$x$y")
+
+
+def _signed(body: str, key: bytes = KEY) -> str:
+    """A session token with these raw claims, signed with the key: what a holder of the key, or a
+    bug in a signer, could send."""
+    def b64(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    encoded = b64(body.encode())
+    return f"ct1.{encoded}.{b64(hmac.new(key, encoded.encode(), hashlib.sha256).digest())}"
+
+
+SOON = int(time.time()) + 3600
+MANAGER = '"name":"mette","role":"manager","municipality":"101"'
+# Signed claims that are ill-typed, absurd or not claims at all: each is an invalid token, never a 500.
+BAD_CLAIMS = {
+    "exp Infinity": f'{{{MANAGER},"exp":Infinity}}',
+    "exp -Infinity": f'{{{MANAGER},"exp":-Infinity}}',
+    "exp NaN": f'{{{MANAGER},"exp":NaN}}',
+    "exp 1e400": f'{{{MANAGER},"exp":1e400}}',
+    "exp 10**30": f'{{{MANAGER},"exp":{10**30}}}',
+    "exp beyond the longest session": f'{{{MANAGER},"exp":{SOON + MAX_SESSION_SECONDS}}}',
+    "exp a float": f'{{{MANAGER},"exp":{SOON}.5}}',
+    "exp true": f'{{{MANAGER},"exp":true}}',
+    "exp a string": f'{{{MANAGER},"exp":"{SOON}"}}',
+    "exp null": f'{{{MANAGER},"exp":null}}',
+    "exp missing": f'{{{MANAGER}}}',
+    "a list": f'[{{{MANAGER},"exp":{SOON}}}]',
+    "a string": '"admin"',
+    "a number": "5",
+    "null": "null",
+    "role a list": f'{{"name":"mette","role":["admin"],"municipality":"101","exp":{SOON}}}',
+    "role unknown": f'{{"name":"mette","role":"root","municipality":"101","exp":{SOON}}}',
+    "municipality a number": f'{{"name":"mette","role":"manager","municipality":101,"exp":{SOON}}}',
+    "municipality an object": f'{{"name":"mette","role":"manager","municipality":{{"$ne":null}},"exp":{SOON}}}',
+    "name missing": f'{{"role":"manager","municipality":"101","exp":{SOON}}}',
+    "an unknown claim": f'{{{MANAGER},"exp":{SOON},"admin":true}}',
+    "not JSON": "{mette",
+    "deeply nested": "[" * 3000 + "]" * 3000,
+    "a huge number": "1" * 5000,
+}
+
+
+@pytest.mark.parametrize("claims", BAD_CLAIMS.values(), ids=BAD_CLAIMS.keys())
+def test_signed_tokens_with_bad_claims_are_invalid(claims: str) -> None:
+    assert SessionSigner(KEY).verify(_signed(claims)) is None
+
+
+def test_a_token_with_other_than_ascii_is_invalid_and_none_is_issued_beyond_the_longest_session() -> None:
+    assert SessionSigner(KEY).verify("ct1.a.\u00e9") is None
+    with pytest.raises(ValueError):
+        SessionSigner(KEY).issue(Principal("x", "101", "manager"), lifetime_seconds=MAX_SESSION_SECONDS + 1)
+
+
+@pytest.mark.integration
+def test_a_service_answers_bad_signed_claims_with_401_token_invalid(system: System) -> None:
+    """The attack as made: a signed token with `exp: Infinity` (and its kin) sent to a real service."""
+    system.extra_env["CASETRACK_SIGNING_KEY"] = KEY.decode()
+    system.__post_init__()
+    system.start("projections")
+    with system.client("projections", None) as client:
+        honest = _signed(f'{{{MANAGER},"exp":{SOON}}}')
+        assert client.get("/v1/kpis", headers={"Authorization": f"Bearer {honest}"}).status_code == 200
+        answers = {}
+        for name, claims in BAD_CLAIMS.items():
+            response = client.get("/v1/kpis", headers={"Authorization": f"Bearer {_signed(claims)}"})
+            answers[name] = (response.status_code, response.json()["error"]["reason"])
+        response = client.get("/v1/kpis", headers={"Authorization": "Bearer ct1.a.\u00e9".encode("latin-1")})
+        answers["not ASCII"] = (response.status_code, response.json()["error"]["reason"])
+    assert answers == {name: (401, "token_invalid") for name in answers}

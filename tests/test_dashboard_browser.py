@@ -10,6 +10,7 @@ import json
 import shutil
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -336,3 +337,55 @@ def test_english_is_a_click_away(visit: Visit) -> None:
     assert visit.page.evaluate("document.activeElement.id") == "skip-link"
     visit.page.keyboard.press("Enter")
     assert visit.page.evaluate("document.activeElement.id") == "main"
+
+
+def test_logout_makes_what_the_browser_held_worthless(visit: Visit, running: System) -> None:
+    """The attack as made: log in, take the session cookie (from the browser, a shared machine, a
+    backup of its profile), let the user log out, replay it. Nothing the browser held is a bearer
+    token the services accept, and after logout the dashboard no longer acts for it."""
+    dashboard = running.services["dashboard"].url
+    visit.login("leder-101")
+    visit.open("#/alerts")
+    held = {c["name"]: c["value"] for c in visit.context.cookies()}
+    session = held["casetrack_session"]
+
+    def as_bearer_anywhere() -> set[int]:
+        statuses = set()
+        for value in held.values():
+            for service, path in (("projections", "/v1/kpis"), ("alerts", "/v1/rules"),
+                                  ("registration", "/v1/teams/team-icm/history?municipality=101")):
+                with running.client(service, value) as client:
+                    statuses.add(client.get(path).status_code)
+        return statuses
+
+    assert as_bearer_anywhere() == {401}
+    with httpx.Client(base_url=dashboard, cookies={"casetrack_session": session}, timeout=30) as thief:
+        assert thief.get("/api/projections/v1/kpis").status_code == 200  # still logged in: it works
+        with thief.stream("GET", "/api/alerts/v1/alerts/stream?municipality=101") as stream:
+            assert stream.status_code == 200
+            chunks = stream.iter_raw()
+            assert next(chunks).startswith(b": connected")
+            visit.page.get_by_role("button", name="Log ud").click()
+            visit.page.wait_for_url(f"{dashboard}/login")
+            # The live stream opened with the session ends with it (at the next keep-alive, ≤ 15 s).
+            deadline = time.monotonic() + 30
+            for _ in chunks:
+                assert time.monotonic() < deadline, "the alert stream outlived the logout"
+        replayed = thief.get("/api/projections/v1/kpis")
+        assert (replayed.status_code, replayed.json()["error"]["reason"]) == (401, "login_required")
+        assert thief.get("/api/session").status_code == 401
+        assert thief.get("/").headers["location"] == "/login"
+    assert as_bearer_anywhere() == {401}
+
+
+def test_the_proxy_reaches_no_health_or_metrics_through_encoded_dot_segments(running: System) -> None:
+    """The attack as made: `v1%2F..%2F..%2Fmetrics` passed the `v1/` check and reached /metrics."""
+    with httpx.Client(base_url=running.services["dashboard"].url, timeout=30) as browser:
+        assert browser.post("/login", data={"username": "chef-101", "password": PASSWORDS["chef-101"]}).status_code == 303
+        assert browser.get("/api/projections/v1/kpis").status_code == 200
+        for service in ("registration", "projections", "alerts"):
+            for path in ("v1%2F..%2F..%2Fmetrics", "v1%2F..%2Fmetrics", "v1%2F..%2Fhealthz", "v1/..%2Fmetrics",
+                         "v1%2F.%2F..%2F..%2Fmetrics", "v1%2Fkpis%2F..%2F..%2F..%2Fdocs"):
+                response = browser.get(f"/api/{service}/{path}")
+                assert "# TYPE" not in response.text, f"{path} reached {service}'s metrics"
+                assert (response.status_code, response.json()["error"]["reason"]) == (404, "not_found"), (service, path)

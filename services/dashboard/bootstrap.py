@@ -10,17 +10,16 @@ import httpx
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
-from runtime.auth import Principal, SessionSigner, TokenExpired
 from runtime.errors import ApiError
 from runtime.http import create_service_app
 from services.dashboard import proxy
 from services.dashboard.config import Config
+from services.dashboard.sessions import SESSION_SECONDS, Session, Sessions
 from services.dashboard.texts import login_page
 
 STATIC = Path(__file__).parent / "static"
 COOKIE = "casetrack_session"
 LANG_COOKIE = "casetrack_lang"
-SESSION_SECONDS = 8 * 3600
 # Everything from casetrack's own host: no CDN, no inline script, no other host to talk to.
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -32,23 +31,9 @@ SECURITY_HEADERS = {
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
-class Session:
-    """The logged-in user: the principal and the signed token the APIs accept."""
-
-    def __init__(self, principal: Principal, token: str):
-        self.principal, self.token = principal, token
-
-
 def _session(request: Request) -> Session | None:
-    token = request.cookies.get(COOKIE)
-    signer: SessionSigner | None = request.app.state.signer
-    if not token or signer is None:
-        return None
-    try:
-        principal = signer.verify(token)
-    except TokenExpired:
-        return None
-    return Session(principal, token) if principal is not None else None
+    session_id = request.cookies.get(COOKIE)
+    return request.app.state.sessions.get(session_id) if session_id else None
 
 
 def require_session(request: Request) -> Session:
@@ -84,6 +69,7 @@ def create_app(config: Config) -> FastAPI:
 
     app = create_service_app(config.settings, title="casetrack dashboard", lifespan=lifespan, health=health)
     app.state.config = config
+    app.state.sessions = Sessions()
 
     @app.middleware("http")
     async def _security_headers(request: Request, call_next: Any) -> Response:
@@ -112,14 +98,18 @@ def create_app(config: Config) -> FastAPI:
         principal = config.users.authenticate(username, password) if username and password else None
         if principal is None:
             return _login_response(request, 401, "login_failed", username)
-        token = app.state.signer.issue(principal, SESSION_SECONDS)
+        if (previous := _session(request)) is not None:
+            app.state.sessions.close(previous.id)
+        session = app.state.sessions.open(principal)
         response = RedirectResponse("/", status_code=303)
-        response.set_cookie(COOKIE, token, max_age=SESSION_SECONDS, httponly=True, samesite="strict",
+        response.set_cookie(COOKIE, session.id, max_age=SESSION_SECONDS, httponly=True, samesite="strict",
                             secure=config.secure_cookie, path="/")
         return response
 
     @app.post("/logout", include_in_schema=False)
     async def logout(request: Request) -> Response:
+        if (session := _session(request)) is not None:
+            app.state.sessions.close(session.id)  # the cookie, wherever it is kept, is worthless now
         response = RedirectResponse("/login", status_code=303)
         response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict", secure=config.secure_cookie)
         return response
@@ -153,10 +143,11 @@ def create_app(config: Config) -> FastAPI:
         base_url = config.upstreams.get(service)
         if base_url is None:
             raise ApiError(404, "service_not_found", f"Ukendt tjeneste: {service}.", f"Unknown service: {service}.")
-        if not path.startswith("v1/"):  # the services' APIs only, not their health or metrics
-            raise ApiError(404, "not_found", "Ukendt adresse.", "Unknown path.")
+        upstream_path = proxy.api_path(path)
         if request.method in UNSAFE_METHODS:
             _same_origin(request)
-        return await proxy.forward(request, app.state.client, base_url, path, session.token)
+        return await proxy.forward(request, app.state.client, f"{base_url}/{upstream_path}",
+                                   session.api_token(app.state.signer),
+                                   still_logged_in=lambda: app.state.sessions.get(session.id) is not None)
 
     return app
