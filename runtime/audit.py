@@ -22,6 +22,7 @@ from datetime import datetime, timezone
 from typing import Annotated, Literal
 from uuid import UUID
 
+import nats.errors
 from fastapi import APIRouter, Depends, Query, Request
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
@@ -76,11 +77,11 @@ class AuditLog:
 
         def take(message: Msg) -> bool:
             """False once the scan is past the query's time range."""
+            if query.until is not None and message.metadata.timestamp > query.until:
+                return False  # the stream is in the order it was stored
             recorded = self._recorded(message, seen, page.skipped)
             if recorded is None:
                 return True
-            if query.until is not None and recorded.recorded_at > query.until:
-                return False  # the stream is in the order it was stored
             if query.actor is None or recorded.entry.actor == query.actor:
                 page.add(recorded)
             return True
@@ -319,7 +320,7 @@ async def audit_reads(
                        int(cursor) if cursor else None)
     try:
         page = await request.app.state.audit.query(query)
-    except (asyncio.TimeoutError, ConnectionError, OSError) as exc:
+    except (asyncio.TimeoutError, ConnectionError, OSError, nats.errors.Error) as exc:
         log.warning("audit trail not readable", extra={"error": repr(exc)})
         raise audit_trail_unavailable() from None
     return {
