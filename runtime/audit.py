@@ -73,7 +73,7 @@ class AuditLog:
         from then on; every entry in that range is read once (the total and the deduplication need
         them all), but only one page of them is kept."""
         page = _PageBuilder(query)
-        seen: set[UUID] = set()
+        seen: set[tuple[str, UUID]] = set()
 
         def take(message: Msg) -> bool:
             """False once the scan is past the query's time range."""
@@ -151,7 +151,7 @@ class AuditLog:
         finally:
             await subscription.unsubscribe()
 
-    def _recorded(self, message: Msg, seen: set[UUID], skipped: Counter) -> "RecordedRead | None":
+    def _recorded(self, message: Msg, seen: set[tuple[str, UUID]], skipped: Counter) -> "RecordedRead | None":
         metadata = message.metadata
         sequence = metadata.sequence.stream
         tokens = message.subject.split(".")[len(AUDIT_SUBJECT_ROOT.split(".")):]
@@ -165,9 +165,13 @@ class AuditLog:
             return self._skip(skipped, sequence, message.subject, "service_mismatch", entry.service)
         if [entry.municipality, entry.subject_type, entry.subject_id] != addressed:
             return self._skip(skipped, sequence, message.subject, "subject_mismatch", entry.subject_id)
-        if entry.id in seen:
-            return self._skip(skipped, sequence, message.subject, "duplicate", str(entry.id))
-        seen.add(entry.id)
+        # Keyed by writer too: no service can hide another's entry by filing its id first. Entries
+        # from before ids were given have none (the model's default is a fresh one): nothing to match.
+        key = (writer or entry.service, entry.id)
+        if "id" in entry.model_fields_set:
+            if key in seen:
+                return self._skip(skipped, sequence, message.subject, "duplicate", str(entry.id))
+            seen.add(key)
         return RecordedRead(sequence, metadata.timestamp, writer or entry.service, legacy, entry)
 
     def _skip(self, skipped: Counter, sequence: int, subject: str, reason: SkipReason, detail: object) -> None:
@@ -213,6 +217,7 @@ class RecordedRead:
 
     def as_json(self) -> dict[str, object]:
         return self.entry.model_dump(mode="json") | {
+            "id": str(self.entry.id) if "id" in self.entry.model_fields_set else None,
             "service": self.service, "legacy": self.legacy, "sequence": self.sequence,
             "recorded_at": self.recorded_at.isoformat(),
         }
