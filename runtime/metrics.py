@@ -21,3 +21,8 @@ REQUEST_LATENCY = Histogram(
     ["service", "method", "route", "status"],
     buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
+AUDIT_ENTRIES_SKIPPED = Counter(
+    "casetrack_audit_entries_skipped_total",
+    "Audit entries left out of the audit query: invalid, written under another service's name, or repeated",
+    ["service", "reason"],
+)

@@ -61,7 +61,7 @@ def test_erasure_leaves_no_byte_of_cpr_or_name_and_keeps_the_statistics(system: 
             assert other.get(path, params=of_101).status_code == status, token
     with system.client("registration", "token-admin") as admin:
         reads = admin.get("/v1/audit/reads", params={"municipality": "101", "subject_type": "citizen",
-                                                     "subject_id": citizen}).json()["reads"]
+                                                     "subject_id": citizen, "order": "asc"}).json()["reads"]
     assert [(r["actor"], r["action"], r["service"]) for r in reads] == [
         ("anna", "read_personal_details", "registration"), ("lise", "read_personal_details", "registration")]
 

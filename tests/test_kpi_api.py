@@ -11,7 +11,7 @@ import pytest
 from fastapi import FastAPI
 
 from contracts.audit import AUDIT_STREAM
-from runtime.audit import AuditLog
+from runtime.audit import AuditLog, AuditQuery
 from runtime.auth import TokenTable
 from runtime.bus import connect, ensure_streams
 from runtime.errors import install_error_handlers
@@ -180,8 +180,8 @@ async def test_double_bottom_line_of_a_cti_course(kpi_pool, nats_server) -> None
     async with client(kpi_pool, "token-admin", audit=audit) as admin:
         missing = await admin.get("/v1/courses/nope/double-bottom-line", params=of_101)
     # Each served read is on the audit trail, with who read it; refused ones are not reads.
-    reads = await audit.entries("101", "course")
-    assert [(e.actor, e.subject_id, e.action) for e in reads] == [
+    reads = (await audit.query(AuditQuery("101", "course", order="asc"))).reads
+    assert [(r.entry.actor, r.entry.subject_id, r.entry.action) for r in reads] == [
         ("anna", "k1", "read_double_bottom_line"), ("anna", "k1", "read_double_bottom_line"),
         ("lise", "k1", "read_double_bottom_line"), ("admin", "nope", "read_double_bottom_line")]
     # Without its audit trail the service serves no course data at all.
