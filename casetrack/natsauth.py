@@ -39,6 +39,7 @@ import bcrypt
 from contracts.alerts import ALERTS_STREAM, ALERTS_SUBJECT_ROOT
 from contracts.audit import AUDIT_STREAM, AUDIT_SUBJECT_ROOT
 from contracts.events import EVENTS_STREAM, EVENTS_SUBJECT_ROOT
+from contracts.rule_config import RULE_CONFIG_STREAM, RULE_CONFIG_SUBJECT_ROOT
 from runtime.bus import inbox_prefix
 
 SERVICES = ("registration", "projections", "alerts")
@@ -105,13 +106,19 @@ def permissions_for(user: str) -> Permissions:
             responses=True,
         )
     if user == "projections":
-        return _permissions([*_durable_consumer(EVENTS_STREAM, "projections", events), *_write_audit()], [inbox])
+        return _permissions(
+            [*_durable_consumer(EVENTS_STREAM, "projections", events), *_write_audit(),
+             f"$JS.API.DIRECT.GET.{RULE_CONFIG_STREAM}.{RULE_CONFIG_SUBJECT_ROOT}.>"],
+            [inbox],
+        )
     if user == "alerts":
         return _permissions(
             [
                 *_durable_consumer(EVENTS_STREAM, "alerts", events),
                 f"{ALERTS_SUBJECT_ROOT}.>",
                 *_manage_stream(ALERTS_STREAM),
+                f"{RULE_CONFIG_SUBJECT_ROOT}.>",
+                *_manage_stream(RULE_CONFIG_STREAM),
                 *_write_audit(),
             ],
             [inbox],

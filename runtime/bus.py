@@ -24,6 +24,7 @@ from runtime.leadership import acquire_leadership
 from contracts.alerts import ALERTS_STREAM, ALERTS_SUBJECT_ROOT
 from contracts.audit import AUDIT_STREAM, AUDIT_SUBJECT_ROOT
 from contracts.events import EVENTS_STREAM, EVENTS_SUBJECT_ROOT
+from contracts.rule_config import RULE_CONFIG_STREAM, RULE_CONFIG_SUBJECT_ROOT
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,14 @@ STREAMS = (
         storage=StorageType.FILE,
         discard=DiscardPolicy.OLD,
         duplicate_window=DUPLICATE_WINDOW_SECONDS,
+    ),
+    StreamConfig(
+        name=RULE_CONFIG_STREAM,
+        subjects=[f"{RULE_CONFIG_SUBJECT_ROOT}.>"],
+        retention=RetentionPolicy.LIMITS,  # each rule's changes kept: who changed a norm, and when
+        storage=StorageType.FILE,
+        discard=DiscardPolicy.OLD,
+        allow_direct=True,  # projections read the last configuration by subject (DIRECT.GET)
     ),
     StreamConfig(
         name=AUDIT_STREAM,

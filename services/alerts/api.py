@@ -295,6 +295,7 @@ async def put_rule_config(
         else:
             await db.execute("DELETE FROM alert_rule_config WHERE rule = $1 AND municipality = $2 AND scope = $3",
                              rule.id, municipality, scope)
+        await store.rule_config_changed(db, rule.id, municipality, now, principal.name)
     await evaluation.rule_everywhere(request.app.state.pool, rule, municipality, now, "configuration changed")
     return await _config(request, rule, municipality, team, method)
 

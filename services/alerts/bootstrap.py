@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from contracts.alerts import ALERTS_STREAM
 from contracts.audit import AUDIT_STREAM
 from contracts.events import EVENTS_STREAM, EVENTS_SUBJECT_ROOT
+from contracts.rule_config import RULE_CONFIG_STREAM
 from runtime.audit import AuditLog
 from runtime.bus import OrderedConsumer, connect, ensure_streams
 from runtime.checkpoint import CheckpointedApplier, position_router
@@ -47,13 +48,15 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         pool = await create_pool(settings.database_url)
         await pool.execute(store.SCHEMA)
+        async with pool.acquire() as db:
+            await store.republish_rule_config(db)
         applier = CheckpointedApplier(
             pool, service="alerts", prefix="alert", consumer=CONSUMER, apply=handlers.applier(clock.now)
         )
         await applier.prepare()
         nc = await connect(settings.nats_url, "alerts")
         js = nc.jetstream()
-        await ensure_streams(js, [ALERTS_STREAM, AUDIT_STREAM])  # the streams it writes; it only reads the events
+        await ensure_streams(js, [ALERTS_STREAM, RULE_CONFIG_STREAM, AUDIT_STREAM])  # the streams it writes; it only reads the events
         app.state.audit = AuditLog(js, "alerts")
         consumer = OrderedConsumer(
             js, stream=EVENTS_STREAM, durable=CONSUMER, subject=f"{EVENTS_SUBJECT_ROOT}.>",

@@ -24,6 +24,7 @@ from typing import Any, Literal
 from contracts.alerts import Severity
 from contracts.codes import LEFT_SUPPORT, FollowOnOffer, Method
 from contracts.instruments import Instrument
+from contracts.rule_config import CASELOAD_PARAM, CTI_COURSE_PARAM, effective
 from contracts.methods import (
     CASELOAD_NORM, CTI_CONTACT_PHASE_WEEKS, CTI_MONTHS, CTI_PHASE_ORDER, FOLLOW_UP_MONTHS, FOLLOW_UP_WINDOW_DAYS,
     HANDLEPLAN_DAYS, NO_CONTACT_DAYS, SHELTER_LONG_STAY_DAYS, SHELTER_READY_STAY_DAYS, WHO5_DEPRESSION,
@@ -536,7 +537,6 @@ def worker_changes(course: CourseView, p: Params, today: date) -> Verdict:
     return Verdict(raise_on=today, details={"changes": course.worker_changes})
 
 
-CASELOAD_PARAM = {"CTI": "cti", "ICM": "icm", "ACT": "act"}
 
 
 @rule("caseload_over_norm", "Sagsstamme over norm", "Caseload over norm", "warning", "worker", trigger="event",
@@ -616,11 +616,7 @@ def no_follow_on_offer(course: CourseView, p: Params, today: date) -> Verdict:
 def effective_params(rule: Rule, overrides: Mapping[str, Mapping[str, float]], *, team: str | None = None,
                      method: str | None = None) -> dict[str, float]:
     """Defaults, then the municipality's overrides (scope ""), then the method's, then the team's."""
-    params = dict(rule.defaults)
-    for scope in ("", f"method:{method}" if method else None, f"team:{team}" if team else None):
-        if scope is not None:
-            params |= overrides.get(scope, {})
-    return params
+    return effective(rule.defaults, overrides, team=team, method=method)
 
 
 def param_problems(rule: Rule, params: Mapping[str, Any]) -> list[dict[str, str]]:

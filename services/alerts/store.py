@@ -63,6 +63,15 @@ CREATE TABLE IF NOT EXISTS alert_rule_config (
     updated_by text NOT NULL,
     PRIMARY KEY (rule, municipality, scope)
 );
+-- Rules whose configuration changed in a municipality and is still to be published on
+-- CASETRACK_RULE_CONFIG (contracts/rule_config.py): this table is that outbox.
+CREATE TABLE IF NOT EXISTS alert_rule_config_outbox (
+    rule text NOT NULL,
+    municipality text NOT NULL,
+    changed_at timestamptz NOT NULL,
+    changed_by text NOT NULL,
+    PRIMARY KEY (rule, municipality)
+);
 -- What each rule's definition and defaults were when the service last looked at every subject with it.
 CREATE TABLE IF NOT EXISTS alert_rule_definitions (
     rule text PRIMARY KEY,
@@ -265,3 +274,22 @@ def alert_row(row: asyncpg.Record) -> dict[str, Any]:
         "snoozed_until": row["snoozed_until"].isoformat() if row["snoozed_until"] else None,
         "details": json.loads(row["details"]),
     }
+
+
+async def rule_config_changed(db: asyncpg.Connection, rule: str, municipality: str, at: datetime, by: str) -> None:
+    """Queues the rule's configuration in the municipality for publishing, in the caller's transaction."""
+    await db.execute(
+        """INSERT INTO alert_rule_config_outbox (rule, municipality, changed_at, changed_by) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (rule, municipality) DO UPDATE SET changed_at = EXCLUDED.changed_at, changed_by = EXCLUDED.changed_by""",
+        rule, municipality, at, by,
+    )
+
+
+async def republish_rule_config(db: asyncpg.Connection) -> None:
+    """Queues every configured rule again (at start): a stream that lost a message gets it back."""
+    await db.execute(
+        """INSERT INTO alert_rule_config_outbox (rule, municipality, changed_at, changed_by)
+           SELECT rule, municipality, max(updated_at), (array_agg(updated_by ORDER BY updated_at DESC))[1]
+           FROM alert_rule_config GROUP BY rule, municipality
+           ON CONFLICT (rule, municipality) DO NOTHING"""
+    )

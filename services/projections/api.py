@@ -1,6 +1,8 @@
 """HTTP entrypoint of projections: the KPI catalogue and figures, targets, benchmarks, exports and
 the double bottom line of a course."""
 
+from collections.abc import Iterable
+from dataclasses import replace
 from datetime import date, timedelta
 from enum import StrEnum
 from typing import Annotated, Any
@@ -107,7 +109,17 @@ def _header(kpi: Kpi, municipality: str, query: figures.Query) -> dict[str, Any]
     }
 
 
+async def _configured(request: Request, query: figures.Query, municipalities: Iterable[str]) -> figures.Query:
+    """The query with the municipalities' alert-rule configuration, for the KPIs that share a norm."""
+    reader = getattr(request.app.state, "rule_config", None)  # None: an app without a bus (figure tests)
+    if reader is None:
+        return query
+    rule_config = await reader.configs(municipalities)
+    return replace(query, params=replace(query.params, rule_config=rule_config))
+
+
 async def _result(request: Request, kpi: Kpi, municipality: str, query: figures.Query) -> dict[str, Any]:
+    query = await _configured(request, query, [municipality])
     pool = request.app.state.pool
     history = await store.history(pool, municipality, query.as_of)
     target = await targets.target(pool, kpi.id, municipality, query.as_of)
@@ -147,6 +159,7 @@ async def export_kpis(
     """A selection of KPIs (default all) in one workbook, one sheet per KPI, or one CSV."""
     access.allow(principal, municipality, *KPI_READERS)
     selected = [_kpi(i.strip()) for i in ids.split(",")] if ids else list(CATALOGUE.values())
+    query = await _configured(request, query, [municipality])
     pool = request.app.state.pool
     history = await store.history(pool, municipality, query.as_of)
     as_of = query.as_of.isoformat() if query.as_of else None
@@ -191,6 +204,7 @@ async def benchmark(
     access.allow(principal, own, "manager")
     histories = await store.histories(request.app.state.pool, query.as_of)
     histories.setdefault(own, fold(own, []))
+    query = await _configured(request, query, histories)
     return {**_header(kpi, own, query), "suppress_below_citizens": figures.SUPPRESS_BELOW_CITIZENS,
             "municipalities": figures.benchmark(kpi, histories, own, query)}
 

@@ -17,6 +17,7 @@ from runtime.http import create_service_app
 from runtime.metrics import CONSUMER_LAG
 from runtime.settings import Settings
 from services.projections import projector, store, targets
+from services.projections.rule_config import RuleConfigReader
 from services.projections.api import router
 
 DEFAULT_PORT = 8002
@@ -37,6 +38,7 @@ def create_app(settings: Settings) -> FastAPI:
         js = nc.jetstream()  # reads the events stream (registration creates it), writes the audit trail
         await ensure_streams(js, [AUDIT_STREAM])
         app.state.audit = AuditLog(js, "projections")
+        app.state.rule_config = RuleConfigReader(js)
         consumer = OrderedConsumer(
             js,
             stream=EVENTS_STREAM,

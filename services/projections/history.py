@@ -25,7 +25,7 @@ from contracts.codes import (
 )
 from contracts import facts as f
 from contracts.instruments import Instrument, score
-from contracts.methods import cti_planned_end, planned_phase_end
+from contracts.methods import CTI_MONTHS, cti_planned_end, planned_phase_end
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,8 +140,8 @@ class Course:
             current = phase.phase
         return current
 
-    def planned_end(self) -> date | None:
-        """CTI runs CTI_MONTHS from phase 1 (or to phase 3's own planned end); other methods are open-ended."""
+    def planned_end(self, cti_months: int = CTI_MONTHS) -> date | None:
+        """CTI runs `cti_months` from phase 1 (or to phase 3's own planned end); other methods are open-ended."""
         if self.method != Method.CTI:
             return None
         third = [p for p in self.phases if p.phase == CtiPhase.PHASE_3 and p.planned_end]
@@ -149,7 +149,7 @@ class Course:
             return third[-1].planned_end
         first = [p for p in self.phases if p.phase == CtiPhase.PHASE_1]
         start = first[0].start if first else self.started_on
-        return cti_planned_end(start) if start else None
+        return cti_planned_end(start, cti_months) if start else None
 
     def time_unit(self, day: date) -> CtiPhase | date:
         """The double-bottom-line unit a day belongs to: its CTI phase, or its month."""

@@ -7,7 +7,8 @@ from statistics import mean, median
 from typing import Any, Literal
 
 from contracts.codes import Method
-from contracts.methods import CASELOAD_NORM, UCLA3_LONELY_THRESHOLD
+from contracts.methods import UCLA3_LONELY_THRESHOLD
+from contracts.rule_config import Overrides
 from services.projections.history import History
 
 Kind = Literal["process", "outcome", "economy", "structure"]
@@ -46,7 +47,12 @@ class Params:
     eviction_cost_dkk: float = 150_000.0
     success_rate: float = 0.63
     success_rate_low: float = 0.10
-    caseload_norm: Mapping[Method, int] = field(default_factory=lambda: CASELOAD_NORM)  # P7
+    # municipality -> rule -> its configured overrides, as the alerts service published them
+    # (contracts/rule_config.py): P3 and P7 use the norms the alert rules use.
+    rule_config: Mapping[str, Mapping[str, Overrides]] = field(default_factory=dict)
+
+    def overrides(self, municipality: str, rule: str) -> Overrides:
+        return self.rule_config.get(municipality, {}).get(rule, {})
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from contracts.codes import ENDED_BY_CITIZEN, ContactKind, CourseEndReason, Method
 from contracts.methods import CASELOAD_NORM, CTI_MONTHS, HANDLEPLAN_DAYS
+from contracts.rule_config import CASELOAD_RULE, CTI_COURSE_RULE, caseload_norms, cti_course_months
 from services.projections.kpis.common import Context, Figure, kpi, mean_or_none, ratio_figure, share
 
 # Endings of an open-ended course that are not a planned close.
@@ -49,16 +50,18 @@ def handleplan_within_30_days(ctx: Context) -> Figure:
 @kpi("P3", "Andel forløb afsluttet før planlagt", "Share of courses ended before planned end", "process",
      "share", f"""
     Of the courses that ended in the period, the share that ended before their planned end: a CTI
-    course ending before its planned end (phase 3's planned end, else {CTI_MONTHS} months after phase 1 start);
+    course ending before its planned end (phase 3's planned end, else {CTI_MONTHS} months after phase 1 start,
+    or the months the municipality configured for the rule cti_course_overdue);
     an open-ended course (ICM, ACT, §85) ending for any reason other than completed, no longer needs
     support or died. Split in `values`: `by_citizen` (does not want support, contact lost) and
     `by_municipality` (every other premature ending).
     """)
 def ended_before_planned(ctx: Context) -> Figure:
     ended = [c for c in ctx.courses() if ctx.window.holds(c.ended_on)]
+    overrides = ctx.params.overrides(ctx.history.municipality, CTI_COURSE_RULE)
     premature = []
     for course in ended:
-        planned_end = course.planned_end()
+        planned_end = course.planned_end(cti_course_months(overrides, course.team))
         if course.method == Method.CTI:
             early = planned_end is not None and course.ended_on < planned_end
         else:
@@ -129,18 +132,24 @@ _NORMS = ", ".join(f"{'§85' if m == Method.SEL85 else m.value} {n}" for m, n in
      "courses per worker", f"""
     On the period's last day, each active course is counted for its current support worker (the
     latest CourseStarted/SupportWorkerChanged worker). `value` is the mean caseload per worker;
-    `values` per method: mean caseload, the norm ({_NORMS}) and the number of
-    workers whose active courses of that method exceed the norm. Courses without a worker are left out.
+    `values` per method: mean caseload, the norm ({_NORMS}, or what the municipality configured for
+    the rule caseload_over_norm, for the team filtered on) and the number of workers whose active
+    courses of that method exceed the norm of their team (the team of most of their courses). Courses without a worker are left out.
     """, on_date=True)
 def caseload_against_norm(ctx: Context) -> Figure:
     on = ctx.window.end
     loads: dict[Method, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    worker_teams: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     citizens = set()
     for course in ctx.courses():
         worker = course.worker_on(on) if course.active_on(on) else None
         if worker:
             loads[course.method][worker] += 1
+            worker_teams[worker][course.team] += 1
             citizens.add(course.citizen_id)
+    teams = {worker: max(counts, key=lambda team: (counts[team], team)) for worker, counts in worker_teams.items()}
+    overrides = ctx.params.overrides(ctx.history.municipality, CASELOAD_RULE)
+    norms = caseload_norms(overrides, ctx.filters.team)
     per_worker: dict[str, int] = defaultdict(int)
     values: dict[str, float | int | None] = {}
     for method in Method:
@@ -148,7 +157,9 @@ def caseload_against_norm(ctx: Context) -> Figure:
         for worker, n in by_worker.items():
             per_worker[worker] += n
         values[f"{method.value}.mean"] = mean_or_none(list(by_worker.values()))
-        norm = ctx.params.caseload_norm[method]
-        values[f"{method.value}.norm"] = norm
-        values[f"{method.value}.workers_over_norm"] = sum(1 for n in by_worker.values() if n > norm)
+        values[f"{method.value}.norm"] = norms[method]
+        # Each worker against the norm of their team, as caseload_over_norm judges them.
+        values[f"{method.value}.workers_over_norm"] = sum(
+            1 for worker, n in by_worker.items() if n > caseload_norms(overrides, teams[worker])[method]
+        )
     return {"value": mean_or_none(list(per_worker.values())), "citizens": len(citizens), "values": values}
