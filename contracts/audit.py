@@ -2,8 +2,9 @@
 
 from datetime import datetime
 from typing import Literal
+from uuid import UUID, uuid4
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 AUDIT_STREAM = "CASETRACK_AUDIT"
 AUDIT_SUBJECT_ROOT = "casetrack.audit"
@@ -11,13 +12,15 @@ AUDIT_SUBJECT_ROOT = "casetrack.audit"
 SubjectType = Literal["citizen", "course", "team", "worker"]
 
 
-def audit_subject(municipality: str, subject_type: str, subject_id: str) -> str:
-    return f"{AUDIT_SUBJECT_ROOT}.{municipality}.{subject_type}.{subject_id}"
+def audit_subject(service: str, municipality: str, subject_type: str, subject_id: str) -> str:
+    """Where `service` records a read: each service may publish under its own name only (casetrack.natsauth)."""
+    return f"{AUDIT_SUBJECT_ROOT}.{service}.{municipality}.{subject_type}.{subject_id}"
 
 
 class AuditEntry(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    id: UUID = Field(default_factory=uuid4, description="published as Nats-Msg-Id: the stream keeps an entry once")
     at: datetime
     service: str
     actor: str

@@ -33,8 +33,9 @@ class AuditLog:
             municipality=municipality, action=action, subject_type=subject_type, subject_id=subject_id,
         )
         await self.js.publish(
-            audit_subject(municipality, subject_type, subject_id),
+            audit_subject(self.service, municipality, subject_type, subject_id),
             entry.model_dump_json().encode(),
+            headers={"Nats-Msg-Id": str(entry.id)},
             stream=AUDIT_STREAM,
             timeout=5,
         )
@@ -43,7 +44,7 @@ class AuditLog:
         self, municipality: str, subject_type: str | None = None, subject_id: str | None = None, limit: int = 1000
     ) -> list[AuditEntry]:
         """The entries for a municipality, optionally for one subject, oldest first."""
-        subject = f"{AUDIT_SUBJECT_ROOT}.{municipality}.{subject_type or '*'}.{subject_id or '*'}"
+        subject = f"{AUDIT_SUBJECT_ROOT}.*.{municipality}.{subject_type or '*'}.{subject_id or '*'}"
         info = await self.js.stream_info(AUDIT_STREAM, subjects_filter=subject)
         if not info.state.subjects:
             return []
