@@ -9,12 +9,13 @@ the services only look them up. Every user gets an inbox prefix of its own, `_IN
 (runtime.bus.inbox_prefix), and may subscribe only there: otherwise anyone allowed `_INBOX.>` could
 read the events delivered to the consumers' pull requests.
 
-Only `relay` (the registration process's second connection, for its relay) publishes on
-`casetrack.events.>`. `registration` answers the requests on `casetrack.facts.submit` by publishing
-into the requesting client's inbox, `_INBOX.client-<municipality>.>` (or the operator's): not with
-`allow_responses`, because nats-server lets a responder publish to *any* reply subject a requester
-names, even one its deny list forbids (tests/test_nats_identities.py shows it), and the events
-stream would store a reply sent to `casetrack.events.…`.
+The registration process signs in three times. Only `relay` (for its relay) publishes on
+`casetrack.events.>`. `submissions` answers the requests on `casetrack.facts.submit` and may publish
+nothing but those answers, into the requesting client's inbox, `_INBOX.client-<municipality>.>` (or
+the operator's); `registration` writes and reads the audit trail. No user has `allow_responses`:
+nats-server lets a responder publish to *any* reply subject a requester names, even one its deny
+list forbids (tests/test_nats_identities.py shows it), and a stream would store a reply sent to
+one of its subjects.
 
 A case-system client (`client-<municipality>`) may request on `casetrack.facts.submit` (the service
 checks its bearer token too) and subscribe to its municipality's alerts, `casetrack.alerts.<m>.>`,
@@ -28,7 +29,7 @@ Every service publishes the reads it serves to the audit trail under its own nam
 administrator with an ephemeral ordered consumer.
 
 Passwords are random and stored only as bcrypt hashes in the server configuration; the cleartext
-reaches each service in its own `<SERVICE>_NATS_URL` (the relay's in `RELAY_NATS_URL`), the
+reaches each service in its own `<SERVICE>_NATS_URL` (`RELAY_NATS_URL`, `SUBMISSIONS_NATS_URL`), the
 operator's in `OPERATOR_NATS_URL` (a file of its own).
 
     python -m casetrack.natsauth --municipality 101 --municipality 147 \\
@@ -55,6 +56,8 @@ from runtime.bus import inbox_prefix
 
 SERVICES = ("registration", "projections", "alerts")
 RELAY = "relay"  # registration's relay: the only service identity that publishes events
+SUBMISSIONS = "submissions"  # registration's answers to requests: may publish into the clients' inboxes only
+REGISTRATION_USERS = (RELAY, SUBMISSIONS)  # the registration process's other connections
 ADMIN = "admin"  # the operator: provisions the streams (`casetrack streams`), may do anything
 FACTS_SUBMIT_SUBJECT = "casetrack.facts.submit"
 # The passwords are 32 random bytes, so the work factor only has to keep a stolen hash from being
@@ -126,12 +129,12 @@ def permissions_for(user: str, municipalities: Iterable[str] = (), *, admin: boo
             [inbox],
             list(STREAM_CHANGES),
         )
-    if user == "registration":
+    if user == SUBMISSIONS:
         return _permissions(
-            [*_answers(municipalities, admin), *_write_audit(user), *_read_audit()],
-            [FACTS_SUBMIT_SUBJECT, inbox],
-            deny,
+            _answers(municipalities, admin), [FACTS_SUBMIT_SUBJECT, inbox], [*deny, f"{AUDIT_SUBJECT_ROOT}.>"]
         )
+    if user == "registration":
+        return _permissions([*_write_audit(user), *_read_audit()], [inbox], deny)
     if user == "projections":
         return _permissions([*_durable_consumer(EVENTS_STREAM, user, events), *_write_audit(user)], [inbox], deny)
     if user == "alerts":
@@ -160,7 +163,7 @@ def municipalities_of(users: Iterable[str]) -> list[str]:
 
 
 def users_for(municipalities: Iterable[str], *, admin: bool = True) -> list[str]:
-    return [*SERVICES, RELAY, *(client_user(m) for m in municipalities), *([ADMIN] if admin else [])]
+    return [*SERVICES, *REGISTRATION_USERS, *(client_user(m) for m in municipalities), *([ADMIN] if admin else [])]
 
 
 def new_passwords(users: Iterable[str]) -> dict[str, str]:
@@ -196,9 +199,10 @@ def user_url(url: str, user: str, password: str) -> str:
 
 def service_env(url: str, passwords: Mapping[str, str]) -> dict[str, str]:
     """`<SERVICE>_NATS_URL` for each service, with its own user (runtime.settings reads these), and
-    `RELAY_NATS_URL`, the user of registration's relay."""
+    `RELAY_NATS_URL`, `SUBMISSIONS_NATS_URL`: the users of registration's relay and request answers."""
     return {
-        f"{user.upper()}_NATS_URL": user_url(url, user, passwords[user]) for user in (*SERVICES, RELAY)
+        f"{user.upper()}_NATS_URL": user_url(url, user, passwords[user])
+        for user in (*SERVICES, *REGISTRATION_USERS)
     }
 
 

@@ -34,7 +34,7 @@ def create_app(settings: Settings) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         registration = await asyncio.to_thread(Registration, env=postgres_env(settings.database_url))
-        nc = await connect(settings.nats_url, "registration")  # answers requests, writes its audit entries
+        nc = await connect(settings.nats_url, "registration")  # writes and reads the audit trail
         js = nc.jetstream()
         # The relay publishes the events as a NATS user of its own: the identity that answers
         # requests must never be able to write into the events stream (casetrack.natsauth).
@@ -56,7 +56,11 @@ def create_app(settings: Settings) -> FastAPI:
         )
         app.state.registration = registration
         app.state.submissions = Submissions(registration, Pseudonyms.from_env())
-        broker = create_broker(settings.nats_url, app.state.submissions, app.state.tokens, store_watch)
+        # Requests are answered by a NATS user that can publish nothing but answers (casetrack.natsauth).
+        broker = create_broker(
+            os.environ.get("SUBMISSIONS_NATS_URL") or settings.nats_url, app.state.submissions, app.state.tokens,
+            store_watch,
+        )
         await broker.start()
         app.state.audit = AuditLog(js, "registration")
         app.state.relay = relay

@@ -9,8 +9,9 @@ error reply; nothing a client sends makes the handler fail without one.
 The reply goes only to the requester's own inbox, `_INBOX.client-<municipality of its token>.…`
 (the operator's, `_INBOX.admin.…`, for an administrator token): a request naming any other reply
 subject, e.g. one of the event stream's, is neither answered nor carried out, and is logged and
-counted (`casetrack_errors_total{kind="reply_refused"}`). NATS refuses such a reply too
-(casetrack.natsauth): this is the same rule, kept where the request is understood.
+counted (`casetrack_errors_total{kind="reply_refused"}`). NATS refuses such a reply too: the broker
+signs in as `submissions`, which may publish into the clients' inboxes and nowhere else
+(casetrack.natsauth); this is the same rule, kept where the request is understood.
 
 This module also declares, for the AsyncAPI document only, the events the relay publishes.
 """
@@ -28,6 +29,7 @@ from faststream.specification import AsyncAPI
 from eventsourcing.persistence import InterfaceError, OperationalError
 from pydantic import BaseModel, Field
 
+from casetrack.natsauth import SUBMISSIONS
 from contracts.events import EVENTS_SUBJECT_ROOT, EventMessage
 from contracts.facts import Fact
 from runtime.auth import Principal, TokenExpired, TokenTable
@@ -64,6 +66,7 @@ def create_broker(
         nats_url,
         max_reconnect_attempts=-1,
         reconnect_time_wait=0.5,
+        inbox_prefix=inbox_prefix(SUBMISSIONS),  # its NATS user's own inboxes (casetrack.natsauth)
         logger=logging.getLogger("faststream.registration"),  # into the service's JSON log lines
         log_level=logging.DEBUG,  # per-message lines only when debugging
     )
