@@ -127,22 +127,22 @@ class Relay:
         return stored.event_id == event.event_id
 
     async def _publish(self, notifications: Sequence[object]) -> None:
-        pending = []
+        pending: list[asyncio.Future] = []
         expected_sequence = self._stream_sequence
         for notification in notifications:
             domain_event = self.app.mapper.to_domain_event(notification)  # type: ignore[arg-type]
             message = self.app.to_message(domain_event, position=notification.id)  # type: ignore[attr-defined]
-            pending.append(
-                await self.js.publish_async(
-                    message.subject,
-                    message.model_dump_json().encode(),
-                    headers={
-                        "Nats-Msg-Id": str(message.event_id),
-                        "Nats-Expected-Last-Sequence": str(expected_sequence),
-                    },
-                    stream=EVENTS_STREAM,
-                )
-            )
+            subject, data = message.subject, message.model_dump_json().encode()
+            headers = {"Nats-Msg-Id": str(message.event_id), "Nats-Expected-Last-Sequence": str(expected_sequence)}
+            if not pending:
+                # The batch's first publish is awaited alone: nats-py hands a refused asynchronous
+                # publish (the stream's last sequence moved, e.g. by a foreign message) only to the
+                # error callback and never resolves its future, so a moved stream shows here at once.
+                first = asyncio.get_running_loop().create_future()
+                first.set_result(await self.js.publish(subject, data, headers=headers, stream=EVENTS_STREAM))
+                pending.append(first)
+            else:
+                pending.append(await self.js.publish_async(subject, data, headers=headers, stream=EVENTS_STREAM))
             expected_sequence += 1
         acks = await asyncio.wait_for(asyncio.gather(*pending), timeout=30)
         if any(ack.duplicate for ack in acks):
