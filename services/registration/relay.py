@@ -18,7 +18,6 @@ from collections.abc import Sequence
 
 from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
-
 from pydantic import ValidationError
 
 from contracts.events import EVENTS_STREAM, EventMessage
