@@ -146,7 +146,11 @@ def streams_command(args: argparse.Namespace) -> int:
     if not url:
         print("error: give --url or OPERATOR_NATS_URL (the operator's NATS user)", file=sys.stderr)
         return 2
-    provision_streams(url)
+    try:
+        provision_streams(url)
+    except Exception as error:  # refused (not the operator's user: a timeout), unreachable, wrong password
+        print(f"error: the streams could not be provisioned with that user: {error!r}", file=sys.stderr)
+        return 1
     print("streams provisioned", flush=True)
     return 0
 
