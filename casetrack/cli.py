@@ -219,11 +219,11 @@ def run(args: argparse.Namespace) -> int:
             print(f"  {entry.get('name')} ({entry.get('role', 'client')}): municipality "
                   f"{entry.get('municipality', 'all')}: {token}")
         if nats_passwords:
-            from casetrack.natsauth import RELAY, SERVICES as NATS_SERVICES, user_url
+            from casetrack.natsauth import REGISTRATION_USERS, SERVICES as NATS_SERVICES, user_url
 
             print(f"\nNATS users (passwords kept in {data_dir / NATS_PASSWORDS_FILE}):")
             for user, password in nats_passwords.items():
-                if user not in (*NATS_SERVICES, RELAY):
+                if user not in (*NATS_SERVICES, *REGISTRATION_USERS):
                     print(f"  {user}: {user_url(env['NATS_URL'], user, password)}")
         if demo_users:
             print("\nDashboard users (passwords kept in " + str(data_dir / "users.json") + "):")
