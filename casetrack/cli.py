@@ -1,12 +1,16 @@
 """`casetrack run`: the whole system on one machine, with embedded servers unless told otherwise.
 
 With NATS_URL / DATABASE_URL unset it starts a real nats-server (JetStream) and a real PostgreSQL
-under the data folder, then the three services, loads demo data through the public API and prints
-the URLs. It restarts a service that exits (casetrack.processes.Supervisor). Ctrl-C, SIGTERM and
-SIGHUP (its terminal closed) stop everything it started, services first.
+under the data folder, provisions the streams as the operator, then starts the three services, loads
+demo data through the public API and prints the URLs. It restarts a service that exits
+(casetrack.processes.Supervisor). Ctrl-C, SIGTERM and SIGHUP (its terminal closed) stop everything it
+started, services first. `casetrack streams --url <operator's NATS URL>` provisions the streams of an
+installation.
 """
 
 import argparse
+import asyncio
+import concurrent.futures
 import json
 import os
 import secrets
@@ -122,6 +126,50 @@ def _embedded_nats(data_dir: Path, municipalities: list[str]) -> tuple["Embedded
     return server, {"NATS_URL": url} | natsauth.service_env(url, passwords), passwords
 
 
+def provision_streams(url: str) -> None:
+    """Creates or updates casetrack's streams as the operator (whose user `url` carries): the
+    services may only look them up (casetrack.natsauth). Safe to repeat."""
+
+    async def provision() -> None:
+        import nats
+
+        from casetrack.natsauth import ADMIN
+        from runtime.bus import ensure_streams, inbox_prefix
+
+        nc = await nats.connect(url, name="casetrack-streams", inbox_prefix=inbox_prefix(ADMIN),
+                                allow_reconnect=False, connect_timeout=5)
+        try:
+            for attempt in range(20):  # a server just started may not have JetStream ready yet
+                try:
+                    await ensure_streams(nc.jetstream(timeout=10))
+                    return
+                except (nats.errors.NoRespondersError, nats.js.errors.ServiceUnavailableError):
+                    if attempt == 19:
+                        raise
+                    await asyncio.sleep(0.25)
+        finally:
+            await nc.close()
+
+    # In a thread of its own: callers may be inside an event loop (tests) or not.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, provision()).result()
+
+
+def streams_command(args: argparse.Namespace) -> int:
+    """`casetrack streams`: provisions the streams with the operator's NATS user."""
+    url = args.url or os.environ.get("OPERATOR_NATS_URL")
+    if not url:
+        print("error: give --url or OPERATOR_NATS_URL (the operator's NATS user)", file=sys.stderr)
+        return 2
+    try:
+        provision_streams(url)
+    except Exception as error:  # refused (not the operator's user: a timeout), unreachable, wrong password
+        print(f"error: the streams could not be provisioned with that user: {error!r}", file=sys.stderr)
+        return 1
+    print("streams provisioned", flush=True)
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     data_dir = Path(args.data_dir).resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -148,11 +196,16 @@ def run(args: argparse.Namespace) -> int:
         nats_passwords: dict[str, str] = {}
         if os.environ.get("NATS_URL"):
             env["NATS_URL"] = os.environ["NATS_URL"]
+            if os.environ.get("OPERATOR_NATS_URL"):  # else the operator has provisioned the streams
+                provision_streams(os.environ["OPERATOR_NATS_URL"])
         else:
             municipalities = sorted({e["municipality"] for e in tokens.values() if e.get("municipality")})
             nats_server, nats_env, nats_passwords = _embedded_nats(data_dir, municipalities)
             started.append(nats_server)
             env |= nats_env
+            from casetrack.natsauth import ADMIN, user_url
+
+            provision_streams(user_url(env["NATS_URL"], ADMIN, nats_passwords[ADMIN]))
             print(f"nats-server (JetStream, one user per service) started: {env['NATS_URL']}", flush=True)
         if os.environ.get("DATABASE_URL"):
             env["DATABASE_URL"] = os.environ["DATABASE_URL"]
@@ -193,11 +246,11 @@ def run(args: argparse.Namespace) -> int:
             print(f"  {entry.get('name')} ({entry.get('role', 'client')}): municipality "
                   f"{entry.get('municipality', 'all')}: {token}")
         if nats_passwords:
-            from casetrack.natsauth import SERVICES as NATS_SERVICES, user_url
+            from casetrack.natsauth import REGISTRATION_USERS, SERVICES as NATS_SERVICES, user_url
 
             print(f"\nNATS users (passwords kept in {data_dir / NATS_PASSWORDS_FILE}):")
             for user, password in nats_passwords.items():
-                if user not in NATS_SERVICES:
+                if user not in (*NATS_SERVICES, *REGISTRATION_USERS):
                     print(f"  {user}: {user_url(env['NATS_URL'], user, password)}")
         if demo_users:
             print("\nDashboard users (passwords kept in " + str(data_dir / "users.json") + "):")
@@ -271,7 +324,11 @@ def main(argv: list[str] | None = None) -> int:
     demo_parser.add_argument("--months", type=int, default=24)
     demo_parser.add_argument("--citizens", type=int, default=60, help="citizens entering per municipality")
     demo_parser.add_argument("--seed", type=int, default=2026)
+    streams_parser = commands.add_parser("streams", help="create or update the NATS streams (the operator's job)")
+    streams_parser.add_argument("--url", help="NATS URL with the operator's user; default OPERATOR_NATS_URL")
     args = parser.parse_args(argv)
+    if args.command == "streams":
+        return streams_command(args)
     if args.command == "run":
         return run(args)
     if args.command == "demo":

@@ -1,10 +1,21 @@
 """NATS users and their subject permissions: each service its own user, each case system its municipality.
 
-All users live in one account and may use only the subjects listed for them here; anonymous
-connections are refused. JetStream is reached through its API subjects, so a service may manage or
-read only its own streams and its own durable consumer. Every user gets an inbox prefix of its own,
-`_INBOX.<user>` (runtime.bus.inbox_prefix), and may subscribe only there: otherwise anyone allowed
-`_INBOX.>` could read the events delivered to the consumers' pull requests.
+All users live in one account and may use only the subjects listed for them here (README, "NATS
+users and permissions", shows the same table; a test holds them equal); anonymous connections are
+refused. JetStream is reached through its API subjects, so a service may read only its own durable
+consumer and may create, update, purge or delete no stream at all: the streams are provisioned by
+the operator (`admin`, runtime.bus.ensure_streams via `casetrack streams` or `casetrack run`), and
+the services only look them up. Every user gets an inbox prefix of its own, `_INBOX.<user>`
+(runtime.bus.inbox_prefix), and may subscribe only there: otherwise anyone allowed `_INBOX.>` could
+read the events delivered to the consumers' pull requests.
+
+The registration process signs in three times. Only `relay` (for its relay) publishes on
+`casetrack.events.>`. `submissions` answers the requests on `casetrack.facts.submit` and may publish
+nothing but those answers, into the requesting client's inbox, `_INBOX.client-<municipality>.>` (or
+the operator's); `registration` writes and reads the audit trail. No user has `allow_responses`:
+nats-server lets a responder publish to *any* reply subject a requester names, even one its deny
+list forbids (tests/test_nats_identities.py shows it), and a stream would store a reply sent to
+one of its subjects.
 
 A case-system client (`client-<municipality>`) may request on `casetrack.facts.submit` (the service
 checks its bearer token too) and subscribe to its municipality's alerts, `casetrack.alerts.<m>.>`,
@@ -13,15 +24,17 @@ permissions (nats-server 2.15 accepts a push consumer whose deliver subject its 
 publish nor subscribe to), and reading the alerts stream would show every municipality. Missed
 alerts are read back over HTTP (`GET /v1/alerts`).
 
-Every service publishes the reads it serves to the audit trail (`casetrack.audit.>`, stream
-CASETRACK_AUDIT, which each ensures); registration also reads it back for the administrator with an
-ephemeral ordered consumer.
+Every service publishes the reads it serves to the audit trail under its own name only,
+`casetrack.audit.<service>.>` (stream CASETRACK_AUDIT); registration also reads it back for the
+administrator with an ephemeral ordered consumer.
 
 Passwords are random and stored only as bcrypt hashes in the server configuration; the cleartext
-reaches each service in its own `<SERVICE>_NATS_URL`.
+reaches each service in its own `<SERVICE>_NATS_URL` (`RELAY_NATS_URL`, `SUBMISSIONS_NATS_URL`), the
+operator's in `OPERATOR_NATS_URL` (a file of its own).
 
     python -m casetrack.natsauth --municipality 101 --municipality 147 \\
-        --config deploy/nats-auth.conf --env deploy/nats-credentials.env
+        --config deploy/nats-auth.conf --env deploy/nats-credentials.env \\
+        --operator-env deploy/nats-operator.env
 """
 
 from __future__ import annotations
@@ -43,11 +56,18 @@ from contracts.rule_config import RULE_CONFIG_STREAM, RULE_CONFIG_SUBJECT_ROOT
 from runtime.bus import inbox_prefix
 
 SERVICES = ("registration", "projections", "alerts")
-ADMIN = "admin"
+RELAY = "relay"  # registration's relay: the only service identity that publishes events
+SUBMISSIONS = "submissions"  # registration's answers to requests: may publish into the clients' inboxes only
+REGISTRATION_USERS = (RELAY, SUBMISSIONS)  # the registration process's other connections
+ADMIN = "admin"  # the operator: provisions the streams (`casetrack streams`), may do anything
 FACTS_SUBMIT_SUBJECT = "casetrack.facts.submit"
 # The passwords are 32 random bytes, so the work factor only has to keep a stolen hash from being
 # a shortcut; the server pays it on every connect.
 BCRYPT_ROUNDS = 10
+
+# Refused to every user but the operator even where an allow would match: stream management, and
+# (for all but the relay) the events. A second line behind the allow lists, which never name them.
+STREAM_CHANGES = tuple(f"$JS.API.STREAM.{verb}.>" for verb in ("CREATE", "UPDATE", "DELETE", "PURGE", "MSG.DELETE"))
 
 Permissions = dict[str, object]
 
@@ -56,14 +76,14 @@ def client_user(municipality: str) -> str:
     return f"client-{municipality}"
 
 
-def _manage_stream(stream: str) -> list[str]:
-    return [f"$JS.API.STREAM.{verb}.{stream}" for verb in ("INFO", "CREATE", "UPDATE")]
+def _stream_info(stream: str) -> str:
+    return f"$JS.API.STREAM.INFO.{stream}"
 
 
 def _durable_consumer(stream: str, durable: str, filter_subject: str) -> list[str]:
     """What runtime.bus.OrderedConsumer needs: (re)create its durable pull consumer, fetch, ack."""
     return [
-        f"$JS.API.STREAM.INFO.{stream}",
+        _stream_info(stream),
         f"$JS.API.CONSUMER.INFO.{stream}.{durable}",
         f"$JS.API.CONSUMER.DELETE.{stream}.{durable}",
         # The filter is part of the subject (nats-server >= 2.9), so the server refuses any other.
@@ -73,16 +93,13 @@ def _durable_consumer(stream: str, durable: str, filter_subject: str) -> list[st
     ]
 
 
-def _permissions(publish: list[str], subscribe: list[str], *, responses: bool = False) -> Permissions:
-    permissions: Permissions = {"publish": {"allow": publish}, "subscribe": {"allow": subscribe}}
-    if responses:
-        permissions["allow_responses"] = True  # may reply to the requests it received, nowhere else
-    return permissions
+def _permissions(publish: list[str], subscribe: list[str], deny: list[str]) -> Permissions:
+    return {"publish": {"allow": publish, "deny": deny}, "subscribe": {"allow": subscribe}}
 
 
-def _write_audit() -> list[str]:
-    """Every service records the reads it serves on the audit trail, and ensures its stream."""
-    return [f"{AUDIT_SUBJECT_ROOT}.>", *_manage_stream(AUDIT_STREAM)]
+def _write_audit(service: str) -> list[str]:
+    """A service records the reads it serves on the audit trail, under its own name only."""
+    return [f"{AUDIT_SUBJECT_ROOT}.{service}.>", _stream_info(AUDIT_STREAM)]
 
 
 def _read_audit() -> list[str]:
@@ -95,46 +112,66 @@ def _read_audit() -> list[str]:
     ]
 
 
-def permissions_for(user: str) -> Permissions:
+def _answers(municipalities: Iterable[str], admin: bool) -> list[str]:
+    """Where registration may answer a request: the inboxes of the clients (and the operator)."""
+    return [f"{inbox_prefix(client_user(m))}.>" for m in municipalities] + (
+        [f"{inbox_prefix(ADMIN)}.>"] if admin else []
+    )
+
+
+def permissions_for(user: str, municipalities: Iterable[str] = (), *, admin: bool = True) -> Permissions:
+    """The rights of `user`; `municipalities` (and `admin`): the clients registration answers."""
     events = f"{EVENTS_SUBJECT_ROOT}.>"
     inbox = f"{inbox_prefix(user)}.>"
-    if user == "registration":
+    deny = [events, *STREAM_CHANGES]
+    if user == RELAY:
         return _permissions(
-            [events, *_manage_stream(EVENTS_STREAM), f"$JS.API.STREAM.MSG.GET.{EVENTS_STREAM}",
-             *_write_audit(), *_read_audit()],
-            [FACTS_SUBMIT_SUBJECT, inbox],
-            responses=True,
+            [events, _stream_info(EVENTS_STREAM), f"$JS.API.STREAM.MSG.GET.{EVENTS_STREAM}"],
+            [inbox],
+            list(STREAM_CHANGES),
         )
+    if user == SUBMISSIONS:
+        return _permissions(
+            _answers(municipalities, admin), [FACTS_SUBMIT_SUBJECT, inbox], [*deny, f"{AUDIT_SUBJECT_ROOT}.>"]
+        )
+    if user == "registration":
+        return _permissions([*_write_audit(user), *_read_audit()], [inbox], deny)
     if user == "projections":
         return _permissions(
-            [*_durable_consumer(EVENTS_STREAM, "projections", events), *_write_audit(),
+            [*_durable_consumer(EVENTS_STREAM, user, events), *_write_audit(user),
              f"$JS.API.DIRECT.GET.{RULE_CONFIG_STREAM}.{RULE_CONFIG_SUBJECT_ROOT}.>"],
             [inbox],
+            deny,
         )
     if user == "alerts":
         return _permissions(
             [
-                *_durable_consumer(EVENTS_STREAM, "alerts", events),
+                *_durable_consumer(EVENTS_STREAM, user, events),
                 f"{ALERTS_SUBJECT_ROOT}.>",
-                *_manage_stream(ALERTS_STREAM),
+                _stream_info(ALERTS_STREAM),
                 f"{RULE_CONFIG_SUBJECT_ROOT}.>",
-                *_manage_stream(RULE_CONFIG_STREAM),
-                *_write_audit(),
+                _stream_info(RULE_CONFIG_STREAM),
+                *_write_audit(user),
             ],
             [inbox],
+            deny,
         )
     if user == ADMIN:
-        return _permissions([">"], [">"])
+        return {"publish": {"allow": [">"]}, "subscribe": {"allow": [">"]}}
     if user.startswith("client-"):
         municipality = user.removeprefix("client-")
         if not municipality.isdigit():
             raise ValueError(f"a client user is client-<municipality code>, not {user!r}")
-        return _permissions([FACTS_SUBMIT_SUBJECT], [f"{ALERTS_SUBJECT_ROOT}.{municipality}.>", inbox])
+        return _permissions([FACTS_SUBMIT_SUBJECT], [f"{ALERTS_SUBJECT_ROOT}.{municipality}.>", inbox], deny)
     raise ValueError(f"unknown NATS user {user!r}")
 
 
+def municipalities_of(users: Iterable[str]) -> list[str]:
+    return [user.removeprefix("client-") for user in users if user.startswith("client-")]
+
+
 def users_for(municipalities: Iterable[str], *, admin: bool = True) -> list[str]:
-    return [*SERVICES, *(client_user(m) for m in municipalities), *([ADMIN] if admin else [])]
+    return [*SERVICES, *REGISTRATION_USERS, *(client_user(m) for m in municipalities), *([ADMIN] if admin else [])]
 
 
 def new_passwords(users: Iterable[str]) -> dict[str, str]:
@@ -147,8 +184,9 @@ def hash_password(password: str) -> str:
 
 def authorization_config(hashes: Mapping[str, str]) -> str:
     """The `authorization` block for nats-server: every user with its bcrypt hash and permissions."""
+    municipalities, admin = municipalities_of(hashes), ADMIN in hashes
     users = [
-        {"user": user, "password": password_hash, "permissions": permissions_for(user)}
+        {"user": user, "password": password_hash, "permissions": permissions_for(user, municipalities, admin=admin)}
         for user, password_hash in hashes.items()
     ]
     # JSON is valid nats-server configuration; quoted strings are taken literally (no $variables).
@@ -168,8 +206,17 @@ def user_url(url: str, user: str, password: str) -> str:
 
 
 def service_env(url: str, passwords: Mapping[str, str]) -> dict[str, str]:
-    """`<SERVICE>_NATS_URL` for each service, with its own user (runtime.settings reads these)."""
-    return {f"{service.upper()}_NATS_URL": user_url(url, service, passwords[service]) for service in SERVICES}
+    """`<SERVICE>_NATS_URL` for each service, with its own user (runtime.settings reads these), and
+    `RELAY_NATS_URL`, `SUBMISSIONS_NATS_URL`: the users of registration's relay and request answers."""
+    return {
+        f"{user.upper()}_NATS_URL": user_url(url, user, passwords[user])
+        for user in (*SERVICES, *REGISTRATION_USERS)
+    }
+
+
+def operator_env(url: str, passwords: Mapping[str, str]) -> dict[str, str]:
+    """`OPERATOR_NATS_URL`: the operator's user, for `casetrack streams` (runtime.bus.ensure_streams)."""
+    return {"OPERATOR_NATS_URL": user_url(url, ADMIN, passwords[ADMIN])}
 
 
 def load_or_create_passwords(path: Path, users: Iterable[str]) -> dict[str, str]:
@@ -195,11 +242,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--nats-url", default="nats://nats:4222", help="how the services reach NATS")
     parser.add_argument("--config", type=Path, required=True, help="authorization block, included by nats.conf")
     parser.add_argument("--env", type=Path, required=True, help="credentials (mode 0600): KEY=VALUE lines")
+    parser.add_argument(
+        "--operator-env", type=Path, help="the operator's OPERATOR_NATS_URL (mode 0600), for `casetrack streams`; "
+        "default: nats-operator.env beside --env",
+    )
     args = parser.parse_args(argv)
     try:
         users = users_for(args.municipality, admin=not args.no_admin)
         for user in users:
-            permissions_for(user)
+            permissions_for(user, args.municipality, admin=not args.no_admin)
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -208,13 +259,22 @@ def main(argv: list[str] | None = None) -> int:
         "# Written by `python -m casetrack.natsauth`; bcrypt hashes only.\n"
         + authorization_config({user: hash_password(password) for user, password in passwords.items()})
     )
-    args.env.touch(mode=0o600)
-    args.env.chmod(0o600)
     lines = [f"{key}={value}" for key, value in service_env(args.nats_url, passwords).items()]
-    lines += [f"# {user}: {user_url(args.nats_url, user, passwords[user])}" for user in users if user not in SERVICES]
-    args.env.write_text("\n".join(lines) + "\n")
-    print(f"wrote {args.config} and {args.env}; keep {args.env} secret", file=sys.stderr)
+    lines += [f"# {user}: {user_url(args.nats_url, user, passwords[user])}" for user in users if user.startswith("client-")]
+    _write_secret(args.env, lines)
+    written = [args.config, args.env]
+    if not args.no_admin:
+        operator = args.operator_env or args.env.with_name("nats-operator.env")
+        _write_secret(operator, [f"{key}={value}" for key, value in operator_env(args.nats_url, passwords).items()])
+        written.append(operator)
+    print(f"wrote {', '.join(map(str, written))}; keep all but {args.config} secret", file=sys.stderr)
     return 0
+
+
+def _write_secret(path: Path, lines: list[str]) -> None:
+    path.touch(mode=0o600)
+    path.chmod(0o600)
+    path.write_text("\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

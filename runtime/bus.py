@@ -63,7 +63,10 @@ STREAMS = (
         retention=RetentionPolicy.LIMITS,  # kept: the data protection officer asks years later
         storage=StorageType.FILE,
         discard=DiscardPolicy.OLD,
-        duplicate_window=DUPLICATE_WINDOW_SECONDS,
+        duplicate_window=DUPLICATE_WINDOW_SECONDS,  # Nats-Msg-Id = the entry's id
+        # No entry is ever removed, by anyone: nats-server refuses to turn these off again.
+        deny_delete=True,
+        deny_purge=True,
     ),
 )
 
@@ -97,7 +100,8 @@ async def connect(url: str, name: str) -> NatsClient:
 
 
 async def ensure_streams(js: JetStreamContext, names: Collection[str] | None = None) -> None:
-    """Creates or updates the streams `names` (default: all); each service manages only the stream it writes."""
+    """Creates or updates the streams `names` (default: all). The operator's work (`casetrack streams`,
+    `casetrack run`): no service may create, change or remove a stream (casetrack.natsauth)."""
     for config in STREAMS:
         if names is not None and config.name not in names:
             continue
@@ -106,6 +110,21 @@ async def ensure_streams(js: JetStreamContext, names: Collection[str] | None = N
             await js.update_stream(config)
         except NotFoundError:
             await js.add_stream(config)
+
+
+async def wait_for_streams(js: JetStreamContext, names: Collection[str], retry_seconds: float = 1.0) -> None:
+    """Returns once every stream in `names` exists; a service only looks its streams up."""
+    for name in names:
+        while True:
+            try:
+                await js.stream_info(name)
+                break
+            except NotFoundError:
+                log.warning(
+                    "stream missing: waiting for the operator to provision it (casetrack streams)",
+                    extra={"stream": name},
+                )
+                await asyncio.sleep(retry_seconds)
 
 
 BatchHandler = Callable[[Sequence[Msg]], Awaitable[None]]

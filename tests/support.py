@@ -11,6 +11,7 @@ import httpx
 import psycopg
 
 from casetrack import natsauth
+from casetrack.cli import provision_streams
 from casetrack.embedded import EmbeddedNats
 from casetrack.processes import BACKENDS, SERVICES, ServiceProcess
 
@@ -59,6 +60,12 @@ class SecuredNats(EmbeddedNats):
         config.write_text(natsauth.server_config(_nats_hashes()))
         super().__init__(data_dir, config_file=config)
 
+    def start(self, timeout: float = 15.0) -> str:
+        """Starts the server and, as `casetrack run` does, provisions the streams as the operator."""
+        url = super().start(timeout)
+        provision_streams(self.url)
+        return url
+
     @property
     def anonymous_url(self) -> str:
         return super().url
@@ -73,6 +80,14 @@ class SecuredNats(EmbeddedNats):
     def service_env(self) -> dict[str, str]:
         # NATS_URL without a user: a service that missed its own URL is refused, not let in as admin.
         return {"NATS_URL": self.anonymous_url} | natsauth.service_env(self.anonymous_url, nats_passwords())
+
+
+def requester_user(headers: dict[str, str]) -> str:
+    """The NATS user a request with these headers comes from: the case system of the bearer token's
+    municipality (client-101 for an unknown token), or the operator for the administrator's token."""
+    token = headers.get("Authorization", "").partition(" ")[2]
+    entry = TOKENS.get(token, {"municipality": "101"})
+    return natsauth.ADMIN if entry.get("role") == "admin" else natsauth.client_user(entry["municipality"])
 
 
 def create_database(admin_url: str) -> str:

@@ -14,7 +14,7 @@ from casetrack import cli, natsauth
 from casetrack.embedded import EmbeddedNats, free_port
 from contracts.alerts import ALERTS_STREAM, alert_subject
 from contracts.events import EVENTS_STREAM
-from runtime.bus import OrderedConsumer, ensure_streams, inbox_prefix
+from runtime.bus import OrderedConsumer, inbox_prefix, wait_for_streams
 from tests.support import SecuredNats, nats_passwords
 
 pytestmark = pytest.mark.integration
@@ -85,10 +85,8 @@ async def connect(nats_server: SecuredNats):
 
 
 @pytest.fixture
-async def streams(connect) -> None:
-    """Both streams, each created by the service that writes it."""
-    await ensure_streams((await connect("registration")).js, [EVENTS_STREAM])
-    await ensure_streams((await connect("alerts")).js, [ALERTS_STREAM])
+async def streams(nats_server: SecuredNats) -> None:
+    """The streams, provisioned by the operator when the test server started (tests.support)."""
 
 
 async def _consume_as(connection: Connection, durable: str) -> list[bytes]:
@@ -121,8 +119,8 @@ async def test_anonymous_and_wrong_passwords_are_refused(nats_server: SecuredNat
             await nats.connect(url, allow_reconnect=False, max_reconnect_attempts=0, connect_timeout=2)
 
 
-async def test_registration_publishes_events_and_reads_the_stream_tail_only(connect, streams) -> None:
-    registration = await connect("registration")
+async def test_the_relay_publishes_events_and_reads_the_stream_tail_only(connect, streams) -> None:
+    registration = await connect(natsauth.RELAY)
     ack = await registration.js.publish(
         EVENT_SUBJECT, b'{"position": 1}', headers={"Nats-Msg-Id": "e-1", "Nats-Expected-Last-Sequence": "0"},
         stream=EVENTS_STREAM,
@@ -142,7 +140,7 @@ async def test_registration_publishes_events_and_reads_the_stream_tail_only(conn
 async def test_consumers_read_events_through_their_own_durable_and_cannot_write_them(
     connect, streams, service: str
 ) -> None:
-    registration = await connect("registration")
+    registration = await connect(natsauth.RELAY)
     await registration.js.publish(EVENT_SUBJECT, b'{"position": 1}', stream=EVENTS_STREAM)
     consumer = await connect(service)
 
@@ -215,7 +213,7 @@ async def test_a_client_cannot_write_the_streams_or_read_them_through_jetstream(
 
 
 async def test_a_client_submits_facts_by_request_and_registration_answers(connect) -> None:
-    registration = await connect("registration")
+    registration = await connect(natsauth.SUBMISSIONS)
 
     async def answer(message) -> None:
         await message.respond(b'{"accepted": true}')
@@ -228,8 +226,9 @@ async def test_a_client_submits_facts_by_request_and_registration_answers(connec
 
     assert reply.data == b'{"accepted": true}'
     assert reply.subject.startswith(inbox_prefix("client-101") + ".")
-    # Answering is for requests it received; it cannot post into any inbox it likes.
-    assert not await registration.try_publish(f"{inbox_prefix('client-101')}.forged")
+    # It answers into the clients' (and the operator's) inboxes and nowhere else.
+    assert not await registration.try_publish(f"{inbox_prefix('projections')}.forged")
+    assert not await registration.try_publish(EVENT_SUBJECT)
     other = await connect("client-147")
     assert not await other.try_subscribe(natsauth.FACTS_SUBMIT_SUBJECT)  # no eavesdropping on submissions
 
@@ -250,8 +249,8 @@ def test_unknown_users_and_malformed_client_names_get_no_permissions() -> None:
 async def test_casetrack_run_gives_each_service_its_own_user_and_keeps_the_passwords(tmp_path) -> None:
     server, env, passwords = cli._embedded_nats(tmp_path, ["101"])
     try:
-        assert set(passwords) == {"registration", "projections", "alerts", "client-101", "admin"}
-        for service in natsauth.SERVICES:
+        assert set(passwords) == {"registration", "projections", "alerts", "relay", "submissions", "client-101", "admin"}
+        for service in (*natsauth.SERVICES, *natsauth.REGISTRATION_USERS):
             assert env[f"{service.upper()}_NATS_URL"] == natsauth.user_url(env["NATS_URL"], service, passwords[service])
         config = (tmp_path / "nats" / "nats.conf").read_text()
         assert config.count('"$2b$') == len(passwords)
@@ -288,7 +287,12 @@ def test_the_deploy_config_includes_the_written_users_and_lets_each_service_in(t
     ]) == 0
     assert credentials.stat().st_mode & 0o777 == 0o600
     env = dict(line.split("=", 1) for line in credentials.read_text().splitlines() if not line.startswith("#"))
-    assert set(env) == {"REGISTRATION_NATS_URL", "PROJECTIONS_NATS_URL", "ALERTS_NATS_URL"}
+    assert set(env) == {"REGISTRATION_NATS_URL", "PROJECTIONS_NATS_URL", "ALERTS_NATS_URL", "RELAY_NATS_URL",
+                        "SUBMISSIONS_NATS_URL"}
+    operator = tmp_path / "nats-operator.env"
+    assert operator.stat().st_mode & 0o777 == 0o600
+    operator_url = operator.read_text().strip().removeprefix("OPERATOR_NATS_URL=")
+    assert "admin:" in operator_url and "admin:" not in credentials.read_text()
     # deploy/nats.conf's users, with the test server's own address, port and store (flags).
     includes = [line for line in (DEPLOY / "nats.conf").read_text().splitlines() if line.startswith("include")]
     assert includes == ['include "nats-auth.conf"']
@@ -299,8 +303,12 @@ def test_the_deploy_config_includes_the_written_users_and_lets_each_service_in(t
     async def sign_in() -> None:
         with pytest.raises(nats.errors.Error, match="Authorization Violation"):
             await nats.connect(server.url, allow_reconnect=False, max_reconnect_attempts=0, connect_timeout=2)
-        nc = await nats.connect(env["REGISTRATION_NATS_URL"], inbox_prefix=inbox_prefix("registration"))
-        await ensure_streams(nc.jetstream(timeout=2), [EVENTS_STREAM])
+        cli.provision_streams(operator_url)  # `casetrack streams`, the compose file's one-shot step
+        for user in (*natsauth.SERVICES, *natsauth.REGISTRATION_USERS):
+            nc = await nats.connect(env[f"{user.upper()}_NATS_URL"], inbox_prefix=inbox_prefix(user))
+            await nc.close()
+        nc = await nats.connect(env["RELAY_NATS_URL"], inbox_prefix=inbox_prefix(natsauth.RELAY))
+        await wait_for_streams(nc.jetstream(timeout=2), [EVENTS_STREAM])
         await nc.close()
 
     try:
@@ -315,7 +323,7 @@ def test_the_example_in_deploy_has_the_permissions_of_the_code() -> None:
     users = json.loads(body.removeprefix("authorization "))["users"]
     assert [user["user"] for user in users] == natsauth.users_for(["101", "147"])
     for user in users:
-        assert user["permissions"] == natsauth.permissions_for(user["user"]), user["user"]
+        assert user["permissions"] == natsauth.permissions_for(user["user"], ["101", "147"]), user["user"]
         assert user["password"].startswith("$2b$"), user["user"]
 
 

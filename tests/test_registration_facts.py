@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from casetrack.cli import provision_streams
 from casetrack.embedded import EmbeddedNats
 from contracts.facts import FACT_TYPES
 from tests.support import System, create_database
@@ -129,6 +130,7 @@ def recorded(postgres_admin_url: str, tmp_path_factory: pytest.TempPathFactory) 
     work = tmp_path_factory.mktemp("facts")
     nats_server = EmbeddedNats(Path(work) / "nats")
     nats_server.start()
+    provision_streams(nats_server.url)  # the operator's work: the services only look the streams up
     system = System(database_url=create_database(postgres_admin_url), nats_url=nats_server.url, work_dir=work / "logs")
     try:
         system.start("registration")

@@ -13,7 +13,9 @@ import pytest
 
 from contracts.alerts import ALERTS_STREAM
 from contracts.events import EVENTS_STREAM
-from tests.support import System
+from casetrack.natsauth import user_url
+from runtime.bus import inbox_prefix
+from tests.support import System, nats_passwords, requester_user
 from tests.test_pipeline import stream_messages
 
 pytestmark = pytest.mark.integration
@@ -55,7 +57,9 @@ def everything_stored(system: System) -> dict[str, bytes]:
 
 
 async def nats_request(url: str, payload: bytes, headers: dict[str, str]) -> dict[str, Any]:
-    nc = await nats.connect(url)
+    """A request as the case system of the token's municipality, from its own NATS user and inbox."""
+    user = requester_user(headers)
+    nc = await nats.connect(user_url(url, user, nats_passwords()[user]), inbox_prefix=inbox_prefix(user))
     try:
         reply = await nc.request("casetrack.facts.submit", payload, timeout=10, headers=headers)
         return json.loads(reply.data)

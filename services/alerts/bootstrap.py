@@ -14,7 +14,7 @@ from contracts.audit import AUDIT_STREAM
 from contracts.events import EVENTS_STREAM, EVENTS_SUBJECT_ROOT
 from contracts.rule_config import RULE_CONFIG_STREAM
 from runtime.audit import AuditLog
-from runtime.bus import OrderedConsumer, connect, ensure_streams
+from runtime.bus import OrderedConsumer, connect, wait_for_streams
 from runtime.checkpoint import CheckpointedApplier, position_router
 from runtime.clock import AdjustableClock, SystemClock
 from runtime.database import create_pool, ping
@@ -56,7 +56,7 @@ def create_app(settings: Settings) -> FastAPI:
         await applier.prepare()
         nc = await connect(settings.nats_url, "alerts")
         js = nc.jetstream()
-        await ensure_streams(js, [ALERTS_STREAM, RULE_CONFIG_STREAM, AUDIT_STREAM])  # the streams it writes; it only reads the events
+        await wait_for_streams(js, [EVENTS_STREAM, ALERTS_STREAM, RULE_CONFIG_STREAM, AUDIT_STREAM])  # the operator provisions them
         app.state.audit = AuditLog(js, "alerts")
         consumer = OrderedConsumer(
             js, stream=EVENTS_STREAM, durable=CONSUMER, subject=f"{EVENTS_SUBJECT_ROOT}.>",

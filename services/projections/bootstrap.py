@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from contracts.audit import AUDIT_STREAM
 from contracts.events import EVENTS_STREAM, EVENTS_SUBJECT_ROOT
 from runtime.audit import AuditLog
-from runtime.bus import OrderedConsumer, connect, ensure_streams
+from runtime.bus import OrderedConsumer, connect, wait_for_streams
 from runtime.checkpoint import CheckpointedApplier, position_router
 from runtime.clock import SystemClock
 from runtime.database import create_pool, ping
@@ -35,8 +35,8 @@ def create_app(settings: Settings) -> FastAPI:
         )
         await applier.prepare()
         nc = await connect(settings.nats_url, "projections")
-        js = nc.jetstream()  # reads the events stream (registration creates it), writes the audit trail
-        await ensure_streams(js, [AUDIT_STREAM])
+        js = nc.jetstream()  # reads the events stream, writes the audit trail (the operator provisions both)
+        await wait_for_streams(js, [EVENTS_STREAM, AUDIT_STREAM])
         app.state.audit = AuditLog(js, "projections")
         app.state.rule_config = RuleConfigReader(js)
         consumer = OrderedConsumer(

@@ -3,6 +3,7 @@
 import asyncio
 import contextlib
 import logging
+import os
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta, timezone
 
@@ -13,7 +14,7 @@ from fastapi import Depends, FastAPI
 from contracts.audit import AUDIT_STREAM
 from contracts.events import EVENTS_STREAM
 from runtime.audit import AuditLog, audit_router
-from runtime.bus import connect, ensure_streams
+from runtime.bus import connect, wait_for_streams
 from runtime.http import create_service_app
 from runtime.settings import Settings
 from services.registration.entrypoints.http import router
@@ -36,14 +37,19 @@ def create_app(settings: Settings) -> FastAPI:
         keyring = Keyring.from_env(settings.extra)  # a named but bad key file: refuse to start
         registration = await asyncio.to_thread(Registration, env=postgres_env(settings.database_url), keyring=keyring)
         await asyncio.to_thread(wrap_citizen_keys, registration)
-        nc = await connect(settings.nats_url, "registration")
+        nc = await connect(settings.nats_url, "registration")  # writes and reads the audit trail
         js = nc.jetstream()
-        await ensure_streams(js, [EVENTS_STREAM, AUDIT_STREAM])
+        # The relay publishes the events as a NATS user of its own: the identity that answers
+        # requests must never be able to write into the events stream (casetrack.natsauth).
+        relay_nc = await connect(os.environ.get("RELAY_NATS_URL") or settings.nats_url, "relay")
+        relay_js = relay_nc.jetstream()
+        await wait_for_streams(relay_js, [EVENTS_STREAM])
+        await wait_for_streams(js, [AUDIT_STREAM])
         stop = asyncio.Event()
         store_watch = StoreWatch(settings.database_url)
         watch_task = asyncio.create_task(store_watch.run(stop), name="store-watch")
         app.state.store_watch = store_watch
-        relay = Relay(registration, js, settings.database_url)
+        relay = Relay(registration, relay_js, settings.database_url)
         relay_task = asyncio.create_task(relay.run(stop), name="relay")
         days = int(settings.extra.get("CASETRACK_IDEMPOTENCY_DAYS", "30"))
         forget_task = asyncio.create_task(forget_old_answers(registration, days, stop), name="idempotency")
@@ -53,11 +59,15 @@ def create_app(settings: Settings) -> FastAPI:
         )
         app.state.registration = registration
         app.state.submissions = Submissions(registration, Pseudonyms.from_env(), settings.admission())
-        broker = create_broker(settings.nats_url, app.state.submissions, app.state.tokens, store_watch)
+        # Requests are answered by a NATS user that can publish nothing but answers (casetrack.natsauth).
+        broker = create_broker(
+            os.environ.get("SUBMISSIONS_NATS_URL") or settings.nats_url, app.state.submissions, app.state.tokens,
+            store_watch,
+        )
         await broker.start()
         app.state.audit = AuditLog(js, "registration")
         app.state.relay = relay
-        app.state.nats = nc
+        app.state.nats, app.state.relay_nats = nc, relay_nc
         try:
             yield
         finally:
@@ -68,6 +78,7 @@ def create_app(settings: Settings) -> FastAPI:
             await asyncio.wait_for(retention_task, timeout=10)
             await asyncio.wait_for(watch_task, timeout=10)
             await nc.close()
+            await relay_nc.close()
             registration.close()
 
     async def health() -> dict[str, bool]:
@@ -77,7 +88,7 @@ def create_app(settings: Settings) -> FastAPI:
             await connection.fetchval("SELECT 1")
         finally:
             await connection.close()
-        return {"database": True, "nats": app_.state.nats.is_connected}
+        return {"database": True, "nats": app_.state.nats.is_connected and app_.state.relay_nats.is_connected}
 
     the_app = create_service_app(
         settings,

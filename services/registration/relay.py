@@ -1,8 +1,12 @@
 """The relay: every stored event, in log order, exactly once onto JetStream.
 
-The notification log is the outbox, and the stream's last message says how far the relay got: at
-start (and after any error) the relay reads the position from the stream's tail, so a crash between
-publishing and moving on never republishes. Each publish carries `Nats-Expected-Last-Sequence`,
+The notification log is the outbox, and the relay's own last message in the stream says how far it
+got: at start (and after any error) the relay walks back from the stream's tail to the last message
+it published (a valid event whose `Nats-Msg-Id` is its event id and which is the event stored at
+that log position), so a crash between publishing and moving on never republishes. Anything else in
+the stream is foreign (only the relay's NATS user may publish there, but the operator can): it is
+reported (a warning and `casetrack_errors_total{kind="foreign_event"}`) and stepped over, so no single
+message can stop publication. Each publish carries `Nats-Expected-Last-Sequence`,
 so the server refuses anything out of order, and `Nats-Msg-Id` = the event's stable id, so a
 retried publish inside the duplicate window is dropped. One relay at a time holds an advisory lock.
 """
@@ -14,6 +18,7 @@ from collections.abc import Sequence
 
 from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
+from pydantic import ValidationError
 
 from contracts.events import EVENTS_STREAM, EventMessage
 from runtime.leadership import acquire_leadership
@@ -77,33 +82,66 @@ class Relay:
 
     async def _read_stream_tail(self) -> None:
         info = await self.js.stream_info(EVENTS_STREAM)
-        self._stream_sequence = info.state.last_seq
+        self._stream_sequence = info.state.last_seq  # what the next publish expects, foreign or not
         self.position = 0
-        if info.state.messages == 0:
-            return
+        sequence = info.state.last_seq
+        while info.state.messages and sequence >= info.state.first_seq:
+            try:
+                message = await self.js.get_msg(EVENTS_STREAM, seq=sequence)
+            except NotFoundError:  # deleted by the operator
+                sequence -= 1
+                continue
+            position = await self._own_position(message.seq, message.data, message.headers)
+            if position is not None:
+                self.position = position
+                return
+            sequence -= 1
+
+    async def _own_position(self, sequence: int, data: bytes | None, headers: dict[str, str] | None) -> int | None:
+        """The log position of a message the relay published, None (and a report) for a foreign one."""
+        problem = None
         try:
-            last = await self.js.get_msg(EVENTS_STREAM, seq=info.state.last_seq)
-        except NotFoundError:
-            raise StreamOutOfStep("the stream's last message vanished while reading it") from None
-        self.position = EventMessage.model_validate_json(last.data).position
+            event = EventMessage.model_validate_json(data or b"")
+        except ValidationError:
+            problem = "not an event"
+        else:
+            if (headers or {}).get("Nats-Msg-Id") != str(event.event_id):
+                problem = "Nats-Msg-Id is not the event id"
+            elif not await self._is_stored(event):
+                problem = "not the event stored at its log position"
+        if problem is None:
+            return event.position
+        ERRORS.labels("registration", "foreign_event").inc()
+        log.warning(
+            "foreign message in the events stream: stepped over",
+            extra={"stream": EVENTS_STREAM, "sequence": sequence, "problem": problem},
+        )
+        return None
+
+    async def _is_stored(self, event: EventMessage) -> bool:
+        notifications = await asyncio.to_thread(self.app.recorder.select_notifications, event.position, 1)
+        if not notifications or notifications[0].id != event.position:
+            return False
+        stored = self.app.to_message(self.app.mapper.to_domain_event(notifications[0]), position=event.position)
+        return stored.event_id == event.event_id
 
     async def _publish(self, notifications: Sequence[object]) -> None:
-        pending = []
+        pending: list[asyncio.Future] = []
         expected_sequence = self._stream_sequence
         for notification in notifications:
             domain_event = self.app.mapper.to_domain_event(notification)  # type: ignore[arg-type]
             message = self.app.to_message(domain_event, position=notification.id)  # type: ignore[attr-defined]
-            pending.append(
-                await self.js.publish_async(
-                    message.subject,
-                    message.model_dump_json().encode(),
-                    headers={
-                        "Nats-Msg-Id": str(message.event_id),
-                        "Nats-Expected-Last-Sequence": str(expected_sequence),
-                    },
-                    stream=EVENTS_STREAM,
-                )
-            )
+            subject, data = message.subject, message.model_dump_json().encode()
+            headers = {"Nats-Msg-Id": str(message.event_id), "Nats-Expected-Last-Sequence": str(expected_sequence)}
+            if not pending:
+                # The batch's first publish is awaited alone: nats-py hands a refused asynchronous
+                # publish (the stream's last sequence moved, e.g. by a foreign message) only to the
+                # error callback and never resolves its future, so a moved stream shows here at once.
+                first = asyncio.get_running_loop().create_future()
+                first.set_result(await self.js.publish(subject, data, headers=headers, stream=EVENTS_STREAM))
+                pending.append(first)
+            else:
+                pending.append(await self.js.publish_async(subject, data, headers=headers, stream=EVENTS_STREAM))
             expected_sequence += 1
         acks = await asyncio.wait_for(asyncio.gather(*pending), timeout=30)
         if any(ack.duplicate for ack in acks):

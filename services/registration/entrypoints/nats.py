@@ -6,12 +6,20 @@ Request on `casetrack.facts.submit`: the JSON of one fact (as `POST /v1/facts`) 
 answer, the validation and the error shape are the same as over HTTP. A malformed message gets an
 error reply; nothing a client sends makes the handler fail without one.
 
+The reply goes only to the requester's own inbox, `_INBOX.client-<municipality of its token>.…`
+(the operator's, `_INBOX.admin.…`, for an administrator token): a request naming any other reply
+subject, e.g. one of the event stream's, is neither answered nor carried out, and is logged and
+counted (`casetrack_errors_total{kind="reply_refused"}`). NATS refuses such a reply too: the broker
+signs in as `submissions`, which may publish into the clients' inboxes and nowhere else
+(casetrack.natsauth); this is the same rule, kept where the request is understood.
+
 This module also declares, for the AsyncAPI document only, the events the relay publishes.
 """
 
 import asyncio
 import json
 import logging
+import re
 from typing import Any
 
 from faststream import FastStream
@@ -21,9 +29,11 @@ from faststream.specification import AsyncAPI
 from eventsourcing.persistence import InterfaceError, OperationalError
 from pydantic import BaseModel, Field
 
+from casetrack.natsauth import SUBMISSIONS
 from contracts.events import EVENTS_SUBJECT_ROOT, EventMessage
 from contracts.facts import Fact
 from runtime.auth import Principal, TokenExpired, TokenTable
+from runtime.bus import inbox_prefix
 from runtime.errors import ApiError
 from runtime.metrics import ERRORS
 from services.registration.availability import StoreWatch, unavailable
@@ -38,6 +48,8 @@ STORE_UNAVAILABLE = (OperationalError, InterfaceError, ConnectionError, TimeoutE
 
 SUBMIT_SUBJECT = "casetrack.facts.submit"
 QUEUE_GROUP = "registration"  # replicas share the requests
+# The inboxes registration answers: a client's or the operator's (casetrack.natsauth).
+_REPLY_SUBJECT = re.compile(r"_INBOX\.(?P<user>client-\d+|admin)(\.[^.*> \t\r\n]+)+")
 
 
 class FactBatch(BaseModel):
@@ -56,6 +68,7 @@ def create_broker(
         nats_url,
         max_reconnect_attempts=-1,
         reconnect_time_wait=0.5,
+        inbox_prefix=inbox_prefix(SUBMISSIONS),  # its NATS user's own inboxes (casetrack.natsauth)
         logger=logging.getLogger("faststream.registration"),  # into the service's JSON log lines
         log_level=logging.DEBUG,  # per-message lines only when debugging
     )
@@ -63,19 +76,26 @@ def create_broker(
     @broker.subscriber(
         SUBMIT_SUBJECT,
         queue=QUEUE_GROUP,
+        no_reply=True,  # answered below, and only into the requester's own inbox
         title="submit facts",
-        description="Request/reply: one fact or {'facts': [...]}; headers Authorization and Idempotency-Key.",
+        description="Request/reply: one fact or {'facts': [...]}; headers Authorization and Idempotency-Key. "
+        "The reply subject must be the requester's own inbox, _INBOX.client-<municipality>.…",
     )
-    async def submit(body: Fact | FactBatch | Any, message: NatsMessage) -> SubmitReply:
+    async def submit(body: Fact | FactBatch | Any, message: NatsMessage) -> SubmitReply | None:
         # `body` documents the payload; the raw bytes are parsed here, so that anything malformed
         # gets the same error reply as over HTTP instead of failing in the framework.
         assert submissions is not None and tokens is not None
+        reply_to = message.reply_to or None
+        if reply_to is not None and _inbox_owner(reply_to) is None:
+            return _refuse_reply(reply_to, None)
         try:
             if store is not None and not store.available:
                 raise unavailable()
-            answer = await _answer(submissions, tokens, message)
+            answer = await _answer(submissions, tokens, message, reply_to)
         except ApiError as error:
             answer = error_answer(error)
+        except ReplyRefused as refused:
+            return _refuse_reply(reply_to, refused.principal)
         except STORE_UNAVAILABLE:
             ERRORS.labels("registration", "unavailable").inc()
             answer = error_answer(unavailable())
@@ -83,7 +103,10 @@ def create_broker(
             ERRORS.labels("registration", "nats_submit").inc()
             log.exception("submission over NATS failed")
             answer = error_answer(ApiError(500, "internal_error", "Intern fejl.", "Internal error."))
-        return SubmitReply(**answer)
+        reply = SubmitReply(**answer)
+        if reply_to is not None:
+            await message.raw_message.respond(reply.model_dump_json().encode())
+        return reply
 
     broker.publisher(
         f"{EVENTS_SUBJECT_ROOT}.{{municipality}}.{{fact_type}}",
@@ -95,11 +118,43 @@ def create_broker(
     return broker
 
 
-async def _answer(submissions: Submissions, tokens: TokenTable, message: NatsMessage) -> dict[str, Any]:
+class ReplyRefused(Exception):
+    """The request's reply subject is not the inbox of the token's holder: nothing is done."""
+
+    def __init__(self, principal: Principal):
+        self.principal = principal
+
+
+def _inbox_owner(reply_to: str) -> str | None:
+    """The NATS user whose inbox `reply_to` is, if registration may answer there at all."""
+    match = _REPLY_SUBJECT.fullmatch(reply_to)
+    return match["user"] if match else None
+
+
+def _may_answer(principal: Principal, reply_to: str) -> bool:
+    if principal.role == "admin":
+        return True  # the operator may submit for any municipality, from its own or a client's inbox
+    return reply_to.startswith(inbox_prefix(f"client-{principal.municipality}") + ".")
+
+
+def _refuse_reply(reply_to: str, principal: Principal | None) -> None:
+    ERRORS.labels("registration", "reply_refused").inc()
+    log.warning(
+        "request refused: its reply subject is not the requester's inbox",
+        extra={"reply_to": reply_to[:200], "requester": principal.name if principal else None},
+    )
+    return None
+
+
+async def _answer(
+    submissions: Submissions, tokens: TokenTable, message: NatsMessage, reply_to: str | None
+) -> dict[str, Any]:
     headers = message.headers or {}
     principal = _principal(tokens, headers.get("Authorization"))
     if isinstance(principal, ApiError):
         return error_answer(principal)
+    if reply_to is not None and not _may_answer(principal, reply_to):
+        raise ReplyRefused(principal)
     try:
         payload = json.loads(message.body)
     except (ValueError, UnicodeDecodeError):
