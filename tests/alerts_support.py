@@ -5,8 +5,9 @@ in one transaction each like the checkpointed consumer does, and time moves only
 says so.
 """
 
+import contextlib
 import uuid
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
@@ -101,3 +102,16 @@ class Alerts:
 
 def days(n: int) -> timedelta:
     return timedelta(days=n)
+
+
+@contextlib.asynccontextmanager
+async def alerts_database(admin_url: str, today: date, max_size: int = 4) -> AsyncIterator[Alerts]:
+    """A fresh database with the alerts service's tables, and the service's handlers on it, on `today`."""
+    from tests.support import create_database
+
+    pool = await asyncpg.create_pool(create_database(admin_url), min_size=1, max_size=max_size)
+    await pool.execute(store.SCHEMA)
+    try:
+        yield Alerts(pool, SetClock(at_morning(today)))
+    finally:
+        await pool.close()

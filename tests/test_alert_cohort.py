@@ -7,11 +7,9 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-import asyncpg
 import pytest
 
-from services.alerts import store
-from tests.alerts_support import Alerts, SetClock, at_morning, course_opened, fact
+from tests.alerts_support import Alerts, alerts_database, course_opened, fact
 
 pytestmark = pytest.mark.integration
 
@@ -228,14 +226,8 @@ def expected_resident_alerts(r: ShelterResident) -> list[Expected]:
 
 @pytest.fixture
 async def alerts(postgres_admin_url: str) -> AsyncIterator[Alerts]:
-    from tests.support import create_database
-
-    pool = await asyncpg.create_pool(create_database(postgres_admin_url), min_size=1, max_size=4)
-    await pool.execute(store.SCHEMA)
-    try:
-        yield Alerts(pool, SetClock(at_morning(YEAR_START)))
-    finally:
-        await pool.close()
+    async with alerts_database(postgres_admin_url, YEAR_START) as alerts:
+        yield alerts
 
 
 async def test_a_simulated_year_raises_exactly_the_alerts_worked_out(alerts: Alerts) -> None:

@@ -4,12 +4,10 @@ follow-up is due after, and a §110 stay that ends into an own home counting as 
 
 from collections.abc import AsyncIterator
 
-import asyncpg
 import pytest
 
-from services.alerts import evaluation, rules, store
-from tests.alerts_support import Alerts, SetClock, at_morning, course_opened, days, fact
-from tests.support import create_database
+from services.alerts import evaluation, rules
+from tests.alerts_support import Alerts, alerts_database, course_opened, days, fact
 from tests.test_alert_rules import D0
 
 pytestmark = pytest.mark.integration
@@ -17,12 +15,8 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 async def alerts(postgres_admin_url: str) -> AsyncIterator[Alerts]:
-    pool = await asyncpg.create_pool(create_database(postgres_admin_url), min_size=1, max_size=4)
-    await pool.execute(store.SCHEMA)
-    try:
-        yield Alerts(pool, SetClock(at_morning(D0)))
-    finally:
-        await pool.close()
+    async with alerts_database(postgres_admin_url, D0) as alerts:
+        yield alerts
 
 
 async def _open(alerts: Alerts, rule: str) -> list[str]:

@@ -5,14 +5,12 @@ from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, time, timezone
 from email import message_from_bytes, policy
 
-import asyncpg
 import pytest
 from aiosmtpd.controller import Controller
 
 from casetrack.embedded import free_port
-from services.alerts import digest, store
-from tests.alerts_support import Alerts, SetClock, at_morning, course_opened, days, fact
-from tests.support import create_database
+from services.alerts import digest
+from tests.alerts_support import Alerts, alerts_database, course_opened, days, fact
 from tests.test_alert_rules import D0
 
 pytestmark = pytest.mark.integration
@@ -40,12 +38,8 @@ def smtp() -> Iterator[tuple[Inbox, digest.SmtpSettings]]:
 
 @pytest.fixture
 async def alerts(postgres_admin_url: str) -> AsyncIterator[Alerts]:
-    pool = await asyncpg.create_pool(create_database(postgres_admin_url), min_size=1, max_size=4)
-    await pool.execute(store.SCHEMA)
-    try:
-        yield Alerts(pool, SetClock(at_morning(D0)))
-    finally:
-        await pool.close()
+    async with alerts_database(postgres_admin_url, D0) as alerts:
+        yield alerts
 
 
 def worker(worker_id: str, team: str, role: str, email: str | None = None):

@@ -6,12 +6,10 @@ import json
 import uuid
 from collections.abc import AsyncIterator
 
-import asyncpg
 import pytest
 
 from services.alerts import deadlines, evaluation, rules, store
-from tests.alerts_support import Alerts, SetClock, at_morning, course_opened, days, fact
-from tests.support import create_database
+from tests.alerts_support import Alerts, alerts_database, at_morning, course_opened, days, fact
 from tests.test_alert_rules import D0
 
 pytestmark = pytest.mark.integration
@@ -19,12 +17,8 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 async def alerts(postgres_admin_url: str) -> AsyncIterator[Alerts]:
-    pool = await asyncpg.create_pool(create_database(postgres_admin_url), min_size=1, max_size=8)
-    await pool.execute(store.SCHEMA)
-    try:
-        yield Alerts(pool, SetClock(at_morning(D0)))
-    finally:
-        await pool.close()
+    async with alerts_database(postgres_admin_url, D0, max_size=8) as alerts:
+        yield alerts
 
 
 async def test_a_backdated_phase_is_overdue_as_soon_as_it_is_told(alerts: Alerts) -> None:

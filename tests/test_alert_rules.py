@@ -9,15 +9,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-import asyncpg
 import pytest
 
 from contracts.alerts import AlertMessage
 from contracts.facts import FACT_TYPES
 from services.alerts import deadlines, evaluation, handlers, rules, store
 from services.alerts.rules import add_months
-from tests.alerts_support import Alerts, SetClock, at_morning, course_opened, days, fact
-from tests.support import create_database
+from tests.alerts_support import Alerts, alerts_database, course_opened, days, fact
 
 pytestmark = pytest.mark.integration
 
@@ -27,12 +25,8 @@ BY_HAND = "by hand"
 
 @pytest.fixture
 async def alerts(postgres_admin_url: str) -> AsyncIterator[Alerts]:
-    pool = await asyncpg.create_pool(create_database(postgres_admin_url), min_size=1, max_size=4)
-    await pool.execute(store.SCHEMA)
-    try:
-        yield Alerts(pool, SetClock(at_morning(D0)))
-    finally:
-        await pool.close()
+    async with alerts_database(postgres_admin_url, D0) as alerts:
+        yield alerts
 
 
 def on(day: date, *facts: Any) -> list[tuple[date, Any]]:

@@ -63,6 +63,16 @@ class Receipt:
     recorded_at: datetime
     citizen_id: str | None = None
 
+    def as_json(self) -> dict[str, Any]:
+        """The receipt as the answer shows it and the idempotency record keeps it."""
+        body: dict[str, Any] = {
+            "event_id": str(self.event_id), "position": self.position, "type": self.type,
+            "recorded_at": self.recorded_at.isoformat(),
+        }
+        if self.citizen_id is not None:
+            body["citizen_id"] = self.citizen_id
+        return body
+
 
 Outcome = Receipt | Rejection  # what became of one fact: stored, or refused by the rules or the register
 

@@ -44,15 +44,7 @@ def _encode(outcome: Outcome) -> dict[str, Any]:
         return {"rule": outcome.rule.reason}
     if isinstance(outcome, UnknownSubject):
         return {"unknown_subject": outcome.reason}
-    stored: dict[str, Any] = {
-        "event_id": str(outcome.event_id),
-        "position": outcome.position,
-        "type": outcome.type,
-        "recorded_at": outcome.recorded_at.isoformat(),
-    }
-    if outcome.citizen_id is not None:
-        stored["citizen_id"] = outcome.citizen_id
-    return stored
+    return outcome.as_json()
 
 
 def _decode(stored: dict[str, Any]) -> Outcome:

@@ -22,7 +22,7 @@ def answer(submitted: Submitted) -> Answer:
 
 def fact_answer(outcome: FactOutcome) -> Answer:
     if isinstance(outcome, Receipt):
-        return {"status": 201, "body": receipt_body(outcome)}
+        return {"status": 201, "body": outcome.as_json()}
     return error_answer(outcome if isinstance(outcome, ApiError) else rejection_error(outcome))
 
 
@@ -39,18 +39,6 @@ def batch_answer(outcomes: list[FactOutcome]) -> Answer:
 
 def error_answer(error: ApiError) -> Answer:
     return {"status": error.status, "body": error.body()}
-
-
-def receipt_body(receipt: Receipt) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "event_id": str(receipt.event_id),
-        "position": receipt.position,
-        "type": receipt.type,
-        "recorded_at": receipt.recorded_at.isoformat(),
-    }
-    if receipt.citizen_id is not None:
-        body["citizen_id"] = receipt.citizen_id
-    return body
 
 
 def rejection_error(rejection: Rejection) -> ApiError:
