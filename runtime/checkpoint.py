@@ -143,6 +143,11 @@ class CheckpointedApplier:
                 except ValidationError as exc:
                     await self._park(connection, message, f"not a valid event: {exc}")
                     continue
+                if (message.headers or {}).get("Nats-Msg-Id") != str(event.event_id):
+                    # The relay publishes each event under its own id; anything else in the stream
+                    # (only the operator can put it there) must not move the checkpoint.
+                    await self._park(connection, message, "not published by the relay: Nats-Msg-Id is not the event id")
+                    continue
                 if event.position <= position:
                     skipped += 1
                     continue

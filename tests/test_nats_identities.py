@@ -63,6 +63,13 @@ def parked(database_url: str) -> dict[str, int]:
                 for table in ("projection_parked", "alert_parked")}
 
 
+def applied(database_url: str) -> dict[str, tuple[int, int]]:
+    """Each read model's checkpoint position and how many events it applied."""
+    with psycopg.connect(database_url) as connection:
+        return {table: tuple(connection.execute(f"SELECT position, applied FROM {table}").fetchone())
+                for table in ("projection_checkpoint", "alert_checkpoint")}
+
+
 def wait_read_models(system: System, position: int) -> None:
     for service in ("projections", "alerts"):
         system.wait_applied(service, position, timeout=30)
@@ -188,6 +195,11 @@ def test_a_foreign_message_in_the_events_stream_stops_nothing(system: System, na
         await admin.js.publish(f"casetrack.events.101.{subject_tail}", b"not json", stream=EVENTS_STREAM)
         # A copy of a real event under another message id: valid, but not the relay's.
         await admin.js.publish(last.subject, last.data, headers={"Nats-Msg-Id": str(uuid4())}, stream=EVENTS_STREAM)
+        # A well-formed event from a position far ahead, not under its own id as the relay publishes:
+        # taken in, it would move the read models' checkpoints past every real event still to come.
+        ahead = json.loads(last.data) | {"event_id": str(uuid4()), "position": 1000}
+        await admin.js.publish(last.subject, json.dumps(ahead).encode(), headers={"Nats-Msg-Id": str(uuid4())},
+                               stream=EVENTS_STREAM)
         await admin.close()
 
     asyncio.run(put_foreign("CitizenErased"))  # while the relay runs
@@ -202,10 +214,11 @@ def test_a_foreign_message_in_the_events_stream_stops_nothing(system: System, na
     wait_read_models(system, positions[-1])
     messages = asyncio.run(stream_messages(nats_server.url, EVENTS_STREAM))
     assert relay_positions(messages) == positions == list(range(1, 8))
-    assert len(messages) == 7 + 4
-    # Each read model parked the two undecodable messages and stepped over the copies (positions
-    # it already had).
-    assert parked(system.database_url) == {"projection_parked": 2, "alert_parked": 2}
+    assert len(messages) == 7 + 6
+    # Each read model parked every message the relay did not publish: the two undecodable ones, the
+    # two copies and the two from far ahead; and applied each real event once.
+    assert parked(system.database_url) == {"projection_parked": 6, "alert_parked": 6}
+    assert applied(system.database_url) == {"projection_checkpoint": (7, 7), "alert_checkpoint": (7, 7)}
     assert "foreign message in the events stream" in system.services["registration"].log_tail(400)
 
 

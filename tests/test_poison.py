@@ -48,7 +48,9 @@ async def test_poison_event_is_parked_and_the_rest_applied(database_url: str, na
     await ensure_streams(js)
     citizens = ["a", "b", "poison", "c", "d"]
     for position, citizen in enumerate(citizens, start=1):
-        await js.publish(f"{EVENTS_SUBJECT_ROOT}.101.CitizenRegistered", event(position, citizen).model_dump_json().encode())
+        message = event(position, citizen)
+        await js.publish(f"{EVENTS_SUBJECT_ROOT}.101.CitizenRegistered", message.model_dump_json().encode(),
+                         headers={"Nats-Msg-Id": str(message.event_id)})
     await js.publish(f"{EVENTS_SUBJECT_ROOT}.101.Garbage", b"{not json")
 
     stop = asyncio.Event()

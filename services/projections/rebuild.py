@@ -62,9 +62,11 @@ async def _apply_batch(connection: asyncpg.Connection, schema: str, messages: Se
     events = []
     for message in messages:
         try:
-            events.append(EventMessage.model_validate_json(message.data))
+            event = EventMessage.model_validate_json(message.data)
         except ValidationError:
             continue  # the live applier parked it already; it is no fact
+        if (message.headers or {}).get("Nats-Msg-Id") == str(event.event_id):  # the relay's (runtime/checkpoint.py)
+            events.append(event)
     await projector.record_facts(connection, schema, events)
     return len(events)
 
