@@ -17,7 +17,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
@@ -87,13 +87,16 @@ def wait_position(system: System, service: str, position: int, timeout: float = 
 
 # --- batch import -------------------------------------------------------------------------------
 
+
 def batch_import(system: System, count: int, batch: int = 1000) -> float:
     facts = workload.facts(count, municipality="101", offset=10_000_000)
     started = time.perf_counter()
     with system.client("registration") as client:
         for i in range(0, count, batch):
-            response = client.post("/v1/facts/batch", json={"facts": facts[i:i + batch]})
-            assert response.status_code == 200 and response.json()["accepted"] == len(facts[i:i + batch]), response.text[:500]
+            response = client.post("/v1/facts/batch", json={"facts": facts[i : i + batch]})
+            assert response.status_code == 200 and response.json()["accepted"] == len(facts[i : i + batch]), (
+                response.text[:500]
+            )
     return started
 
 
@@ -104,8 +107,17 @@ def import_figures(system: System, count: int, baseline_url: str) -> list[Figure
         time.sleep(0.02)
     rate = count / (time.perf_counter() - started)
     baseline = eventsourcing_baseline(baseline_url, count)
-    return [Figure("batch import (POST /v1/facts/batch, into store and stream)", rate, "facts/s", ">= 2,000 facts/s",
-                   rate >= 2000, baseline, "eventsourcing save, batches of 1000")]
+    return [
+        Figure(
+            "batch import (POST /v1/facts/batch, into store and stream)",
+            rate,
+            "facts/s",
+            ">= 2,000 facts/s",
+            rate >= 2000,
+            baseline,
+            "eventsourcing save, batches of 1000",
+        )
+    ]
 
 
 def eventsourcing_baseline(database_url: str, count: int, batch: int = 1000) -> float:
@@ -123,12 +135,14 @@ def eventsourcing_baseline(database_url: str, count: int, batch: int = 1000) -> 
         def record(self, fact: dict) -> None:
             self.facts.append(fact)
 
-    env = postgres_env(database_url) | {"APPLICATION_RECORDER_TOPIC": "eventsourcing.postgres:PostgresApplicationRecorder"}
+    env = postgres_env(database_url) | {
+        "APPLICATION_RECORDER_TOPIC": "eventsourcing.postgres:PostgresApplicationRecorder"
+    }
     app = Application(env=env)
     facts = workload.facts(count, municipality="101")
     started = time.perf_counter()
     for i in range(0, count, batch):
-        subjects = [Subject(fact) for fact in facts[i:i + batch]]
+        subjects = [Subject(fact) for fact in facts[i : i + batch]]
         app.save(*subjects)
     rate = count / (time.perf_counter() - started)
     app.close()
@@ -136,6 +150,7 @@ def eventsourcing_baseline(database_url: str, count: int, batch: int = 1000) -> 
 
 
 # --- single facts, latency and freshness -------------------------------------------------------
+
 
 def single_fact_figures(system: System, seconds: float, rate: float = 100.0) -> list[Figure]:
     # Throughput: 8 clients as fast as they go.
@@ -158,11 +173,11 @@ def single_fact_figures(system: System, seconds: float, rate: float = 100.0) -> 
                     i = next(cursor, None)
                 if i is None:
                     return
-                for fact in facts[i:i + 4]:
+                for fact in facts[i : i + 4]:
                     response = client.post("/v1/facts", json=fact)
                     assert response.status_code == 201, response.text
                 with lock:
-                    done[0] += len(facts[i:i + 4])
+                    done[0] += len(facts[i : i + 4])
 
     deadline = time.perf_counter() + seconds / 2
     started = time.perf_counter()
@@ -240,28 +255,49 @@ def single_fact_figures(system: System, seconds: float, rate: float = 100.0) -> 
     ms = 1000
     return [
         Figure("single facts: throughput, 8 concurrent clients", throughput, "facts/s", "-", None),
-        Figure("single facts at 100/s: p50 latency", pct(latencies, 50) * ms, "ms", "-", None,
-               pct(probe, 50) * ms, "GET /healthz p50"),
-        Figure("single facts at 100/s: p99 latency", pct(latencies, 99) * ms, "ms", "p99 <= 50 ms",
-               pct(latencies, 99) <= 0.05, pct(probe, 99) * ms, "GET /healthz p99"),
+        Figure(
+            "single facts at 100/s: p50 latency",
+            pct(latencies, 50) * ms,
+            "ms",
+            "-",
+            None,
+            pct(probe, 50) * ms,
+            "GET /healthz p50",
+        ),
+        Figure(
+            "single facts at 100/s: p99 latency",
+            pct(latencies, 99) * ms,
+            "ms",
+            "p99 <= 50 ms",
+            pct(latencies, 99) <= 0.05,
+            pct(probe, 99) * ms,
+            "GET /healthz p99",
+        ),
         Figure("freshness 2xx -> KPI read model: p50", pct(kpi, 50) * ms, "ms", "-", None),
         Figure("freshness 2xx -> KPI read model: p99", pct(kpi, 99) * ms, "ms", "p99 <= 1,000 ms", pct(kpi, 99) <= 1.0),
         Figure("freshness 2xx -> alerts applied: p50", pct(alert, 50) * ms, "ms", "-", None),
-        Figure("freshness 2xx -> alerts applied: p99", pct(alert, 99) * ms, "ms", "p99 <= 1,000 ms", pct(alert, 99) <= 1.0),
+        Figure(
+            "freshness 2xx -> alerts applied: p99", pct(alert, 99) * ms, "ms", "p99 <= 1,000 ms", pct(alert, 99) <= 1.0
+        ),
     ]
 
 
 # --- rebuild and KPI queries over a long history ------------------------------------------------
 
+
 async def publish_history(nats_url: str, events: list) -> None:
     nc = await nats.connect(nats_url)
     js = nc.jetstream()
     from runtime.bus import ensure_streams
+
     await ensure_streams(js)
     pending = []
     for message in events:
-        pending.append(await js.publish_async(message.subject, message.model_dump_json().encode(),
-                                              headers={"Nats-Msg-Id": str(message.event_id)}))
+        pending.append(
+            await js.publish_async(
+                message.subject, message.model_dump_json().encode(), headers={"Nats-Msg-Id": str(message.event_id)}
+            )
+        )
         if len(pending) >= 2000:
             await asyncio.gather(*pending)
             pending = []
@@ -272,13 +308,24 @@ async def publish_history(nats_url: str, events: list) -> None:
 async def copy_baseline(database_url: str, events: list) -> float:
     """A plain asyncpg bulk insert (COPY) of the same rows the rebuild writes."""
     count = len(events)
-    rows = [(m.position, m.fact.type, m.fact.municipality, getattr(m.fact, "citizen_id", None),
-             getattr(m.fact, "course_id", None), m.fact.effective_date, m.recorded_at, m.fact.model_dump_json())
-            for m in events]
+    rows = [
+        (
+            m.position,
+            m.fact.type,
+            m.fact.municipality,
+            getattr(m.fact, "citizen_id", None),
+            getattr(m.fact, "course_id", None),
+            m.fact.effective_date,
+            m.recorded_at,
+            m.fact.model_dump_json(),
+        )
+        for m in events
+    ]
     connection = await asyncpg.connect(database_url)
     await connection.execute(
         "CREATE TABLE bench_copy (position bigint PRIMARY KEY, event_type text, municipality text, citizen_id text,"
-        " course_id text, effective_date date, recorded_at timestamptz, fact jsonb)")
+        " course_id text, effective_date date, recorded_at timestamptz, fact jsonb)"
+    )
     started = time.perf_counter()
     await connection.copy_records_to_table("bench_copy", records=rows)
     rate = count / (time.perf_counter() - started)
@@ -292,8 +339,9 @@ def history_figures(admin_url: str, work: Path, count: int) -> tuple[list[Figure
     database_url = create_database(admin_url)
     server = SecuredNats(work / "nats-history")
     server.start()
-    system = System(database_url=database_url, nats_url=server.url, work_dir=work / "logs-history",
-                    nats_env=server.service_env())
+    system = System(
+        database_url=database_url, nats_url=server.url, work_dir=work / "logs-history", nats_env=server.service_env()
+    )
     try:
         events = workload.history_events(count)
         asyncio.run(publish_history(server.url, events))
@@ -308,9 +356,13 @@ def history_figures(admin_url: str, work: Path, count: int) -> tuple[list[Figure
         baseline = asyncio.run(copy_baseline(database_url, events))
         del events
 
-        ids = [k["id"] for k in httpx.get(system.services["projections"].url + "/v1/kpis",
-                                           headers={"Authorization": "Bearer token-admin"}).json()["kpis"]]
-        as_of = (datetime.now(timezone.utc) - timedelta(days=400)).date().isoformat()
+        ids = [
+            k["id"]
+            for k in httpx.get(
+                system.services["projections"].url + "/v1/kpis", headers={"Authorization": "Bearer token-admin"}
+            ).json()["kpis"]
+        ]
+        as_of = (datetime.now(UTC) - timedelta(days=400)).date().isoformat()
         worst = (0.0, "")
         with system.client("projections", "token-admin") as client:
             client.timeout = 600
@@ -323,7 +375,9 @@ def history_figures(admin_url: str, work: Path, count: int) -> tuple[list[Figure
             first_as_of = []  # each municipality's history as of that day, folded on first ask
             for municipality in workload.MUNICIPALITIES:
                 sent = time.perf_counter()
-                assert client.get("/v1/kpis/P1", params={"municipality": municipality, "as_of": as_of}).status_code == 200
+                assert (
+                    client.get("/v1/kpis/P1", params={"municipality": municipality, "as_of": as_of}).status_code == 200
+                )
                 first_as_of.append(time.perf_counter() - sent)
             for kpi in ids:
                 for query in ({}, {"as_of": as_of}):
@@ -339,13 +393,30 @@ def history_figures(admin_url: str, work: Path, count: int) -> tuple[list[Figure
         peak = memory.stop()
         figures = [
             Figure(f"live apply of {count:,} events (projections consumer)", live, "events/s", "-", None),
-            Figure(f"rebuild of all read models from {count:,} events", rebuilt, "events/s", ">= 10,000 events/s",
-                   rebuilt >= 10_000, baseline, "asyncpg COPY of the same rows"),
+            Figure(
+                f"rebuild of all read models from {count:,} events",
+                rebuilt,
+                "events/s",
+                ">= 10,000 events/s",
+                rebuilt >= 10_000,
+                baseline,
+                "asyncpg COPY of the same rows",
+            ),
             Figure("live KPI histories of the 10 municipalities folded after the switch", folded, "s", "-", None),
-            Figure("first as_of query of a municipality (its history to that day folded), max of 10",
-                   max(first_as_of) * 1000, "ms", "-", None),
-            Figure(f"KPI query p95, worst of {len(ids)} KPIs x (now, as_of), 10 municipalities [{worst[1]}]",
-                   worst[0] * 1000, "ms", "p95 <= 100 ms", worst[0] <= 0.1),
+            Figure(
+                "first as_of query of a municipality (its history to that day folded), max of 10",
+                max(first_as_of) * 1000,
+                "ms",
+                "-",
+                None,
+            ),
+            Figure(
+                f"KPI query p95, worst of {len(ids)} KPIs x (now, as_of), 10 municipalities [{worst[1]}]",
+                worst[0] * 1000,
+                "ms",
+                "p95 <= 100 ms",
+                worst[0] <= 0.1,
+            ),
         ]
         return figures, {"projections (history)": peak["projections"]}
     finally:
@@ -355,26 +426,28 @@ def history_figures(admin_url: str, work: Path, count: int) -> tuple[list[Figure
 
 # --- the deadline poll -------------------------------------------------------------------------
 
+
 async def deadline_figures(database_url: str, courses: int) -> list[Figure]:
     from runtime.clock import AdjustableClock
     from services.alerts import deadlines, handlers, store
 
     pool = await asyncpg.create_pool(database_url, min_size=1, max_size=4)
     await pool.execute(store.SCHEMA)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     apply = handlers.applier(lambda: now)
     events = workload.events(courses * 4, days=30)  # four facts a course, all started this month
     started = time.perf_counter()
     for i in range(0, len(events), 1000):
         async with pool.acquire() as db, db.transaction():
-            for event in events[i:i + 1000]:
+            for event in events[i : i + 1000]:
                 await apply(db, event)
     applied = len(events) / (time.perf_counter() - started)
     open_deadlines = await pool.fetchval("SELECT count(*) FROM alert_deadlines WHERE state = 'pending'")
     clock = AdjustableClock()
     clock.set(now + timedelta(days=45))  # some of the deadlines have come due
     due = await pool.fetchval(
-        "SELECT count(*) FROM alert_deadlines WHERE state = 'pending' AND due_on <= $1", clock.today())
+        "SELECT count(*) FROM alert_deadlines WHERE state = 'pending' AND due_on <= $1", clock.today()
+    )
     cycles = []
     for _ in range(5):  # a cycle takes at most 100 due deadlines, as in production
         started = time.perf_counter()
@@ -383,18 +456,25 @@ async def deadline_figures(database_url: str, courses: int) -> list[Figure]:
     await pool.close()
     return [
         Figure(f"alerts handlers: apply events for {courses:,} courses (in-process)", applied, "events/s", "-", None),
-        Figure(f"deadline poll cycle (<= 100 taken), {open_deadlines:,} pending deadlines, {due:,} due (max of 5)",
-               max(cycles) * 1000,
-               "ms", "<= 1,000 ms", max(cycles) <= 1.0),
+        Figure(
+            f"deadline poll cycle (<= 100 taken), {open_deadlines:,} pending deadlines, {due:,} due (max of 5)",
+            max(cycles) * 1000,
+            "ms",
+            "<= 1,000 ms",
+            max(cycles) <= 1.0,
+        ),
     ]
 
 
 # --- the run -----------------------------------------------------------------------------------
 
+
 def machine() -> str:
     memory = psutil.virtual_memory().total / 2**30
-    return (f"{platform.node()}: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
-            f"{memory:.1f} GiB RAM, {platform.system()} {platform.release()}, Python {platform.python_version()}")
+    return (
+        f"{platform.node()}: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
+        f"{memory:.1f} GiB RAM, {platform.system()} {platform.release()}, Python {platform.python_version()}"
+    )
 
 
 def main() -> None:
@@ -414,8 +494,13 @@ def main() -> None:
     postgres.start()
     server = SecuredNats(work / "nats")
     server.start()
-    system = System(database_url=create_database(postgres.url), nats_url=server.url, work_dir=work / "logs",
-                    nats_env=server.service_env(), extra_env={"LOG_LEVEL": "WARNING"})
+    system = System(
+        database_url=create_database(postgres.url),
+        nats_url=server.url,
+        work_dir=work / "logs",
+        nats_env=server.service_env(),
+        extra_env={"LOG_LEVEL": "WARNING"},
+    )
     figures: list[Figure] = []
     try:
         peak: dict[str, int] = {}
@@ -444,8 +529,10 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)
 
     kind = "full" if args.full else "quick" if not (args.events or args.courses) else "custom"
-    print(f"\ncasetrack benchmark ({kind}: {imported:,} facts imported, {events:,} events, {courses:,} courses), "
-          f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC")
+    print(
+        f"\ncasetrack benchmark ({kind}: {imported:,} facts imported, {events:,} events, {courses:,} courses), "
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
+    )
     print(f"machine: {machine()}\n")
     print("| figure | measured | raw baseline (same run) | ratio | goal | met |")
     print("| --- | --- | --- | --- | --- | --- |")

@@ -14,7 +14,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import nats
@@ -31,15 +31,22 @@ SERVICES = ("registration", "projections", "alerts")
 async def fill(nc: nats.NATS, count: int) -> datetime:
     """Returns the time 90 % of the way through."""
     logs = {service: AuditLog(nc.jetstream(), service) for service in SERVICES}
-    marker = datetime.now(timezone.utc)
+    marker = datetime.now(UTC)
     for start in range(0, count, 500):
-        await asyncio.gather(*(
-            logs[SERVICES[n % 3]].record_read(
-                Principal(f"worker-{n % 50}", "101", "support_worker", team="t", worker=f"w-{n % 50}"),
-                action="read_citizen_history", municipality="101", subject_type="citizen", subject_id=f"c-{n % 2000}")
-            for n in range(start, min(start + 500, count))))
+        await asyncio.gather(
+            *(
+                logs[SERVICES[n % 3]].record_read(
+                    Principal(f"worker-{n % 50}", "101", "support_worker", team="t", worker=f"w-{n % 50}"),
+                    action="read_citizen_history",
+                    municipality="101",
+                    subject_type="citizen",
+                    subject_id=f"c-{n % 2000}",
+                )
+                for n in range(start, min(start + 500, count))
+            )
+        )
         if start < 0.9 * count <= start + 500:
-            marker = datetime.now(timezone.utc)
+            marker = datetime.now(UTC)
     return marker
 
 

@@ -1,6 +1,6 @@
 """The facts and events the benchmark feeds in: courses of citizens spread over municipalities."""
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import uuid4
 
@@ -18,8 +18,14 @@ def citizen_facts(municipality: str, n: int, start: date) -> list[dict[str, Any]
     on = start.isoformat()
     return [
         base | {"type": "CitizenRegistered", "effective_date": on, "birth_year": 1970 + n % 40, "gender": "male"},
-        base | {"type": "VisitationDecided", "course_id": course, "effective_date": on,
-                "method": METHODS[n % 3], "team": f"team-{n % 5}"},
+        base
+        | {
+            "type": "VisitationDecided",
+            "course_id": course,
+            "effective_date": on,
+            "method": METHODS[n % 3],
+            "team": f"team-{n % 5}",
+        },
         base | {"type": "CourseStarted", "course_id": course, "effective_date": on},
         base | {"type": "HandleplanCreated", "effective_date": (start + timedelta(days=20)).isoformat()},
     ]
@@ -40,10 +46,16 @@ def facts(count: int, municipality: str | None = None, offset: int = 0, days: in
 
 def events(count: int, days: int = 3600) -> list[EventMessage]:
     """The same facts as recorded events, positions 1..count."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     return [
-        EventMessage(event_id=uuid4(), position=i, schema_version=1, recorded_at=now, recorded_by="bench",
-                     fact=fact_adapter.validate_python(fact))
+        EventMessage(
+            event_id=uuid4(),
+            position=i,
+            schema_version=1,
+            recorded_at=now,
+            recorded_by="bench",
+            fact=fact_adapter.validate_python(fact),
+        )
         for i, fact in enumerate(facts(count, days=days), start=1)
     ]
 
@@ -63,7 +75,7 @@ def history_facts(count: int) -> list[dict[str, Any]]:
             citizens += max(1, (per_municipality - len(facts)) // 150 + 1)
             facts = generate(municipality, citizens, 120, seed=2026, today=date.today())
         streams.append([_pseudonymous(fact) for fact in facts[:per_municipality]])
-    interleaved = [fact for group in zip(*streams) for fact in group]
+    interleaved = [fact for group in zip(*streams, strict=False) for fact in group]
     return interleaved[:count]
 
 
@@ -78,11 +90,19 @@ def _pseudonymous(fact: dict[str, Any]) -> dict[str, Any]:
 def history_events(count: int) -> list[EventMessage]:
     """The history as recorded events, positions 1..count, each recorded the day after it happened
     (so `as_of` a past day sees part of it)."""
-    today = datetime.now(timezone.utc)
+    today = datetime.now(UTC)
     out = []
     for i, fact in enumerate(history_facts(count), start=1):
         parsed = fact_adapter.validate_python(fact)
-        recorded = datetime.combine(parsed.effective_date + timedelta(days=1), datetime.min.time(), timezone.utc)
-        out.append(EventMessage(event_id=uuid4(), position=i, schema_version=1, recorded_at=min(recorded, today),
-                                recorded_by="bench", fact=parsed))
+        recorded = datetime.combine(parsed.effective_date + timedelta(days=1), datetime.min.time(), UTC)
+        out.append(
+            EventMessage(
+                event_id=uuid4(),
+                position=i,
+                schema_version=1,
+                recorded_at=min(recorded, today),
+                recorded_by="bench",
+                fact=parsed,
+            )
+        )
     return out

@@ -35,14 +35,26 @@ def _tokens(data_dir: Path) -> dict[str, dict[str, str]]:
     path = data_dir / "tokens.json"
     if path.exists():
         return json.loads(path.read_text())
-    tokens = {secrets.token_urlsafe(24): {"name": f"demo-{m}", "municipality": m, "role": "client"}
-              for m in DEMO_MUNICIPALITIES}
+    tokens = {
+        secrets.token_urlsafe(24): {"name": f"demo-{m}", "municipality": m, "role": "client"}
+        for m in DEMO_MUNICIPALITIES
+    }
     for m in DEMO_MUNICIPALITIES:  # one person of each role, in the demo's ICM team
         tokens[secrets.token_urlsafe(24)] = {"name": f"demo-manager-{m}", "municipality": m, "role": "manager"}
-        tokens[secrets.token_urlsafe(24)] = {"name": f"demo-leader-{m}", "municipality": m, "role": "team_leader",
-                                             "team": "team-icm", "worker": "leder-icm"}
-        tokens[secrets.token_urlsafe(24)] = {"name": f"demo-worker-{m}", "municipality": m,
-                                             "role": "support_worker", "team": "team-icm", "worker": "w-icm-1"}
+        tokens[secrets.token_urlsafe(24)] = {
+            "name": f"demo-leader-{m}",
+            "municipality": m,
+            "role": "team_leader",
+            "team": "team-icm",
+            "worker": "leder-icm",
+        }
+        tokens[secrets.token_urlsafe(24)] = {
+            "name": f"demo-worker-{m}",
+            "municipality": m,
+            "role": "support_worker",
+            "team": "team-icm",
+            "worker": "w-icm-1",
+        }
     tokens[secrets.token_urlsafe(24)] = {"name": "demo-admin", "role": "admin"}
     path.write_text(json.dumps(tokens, indent=2))
     path.chmod(0o600)
@@ -57,8 +69,12 @@ def _demo_users(data_dir: Path) -> dict[str, dict[str, str]]:
         return json.loads(path.read_text())
     users = {}
     for m in DEMO_MUNICIPALITIES:
-        users[f"leder-{m}"] = {"password": secrets.token_urlsafe(9), "role": "team_leader", "municipality": m,
-                               "team": "team-icm"}
+        users[f"leder-{m}"] = {
+            "password": secrets.token_urlsafe(9),
+            "role": "team_leader",
+            "municipality": m,
+            "team": "team-icm",
+        }
         users[f"chef-{m}"] = {"password": secrets.token_urlsafe(9), "role": "manager", "municipality": m}
     path.write_text(json.dumps(users, indent=2))
     path.chmod(0o600)
@@ -69,8 +85,13 @@ def _users_env(users: dict[str, dict[str, str]]) -> str:
     """CASETRACK_USERS for the dashboard: the same users with scrypt hashes instead of passwords."""
     from runtime.passwords import hash_password
 
-    return json.dumps({name: {k: v for k, v in user.items() if k != "password"}
-                       | {"password_hash": hash_password(user["password"])} for name, user in users.items()})
+    return json.dumps(
+        {
+            name: {k: v for k, v in user.items() if k != "password"}
+            | {"password_hash": hash_password(user["password"])}
+            for name, user in users.items()
+        }
+    )
 
 
 def _secret(data_dir: Path, name: str) -> str:
@@ -136,8 +157,9 @@ def provision_streams(url: str) -> None:
         from casetrack.natsauth import ADMIN
         from runtime.bus import ensure_streams, inbox_prefix
 
-        nc = await nats.connect(url, name="casetrack-streams", inbox_prefix=inbox_prefix(ADMIN),
-                                allow_reconnect=False, connect_timeout=5)
+        nc = await nats.connect(
+            url, name="casetrack-streams", inbox_prefix=inbox_prefix(ADMIN), allow_reconnect=False, connect_timeout=5
+        )
         try:
             for attempt in range(20):  # a server just started may not have JetStream ready yet
                 try:
@@ -243,10 +265,13 @@ def run(args: argparse.Namespace) -> int:
             _load_demo(services[0].url, tokens, args.demo_citizens)
         print("\nTokens (Authorization: Bearer <token>):")
         for token, entry in tokens.items():
-            print(f"  {entry.get('name')} ({entry.get('role', 'client')}): municipality "
-                  f"{entry.get('municipality', 'all')}: {token}")
+            print(
+                f"  {entry.get('name')} ({entry.get('role', 'client')}): municipality "
+                f"{entry.get('municipality', 'all')}: {token}"
+            )
         if nats_passwords:
-            from casetrack.natsauth import REGISTRATION_USERS, SERVICES as NATS_SERVICES, user_url
+            from casetrack.natsauth import REGISTRATION_USERS, user_url
+            from casetrack.natsauth import SERVICES as NATS_SERVICES
 
             print(f"\nNATS users (passwords kept in {data_dir / NATS_PASSWORDS_FILE}):")
             for user, password in nats_passwords.items():
@@ -258,8 +283,11 @@ def run(args: argparse.Namespace) -> int:
                 scope = f"municipality {user['municipality']}" + (f", {user['team']}" if user.get("team") else "")
                 print(f"  {username} / {user['password']}  ({user['role']}, {scope})")
         print(f"\nDashboard: http://127.0.0.1:{ports['dashboard']}/  (log in with a user above)")
-        print(f"Logs in {data_dir / 'logs'}. A service that exits is started again; restart one with "
-              f"kill $(cat {data_dir / 'run'}/<service>.pid). Ctrl-C stops everything.", flush=True)
+        print(
+            f"Logs in {data_dir / 'logs'}. A service that exits is started again; restart one with "
+            f"kill $(cat {data_dir / 'run'}/<service>.pid). Ctrl-C stops everything.",
+            flush=True,
+        )
         supervisor = Supervisor(services, data_dir / "run")
         supervisor.watch(stop)
         return 0
@@ -302,8 +330,10 @@ def demo_command(args: argparse.Namespace) -> int:
     for municipality in args.municipality:
         facts = demo.generate(municipality, citizens=args.citizens, months=args.months, seed=args.seed)
         accepted, rejected = demo.load(args.url, args.token, facts)
-        print(f"demo data for {municipality}: {accepted} of {len(facts)} facts accepted over {args.months} months",
-              flush=True)
+        print(
+            f"demo data for {municipality}: {accepted} of {len(facts)} facts accepted over {args.months} months",
+            flush=True,
+        )
         for result in rejected[:10]:
             print(f"  refused {result['fact_type']}: {result['error']['reason']}", file=sys.stderr)
         failed += len(rejected)

@@ -33,7 +33,12 @@ import httpx
 
 from contracts.codes import CtiPhase, Method
 from contracts.methods import (
-    CONTACT_EVERY_DAYS, CTI_CONTACT_PHASE_WEEKS, CTI_MONTHS, CTI_PHASE_MONTHS, FOLLOW_UP_MONTHS, add_months,
+    CONTACT_EVERY_DAYS,
+    CTI_CONTACT_PHASE_WEEKS,
+    CTI_MONTHS,
+    CTI_PHASE_MONTHS,
+    FOLLOW_UP_MONTHS,
+    add_months,
 )
 
 Fact = dict[str, Any]
@@ -44,29 +49,69 @@ HOUSING_LOST = {"CTI": 0.03, "ICM": 0.08, "ACT": 0.07}
 HOURS_PER_MONTH = {"ICM": (10, 20), "ACT": (20, 35)}
 CTI_PHASE_HOURS = {"contact": 10, "1": 40, "2": 25, "3": 15}
 END_REASONS_OPEN = {  # ICM/ACT endings in the 2009-13 evaluation
-    "no_longer_needs_support": 0.20, "needs_other_support": 0.22, "does_not_want_support": 0.17,
-    "contact_lost": 0.21, "moved": 0.10, "other": 0.10,
+    "no_longer_needs_support": 0.20,
+    "needs_other_support": 0.22,
+    "does_not_want_support": 0.17,
+    "contact_lost": 0.21,
+    "moved": 0.10,
+    "other": 0.10,
 }
 END_REASONS_CTI = {
-    "completed": 0.65, "no_longer_needs_support": 0.10, "needs_other_support": 0.15,
-    "does_not_want_support": 0.05, "contact_lost": 0.05,
+    "completed": 0.65,
+    "no_longer_needs_support": 0.10,
+    "needs_other_support": 0.15,
+    "does_not_want_support": 0.05,
+    "contact_lost": 0.05,
 }
 REVISITATION = {"CTI": "ICM", "ICM": "ACT", "ACT": "ICM"}
 FOLLOW_ON = {"hoej": 0.30, "nogen": 0.30, "ringe": 0.11, "slet_ikke": 0.14, "ved_ikke": 0.15}
-ENTRY = {"shelter_110": 0.55, "street": 0.15, "sofa": 0.15, "night_shelter": 0.05,
-         "hospital_no_housing": 0.05, "prison_no_housing": 0.05}
-INCOME = {"kontanthjaelp": 0.58, "foertidspension": 0.20, "uddannelseshjaelp": 0.08,
-          "sickness_benefit": 0.05, "none": 0.05, "other": 0.04}
+ENTRY = {
+    "shelter_110": 0.55,
+    "street": 0.15,
+    "sofa": 0.15,
+    "night_shelter": 0.05,
+    "hospital_no_housing": 0.05,
+    "prison_no_housing": 0.05,
+}
+INCOME = {
+    "kontanthjaelp": 0.58,
+    "foertidspension": 0.20,
+    "uddannelseshjaelp": 0.08,
+    "sickness_benefit": 0.05,
+    "none": 0.05,
+    "other": 0.04,
+}
 HOMES = {"almen": 0.70, "private_rental": 0.12, "skaev": 0.06, "shared_supported": 0.12}
-CONTACT_KINDS = {"face_to_face": 0.65, "phone_digital": 0.20, "partners": 0.08, "attempted": 0.05,
-                 "cancelled_by_citizen": 0.02}
+CONTACT_KINDS = {
+    "face_to_face": 0.65,
+    "phone_digital": 0.20,
+    "partners": 0.08,
+    "attempted": 0.05,
+    "cancelled_by_citizen": 0.02,
+}
 
 # Within a day, facts are submitted in this order (the rest in between).
-FIRST = {"CitizenRegistered": 0, "HousingSituationRecorded": 1, "ShelterStayStarted": 1, "VisitationDecided": 2,
-         "CourseStarted": 3, "CtiPhaseStarted": 4, "OutreachPhaseStarted": 4, "HousingGained": 4,
-         "EvictionRiskRegistered": 5}
-LAST = {"EvictionPrevented": 7, "EvictionCarriedOut": 7, "HousingLost": 8, "ShelterStayEnded": 8,
-        "SupportWorkerChanged": 8, "CourseEnded": 9, "FollowUpRecorded": 10, "CitizenErased": 11}
+FIRST = {
+    "CitizenRegistered": 0,
+    "HousingSituationRecorded": 1,
+    "ShelterStayStarted": 1,
+    "VisitationDecided": 2,
+    "CourseStarted": 3,
+    "CtiPhaseStarted": 4,
+    "OutreachPhaseStarted": 4,
+    "HousingGained": 4,
+    "EvictionRiskRegistered": 5,
+}
+LAST = {
+    "EvictionPrevented": 7,
+    "EvictionCarriedOut": 7,
+    "HousingLost": 8,
+    "ShelterStayEnded": 8,
+    "SupportWorkerChanged": 8,
+    "CourseEnded": 9,
+    "FollowUpRecorded": 10,
+    "CitizenErased": 11,
+}
 
 
 def contact_every(method: Method, phase: CtiPhase | None = None) -> int:
@@ -85,8 +130,9 @@ class Team:
     workers: list[tuple[str, date, date | None]] = field(default_factory=list)  # id, from, until
 
     def worker_on(self, rng: random.Random, day: date, other_than: str | None = None) -> str:
-        present = [w for w, since, until in self.workers
-                   if since <= day and (until is None or day < until) and w != other_than]
+        present = [
+            w for w, since, until in self.workers if since <= day and (until is None or day < until) and w != other_than
+        ]
         return rng.choice(present)
 
     def leaves_on(self, worker: str) -> date | None:
@@ -118,8 +164,14 @@ class Municipality:
         self.facts.append({"type": kind, "municipality": self.code, "effective_date": day.isoformat(), **fields})
 
     def _worker(self, team: Team, worker: str, since: date, role: str = "support_worker") -> None:
-        self._fact("WorkerRegistered", since, worker_id=worker, team_id=team.team_id, role=role,
-                   email=f"{worker}@kommune{self.code}.dk")
+        self._fact(
+            "WorkerRegistered",
+            since,
+            worker_id=worker,
+            team_id=team.team_id,
+            role=role,
+            email=f"{worker}@kommune{self.code}.dk",
+        )
         if role == "support_worker":
             team.workers.append((worker, since, None))
 
@@ -140,9 +192,13 @@ class Municipality:
                 return
             if start >= self.first:
                 self._fact(
-                    "HousingStockReported", end, period_start=start.isoformat(),
-                    vacant_cheap_homes=[{"max_rent_dkk": 3000, "rooms": 1, "count": self.rng.randint(0, 6)},
-                                        {"max_rent_dkk": 4500, "rooms": 2, "count": self.rng.randint(2, 15)}],
+                    "HousingStockReported",
+                    end,
+                    period_start=start.isoformat(),
+                    vacant_cheap_homes=[
+                        {"max_rent_dkk": 3000, "rooms": 1, "count": self.rng.randint(0, 6)},
+                        {"max_rent_dkk": 4500, "rooms": 2, "count": self.rng.randint(2, 15)},
+                    ],
                     mean_wait_days_cheap=float(self.rng.randint(150, 400)),
                     mean_wait_days_emergency=float(self.rng.randint(20, 90)),
                     allocation_right_homes_vacant=self.rng.randint(0, 8),
@@ -175,8 +231,13 @@ class CitizenStory:
             return False
         day = max(day, self.entry)  # nothing before the citizen is known
         order = FIRST.get(fact_type, LAST.get(fact_type, 6))
-        fact = {"type": fact_type, "municipality": self.place.code, **self.identity,
-                "effective_date": day.isoformat(), **fields}
+        fact = {
+            "type": fact_type,
+            "municipality": self.place.code,
+            **self.identity,
+            "effective_date": day.isoformat(),
+            **fields,
+        }
         self.entries.append((after or day, order, len(self.entries), fact))
         return True
 
@@ -189,20 +250,32 @@ class CitizenStory:
     def story(self, entry: date) -> None:
         rng = self.rng
         young = entry.year - self.birth_year <= 29
-        self.add("CitizenRegistered", entry, birth_year=self.birth_year,
-                 gender="male" if rng.random() < 0.75 else "female", target_groups=["youth"] if young else [])
+        self.add(
+            "CitizenRegistered",
+            entry,
+            birth_year=self.birth_year,
+            gender="male" if rng.random() < 0.75 else "female",
+            target_groups=["youth"] if young else [],
+        )
         situation = pick(rng, ENTRY)
         self.add("HousingSituationRecorded", entry, housing=situation)
         self.add("IncomeTypeRecorded", entry + self.days(0, 20), income_type=pick(rng, INCOME))
         status = "education" if young and rng.random() < 0.15 else "unemployed"
-        self.add("EmploymentStatusRecorded", entry + self.days(0, 20), status=status,
-                 jobcentre_category="uddannelsesparat" if status == "education" else "aktivitetsparat")
+        self.add(
+            "EmploymentStatusRecorded",
+            entry + self.days(0, 20),
+            status=status,
+            jobcentre_category="uddannelsesparat" if status == "education" else "aktivitetsparat",
+        )
         stay_end: date | None = None
         if situation == "shelter_110":
             stay_end = self.shelter_stay(entry)
         if rng.random() < 0.65:
-            self.add("HousingWaitingListRegistered", entry + self.days(5, 40),
-                     housing_type="ungdomsbolig" if young else rng.choice(["almen", "almen", "skaev", "shared_supported"]))
+            self.add(
+                "HousingWaitingListRegistered",
+                entry + self.days(5, 40),
+                housing_type="ungdomsbolig" if young else rng.choice(["almen", "almen", "skaev", "shared_supported"]),
+            )
         if rng.random() < 0.2:
             started = entry + self.days(20, 200)
             if self.add("SubstanceTreatmentStarted", started) and rng.random() < 0.6:
@@ -235,8 +308,15 @@ class CitizenStory:
         if decided > self.today:
             return
         course = {"course_id": course_id}
-        self.add("VisitationDecided", decided, **course, method=method, team=team.team_id,
-                 assessment_done=rng.random() < 0.7, fits_target_group=rng.random() < 0.88)
+        self.add(
+            "VisitationDecided",
+            decided,
+            **course,
+            method=method,
+            team=team.team_id,
+            assessment_done=rng.random() < 0.7,
+            fits_target_group=rng.random() < 0.88,
+        )
         if started > self.today:
             return
         worker = team.worker_on(rng, started)
@@ -262,8 +342,13 @@ class CitizenStory:
             if rng.random() < 0.8:
                 due = add_months(end, months)
                 keeps = "yes" if self.housed_on(due) else rng.choice(["no", "unknown"])
-                self.add("FollowUpRecorded", due + self.days(0, 20), **course,
-                         months_after_end=months, keeps_own_housing=keeps)
+                self.add(
+                    "FollowUpRecorded",
+                    due + self.days(0, 20),
+                    **course,
+                    months_after_end=months,
+                    keeps_own_housing=keeps,
+                )
         if reason == "needs_other_support" and depth < 3:
             self.course(REVISITATION[method], end, f"{self.number:05d}-{depth + 1}", None, depth + 1)
 
@@ -283,8 +368,10 @@ class CitizenStory:
         rng = self.rng
         roll = rng.random()
         until = end or self.today
+
         def on_course(day: date) -> dict[str, str]:
             return {"course_id": course_id} if decided <= day <= until else {}
+
         offered = started + self.days(0, 20)
         if roll < 0.75 and self.add("HandleplanOffered", offered, **on_course(offered)):
             if roll < 0.55:
@@ -301,21 +388,49 @@ class CitizenStory:
         until = end or self.today
         wellbeing = rng.uniform(6, 14)  # raw WHO-5, 0-25
         target = min(25.0, wellbeing + rng.uniform(3, 8))
-        self.add("ExpectedProgressionSet", started, course_id=course_id, instrument="WHO5",
-                 checkpoints=[{"on": add_months(started, m).isoformat(), "value": round(min(100.0, (wellbeing + (target - wellbeing) * m / CTI_MONTHS) * 4), 1)}
-                              for m in range(CTI_PHASE_MONTHS, CTI_MONTHS + 1, CTI_PHASE_MONTHS)])
+        self.add(
+            "ExpectedProgressionSet",
+            started,
+            course_id=course_id,
+            instrument="WHO5",
+            checkpoints=[
+                {
+                    "on": add_months(started, m).isoformat(),
+                    "value": round(min(100.0, (wellbeing + (target - wellbeing) * m / CTI_MONTHS) * 4), 1),
+                }
+                for m in range(CTI_PHASE_MONTHS, CTI_MONTHS + 1, CTI_PHASE_MONTHS)
+            ],
+        )
         day = started + self.days(3, 30)
         while day <= until:
             if rng.random() < 0.85:
                 answers = [max(0, min(5, round(wellbeing / 5 + rng.gauss(0, 0.8)))) for _ in range(5)]
                 self.add("MeasurementRecorded", day, course_id=course_id, instrument="WHO5", answers=answers)
                 if rng.random() < 0.4:
-                    self.add("MeasurementRecorded", day, course_id=course_id, instrument="UCLA3",
-                             answers=[rng.randint(1, 3) for _ in range(3)])
+                    self.add(
+                        "MeasurementRecorded",
+                        day,
+                        course_id=course_id,
+                        instrument="UCLA3",
+                        answers=[rng.randint(1, 3) for _ in range(3)],
+                    )
                 if rng.random() < 0.3:
-                    self.add("MeasurementRecorded", day, course_id=course_id, instrument="LIKERT",
-                             answers={k: rng.randint(1, 5) for k in ("bokompetence", "oekonomi", "stabil_livsstil",
-                                                                       "mentale_vanskeligheder", "rusmiddelforbrug")})
+                    self.add(
+                        "MeasurementRecorded",
+                        day,
+                        course_id=course_id,
+                        instrument="LIKERT",
+                        answers={
+                            k: rng.randint(1, 5)
+                            for k in (
+                                "bokompetence",
+                                "oekonomi",
+                                "stabil_livsstil",
+                                "mentale_vanskeligheder",
+                                "rusmiddelforbrug",
+                            )
+                        },
+                    )
             wellbeing = min(25.0, wellbeing + rng.uniform(-1, 2.5))
             day += self.days(80, 100)
 
@@ -324,8 +439,11 @@ class CitizenStory:
         day = start + self.days(0, every)
         while day < until:
             kind = pick(rng, CONTACT_KINDS)
-            minutes = {"face_to_face": rng.randint(30, 120), "phone_digital": rng.randint(5, 25),
-                       "partners": rng.randint(15, 60)}.get(kind, 0)
+            minutes = {
+                "face_to_face": rng.randint(30, 120),
+                "phone_digital": rng.randint(5, 25),
+                "partners": rng.randint(15, 60),
+            }.get(kind, 0)
             self.add("ContactRecorded", day, course_id=course_id, minutes=minutes, kind=kind)
             day += timedelta(days=max(1, round(rng.gauss(every, every / 4))))
 
@@ -338,8 +456,13 @@ class CitizenStory:
             if day >= until:
                 return
             self.add("CtiPhaseStarted", day, course_id=course_id, phase=phase)
-            self.add("TimePlanned", day, course_id=course_id, cti_phase=phase,
-                     expected_hours=round(CTI_PHASE_HOURS[phase] * rng.uniform(0.8, 1.2), 1))
+            self.add(
+                "TimePlanned",
+                day,
+                course_id=course_id,
+                cti_phase=phase,
+                expected_hours=round(CTI_PHASE_HOURS[phase] * rng.uniform(0.8, 1.2), 1),
+            )
             if phase == "contact":
                 length = self.days(14, 7 * CTI_CONTACT_PHASE_WEEKS)
             else:
@@ -359,8 +482,13 @@ class CitizenStory:
         month = date(started.year, started.month, 1)
         while month <= until:
             low, high = HOURS_PER_MONTH[method]
-            self.add("TimePlanned", max(month, started), course_id=course_id, month=month.isoformat(),
-                     expected_hours=float(rng.randint(low, high)))
+            self.add(
+                "TimePlanned",
+                max(month, started),
+                course_id=course_id,
+                month=month.isoformat(),
+                expected_hours=float(rng.randint(low, high)),
+            )
             month = add_months(month, 1)
         self.contacts(started, until, contact_every(Method(method)), course_id)
         if rng.random() < 0.15:  # outreach from the street: contact-making, relationship, bridging
@@ -380,9 +508,13 @@ class CitizenStory:
         elif self.rng.random() < 0.15:
             change = started + self.days(30, 300)
         if change is not None and started < change < until:
-            self.add("SupportWorkerChanged", change, course_id=course_id,
-                     support_worker=team.worker_on(self.rng, change, other_than=worker),
-                     reason="medarbejder fratrådt" if leaves else "ny kontaktperson")
+            self.add(
+                "SupportWorkerChanged",
+                change,
+                course_id=course_id,
+                support_worker=team.worker_on(self.rng, change, other_than=worker),
+                reason="medarbejder fratrådt" if leaves else "ny kontaktperson",
+            )
 
     def housing(self, method: str, started: date, end: date | None, stay_end: date | None) -> None:
         rng = self.rng
@@ -390,7 +522,12 @@ class CitizenStory:
             return  # already housed (a revisited citizen keeps the home)
         if rng.random() >= HOUSING_GAINED[method]:
             if stay_end is not None:
-                self.add("ShelterStayEnded", stay_end, discharge="unplanned", destination=rng.choice(["street", "sofa", "unknown"]))
+                self.add(
+                    "ShelterStayEnded",
+                    stay_end,
+                    discharge="unplanned",
+                    destination=rng.choice(["street", "sofa", "unknown"]),
+                )
             return
         gained = started + (self.days(7, 80) if method == "CTI" else self.days(30, 300))
         if stay_end is not None and self.stay_started is not None:
@@ -443,16 +580,20 @@ def generate(municipality: str, citizens: int, months: int, seed: int, today: da
     return facts
 
 
-def load(registration_url: str, token: str, facts: list[Fact], batch_size: int = 500) -> tuple[int, list[dict[str, Any]]]:
+def load(
+    registration_url: str, token: str, facts: list[Fact], batch_size: int = 500
+) -> tuple[int, list[dict[str, Any]]]:
     """Submits facts in batches through the public API; returns (accepted, rejected results).
     Each batch has an idempotency key, so a batch retried after a lost answer is stored once."""
     accepted, rejected = 0, []
     run = uuid.uuid4().hex
     with httpx.Client(base_url=registration_url, headers={"Authorization": f"Bearer {token}"}, timeout=300) as client:
         for offset in range(0, len(facts), batch_size):
-            body = _post_batch(client, facts[offset:offset + batch_size], f"demo-{run}-{offset}")
+            body = _post_batch(client, facts[offset : offset + batch_size], f"demo-{run}-{offset}")
             accepted += body["accepted"]
-            rejected += [r | {"fact_type": facts[offset + r["index"]]["type"]} for r in body["results"] if r["status"] != 201]
+            rejected += [
+                r | {"fact_type": facts[offset + r["index"]]["type"]} for r in body["results"] if r["status"] != 201
+            ]
     return accepted, rejected
 
 
@@ -473,6 +614,10 @@ def _post_batch(client: httpx.Client, facts: list[Fact], key: str, attempts: int
 
 def loaded(registration_url: str, token: str, municipality: str) -> bool:
     """Whether demo data is already there (its teams are registered)."""
-    response = httpx.get(f"{registration_url}/v1/teams/team-cti/history", params={"municipality": municipality},
-                         headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    response = httpx.get(
+        f"{registration_url}/v1/teams/team-cti/history",
+        params={"municipality": municipality},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    )
     return response.status_code == 200

@@ -104,16 +104,22 @@ class EmbeddedNats:
         _ensure_port_free(self._port, "nats-server")
         args = [
             find_nats_server(),
-            "--addr", HOST,
-            "--port", str(self._port),
+            "--addr",
+            HOST,
+            "--port",
+            str(self._port),
             "--jetstream",
-            "--store_dir", str(self.data_dir / "jetstream"),
+            "--store_dir",
+            str(self.data_dir / "jetstream"),
         ]
         if self.config_file is not None:
             args += ["--config", str(self.config_file)]
         with open(self.log_file, "ab") as log:
             self._proc = subprocess.Popen(
-                args, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                args,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
         atexit.register(self.stop)
@@ -172,8 +178,7 @@ class EmbeddedPostgres:
     tests that never kill the server, but kill() may then lose committed data.
     """
 
-    def __init__(self, data_dir: Path, port: int | None = None, database: str = "casetrack",
-                 *, fast: bool = False):
+    def __init__(self, data_dir: Path, port: int | None = None, database: str = "casetrack", *, fast: bool = False):
         self.data_dir = Path(data_dir).absolute()
         self.pgdata = self.data_dir / "pgdata"
         self.log_file = self.data_dir / "postgres.log"
@@ -217,8 +222,13 @@ class EmbeddedPostgres:
             args += ["-c", f"{name}={value}"]
         with open(self.log_file, "ab") as log:
             self._proc = subprocess.Popen(
-                args, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                cwd=self.pgdata, start_new_session=True, **_drop_privileges(run_as),
+                args,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=self.pgdata,
+                start_new_session=True,
+                **_drop_privileges(run_as),
             )
         atexit.register(self.stop)
 
@@ -277,20 +287,36 @@ class EmbeddedPostgres:
 
     def _initdb(self, run_as: pwd.struct_passwd | None) -> None:
         args = [
-            str(pg_bin("initdb")), "-D", str(self.pgdata),
-            "--username", PG_SUPERUSER, "--auth", "trust", "--encoding", "UTF8",
+            str(pg_bin("initdb")),
+            "-D",
+            str(self.pgdata),
+            "--username",
+            PG_SUPERUSER,
+            "--auth",
+            "trust",
+            "--encoding",
+            "UTF8",
             # Same result on every machine, whatever locales are installed.
-            "--locale-provider", "builtin", "--builtin-locale", "C.UTF-8", "--locale", "C",
+            "--locale-provider",
+            "builtin",
+            "--builtin-locale",
+            "C.UTF-8",
+            "--locale",
+            "C",
         ]
         with open(self.log_file, "ab") as log:
             result = subprocess.run(
-                args, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                cwd=self.pgdata, start_new_session=True, **_drop_privileges(run_as),
+                args,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=self.pgdata,
+                start_new_session=True,
+                **_drop_privileges(run_as),
             )
         if result.returncode != 0:
             raise EmbeddedServerError(
-                f"initdb failed (exit {result.returncode}); last lines of {self.log_file}:\n"
-                f"{log_tail(self.log_file)}"
+                f"initdb failed (exit {result.returncode}); last lines of {self.log_file}:\n{log_tail(self.log_file)}"
             )
 
     def _settings(self) -> dict[str, str]:
@@ -333,16 +359,18 @@ class EmbeddedPostgres:
 
     def _create_database_if_missing(self) -> None:
         with self._connect("postgres") as conn:
-            exists = conn.execute(
-                "SELECT 1 FROM pg_database WHERE datname = %s", (self.database,)
-            ).fetchone()
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (self.database,)).fetchone()
             if not exists:
                 conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.database)))
 
     def _connect(self, dbname: str) -> psycopg.Connection:
         return psycopg.connect(
-            host=HOST, port=self.port, user=PG_SUPERUSER, dbname=dbname,
-            connect_timeout=2, autocommit=True,
+            host=HOST,
+            port=self.port,
+            user=PG_SUPERUSER,
+            dbname=dbname,
+            connect_timeout=2,
+            autocommit=True,
         )
 
 
@@ -381,8 +409,11 @@ def _postgres_run_as() -> pwd.struct_passwd | None:
     try:
         user = pwd.getpwnam(PG_SYSTEM_USER)
     except KeyError:
-        subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin",
-                        PG_SYSTEM_USER], check=True, capture_output=True)
+        subprocess.run(
+            ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", PG_SYSTEM_USER],
+            check=True,
+            capture_output=True,
+        )
         user = pwd.getpwnam(PG_SYSTEM_USER)
     _make_binaries_accessible()
     return user

@@ -138,8 +138,11 @@ def permissions_for(user: str, municipalities: Iterable[str] = (), *, admin: boo
         return _permissions([*_write_audit(user), *_read_audit()], [inbox], deny)
     if user == "projections":
         return _permissions(
-            [*_durable_consumer(EVENTS_STREAM, user, events), *_write_audit(user),
-             f"$JS.API.DIRECT.GET.{RULE_CONFIG_STREAM}.{RULE_CONFIG_SUBJECT_ROOT}.>"],
+            [
+                *_durable_consumer(EVENTS_STREAM, user, events),
+                *_write_audit(user),
+                f"$JS.API.DIRECT.GET.{RULE_CONFIG_STREAM}.{RULE_CONFIG_SUBJECT_ROOT}.>",
+            ],
             [inbox],
             deny,
         )
@@ -209,8 +212,7 @@ def service_env(url: str, passwords: Mapping[str, str]) -> dict[str, str]:
     """`<SERVICE>_NATS_URL` for each service, with its own user (runtime.settings reads these), and
     `RELAY_NATS_URL`, `SUBMISSIONS_NATS_URL`: the users of registration's relay and request answers."""
     return {
-        f"{user.upper()}_NATS_URL": user_url(url, user, passwords[user])
-        for user in (*SERVICES, *REGISTRATION_USERS)
+        f"{user.upper()}_NATS_URL": user_url(url, user, passwords[user]) for user in (*SERVICES, *REGISTRATION_USERS)
     }
 
 
@@ -243,7 +245,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", type=Path, required=True, help="authorization block, included by nats.conf")
     parser.add_argument("--env", type=Path, required=True, help="credentials (mode 0600): KEY=VALUE lines")
     parser.add_argument(
-        "--operator-env", type=Path, help="the operator's OPERATOR_NATS_URL (mode 0600), for `casetrack streams`; "
+        "--operator-env",
+        type=Path,
+        help="the operator's OPERATOR_NATS_URL (mode 0600), for `casetrack streams`; "
         "default: nats-operator.env beside --env",
     )
     args = parser.parse_args(argv)
@@ -260,7 +264,9 @@ def main(argv: list[str] | None = None) -> int:
         + authorization_config({user: hash_password(password) for user, password in passwords.items()})
     )
     lines = [f"{key}={value}" for key, value in service_env(args.nats_url, passwords).items()]
-    lines += [f"# {user}: {user_url(args.nats_url, user, passwords[user])}" for user in users if user.startswith("client-")]
+    lines += [
+        f"# {user}: {user_url(args.nats_url, user, passwords[user])}" for user in users if user.startswith("client-")
+    ]
     _write_secret(args.env, lines)
     written = [args.config, args.env]
     if not args.no_admin:

@@ -100,7 +100,7 @@ class Backoff:
         """How long to wait before the next start of a service that exited after `ran_for` seconds."""
         if ran_for >= RESTART_STABLE_SECONDS:
             self.failures = 0
-        delay = min(RESTART_FIRST_SECONDS * 2 ** self.failures, RESTART_MAX_SECONDS)
+        delay = min(RESTART_FIRST_SECONDS * 2**self.failures, RESTART_MAX_SECONDS)
         self.failures += 1
         return delay
 
@@ -153,8 +153,11 @@ class Supervisor:
         if watched.restart_at is None and service.process.poll() is not None:
             delay = watched.backoff.delay(now - watched.started_at)
             watched.restart_at = now + delay
-            say(f"{service.name} exited with {service.process.returncode}; starting it again in {delay:.0f} s. "
-                f"Its log ({service.log_path}) ends:\n{service.log_tail(10)}", error=True)
+            say(
+                f"{service.name} exited with {service.process.returncode}; starting it again in {delay:.0f} s. "
+                f"Its log ({service.log_path}) ends:\n{service.log_tail(10)}",
+                error=True,
+            )
         elif watched.restart_at is not None and now >= watched.restart_at:
             service.start(wait=False)
             watched.restart_at, watched.started_at, watched.healthy = None, now, False

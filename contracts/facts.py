@@ -7,7 +7,7 @@ happened); the recorded time (when it was told) and who told it are added by reg
 """
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Literal, Union
 
 from pydantic import (
@@ -63,7 +63,7 @@ def _admission(info: ValidationInfo) -> Admission | None:
 
 
 def _today() -> date:
-    return datetime.now(timezone.utc).date()
+    return datetime.now(UTC).date()
 
 
 def _out_of_range(problem: str) -> PydanticCustomError:
@@ -73,9 +73,7 @@ def _out_of_range(problem: str) -> PydanticCustomError:
 def _known_municipality(value: str, info: ValidationInfo) -> str:
     admission = _admission(info)
     if admission is not None and value not in admission.municipalities:
-        raise PydanticCustomError(
-            "unknown_municipality", "{code} is not a known municipality code", {"code": value}
-        )
+        raise PydanticCustomError("unknown_municipality", "{code} is not a known municipality code", {"code": value})
     return value
 
 
@@ -179,8 +177,8 @@ class WorkerRegistered(FactBase):
     worker_id: PseudonymousId
     team_id: PseudonymousId
     role: WorkerRole
-    email: Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)] | None = (
-        Field(default=None, description="work e-mail, for alert digests")
+    email: Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)] | None = Field(
+        default=None, description="work e-mail, for alert digests"
     )
 
 
@@ -417,9 +415,7 @@ class SupportWorkerChanged(CourseFact):
 class CtiPhaseStarted(CourseFact):
     type: Literal["CtiPhaseStarted"] = "CtiPhaseStarted"
     phase: CtiPhase
-    planned_end: PlannedDate | None = Field(
-        default=None, description="default: 3 months after the phase start"
-    )
+    planned_end: PlannedDate | None = Field(default=None, description="default: 3 months after the phase start")
 
 
 class OutreachPhaseStarted(CourseFact):
@@ -560,7 +556,7 @@ def schema_version(fact_type: str) -> int:
     return SCHEMA_VERSIONS.get(fact_type, 1)
 
 
-Fact = Annotated[Union[FACT_TYPES], Field(discriminator="type")]  # type: ignore[valid-type]
+Fact = Annotated[Union[FACT_TYPES], Field(discriminator="type")]  # type: ignore[valid-type]  # noqa: UP007 (a tuple)
 fact_adapter: TypeAdapter[Fact] = TypeAdapter(Fact)
 
 

@@ -36,6 +36,7 @@ RECOVERY_STAR_AREAS = (
     "trust_hope",
 )
 
+
 @dataclass(frozen=True)
 class Scale:
     items: int | tuple[str, ...]  # a count of ordered items, or named items (any subset allowed)

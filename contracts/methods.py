@@ -97,16 +97,28 @@ SRS_CONCERN_BELOW = 36  # SRS total below: alliance concern (at or above: feels 
 
 # --- Housing groups (docs/domain.md §5) ---------------------------------------------------------------
 
-HOMELESS: frozenset[HousingSituation] = frozenset({  # VIVE categories 1-9
-    HousingSituation.STREET, HousingSituation.NIGHT_SHELTER, HousingSituation.SHELTER_110,
-    HousingSituation.HOTEL, HousingSituation.SOFA, HousingSituation.TRANSITIONAL,
-    HousingSituation.PRISON_NO_HOUSING, HousingSituation.HOSPITAL_NO_HOUSING,
-    HousingSituation.OTHER_HOMELESS,
-})
-OWN_HOME: frozenset[HousingSituation] = frozenset({  # "housed"
-    HousingSituation.ALMEN, HousingSituation.PRIVATE_RENTAL, HousingSituation.OWNER,
-    HousingSituation.SKAEV, HousingSituation.SHARED_SUPPORTED,
-})
+HOMELESS: frozenset[HousingSituation] = frozenset(
+    {  # VIVE categories 1-9
+        HousingSituation.STREET,
+        HousingSituation.NIGHT_SHELTER,
+        HousingSituation.SHELTER_110,
+        HousingSituation.HOTEL,
+        HousingSituation.SOFA,
+        HousingSituation.TRANSITIONAL,
+        HousingSituation.PRISON_NO_HOUSING,
+        HousingSituation.HOSPITAL_NO_HOUSING,
+        HousingSituation.OTHER_HOMELESS,
+    }
+)
+OWN_HOME: frozenset[HousingSituation] = frozenset(
+    {  # "housed"
+        HousingSituation.ALMEN,
+        HousingSituation.PRIVATE_RENTAL,
+        HousingSituation.OWNER,
+        HousingSituation.SKAEV,
+        HousingSituation.SHARED_SUPPORTED,
+    }
+)
 SUPPORTED: frozenset[HousingSituation] = frozenset({HousingSituation.SEL107, HousingSituation.SEL108})
 INSTITUTION: frozenset[HousingSituation] = frozenset(
     {HousingSituation.PRISON, HousingSituation.HOSPITAL, HousingSituation.TREATMENT}

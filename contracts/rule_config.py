@@ -45,8 +45,9 @@ class RuleConfigMessage(BaseModel):
     changed_by: str
 
 
-def effective(defaults: Mapping[str, float], overrides: Overrides, *, team: str | None = None,
-              method: str | None = None) -> dict[str, float]:
+def effective(
+    defaults: Mapping[str, float], overrides: Overrides, *, team: str | None = None, method: str | None = None
+) -> dict[str, float]:
     """Defaults, then the municipality's overrides (scope ""), then the method's, then the team's."""
     params = dict(defaults)
     for scope in ("", f"method:{method}" if method else None, f"team:{team}" if team else None):
@@ -62,8 +63,10 @@ def caseload_norms(overrides: Overrides, team: str | None = None) -> dict[Method
     norm is always the default."""
     defaults = {param: float(CASELOAD_NORM[method]) for method, param in CASELOAD_PARAM.items()}
     configured = effective(defaults, overrides, team=team)
-    return {method: int(configured[CASELOAD_PARAM[method]]) if method in CASELOAD_PARAM else norm
-            for method, norm in CASELOAD_NORM.items()}
+    return {
+        method: int(configured[CASELOAD_PARAM[method]]) if method in CASELOAD_PARAM else norm
+        for method, norm in CASELOAD_NORM.items()
+    }
 
 
 def cti_course_months(overrides: Overrides, team: str | None = None) -> int:

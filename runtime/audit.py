@@ -18,7 +18,7 @@ import logging
 from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
@@ -55,8 +55,14 @@ class AuditLog:
         self, principal: Principal, *, action: str, municipality: str, subject_type: SubjectType, subject_id: str
     ) -> None:
         entry = AuditEntry(
-            at=datetime.now(timezone.utc), service=self.service, actor=principal.name, role=principal.role,
-            municipality=municipality, action=action, subject_type=subject_type, subject_id=subject_id,
+            at=datetime.now(UTC),
+            service=self.service,
+            actor=principal.name,
+            role=principal.role,
+            municipality=municipality,
+            action=action,
+            subject_type=subject_type,
+            subject_id=subject_id,
         )
         await self.js.publish(
             audit_subject(self.service, municipality, subject_type, subject_id),
@@ -96,8 +102,11 @@ class AuditLog:
     async def _count(self, subject: str, since: datetime | None) -> int:
         """How many stored messages match `subject` (from `since` on): what a consumer's creation answers."""
         config = ConsumerConfig(
-            filter_subject=subject, ack_policy=AckPolicy.NONE, inactive_threshold=5,
-            deliver_policy=DeliverPolicy.BY_START_TIME if since else DeliverPolicy.ALL, opt_start_time=since,
+            filter_subject=subject,
+            ack_policy=AckPolicy.NONE,
+            inactive_threshold=5,
+            deliver_policy=DeliverPolicy.BY_START_TIME if since else DeliverPolicy.ALL,
+            opt_start_time=since,
         )
         info = await self.js.add_consumer(AUDIT_STREAM, config=config)
         await self.js.delete_consumer(AUDIT_STREAM, info.name)
@@ -117,8 +126,13 @@ class AuditLog:
             deliver_policy=DeliverPolicy.BY_START_TIME if since else DeliverPolicy.ALL,
             opt_start_time=since,
             # What js.subscribe(ordered_consumer=True) sets, so that subscribe_bind can re-create it.
-            ack_policy=AckPolicy.NONE, flow_control=True, max_deliver=1, ack_wait=22 * 3600,
-            idle_heartbeat=5, num_replicas=1, mem_storage=True,
+            ack_policy=AckPolicy.NONE,
+            flow_control=True,
+            max_deliver=1,
+            ack_wait=22 * 3600,
+            idle_heartbeat=5,
+            num_replicas=1,
+            mem_storage=True,
         )
         info = await self.js.add_consumer(AUDIT_STREAM, config=config)
         remaining = info.num_pending or 0
@@ -146,7 +160,7 @@ class AuditLog:
                 before = remaining
                 await asyncio.wait([done], timeout=SCAN_STALL_SECONDS)
                 if not done.done() and remaining == before:
-                    raise asyncio.TimeoutError(f"the audit trail stopped delivering with {remaining} to go")
+                    raise TimeoutError(f"the audit trail stopped delivering with {remaining} to go")
             done.result()
         finally:
             await subscription.unsubscribe()
@@ -154,7 +168,7 @@ class AuditLog:
     def _recorded(self, message: Msg, seen: set[tuple[str, UUID]], skipped: Counter) -> "RecordedRead | None":
         metadata = message.metadata
         sequence = metadata.sequence.stream
-        tokens = message.subject.split(".")[len(AUDIT_SUBJECT_ROOT.split(".")):]
+        tokens = message.subject.split(".")[len(AUDIT_SUBJECT_ROOT.split(".")) :]
         legacy = len(tokens) == 3
         writer, addressed = (None, tokens) if legacy else (tokens[0], tokens[1:])
         try:
@@ -179,8 +193,10 @@ class AuditLog:
         if sequence not in self._reported:  # once per process, not on every query that passes it
             self._reported.add(sequence)
             AUDIT_ENTRIES_SKIPPED.labels(service=self.service, reason=reason).inc()
-            log.warning("audit entry skipped", extra={
-                "reason": reason, "stream_sequence": sequence, "subject": subject, "detail": repr(detail)})
+            log.warning(
+                "audit entry skipped",
+                extra={"reason": reason, "stream_sequence": sequence, "subject": subject, "detail": repr(detail)},
+            )
         return None
 
 
@@ -218,7 +234,9 @@ class RecordedRead:
     def as_json(self) -> dict[str, object]:
         return self.entry.model_dump(mode="json") | {
             "id": str(self.entry.id) if "id" in self.entry.model_fields_set else None,
-            "service": self.service, "legacy": self.legacy, "sequence": self.sequence,
+            "service": self.service,
+            "legacy": self.legacy,
+            "sequence": self.sequence,
             "recorded_at": self.recorded_at.isoformat(),
         }
 
@@ -279,7 +297,12 @@ def audit_trail_unavailable() -> ApiError:
 
 
 async def audited_read(
-    request: Request, principal: Principal, *, action: str, municipality: str, subject_type: SubjectType,
+    request: Request,
+    principal: Principal,
+    *,
+    action: str,
+    municipality: str,
+    subject_type: SubjectType,
     subject_id: str,
 ) -> None:
     """Records a read of a citizen's (or course's) data on the service's audit log before it is
@@ -288,8 +311,9 @@ async def audited_read(
     if audit is None:
         raise audit_unavailable()
     try:
-        await audit.record_read(principal, action=action, municipality=municipality,
-                                subject_type=subject_type, subject_id=subject_id)
+        await audit.record_read(
+            principal, action=action, municipality=municipality, subject_type=subject_type, subject_id=subject_id
+        )
     except Exception as exc:  # timeouts, no responders, a closed connection: nothing is served
         log.warning("audit entry not written", extra={"error": repr(exc), "action": action})
         raise audit_unavailable() from None
@@ -318,14 +342,18 @@ async def audit_reads(
     principal.ensure_admin()
     if since is not None and until is not None and since > until:
         raise ApiError(
-            422, "validation_error", "Ugyldige data: se felterne.", "Invalid input: see fields.",
+            422,
+            "validation_error",
+            "Ugyldige data: se felterne.",
+            "Invalid input: see fields.",
             [{"field": "query.to", "problem": "`to` is before `from`", "type": "time_range"}],
         )
-    query = AuditQuery(municipality, subject_type, subject_id, actor, since, until, order, limit,
-                       int(cursor) if cursor else None)
+    query = AuditQuery(
+        municipality, subject_type, subject_id, actor, since, until, order, limit, int(cursor) if cursor else None
+    )
     try:
         page = await request.app.state.audit.query(query)
-    except (asyncio.TimeoutError, ConnectionError, OSError, nats.errors.Error) as exc:
+    except (TimeoutError, ConnectionError, OSError, nats.errors.Error) as exc:
         log.warning("audit trail not readable", extra={"error": repr(exc)})
         raise audit_trail_unavailable() from None
     return {

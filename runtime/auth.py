@@ -16,7 +16,7 @@ import hmac
 import json
 import time
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Literal
 
 from fastapi import Depends, Request
@@ -164,7 +164,7 @@ class SessionSigner:
         if not token.isascii():  # compare_digest refuses other text, and a token is base64 only
             return None
         try:
-            body, signature = token[len(SESSION_PREFIX):].split(".")
+            body, signature = token[len(SESSION_PREFIX) :].split(".")
         except ValueError:
             return None
         if not hmac.compare_digest(signature, self._sign(body)):
@@ -191,9 +191,7 @@ def current_principal(
     request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)
 ) -> Principal:
     if credentials is None:
-        raise ApiError(
-            401, "token_missing", "Mangler Authorization: Bearer <token>.", "Missing bearer token."
-        )
+        raise ApiError(401, "token_missing", "Mangler Authorization: Bearer <token>.", "Missing bearer token.")
     token = credentials.credentials
     try:
         if token.startswith(SESSION_PREFIX) and request.app.state.signer is not None:

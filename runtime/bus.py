@@ -20,11 +20,11 @@ from nats.js.api import (
 )
 from nats.js.errors import NotFoundError
 
-from runtime.leadership import acquire_leadership
 from contracts.alerts import ALERTS_STREAM, ALERTS_SUBJECT_ROOT
 from contracts.audit import AUDIT_STREAM, AUDIT_SUBJECT_ROOT
 from contracts.events import EVENTS_STREAM, EVENTS_SUBJECT_ROOT
 from contracts.rule_config import RULE_CONFIG_STREAM, RULE_CONFIG_SUBJECT_ROOT
+from runtime.leadership import acquire_leadership
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +78,7 @@ def inbox_prefix(user: str) -> str:
 
 async def connect(url: str, name: str) -> NatsClient:
     """Connects as the service `name`; the URL carries that service's NATS user and password."""
+
     async def _disconnected() -> None:
         log.warning("nats disconnected")
 
@@ -173,7 +174,7 @@ class OrderedConsumer:
                 log.warning("consumer interrupted", extra={"consumer": self.durable, "error": repr(exc)})
                 try:
                     await asyncio.wait_for(stop.wait(), timeout=1.0)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
 
     async def _lead(self, stop: asyncio.Event) -> None:
@@ -185,7 +186,7 @@ class OrderedConsumer:
             while not stop.is_set():
                 try:
                     messages = await subscription.fetch(self.batch_size, timeout=1.0)
-                except (nats.errors.TimeoutError, asyncio.TimeoutError):
+                except (TimeoutError, nats.errors.TimeoutError):
                     await leadership.fetchval("SELECT 1")  # still holding the lock?
                     await self._report_lag(subscription)
                     continue

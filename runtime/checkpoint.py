@@ -6,9 +6,9 @@ event, or an event that keeps failing, is parked with its error instead of being
 """
 
 import asyncio
+import logging
 import os
 import sys
-import logging
 from collections.abc import Awaitable, Callable, Sequence
 
 import asyncpg
@@ -126,7 +126,9 @@ class CheckpointedApplier:
                 raise
             except Exception as exc:
                 error = exc
-                log.warning("event failed", extra={"consumer": self.consumer, "attempt": attempt + 1, "error": repr(exc)})
+                log.warning(
+                    "event failed", extra={"consumer": self.consumer, "attempt": attempt + 1, "error": repr(exc)}
+                )
                 await asyncio.sleep(self.backoff_seconds * 2**attempt)
         await self._apply([message], park_because=repr(error))
 

@@ -1,13 +1,13 @@
 """The clock, injectable so tests and demos can move time forward."""
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 
 class SystemClock:
     adjustable = False
 
     def now(self) -> datetime:
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
 
     def today(self) -> date:
         return self.now().date()
@@ -22,9 +22,9 @@ class AdjustableClock(SystemClock):
         self.offset = timedelta(0)
 
     def now(self) -> datetime:
-        return datetime.now(timezone.utc) + self.offset
+        return datetime.now(UTC) + self.offset
 
     def set(self, moment: datetime) -> None:
         if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=timezone.utc)
-        self.offset = moment - datetime.now(timezone.utc)
+            moment = moment.replace(tzinfo=UTC)
+        self.offset = moment - datetime.now(UTC)

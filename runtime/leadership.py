@@ -23,7 +23,7 @@ async def acquire_leadership(database_url: str, name: str, stop: asyncio.Event) 
         while not await connection.fetchval("SELECT pg_try_advisory_lock($1)", lock_key(name)):
             try:
                 await asyncio.wait_for(stop.wait(), timeout=1.0)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 continue
             await connection.close(timeout=5)
             return None

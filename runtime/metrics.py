@@ -5,12 +5,8 @@ from prometheus_client import Counter, Gauge, Histogram
 EVENTS_PROCESSED = Counter(
     "casetrack_events_processed_total", "Events applied (or published, for the relay)", ["service"]
 )
-EVENTS_SKIPPED = Counter(
-    "casetrack_events_skipped_total", "Redelivered events skipped as already applied", ["service"]
-)
-CONSUMER_LAG = Gauge(
-    "casetrack_consumer_lag", "Messages in the stream not yet processed by this consumer", ["service"]
-)
+EVENTS_SKIPPED = Counter("casetrack_events_skipped_total", "Redelivered events skipped as already applied", ["service"])
+CONSUMER_LAG = Gauge("casetrack_consumer_lag", "Messages in the stream not yet processed by this consumer", ["service"])
 EVENTS_PARKED = Gauge(
     "casetrack_events_parked", "Events parked after failing every attempt, waiting for a re-drive", ["service"]
 )

@@ -35,10 +35,15 @@ class StreamReplay:
     @classmethod
     async def open(cls, nc: Client, stream: str, subject: str) -> "StreamReplay":
         """An ephemeral consumer from the first message, without acknowledgements."""
-        info = await nc.jetstream().add_consumer(stream, ConsumerConfig(
-            ack_policy=AckPolicy.NONE, deliver_policy=DeliverPolicy.ALL, filter_subject=subject,
-            inactive_threshold=60.0,
-        ))
+        info = await nc.jetstream().add_consumer(
+            stream,
+            ConsumerConfig(
+                ack_policy=AckPolicy.NONE,
+                deliver_policy=DeliverPolicy.ALL,
+                filter_subject=subject,
+                inactive_threshold=60.0,
+            ),
+        )
         replay = cls(nc, stream, info.name)
         replay._subscription = await nc.subscribe(f"{replay._inbox}.*", cb=replay._receive)
         return replay

@@ -9,7 +9,7 @@ import contextlib
 import uuid
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import asyncpg
@@ -36,12 +36,16 @@ class SetClock(SystemClock):
 
 
 def at_morning(day: date) -> datetime:
-    return datetime.combine(day, time(8, 0), tzinfo=timezone.utc)
+    return datetime.combine(day, time(8, 0), tzinfo=UTC)
 
 
 def fact(fact_type: str, day: date, citizen: str | None = None, course: str | None = None, **fields: Any) -> Any:
-    body: dict[str, Any] = {"type": fact_type, "municipality": fields.pop("municipality", MUNICIPALITY),
-                            "effective_date": day.isoformat(), **fields}
+    body: dict[str, Any] = {
+        "type": fact_type,
+        "municipality": fields.pop("municipality", MUNICIPALITY),
+        "effective_date": day.isoformat(),
+        **fields,
+    }
     if citizen is not None:
         body["citizen_id"] = citizen
     if course is not None:
@@ -49,8 +53,9 @@ def fact(fact_type: str, day: date, citizen: str | None = None, course: str | No
     return fact_adapter.validate_python(body)
 
 
-def course_opened(citizen: str, course: str, method: str, day: date, worker: str | None = None,
-                  team: str = "team-a") -> list[Any]:
+def course_opened(
+    citizen: str, course: str, method: str, day: date, worker: str | None = None, team: str = "team-a"
+) -> list[Any]:
     return [
         fact("VisitationDecided", day, citizen, course, method=method, team=team),
         fact("CourseStarted", day, citizen, course, **({"support_worker": worker} if worker else {})),
@@ -70,8 +75,14 @@ class Alerts:
         apply = handlers.applier(self.clock.now)
         for one in facts:
             self.position += 1
-            event = EventMessage(event_id=uuid.uuid4(), position=self.position, schema_version=1,
-                                 recorded_at=self.clock.now(), recorded_by="test", fact=one)
+            event = EventMessage(
+                event_id=uuid.uuid4(),
+                position=self.position,
+                schema_version=1,
+                recorded_at=self.clock.now(),
+                recorded_by="test",
+                fact=one,
+            )
             async with self.pool.acquire() as db, db.transaction():
                 await apply(db, event)
             self.applied.append(event)

@@ -56,7 +56,9 @@ def database_url(postgres_admin_url: str) -> str:
 def system(database_url: str, nats_server: SecuredNats, tmp_path: Path) -> Iterator[System]:
     """The three services as real processes, not started yet, each with its own NATS user."""
     system = System(
-        database_url=database_url, nats_url=nats_server.url, work_dir=tmp_path / "logs",
+        database_url=database_url,
+        nats_url=nats_server.url,
+        work_dir=tmp_path / "logs",
         nats_env=nats_server.service_env(),
     )
     try:

@@ -17,8 +17,14 @@ RETRYABLE = (503,)
 
 def facts_of(citizen: int) -> list[dict]:
     facts = course_facts("101", f"steady-{citizen}", f"steady-course-{citizen}", "ICM", "2026-03-01")
-    return facts + [{"type": "HandleplanCreated", "municipality": "101", "citizen_id": f"steady-{citizen}",
-                     "effective_date": "2026-03-10"}]
+    return facts + [
+        {
+            "type": "HandleplanCreated",
+            "municipality": "101",
+            "citizen_id": f"steady-{citizen}",
+            "effective_date": "2026-03-10",
+        }
+    ]
 
 
 @dataclass

@@ -4,7 +4,7 @@ projector onto a real PostgreSQL database, and the KPI figures read back through
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 import asyncpg
@@ -22,19 +22,35 @@ class Scenario:
     events: list[EventMessage] = field(default_factory=list)
     _registered: set[tuple[str, str]] = field(default_factory=set)
 
-    def fact(self, type_: str, effective: str, *, recorded: str | None = None, citizen: str | None = None,
-             course: str | None = None, municipality: str | None = None, **fields: Any) -> EventMessage:
+    def fact(
+        self,
+        type_: str,
+        effective: str,
+        *,
+        recorded: str | None = None,
+        citizen: str | None = None,
+        course: str | None = None,
+        municipality: str | None = None,
+        **fields: Any,
+    ) -> EventMessage:
         """A fact told on `recorded` (default: the day it happened, at noon UTC)."""
-        data: dict[str, Any] = {"type": type_, "municipality": municipality or self.municipality,
-                                "effective_date": effective, **fields}
+        data: dict[str, Any] = {
+            "type": type_,
+            "municipality": municipality or self.municipality,
+            "effective_date": effective,
+            **fields,
+        }
         if citizen:
             data["citizen_id"] = citizen
         if course:
             data["course_id"] = course
         event = EventMessage(
-            event_id=uuid.uuid4(), position=len(self.events) + 1, schema_version=1,
+            event_id=uuid.uuid4(),
+            position=len(self.events) + 1,
+            schema_version=1,
             recorded_at=datetime.fromisoformat(f"{recorded or effective}T12:00:00+00:00"),
-            recorded_by="test", fact=fact_adapter.validate_python(data),
+            recorded_by="test",
+            fact=fact_adapter.validate_python(data),
         )
         self.events.append(event)
         return event
@@ -43,23 +59,51 @@ class Scenario:
         key = (municipality or self.municipality, citizen)
         if key not in self._registered:
             self._registered.add(key)
-            self.fact("CitizenRegistered", on, recorded=recorded, citizen=citizen, municipality=municipality,
-                      birth_year=1980)
+            self.fact(
+                "CitizenRegistered", on, recorded=recorded, citizen=citizen, municipality=municipality, birth_year=1980
+            )
 
-    def course(self, citizen: str, course: str, method: str, start: str | None, *, decided: str | None = None,
-               team: str = "team-a", worker: str | None = None, municipality: str | None = None,
-               recorded: str | None = None, **visitation: Any) -> None:
+    def course(
+        self,
+        citizen: str,
+        course: str,
+        method: str,
+        start: str | None,
+        *,
+        decided: str | None = None,
+        team: str = "team-a",
+        worker: str | None = None,
+        municipality: str | None = None,
+        recorded: str | None = None,
+        **visitation: Any,
+    ) -> None:
         """A citizen visitated to a method on `decided` (default: the start) and started on `start`,
         all told on `recorded` (default: as it happened)."""
         decided = decided or start
         assert decided is not None
         self.citizen(citizen, decided, municipality, recorded)
-        self.fact("VisitationDecided", decided, recorded=recorded, citizen=citizen, course=course, method=method,
-                  team=team, municipality=municipality, **visitation)
+        self.fact(
+            "VisitationDecided",
+            decided,
+            recorded=recorded,
+            citizen=citizen,
+            course=course,
+            method=method,
+            team=team,
+            municipality=municipality,
+            **visitation,
+        )
         if start:
             extra = {"support_worker": worker} if worker else {}
-            self.fact("CourseStarted", start, recorded=recorded, citizen=citizen, course=course,
-                      municipality=municipality, **extra)
+            self.fact(
+                "CourseStarted",
+                start,
+                recorded=recorded,
+                citizen=citizen,
+                course=course,
+                municipality=municipality,
+                **extra,
+            )
 
     async def apply(self, pool: asyncpg.Pool) -> None:
         async with pool.acquire() as connection, connection.transaction():
@@ -74,15 +118,24 @@ async def read_model(database_url: str) -> asyncpg.Pool:
     return pool
 
 
-async def figure(pool: asyncpg.Pool, kpi: str, start: str, end: str | None = None, *, as_of: str | None = None,
-                 municipality: str = "101", params: Params = Params(), **filters: Any) -> dict[str, Any]:
+async def figure(
+    pool: asyncpg.Pool,
+    kpi: str,
+    start: str,
+    end: str | None = None,
+    *,
+    as_of: str | None = None,
+    municipality: str = "101",
+    params: Params = Params(),
+    **filters: Any,
+) -> dict[str, Any]:
     history = await store.history(pool, municipality, date.fromisoformat(as_of) if as_of else None)
     window = Window(date.fromisoformat(start), date.fromisoformat(end or start))
     return CATALOGUE[kpi].compute(Context(history, window, Filters(**filters), params))
 
 
 def utc(day: str) -> datetime:
-    return datetime.fromisoformat(day).replace(tzinfo=timezone.utc)
+    return datetime.fromisoformat(day).replace(tzinfo=UTC)
 
 
 @pytest.fixture

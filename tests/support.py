@@ -19,15 +19,29 @@ TOKENS = {
     "token-101": {"name": "fagsystem-101", "municipality": "101", "role": "client"},
     "token-147": {"name": "fagsystem-147", "municipality": "147", "role": "client"},
     "token-admin": {"name": "admin", "role": "admin"},
-    "token-worker-101": {"name": "anna", "municipality": "101", "role": "support_worker", "team": "team-a",
-                         "worker": "w-anna"},
-    "token-leader-101": {"name": "lise", "municipality": "101", "role": "team_leader", "team": "team-a",
-                         "worker": "leader-a"},
+    "token-worker-101": {
+        "name": "anna",
+        "municipality": "101",
+        "role": "support_worker",
+        "team": "team-a",
+        "worker": "w-anna",
+    },
+    "token-leader-101": {
+        "name": "lise",
+        "municipality": "101",
+        "role": "team_leader",
+        "team": "team-a",
+        "worker": "leader-a",
+    },
     "token-manager-101": {"name": "mads", "municipality": "101", "role": "manager"},
     "token-leader-147": {"name": "lars", "municipality": "147", "role": "team_leader", "team": "team-a"},
     "token-manager-147": {"name": "mette", "municipality": "147", "role": "manager"},
-    "token-expired-101": {"name": "old-system", "municipality": "101", "role": "client",
-                          "expires": "2020-01-01T00:00:00+00:00"},
+    "token-expired-101": {
+        "name": "old-system",
+        "municipality": "101",
+        "role": "client",
+        "expires": "2020-01-01T00:00:00+00:00",
+    },
 }
 
 
@@ -115,16 +129,20 @@ class System:
 
         self.work_dir.mkdir(parents=True, exist_ok=True)
         (master_keys := self.work_dir / "master.keys").write_text(TEST_MASTER_KEYS)
-        env = {
-            "DATABASE_URL": self.database_url,
-            "NATS_URL": self.nats_url,
-            "CASETRACK_TOKENS": json.dumps(TOKENS),
-            "CASETRACK_CLOCK": "adjustable",
-            "CASETRACK_ALERTS_POLL_SECONDS": "0.5",
-            "LOG_LEVEL": "INFO",
-            "CASETRACK_PSEUDONYM_KEY": "test-pseudonym-key",
-            "CASETRACK_MASTER_KEY_FILE": str(master_keys),
-        } | self.nats_env | self.extra_env
+        env = (
+            {
+                "DATABASE_URL": self.database_url,
+                "NATS_URL": self.nats_url,
+                "CASETRACK_TOKENS": json.dumps(TOKENS),
+                "CASETRACK_CLOCK": "adjustable",
+                "CASETRACK_ALERTS_POLL_SECONDS": "0.5",
+                "LOG_LEVEL": "INFO",
+                "CASETRACK_PSEUDONYM_KEY": "test-pseudonym-key",
+                "CASETRACK_MASTER_KEY_FILE": str(master_keys),
+            }
+            | self.nats_env
+            | self.extra_env
+        )
         names = [name for name in SERVICES if name in BACKENDS or self.with_dashboard]
         ports = {name: free_port() for name in names}
         env |= {f"CASETRACK_{name.upper()}_URL": f"http://127.0.0.1:{ports[name]}" for name in BACKENDS}
@@ -167,11 +185,14 @@ class System:
         raise TimeoutError(f"{service} did not reach position {position}:\n{self.services[service].log_tail()}")
 
 
-def course_facts(municipality: str, citizen: str, course: str, method: str, start: str, team: str = "team-a") -> list[dict[str, Any]]:
+def course_facts(
+    municipality: str, citizen: str, course: str, method: str, start: str, team: str = "team-a"
+) -> list[dict[str, Any]]:
     """A citizen registered, visitated to a method and started on `start`."""
     base = {"municipality": municipality, "citizen_id": citizen}
     return [
         base | {"type": "CitizenRegistered", "effective_date": start, "birth_year": 1980, "gender": "male"},
-        base | {"type": "VisitationDecided", "course_id": course, "effective_date": start, "method": method, "team": team},
+        base
+        | {"type": "VisitationDecided", "course_id": course, "effective_date": start, "method": method, "team": team},
         base | {"type": "CourseStarted", "course_id": course, "effective_date": start},
     ]

@@ -28,8 +28,10 @@ def _scenario(system: System) -> int:
     facts[-1]["support_worker"] = "w-bo"
     for citizen in ("cit-1", "cit-2"):
         about = {"municipality": "101", "citizen_id": citizen, "effective_date": D}
-        facts += [about | {"type": "HousingGained", "housing": "almen"},
-                  about | {"type": "EvictionRiskRegistered", "kind": "bailiff_case"}]
+        facts += [
+            about | {"type": "HousingGained", "housing": "almen"},
+            about | {"type": "EvictionRiskRegistered", "kind": "bailiff_case"},
+        ]
     last = [system.submit(f) for f in facts][-1]["position"]
     for fact in course_facts("147", "cit-9", "k9", "ICM", D):
         last = system.submit(fact, token="token-147")["position"]
@@ -47,9 +49,21 @@ CITIZEN_2 = ("GET", "/v1/citizens/cit-2/history", {"params": {"municipality": "1
 COURSE_1 = ("GET", "/v1/citizens/cit-1/courses/k1/history", {"params": {"municipality": "101"}})
 TEAM_A = ("GET", "/v1/teams/team-a/history", {"params": {"municipality": "101"}})
 HOUSING = ("GET", "/v1/municipalities/101/history", {})
-SUBMIT = ("POST", "/v1/facts", {"json": {"type": "ContactRecorded", "municipality": "101", "citizen_id": "cit-1",
-                                         "course_id": "k1", "effective_date": D, "minutes": 30,
-                                         "kind": "face_to_face"}})
+SUBMIT = (
+    "POST",
+    "/v1/facts",
+    {
+        "json": {
+            "type": "ContactRecorded",
+            "municipality": "101",
+            "citizen_id": "cit-1",
+            "course_id": "k1",
+            "effective_date": D,
+            "minutes": 30,
+            "kind": "face_to_face",
+        }
+    },
+)
 KPI = ("GET", "/v1/kpis/P1", {"params": {"municipality": "101"}})
 KPI_TEAM_B = ("GET", "/v1/kpis/P1", {"params": {"municipality": "101", "team": "team-b"}})
 BENCHMARK = ("GET", "/v1/kpis/P1/benchmark", {"params": {"municipality": "101"}})
@@ -58,8 +72,11 @@ DBL_1 = ("GET", "/v1/courses/k1/double-bottom-line", {"params": {"municipality":
 DBL_2 = ("GET", "/v1/courses/k2/double-bottom-line", {"params": {"municipality": "101"}})
 ALERTS = ("GET", "/v1/alerts", {"params": {"municipality": "101"}})
 RULES = ("GET", "/v1/rules/eviction_risk/config", {"params": {"municipality": "101"}})
-CONFIGURE = ("PUT", "/v1/rules/handleplan_missing/config", {"params": {"municipality": "101"},
-                                                            "json": {"params": {"days": 20}}})
+CONFIGURE = (
+    "PUT",
+    "/v1/rules/handleplan_missing/config",
+    {"params": {"municipality": "101"}, "json": {"params": {"days": 20}}},
+)
 CLOCK = ("PUT", "/v1/clock", {"json": {"now": "2026-01-06T08:00:00Z"}})
 AUDIT = ("GET", "/v1/audit/reads", {"params": {"municipality": "101"}})
 
@@ -117,9 +134,12 @@ def test_each_role_may_do_what_the_table_says_and_nothing_else(system: System) -
     with system.client("registration", "token-admin") as admin:
         reads = admin.get("/v1/audit/reads", params={"municipality": "101"}).json()["reads"]
     by_service = {(r["service"], r["action"], r["actor"], r["subject_id"]) for r in reads}
-    assert {("registration", "read_citizen_history", "anna", "cit-1"), ("registration", "read_course_history", "lise", "k1"),
-            ("projections", "read_double_bottom_line", "anna", "k1"),
-            ("alerts", "read_alert", "lise", mine[0]["subject_id"])} <= by_service
+    assert {
+        ("registration", "read_citizen_history", "anna", "cit-1"),
+        ("registration", "read_course_history", "lise", "k1"),
+        ("projections", "read_double_bottom_line", "anna", "k1"),
+        ("alerts", "read_alert", "lise", mine[0]["subject_id"]),
+    } <= by_service
     assert not any(r["subject_id"] == "k2" and r["actor"] == "anna" for r in reads)  # refused: not a read
 
     # A citizen out of a support worker's reach and one that does not exist answer alike.
@@ -131,7 +151,8 @@ def test_each_role_may_do_what_the_table_says_and_nothing_else(system: System) -
 
     # A person's session token carries the same role and scope as an API token would.
     leader_session = SessionSigner(SIGNING_KEY.encode()).issue(
-        Principal("lise", "101", "team_leader", team="team-a", worker="leader-a"))
+        Principal("lise", "101", "team_leader", team="team-a", worker="leader-a")
+    )
     with system.client("projections", leader_session) as leader:
         assert leader.get("/v1/kpis/P1", params={"municipality": "101"}).json()["team"] == "team-a"
         assert leader.get("/v1/kpis/P1", params={"municipality": "101", "team": "team-b"}).status_code == 403
@@ -144,9 +165,12 @@ def _row_counts(database_url: str) -> tuple[int, int, int]:
     """What a write could change: stored events, targets, rule configuration (alerts come and go by
     the clock, so they are not counted)."""
     with psycopg.connect(database_url) as connection:
-        return tuple(connection.execute(  # type: ignore[return-value]
-            "SELECT (SELECT count(*) FROM registration_events), (SELECT count(*) FROM kpi_targets),"
-            " (SELECT count(*) FROM alert_rule_config)").fetchone())
+        return tuple(
+            connection.execute(  # type: ignore[return-value]
+                "SELECT (SELECT count(*) FROM registration_events), (SELECT count(*) FROM kpi_targets),"
+                " (SELECT count(*) FROM alert_rule_config)"
+            ).fetchone()
+        )
 
 
 def test_an_attacker_is_refused_everywhere_and_reaches_no_store(system: System) -> None:
@@ -158,14 +182,27 @@ def test_an_attacker_is_refused_everywhere_and_reaches_no_store(system: System) 
     signer = SessionSigner(SIGNING_KEY.encode())
     admin_claims = Principal("mallory", None, "admin")
     forged = SessionSigner(b"m" * 40).issue(admin_claims)  # signed with a key casetrack does not have
-    tampered = "ct1." + signer.issue(admin_claims)[4:].split(".")[0] + "." + signer.issue(
-        Principal("mallory", "101", "client"))[4:].split(".")[1]  # admin claims with a client's signature
+    tampered = (
+        "ct1."
+        + signer.issue(admin_claims)[4:].split(".")[0]
+        + "."
+        + signer.issue(Principal("mallory", "101", "client"))[4:].split(".")[1]
+    )  # admin claims with a client's signature
     stale = signer.issue(Principal("lise", "101", "team_leader", team="team-a"), lifetime_seconds=-1)
-    bad_credentials = {forged: "token_invalid", tampered: "token_invalid", stale: "token_expired",
-                       "token-expired-101": "token_expired", "": "token_missing", "token-admin2": "token_invalid"}
+    bad_credentials = {
+        forged: "token_invalid",
+        tampered: "token_invalid",
+        stale: "token_expired",
+        "token-expired-101": "token_expired",
+        "": "token_missing",
+        "token-admin2": "token_invalid",
+    }
 
-    operations = [("registration", op) for op in (SUBMIT, CITIZEN_1, COURSE_1, AUDIT)] + [
-        ("projections", op) for op in (KPI, TARGET, DBL_1)] + [("alerts", op) for op in (ALERTS, CONFIGURE, CLOCK)]
+    operations = (
+        [("registration", op) for op in (SUBMIT, CITIZEN_1, COURSE_1, AUDIT)]
+        + [("projections", op) for op in (KPI, TARGET, DBL_1)]
+        + [("alerts", op) for op in (ALERTS, CONFIGURE, CLOCK)]
+    )
     for service, (method, path, kwargs) in operations:
         for token, reason in bad_credentials.items():
             with system.client(service, None) as client:
@@ -175,9 +212,12 @@ def test_an_attacker_is_refused_everywhere_and_reaches_no_store(system: System) 
 
     # Over NATS too: an expired or unknown token, or a person's role, submits nothing.
     fact = json.dumps(SUBMIT[2]["json"]).encode()
-    for token, (status, reason) in {"token-expired-101": (401, "token_expired"), "token-nope": (401, "token_invalid"),
-                                    "token-manager-101": (403, "forbidden"), "token-147": (403, "municipality_forbidden")
-                                    }.items():
+    for token, (status, reason) in {
+        "token-expired-101": (401, "token_expired"),
+        "token-nope": (401, "token_invalid"),
+        "token-manager-101": (403, "forbidden"),
+        "token-147": (403, "municipality_forbidden"),
+    }.items():
         answer = asyncio.run(nats_request(system.nats_url, fact, {"Authorization": f"Bearer {token}"}))
         assert (answer["status"], answer["body"]["error"]["reason"]) == (status, reason), token
 
@@ -191,27 +231,35 @@ def test_an_attacker_is_refused_everywhere_and_reaches_no_store(system: System) 
 
     # Injection in every filter and identifier: refused at the edge with a 4xx naming the field.
     reads = {
-        "registration": [("/v1/citizens/{v}/history", {"municipality": "101"}),
-                         ("/v1/citizens/cit-1/history", {"municipality": "{v}"}),
-                         ("/v1/citizens/cit-1/courses/{v}/history", {"municipality": "101"}),
-                         ("/v1/teams/{v}/history", {"municipality": "101"}),
-                         ("/v1/workers/{v}/history", {"municipality": "101"}),
-                         ("/v1/audit/reads", {"municipality": "{v}"}),
-                         ("/v1/audit/reads", {"municipality": "101", "subject_id": "{v}"}),
-                         ("/v1/audit/reads", {"municipality": "101", "subject_type": "{v}"})],
-        "projections": [("/v1/kpis/P1", {"municipality": "{v}"}), ("/v1/kpis/P1", {"municipality": "101", "team": "{v}"}),
-                        ("/v1/kpis/P1", {"municipality": "101", "method": "{v}"}),
-                        ("/v1/kpis/P1", {"municipality": "101", "as_of": "{v}"}),
-                        ("/v1/kpis/P1", {"municipality": "101", "from": "{v}"}),
-                        ("/v1/kpis/P1/benchmark", {"municipality": "{v}"}),
-                        ("/v1/targets", {"municipality": "{v}"}),
-                        ("/v1/courses/{v}/double-bottom-line", {"municipality": "101"})],
-        "alerts": [("/v1/alerts", {"municipality": "{v}"}), ("/v1/alerts", {"municipality": "101", "team": "{v}"}),
-                   ("/v1/alerts", {"municipality": "101", "state": "{v}"}),
-                   ("/v1/alerts", {"municipality": "101", "severity": "{v}"}),
-                   ("/v1/alerts", {"municipality": "101", "rule": "{v}"}),
-                   ("/v1/alerts/{v}", {}),
-                   ("/v1/rules/eviction_risk/config", {"municipality": "101", "team": "{v}"})],
+        "registration": [
+            ("/v1/citizens/{v}/history", {"municipality": "101"}),
+            ("/v1/citizens/cit-1/history", {"municipality": "{v}"}),
+            ("/v1/citizens/cit-1/courses/{v}/history", {"municipality": "101"}),
+            ("/v1/teams/{v}/history", {"municipality": "101"}),
+            ("/v1/workers/{v}/history", {"municipality": "101"}),
+            ("/v1/audit/reads", {"municipality": "{v}"}),
+            ("/v1/audit/reads", {"municipality": "101", "subject_id": "{v}"}),
+            ("/v1/audit/reads", {"municipality": "101", "subject_type": "{v}"}),
+        ],
+        "projections": [
+            ("/v1/kpis/P1", {"municipality": "{v}"}),
+            ("/v1/kpis/P1", {"municipality": "101", "team": "{v}"}),
+            ("/v1/kpis/P1", {"municipality": "101", "method": "{v}"}),
+            ("/v1/kpis/P1", {"municipality": "101", "as_of": "{v}"}),
+            ("/v1/kpis/P1", {"municipality": "101", "from": "{v}"}),
+            ("/v1/kpis/P1/benchmark", {"municipality": "{v}"}),
+            ("/v1/targets", {"municipality": "{v}"}),
+            ("/v1/courses/{v}/double-bottom-line", {"municipality": "101"}),
+        ],
+        "alerts": [
+            ("/v1/alerts", {"municipality": "{v}"}),
+            ("/v1/alerts", {"municipality": "101", "team": "{v}"}),
+            ("/v1/alerts", {"municipality": "101", "state": "{v}"}),
+            ("/v1/alerts", {"municipality": "101", "severity": "{v}"}),
+            ("/v1/alerts", {"municipality": "101", "rule": "{v}"}),
+            ("/v1/alerts/{v}", {}),
+            ("/v1/rules/eviction_risk/config", {"municipality": "101", "team": "{v}"}),
+        ],
     }
     for service, templates in reads.items():
         with system.client(service, "token-admin") as admin:
@@ -220,8 +268,11 @@ def test_an_attacker_is_refused_everywhere_and_reaches_no_store(system: System) 
                     url = path.replace("{v}", value.replace("/", "%2F"))
                     response = admin.get(url, params={k: v.replace("{v}", value) for k, v in params.items()})
                     assert response.status_code in (404, 422), (url, params, value, response.text)
-                    assert response.json()["error"]["reason"] in (
-                        "validation_error", "rule_not_found", "not_found"), (url, params, value)
+                    assert response.json()["error"]["reason"] in ("validation_error", "rule_not_found", "not_found"), (
+                        url,
+                        params,
+                        value,
+                    )
     with system.client("registration", "token-admin") as admin:
         for value in INJECTIONS:
             fact = dict(SUBMIT[2]["json"]) | {"citizen_id": value}

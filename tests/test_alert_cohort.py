@@ -58,8 +58,11 @@ class Citizen:
         if self.method != "CTI":
             return []
         p2 = self.start + timedelta(days=90 + (30 if self.phase_2_late else 0))
-        return [(p, d) for p, d in (("1", self.start), ("2", p2), ("3", p2 + timedelta(days=90)))
-                if d <= YEAR_END and (self.end is None or d < self.end)]
+        return [
+            (p, d)
+            for p, d in (("1", self.start), ("2", p2), ("3", p2 + timedelta(days=90)))
+            if d <= YEAR_END and (self.end is None or d < self.end)
+        ]
 
     def contacts(self) -> list[date]:
         days, day = [], self.start + timedelta(days=self.contact_every)
@@ -79,11 +82,14 @@ def draw(rng: random.Random, n: int) -> Citizen:
     baseline = rng.choice([10, 45, None])
     eviction = rng.random() < 0.25
     return Citizen(
-        n=n, method=method, start=start,
+        n=n,
+        method=method,
+        start=start,
         handleplan=start + timedelta(days=handleplan) if handleplan is not None else None,
         contact_every=rng.choice([7, 13, 20] if method == "ICM" else [7, 13]),
         baseline=start + timedelta(days=baseline) if baseline is not None else None,
-        end=end, follow_on_offer=rng.choice(["hoej", "ringe", "slet_ikke"]),
+        end=end,
+        follow_on_offer=rng.choice(["hoej", "ringe", "slet_ikke"]),
         end_measurement=end - timedelta(days=5) if end is not None and rng.random() < 0.5 else None,
         phase_2_late=rng.random() < 0.4,
         housed=start + timedelta(days=rng.choice([10, 40])) if method == "CTI" else None,
@@ -94,21 +100,26 @@ def draw(rng: random.Random, n: int) -> Citizen:
 
 def facts_of(c: Citizen) -> list[tuple[date, object]]:
     cit, course = c.citizen, c.course
-    timeline = [(c.start, one) for one in course_opened(cit, course, c.method, c.start, worker=f"w{c.n}",
-                                                        team=f"team-{c.method.lower()}")]
+    timeline = [
+        (c.start, one)
+        for one in course_opened(cit, course, c.method, c.start, worker=f"w{c.n}", team=f"team-{c.method.lower()}")
+    ]
     timeline += [(d, fact("CtiPhaseStarted", d, cit, course, phase=p)) for p, d in c.phases()]
     timeline += [(d, fact("ContactRecorded", d, cit, course, minutes=45, kind="face_to_face")) for d in c.contacts()]
-    for day, made in ((c.handleplan, lambda d: fact("HandleplanCreated", d, cit, course_id=course)),
-                      (c.baseline, lambda d: fact("MeasurementRecorded", d, cit, course, **WHO5_GOOD)),
-                      (c.end_measurement, lambda d: fact("MeasurementRecorded", d, cit, course, **WHO5_GOOD)),
-                      (c.housed, lambda d: fact("HousingGained", d, cit, housing="almen")),
-                      (c.eviction_risk, lambda d: fact("EvictionRiskRegistered", d, cit, kind="second_rent_reminder")),
-                      (c.eviction_prevented, lambda d: fact("EvictionPrevented", d, cit))):
+    for day, made in (
+        (c.handleplan, lambda d: fact("HandleplanCreated", d, cit, course_id=course)),
+        (c.baseline, lambda d: fact("MeasurementRecorded", d, cit, course, **WHO5_GOOD)),
+        (c.end_measurement, lambda d: fact("MeasurementRecorded", d, cit, course, **WHO5_GOOD)),
+        (c.housed, lambda d: fact("HousingGained", d, cit, housing="almen")),
+        (c.eviction_risk, lambda d: fact("EvictionRiskRegistered", d, cit, kind="second_rent_reminder")),
+        (c.eviction_prevented, lambda d: fact("EvictionPrevented", d, cit)),
+    ):
         if day is not None and day <= YEAR_END and (c.end is None or day <= c.end):
             timeline.append((day, made(day)))
     if c.end is not None:
-        timeline.append((c.end, fact("CourseEnded", c.end, cit, course, reason="completed",
-                                     follow_on_offer=c.follow_on_offer)))
+        timeline.append(
+            (c.end, fact("CourseEnded", c.end, cit, course, reason="completed", follow_on_offer=c.follow_on_offer))
+        )
     return timeline
 
 
@@ -188,15 +199,23 @@ def draw_resident(rng: random.Random, n: int) -> ShelterResident:
         offset = rng.choice(offsets)
         return stay + timedelta(days=offset) if offset is not None else None
 
-    return ShelterResident(n=n, stay=stay, contact=after(3, 10, None), ready=after(20, None),
-                           left=after(60, 130, None), handleplan=after(15, 45, None))
+    return ShelterResident(
+        n=n,
+        stay=stay,
+        contact=after(3, 10, None),
+        ready=after(20, None),
+        left=after(60, 130, None),
+        handleplan=after(15, 45, None),
+    )
 
 
 def resident_facts(r: ShelterResident) -> list[tuple[date, object]]:
     timeline = [(r.stay, fact("ShelterStayStarted", r.stay, r.citizen, shelter="herberg-1"))]
-    for day, made in ((r.contact, lambda d: fact("ShelterContactMade", d, r.citizen)),
-                      (r.ready, lambda d: fact("AssessedReadyToMove", d, r.citizen)),
-                      (r.handleplan, lambda d: fact("HandleplanCreated", d, r.citizen))):
+    for day, made in (
+        (r.contact, lambda d: fact("ShelterContactMade", d, r.citizen)),
+        (r.ready, lambda d: fact("AssessedReadyToMove", d, r.citizen)),
+        (r.handleplan, lambda d: fact("HandleplanCreated", d, r.citizen)),
+    ):
         if day is not None and day <= YEAR_END and (r.left is None or day < r.left):
             timeline.append((day, made(day)))
     if r.left is not None and r.left <= YEAR_END:
@@ -235,7 +254,9 @@ async def test_a_simulated_year_raises_exactly_the_alerts_worked_out(alerts: Ale
     cohort = [draw(rng, n) for n in range(CITIZENS)]
     residents = [draw_resident(rng, n) for n in range(SHELTER_CITIZENS)]
     by_day: dict[date, list[object]] = {}
-    for day, one in [pair for c in cohort for pair in facts_of(c)] + [pair for r in residents for pair in resident_facts(r)]:
+    for day, one in [pair for c in cohort for pair in facts_of(c)] + [
+        pair for r in residents for pair in resident_facts(r)
+    ]:
         by_day.setdefault(day, []).append(one)
     day = YEAR_START
     while day <= YEAR_END:
@@ -245,12 +266,22 @@ async def test_a_simulated_year_raises_exactly_the_alerts_worked_out(alerts: Ale
 
     rows = await alerts.pool.fetch("SELECT rule, subject_id, raised_at, state FROM alerts")
     actual = sorted((r["rule"], r["subject_id"], r["raised_at"].date(), r["state"] == "resolved") for r in rows)
-    expected = sorted([e for citizen in cohort for e in expected_alerts(citizen)]
-                      + [e for resident in residents for e in expected_resident_alerts(resident)])
+    expected = sorted(
+        [e for citizen in cohort for e in expected_alerts(citizen)]
+        + [e for resident in residents for e in expected_resident_alerts(resident)]
+    )
     assert actual == expected
     # The draw exercises every rule it covers, both open and resolved.
     assert {rule for rule, *_ in expected} == {
-        "handleplan_missing", "measurement_missing", "no_contact", "cti_phase_overdue", "cti_course_overdue",
-        "cti_started_without_housing", "no_follow_on_offer", "eviction_risk",
-        "shelter_no_contact", "shelter_stay_long"}
+        "handleplan_missing",
+        "measurement_missing",
+        "no_contact",
+        "cti_phase_overdue",
+        "cti_course_overdue",
+        "cti_started_without_housing",
+        "no_follow_on_offer",
+        "eviction_risk",
+        "shelter_no_contact",
+        "shelter_stay_long",
+    }
     assert {resolved for *_, resolved in expected} == {True, False}

@@ -2,7 +2,7 @@
 team's open alerts; tested against a real SMTP server (aiosmtpd) started by the test."""
 
 from collections.abc import AsyncIterator, Iterator
-from datetime import datetime, time, timezone
+from datetime import UTC, datetime, time
 from email import message_from_bytes, policy
 
 import pytest
@@ -43,8 +43,9 @@ async def alerts(postgres_admin_url: str) -> AsyncIterator[Alerts]:
 
 
 def worker(worker_id: str, team: str, role: str, email: str | None = None):
-    return fact("WorkerRegistered", D0, worker_id=worker_id, team_id=team, role=role,
-                **({"email": email} if email else {}))
+    return fact(
+        "WorkerRegistered", D0, worker_id=worker_id, team_id=team, role=role, **({"email": email} if email else {})
+    )
 
 
 async def test_each_team_leader_gets_their_teams_open_alerts_once_a_day(alerts: Alerts, smtp) -> None:
@@ -62,10 +63,10 @@ async def test_each_team_leader_gets_their_teams_open_alerts_once_a_day(alerts: 
         fact("EvictionRiskRegistered", D0, "c1", kind="bailiff_case"),
         fact("EvictionRiskRegistered", D0, "c2", kind="bailiff_case"),
     )
-    alerts.clock.set(datetime.combine(D0, time(5, 59), tzinfo=timezone.utc))
+    alerts.clock.set(datetime.combine(D0, time(5, 59), tzinfo=UTC))
     assert await digest.send_due_digests(alerts.pool, alerts.clock, settings) == 0  # not before 06:00
 
-    alerts.clock.set(datetime.combine(D0, time(6, 0), tzinfo=timezone.utc))
+    alerts.clock.set(datetime.combine(D0, time(6, 0), tzinfo=UTC))
     assert await digest.send_due_digests(alerts.pool, alerts.clock, settings) == 2
     assert await digest.send_due_digests(alerts.pool, alerts.clock, settings) == 0  # once a day
     assert sorted(to[0] for to, _ in inbox.messages) == ["anne@kk.dk", "carl@kk.dk"]

@@ -23,8 +23,10 @@ async def alerts(postgres_admin_url: str) -> AsyncIterator[Alerts]:
 
 async def test_a_backdated_phase_is_overdue_as_soon_as_it_is_told(alerts: Alerts) -> None:
     four_months_ago = D0 - days(122)
-    await alerts.apply(*course_opened("c1", "k1", "CTI", four_months_ago),
-                       fact("CtiPhaseStarted", four_months_ago, "c1", "k1", phase="1"))
+    await alerts.apply(
+        *course_opened("c1", "k1", "CTI", four_months_ago),
+        fact("CtiPhaseStarted", four_months_ago, "c1", "k1", phase="1"),
+    )
     # No poll has run: the handler raised it.
     raised = await alerts.alerts("cti_phase_overdue")
     assert [(a["subject_id"], a["details"]["phase"]) for a in raised] == [("k1", "1")]
@@ -38,16 +40,26 @@ async def test_acknowledge_snooze_and_resolve_by_hand_are_recorded_with_who_and_
     async with alerts.pool.acquire() as db:
         await store.change_state(db, alert_id, state="acknowledged", at=alerts.clock.now(), by="leader-1", note=None)
         with pytest.raises(store.TransitionRefused):
-            await store.change_state(db, alert_id, state="acknowledged", at=alerts.clock.now(), by="leader-1", note=None)
-        await store.change_state(db, alert_id, state="snoozed", at=alerts.clock.now(), by="leader-1",
-                                 note="waiting for the citizen", snoozed_until=D0 + days(40))
+            await store.change_state(
+                db, alert_id, state="acknowledged", at=alerts.clock.now(), by="leader-1", note=None
+            )
+        await store.change_state(
+            db,
+            alert_id,
+            state="snoozed",
+            at=alerts.clock.now(),
+            by="leader-1",
+            note="waiting for the citizen",
+            snoozed_until=D0 + days(40),
+        )
     await alerts.tick(D0 + days(39))
     assert (await alerts.alerts("handleplan_missing"))[0]["state"] == "snoozed"
     await alerts.tick(D0 + days(40))
     assert (await alerts.alerts("handleplan_missing"))[0]["state"] == "open"
     async with alerts.pool.acquire() as db:
-        await store.change_state(db, alert_id, state="resolved", at=alerts.clock.now(), by="leader-2",
-                                 note="plan made on paper")
+        await store.change_state(
+            db, alert_id, state="resolved", at=alerts.clock.now(), by="leader-2", note="plan made on paper"
+        )
     history = await alerts.history(alert["id"])
     assert [(h["state"], h["by"], h["note"]) for h in history] == [
         ("open", "casetrack", None),
@@ -79,8 +91,9 @@ async def test_a_condition_that_comes_back_raises_a_new_alert(alerts: Alerts) ->
 
 async def test_overrides_move_deadlines_and_resolve_what_no_longer_holds(alerts: Alerts) -> None:
     rule = rules.CATALOGUE["handleplan_missing"]
-    await alerts.apply(*course_opened("c1", "k1", "ICM", D0, team="team-a"),
-                       *course_opened("c2", "k2", "ICM", D0, team="team-b"))
+    await alerts.apply(
+        *course_opened("c1", "k1", "ICM", D0, team="team-a"), *course_opened("c2", "k2", "ICM", D0, team="team-b")
+    )
     await alerts.tick(D0 + days(21))
     assert await alerts.alerts("handleplan_missing") == []
 
@@ -89,14 +102,19 @@ async def test_overrides_move_deadlines_and_resolve_what_no_longer_holds(alerts:
             await db.execute(
                 """INSERT INTO alert_rule_config VALUES ($1, '101', $2, $3, now(), 'test')
                    ON CONFLICT (rule, municipality, scope) DO UPDATE SET params = EXCLUDED.params""",
-                rule.id, scope, json.dumps(params))
+                rule.id,
+                scope,
+                json.dumps(params),
+            )
         await evaluation.rule_everywhere(alerts.pool, rule, "101", alerts.clock.now(), "configuration changed")
 
     await configure("", {"days": 20})  # the whole municipality: both are overdue now
     assert sorted(a["subject_id"] for a in await alerts.alerts("handleplan_missing", "open")) == ["k1", "k2"]
     await configure("team:team-b", {"days": 45})  # team-b gets longer: its alert has cleared
     assert sorted((a["subject_id"], a["state"]) for a in await alerts.alerts("handleplan_missing")) == [
-        ("k1", "open"), ("k2", "resolved")]
+        ("k1", "open"),
+        ("k2", "resolved"),
+    ]
     await alerts.tick(D0 + days(45))
     assert [a["subject_id"] for a in await alerts.alerts("handleplan_missing", "open")] == ["k1"]
     await alerts.tick(D0 + days(46))
@@ -110,15 +128,20 @@ async def test_pollers_side_by_side_raise_each_due_alert_once(alerts: Alerts) ->
     results = await asyncio.gather(*(deadlines.fire_due_deadlines(alerts.pool, alerts.clock) for _ in range(4)))
     assert sum(results) >= 60 * 2  # handleplan_missing and measurement_missing, 60 each, taken once
     rows = await alerts.pool.fetch(
-        "SELECT rule, count(*) AS n, count(DISTINCT subject_id) AS subjects FROM alerts GROUP BY rule ORDER BY rule")
+        "SELECT rule, count(*) AS n, count(DISTINCT subject_id) AS subjects FROM alerts GROUP BY rule ORDER BY rule"
+    )
     assert {r["rule"]: (r["n"], r["subjects"]) for r in rows} == {
-        "handleplan_missing": (60, 60), "measurement_missing": (60, 60), "no_contact": (60, 60)}
+        "handleplan_missing": (60, 60),
+        "measurement_missing": (60, 60),
+        "no_contact": (60, 60),
+    }
     assert await alerts.pool.fetchval("SELECT count(*) FROM alert_transitions") == 180
 
 
 async def test_handleplan_missing_after_a_shelter_stay_start_is_about_the_citizen(alerts: Alerts) -> None:
-    await alerts.apply(fact("ShelterStayStarted", D0, "c1", shelter="herberg-1"),
-                       fact("ShelterContactMade", D0 + days(2), "c1"))
+    await alerts.apply(
+        fact("ShelterStayStarted", D0, "c1", shelter="herberg-1"), fact("ShelterContactMade", D0 + days(2), "c1")
+    )
     await alerts.tick(D0 + days(30))
     assert await alerts.alerts("handleplan_missing") == []
     await alerts.tick(D0 + days(31))
@@ -129,8 +152,10 @@ async def test_handleplan_missing_after_a_shelter_stay_start_is_about_the_citize
 
 
 async def test_a_course_that_ends_without_an_end_measurement(alerts: Alerts) -> None:
-    await alerts.apply(*course_opened("c1", "k1", "ICM", D0),
-                       fact("MeasurementRecorded", D0 + days(3), "c1", "k1", instrument="WHO5", answers=[3, 3, 3, 3, 3]))
+    await alerts.apply(
+        *course_opened("c1", "k1", "ICM", D0),
+        fact("MeasurementRecorded", D0 + days(3), "c1", "k1", instrument="WHO5", answers=[3, 3, 3, 3, 3]),
+    )
     await alerts.tick(D0 + days(100))
     assert await alerts.alerts("measurement_missing") == []
     await alerts.apply(fact("CourseEnded", D0 + days(100), "c1", "k1", reason="completed", follow_on_offer="hoej"))
@@ -140,14 +165,22 @@ async def test_a_course_that_ends_without_an_end_measurement(alerts: Alerts) -> 
 
 async def test_a_missed_follow_up_resolved_by_hand_does_not_hide_the_next_one(alerts: Alerts) -> None:
     ended = D0 + days(10)
-    await alerts.apply(*course_opened("c1", "k1", "ICM", D0),
-                       fact("CourseEnded", ended, "c1", "k1", reason="completed", follow_on_offer="hoej"))
+    await alerts.apply(
+        *course_opened("c1", "k1", "ICM", D0),
+        fact("CourseEnded", ended, "c1", "k1", reason="completed", follow_on_offer="hoej"),
+    )
     await alerts.tick(rules.add_months(ended, 6) + days(31))
     [six] = await alerts.alerts("follow_up_due")
     assert six["details"]["months_after_end"] == 6
     async with alerts.pool.acquire() as db:
-        await store.change_state(db, uuid.UUID(six["id"]), state="resolved", at=alerts.clock.now(), by="leader-1",
-                                 note="citizen moved abroad")
+        await store.change_state(
+            db,
+            uuid.UUID(six["id"]),
+            state="resolved",
+            at=alerts.clock.now(),
+            by="leader-1",
+            note="citizen moved abroad",
+        )
     await alerts.tick(rules.add_months(ended, 9) + days(30))
     assert len(await alerts.alerts("follow_up_due")) == 1
     await alerts.tick(rules.add_months(ended, 9) + days(31))
@@ -156,15 +189,20 @@ async def test_a_missed_follow_up_resolved_by_hand_does_not_hide_the_next_one(al
 
 
 async def test_corrections_and_the_remaining_fact_types_are_handled(alerts: Alerts) -> None:
-    await alerts.apply(*course_opened("c1", "k1", "ICM", D0),
-                       fact("CourseStartCorrected", D0 + days(10), "c1", "k1"),
-                       fact("HousingSituationRecorded", D0, "c1", housing="almen"),
-                       fact("HousingSituationRecorded", D0 + days(2), "c1", housing="street"),
-                       fact("TimePlanned", D0, "c1", "k1", month="2025-01-01", expected_hours=20),
-                       fact("MeasurementRecorded", D0 + days(3), "c1", "k1", instrument="LIKERT",
-                            answers={"bokompetence": 3}))
-    await alerts.play([(D0 + days(3), fact("EvictionRiskRegistered", D0 + days(3), "c1", kind="other")),
-                       (D0 + days(4), fact("EvictionCarriedOut", D0 + days(4), "c1"))])
+    await alerts.apply(
+        *course_opened("c1", "k1", "ICM", D0),
+        fact("CourseStartCorrected", D0 + days(10), "c1", "k1"),
+        fact("HousingSituationRecorded", D0, "c1", housing="almen"),
+        fact("HousingSituationRecorded", D0 + days(2), "c1", housing="street"),
+        fact("TimePlanned", D0, "c1", "k1", month="2025-01-01", expected_hours=20),
+        fact("MeasurementRecorded", D0 + days(3), "c1", "k1", instrument="LIKERT", answers={"bokompetence": 3}),
+    )
+    await alerts.play(
+        [
+            (D0 + days(3), fact("EvictionRiskRegistered", D0 + days(3), "c1", kind="other")),
+            (D0 + days(4), fact("EvictionCarriedOut", D0 + days(4), "c1")),
+        ]
+    )
     await alerts.tick(D0 + days(40))
     assert await alerts.alerts("handleplan_missing") == []  # due 30 days after the corrected start
     await alerts.tick(D0 + days(41))
@@ -176,7 +214,9 @@ async def test_corrections_and_the_remaining_fact_types_are_handled(alerts: Aler
     assert (gap["details"]["direction"], gap["details"]["expected_hours"]) == ("under", 20.0)
 
     # A CTI course whose phase start is corrected back in time: overdue at once.
-    await alerts.apply(*course_opened("c2", "k2", "CTI", D0 + days(41)),
-                       fact("CtiPhaseStarted", D0 + days(41), "c2", "k2", phase="1"),
-                       fact("CtiPhaseStartCorrected", D0 - days(80), "c2", "k2", phase="1"))
+    await alerts.apply(
+        *course_opened("c2", "k2", "CTI", D0 + days(41)),
+        fact("CtiPhaseStarted", D0 + days(41), "c2", "k2", phase="1"),
+        fact("CtiPhaseStartCorrected", D0 - days(80), "c2", "k2", phase="1"),
+    )
     assert [a["subject_id"] for a in await alerts.alerts("cti_phase_overdue")] == ["k2"]

@@ -55,75 +55,104 @@ def caseload(workers_courses: int) -> list[tuple[date, Any]]:
 
 SCENARIOS: dict[str, Scenario] = {
     "cti_phase_overdue": Scenario(
-        on(D0, *course_opened("c1", "k1", "CTI", D0), fact("CtiPhaseStarted", D0, "c1", "k1", phase="1",
-                                                            planned_end=(D0 + days(90)).isoformat())),
-        raise_on=D0 + days(105), subject="k1",
+        on(
+            D0,
+            *course_opened("c1", "k1", "CTI", D0),
+            fact("CtiPhaseStarted", D0, "c1", "k1", phase="1", planned_end=(D0 + days(90)).isoformat()),
+        ),
+        raise_on=D0 + days(105),
+        subject="k1",
         clear=on(D0 + days(110), fact("CtiPhaseStarted", D0 + days(110), "c1", "k1", phase="2")),
         note="the next phase started",
     ),
     "cti_course_overdue": Scenario(
         on(D0, *course_opened("c1", "k1", "CTI", D0), fact("CtiPhaseStarted", D0, "c1", "k1", phase="1")),
-        raise_on=add_months(D0, 9) + days(15), subject="k1",
-        clear=on(add_months(D0, 9) + days(20), fact("CourseEnded", add_months(D0, 9) + days(20), "c1", "k1",
-                                                     reason="completed", follow_on_offer="hoej")),
+        raise_on=add_months(D0, 9) + days(15),
+        subject="k1",
+        clear=on(
+            add_months(D0, 9) + days(20),
+            fact("CourseEnded", add_months(D0, 9) + days(20), "c1", "k1", reason="completed", follow_on_offer="hoej"),
+        ),
         note="the course ended",
     ),
     "cti_contact_phase_long": Scenario(
         on(D0, *course_opened("c1", "k1", "CTI", D0), fact("CtiPhaseStarted", D0, "c1", "k1", phase="contact")),
-        raise_on=D0 + days(57), subject="k1",
+        raise_on=D0 + days(57),
+        subject="k1",
         clear=on(D0 + days(60), fact("CtiPhaseStarted", D0 + days(60), "c1", "k1", phase="1")),
         note="phase 1 started",
     ),
     "cti_started_without_housing": Scenario(
         on(D0, *course_opened("c1", "k1", "CTI", D0), fact("CtiPhaseStarted", D0, "c1", "k1", phase="1")),
-        raise_on=D0 + days(31), subject="k1",
+        raise_on=D0 + days(31),
+        subject="k1",
         clear=on(D0 + days(40), fact("HousingGained", D0 + days(40), "c1", housing="almen")),
         note="housing gained",
     ),
     "time_gap": Scenario(
         # 30 hours planned over a 90-day phase; none used after 4 weeks: "under".
-        on(D0, *course_opened("c1", "k1", "CTI", D0),
-           fact("CtiPhaseStarted", D0, "c1", "k1", phase="1", planned_end=(D0 + days(90)).isoformat()),
-           fact("TimePlanned", D0, "c1", "k1", cti_phase="1", expected_hours=30)),
-        raise_on=D0 + days(28), subject="k1",
+        on(
+            D0,
+            *course_opened("c1", "k1", "CTI", D0),
+            fact("CtiPhaseStarted", D0, "c1", "k1", phase="1", planned_end=(D0 + days(90)).isoformat()),
+            fact("TimePlanned", D0, "c1", "k1", cti_phase="1", expected_hours=30),
+        ),
+        raise_on=D0 + days(28),
+        subject="k1",
         # 10 hours by day 29, when 30 * 29/90 = 9.7 were expected: back within ±30%.
         clear=on(D0 + days(29), fact("ContactRecorded", D0 + days(29), "c1", "k1", minutes=600, kind="face_to_face")),
         note="back within the band",
     ),
     "progression_gap": Scenario(
-        on(D0, *course_opened("c1", "k1", "ICM", D0),
-           fact("ExpectedProgressionSet", D0, "c1", "k1", instrument="WHO5",
-                checkpoints=[{"on": D0.isoformat(), "value": 40}, {"on": (D0 + days(90)).isoformat(), "value": 60}]))
+        on(
+            D0,
+            *course_opened("c1", "k1", "ICM", D0),
+            fact(
+                "ExpectedProgressionSet",
+                D0,
+                "c1",
+                "k1",
+                instrument="WHO5",
+                checkpoints=[{"on": D0.isoformat(), "value": 40}, {"on": (D0 + days(90)).isoformat(), "value": 60}],
+            ),
+        )
         # Day 45: 50 expected, 40 measured.
         + on(D0 + days(45), fact("MeasurementRecorded", D0 + days(45), "c1", "k1", **who5(2, 2, 2, 2, 2))),
-        raise_on=D0 + days(45), subject="k1",
+        raise_on=D0 + days(45),
+        subject="k1",
         clear=on(D0 + days(60), fact("MeasurementRecorded", D0 + days(60), "c1", "k1", **who5(3, 3, 3, 3, 2))),
         note="a later measurement is within the gap",
     ),
     "handleplan_missing": Scenario(
         on(D0, *course_opened("c1", "k1", "ICM", D0)),
-        raise_on=D0 + days(31), subject="k1",
+        raise_on=D0 + days(31),
+        subject="k1",
         clear=on(D0 + days(35), fact("HandleplanCreated", D0 + days(35), "c1")),
         note="handleplan created",
     ),
     "shelter_no_contact": Scenario(
         on(D0, fact("ShelterStayStarted", D0, "c1", shelter="herberg-1")),
-        raise_on=D0 + days(8), subject="c1",
+        raise_on=D0 + days(8),
+        subject="c1",
         clear=on(D0 + days(9), fact("ShelterContactMade", D0 + days(9), "c1")),
         note="the municipality made contact",
     ),
     "shelter_stay_long": Scenario(
         on(D0, fact("ShelterStayStarted", D0, "c1", shelter="herberg-1"))
         + on(D0 + days(10), fact("AssessedReadyToMove", D0 + days(10), "c1")),
-        raise_on=D0 + days(90), subject="c1",  # ready to move: 90 days from the stay's start
-        clear=on(D0 + days(105), fact("ShelterStayEnded", D0 + days(105), "c1", discharge="planned", destination="almen")),
+        raise_on=D0 + days(90),
+        subject="c1",  # ready to move: 90 days from the stay's start
+        clear=on(
+            D0 + days(105), fact("ShelterStayEnded", D0 + days(105), "c1", discharge="planned", destination="almen")
+        ),
         note="the stay ended",
     ),
     "no_contact": Scenario(
         on(D0, *course_opened("c1", "k1", "ICM", D0))
         + on(D0 + days(1), fact("ContactRecorded", D0 + days(1), "c1", "k1", minutes=60, kind="face_to_face"))
         + on(D0 + days(10), fact("ContactRecorded", D0 + days(10), "c1", "k1", minutes=20, kind="phone_digital")),
-        raise_on=D0 + days(16), subject="k1",
+        raise_on=D0 + days(16),
+        subject="k1",
         clear=on(D0 + days(18), fact("ContactRecorded", D0 + days(18), "c1", "k1", minutes=60, kind="face_to_face")),
         note="face-to-face contact recorded",
     ),
@@ -131,24 +160,35 @@ SCENARIOS: dict[str, Scenario] = {
         on(D0, *course_opened("c1", "k1", "ICM", D0))
         + on(D0 + days(1), fact("HousingGained", D0 + days(1), "c1", housing="almen"))
         + on(D0 + days(20), fact("HousingLost", D0 + days(20), "c1", reason="eviction")),
-        raise_on=D0 + days(20), subject="c1",
+        raise_on=D0 + days(20),
+        subject="c1",
         clear=on(D0 + days(40), fact("HousingGained", D0 + days(40), "c1", housing="private_rental")),
         note="housing gained again",
     ),
     "eviction_risk": Scenario(
         on(D0, *course_opened("c1", "k1", "ICM", D0))
         + on(D0 + days(5), fact("EvictionRiskRegistered", D0 + days(5), "c1", kind="bailiff_case")),
-        raise_on=D0 + days(5), subject="c1",
+        raise_on=D0 + days(5),
+        subject="c1",
         clear=on(D0 + days(12), fact("EvictionPrevented", D0 + days(12), "c1")),
         note="eviction prevented",
     ),
     "follow_up_due": Scenario(
         on(D0, *course_opened("c1", "k1", "ICM", D0))
         + on(D0 + days(30), fact("CourseEnded", D0 + days(30), "c1", "k1", reason="completed", follow_on_offer="hoej")),
-        raise_on=add_months(D0 + days(30), 6) + days(31), subject="k1",
-        clear=on(add_months(D0 + days(30), 6) + days(35),
-                 fact("FollowUpRecorded", add_months(D0 + days(30), 6) + days(35), "c1", "k1",
-                      months_after_end=6, keeps_own_housing="yes")),
+        raise_on=add_months(D0 + days(30), 6) + days(31),
+        subject="k1",
+        clear=on(
+            add_months(D0 + days(30), 6) + days(35),
+            fact(
+                "FollowUpRecorded",
+                add_months(D0 + days(30), 6) + days(35),
+                "c1",
+                "k1",
+                months_after_end=6,
+                keeps_own_housing="yes",
+            ),
+        ),
         note="follow-up recorded",
     ),
     "worker_changes": Scenario(
@@ -156,35 +196,46 @@ SCENARIOS: dict[str, Scenario] = {
         + on(D0 + days(10), fact("SupportWorkerChanged", D0 + days(10), "c1", "k1", support_worker="w2"))
         + on(D0 + days(20), fact("SupportWorkerChanged", D0 + days(20), "c1", "k1", support_worker="w3"))
         + on(D0 + days(30), fact("SupportWorkerChanged", D0 + days(30), "c1", "k1", support_worker="w4")),
-        raise_on=D0 + days(30), subject="k1",
-        clear=on(D0 + days(40), fact("CourseEnded", D0 + days(40), "c1", "k1", reason="moved", follow_on_offer="nogen")),
+        raise_on=D0 + days(30),
+        subject="k1",
+        clear=on(
+            D0 + days(40), fact("CourseEnded", D0 + days(40), "c1", "k1", reason="moved", follow_on_offer="nogen")
+        ),
         note="no clearing condition: the subject (course) ends",
     ),
     "caseload_over_norm": Scenario(
         caseload(9),  # ICM norm 8: the ninth course on day 8
-        raise_on=D0 + days(8), subject="w1",
-        clear=on(D0 + days(12), fact("CourseEnded", D0 + days(12), "cit-0", "course-0", reason="completed",
-                                    follow_on_offer="hoej")),
+        raise_on=D0 + days(8),
+        subject="w1",
+        clear=on(
+            D0 + days(12),
+            fact("CourseEnded", D0 + days(12), "cit-0", "course-0", reason="completed", follow_on_offer="hoej"),
+        ),
         note="back within the norm",
     ),
     "wellbeing_low": Scenario(
         on(D0, *course_opened("c1", "k1", "ICM", D0))
         + on(D0 + days(14), fact("MeasurementRecorded", D0 + days(14), "c1", "k1", **who5(1, 1, 1, 1, 1))),
-        raise_on=D0 + days(14), subject="k1",
+        raise_on=D0 + days(14),
+        subject="k1",
         clear=on(D0 + days(50), fact("MeasurementRecorded", D0 + days(50), "c1", "k1", **who5(4, 4, 4, 4, 4))),
         note="a later WHO-5 is fine",
     ),
     "measurement_missing": Scenario(
         on(D0, *course_opened("c1", "k1", "ICM", D0)),
-        raise_on=D0 + days(31), subject="k1",
+        raise_on=D0 + days(31),
+        subject="k1",
         clear=on(D0 + days(33), fact("MeasurementRecorded", D0 + days(33), "c1", "k1", **who5(3, 3, 3, 3, 3))),
         note="baseline measurement recorded",
     ),
     "no_follow_on_offer": Scenario(
         on(D0, *course_opened("c1", "k1", "ICM", D0))
-        + on(D0 + days(60), fact("CourseEnded", D0 + days(60), "c1", "k1", reason="does_not_want_support",
-                                 follow_on_offer="ringe")),
-        raise_on=D0 + days(60), subject="k1",
+        + on(
+            D0 + days(60),
+            fact("CourseEnded", D0 + days(60), "c1", "k1", reason="does_not_want_support", follow_on_offer="ringe"),
+        ),
+        raise_on=D0 + days(60),
+        subject="k1",
         clear=BY_HAND,
         note="immediate, no clearing condition: resolved by hand",
     ),
@@ -231,9 +282,19 @@ async def test_condition_raises_exactly_one_alert(alerts: Alerts, rule: str) -> 
     raised = await _raise(alerts, rule, scenario)
     assert raised["severity"] == rules.CATALOGUE[rule].severity
     # What goes onto CASETRACK_ALERTS must fit the contract (flat details), or publishing would stall.
-    AlertMessage(alert_id=raised["id"], transition=1, rule=rule, subject_type=raised["subject_type"],
-                 subject_id=raised["subject_id"], municipality=raised["municipality"], team=raised["team"],
-                 state="open", severity=raised["severity"], raised_at=raised["raised_at"], details=raised["details"])
+    AlertMessage(
+        alert_id=raised["id"],
+        transition=1,
+        rule=rule,
+        subject_type=raised["subject_type"],
+        subject_id=raised["subject_id"],
+        municipality=raised["municipality"],
+        team=raised["team"],
+        state="open",
+        severity=raised["severity"],
+        raised_at=raised["raised_at"],
+        details=raised["details"],
+    )
     # Later polls and facts about the same subject do not raise it again.
     await alerts.tick(scenario.raise_on + days(3))
     await alerts.tick(scenario.raise_on + days(6))
@@ -247,8 +308,14 @@ async def test_clearing_the_condition_resolves_the_alert(alerts: Alerts, rule: s
     raised = await _raise(alerts, rule, scenario)
     if scenario.clear == BY_HAND:
         async with alerts.pool.acquire() as db:
-            await store.change_state(db, uuid.UUID(raised["id"]), state="resolved",
-                                     at=alerts.clock.now(), by="leader-1", note="talked to the shelter")
+            await store.change_state(
+                db,
+                uuid.UUID(raised["id"]),
+                state="resolved",
+                at=alerts.clock.now(),
+                by="leader-1",
+                note="talked to the shelter",
+            )
         expected_by = "leader-1"
     else:
         await alerts.play(scenario.clear)  # type: ignore[arg-type]

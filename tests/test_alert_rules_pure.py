@@ -77,7 +77,9 @@ def test_shelter_stay_long_counts_90_days_from_the_stay_start_for_a_citizen_read
     assert rules.shelter_stay_long(late, p, D0).raise_on == D0 + timedelta(days=100)
     # The threshold is a parameter.
     early = CitizenView("c1", stay_started_on=D0, ready_to_move_on=D0 + timedelta(days=5))
-    assert rules.shelter_stay_long(early, params("shelter_stay_long", ready_days=60), D0).raise_on == D0 + timedelta(days=60)
+    assert rules.shelter_stay_long(early, params("shelter_stay_long", ready_days=60), D0).raise_on == D0 + timedelta(
+        days=60
+    )
 
 
 def test_wellbeing_low_by_level_or_by_drop() -> None:
@@ -144,6 +146,9 @@ def test_bad_overrides_are_named(bad: dict) -> None:
 
 
 def test_progression_on_an_instrument_without_a_single_score_raises_nothing() -> None:
-    course = cti(progression_instrument="LIKERT", progression=((D0, 50.0),),
-                 measurements=(Measurement(D0 + timedelta(days=10), "LIKERT", None),))
+    course = cti(
+        progression_instrument="LIKERT",
+        progression=((D0, 50.0),),
+        measurements=(Measurement(D0 + timedelta(days=10), "LIKERT", None),),
+    )
     assert rules.progression_gap(course, params("progression_gap"), D0) == rules.NOT_NOW

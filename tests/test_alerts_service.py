@@ -7,7 +7,7 @@ import json
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
@@ -31,9 +31,17 @@ ADMIN = {"Authorization": "Bearer token-admin"}
 
 
 def events(facts: list[Any], first_position: int = 1) -> list[EventMessage]:
-    return [EventMessage(event_id=uuid.uuid4(), position=first_position + n, schema_version=1,
-                         recorded_at=datetime.now(timezone.utc), recorded_by="test", fact=one)
-            for n, one in enumerate(facts)]
+    return [
+        EventMessage(
+            event_id=uuid.uuid4(),
+            position=first_position + n,
+            schema_version=1,
+            recorded_at=datetime.now(UTC),
+            recorded_by="test",
+            fact=one,
+        )
+        for n, one in enumerate(facts)
+    ]
 
 
 async def _publish(nats_url: str, messages: list[EventMessage]) -> None:
@@ -42,8 +50,9 @@ async def _publish(nats_url: str, messages: list[EventMessage]) -> None:
         js = nc.jetstream()
         await ensure_streams(js)
         for message in messages:
-            await js.publish(message.subject, message.model_dump_json().encode(),
-                             headers={"Nats-Msg-Id": str(message.event_id)})
+            await js.publish(
+                message.subject, message.model_dump_json().encode(), headers={"Nats-Msg-Id": str(message.event_id)}
+            )
     finally:
         await nc.close()
 
@@ -72,7 +81,8 @@ def alert_counts(database_url: str) -> tuple[int, int, int]:
         return db.execute(
             """SELECT (SELECT count(*) FROM alerts),
                       (SELECT count(DISTINCT (rule, subject_id)) FROM alerts),
-                      (SELECT count(*) FROM alert_transitions)""").fetchone()
+                      (SELECT count(*) FROM alert_transitions)"""
+        ).fetchone()
 
 
 def wait_counts(database_url: str, alerts: int, timeout: float = 30) -> tuple[int, int, int]:
@@ -164,15 +174,22 @@ def test_http_api_lifecycle_filters_configuration_stream_and_digest(system: Syst
     inbox = Inbox()
     smtp = Controller(inbox, hostname="127.0.0.1", port=free_port())
     smtp.start()
-    alerts = system.services["alerts"].start(extra_env={
-        "CASETRACK_SMTP_HOST": "127.0.0.1", "CASETRACK_SMTP_PORT": str(smtp.port),
-        "CASETRACK_ALERTS_DIGEST_POLL_SECONDS": "0.5"})
+    alerts = system.services["alerts"].start(
+        extra_env={
+            "CASETRACK_SMTP_HOST": "127.0.0.1",
+            "CASETRACK_SMTP_PORT": str(smtp.port),
+            "CASETRACK_ALERTS_DIGEST_POLL_SECONDS": "0.5",
+        }
+    )
     try:
         _exercise_api(system, alerts)
         # The service's own digest loop, on the service's clock: the digest of D0 told of the eviction risk.
         _wait_for(lambda: inbox.messages)
         to, mail = inbox.messages[0]
-        assert (to, mail["Subject"]) == (["leader-a@kk.dk"], f"casetrack: 1 åbne advarsler for team-a ({D0.isoformat()})")
+        assert (to, mail["Subject"]) == (
+            ["leader-a@kk.dk"],
+            f"casetrack: 1 åbne advarsler for team-a ({D0.isoformat()})",
+        )
         assert "Risiko for udsættelse / Eviction risk: citizen c1" in mail.get_content()
         assert {tuple(to) for to, _ in inbox.messages} == {("leader-a@kk.dk",)}
     finally:
@@ -196,8 +213,16 @@ def _digest_days(database_url: str) -> list[tuple]:
 def _exercise_api(system: System, alerts: ServiceProcess) -> None:
     set_clock(alerts, D0, hour=5)  # before the digest hour (6) while the facts arrive
     messages = events(
-        [fact("WorkerRegistered", D0, worker_id="leader-a", team_id="team-a", role="team_leader",
-              email="leader-a@kk.dk")]
+        [
+            fact(
+                "WorkerRegistered",
+                D0,
+                worker_id="leader-a",
+                team_id="team-a",
+                role="team_leader",
+                email="leader-a@kk.dk",
+            )
+        ]
         + course_opened("c1", "k1", "ICM", D0, team="team-a")
         + course_opened("c2", "k2", "CTI", D0, team="team-b")
         + [fact("EvictionRiskRegistered", D0, "c1", kind="bailiff_case")]
@@ -206,21 +231,32 @@ def _exercise_api(system: System, alerts: ServiceProcess) -> None:
     wait_position(alerts, messages[-1].position)
     set_clock(alerts, D0)
     _wait_for(lambda: _digest_days(system.database_url))  # the digest of D0 is out before the alert changes
-    with (system.client("alerts", "token-leader-101") as client, system.client("alerts", "token-leader-147") as other,
-          system.client("alerts", "token-manager-101") as manager):
-        stream = client.stream("GET", "/v1/alerts/stream", params={"municipality": "101", "after": 0},
-                               timeout=httpx.Timeout(10.0))
+    with (
+        system.client("alerts", "token-leader-101") as client,
+        system.client("alerts", "token-leader-147") as other,
+        system.client("alerts", "token-manager-101") as manager,
+    ):
+        stream = client.stream(
+            "GET", "/v1/alerts/stream", params={"municipality": "101", "after": 0}, timeout=httpx.Timeout(10.0)
+        )
         with stream as live:
             assert live.status_code == 200 and live.headers["content-type"].startswith("text/event-stream")
             lines = live.iter_lines()
             [raised_event] = _sse_events(lines, 1)
-            assert (raised_event["rule"], raised_event["state"], raised_event["team"]) == ("eviction_risk", "open", "team-a")
+            assert (raised_event["rule"], raised_event["state"], raised_event["team"]) == (
+                "eviction_risk",
+                "open",
+                "team-a",
+            )
 
             listed = client.get("/v1/alerts", params={"municipality": "101", "severity": "critical"}).json()["alerts"]
             assert [(a["rule"], a["subject_id"]) for a in listed] == [("eviction_risk", "c1")]
             # A team leader sees their own team's alerts only.
             assert client.get("/v1/alerts", params={"municipality": "101", "team": "team-b"}).status_code == 403
-            assert client.get("/v1/alerts", params={"municipality": "101", "rule": "nope"}).json()["error"]["reason"] == "rule_not_found"
+            assert (
+                client.get("/v1/alerts", params={"municipality": "101", "rule": "nope"}).json()["error"]["reason"]
+                == "rule_not_found"
+            )
             alert_id = listed[0]["id"]
 
             # The actor is the caller (lise); a person acted for is recorded beside, never instead.
@@ -228,7 +264,11 @@ def _exercise_api(system: System, alerts: ServiceProcess) -> None:
             assert acknowledged.status_code == 200 and acknowledged.json()["state"] == "acknowledged"
             [ack_event] = _sse_events(lines, 1)
             assert (ack_event["id"], ack_event["state"], ack_event["by"], ack_event["on_behalf_of"]) == (
-                alert_id, "acknowledged", "lise", "leader-anne")
+                alert_id,
+                "acknowledged",
+                "lise",
+                "leader-anne",
+            )
 
         again = client.post(f"/v1/alerts/{alert_id}/acknowledge", json={})
         assert (again.status_code, again.json()["error"]["reason"]) == (409, "transition_not_allowed")
@@ -240,11 +280,16 @@ def _exercise_api(system: System, alerts: ServiceProcess) -> None:
         assert resolved.status_code == 200
         history = client.get(f"/v1/alerts/{alert_id}").json()["history"]
         assert [(h["state"], h["by"], h["on_behalf_of"], h["note"]) for h in history] == [
-            ("open", "casetrack", None, None), ("acknowledged", "lise", "leader-anne", None),
-            ("resolved", "lise", None, "rent paid by jobcentre")]
+            ("open", "casetrack", None, None),
+            ("acknowledged", "lise", "leader-anne", None),
+            ("resolved", "lise", None, "rent paid by jobcentre"),
+        ]
         # A missing alert looks like another's to a team leader; only the administrator is told.
         assert client.get(f"/v1/alerts/{uuid.uuid4()}").json()["error"]["reason"] == "forbidden"
-        assert httpx.get(f"{alerts.url}/v1/alerts/{uuid.uuid4()}", headers=ADMIN).json()["error"]["reason"] == "alert_not_found"
+        assert (
+            httpx.get(f"{alerts.url}/v1/alerts/{uuid.uuid4()}", headers=ADMIN).json()["error"]["reason"]
+            == "alert_not_found"
+        )
         assert other.get(f"/v1/alerts/{alert_id}").status_code == 403
 
         # Rule configuration: visible, overridable per municipality and per team or method.
@@ -264,12 +309,17 @@ def _exercise_api(system: System, alerts: ServiceProcess) -> None:
         assert client.get(config, params={"municipality": "101", "method": "ICM"}).json()["effective"] == {"days": 10}
         bad = manager.put(config, params={"municipality": "101"}, json={"params": {"dayz": 3}})
         assert (bad.status_code, bad.json()["error"]["reason"], bad.json()["error"]["fields"][0]["field"]) == (
-            422, "invalid_rule_parameters", "dayz")
+            422,
+            "invalid_rule_parameters",
+            "dayz",
+        )
         both = client.get(config, params={"municipality": "101", "team": "t", "method": "CTI"})
         assert (both.status_code, both.json()["error"]["reason"]) == (422, "scope_ambiguous")
         listed_rules = {r["rule"]: r for r in client.get("/v1/rules", params={"municipality": "101"}).json()["rules"]}
         assert listed_rules["handleplan_missing"]["effective"] == {"days": 10}
-        assert listed_rules["no_contact"]["overrides"] == {} and listed_rules["no_contact"]["effective"]["act_days"] == 7
+        assert (
+            listed_rules["no_contact"]["overrides"] == {} and listed_rules["no_contact"]["effective"]["act_days"] == 7
+        )
         assert client.get("/v1/rules/nope/config", params={"municipality": "101"}).status_code == 404
         assert other.put(config, params={"municipality": "101"}, json={"params": {"days": 1}}).status_code == 403
 
@@ -277,7 +327,9 @@ def _exercise_api(system: System, alerts: ServiceProcess) -> None:
     deadline = time.monotonic() + 10
     with system.client("alerts", "token-leader-101") as client:
         while time.monotonic() < deadline:
-            due = client.get("/v1/alerts", params={"municipality": "101", "rule": "handleplan_missing"}).json()["alerts"]
+            due = client.get("/v1/alerts", params={"municipality": "101", "rule": "handleplan_missing"}).json()[
+                "alerts"
+            ]
             if due:
                 break
             time.sleep(0.2)

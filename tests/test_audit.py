@@ -7,14 +7,14 @@ import json
 import time
 import uuid
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import nats
 import pytest
 from fastapi import FastAPI
 
-from contracts.audit import AUDIT_STREAM, AuditEntry, audit_subject
+from contracts.audit import AUDIT_STREAM, audit_subject
 from runtime.audit import AuditLog, AuditQuery, audit_router
 from runtime.auth import Principal, TokenTable
 from runtime.bus import connect, ensure_streams
@@ -43,12 +43,16 @@ def admin_api(audit: AuditLog) -> httpx.AsyncClient:
     install_error_handlers(app)
     app.include_router(audit_router)
     app.state.tokens, app.state.signer, app.state.audit = TokenTable(TOKENS), None, audit
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://registration",
-                             headers={"Authorization": "Bearer token-admin"})
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        base_url="http://registration",
+        headers={"Authorization": "Bearer token-admin"},
+    )
 
 
-async def publish_as(nats_server: SecuredNats, user: str, subject: str, body: bytes,
-                     headers: dict[str, str] | None = None) -> None:
+async def publish_as(
+    nats_server: SecuredNats, user: str, subject: str, body: bytes, headers: dict[str, str] | None = None
+) -> None:
     """What a service's NATS user can put on the trail, outside the service's own code."""
     nc = await nats.connect(nats_server.url_for(user), inbox_prefix=f"_INBOX.{user}")
     try:
@@ -58,9 +62,17 @@ async def publish_as(nats_server: SecuredNats, user: str, subject: str, body: by
 
 
 def entry_body(**fields: object) -> bytes:
-    entry = {"id": str(uuid.uuid4()), "at": datetime.now(timezone.utc).isoformat(), "service": "registration",
-             "actor": "demo-admin", "role": "admin", "municipality": "101", "action": "read_personal_details",
-             "subject_type": "citizen", "subject_id": "c-1"} | fields
+    entry = {
+        "id": str(uuid.uuid4()),
+        "at": datetime.now(UTC).isoformat(),
+        "service": "registration",
+        "actor": "demo-admin",
+        "role": "admin",
+        "municipality": "101",
+        "action": "read_personal_details",
+        "subject_type": "citizen",
+        "subject_id": "c-1",
+    } | fields
     return json.dumps(entry).encode()
 
 
@@ -69,8 +81,13 @@ async def test_reads_are_recorded_and_found_by_subject(registration_audit: Audit
     assert (await audit.query(AuditQuery("101"))).reads == []
     await audit.record_read(WORKER, action="read_history", municipality="101", subject_type="citizen", subject_id="c-1")
     await audit.record_read(WORKER, action="read_history", municipality="101", subject_type="citizen", subject_id="c-2")
-    await audit.record_read(Principal("bo", "147", "client"), action="read_history", municipality="147",
-                            subject_type="citizen", subject_id="c-9")
+    await audit.record_read(
+        Principal("bo", "147", "client"),
+        action="read_history",
+        municipality="147",
+        subject_type="citizen",
+        subject_id="c-9",
+    )
 
     newest_first = await audit.query(AuditQuery("101"))
     assert [(r.entry.actor, r.entry.subject_id) for r in newest_first.reads] == [("anna", "c-2"), ("anna", "c-1")]
@@ -79,7 +96,12 @@ async def test_reads_are_recorded_and_found_by_subject(registration_audit: Audit
     assert [r.entry.subject_id for r in oldest_first.reads] == ["c-1", "c-2"]
     [one] = (await audit.query(AuditQuery("101", "citizen", "c-2"))).reads
     assert (one.entry.actor, one.entry.role, one.entry.action, one.service, one.legacy) == (
-        "anna", "support_worker", "read_history", "registration", False)
+        "anna",
+        "support_worker",
+        "read_history",
+        "registration",
+        False,
+    )
     assert [r.entry.actor for r in (await audit.query(AuditQuery("147"))).reads] == ["bo"]
 
 
@@ -88,12 +110,17 @@ async def test_an_entry_in_another_services_name_is_skipped_and_counted(
 ) -> None:
     """The attack as made: a service's NATS user (here alerts) puts a well-formed entry "demo-admin
     read personal details" on the trail in registration's name. Today's code showed it as a read."""
-    await registration_audit.record_read(WORKER, action="read_personal_details", municipality="101",
-                                         subject_type="citizen", subject_id="c-1")
+    await registration_audit.record_read(
+        WORKER, action="read_personal_details", municipality="101", subject_type="citizen", subject_id="c-1"
+    )
     await publish_as(nats_server, "alerts", audit_subject("alerts", "101", "citizen", "c-1"), entry_body())
     # The body addressed to another subject than the one it is filed under is no read of that subject either.
-    await publish_as(nats_server, "alerts", audit_subject("alerts", "101", "citizen", "c-1"),
-                     entry_body(service="alerts", subject_id="c-77"))
+    await publish_as(
+        nats_server,
+        "alerts",
+        audit_subject("alerts", "101", "citizen", "c-1"),
+        entry_body(service="alerts", subject_id="c-77"),
+    )
 
     async with admin_api(registration_audit) as api:
         answer = await api.get("/v1/audit/reads", params={"municipality": "101"})
@@ -110,8 +137,9 @@ async def test_a_malformed_entry_is_skipped_and_the_query_still_answers(
     """The attack as made: one malformed entry on the trail made the query answer 500 for ever. One
     put there before the fix (when every service could publish anywhere under casetrack.audit) stays
     on the stream; the operator's user puts it there now, as no service may any more."""
-    await registration_audit.record_read(WORKER, action="read_history", municipality="101",
-                                         subject_type="citizen", subject_id="c-1")
+    await registration_audit.record_read(
+        WORKER, action="read_history", municipality="101", subject_type="citizen", subject_id="c-1"
+    )
     await publish_as(nats_server, "admin", "casetrack.audit.101.citizen.c-1", b"{not json")
     subject = audit_subject("projections", "101", "citizen", "c-1")
     await publish_as(nats_server, "projections", subject, entry_body(service="projections", at="yesterday"))
@@ -136,8 +164,12 @@ async def test_an_entry_written_twice_is_shown_once(nats_server: SecuredNats, re
     await publish_as(nats_server, "projections", subject, body, {"Nats-Msg-Id": entry_id})  # dropped by the stream
     await publish_as(nats_server, "projections", subject, body, {"Nats-Msg-Id": f"{entry_id}-again"})
     # Another writer's entry with the same id hides nothing: the id is the writer's own.
-    await publish_as(nats_server, "alerts", audit_subject("alerts", "101", "citizen", "c-1"),
-                     entry_body(id=entry_id, service="alerts", actor="bo"))
+    await publish_as(
+        nats_server,
+        "alerts",
+        audit_subject("alerts", "101", "citizen", "c-1"),
+        entry_body(id=entry_id, service="alerts", actor="bo"),
+    )
     page = await registration_audit.query(AuditQuery("101", order="asc"))
     assert [(str(r.entry.id), r.service) for r in page.reads] == [(entry_id, "projections"), (entry_id, "alerts")]
     assert (page.total, dict(page.skipped)) == (2, {"duplicate": 1})
@@ -156,15 +188,20 @@ async def test_entries_from_before_the_writers_were_named_are_still_shown(
     async with admin_api(registration_audit) as api:
         reads = (await api.get("/v1/audit/reads", params={"municipality": "101"})).json()["reads"]
     assert [(r["actor"], r["service"], r["legacy"], r["id"]) for r in reads] == [
-        ("anna", "registration", True, None)] * 2
+        ("anna", "registration", True, None)
+    ] * 2
 
 
 async def fill(audit: AuditLog, count: int, actors: tuple[str, ...] = ("anna", "bo", "carl"), first: int = 0) -> None:
     for n in range(first, first + count):
         actor = actors[n % len(actors)]
-        await audit.record_read(Principal(actor, "101", "support_worker", team="t", worker=actor),
-                                action="read_history", municipality="101",
-                                subject_type="citizen" if n % 2 else "course", subject_id=f"s-{n}")
+        await audit.record_read(
+            Principal(actor, "101", "support_worker", team="t", worker=actor),
+            action="read_history",
+            municipality="101",
+            subject_type="citizen" if n % 2 else "course",
+            subject_id=f"s-{n}",
+        )
 
 
 async def test_paging_returns_every_entry_once_newest_first(registration_audit: AuditLog) -> None:
@@ -187,10 +224,15 @@ async def test_paging_returns_every_entry_once_newest_first(registration_audit: 
 
         first = (await api.get("/v1/audit/reads", params={"municipality": "101"})).json()
         assert len(first["reads"]) == 100 and first["reads"][0]["subject_id"] == "s-1499"
-        ascending = (await api.get("/v1/audit/reads", params={"municipality": "101", "order": "asc",
-                                                               "limit": 1000})).json()
-        rest = (await api.get("/v1/audit/reads", params={"municipality": "101", "order": "asc", "limit": 1000,
-                                                          "cursor": ascending["next_cursor"]})).json()
+        ascending = (
+            await api.get("/v1/audit/reads", params={"municipality": "101", "order": "asc", "limit": 1000})
+        ).json()
+        rest = (
+            await api.get(
+                "/v1/audit/reads",
+                params={"municipality": "101", "order": "asc", "limit": 1000, "cursor": ascending["next_cursor"]},
+            )
+        ).json()
         assert [r["subject_id"] for r in ascending["reads"] + rest["reads"]] == [f"s-{n}" for n in range(1500)]
         assert rest["next_cursor"] is None
 
@@ -198,10 +240,11 @@ async def test_paging_returns_every_entry_once_newest_first(registration_audit: 
 async def test_filters_by_actor_time_and_subject_with_their_total(registration_audit: AuditLog) -> None:
     await fill(registration_audit, 30)
     time.sleep(0.05)
-    middle = datetime.now(timezone.utc)
+    middle = datetime.now(UTC)
     time.sleep(0.05)
     await fill(registration_audit, 12, actors=("dora",), first=30)
     async with admin_api(registration_audit) as api:
+
         async def get(**params: object) -> dict:
             answer = await api.get("/v1/audit/reads", params={"municipality": "101", **params})
             assert answer.status_code == 200, answer.text
@@ -221,21 +264,29 @@ async def test_filters_by_actor_time_and_subject_with_their_total(registration_a
         [one] = (await get(subject_type="citizen", subject_id="s-3"))["reads"]
         assert (one["actor"], one["subject_id"]) == ("anna", "s-3")
         assert (await get(actor="nobody")) | {"reads": None} == {
-            "municipality": "101", "order": "desc", "total": 0, "reads": None, "next_cursor": None,
-            "skipped": {"total": 0, "reasons": {}}}
+            "municipality": "101",
+            "order": "desc",
+            "total": 0,
+            "reads": None,
+            "next_cursor": None,
+            "skipped": {"total": 0, "reasons": {}},
+        }
 
 
-@pytest.mark.parametrize(("params", "field"), [
-    ({"limit": 0}, "query.limit"),
-    ({"limit": 1001}, "query.limit"),
-    ({"cursor": "abc"}, "query.cursor"),
-    ({"cursor": "0"}, "query.cursor"),
-    ({"order": "sideways"}, "query.order"),
-    ({"from": "yesterday"}, "query.from"),
-    ({"from": "2026-03-01T10:00:00"}, "query.from"),  # no time zone: which 10 o'clock?
-    ({"from": "2026-03-02T00:00:00Z", "to": "2026-03-01T00:00:00Z"}, "query.to"),
-    ({"actor": ""}, "query.actor"),
-])
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"limit": 0}, "query.limit"),
+        ({"limit": 1001}, "query.limit"),
+        ({"cursor": "abc"}, "query.cursor"),
+        ({"cursor": "0"}, "query.cursor"),
+        ({"order": "sideways"}, "query.order"),
+        ({"from": "yesterday"}, "query.from"),
+        ({"from": "2026-03-01T10:00:00"}, "query.from"),  # no time zone: which 10 o'clock?
+        ({"from": "2026-03-02T00:00:00Z", "to": "2026-03-01T00:00:00Z"}, "query.to"),
+        ({"actor": ""}, "query.actor"),
+    ],
+)
 async def test_bad_parameters_are_refused_naming_the_field(
     registration_audit: AuditLog, params: dict[str, object], field: str
 ) -> None:
@@ -263,6 +314,10 @@ async def test_a_read_cannot_be_recorded_without_the_bus(nats_server: SecuredNat
     nats_server.kill()
     with pytest.raises(Exception):
         await AuditLog(js, "registration").record_read(
-            Principal("anna", "101", "client"), action="read_history", municipality="101",
-            subject_type="citizen", subject_id="c-1")
+            Principal("anna", "101", "client"),
+            action="read_history",
+            municipality="101",
+            subject_type="citizen",
+            subject_id="c-1",
+        )
     await nc.close()

@@ -5,7 +5,7 @@ import base64
 import hashlib
 import hmac
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -18,11 +18,13 @@ KEY = b"k" * 32
 
 
 def test_api_tokens_are_found_by_digest_and_expire() -> None:
-    past = (datetime.now(timezone.utc) - timedelta(minutes=1)).isoformat()
-    table = TokenTable({
-        "good": {"name": "fag-101", "municipality": "101"},
-        "old": {"name": "old-101", "municipality": "101", "expires": past},
-    })
+    past = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
+    table = TokenTable(
+        {
+            "good": {"name": "fag-101", "municipality": "101"},
+            "old": {"name": "old-101", "municipality": "101", "expires": past},
+        }
+    )
     assert table.principal("good") == Principal("fag-101", "101", "client")
     assert table.principal("goo") is None
     with pytest.raises(TokenExpired):
@@ -74,6 +76,7 @@ def test_passwords_are_salted_and_verified() -> None:
 def _signed(body: str, key: bytes = KEY) -> str:
     """A session token with these raw claims, signed with the key: what a holder of the key, or a
     bug in a signer, could send."""
+
     def b64(data: bytes) -> str:
         return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
@@ -95,7 +98,7 @@ BAD_CLAIMS = {
     "exp true": f'{{{MANAGER},"exp":true}}',
     "exp a string": f'{{{MANAGER},"exp":"{SOON}"}}',
     "exp null": f'{{{MANAGER},"exp":null}}',
-    "exp missing": f'{{{MANAGER}}}',
+    "exp missing": f"{{{MANAGER}}}",
     "a list": f'[{{{MANAGER},"exp":{SOON}}}]',
     "a string": '"admin"',
     "a number": "5",

@@ -7,7 +7,8 @@ from services.registration.domain.citizen import Citizen
 
 def test_the_documents_in_the_repository_match_the_code() -> None:
     drifted = [
-        str(path) for path, text in documents().items()
+        str(path)
+        for path, text in documents().items()
         if not (HERE / path).exists() or (HERE / path).read_text(encoding="utf-8") != text
     ]
     assert drifted == [], f"run `python -m contracts.export`: {drifted}"

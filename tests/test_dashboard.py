@@ -36,18 +36,22 @@ def config(signing_key: bytes | None = KEY) -> Config:
 
 @pytest.fixture
 async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(config())),
-                                 base_url="http://dash.test") as client:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=create_app(config())), base_url="http://dash.test"
+    ) as client:
         yield client
 
 
-@pytest.mark.parametrize("entry, problem", [
-    ({"password_hash": "plain", "role": "manager", "municipality": "101"}, "password_hash"),
-    ({"password_hash": HASHES["chef"], "role": "client", "municipality": "101"}, "role"),
-    ({"password_hash": HASHES["chef"], "role": "admin"}, "role"),
-    ({"password_hash": HASHES["chef"], "role": "team_leader", "municipality": "101"}, "team"),
-    ({"password_hash": HASHES["chef"], "role": "manager"}, "municipality"),
-])
+@pytest.mark.parametrize(
+    "entry, problem",
+    [
+        ({"password_hash": "plain", "role": "manager", "municipality": "101"}, "password_hash"),
+        ({"password_hash": HASHES["chef"], "role": "client", "municipality": "101"}, "role"),
+        ({"password_hash": HASHES["chef"], "role": "admin"}, "role"),
+        ({"password_hash": HASHES["chef"], "role": "team_leader", "municipality": "101"}, "team"),
+        ({"password_hash": HASHES["chef"], "role": "manager"}, "municipality"),
+    ],
+)
 def test_a_user_table_with_a_wrong_entry_is_refused(entry: dict, problem: str) -> None:
     with pytest.raises(ValueError, match=problem):
         Users.from_json(users_json(bad=entry))
@@ -72,8 +76,13 @@ async def test_login_sets_an_httponly_cookie_that_is_no_bearer_token(client: htt
     # A random session id: nothing a service would take (tests/test_dashboard_browser.py replays it).
     assert not response.cookies[COOKIE].startswith(SESSION_PREFIX) and len(response.cookies[COOKIE]) >= 40
     session = (await client.get("/api/session")).json()
-    assert session == {"name": "leder", "role": "team_leader", "municipality": "101", "team": "team-icm",
-                       "teams": ["team-icm"]}
+    assert session == {
+        "name": "leder",
+        "role": "team_leader",
+        "municipality": "101",
+        "team": "team-icm",
+        "teams": ["team-icm"],
+    }
     page = await client.get("/")
     assert page.status_code == 200 and '<script src="/static/app.js"' in page.text
     assert "default-src 'self'" in page.headers["content-security-policy"]
@@ -117,12 +126,25 @@ async def test_the_proxy_refuses_other_origins_services_and_paths(client: httpx.
     assert (await client.get("/static/..%2Fusers.py")).status_code == 404
 
 
-@pytest.mark.parametrize("path, sent", [
-    ("v1/kpis/P1", "v1/kpis/P1"), ("v1/kpis/./P1", "v1/kpis/P1"), ("v1/kpis/../alerts", "v1/alerts"),
-    ("v1/x%2e%2e/a b", "v1/x%252e%252e/a%20b"), ("v1/a?b#c", "v1/a%3Fb%23c"),
-    ("v1/../../metrics", None), ("v1/../metrics", None), ("v1/..", None), ("./v1/../healthz", None),
-    ("v1", None), ("metrics", None), ("..", None), ("v2/x", None), ("", None),
-])
+@pytest.mark.parametrize(
+    "path, sent",
+    [
+        ("v1/kpis/P1", "v1/kpis/P1"),
+        ("v1/kpis/./P1", "v1/kpis/P1"),
+        ("v1/kpis/../alerts", "v1/alerts"),
+        ("v1/x%2e%2e/a b", "v1/x%252e%252e/a%20b"),
+        ("v1/a?b#c", "v1/a%3Fb%23c"),
+        ("v1/../../metrics", None),
+        ("v1/../metrics", None),
+        ("v1/..", None),
+        ("./v1/../healthz", None),
+        ("v1", None),
+        ("metrics", None),
+        ("..", None),
+        ("v2/x", None),
+        ("", None),
+    ],
+)
 def test_the_proxy_checks_the_path_the_service_would_resolve(path: str, sent: str | None) -> None:
     if sent is None:
         with pytest.raises(ApiError) as refused:
@@ -142,8 +164,9 @@ async def test_logout_ends_the_session_on_the_server(client: httpx.AsyncClient) 
 
 
 async def test_without_a_signing_key_login_is_unavailable() -> None:
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(config(signing_key=None))),
-                                 base_url="http://dash.test") as client:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=create_app(config(signing_key=None))), base_url="http://dash.test"
+    ) as client:
         response = await client.post("/login", data={"username": "leder", "password": "rigtig"})
     assert response.status_code == 503 and "CASETRACK_SIGNING_KEY" in response.text
 

@@ -28,8 +28,16 @@ from tests.support import SecuredNats, System, course_facts, create_database
 pytestmark = pytest.mark.integration
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "dashboard"
 SIGNING_KEY = "dashboard-test-signing-key-of-at-least-32-bytes"
 PASSWORDS = {"leder-101": "leder-kode-1", "chef-101": "chef-kode-1"}
@@ -47,8 +55,12 @@ def ensure_chromium() -> None:
     if shutil.which("apt-get") is None:
         pytest.skip("no /usr/bin/chromium and no apt-get to install it with")
     subprocess.run(["apt-get", "update", "-q"], check=True, capture_output=True)
-    subprocess.run(["apt-get", "install", "-y", "-q", "chromium"], check=True, capture_output=True,
-                   env={"DEBIAN_FRONTEND": "noninteractive", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"})
+    subprocess.run(
+        ["apt-get", "install", "-y", "-q", "chromium"],
+        check=True,
+        capture_output=True,
+        env={"DEBIAN_FRONTEND": "noninteractive", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"},
+    )
 
 
 @pytest.fixture(scope="module")
@@ -58,8 +70,11 @@ def running(postgres_admin_url: str) -> Iterator[System]:
     nats.start()
     users = {name: user | {"password_hash": hash_password(PASSWORDS[name])} for name, user in USERS.items()}
     system = System(
-        database_url=create_database(postgres_admin_url), nats_url=nats.url, work_dir=work / "logs",
-        nats_env=nats.service_env(), with_dashboard=True,
+        database_url=create_database(postgres_admin_url),
+        nats_url=nats.url,
+        work_dir=work / "logs",
+        nats_env=nats.service_env(),
+        with_dashboard=True,
         extra_env={"CASETRACK_SIGNING_KEY": SIGNING_KEY, "CASETRACK_USERS": json.dumps(users)},
     )
     try:
@@ -97,8 +112,12 @@ class Visit:
 
     def __init__(self, browser: object, system: System):
         self.base = system.services["dashboard"].url
-        self.context = browser.new_context(base_url=self.base, accept_downloads=True,  # type: ignore[attr-defined]
-                                           viewport={"width": 1280, "height": 900}, locale="da-DK")
+        self.context = browser.new_context(
+            base_url=self.base,
+            accept_downloads=True,  # type: ignore[attr-defined]
+            viewport={"width": 1280, "height": 900},
+            locale="da-DK",
+        )
         self.page = self.context.new_page()
         self.requests: list[str] = []
         self.page.on("request", lambda request: self.requests.append(request.url))
@@ -122,18 +141,23 @@ class Visit:
     def assert_accessible(self) -> None:
         """Every form field has a label, every chart a name; the page does not scroll sideways."""
         unlabelled = self.page.evaluate(
-            "[...document.querySelectorAll('input, select, textarea')].filter(e => !e.labels.length).map(e => e.id || e.name)")
+            "[...document.querySelectorAll('input, select, textarea')].filter(e => !e.labels.length).map(e => e.id || e.name)"
+        )
         assert not unlabelled, f"fields without a label: {unlabelled}"
         unnamed = self.page.evaluate(
-            "[...document.querySelectorAll('svg')].filter(s => s.getAttribute('role') !== 'img' || !s.getAttribute('aria-label')).length")
+            "[...document.querySelectorAll('svg')].filter(s => s.getAttribute('role') !== 'img' || !s.getAttribute('aria-label')).length"
+        )
         assert unnamed == 0
         assert self.page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
 
     def assert_own_host_only(self) -> None:
         own = urlsplit(self.base).netloc
         assert self.requests, "the page made no requests at all"
-        foreign = [url for url in self.requests if urlsplit(url).scheme in ("http", "https", "ws", "wss")
-                   and urlsplit(url).netloc != own]
+        foreign = [
+            url
+            for url in self.requests
+            if urlsplit(url).scheme in ("http", "https", "ws", "wss") and urlsplit(url).netloc != own
+        ]
         assert not foreign, f"requests to other hosts: {foreign}"
 
     def close(self) -> None:
@@ -203,8 +227,9 @@ def _js_number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
-def test_kpi_detail_shows_definition_series_breakdown_and_downloads_xlsx(visit: Visit, running: System,
-                                                                          tmp_path: Path) -> None:
+def test_kpi_detail_shows_definition_series_breakdown_and_downloads_xlsx(
+    visit: Visit, running: System, tmp_path: Path
+) -> None:
     visit.login("chef-101")
     visit.open("#/kpi/P2")
     catalogue = {k["id"]: k for k in api(running, "projections", "/v1/kpis").json()["kpis"]}
@@ -229,8 +254,9 @@ def test_team_leader_acknowledges_an_alert_and_it_leaves_the_open_list(visit: Vi
     visit.open("#/alerts")
     rows = visit.page.locator("#alerts-table tbody tr")
     assert rows.count() >= 1
-    open_alerts = api(running, "alerts", "/v1/alerts?municipality=101&state=open&team=team-icm",
-                      "leder-101").json()["alerts"]
+    open_alerts = api(running, "alerts", "/v1/alerts?municipality=101&state=open&team=team-icm", "leder-101").json()[
+        "alerts"
+    ]
     assert sorted(r.get_attribute("data-alert") for r in rows.all()) == sorted(a["id"] for a in open_alerts)
     visit.screenshot("alerts-open")
     visit.assert_accessible()
@@ -287,8 +313,9 @@ def test_course_page_draws_the_double_bottom_line_and_its_history(visit: Visit, 
     assert visit.page.locator("#hours-table tbody tr").count() == len(dbl["hours"])
     if dbl["progression"] and dbl["progression"][0]["expected"]:
         assert visit.page.locator("#double-bottom-line svg path.progression-expected").count() == 1
-    history = api(running, "registration",
-                  f"/v1/citizens/{dbl['citizen']}/courses/{course}/history?municipality=101", "leder-101").json()["events"]
+    history = api(
+        running, "registration", f"/v1/citizens/{dbl['citizen']}/courses/{course}/history?municipality=101", "leder-101"
+    ).json()["events"]
     visit.page.wait_for_selector("#history-table")
     assert visit.page.locator("#history-table tbody tr").count() == len(history)
     visit.assert_accessible()
@@ -311,13 +338,16 @@ def test_benchmark_hides_municipalities_with_few_citizens(visit: Visit, running:
     rows = visit.page.locator("#benchmark-table tbody tr")
     today = date.today()
     first = date(today.year - 1, today.month + 1, 1) if today.month < 12 else date(today.year, 1, 1)  # 12 months
-    result = api(running, "projections", f"/v1/kpis/P1/benchmark?municipality=101&from={first}&to={today}"
-                 ).json()["municipalities"]
+    result = api(running, "projections", f"/v1/kpis/P1/benchmark?municipality=101&from={first}&to={today}").json()[
+        "municipalities"
+    ]
     assert [r.get_attribute("data-municipality") for r in rows.all()] == [m["municipality"] for m in result]
     assert rows.first.get_attribute("class") == "own"
     suppressed = [m["municipality"] for m in result if m["suppressed"]]
     assert "147" in suppressed
-    assert visit.page.locator("tr[data-municipality='147'] td.suppressed").inner_text() == "Skjult (færre end 5 borgere)"
+    assert (
+        visit.page.locator("tr[data-municipality='147'] td.suppressed").inner_text() == "Skjult (færre end 5 borgere)"
+    )
     visit.screenshot("benchmark")
 
 
@@ -352,8 +382,11 @@ def test_logout_makes_what_the_browser_held_worthless(visit: Visit, running: Sys
     def as_bearer_anywhere() -> set[int]:
         statuses = set()
         for value in held.values():
-            for service, path in (("projections", "/v1/kpis"), ("alerts", "/v1/rules"),
-                                  ("registration", "/v1/teams/team-icm/history?municipality=101")):
+            for service, path in (
+                ("projections", "/v1/kpis"),
+                ("alerts", "/v1/rules"),
+                ("registration", "/v1/teams/team-icm/history?municipality=101"),
+            ):
                 with running.client(service, value) as client:
                     statuses.add(client.get(path).status_code)
         return statuses
@@ -381,11 +414,19 @@ def test_logout_makes_what_the_browser_held_worthless(visit: Visit, running: Sys
 def test_the_proxy_reaches_no_health_or_metrics_through_encoded_dot_segments(running: System) -> None:
     """The attack as made: `v1%2F..%2F..%2Fmetrics` passed the `v1/` check and reached /metrics."""
     with httpx.Client(base_url=running.services["dashboard"].url, timeout=30) as browser:
-        assert browser.post("/login", data={"username": "chef-101", "password": PASSWORDS["chef-101"]}).status_code == 303
+        assert (
+            browser.post("/login", data={"username": "chef-101", "password": PASSWORDS["chef-101"]}).status_code == 303
+        )
         assert browser.get("/api/projections/v1/kpis").status_code == 200
         for service in ("registration", "projections", "alerts"):
-            for path in ("v1%2F..%2F..%2Fmetrics", "v1%2F..%2Fmetrics", "v1%2F..%2Fhealthz", "v1/..%2Fmetrics",
-                         "v1%2F.%2F..%2F..%2Fmetrics", "v1%2Fkpis%2F..%2F..%2F..%2Fdocs"):
+            for path in (
+                "v1%2F..%2F..%2Fmetrics",
+                "v1%2F..%2Fmetrics",
+                "v1%2F..%2Fhealthz",
+                "v1/..%2Fmetrics",
+                "v1%2F.%2F..%2F..%2Fmetrics",
+                "v1%2Fkpis%2F..%2F..%2F..%2Fdocs",
+            ):
                 response = browser.get(f"/api/{service}/{path}")
                 assert "# TYPE" not in response.text, f"{path} reached {service}'s metrics"
                 assert (response.status_code, response.json()["error"]["reason"]) == (404, "not_found"), (service, path)

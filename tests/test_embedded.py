@@ -98,7 +98,8 @@ def test_postgres_fast_mode_turns_off_fsync(tmp_path):
 def test_main_prints_urls_and_stops_on_sigterm(tmp_path):
     proc = subprocess.Popen(
         [sys.executable, "-m", "casetrack.embedded", str(tmp_path), "--fast"],
-        stdout=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         urls = dict(proc.stdout.readline().strip().split("=", 1) for _ in range(2))

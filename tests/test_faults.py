@@ -16,9 +16,9 @@ import pytest
 from casetrack.embedded import EmbeddedPostgres
 from contracts.events import EVENTS_STREAM
 from tests.faults import FactStream, counts, wait_all_applied
+from tests.support import SecuredNats, System, create_database
 from tests.test_pipeline import stream_messages
 from tests.test_registration_privacy import nats_request
-from tests.support import SecuredNats, System, create_database
 
 pytestmark = pytest.mark.integration
 
@@ -34,7 +34,12 @@ def assert_every_fact_once(system: System, stream: FactStream) -> None:
     assert 500 not in stream.statuses, stream.statuses
     total = stream.accepted
     wait_all_applied(system, total)
-    assert counts(system.database_url) == {"store": total, "projections": total, "projections_by_type": total, "alerts": total}
+    assert counts(system.database_url) == {
+        "store": total,
+        "projections": total,
+        "projections_by_type": total,
+        "alerts": total,
+    }
     assert asyncio.run(stream_positions(system.nats_url)) == list(range(1, total + 1))
 
 
@@ -42,7 +47,9 @@ def run_for(seconds: float) -> None:
     time.sleep(seconds)
 
 
-def test_every_service_killed_and_nats_stopped_under_a_stream_of_facts(system: System, nats_server: SecuredNats) -> None:
+def test_every_service_killed_and_nats_stopped_under_a_stream_of_facts(
+    system: System, nats_server: SecuredNats
+) -> None:
     system.start()
     stream = FactStream(system, rate=30).start()
     for name in ("registration", "projections", "alerts"):
@@ -75,9 +82,15 @@ def own_postgres() -> EmbeddedPostgres:
         shutil.rmtree(data_dir, ignore_errors=True)
 
 
-def test_postgres_restart_answers_503_and_loses_nothing(own_postgres: EmbeddedPostgres, nats_server: SecuredNats, tmp_path: Path) -> None:
-    system = System(database_url=create_database(own_postgres.url), nats_url=nats_server.url,
-                    work_dir=tmp_path / "logs", nats_env=nats_server.service_env())
+def test_postgres_restart_answers_503_and_loses_nothing(
+    own_postgres: EmbeddedPostgres, nats_server: SecuredNats, tmp_path: Path
+) -> None:
+    system = System(
+        database_url=create_database(own_postgres.url),
+        nats_url=nats_server.url,
+        work_dir=tmp_path / "logs",
+        nats_env=nats_server.service_env(),
+    )
     try:
         system.start()
         stream = FactStream(system, rate=30).start()
@@ -87,14 +100,19 @@ def test_postgres_restart_answers_503_and_loses_nothing(own_postgres: EmbeddedPo
         down_answers = []
         with system.client("registration") as client:
             for i in range(3):
-                fact = {"type": "CitizenRegistered", "municipality": "101", "citizen_id": f"while-down-{i}",
-                        "effective_date": "2026-03-01"}
+                fact = {
+                    "type": "CitizenRegistered",
+                    "municipality": "101",
+                    "citizen_id": f"while-down-{i}",
+                    "effective_date": "2026-03-01",
+                }
                 response = client.post("/v1/facts", json=fact)
                 down_answers.append((response.status_code, response.headers.get("Retry-After")))
                 batch = client.post("/v1/facts/batch", json={"facts": [fact]})
                 down_answers.append((batch.status_code, batch.headers.get("Retry-After")))
-            over_bus = asyncio.run(nats_request(system.nats_url, json.dumps(fact).encode(),
-                                                {"Authorization": "Bearer token-101"}))
+            over_bus = asyncio.run(
+                nats_request(system.nats_url, json.dumps(fact).encode(), {"Authorization": "Bearer token-101"})
+            )
             for service in ("projections", "alerts"):
                 with system.client(service) as reader:
                     answer = reader.get("/v1/position")

@@ -11,8 +11,8 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from schemathesis.generation import GenerationMode
 from schemathesis.checks import not_a_server_error
+from schemathesis.generation import GenerationMode
 
 from tests.support import SecuredNats, System, create_database
 
@@ -34,8 +34,12 @@ def fuzzed_system(postgres_admin_url: str, tmp_path_factory: pytest.TempPathFact
     work = tmp_path_factory.mktemp("fuzz")
     nats_server = SecuredNats(work / "nats")
     nats_server.start()
-    system = System(database_url=create_database(postgres_admin_url), nats_url=nats_server.url,
-                    work_dir=work / "logs", nats_env=nats_server.service_env())
+    system = System(
+        database_url=create_database(postgres_admin_url),
+        nats_url=nats_server.url,
+        work_dir=work / "logs",
+        nats_env=nats_server.service_env(),
+    )
     try:
         yield system.start()
     finally:
@@ -66,9 +70,13 @@ def fuzz(system: System, service: str) -> None:
         def examples(case) -> None:  # noqa: ANN001
             headers = {"Authorization": f"Bearer {TOKEN[service]}"}
             if streaming:  # the status and headers must come in time; the stream itself stays open
-                with httpx.stream("GET", url + case.formatted_path, params=case.query,
-                                  headers={k: str(v) for k, v in (case.headers or {}).items()} | headers,
-                                  timeout=10) as response:
+                with httpx.stream(
+                    "GET",
+                    url + case.formatted_path,
+                    params=case.query,
+                    headers={k: str(v) for k, v in (case.headers or {}).items()} | headers,
+                    timeout=10,
+                ) as response:
                     assert response.status_code < 500, (case.query, response.status_code)
                 return
             response = case.call(base_url=url, headers=headers, timeout=10)  # a hang fails too
@@ -95,15 +103,21 @@ def test_batch_over_the_limit_is_refused_whole_with_413(fuzzed_system: System) -
     from services.registration.submission import MAX_BATCH
     from tests.test_registration_privacy import nats_request
 
-    fact = {"type": "CitizenRegistered", "municipality": "101", "citizen_id": "too-many", "effective_date": "2026-03-01"}
+    fact = {
+        "type": "CitizenRegistered",
+        "municipality": "101",
+        "citizen_id": "too-many",
+        "effective_date": "2026-03-01",
+    }
     batch = {"facts": [fact] * (MAX_BATCH + 1)}
     with fuzzed_system.client("registration") as client:
         response = client.post("/v1/facts/batch", json=batch)
     assert response.status_code == 413
     assert response.json()["error"]["reason"] == "batch_too_large"
 
-    answer = asyncio.run(nats_request(fuzzed_system.nats_url, json.dumps(batch).encode(),
-                                      {"Authorization": "Bearer token-101"}))
+    answer = asyncio.run(
+        nats_request(fuzzed_system.nats_url, json.dumps(batch).encode(), {"Authorization": "Bearer token-101"})
+    )
     assert (answer["status"], answer["body"]["error"]["reason"]) == (413, "batch_too_large")
     with fuzzed_system.client("registration") as client:
         history = client.get("/v1/citizens/too-many/history", params={"municipality": "101"})

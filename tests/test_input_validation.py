@@ -39,16 +39,22 @@ def running(postgres_admin_url: str, tmp_path_factory: pytest.TempPathFactory) -
     work = tmp_path_factory.mktemp("input-validation")
     nats_server = SecuredNats(work / "nats")
     nats_server.start()
-    system = System(database_url=create_database(postgres_admin_url), nats_url=nats_server.url,
-                    work_dir=work / "logs", nats_env=nats_server.service_env(),
-                    extra_env={"CASETRACK_MUNICIPALITIES": json.dumps({EXTRA_MUNICIPALITY: "Øvelseskommune"})})
+    system = System(
+        database_url=create_database(postgres_admin_url),
+        nats_url=nats_server.url,
+        work_dir=work / "logs",
+        nats_env=nats_server.service_env(),
+        extra_env={"CASETRACK_MUNICIPALITIES": json.dumps({EXTRA_MUNICIPALITY: "Øvelseskommune"})},
+    )
     try:
         system.start()
         facts = course_facts("101", "cit-1", "k1", "ICM", D, team="team-a")
         facts += course_facts("101", "cit-2", "k-cti", "CTI", D, team="team-a")
         about = {"municipality": "101", "citizen_id": "cit-1", "effective_date": D}
-        facts += [about | {"type": "HousingGained", "housing": "almen"},
-                  about | {"type": "EvictionRiskRegistered", "kind": "bailiff_case"}]
+        facts += [
+            about | {"type": "HousingGained", "housing": "almen"},
+            about | {"type": "EvictionRiskRegistered", "kind": "bailiff_case"},
+        ]
         last = [system.submit(fact) for fact in facts][-1]["position"]
         system.wait_applied("projections", last)
         system.wait_applied("alerts", last)
@@ -73,8 +79,9 @@ def _stored_events(system: System) -> int:
 
 def _parked(system: System) -> list[tuple]:
     with psycopg.connect(system.database_url) as db:
-        return db.execute("SELECT subject, error FROM alert_parked UNION ALL "
-                          "SELECT subject, error FROM projection_parked").fetchall()
+        return db.execute(
+            "SELECT subject, error FROM alert_parked UNION ALL SELECT subject, error FROM projection_parked"
+        ).fetchall()
 
 
 def _benchmark_municipalities(system: System) -> list[str]:
@@ -104,8 +111,11 @@ def test_finding_5_an_alert_action_records_the_caller_never_a_name_from_the_body
     alert_id = _open_alert(running)["id"]
     with running.client("alerts", "token-leader-101") as lise:
         # The attack: team leader lise acknowledges, snoozes and resolves as "mads" (the manager).
-        for action, body in (("acknowledge", {"by": "mads"}), ("snooze", {"by": "mads", "until": "2027-01-10"}),
-                             ("resolve", {"by": "mads", "note": "done"})):
+        for action, body in (
+            ("acknowledge", {"by": "mads"}),
+            ("snooze", {"by": "mads", "until": "2027-01-10"}),
+            ("resolve", {"by": "mads", "note": "done"}),
+        ):
             response = lise.post(f"/v1/alerts/{alert_id}/{action}", json=body)
             assert _reason(response) == (422, "by_not_accepted"), (action, response.text)
         history = lise.get(f"/v1/alerts/{alert_id}").json()["history"]
@@ -140,22 +150,25 @@ def test_finding_6_dates_outside_the_window_are_refused_and_nothing_is_parked(ru
     before = _stored_events(running)
     course = {"municipality": "101", "citizen_id": "cit-2", "course_id": "k-cti", "effective_date": D}
     icm = course | {"citizen_id": "cit-1", "course_id": "k1"}  # ICM plans time per month
-    attacks = [course | {"type": "CtiPhaseStarted", "phase": "1", "planned_end": "9999-12-31"},
-               icm | {"type": "TimePlanned", "month": "9999-12-01", "expected_hours": 10},
-               icm | {"type": "ExpectedProgressionSet", "instrument": "WHO5",
-                      "checkpoints": [{"on": "9999-12-31", "value": 50}]},
-               icm | {"type": "TimePlanned", "month": "1899-12-01", "expected_hours": 10}]
+    attacks = [
+        course | {"type": "CtiPhaseStarted", "phase": "1", "planned_end": "9999-12-31"},
+        icm | {"type": "TimePlanned", "month": "9999-12-01", "expected_hours": 10},
+        icm
+        | {"type": "ExpectedProgressionSet", "instrument": "WHO5", "checkpoints": [{"on": "9999-12-31", "value": 50}]},
+        icm | {"type": "TimePlanned", "month": "1899-12-01", "expected_hours": 10},
+    ]
     for fact in attacks:
         response = _submit(running, fact)
         assert _reason(response) == (422, "validation_error"), (fact, response.text)
-        assert ("date_out_of_range" in {t for _, t in _field_types(response)}), response.text
+        assert "date_out_of_range" in {t for _, t in _field_types(response)}, response.text
     assert _stored_events(running) == before
 
     # At the window's far end a plan is accepted, and every consumer computes with it.
     far = add_years(date.today(), 49)
-    accepted = [running.submit(course | {"type": "CtiPhaseStarted", "phase": "1", "planned_end": far.isoformat()}),
-                running.submit(icm | {"type": "TimePlanned", "month": far.replace(day=1).isoformat(),
-                                      "expected_hours": 10})]
+    accepted = [
+        running.submit(course | {"type": "CtiPhaseStarted", "phase": "1", "planned_end": far.isoformat()}),
+        running.submit(icm | {"type": "TimePlanned", "month": far.replace(day=1).isoformat(), "expected_hours": 10}),
+    ]
     running.wait_applied("alerts", accepted[-1]["position"])
     running.wait_applied("projections", accepted[-1]["position"])
     assert _parked(running) == []
@@ -170,8 +183,15 @@ def test_finding_6_alerts_compute_with_a_stored_date_at_the_calendars_end() -> N
     """The minimal guard for events stored before registration refused such dates: a deadline past
     the calendar's end is a day never reached, not an overflow that parks the event."""
     start = date(2026, 1, 5)
-    course = rules.CourseView(course_id="k", citizen_id="c", team="t", method="CTI", started_on=start,
-                              phases={"1": (start, date(9999, 12, 31))}, planned_hours={"month:9999-12-01": 10.0})
+    course = rules.CourseView(
+        course_id="k",
+        citizen_id="c",
+        team="t",
+        method="CTI",
+        started_on=start,
+        phases={"1": (start, date(9999, 12, 31))},
+        planned_hours={"month:9999-12-01": 10.0},
+    )
     today = date(2026, 3, 1)
     for rule_id in ("cti_phase_overdue", "cti_course_overdue", "time_gap"):
         rule = rules.CATALOGUE[rule_id]
@@ -188,19 +208,29 @@ def test_finding_6_alerts_compute_with_a_stored_date_at_the_calendars_end() -> N
 def test_finding_7_municipality_codes_are_ascii_and_known(running: System) -> None:
     before_events, before_benchmark = _stored_events(running), _benchmark_municipalities(running)
     citizen = {"type": "CitizenRegistered", "citizen_id": "phantom", "effective_date": D}
-    for code, expected in (("١٠١", "string_pattern_mismatch"), ("１٠١", "string_pattern_mismatch"),
-                           ("１０１", "string_pattern_mismatch"), ("999", "unknown_municipality"),
-                           ("411", "unknown_municipality")):  # Christiansø has a code but is no municipality
+    for code, expected in (
+        ("١٠١", "string_pattern_mismatch"),
+        ("１٠١", "string_pattern_mismatch"),
+        ("１０１", "string_pattern_mismatch"),
+        ("999", "unknown_municipality"),
+        ("411", "unknown_municipality"),
+    ):  # Christiansø has a code but is no municipality
         response = _submit(running, citizen | {"municipality": code}, token="token-admin")
         assert _reason(response) == (422, "validation_error"), (code, response.text)
         assert _field_types(response) == {("municipality", expected)}, (code, response.text)
     # The same over the batch endpoint and over NATS.
     with running.client("registration", "token-admin") as admin:
-        batch = admin.post("/v1/facts/batch", json={"facts": [citizen | {"municipality": "١٠١"},
-                                                              citizen | {"municipality": "999"}]}).json()
+        batch = admin.post(
+            "/v1/facts/batch", json={"facts": [citizen | {"municipality": "١٠١"}, citizen | {"municipality": "999"}]}
+        ).json()
     assert (batch["accepted"], [r["status"] for r in batch["results"]]) == (0, [422, 422])
-    answer = asyncio.run(nats_request(running.nats_url, json.dumps(citizen | {"municipality": "999"}).encode(),
-                                      {"Authorization": "Bearer token-admin"}))
+    answer = asyncio.run(
+        nats_request(
+            running.nats_url,
+            json.dumps(citizen | {"municipality": "999"}).encode(),
+            {"Authorization": "Bearer token-admin"},
+        )
+    )
     assert answer["status"] == 422
     assert answer["body"]["error"]["fields"][0]["type"] == "unknown_municipality"
     assert _stored_events(running) == before_events
@@ -217,10 +247,17 @@ def test_finding_7_municipality_codes_are_ascii_and_known(running: System) -> No
 
 @pytest.mark.integration
 def test_finding_8_kpi_query_dates_at_the_calendars_ends_are_refused_not_a_500(running: System) -> None:
-    with running.client("projections", "token-manager-101") as manager, \
-            running.client("projections", "token-leader-101") as leader:
-        for params in ({"to": "0001-06-01"}, {"as_of": "9999-12-31"}, {"on": "0001-01-01"},
-                       {"from": "0001-01-01", "to": "2026-01-01"}, {"on": "9999-12-31"}):
+    with (
+        running.client("projections", "token-manager-101") as manager,
+        running.client("projections", "token-leader-101") as leader,
+    ):
+        for params in (
+            {"to": "0001-06-01"},
+            {"as_of": "9999-12-31"},
+            {"on": "0001-01-01"},
+            {"from": "0001-01-01", "to": "2026-01-01"},
+            {"on": "9999-12-31"},
+        ):
             for path in ("/v1/kpis/P1", "/v1/kpis/P1/benchmark", "/v1/kpis/export"):
                 response = manager.get(path, params={"municipality": "101"} | params)
                 assert _reason(response) == (422, "date_out_of_range"), (path, params, response.text)
@@ -239,8 +276,10 @@ def test_finding_8_cpr_shaped_team_worker_and_other_ids_are_refused(running: Sys
     for cpr in CPR_SHAPED:
         attacks = [
             (base | {"type": "TeamRegistered", "team_id": cpr, "name": "x", "methods": ["ICM"]}, "team_id"),
-            (base | {"type": "WorkerRegistered", "worker_id": cpr, "team_id": "team-a", "role": "support_worker"},
-             "worker_id"),
+            (
+                base | {"type": "WorkerRegistered", "worker_id": cpr, "team_id": "team-a", "role": "support_worker"},
+                "worker_id",
+            ),
             (base | {"type": "WorkerMovedTeam", "worker_id": "w-anna", "team_id": cpr}, "team_id"),
             (base | {"type": "WorkerLeft", "worker_id": cpr}, "worker_id"),
             (citizen | {"type": "ShelterStayStarted", "shelter": cpr}, "shelter"),
@@ -270,16 +309,28 @@ def _problems(fact: dict[str, Any], admission: Admission | None = Admission()) -
 
 def test_the_98_danish_municipality_codes() -> None:
     assert len(DANISH_MUNICIPALITIES) == 98
-    assert (DANISH_MUNICIPALITIES["101"], DANISH_MUNICIPALITIES["147"], DANISH_MUNICIPALITIES["751"],
-            DANISH_MUNICIPALITIES["851"], DANISH_MUNICIPALITIES["461"], DANISH_MUNICIPALITIES["400"]) == (
-        "København", "Frederiksberg", "Aarhus", "Aalborg", "Odense", "Bornholm")
+    assert (
+        DANISH_MUNICIPALITIES["101"],
+        DANISH_MUNICIPALITIES["147"],
+        DANISH_MUNICIPALITIES["751"],
+        DANISH_MUNICIPALITIES["851"],
+        DANISH_MUNICIPALITIES["461"],
+        DANISH_MUNICIPALITIES["400"],
+    ) == ("København", "Frederiksberg", "Aarhus", "Aalborg", "Odense", "Bornholm")
     assert all(len(code) == 3 and code.isascii() and code.isdigit() for code in DANISH_MUNICIPALITIES)
     assert "411" not in DANISH_MUNICIPALITIES
 
 
 def test_admission_is_checked_at_the_edge_and_stored_events_read_back_without_it() -> None:
-    cti = {"type": "CtiPhaseStarted", "municipality": "101", "citizen_id": "c", "course_id": "k",
-           "effective_date": D, "phase": "1", "planned_end": "9999-12-31"}
+    cti = {
+        "type": "CtiPhaseStarted",
+        "municipality": "101",
+        "citizen_id": "c",
+        "course_id": "k",
+        "effective_date": D,
+        "phase": "1",
+        "planned_end": "9999-12-31",
+    }
     assert _problems(cti) == {("planned_end", "date_out_of_range")}
     assert _problems(cti, admission=None) == set()  # an event stored before the window existed
     unknown = cti | {"municipality": "999", "planned_end": "2026-04-05"}
@@ -291,9 +342,11 @@ def test_admission_is_checked_at_the_edge_and_stored_events_read_back_without_it
     assert _problems(cpr) == {("cpr", "string_pattern_mismatch")}
     narrow = Admission(window=DateWindow(date(2000, 1, 1), 5))
     assert _problems(cti | {"planned_end": add_years(date.today(), 6).isoformat()}, narrow) == {
-        ("planned_end", "date_out_of_range")}
+        ("planned_end", "date_out_of_range")
+    }
     assert _problems(cti | {"effective_date": "1999-12-31", "planned_end": "2026-04-05"}, narrow) == {
-        ("effective_date", "date_out_of_range")}
+        ("effective_date", "date_out_of_range")
+    }
 
 
 def test_settings_for_the_window_the_municipalities_and_snooze(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -309,9 +362,13 @@ def test_settings_for_the_window_the_municipalities_and_snooze(monkeypatch: pyte
     assert settings.date_window == DateWindow(date(1950, 1, 1), 20)
     assert settings.snooze_max_days == 30
     assert settings.admission().municipalities == frozenset(DANISH_MUNICIPALITIES) | {"990"}
-    for name, value in (("CASETRACK_EARLIEST_DATE", "1850-01-01"), ("CASETRACK_YEARS_AHEAD", "9000"),
-                        ("CASETRACK_SNOOZE_MAX_DAYS", "0"), ("CASETRACK_MUNICIPALITIES", '{"١٠١": "x"}'),
-                        ("CASETRACK_MUNICIPALITIES", "[1]")):
+    for name, value in (
+        ("CASETRACK_EARLIEST_DATE", "1850-01-01"),
+        ("CASETRACK_YEARS_AHEAD", "9000"),
+        ("CASETRACK_SNOOZE_MAX_DAYS", "0"),
+        ("CASETRACK_MUNICIPALITIES", '{"١٠١": "x"}'),
+        ("CASETRACK_MUNICIPALITIES", "[1]"),
+    ):
         with monkeypatch.context() as env:
             env.setenv(name, value)
             with pytest.raises(ConfigError):

@@ -28,8 +28,10 @@ pytestmark = pytest.mark.integration
 
 REPO = Path(__file__).resolve().parent.parent
 PEOPLE = {"230587-4411": "Kirstine Østergaard Mølholm", "011275-1234": "Jens Peter Kjærsgaard"}
-DUMP = ("SELECT k.citizen, k.municipality, k.citizen_id, k.key, d.nonce, d.sealed "
-        "FROM registration_citizen_keys k JOIN registration_personal_details d USING (citizen)")
+DUMP = (
+    "SELECT k.citizen, k.municipality, k.citizen_id, k.key, d.nonce, d.sealed "
+    "FROM registration_citizen_keys k JOIN registration_personal_details d USING (citizen)"
+)
 
 
 def dump(database_url: str) -> list[tuple[Any, ...]]:
@@ -47,15 +49,23 @@ def open_from_dump(rows: list[tuple[Any, ...]]) -> list[PersonalDetails]:
         key = bytes(key)
         for start in range(len(key) - 31):
             try:
-                opened.append(unseal(key[start:start + 32], bytes(nonce), bytes(sealed), municipality, citizen_id))
+                opened.append(unseal(key[start : start + 32], bytes(nonce), bytes(sealed), municipality, citizen_id))
             except InvalidTag:
                 continue
     return opened
 
 
 def registered(cpr: str, name: str) -> dict[str, Any]:
-    return {"type": "CitizenRegistered", "municipality": "101", "cpr": cpr, "name": name, "birth_date": "1987-05-23",
-            "birth_year": 1987, "gender": "female", "effective_date": "2026-02-02"}
+    return {
+        "type": "CitizenRegistered",
+        "municipality": "101",
+        "cpr": cpr,
+        "name": name,
+        "birth_date": "1987-05-23",
+        "birth_year": 1987,
+        "gender": "female",
+        "effective_date": "2026-02-02",
+    }
 
 
 def details_of(system: System, citizen: str) -> Any:
@@ -79,18 +89,26 @@ def test_a_database_dump_alone_opens_no_personal_details(system: System) -> None
     assert {master_key_id for _, master_key_id, _ in wrapped} == {"test-1"}
     bare_keys = [keyring.unwrap(Wrapped(master_key_id, bytes(key)), citizen) for citizen, master_key_id, key in wrapped]
     blobs = everything_stored(system)
-    assert [place for place, blob in blobs.items() for key in bare_keys if key in blob or key.hex().encode() in blob] == []
+    assert [
+        place for place, blob in blobs.items() for key in bare_keys if key in blob or key.hex().encode() in blob
+    ] == []
 
     # Registration, holding the master key, still serves the details.
     for citizen, cpr in citizens.items():
         answer = details_of(system, citizen)
         assert answer.status_code == 200, answer.text
-        assert answer.json() | {"citizen_id": None} == {"citizen_id": None, "cpr": cpr, "name": PEOPLE[cpr],
-                                                         "birth_date": "1987-05-23"}
+        assert answer.json() | {"citizen_id": None} == {
+            "citizen_id": None,
+            "cpr": cpr,
+            "name": PEOPLE[cpr],
+            "birth_date": "1987-05-23",
+        }
 
     # Erasure still deletes the key: 410, the row gone, the other citizen untouched.
     erased, kept = list(citizens)
-    system.submit({"type": "CitizenErased", "municipality": "101", "citizen_id": erased, "effective_date": "2026-03-01"})
+    system.submit(
+        {"type": "CitizenErased", "municipality": "101", "citizen_id": erased, "effective_date": "2026-03-01"}
+    )
     gone = details_of(system, erased)
     assert (gone.status_code, gone.json()["error"]["reason"]) == (410, "personal_details_erased")
     with psycopg.connect(system.database_url) as connection:
@@ -105,12 +123,24 @@ def test_without_a_master_key_personal_details_are_refused_not_kept_bare(system:
     with system.client("registration") as client:
         refused = client.post("/v1/facts", json=registered(cpr, name))
         assert (refused.status_code, refused.json()["error"]["reason"]) == (503, "master_key_missing"), refused.text
-        batch = client.post("/v1/facts/batch", json={"facts": [
-            registered(cpr, name),
-            {"type": "CitizenRegistered", "municipality": "101", "citizen_id": "c-no-details",
-             "effective_date": "2026-02-02"}]}).json()
+        batch = client.post(
+            "/v1/facts/batch",
+            json={
+                "facts": [
+                    registered(cpr, name),
+                    {
+                        "type": "CitizenRegistered",
+                        "municipality": "101",
+                        "citizen_id": "c-no-details",
+                        "effective_date": "2026-02-02",
+                    },
+                ]
+            },
+        ).json()
     assert [(r["status"], r.get("error", {}).get("reason")) for r in batch["results"]] == [
-        (503, "master_key_missing"), (201, None)]
+        (503, "master_key_missing"),
+        (201, None),
+    ]
     with psycopg.connect(system.database_url) as connection:
         assert connection.execute("SELECT count(*) FROM registration_citizen_keys").fetchone() == (0,)
 
@@ -129,8 +159,9 @@ def make_bare_keys(database_url: str, names: dict[str, str]) -> dict[str, bytes]
     app = Registration(env=postgres_env(database_url))
     try:
         for citizen_id in names:
-            app.record(CitizenRegistered(municipality="101", citizen_id=citizen_id, effective_date=date(2026, 1, 5)),
-                       "test")
+            app.record(
+                CitizenRegistered(municipality="101", citizen_id=citizen_id, effective_date=date(2026, 1, 5)), "test"
+            )
     finally:
         app.close()
     keys = {}
@@ -138,11 +169,16 @@ def make_bare_keys(database_url: str, names: dict[str, str]) -> dict[str, bytes]
         connection.execute("ALTER TABLE registration_citizen_keys DROP COLUMN master_key_id")
         for citizen_id, name in names.items():
             citizen, key = citizen_uuid("101", citizen_id), AESGCM.generate_key(bit_length=256)
-            connection.execute("INSERT INTO registration_citizen_keys (citizen, municipality, citizen_id, key) "
-                               "VALUES (%s, %s, %s, %s)", (citizen, "101", citizen_id, key))
+            connection.execute(
+                "INSERT INTO registration_citizen_keys (citizen, municipality, citizen_id, key) "
+                "VALUES (%s, %s, %s, %s)",
+                (citizen, "101", citizen_id, key),
+            )
             nonce, sealed = seal(key, "101", citizen_id, PersonalDetails(name=name))
-            connection.execute("INSERT INTO registration_personal_details (citizen, nonce, sealed) VALUES (%s, %s, %s)",
-                               (citizen, nonce, sealed))
+            connection.execute(
+                "INSERT INTO registration_personal_details (citizen, nonce, sealed) VALUES (%s, %s, %s)",
+                (citizen, nonce, sealed),
+            )
             keys[citizen_id] = key
     assert len(open_from_dump(dump(database_url))) == len(names)  # that version's hole
     return keys
@@ -154,8 +190,9 @@ def test_bare_keys_of_an_earlier_version_are_wrapped_when_registration_starts(sy
 
     system.start()
     with psycopg.connect(system.database_url) as connection:
-        assert connection.execute("SELECT master_key_id, count(*) FROM registration_citizen_keys "
-                                  "GROUP BY master_key_id").fetchall() == [("test-1", 2)]
+        assert connection.execute(
+            "SELECT master_key_id, count(*) FROM registration_citizen_keys GROUP BY master_key_id"
+        ).fetchall() == [("test-1", 2)]
     assert open_from_dump(dump(system.database_url)) == []
     blobs = everything_stored(system)
     assert [place for place, blob in blobs.items() for key in bare_keys.values() if key.hex().encode() in blob] == []
@@ -166,20 +203,35 @@ def test_bare_keys_of_an_earlier_version_are_wrapped_when_registration_starts(sy
 
 def rewrap(database_url: str, key_file: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "services.registration.rewrap", "--database-url", database_url,
-         "--master-key-file", str(key_file)],
-        cwd=REPO, capture_output=True, text=True, timeout=60)
+        [
+            sys.executable,
+            "-m",
+            "services.registration.rewrap",
+            "--database-url",
+            database_url,
+            "--master-key-file",
+            str(key_file),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def master_key_ids(database_url: str) -> dict[str | None, int]:
     with psycopg.connect(database_url) as connection:
-        return dict(connection.execute(
-            "SELECT master_key_id, count(*) FROM registration_citizen_keys GROUP BY master_key_id").fetchall())
+        return dict(
+            connection.execute(
+                "SELECT master_key_id, count(*) FROM registration_citizen_keys GROUP BY master_key_id"
+            ).fetchall()
+        )
 
 
 def record_details(app: Registration, citizen_id: str, name: str) -> None:
-    stripped, details = take_details(CitizenRegistered(municipality="101", citizen_id=citizen_id, name=name,
-                                                       effective_date=date(2026, 1, 5)))
+    stripped, details = take_details(
+        CitizenRegistered(municipality="101", citizen_id=citizen_id, name=name, effective_date=date(2026, 1, 5))
+    )
     app.record(stripped, "test", details=details)
 
 
@@ -222,7 +274,10 @@ def test_the_rewrap_command_wraps_bare_keys_and_rotates_the_master_key(database_
     app = Registration(env=postgres_env(database_url), keyring=Keyring.from_file(key_file))
     try:
         assert [app.personal_details(c, "101").name for c in ("c-bare", "c-1", "c-2")] == [  # type: ignore[union-attr]
-            "Anne Bare", "Carl Først", "Dorte Anden"]
+            "Anne Bare",
+            "Carl Først",
+            "Dorte Anden",
+        ]
     finally:
         app.close()
     old_only = tmp_path / "old.keys"
@@ -244,8 +299,10 @@ def test_a_wrapped_key_does_not_open_when_moved_to_another_citizen(database_url:
         record_details(app, "c-a", "Anne A")
         record_details(app, "c-b", "Bent B")
         with psycopg.connect(database_url, autocommit=True) as connection:
-            connection.execute("UPDATE registration_citizen_keys SET key = (SELECT key FROM registration_citizen_keys "
-                               "WHERE citizen_id = 'c-a') WHERE citizen_id = 'c-b'")
+            connection.execute(
+                "UPDATE registration_citizen_keys SET key = (SELECT key FROM registration_citizen_keys "
+                "WHERE citizen_id = 'c-a') WHERE citizen_id = 'c-b'"
+            )
         with pytest.raises(ValueError, match="moved from another citizen"):
             app.personal_details("c-b", "101")
         assert app.personal_details("c-a", "101") == PersonalDetails(name="Anne A")
@@ -256,9 +313,14 @@ def test_a_wrapped_key_does_not_open_when_moved_to_another_citizen(database_url:
 def test_the_keyring_file_is_checked() -> None:
     line = new_key_line("k-1")
     assert Keyring.parse(f"# comment\n\n{line}  # current\n").ids == ["k-1"]
-    for text, problem in (("", "holds no master key"), ("k1 !!!", "not base64"), ("k1 c2hvcnQ=", "must be 32 bytes"),
-                          (f"{line}\n{line}", "must differ"), ("k1", "expected '<id> <base64 key>'"),
-                          (line.replace("k-1", "k/1"), "use 1-64 letters")):
+    for text, problem in (
+        ("", "holds no master key"),
+        ("k1 !!!", "not base64"),
+        ("k1 c2hvcnQ=", "must be 32 bytes"),
+        (f"{line}\n{line}", "must differ"),
+        ("k1", "expected '<id> <base64 key>'"),
+        (line.replace("k-1", "k/1"), "use 1-64 letters"),
+    ):
         with pytest.raises(ConfigError, match=problem):
             Keyring.parse(text)
     keyring = Keyring.parse(line)

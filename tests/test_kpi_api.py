@@ -22,7 +22,12 @@ from tests.support import TOKENS
 
 pytestmark = pytest.mark.integration
 
-CATALOGUE_IDS = {f"P{i}" for i in range(1, 8)} | {f"O{i}" for i in range(1, 12)} | {f"E{i}" for i in range(1, 5)} | {"S1", "S2", "S3"}
+CATALOGUE_IDS = (
+    {f"P{i}" for i in range(1, 8)}
+    | {f"O{i}" for i in range(1, 12)}
+    | {f"E{i}" for i in range(1, 5)}
+    | {"S1", "S2", "S3"}
+)
 
 
 class FixedClock:
@@ -33,16 +38,20 @@ class FixedClock:
         return self._today
 
 
-def client(pool, token: str = "token-manager-101", today: date = date(2026, 7, 15),
-           audit: AuditLog | None = None) -> httpx.AsyncClient:
+def client(
+    pool, token: str = "token-manager-101", today: date = date(2026, 7, 15), audit: AuditLog | None = None
+) -> httpx.AsyncClient:
     app = FastAPI()
     install_error_handlers(app)
     app.include_router(router)
     app.state.pool, app.state.tokens, app.state.clock = pool, TokenTable(TOKENS), FixedClock(today)
     app.state.audit = audit
     app.state.settings = Settings(service="projections", database_url="", nats_url="")  # the default date window
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://projections",
-                             headers={"Authorization": f"Bearer {token}"})
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        base_url="http://projections",
+        headers={"Authorization": f"Bearer {token}"},
+    )
 
 
 async def test_catalogue_lists_every_kpi_with_its_definition(kpi_pool) -> None:
@@ -108,7 +117,12 @@ async def test_csv_and_xlsx_hold_the_json_numbers(kpi_pool) -> None:
         from_csv = next(r for r in rows if r["Periode"] == figure["period"] and r["Opgørelse"] == "værdi")
         from_xlsx = next(r for r in cells if r["Periode"] == figure["period"] and r["Opgørelse"] == "værdi")
         expected = (figure["value"], figure["numerator"], figure["denominator"], figure["target"]["value"])
-        assert (float(from_csv["Værdi"]), int(from_csv["Tæller"]), int(from_csv["Nævner"]), float(from_csv["Måltal"])) == expected
+        assert (
+            float(from_csv["Værdi"]),
+            int(from_csv["Tæller"]),
+            int(from_csv["Nævner"]),
+            float(from_csv["Måltal"]),
+        ) == expected
         assert (from_xlsx["Værdi"], from_xlsx["Tæller"], from_xlsx["Nævner"], from_xlsx["Måltal"]) == expected
 
     workbook = openpyxl.load_workbook(io.BytesIO(workbook_response.content))
@@ -135,8 +149,14 @@ async def test_benchmark_hides_a_figure_on_four_citizens(kpi_pool) -> None:
     rows = {r["municipality"]: r for r in bench["municipalities"]}
     assert [r["municipality"] for r in bench["municipalities"]] == ["101", "147", "751"]  # own first
     assert rows["101"]["own"] and rows["101"]["value"] == 5 and not rows["101"]["suppressed"]
-    assert rows["147"] == {"municipality": "147", "own": False, "from": "2026-04-01", "to": "2026-04-01",
-                           "suppressed": True, "value": None}  # 4 citizens: hidden
+    assert rows["147"] == {
+        "municipality": "147",
+        "own": False,
+        "from": "2026-04-01",
+        "to": "2026-04-01",
+        "suppressed": True,
+        "value": None,
+    }  # 4 citizens: hidden
     assert rows["751"]["value"] == 6 and "values" not in rows["751"]  # aggregates only
     assert admin.status_code == 422 and admin.json()["error"]["reason"] == "municipality_missing"
 
@@ -148,16 +168,29 @@ async def test_double_bottom_line_of_a_cti_course(kpi_pool, nats_server) -> None
     s.fact("CtiPhaseStarted", "2026-01-05", citizen="c1", course="k1", phase="1")
     s.fact("TimePlanned", "2026-01-05", citizen="c1", course="k1", cti_phase="1", expected_hours=20)
     s.fact("TimePlanned", "2026-01-05", citizen="c1", course="k1", cti_phase="2", expected_hours=10)
-    s.fact("ExpectedProgressionSet", "2026-01-05", citizen="c1", course="k1", instrument="WHO5",
-           checkpoints=[{"on": "2026-01-05", "value": 32}, {"on": "2026-04-05", "value": 48}])
+    s.fact(
+        "ExpectedProgressionSet",
+        "2026-01-05",
+        citizen="c1",
+        course="k1",
+        instrument="WHO5",
+        checkpoints=[{"on": "2026-01-05", "value": 32}, {"on": "2026-04-05", "value": 48}],
+    )
     s.fact("MeasurementRecorded", "2026-01-06", citizen="c1", course="k1", instrument="WHO5", answers=[1, 2, 2, 1, 2])
     s.fact("ContactRecorded", "2026-01-10", citizen="c1", course="k1", minutes=300, kind="face_to_face")
     s.fact("ContactRecorded", "2026-02-10", citizen="c1", course="k1", minutes=600, kind="partners")
     s.fact("CtiPhaseStarted", "2026-04-05", citizen="c1", course="k1", phase="2")
     s.fact("ContactRecorded", "2026-04-10", citizen="c1", course="k1", minutes=120, kind="phone_digital")
     s.fact("MeasurementRecorded", "2026-04-07", citizen="c1", course="k1", instrument="WHO5", answers=[2, 2, 3, 2, 2])
-    s.fact("ContactRecorded", "2026-03-01", recorded="2026-05-01", citizen="c1", course="k1", minutes=180,
-           kind="face_to_face")  # told late
+    s.fact(
+        "ContactRecorded",
+        "2026-03-01",
+        recorded="2026-05-01",
+        citizen="c1",
+        course="k1",
+        minutes=180,
+        kind="face_to_face",
+    )  # told late
     await s.apply(kpi_pool)
     nc = await connect(nats_server.url, "test")
     audit = AuditLog(nc.jetstream(), "projections")
@@ -165,8 +198,12 @@ async def test_double_bottom_line_of_a_cti_course(kpi_pool, nats_server) -> None
     of_101 = {"municipality": "101"}
     async with client(kpi_pool, "token-worker-101", audit=audit) as api:
         dbl = (await api.get("/v1/courses/k1/double-bottom-line", params=of_101)).json()
-        earlier = (await api.get("/v1/courses/k1/double-bottom-line",
-                                 params={"municipality": "101", "as_of": "2026-04-30", "on": "2026-04-30"})).json()
+        earlier = (
+            await api.get(
+                "/v1/courses/k1/double-bottom-line",
+                params={"municipality": "101", "as_of": "2026-04-30", "on": "2026-04-30"},
+            )
+        ).json()
         # Another worker's course and a course that does not exist look the same to a support worker.
         others = await api.get("/v1/courses/k2/double-bottom-line", params=of_101)
         nowhere = await api.get("/v1/courses/nope/double-bottom-line", params=of_101)
@@ -182,8 +219,11 @@ async def test_double_bottom_line_of_a_cti_course(kpi_pool, nats_server) -> None
     # Each served read is on the audit trail, with who read it; refused ones are not reads.
     reads = (await audit.query(AuditQuery("101", "course", order="asc"))).reads
     assert [(r.entry.actor, r.entry.subject_id, r.entry.action) for r in reads] == [
-        ("anna", "k1", "read_double_bottom_line"), ("anna", "k1", "read_double_bottom_line"),
-        ("lise", "k1", "read_double_bottom_line"), ("admin", "nope", "read_double_bottom_line")]
+        ("anna", "k1", "read_double_bottom_line"),
+        ("anna", "k1", "read_double_bottom_line"),
+        ("lise", "k1", "read_double_bottom_line"),
+        ("admin", "nope", "read_double_bottom_line"),
+    ]
     # Without its audit trail the service serves no course data at all.
     async with client(kpi_pool, "token-worker-101") as unaudited:
         refused = await unaudited.get("/v1/courses/k1/double-bottom-line", params=of_101)
@@ -194,9 +234,17 @@ async def test_double_bottom_line_of_a_cti_course(kpi_pool, nats_server) -> None
         refused = await cut_off.get("/v1/courses/k1/double-bottom-line", params=of_101)
     assert (refused.status_code, refused.json()["error"]["reason"]) == (503, "audit_unavailable")
     # Phase 1: 5 + 10 + 3 = 18 h of 20; phase 2: 2 h, cumulative 20 of 30.
-    assert [(h["unit"], h["expected_hours"], h["actual_hours"], h["cumulative_expected_hours"],
-             h["cumulative_actual_hours"], h["share_used"]) for h in dbl["hours"]] == [
-        ("phase_1", 20, 18, 20, 18, 0.9), ("phase_2", 10, 2, 30, 20, 0.6667)]
+    assert [
+        (
+            h["unit"],
+            h["expected_hours"],
+            h["actual_hours"],
+            h["cumulative_expected_hours"],
+            h["cumulative_actual_hours"],
+            h["share_used"],
+        )
+        for h in dbl["hours"]
+    ] == [("phase_1", 20, 18, 20, 18, 0.9), ("phase_2", 10, 2, 30, 20, 0.6667)]
     # WHO-5 index: raw 8 x 4 = 32, then raw 11 x 4 = 44, against the expected 32 -> 48.
     (who5,) = dbl["progression"]
     assert who5["instrument"] == "WHO5"
@@ -206,19 +254,27 @@ async def test_double_bottom_line_of_a_cti_course(kpi_pool, nats_server) -> None
     assert missing.status_code == 404 and missing.json()["error"]["reason"] == "course_not_found"
 
 
-@pytest.mark.parametrize("path, params, status, reason", [
-    ("/v1/kpis/P99", {"municipality": "101"}, 404, "kpi_not_found"),
-    ("/v1/kpis/P2", {"municipality": "101", "from": "2026-03-01", "to": "2026-01-01"}, 422, "period_reversed"),
-    ("/v1/kpis/P2", {"municipality": "101", "method": "XYZ"}, 422, "validation_error"),
-    ("/v1/kpis/P2", {"municipality": "101", "period": "week"}, 422, "validation_error"),
-    ("/v1/kpis/P2", {"municipality": "101", "from": "1900-01-01", "to": "2026-01-01", "period": "month"}, 422, "too_many_periods"),
-    ("/v1/kpis/P1", {"municipality": "101", "on": "2026-01-01", "from": "2025-01-01"}, 422, "on_with_period"),
-    ("/v1/kpis/P2", {"municipality": "147"}, 403, "municipality_forbidden"),
-    ("/v1/kpis/P2", {"municipality": "101", "format": "pdf"}, 422, "validation_error"),
-    ("/v1/kpis/export", {"municipality": "101", "format": "json"}, 422, "format_not_supported"),
-    ("/v1/kpis/export", {"municipality": "101", "ids": "P1,Q7"}, 404, "kpi_not_found"),
-    ("/v1/kpis/E4", {"municipality": "101", "success_rate": "2"}, 422, "validation_error"),
-])
+@pytest.mark.parametrize(
+    "path, params, status, reason",
+    [
+        ("/v1/kpis/P99", {"municipality": "101"}, 404, "kpi_not_found"),
+        ("/v1/kpis/P2", {"municipality": "101", "from": "2026-03-01", "to": "2026-01-01"}, 422, "period_reversed"),
+        ("/v1/kpis/P2", {"municipality": "101", "method": "XYZ"}, 422, "validation_error"),
+        ("/v1/kpis/P2", {"municipality": "101", "period": "week"}, 422, "validation_error"),
+        (
+            "/v1/kpis/P2",
+            {"municipality": "101", "from": "1900-01-01", "to": "2026-01-01", "period": "month"},
+            422,
+            "too_many_periods",
+        ),
+        ("/v1/kpis/P1", {"municipality": "101", "on": "2026-01-01", "from": "2025-01-01"}, 422, "on_with_period"),
+        ("/v1/kpis/P2", {"municipality": "147"}, 403, "municipality_forbidden"),
+        ("/v1/kpis/P2", {"municipality": "101", "format": "pdf"}, 422, "validation_error"),
+        ("/v1/kpis/export", {"municipality": "101", "format": "json"}, 422, "format_not_supported"),
+        ("/v1/kpis/export", {"municipality": "101", "ids": "P1,Q7"}, 404, "kpi_not_found"),
+        ("/v1/kpis/E4", {"municipality": "101", "success_rate": "2"}, 422, "validation_error"),
+    ],
+)
 async def test_bad_input_is_a_clear_4xx(kpi_pool, path, params, status, reason) -> None:
     async with client(kpi_pool) as api:
         response = await api.get(path, params=params)

@@ -38,7 +38,14 @@ def mixed_scenario(citizens: int) -> Scenario:
         if methods[i % 4] == "CTI":
             s.fact("CtiPhaseStarted", day, citizen=c, course=k, phase="1")
             s.fact("TimePlanned", day, citizen=c, course=k, cti_phase="1", expected_hours=12)
-        s.fact("ContactRecorded", "2026-04-02", citizen=c, course=k, minutes=30 + i % 60, kind=("face_to_face", "phone_digital")[i % 2])
+        s.fact(
+            "ContactRecorded",
+            "2026-04-02",
+            citizen=c,
+            course=k,
+            minutes=30 + i % 60,
+            kind=("face_to_face", "phone_digital")[i % 2],
+        )
         s.fact("MeasurementRecorded", "2026-04-03", citizen=c, course=k, instrument="WHO5", answers=[i % 6, 3, 3, 2, 1])
         if i % 2 == 0:
             s.fact("HandleplanCreated", "2026-04-20", recorded="2026-05-10", citizen=c)
@@ -71,7 +78,9 @@ async def publish(nats_url: str, events: list[EventMessage]) -> None:
         js = nc.jetstream()
         await ensure_streams(js)
         for event in events:
-            await js.publish(event.subject, event.model_dump_json().encode(), headers={"Nats-Msg-Id": str(event.event_id)})
+            await js.publish(
+                event.subject, event.model_dump_json().encode(), headers={"Nats-Msg-Id": str(event.event_id)}
+            )
     finally:
         await nc.close()
 
@@ -81,16 +90,23 @@ class LiveProjections:
 
     def __init__(self, pool: asyncpg.Pool, database_url: str, nats_url: str):
         self.pool, self.database_url, self.nats_url = pool, database_url, nats_url
-        self.applier = CheckpointedApplier(pool, service="projections", prefix="projection",
-                                           consumer="projections", apply=projector.apply)
+        self.applier = CheckpointedApplier(
+            pool, service="projections", prefix="projection", consumer="projections", apply=projector.apply
+        )
 
     async def __aenter__(self) -> "LiveProjections":
         await self.applier.prepare()
         self.nc = await nats.connect(self.nats_url)
-        consumer = OrderedConsumer(self.nc.jetstream(), stream=EVENTS_STREAM, durable="projections",
-                                   subject=f"{EVENTS_SUBJECT_ROOT}.>", handle=self.applier,
-                                   resume_after=self.applier.stream_sequence, database_url=self.database_url,
-                                   batch_size=50)
+        consumer = OrderedConsumer(
+            self.nc.jetstream(),
+            stream=EVENTS_STREAM,
+            durable="projections",
+            subject=f"{EVENTS_SUBJECT_ROOT}.>",
+            handle=self.applier,
+            resume_after=self.applier.stream_sequence,
+            database_url=self.database_url,
+            batch_size=50,
+        )
         self.stop = asyncio.Event()
         self.task = asyncio.create_task(consumer.run(self.stop))
         return self
@@ -106,7 +122,9 @@ class LiveProjections:
         await self.nc.close()
 
 
-async def test_rebuild_gives_the_same_figures_and_live_continues_in_the_new_generation(database_url, nats_server) -> None:
+async def test_rebuild_gives_the_same_figures_and_live_continues_in_the_new_generation(
+    database_url, nats_server
+) -> None:
     pool = await read_model(database_url)
     scenario = mixed_scenario(24)
     try:
@@ -119,7 +137,9 @@ async def test_rebuild_gives_the_same_figures_and_live_continues_in_the_new_gene
             out = io.StringIO()
             assert await rebuild(database_url, nats_server.url, out=out) == "kpi_g2"
             assert await projector.current_generation(pool) == "kpi_g2"
-            assert f"{len(scenario.events):>8}/{len(scenario.events)}" in out.getvalue() and "events/s" in out.getvalue()
+            assert (
+                f"{len(scenario.events):>8}/{len(scenario.events)}" in out.getvalue() and "events/s" in out.getvalue()
+            )
             assert await all_figures(pool) == before
 
             # The live consumer goes on, into the new generation.
@@ -127,13 +147,22 @@ async def test_rebuild_gives_the_same_figures_and_live_continues_in_the_new_gene
             await publish(nats_server.url, [late])
             await live.wait_applied(late.position)
             assert await pool.fetchval("SELECT count(*) FROM kpi_g2.kpi_facts") == len(scenario.events)
-            p1 = figures.compute(CATALOGUE["P1"], await store.history(pool, "101", None),
-                                 Window(date(2026, 6, 30), date(2026, 6, 30)), figures.Query(Window(date(2026, 6, 30), date(2026, 6, 30))))
+            p1 = figures.compute(
+                CATALOGUE["P1"],
+                await store.history(pool, "101", None),
+                Window(date(2026, 6, 30), date(2026, 6, 30)),
+                figures.Query(Window(date(2026, 6, 30), date(2026, 6, 30))),
+            )
             assert p1["total"] == before[("P1", "now")]["series"][-1]["total"] - 1
 
             # A second rebuild switches again and drops the generation before the previous one.
             assert await rebuild(database_url, nats_server.url, out=None) == "kpi_g3"
-            schemas = {r[0] for r in await pool.fetch("SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE 'kpi_g%'")}
+            schemas = {
+                r[0]
+                for r in await pool.fetch(
+                    "SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE 'kpi_g%'"
+                )
+            }
             assert schemas == {"kpi_g2", "kpi_g3"}
         counts = dict(await pool.fetch("SELECT event_type, applied FROM projection_event_counts"))
         assert sum(counts.values()) == len(scenario.events)  # the live consumer's, each event once
@@ -191,11 +220,23 @@ def test_rebuild_command_runs_from_the_shell(database_url, nats_server) -> None:
     scenario = mixed_scenario(3)
     asyncio.run(publish(nats_server.url, scenario.events))
     env = {**os.environ, "DATABASE_URL": database_url, "NATS_URL": nats_server.url}
-    done = subprocess.run([sys.executable, "-m", "services.projections.rebuild"], env=env, capture_output=True,
-                          text=True, timeout=60, cwd=Path(__file__).parent.parent)
+    done = subprocess.run(
+        [sys.executable, "-m", "services.projections.rebuild"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=Path(__file__).parent.parent,
+    )
     assert done.returncode == 0, done.stderr
     assert f"{len(scenario.events)}/{len(scenario.events)}" in done.stderr
     assert "switched the KPI read models from kpi_g1 to kpi_g2" in done.stderr
-    missing = subprocess.run([sys.executable, "-m", "services.projections.rebuild"], env={"PATH": os.environ["PATH"]},
-                             capture_output=True, text=True, timeout=60, cwd=Path(__file__).parent.parent)
+    missing = subprocess.run(
+        [sys.executable, "-m", "services.projections.rebuild"],
+        env={"PATH": os.environ["PATH"]},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=Path(__file__).parent.parent,
+    )
     assert missing.returncode != 0 and "DATABASE_URL" in missing.stderr

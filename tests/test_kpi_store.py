@@ -3,7 +3,7 @@ equals a fold of everything; a past day's history is re-read until it has settle
 every municipality's live history."""
 
 import asyncio
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -17,9 +17,12 @@ pytestmark = pytest.mark.integration
 async def _everything(pool, municipality: str):  # noqa: ANN001, ANN202
     from contracts.facts import fact_adapter
 
-    rows = await pool.fetch("SELECT position, recorded_at, fact::text AS fact FROM kpi_g1.kpi_facts WHERE municipality = $1",
-                            municipality)
-    return fold(municipality, [Record(r["position"], r["recorded_at"], fact_adapter.validate_json(r["fact"])) for r in rows])
+    rows = await pool.fetch(
+        "SELECT position, recorded_at, fact::text AS fact FROM kpi_g1.kpi_facts WHERE municipality = $1", municipality
+    )
+    return fold(
+        municipality, [Record(r["position"], r["recorded_at"], fact_adapter.validate_json(r["fact"])) for r in rows]
+    )
 
 
 async def test_the_live_history_takes_in_new_facts_and_equals_a_fold_of_all(kpi_pool) -> None:
@@ -43,7 +46,7 @@ async def test_the_live_history_takes_in_new_facts_and_equals_a_fold_of_all(kpi_
 
 
 async def test_a_past_day_is_read_again_until_it_has_settled(kpi_pool) -> None:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     yesterday = (now - timedelta(days=1)).date()
     cutoff = store.known_by(yesterday)
     s = Scenario()
@@ -51,8 +54,9 @@ async def test_a_past_day_is_read_again_until_it_has_settled(kpi_pool) -> None:
     await s.apply(kpi_pool)
     # The newest fact was recorded a minute after the cutoff: a writer that began before the
     # cutoff may still commit a fact recorded before it.
-    await kpi_pool.execute("UPDATE kpi_g1.kpi_facts SET recorded_at = $1 WHERE position = 3",
-                           cutoff + timedelta(minutes=1))
+    await kpi_pool.execute(
+        "UPDATE kpi_g1.kpi_facts SET recorded_at = $1 WHERE position = 3", cutoff + timedelta(minutes=1)
+    )
     assert set((await store.history(kpi_pool, "101", yesterday)).courses) == {"k1"}
 
     late = Scenario(events=[])
@@ -62,8 +66,9 @@ async def test_a_past_day_is_read_again_until_it_has_settled(kpi_pool) -> None:
     assert set((await store.history(kpi_pool, "101", yesterday)).courses) == {"k1", "k2"}
 
     # Settled once a fact recorded well after the cutoff is in: from then on kept as it is.
-    await kpi_pool.execute("UPDATE kpi_g1.kpi_facts SET recorded_at = $1 WHERE position = 12",
-                           cutoff + timedelta(hours=1))
+    await kpi_pool.execute(
+        "UPDATE kpi_g1.kpi_facts SET recorded_at = $1 WHERE position = 12", cutoff + timedelta(hours=1)
+    )
     settled = await store.history(kpi_pool, "101", yesterday)
     assert set(settled.courses) == {"k1", "k2"} and settled.courses["k2"].started_on is None
     assert await store.history(kpi_pool, "101", yesterday) is settled

@@ -37,7 +37,12 @@ async def test_e1_hours_per_cti_phase_and_month(kpi_pool) -> None:
     # ICM month (2 + 1) / 2 = 1.5; all 9.5 / 5 = 1.9.
     e1 = await figure(kpi_pool, "E1", "2026-05-01", "2026-05-31")
     v = e1["values"]
-    assert (v["CTI.phase_1.mean"], v["CTI.phase_1.median"], v["CTI.phase_2.mean"], v["ICM.month.mean"]) == (2.5, 2.5, 1.5, 1.5)
+    assert (v["CTI.phase_1.mean"], v["CTI.phase_1.median"], v["CTI.phase_2.mean"], v["ICM.month.mean"]) == (
+        2.5,
+        2.5,
+        1.5,
+        1.5,
+    )
     assert e1["value"] == 1.9
     # Known on 1 June: u2 ph1 1 h: CTI ph1 (3 + 1) / 2 = 2.0; all 8.5 / 5 = 1.7.
     e1 = await figure(kpi_pool, "E1", "2026-05-01", "2026-05-31", as_of="2026-06-01")
@@ -90,7 +95,12 @@ async def test_e3_shelter_stays(kpi_pool) -> None:
     # bed-days 10 + 22 + 19 = 51 at 1057 DKK = 53907.0.
     e3 = await figure(kpi_pool, "E3", "2026-03-01", "2026-03-31")
     v = e3["values"]
-    assert (e3["value"], v["median_length_days"], v["stays_120_days_or_more"], v["mean_days_to_contact"]) == (76.3333, 69, 1, 5.0)
+    assert (e3["value"], v["median_length_days"], v["stays_120_days_or_more"], v["mean_days_to_contact"]) == (
+        76.3333,
+        69,
+        1,
+        5.0,
+    )
     assert (v["citizens_with_stay"], v["bed_days"], v["bed_days_cost_dkk"]) == (3, 51, 53907.0)
     # Known on 1 April, x4 was still there: 150 days (30+31+31+28+30); mean 240 / 3 = 80.0; 31 March nights -> 63.
     e3 = await figure(kpi_pool, "E3", "2026-03-01", "2026-03-31", as_of="2026-04-01")
@@ -109,17 +119,28 @@ async def test_e4_investment_view(kpi_pool) -> None:
     contact(s, "y2", "k2", "2026-05-20", 120)  # 2 h
     contact(s, "y2", "k2", "2026-05-25", 180, recorded="2026-06-05")  # 3 h, told late
     await s.apply(kpi_pool)
-    prices = Params(shelter_day_rate_dkk=1000, hourly_rate_dkk=300, eviction_cost_dkk=100_000,
-                    success_rate=0.5, success_rate_low=0.1)
+    prices = Params(
+        shelter_day_rate_dkk=1000,
+        hourly_rate_dkk=300,
+        eviction_cost_dkk=100_000,
+        success_rate=0.5,
+        success_rate_low=0.1,
+    )
 
     # y1: 365 nights in the year before the start, scaled to May's 31 active days: 31 avoided.
     # Cost (10 + 2 + 3) h x 300 = 4500; gain 31 x 1000 + 1 x 100000 = 131000;
     # net 131000 x 0.5 - 4500 = 61000; at 10%: 13100 - 4500 = 8600.
     e4 = await figure(kpi_pool, "E4", "2026-05-01", "2026-05-31", params=prices)
-    assert (e4["values"]["avoided_bed_days"], e4["values"]["cost_dkk"], e4["values"]["gross_gain_dkk"]) == (31, 4500, 131000)
+    assert (e4["values"]["avoided_bed_days"], e4["values"]["cost_dkk"], e4["values"]["gross_gain_dkk"]) == (
+        31,
+        4500,
+        131000,
+    )
     assert (e4["value"], e4["values"]["net_low_dkk"]) == (61000, 8600)
     # Known on 1 June: 12 h -> cost 3600; net 65500 - 3600 = 61900.
-    assert (await figure(kpi_pool, "E4", "2026-05-01", "2026-05-31", as_of="2026-06-01", params=prices))["value"] == 61900
+    assert (await figure(kpi_pool, "E4", "2026-05-01", "2026-05-31", as_of="2026-06-01", params=prices))[
+        "value"
+    ] == 61900
 
 
 def stock(s: Scenario, start: str, end: str, **fields) -> None:
@@ -131,13 +152,22 @@ async def test_s1_vacant_cheap_homes(kpi_pool) -> None:
     homes = lambda *rows: [{"max_rent_dkk": r, "rooms": n, "count": c} for r, n, c in rows]  # noqa: E731
     stock(s, "2026-01-01", "2026-01-31", vacant_cheap_homes=homes((4000, 1, 3), (5000, 2, 2)))
     stock(s, "2026-02-01", "2026-02-28", vacant_cheap_homes=homes((4000, 1, 5), (5000, 2, 1)))
-    s.fact("HousingStockReported", "2026-03-31", recorded="2026-04-15", period_start="2026-03-01",
-           vacant_cheap_homes=homes((4000, 1, 2), (5000, 2, 4), (6000, 3, 1)))  # told late
+    s.fact(
+        "HousingStockReported",
+        "2026-03-31",
+        recorded="2026-04-15",
+        period_start="2026-03-01",
+        vacant_cheap_homes=homes((4000, 1, 2), (5000, 2, 4), (6000, 3, 1)),
+    )  # told late
     await s.apply(kpi_pool)
 
     # Q1's latest report is March's: 2 + 4 + 1 = 7.
     s1 = await figure(kpi_pool, "S1", "2026-01-01", "2026-03-31")
-    assert s1["value"] == 7 and s1["values"] == {"rent_le_4000.rooms_1": 2, "rent_le_5000.rooms_2": 4, "rent_le_6000.rooms_3": 1}
+    assert s1["value"] == 7 and s1["values"] == {
+        "rent_le_4000.rooms_1": 2,
+        "rent_le_5000.rooms_2": 4,
+        "rent_le_6000.rooms_3": 1,
+    }
     # Known on 1 April, February's was the latest: 5 + 1 = 6.
     s1 = await figure(kpi_pool, "S1", "2026-01-01", "2026-03-31", as_of="2026-04-01")
     assert (s1["value"], s1["values"]["rent_le_4000.rooms_1"]) == (6, 5)
@@ -159,7 +189,9 @@ async def test_s2_waiting_time_for_housing(kpi_pool) -> None:
     s.citizen("z4", "2026-01-01")
     s.fact("HousingSituationRecorded", "2026-01-01", citizen="z4", housing="sofa")
     s.course("z4", "k4", "ACT", None, decided="2026-03-15")
-    s.fact("HousingGained", "2026-06-14", recorded="2026-07-10", citizen="z4", housing="almen")  # 31+30+30 = 91, told late
+    s.fact(
+        "HousingGained", "2026-06-14", recorded="2026-07-10", citizen="z4", housing="almen"
+    )  # 31+30+30 = 91, told late
     stock(s, "2026-04-01", "2026-06-30", mean_wait_days_cheap=120, mean_wait_days_emergency=30)
     await s.apply(kpi_pool)
 
@@ -172,8 +204,12 @@ async def test_s2_waiting_time_for_housing(kpi_pool) -> None:
 
 async def test_s3_homes_via_allocation_right(kpi_pool) -> None:
     s = Scenario()
-    for citizen, day, accepted, recorded in (("aa1", "2026-02-01", True, None), ("aa2", "2026-03-01", False, None),
-                                             ("aa3", "2026-04-01", True, None), ("aa4", "2026-06-10", True, "2026-07-05")):
+    for citizen, day, accepted, recorded in (
+        ("aa1", "2026-02-01", True, None),
+        ("aa2", "2026-03-01", False, None),
+        ("aa3", "2026-04-01", True, None),
+        ("aa4", "2026-06-10", True, "2026-07-05"),
+    ):
         s.citizen(citizen, day, recorded=recorded)
         s.fact("HomeOfferedViaAllocationRight", day, recorded=recorded, citizen=citizen, accepted=accepted)
     stock(s, "2026-01-01", "2026-03-31", allocation_right_homes_vacant=4, allocation_right_vacancy_paid_dkk=12000.5)
@@ -183,6 +219,12 @@ async def test_s3_homes_via_allocation_right(kpi_pool) -> None:
     # First half of 2026: accepted aa1, aa3, aa4 = 3 of 4 offers; 3 vacant at the end; 12000.5 + 8000 paid.
     s3 = await figure(kpi_pool, "S3", "2026-01-01", "2026-06-30")
     v = s3["values"]
-    assert (s3["value"], v["offered"], v["accepted_share"], v["vacant_allocation_right_homes"], v["vacancy_rent_paid_dkk"]) == (3, 4, 0.75, 3, 20000.5)
+    assert (
+        s3["value"],
+        v["offered"],
+        v["accepted_share"],
+        v["vacant_allocation_right_homes"],
+        v["vacancy_rent_paid_dkk"],
+    ) == (3, 4, 0.75, 3, 20000.5)
     s3 = await figure(kpi_pool, "S3", "2026-01-01", "2026-06-30", as_of="2026-07-01")
     assert (s3["value"], s3["values"]["accepted_share"]) == (2, 0.6667)

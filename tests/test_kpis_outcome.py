@@ -35,7 +35,13 @@ async def test_o1_housing_situation_at_start_now_and_end(kpi_pool) -> None:
     # (supported), h4 own home -> 2 / 3 = 0.6667 in own home. Ended: h3 in the shelter (homeless).
     o1 = await figure(kpi_pool, "O1", "2026-03-01", "2026-03-31")
     v = o1["values"]
-    assert (v["start.homeless"], v["start.unknown"], v["now.own_home"], v["now.supported"], v["end.homeless"]) == (1, 1, 2, 1, 1)
+    assert (v["start.homeless"], v["start.unknown"], v["now.own_home"], v["now.supported"], v["end.homeless"]) == (
+        1,
+        1,
+        2,
+        1,
+        1,
+    )
     assert o1["value"] == 0.6667
     # Known on 1 April, h4's home was not: 1 / 3 in own home, 1 unknown.
     o1 = await figure(kpi_pool, "O1", "2026-03-01", "2026-03-31", as_of="2026-04-01")
@@ -51,15 +57,26 @@ async def test_o2_housing_retention_per_ended_course(kpi_pool) -> None:
     s.fact("HousingLost", "2026-03-01", citizen="i3", reason="eviction")
     gained(s, "i3", "2026-05-01", "skaev")
     s.fact("HousingLost", "2026-04-01", citizen="i4", reason="left")
-    for citizen, day in (("i1", "2026-06-10"), ("i2", "2026-06-10"), ("i3", "2026-06-12"), ("i4", "2026-06-15"), ("i5", "2026-06-20")):
+    for citizen, day in (
+        ("i1", "2026-06-10"),
+        ("i2", "2026-06-10"),
+        ("i3", "2026-06-12"),
+        ("i4", "2026-06-15"),
+        ("i5", "2026-06-20"),
+    ):
         s.fact("CourseEnded", day, citizen=citizen, course=f"k-{citizen}", reason="completed")
     gained(s, "i5", "2026-05-15", "owner", recorded="2026-07-10")  # told late
     await s.apply(kpi_pool)
 
     # i1 stably housed, i2 and i5 gained, i3 lost and regained, i4 lost: housed at end 4 / 5 = 0.8.
     o2 = await figure(kpi_pool, "O2", "2026-06-01", "2026-06-30")
-    assert o2["values"] == {"stably_housed": 1, "gained_housing": 2, "lost_and_regained": 1,
-                            "lost_not_regained": 1, "never_housed": 0}
+    assert o2["values"] == {
+        "stably_housed": 1,
+        "gained_housing": 2,
+        "lost_and_regained": 1,
+        "lost_not_regained": 1,
+        "never_housed": 0,
+    }
     assert (o2["numerator"], o2["denominator"], o2["value"]) == (4, 5, 0.8)
     # Known on 1 July, i5 was never housed: 3 / 5 = 0.6.
     o2 = await figure(kpi_pool, "O2", "2026-06-01", "2026-06-30", as_of="2026-07-01")
@@ -68,14 +85,26 @@ async def test_o2_housing_retention_per_ended_course(kpi_pool) -> None:
 
 async def test_o3_own_housing_after_the_course(kpi_pool) -> None:
     s = Scenario()
-    answers = [("j1", 6, "yes", "2026-02-01", None), ("j2", 6, "no", "2026-02-10", None),
-               ("j3", 9, "yes", "2026-03-01", None), ("j4", 12, "unknown", "2026-03-05", None),
-               ("j5", 12, "yes", "2026-04-01", None), ("j6", 6, "yes", "2026-06-20", "2026-07-02")]
+    answers = [
+        ("j1", 6, "yes", "2026-02-01", None),
+        ("j2", 6, "no", "2026-02-10", None),
+        ("j3", 9, "yes", "2026-03-01", None),
+        ("j4", 12, "unknown", "2026-03-05", None),
+        ("j5", 12, "yes", "2026-04-01", None),
+        ("j6", 6, "yes", "2026-06-20", "2026-07-02"),
+    ]
     for citizen, months, answer, day, recorded in answers:
         s.course(citizen, f"k-{citizen}", "CTI", "2024-06-01")
         s.fact("CourseEnded", "2025-03-01", citizen=citizen, course=f"k-{citizen}", reason="completed")
-        s.fact("FollowUpRecorded", day, recorded=recorded, citizen=citizen, course=f"k-{citizen}",
-               months_after_end=months, keeps_own_housing=answer)
+        s.fact(
+            "FollowUpRecorded",
+            day,
+            recorded=recorded,
+            citizen=citizen,
+            course=f"k-{citizen}",
+            months_after_end=months,
+            keeps_own_housing=answer,
+        )
     await s.apply(kpi_pool)
 
     # Followed up (unknown left out): j1, j2, j3, j5, j6 = 5; yes 4 -> 0.8. 6 months: 2 of 3.
@@ -133,8 +162,15 @@ async def test_o5_employment_or_education_and_income(kpi_pool) -> None:
 
 async def test_o6_poor_wellbeing_and_improvement(kpi_pool) -> None:
     s = Scenario()
-    who5 = lambda c, day, answers, **kw: s.fact("MeasurementRecorded", day, citizen=c, course=f"k-{c}",  # noqa: E731
-                                                 instrument="WHO5", answers=answers, **kw)
+    who5 = lambda c, day, answers, **kw: s.fact(
+        "MeasurementRecorded",
+        day,
+        citizen=c,
+        course=f"k-{c}",  # noqa: E731
+        instrument="WHO5",
+        answers=answers,
+        **kw,
+    )
     for citizen in ("n1", "n2", "n3"):
         s.course(citizen, f"k-{citizen}", "ICM", "2026-01-01")
         s.fact("ConsentGiven", "2026-01-01", citizen=citizen, scope="outcome_measurements")
@@ -156,7 +192,8 @@ async def test_o6_poor_wellbeing_and_improvement(kpi_pool) -> None:
 async def test_o7_lonely_and_feeling_heard(kpi_pool) -> None:
     s = Scenario()
     measure = lambda c, day, instrument, answers, **kw: s.fact(  # noqa: E731
-        "MeasurementRecorded", day, citizen=c, course=f"k-{c}", instrument=instrument, answers=answers, **kw)
+        "MeasurementRecorded", day, citizen=c, course=f"k-{c}", instrument=instrument, answers=answers, **kw
+    )
     for citizen in ("o1", "o2", "o3"):
         s.course(citizen, f"k-{citizen}", "ACT", "2026-01-01")
         s.fact("ConsentGiven", "2026-01-01", citizen=citizen, scope="outcome_measurements")
@@ -174,13 +211,21 @@ async def test_o7_lonely_and_feeling_heard(kpi_pool) -> None:
     assert (await figure(kpi_pool, "O7", "2026-06-30", as_of="2026-07-01"))["value"] == 0.3333
     # A municipality's own threshold of 8: only o1.
     from services.projections.kpis import Params
+
     assert (await figure(kpi_pool, "O7", "2026-06-30", params=Params(ucla3_lonely_at=8)))["value"] == 0.3333
 
 
 async def test_o8_likert_dimensions(kpi_pool) -> None:
     s = Scenario()
-    likert = lambda c, day, answers, **kw: s.fact("MeasurementRecorded", day, citizen=c, course=f"k-{c}",  # noqa: E731
-                                                   instrument="LIKERT", answers=answers, **kw)
+    likert = lambda c, day, answers, **kw: s.fact(
+        "MeasurementRecorded",
+        day,
+        citizen=c,
+        course=f"k-{c}",  # noqa: E731
+        instrument="LIKERT",
+        answers=answers,
+        **kw,
+    )
     dims = ("bokompetence", "oekonomi", "stabil_livsstil", "mentale_vanskeligheder", "rusmiddelforbrug")
     for citizen in ("q1", "q2"):
         s.course(citizen, f"k-{citizen}", "ICM", "2026-01-01")
@@ -204,8 +249,14 @@ async def test_outcome_measurements_count_only_while_consent_stands(kpi_pool) ->
     s = Scenario()
     for citizen in ("r1", "r2", "r3", "r4"):
         s.course(citizen, f"k-{citizen}", "ICM", "2026-01-01")
-        s.fact("MeasurementRecorded", "2026-02-01", citizen=citizen, course=f"k-{citizen}", instrument="WHO5",
-               answers=[1, 1, 1, 1, 1])
+        s.fact(
+            "MeasurementRecorded",
+            "2026-02-01",
+            citizen=citizen,
+            course=f"k-{citizen}",
+            instrument="WHO5",
+            answers=[1, 1, 1, 1, 1],
+        )
     s.fact("ConsentGiven", "2026-01-01", citizen="r1", scope="outcome_measurements")
     s.fact("ConsentGiven", "2026-01-01", citizen="r2", scope="outcome_measurements")
     s.fact("ConsentWithdrawn", "2026-05-01", citizen="r2", scope="outcome_measurements")
@@ -278,7 +329,13 @@ async def test_o11_homelessness_flow(kpi_pool) -> None:
     # Out: t6 to housing, t5 to inactive.
     o11 = await figure(kpi_pool, "O11", "2026-05-01", "2026-05-31")
     assert o11["value"] == 5
-    assert o11["values"] == {"active": 5, "inflow.new": 2, "inflow.from_housing": 1, "inflow.from_inactive": 1,
-                             "outflow.to_housing": 1, "outflow.to_inactive": 1}
+    assert o11["values"] == {
+        "active": 5,
+        "inflow.new": 2,
+        "inflow.from_housing": 1,
+        "inflow.from_inactive": 1,
+        "outflow.to_housing": 1,
+        "outflow.to_inactive": 1,
+    }
     o11 = await figure(kpi_pool, "O11", "2026-05-01", "2026-05-31", as_of="2026-06-01")
     assert (o11["value"], o11["values"]["inflow.new"]) == (4, 1)

@@ -64,8 +64,9 @@ async def test_p3_ended_before_planned_end(kpi_pool) -> None:
     s.course("b4", "k4", "ACT", "2026-01-01")
     s.fact("CourseEnded", "2026-06-20", citizen="b4", course="k4", reason="moved")  # by the municipality
     s.course("b5", "k5", "ICM", "2026-01-01")
-    s.fact("CourseEnded", "2026-06-25", recorded="2026-07-15", citizen="b5", course="k5",
-           reason="does_not_want_support")  # by the citizen, told late
+    s.fact(
+        "CourseEnded", "2026-06-25", recorded="2026-07-15", citizen="b5", course="k5", reason="does_not_want_support"
+    )  # by the citizen, told late
     await s.apply(kpi_pool)
 
     # Ended in June: 5; early: b1, b3, b4, b5 = 4 -> 0.8; by citizen b3, b5 = 2; by municipality b1, b4 = 2.
@@ -82,7 +83,8 @@ async def test_p4_face_to_face_contacts_per_citizen_week(kpi_pool) -> None:
     s.course("d1", "k1", "ICM", "2026-04-01")
     s.course("d2", "k2", "ACT", "2026-05-15")
     contact = lambda c, k, day, minutes, kind, **kw: s.fact(  # noqa: E731
-        "ContactRecorded", day, citizen=c, course=k, minutes=minutes, kind=kind, **kw)
+        "ContactRecorded", day, citizen=c, course=k, minutes=minutes, kind=kind, **kw
+    )
     contact("d1", "k1", "2026-04-20", 60, "face_to_face")  # before the period
     contact("d1", "k1", "2026-05-03", 60, "face_to_face")
     contact("d1", "k1", "2026-05-10", 30, "face_to_face")
@@ -110,8 +112,9 @@ async def test_p5_same_support_worker(kpi_pool) -> None:
     s.course("e3", "k3", "ACT", "2026-02-01", worker="w2")
     s.course("e4", "k4", "CTI", "2026-02-01", worker="w3")
     s.fact("SupportWorkerChanged", "2026-07-10", citizen="e4", course="k4", support_worker="w1")  # after 30 June
-    s.fact("SupportWorkerChanged", "2026-06-15", recorded="2026-07-05", citizen="e3", course="k3",
-           support_worker="w3")  # told late
+    s.fact(
+        "SupportWorkerChanged", "2026-06-15", recorded="2026-07-05", citizen="e3", course="k3", support_worker="w3"
+    )  # told late
     await s.apply(kpi_pool)
 
     # 30 June: 4 active; kept their worker: e1, e4 -> 2 / 4 = 0.5.
@@ -128,8 +131,17 @@ async def test_p6_assessment_before_start_and_target_group(kpi_pool) -> None:
     s.course("f3", "k3", "ACT", None, decided="2026-04-09", fits_target_group=False)
     s.course("f5", "k5", "ACT", None, decided="2026-05-02", assessment_done=True)  # after April
     s.citizen("f4", "2026-04-20")
-    s.fact("VisitationDecided", "2026-04-20", recorded="2026-05-10", citizen="f4", course="k4", method="CTI",
-           team="team-a", assessment_done=True, fits_target_group=True)  # told late
+    s.fact(
+        "VisitationDecided",
+        "2026-04-20",
+        recorded="2026-05-10",
+        citizen="f4",
+        course="k4",
+        method="CTI",
+        team="team-a",
+        assessment_done=True,
+        fits_target_group=True,
+    )  # told late
     await s.apply(kpi_pool)
 
     # April: f1..f4; assessed f1, f4 -> 2 / 4 = 0.5; fit f1, f2, f4 -> 3 / 4 = 0.75.
@@ -148,8 +160,9 @@ async def test_p7_caseload_against_norm(kpi_pool) -> None:
     s.course("g10", "k10", "CTI", "2026-02-01", worker="w2")
     s.course("g11", "k11", "CTI", "2026-02-01", worker="w2")
     s.course("g12", "k12", "ICM", "2026-02-01", worker="w2")
-    s.fact("SupportWorkerChanged", "2026-06-01", recorded="2026-07-05", citizen="g11", course="k11",
-           support_worker="w3")  # told late
+    s.fact(
+        "SupportWorkerChanged", "2026-06-01", recorded="2026-07-05", citizen="g11", course="k11", support_worker="w3"
+    )  # told late
     await s.apply(kpi_pool)
 
     # 30 June: ICM w1 9, w2 1 -> mean 5.0, 1 worker over 8; CTI w2 1, w3 1 -> mean 1.0.

@@ -16,8 +16,10 @@ METHODS = ROOT / "contracts" / "methods.py"
 # One edit of contracts/methods.py per norm: (as it stands, as the test changes it).
 CHANGES = [
     ("CTI_PHASE_MONTHS = 3 ", "CTI_PHASE_MONTHS = 4 "),  # so CTI_MONTHS = 12
-    ("{Method.CTI: 12, Method.ICM: 8, Method.ACT: 10, Method.SEL85: 50}",
-     "{Method.CTI: 13, Method.ICM: 9, Method.ACT: 11, Method.SEL85: 51}"),
+    (
+        "{Method.CTI: 12, Method.ICM: 8, Method.ACT: 10, Method.SEL85: 50}",
+        "{Method.CTI: 13, Method.ICM: 9, Method.ACT: 11, Method.SEL85: 51}",
+    ),
     ("HANDLEPLAN_DAYS = 30 ", "HANDLEPLAN_DAYS = 40 "),
     ("FOLLOW_UP_MONTHS: tuple[int, ...] = (6, 9, 12)", "FOLLOW_UP_MONTHS: tuple[int, ...] = (6, 9, 12, 24)"),
     ("FOLLOW_UP_WINDOW_DAYS = 30 ", "FOLLOW_UP_WINDOW_DAYS = 31 "),
@@ -27,11 +29,14 @@ CHANGES = [
     ("WHO5_POOR = 50 ", "WHO5_POOR = 60 "),
     ("WHO5_DEPRESSION = 28 ", "WHO5_DEPRESSION = 32 "),
     ("UCLA3_LONELY_THRESHOLD = 7 ", "UCLA3_LONELY_THRESHOLD = 8 "),
-    ("HousingSituation.SKAEV, HousingSituation.SHARED_SUPPORTED,", "HousingSituation.SHARED_SUPPORTED,"),
+    (
+        "        HousingSituation.SKAEV,\n        HousingSituation.SHARED_SUPPORTED,",
+        "        HousingSituation.SHARED_SUPPORTED,",
+    ),
 ]
 
 # Runs in a fresh interpreter with the changed contracts/methods.py in place of the real one.
-CHECKS = '''
+CHECKS = """
 import sys, types
 from datetime import date, datetime, timezone
 
@@ -115,13 +120,16 @@ gaps = [(p["2"] - p["1"]).days for p in starts.values() if "1" in p and "2" in p
 assert gaps and min(gaps) >= 118, f"demo: phase 1 lasts {min(gaps)} days"
 assert demo.contact_every(Method.ACT) == 2
 print("ok")
-'''
+"""
 
 
 def test_add_months_is_defined_once() -> None:
     sources = [p for p in ROOT.rglob("*.py") if not {".venv", ".casetrack", "node_modules"} & set(p.parts)]
-    defining = sorted(str(p.relative_to(ROOT)) for p in sources
-                      if re.search(r"^\s*def\s+add_months\(", p.read_text(encoding="utf-8"), re.MULTILINE))
+    defining = sorted(
+        str(p.relative_to(ROOT))
+        for p in sources
+        if re.search(r"^\s*def\s+add_months\(", p.read_text(encoding="utf-8"), re.MULTILINE)
+    )
     assert defining == ["contracts/methods.py"]
 
 
@@ -141,6 +149,7 @@ def test_a_norm_changed_in_contracts_methods_reaches_every_service(tmp_path: Pat
         source = source.replace(before, after)
     changed = tmp_path / "methods.py"
     changed.write_text(source, encoding="utf-8")
-    run = subprocess.run([sys.executable, "-c", CHECKS, str(changed)], cwd=ROOT, capture_output=True, text=True,
-                         timeout=300)
+    run = subprocess.run(
+        [sys.executable, "-c", CHECKS, str(changed)], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
     assert run.returncode == 0 and run.stdout.strip() == "ok", run.stderr[-3000:]

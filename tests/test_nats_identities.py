@@ -27,8 +27,8 @@ from contracts.audit import AUDIT_STREAM, AUDIT_SUBJECT_ROOT, AuditEntry
 from contracts.events import EVENTS_STREAM, EventMessage
 from runtime.audit import AuditLog
 from runtime.auth import Principal
-from runtime.bus import STREAMS, inbox_prefix
-from tests.support import SecuredNats, System, nats_passwords
+from runtime.bus import STREAMS
+from tests.support import SecuredNats, System
 from tests.test_nats_permissions import Connection
 from tests.test_pipeline import stream_messages
 
@@ -59,15 +59,19 @@ def relay_positions(messages: list[nats.aio.msg.Msg]) -> list[int]:
 
 def parked(database_url: str) -> dict[str, int]:
     with psycopg.connect(database_url) as connection:
-        return {table: connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-                for table in ("projection_parked", "alert_parked")}
+        return {
+            table: connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            for table in ("projection_parked", "alert_parked")
+        }
 
 
 def applied(database_url: str) -> dict[str, tuple[int, int]]:
     """Each read model's checkpoint position and how many events it applied."""
     with psycopg.connect(database_url) as connection:
-        return {table: tuple(connection.execute(f"SELECT position, applied FROM {table}").fetchone())
-                for table in ("projection_checkpoint", "alert_checkpoint")}
+        return {
+            table: tuple(connection.execute(f"SELECT position, applied FROM {table}").fetchone())
+            for table in ("projection_checkpoint", "alert_checkpoint")
+        }
 
 
 def wait_read_models(system: System, position: int) -> None:
@@ -81,6 +85,7 @@ async def _as(server: SecuredNats, user: str) -> Connection:
 
 # 1. A reply subject halts the pipeline ------------------------------------------------------------
 
+
 def test_a_reply_subject_on_the_events_stream_is_refused_and_the_pipeline_goes_on(
     system: System, nats_server: SecuredNats
 ) -> None:
@@ -91,7 +96,9 @@ def test_a_reply_subject_on_the_events_stream_is_refused_and_the_pipeline_goes_o
     async def attack() -> None:
         client = await _as(nats_server, "client-101")  # the case system of municipality 101
         await client.nc.publish(
-            natsauth.FACTS_SUBMIT_SUBJECT, b"not json", reply=ATTACK_REPLY,
+            natsauth.FACTS_SUBMIT_SUBJECT,
+            b"not json",
+            reply=ATTACK_REPLY,
             headers={"Authorization": "Bearer token-101"},
         )
         await client.nc.flush()
@@ -141,11 +148,23 @@ def test_allow_responses_lets_a_responder_publish_to_any_reply_subject(tmp_path:
     password = "pw"
     hashed = bcrypt.hashpw(password.encode(), bcrypt.gensalt(4)).decode()
     users = [
-        {"user": "responder", "password": hashed, "permissions": {
-            "publish": {"allow": ["_INBOX.responder.>"], "deny": ["casetrack.events.>"]},
-            "subscribe": {"allow": ["casetrack.facts.submit"]}, "allow_responses": True}},
-        {"user": "requester", "password": hashed, "permissions": {
-            "publish": {"allow": ["casetrack.facts.submit"]}, "subscribe": {"allow": ["_INBOX.requester.>"]}}},
+        {
+            "user": "responder",
+            "password": hashed,
+            "permissions": {
+                "publish": {"allow": ["_INBOX.responder.>"], "deny": ["casetrack.events.>"]},
+                "subscribe": {"allow": ["casetrack.facts.submit"]},
+                "allow_responses": True,
+            },
+        },
+        {
+            "user": "requester",
+            "password": hashed,
+            "permissions": {
+                "publish": {"allow": ["casetrack.facts.submit"]},
+                "subscribe": {"allow": ["_INBOX.requester.>"]},
+            },
+        },
         {"user": "admin", "password": hashed},
     ]
     config = tmp_path / "nats.conf"
@@ -198,8 +217,9 @@ def test_a_foreign_message_in_the_events_stream_stops_nothing(system: System, na
         # A well-formed event from a position far ahead, not under its own id as the relay publishes:
         # taken in, it would move the read models' checkpoints past every real event still to come.
         ahead = json.loads(last.data) | {"event_id": str(uuid4()), "position": 1000}
-        await admin.js.publish(last.subject, json.dumps(ahead).encode(), headers={"Nats-Msg-Id": str(uuid4())},
-                               stream=EVENTS_STREAM)
+        await admin.js.publish(
+            last.subject, json.dumps(ahead).encode(), headers={"Nats-Msg-Id": str(uuid4())}, stream=EVENTS_STREAM
+        )
         await admin.close()
 
     asyncio.run(put_foreign("CitizenErased"))  # while the relay runs
@@ -224,20 +244,23 @@ def test_a_foreign_message_in_the_events_stream_stops_nothing(system: System, na
 
 # 2. Any service can wipe the audit trail --------------------------------------------------------
 
+
 async def test_no_service_can_shrink_the_audit_trail(nats_server: SecuredNats) -> None:
     registration = await _as(nats_server, "registration")
     audit = AuditLog(registration.js, "registration")
     reader = Principal("anna", "101", "support_worker", team="t", worker="w1")
     for i in range(5):
-        await audit.record_read(reader, action="read_history", municipality="101", subject_type="citizen",
-                                subject_id=f"c-{i}")
+        await audit.record_read(
+            reader, action="read_history", municipality="101", subject_type="citizen", subject_id=f"c-{i}"
+        )
 
     for service in natsauth.SERVICES:
         attacker = await _as(nats_server, service)
         # As the attack was made: the stream's own configuration, with max_msgs 1.
         with pytest.raises(Exception):
-            await attacker.js.update_stream(StreamConfig(
-                name=AUDIT_STREAM, subjects=[STREAM_SUBJECTS[AUDIT_STREAM]], max_msgs=1))
+            await attacker.js.update_stream(
+                StreamConfig(name=AUDIT_STREAM, subjects=[STREAM_SUBJECTS[AUDIT_STREAM]], max_msgs=1)
+            )
         for verb in ("UPDATE", "PURGE", "DELETE", "MSG.DELETE"):
             assert not await attacker.try_publish(f"$JS.API.STREAM.{verb}.{AUDIT_STREAM}"), (service, verb)
         await attacker.close()
@@ -271,10 +294,19 @@ async def test_no_service_may_create_change_or_remove_any_stream(nats_server: Se
 
 # 3. Audit entries can be forged -----------------------------------------------------------------
 
+
 async def test_audit_entries_are_written_only_in_the_writers_own_name_and_once(nats_server: SecuredNats) -> None:
     reader = Principal("anna", "101", "support_worker", team="t", worker="w1")
-    forged = AuditEntry(at="2026-01-01T00:00:00Z", service="registration", actor="nobody", role="admin",
-                        municipality="101", action="read_history", subject_type="citizen", subject_id="c-1")
+    forged = AuditEntry(
+        at="2026-01-01T00:00:00Z",
+        service="registration",
+        actor="nobody",
+        role="admin",
+        municipality="101",
+        action="read_history",
+        subject_type="citizen",
+        subject_id="c-1",
+    )
     for user in (*natsauth.SERVICES, *natsauth.REGISTRATION_USERS, "client-101"):
         connection = await _as(nats_server, user)
         others = [service for service in natsauth.SERVICES if service != user]
@@ -285,7 +317,8 @@ async def test_audit_entries_are_written_only_in_the_writers_own_name_and_once(n
             assert not await connection.try_publish(subject, forged.model_dump_json().encode()), (user, subject)
         if user in natsauth.SERVICES:
             await AuditLog(connection.js, user).record_read(
-                reader, action="read_history", municipality="101", subject_type="citizen", subject_id="c-1")
+                reader, action="read_history", municipality="101", subject_type="citizen", subject_id="c-1"
+            )
         await connection.close()
 
     admin = await _as(nats_server, natsauth.ADMIN)
@@ -299,8 +332,9 @@ async def test_audit_entries_are_written_only_in_the_writers_own_name_and_once(n
     # The same entry again (a retried publish) is stored once.
     projections = await _as(nats_server, "projections")
     again = AuditEntry.model_validate_json(entries[1].data)
-    ack = await projections.js.publish(entries[1].subject, entries[1].data,
-                                       headers={"Nats-Msg-Id": str(again.id)}, stream=AUDIT_STREAM)
+    ack = await projections.js.publish(
+        entries[1].subject, entries[1].data, headers={"Nats-Msg-Id": str(again.id)}, stream=AUDIT_STREAM
+    )
     assert ack.duplicate
     assert (await admin.js.stream_info(AUDIT_STREAM)).state.messages == 3
     await projections.close()
@@ -308,6 +342,7 @@ async def test_audit_entries_are_written_only_in_the_writers_own_name_and_once(n
 
 
 # The permission table -------------------------------------------------------------------------
+
 
 def readme_table() -> dict[str, tuple[set[str], set[str], set[str]]]:
     """The README's table: user -> (publish, subscribe, publish refused), placeholders expanded
@@ -358,7 +393,8 @@ def test_the_running_server_has_the_readme_table(nats_server: SecuredNats) -> No
     for user in config["users"]:
         permissions = user["permissions"]
         assert table[user["user"]] == (
-            set(permissions["publish"]["allow"]), set(permissions["subscribe"]["allow"]),
+            set(permissions["publish"]["allow"]),
+            set(permissions["subscribe"]["allow"]),
             set(permissions["publish"].get("deny", [])),
         ), user["user"]
         assert "allow_responses" not in permissions
@@ -370,17 +406,36 @@ DANGEROUS_PUBLISH = [
     "casetrack.alerts.101.team-a",
     *(f"{AUDIT_SUBJECT_ROOT}.{service}.101.citizen.c-1" for service in natsauth.SERVICES),
     f"{AUDIT_SUBJECT_ROOT}.101.citizen.c-1",
-    *(f"$JS.API.STREAM.{verb}.{stream}" for stream in STREAM_SUBJECTS
-      for verb in ("CREATE", "UPDATE", "DELETE", "PURGE", "MSG.DELETE", "MSG.GET", "INFO")),
-    "$JS.API.STREAM.LIST", "$JS.API.STREAM.NAMES", "$JS.API.INFO", "$JS.API.ACCOUNT.PURGE.$G",
+    *(
+        f"$JS.API.STREAM.{verb}.{stream}"
+        for stream in STREAM_SUBJECTS
+        for verb in ("CREATE", "UPDATE", "DELETE", "PURGE", "MSG.DELETE", "MSG.GET", "INFO")
+    ),
+    "$JS.API.STREAM.LIST",
+    "$JS.API.STREAM.NAMES",
+    "$JS.API.INFO",
+    "$JS.API.ACCOUNT.PURGE.$G",
     "$JS.API.CONSUMER.CREATE.CASETRACK_EVENTS.spy.casetrack.events.>",
-    "$JS.API.CONSUMER.DELETE.CASETRACK_EVENTS.projections", "$JS.API.CONSUMER.DELETE.CASETRACK_EVENTS.alerts",
-    "$JS.API.DIRECT.GET.CASETRACK_EVENTS", "$JS.API.DIRECT.GET.CASETRACK_AUDIT",
-    "_INBOX.client-101.forged", "_INBOX.projections.forged", "_INBOX.relay.forged", "casetrack.facts.submit",
+    "$JS.API.CONSUMER.DELETE.CASETRACK_EVENTS.projections",
+    "$JS.API.CONSUMER.DELETE.CASETRACK_EVENTS.alerts",
+    "$JS.API.DIRECT.GET.CASETRACK_EVENTS",
+    "$JS.API.DIRECT.GET.CASETRACK_AUDIT",
+    "_INBOX.client-101.forged",
+    "_INBOX.projections.forged",
+    "_INBOX.relay.forged",
+    "casetrack.facts.submit",
 ]
 DANGEROUS_SUBSCRIBE = [
-    "_INBOX.>", ">", "$JS.>", "casetrack.events.>", "casetrack.audit.>", "casetrack.alerts.>",
-    "casetrack.facts.submit", "_INBOX.registration.>", "_INBOX.relay.>", "_INBOX.client-101.>",
+    "_INBOX.>",
+    ">",
+    "$JS.>",
+    "casetrack.events.>",
+    "casetrack.audit.>",
+    "casetrack.alerts.>",
+    "casetrack.facts.submit",
+    "_INBOX.registration.>",
+    "_INBOX.relay.>",
+    "_INBOX.client-101.>",
 ]
 
 
@@ -389,9 +444,7 @@ def _granted(subject: str, allowed: set[str]) -> bool:
     tokens = subject.split(".")
     for pattern in allowed:
         parts = pattern.split(".")
-        if parts[-1] == ">" and len(tokens) >= len(parts) and all(
-            p in ("*", t) for p, t in zip(parts[:-1], tokens)
-        ):
+        if parts[-1] == ">" and len(tokens) >= len(parts) and all(p in ("*", t) for p, t in zip(parts[:-1], tokens)):
             return True
         if len(parts) == len(tokens) and all(p in ("*", t) for p, t in zip(parts, tokens)):
             return True

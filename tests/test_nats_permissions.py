@@ -39,7 +39,10 @@ class Connection:
             errors.append(str(error))
 
         nc = await nats.connect(
-            server.url_for(user), name=user, inbox_prefix=inbox_prefix(user), error_cb=collect,
+            server.url_for(user),
+            name=user,
+            inbox_prefix=inbox_prefix(user),
+            error_cb=collect,
             allow_reconnect=False,
         )
         return cls(nc, errors)
@@ -96,8 +99,13 @@ async def _consume_as(connection: Connection, durable: str) -> list[bytes]:
         return 0
 
     consumer = OrderedConsumer(
-        connection.js, stream=EVENTS_STREAM, durable=durable, subject="casetrack.events.>",
-        handle=None, resume_after=from_the_start, database_url="unused",  # type: ignore[arg-type]
+        connection.js,
+        stream=EVENTS_STREAM,
+        durable=durable,
+        subject="casetrack.events.>",
+        handle=None,
+        resume_after=from_the_start,
+        database_url="unused",  # type: ignore[arg-type]
     )
     subscription = await consumer._subscribe_from_checkpoint()
     messages = await subscription.fetch(10, timeout=2)
@@ -122,7 +130,9 @@ async def test_anonymous_and_wrong_passwords_are_refused(nats_server: SecuredNat
 async def test_the_relay_publishes_events_and_reads_the_stream_tail_only(connect, streams) -> None:
     registration = await connect(natsauth.RELAY)
     ack = await registration.js.publish(
-        EVENT_SUBJECT, b'{"position": 1}', headers={"Nats-Msg-Id": "e-1", "Nats-Expected-Last-Sequence": "0"},
+        EVENT_SUBJECT,
+        b'{"position": 1}',
+        headers={"Nats-Msg-Id": "e-1", "Nats-Expected-Last-Sequence": "0"},
         stream=EVENTS_STREAM,
     )
     info = await registration.js.stream_info(EVENTS_STREAM)
@@ -249,7 +259,15 @@ def test_unknown_users_and_malformed_client_names_get_no_permissions() -> None:
 async def test_casetrack_run_gives_each_service_its_own_user_and_keeps_the_passwords(tmp_path) -> None:
     server, env, passwords = cli._embedded_nats(tmp_path, ["101"])
     try:
-        assert set(passwords) == {"registration", "projections", "alerts", "relay", "submissions", "client-101", "admin"}
+        assert set(passwords) == {
+            "registration",
+            "projections",
+            "alerts",
+            "relay",
+            "submissions",
+            "client-101",
+            "admin",
+        }
         for service in (*natsauth.SERVICES, *natsauth.REGISTRATION_USERS):
             assert env[f"{service.upper()}_NATS_URL"] == natsauth.user_url(env["NATS_URL"], service, passwords[service])
         config = (tmp_path / "nats" / "nats.conf").read_text()
@@ -281,14 +299,30 @@ async def test_casetrack_run_gives_each_service_its_own_user_and_keeps_the_passw
 def test_the_deploy_config_includes_the_written_users_and_lets_each_service_in(tmp_path) -> None:
     port = free_port()
     credentials = tmp_path / "nats-credentials.env"
-    assert natsauth.main([
-        "--municipality", "101", "--nats-url", f"nats://127.0.0.1:{port}",
-        "--config", str(tmp_path / "nats-auth.conf"), "--env", str(credentials),
-    ]) == 0
+    assert (
+        natsauth.main(
+            [
+                "--municipality",
+                "101",
+                "--nats-url",
+                f"nats://127.0.0.1:{port}",
+                "--config",
+                str(tmp_path / "nats-auth.conf"),
+                "--env",
+                str(credentials),
+            ]
+        )
+        == 0
+    )
     assert credentials.stat().st_mode & 0o777 == 0o600
     env = dict(line.split("=", 1) for line in credentials.read_text().splitlines() if not line.startswith("#"))
-    assert set(env) == {"REGISTRATION_NATS_URL", "PROJECTIONS_NATS_URL", "ALERTS_NATS_URL", "RELAY_NATS_URL",
-                        "SUBMISSIONS_NATS_URL"}
+    assert set(env) == {
+        "REGISTRATION_NATS_URL",
+        "PROJECTIONS_NATS_URL",
+        "ALERTS_NATS_URL",
+        "RELAY_NATS_URL",
+        "SUBMISSIONS_NATS_URL",
+    }
     operator = tmp_path / "nats-operator.env"
     assert operator.stat().st_mode & 0o777 == 0o600
     operator_url = operator.read_text().strip().removeprefix("OPERATOR_NATS_URL=")

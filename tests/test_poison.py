@@ -5,14 +5,14 @@ import asyncio
 import os
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from uuid import uuid4
 
 import asyncpg
 import nats
 import psycopg
-from prometheus_client import REGISTRY
 import pytest
+from prometheus_client import REGISTRY
 
 from contracts.events import EVENTS_STREAM, EVENTS_SUBJECT_ROOT, EventMessage
 from contracts.facts import CitizenRegistered
@@ -24,8 +24,11 @@ pytestmark = pytest.mark.integration
 
 def event(position: int, citizen: str) -> EventMessage:
     return EventMessage(
-        event_id=uuid4(), position=position, schema_version=1,
-        recorded_at=datetime.now(timezone.utc), recorded_by="test",
+        event_id=uuid4(),
+        position=position,
+        schema_version=1,
+        recorded_at=datetime.now(UTC),
+        recorded_by="test",
         fact=CitizenRegistered(municipality="101", citizen_id=citizen, effective_date="2026-01-01"),
     )
 
@@ -40,8 +43,9 @@ async def test_poison_event_is_parked_and_the_rest_applied(database_url: str, na
             raise ValueError("cannot apply this event")
         await db.execute("INSERT INTO seen VALUES ($1)", message.fact.citizen_id)
 
-    applier = CheckpointedApplier(pool, service="test", prefix="test", consumer="test", apply=apply,
-                                  attempts=3, backoff_seconds=0.01)
+    applier = CheckpointedApplier(
+        pool, service="test", prefix="test", consumer="test", apply=apply, attempts=3, backoff_seconds=0.01
+    )
     await applier.prepare()
     nc = await nats.connect(nats_server.url)
     js = nc.jetstream()
@@ -49,13 +53,23 @@ async def test_poison_event_is_parked_and_the_rest_applied(database_url: str, na
     citizens = ["a", "b", "poison", "c", "d"]
     for position, citizen in enumerate(citizens, start=1):
         message = event(position, citizen)
-        await js.publish(f"{EVENTS_SUBJECT_ROOT}.101.CitizenRegistered", message.model_dump_json().encode(),
-                         headers={"Nats-Msg-Id": str(message.event_id)})
+        await js.publish(
+            f"{EVENTS_SUBJECT_ROOT}.101.CitizenRegistered",
+            message.model_dump_json().encode(),
+            headers={"Nats-Msg-Id": str(message.event_id)},
+        )
     await js.publish(f"{EVENTS_SUBJECT_ROOT}.101.Garbage", b"{not json")
 
     stop = asyncio.Event()
-    consumer = OrderedConsumer(js, stream=EVENTS_STREAM, durable="test", subject=f"{EVENTS_SUBJECT_ROOT}.>",
-                               handle=applier, resume_after=applier.stream_sequence, database_url=database_url)
+    consumer = OrderedConsumer(
+        js,
+        stream=EVENTS_STREAM,
+        durable="test",
+        subject=f"{EVENTS_SUBJECT_ROOT}.>",
+        handle=applier,
+        resume_after=applier.stream_sequence,
+        database_url=database_url,
+    )
     task = asyncio.create_task(consumer.run(stop))
     for _ in range(100):
         if await applier.stream_sequence() == 6:
@@ -84,8 +98,11 @@ async def test_poison_event_is_parked_and_the_rest_applied(database_url: str, na
 @pytest.mark.parametrize("service,prefix", [("projections", "projection"), ("alerts", "alert")])
 def test_redrive_command_applies_parked_events(database_url: str, service: str, prefix: str) -> None:
     run = lambda: subprocess.run(  # noqa: E731
-        [sys.executable, "-m", f"services.{service}.redrive"], env=os.environ | {"DATABASE_URL": database_url},
-        capture_output=True, text=True, timeout=60,
+        [sys.executable, "-m", f"services.{service}.redrive"],
+        env=os.environ | {"DATABASE_URL": database_url},
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert run().returncode == 0  # creates what it needs; nothing parked yet
 

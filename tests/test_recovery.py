@@ -8,18 +8,26 @@ import httpx
 import psycopg
 import pytest
 
+from contracts.events import EVENTS_STREAM
 from tests.support import System, course_facts
 from tests.test_pipeline import stored_event_count, stream_messages
-from contracts.events import EVENTS_STREAM
 
 pytestmark = pytest.mark.integration
 
 
 def citizens(count: int, prefix: str = "cit") -> list[list[dict]]:
-    return [course_facts("101", f"{prefix}-{i}", f"{prefix}-course-{i}", "ICM", "2026-03-01")
-            + [{"type": "HandleplanCreated", "municipality": "101", "citizen_id": f"{prefix}-{i}",
-                "effective_date": "2026-03-10"}]
-            for i in range(count)]
+    return [
+        course_facts("101", f"{prefix}-{i}", f"{prefix}-course-{i}", "ICM", "2026-03-01")
+        + [
+            {
+                "type": "HandleplanCreated",
+                "municipality": "101",
+                "citizen_id": f"{prefix}-{i}",
+                "effective_date": "2026-03-10",
+            }
+        ]
+        for i in range(count)
+    ]
 
 
 def applied_counts(database_url: str) -> dict[str, int]:
@@ -49,7 +57,10 @@ def test_projections_killed_mid_stream_apply_every_event_once(system: System) ->
     assert total == 60 * 4
     system.wait_applied("projections", total)
     assert applied_counts(system.database_url) == {
-        "CitizenRegistered": 60, "VisitationDecided": 60, "CourseStarted": 60, "HandleplanCreated": 60,
+        "CitizenRegistered": 60,
+        "VisitationDecided": 60,
+        "CourseStarted": 60,
+        "HandleplanCreated": 60,
     }
     with system.client("projections", "token-manager-101") as kpi:
         assert kpi.get("/v1/kpis/P1", params={"municipality": "101", "on": "2026-06-01"}).json()["values"]["ICM"] == 60

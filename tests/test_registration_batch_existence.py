@@ -19,7 +19,10 @@ def registered(citizen: str) -> Any:
 
 
 def reasons(outcomes: list[Any]) -> list[str]:
-    return ["ok" if isinstance(o, Receipt) else o.rule.reason if isinstance(o, RuleViolation) else o.reason for o in outcomes]
+    return [
+        "ok" if isinstance(o, Receipt) else o.rule.reason if isinstance(o, RuleViolation) else o.reason
+        for o in outcomes
+    ]
 
 
 def test_registrations_in_a_batch_are_checked_against_the_store(database_url: str) -> None:
@@ -28,13 +31,28 @@ def test_registrations_in_a_batch_are_checked_against_the_store(database_url: st
         first = app.record_batch([(fact, "t") for fact in (TEAM, WORKER, STOCK_Q1, registered("a"))])
         assert reasons(first) == ["ok"] * 4
 
-        second = app.record_batch([(fact, "t") for fact in (
-            registered("a"), registered("b"), registered("b"), TEAM, WORKER, STOCK_Q2,
-            f("VisitationDecided", "2026-01-05", citizen="b", course_id="k1", method="CTI", team="t1"),
-        )])
+        second = app.record_batch(
+            [
+                (fact, "t")
+                for fact in (
+                    registered("a"),
+                    registered("b"),
+                    registered("b"),
+                    TEAM,
+                    WORKER,
+                    STOCK_Q2,
+                    f("VisitationDecided", "2026-01-05", citizen="b", course_id="k1", method="CTI", team="t1"),
+                )
+            ]
+        )
         assert reasons(second) == [
-            "citizen_already_registered", "ok", "citizen_already_registered",
-            "team_already_registered", "worker_already_registered", "ok", "ok",
+            "citizen_already_registered",
+            "ok",
+            "citizen_already_registered",
+            "team_already_registered",
+            "worker_already_registered",
+            "ok",
+            "ok",
         ]
         assert [e.fact.type for e in app.history("b", "101")] == ["CitizenRegistered", "VisitationDecided"]
         assert [e.fact.type for e in app.municipality_history("101")] == ["HousingStockReported"] * 2

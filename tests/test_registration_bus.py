@@ -43,8 +43,13 @@ def test_facts_over_nats_are_answered_as_over_http(system: System) -> None:
 
     # Idempotent over the bus too.
     key = AUTH | {"Idempotency-Key": "bus-1"}
-    housing = {"type": "HousingGained", "municipality": "101", "citizen_id": "cit-1",
-               "effective_date": "2026-03-10", "housing": "almen"}
+    housing = {
+        "type": "HousingGained",
+        "municipality": "101",
+        "citizen_id": "cit-1",
+        "effective_date": "2026-03-10",
+        "housing": "almen",
+    }
     assert request(system, housing, key) == request(system, housing, key)
     assert stored_event_count(system.database_url) == 4
 
@@ -52,4 +57,8 @@ def test_facts_over_nats_are_answered_as_over_http(system: System) -> None:
     with system.client("registration") as client:
         history = client.get("/v1/citizens/cit-1/history", params={"municipality": "101"}).json()
     assert [e["fact"]["type"] for e in history["events"]] == [
-        "CitizenRegistered", "VisitationDecided", "CourseStarted", "HousingGained"]
+        "CitizenRegistered",
+        "VisitationDecided",
+        "CourseStarted",
+        "HousingGained",
+    ]

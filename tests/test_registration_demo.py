@@ -18,16 +18,42 @@ CITIZENS = 40
 def test_demo_over_24_months_is_accepted_plausible_and_keeps_no_cpr(system: System) -> None:
     system.start()
     url = system.services["registration"].url
-    args = ["demo", "--url", url, "--token", "token-101", "--municipality", "101",
-            "--months", "24", "--citizens", str(CITIZENS), "--seed", "7"]
+    args = [
+        "demo",
+        "--url",
+        url,
+        "--token",
+        "token-101",
+        "--municipality",
+        "101",
+        "--months",
+        "24",
+        "--citizens",
+        str(CITIZENS),
+        "--seed",
+        "7",
+    ]
     assert cli.main(args) == 0  # every fact accepted
 
     facts = demo.generate("101", citizens=CITIZENS, months=24, seed=7)  # what the command sent
     kinds = Counter(f["type"] for f in facts)
     assert kinds["CitizenRegistered"] == CITIZENS
-    assert {"TeamRegistered", "WorkerRegistered", "WorkerMovedTeam", "WorkerLeft", "HousingStockReported",
-            "ShelterStayStarted", "CtiPhaseStarted", "TimePlanned", "ContactRecorded", "MeasurementRecorded",
-            "HousingGained", "CourseEnded", "FollowUpRecorded", "HandleplanCreated"} <= set(kinds)
+    assert {
+        "TeamRegistered",
+        "WorkerRegistered",
+        "WorkerMovedTeam",
+        "WorkerLeft",
+        "HousingStockReported",
+        "ShelterStayStarted",
+        "CtiPhaseStarted",
+        "TimePlanned",
+        "ContactRecorded",
+        "MeasurementRecorded",
+        "HousingGained",
+        "CourseEnded",
+        "FollowUpRecorded",
+        "HandleplanCreated",
+    } <= set(kinds)
     methods = Counter(f["method"] for f in facts if f["type"] == "VisitationDecided")
     courses = sum(methods.values())
     assert 0.3 <= methods["ICM"] / courses <= 0.75 and methods["ACT"] / courses <= 0.35 and methods["CTI"] > 0

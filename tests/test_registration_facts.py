@@ -30,12 +30,27 @@ def fact(base: dict[str, Any], fact_type: str, day: str, **fields: Any) -> dict[
 FACTS: list[dict[str, Any]] = [
     fact(ORG, "TeamRegistered", "2026-01-01", team_id="t1", name="CTI-teamet", methods=["CTI"]),
     fact(ORG, "TeamRegistered", "2026-01-01", team_id="t2", name="ICM-teamet", methods=["ICM", "ACT"]),
-    fact(ORG, "WorkerRegistered", "2026-01-02", worker_id="w1", team_id="t1", role="support_worker", email="w1@kommune.dk"),
+    fact(
+        ORG,
+        "WorkerRegistered",
+        "2026-01-02",
+        worker_id="w1",
+        team_id="t1",
+        role="support_worker",
+        email="w1@kommune.dk",
+    ),
     fact(ORG, "WorkerRegistered", "2026-01-02", worker_id="w2", team_id="t1", role="team_leader"),
     fact(ORG, "WorkerMovedTeam", "2026-02-01", worker_id="w1", team_id="t2"),
     fact(ORG, "WorkerLeft", "2026-03-01", worker_id="w2"),
-    fact(ORG, "HousingStockReported", "2026-03-31", period_start="2026-01-01", mean_wait_days_cheap=210,
-         vacant_cheap_homes=[{"max_rent_dkk": 4000, "rooms": 1, "count": 12}], allocation_right_homes_vacant=3),
+    fact(
+        ORG,
+        "HousingStockReported",
+        "2026-03-31",
+        period_start="2026-01-01",
+        mean_wait_days_cheap=210,
+        vacant_cheap_homes=[{"max_rent_dkk": 4000, "rooms": 1, "count": 12}],
+        allocation_right_homes_vacant=3,
+    ),
     fact(CITIZEN, "CitizenRegistered", "2026-01-02", birth_year=1990, gender="male", target_groups=["youth"]),
     fact(CITIZEN, "HousingSituationRecorded", "2026-01-02", housing="street"),
     fact(CITIZEN, "HousingWaitingListRegistered", "2026-01-03", housing_type="almen"),
@@ -51,7 +66,9 @@ FACTS: list[dict[str, Any]] = [
     fact(CTI, "CtiPhaseStartCorrected", "2026-02-04", phase="1"),
     fact(CTI, "CourseStartCorrected", "2026-01-24"),
     fact(CTI, "TimePlanned", "2026-02-04", cti_phase="1", expected_hours=30),
-    fact(CTI, "ExpectedProgressionSet", "2026-02-04", instrument="WHO5", checkpoints=[{"on": "2026-05-04", "value": 52}]),
+    fact(
+        CTI, "ExpectedProgressionSet", "2026-02-04", instrument="WHO5", checkpoints=[{"on": "2026-05-04", "value": 52}]
+    ),
     fact(CTI, "ContactRecorded", "2026-02-06", minutes=75, kind="face_to_face"),
     fact(CTI, "MeasurementRecorded", "2026-02-06", instrument="WHO5", answers=[2, 3, 2, 1, 2]),
     fact(CTI, "SupportWorkerChanged", "2026-02-07", support_worker="w3", reason="barsel"),
@@ -71,7 +88,14 @@ FACTS: list[dict[str, Any]] = [
     fact(CITIZEN, "EvictionRiskRegistered", "2026-05-01", kind="bailiff_case"),
     fact(CITIZEN, "EvictionCarriedOut", "2026-05-20"),
     fact(CITIZEN, "HousingLost", "2026-05-20", reason="eviction"),
-    fact(CTI, "CourseEnded", "2026-05-01", reason="needs_other_support", revisitation_method="ICM", follow_on_offer="nogen"),
+    fact(
+        CTI,
+        "CourseEnded",
+        "2026-05-01",
+        reason="needs_other_support",
+        revisitation_method="ICM",
+        follow_on_offer="nogen",
+    ),
     fact(ICM, "VisitationDecided", "2026-05-01", method="ICM", team="t2"),
     fact(ICM, "CourseStarted", "2026-06-02", support_worker="w1"),
     fact(ICM, "OutreachPhaseStarted", "2026-06-02", phase="contact_making"),
@@ -96,10 +120,19 @@ REFUSED: list[dict[str, Any]] = [
     fact(RULES | {"course_id": "k"}, "MeasurementRecorded", "2026-02-01", instrument="WHO5", answers=[5, 5, 6, 5, 5]),
     fact(RULES, "HousingSituationRecorded", "2099-01-01", housing="street"),
 ]
-REFUSED_ANSWERS = [(201, None), (409, "not_housed"), (201, None), (409, "shelter_stay_already_open"),
-                   (404, "course_not_found"), (404, "citizen_not_found"), (404, "team_not_found"),
-                   (422, "validation_error"), (422, "validation_error"), (422, "validation_error"),
-                   (422, "validation_error")]
+REFUSED_ANSWERS = [
+    (201, None),
+    (409, "not_housed"),
+    (201, None),
+    (409, "shelter_stay_already_open"),
+    (404, "course_not_found"),
+    (404, "citizen_not_found"),
+    (404, "team_not_found"),
+    (422, "validation_error"),
+    (422, "validation_error"),
+    (422, "validation_error"),
+    (422, "validation_error"),
+]
 
 
 MISSING = {
@@ -143,8 +176,7 @@ def recorded(postgres_admin_url: str, tmp_path_factory: pytest.TempPathFactory) 
             refused = [client.post("/v1/facts", json=f) for f in REFUSED]
             missing = [client.get(path, params={"municipality": M}) for path in MISSING]
             histories = {
-                path: client.get(path, params={"municipality": M}).json()
-                for path in {history_path(s) for s in FACTS}
+                path: client.get(path, params={"municipality": M}).json() for path in {history_path(s) for s in FACTS}
             }
         yield {"receipts": receipts, "histories": histories, "refused": refused, "missing": missing}
     finally:
@@ -182,8 +214,12 @@ def test_broken_rules_unknown_subjects_and_invalid_input_over_http(recorded: dic
     assert not_housed["message_da"].startswith("Bolig kan kun mistes")
     assert not_housed["message"] == "Housing can be lost only while the citizen is housed."
     fields = [[f["field"] for f in a.json()["error"]["fields"]] for a in answers[-4:]]
-    assert fields == [["CtiPhaseStarted.phase"], ["HousingSituationRecorded.housing"],
-                      ["MeasurementRecorded.answers"], ["HousingSituationRecorded.effective_date"]]
+    assert fields == [
+        ["CtiPhaseStarted.phase"],
+        ["HousingSituationRecorded.housing"],
+        ["MeasurementRecorded.answers"],
+        ["HousingSituationRecorded.effective_date"],
+    ]
     assert "item 3 = 6 is outside 0-5" in answers[-2].json()["error"]["fields"][0]["problem"]
 
 

@@ -8,8 +8,9 @@ from services.registration.identity import Pseudonyms
 
 
 def registered(cpr: str, municipality: str = "101"):
-    return fact_adapter.validate_python({"type": "CitizenRegistered", "municipality": municipality,
-                                         "cpr": cpr, "effective_date": "2026-01-01"})
+    return fact_adapter.validate_python(
+        {"type": "CitizenRegistered", "municipality": municipality, "cpr": cpr, "effective_date": "2026-01-01"}
+    )
 
 
 def test_a_cpr_number_becomes_a_stable_keyed_pseudonym() -> None:
@@ -27,6 +28,7 @@ def test_without_a_key_cpr_numbers_are_refused_and_ids_pass() -> None:
     with pytest.raises(ApiError) as refused:
         Pseudonyms(None).identify(registered("010190-1234"))
     assert (refused.value.status, refused.value.reason) == (503, "pseudonym_key_missing")
-    by_id = fact_adapter.validate_python({"type": "CitizenRegistered", "municipality": "101",
-                                          "citizen_id": "c-1", "effective_date": "2026-01-01"})
+    by_id = fact_adapter.validate_python(
+        {"type": "CitizenRegistered", "municipality": "101", "citizen_id": "c-1", "effective_date": "2026-01-01"}
+    )
     assert Pseudonyms(None).identify(by_id) is by_id

@@ -11,9 +11,9 @@ import nats
 import psycopg
 import pytest
 
+from casetrack.natsauth import user_url
 from contracts.alerts import ALERTS_STREAM
 from contracts.events import EVENTS_STREAM
-from casetrack.natsauth import user_url
 from runtime.bus import inbox_prefix
 from tests.support import System, nats_passwords, requester_user
 from tests.test_pipeline import stream_messages
@@ -40,17 +40,23 @@ def everything_stored(system: System) -> dict[str, bytes]:
     blobs: dict[str, bytes] = {}
     with psycopg.connect(system.database_url) as connection:
         blobs["registration_events"] = b"\n".join(
-            bytes(row[0]) + row[1].encode() for row in connection.execute("SELECT state, topic FROM registration_events")
+            bytes(row[0]) + row[1].encode()
+            for row in connection.execute("SELECT state, topic FROM registration_events")
         )
-        tables = [r[0] for r in connection.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")]
+        tables = [
+            r[0]
+            for r in connection.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
+            )
+        ]
         for table in tables:
             rows = connection.execute(f'SELECT t::text FROM "{table}" t').fetchall()
             blobs[f"table {table}"] = "\n".join(r[0] for r in rows).encode()
     for stream in (EVENTS_STREAM, ALERTS_STREAM):
         messages = asyncio.run(stream_messages(system.nats_url, stream))
         blobs[f"stream {stream}"] = b"\n".join(
-            m.data + json.dumps(m.headers or {}).encode() + m.subject.encode() for m in messages)
+            m.data + json.dumps(m.headers or {}).encode() + m.subject.encode() for m in messages
+        )
     for log in Path(system.work_dir).glob("*.log"):
         blobs[f"log {log.name}"] = log.read_bytes()
     return blobs
@@ -71,7 +77,14 @@ def cpr_facts(cpr: str, course: str) -> list[dict[str, Any]]:
     base = {"municipality": "101", "cpr": cpr}
     return [
         base | {"type": "CitizenRegistered", "effective_date": "2026-03-01", "birth_year": 1990},
-        base | {"type": "VisitationDecided", "course_id": course, "effective_date": "2026-03-02", "method": "CTI", "team": "t"},
+        base
+        | {
+            "type": "VisitationDecided",
+            "course_id": course,
+            "effective_date": "2026-03-02",
+            "method": "CTI",
+            "team": "t",
+        },
         base | {"type": "CourseStarted", "course_id": course, "effective_date": "2026-03-03"},
         base | {"type": "CtiPhaseStarted", "course_id": course, "effective_date": "2026-03-03", "phase": "1"},
         base | {"type": "HousingGained", "effective_date": "2026-03-10", "housing": "almen"},
@@ -83,8 +96,9 @@ def scan_system_for_cprs(system: System, cprs: list[str], last_position: int) ->
     system.wait_applied("alerts", last_position)
     blobs = everything_stored(system)
     assert blobs["registration_events"] and blobs["stream CASETRACK_EVENTS"]  # there is something to scan
-    assert any(name.startswith("table ") and name != "table registration_events" and blob
-               for name, blob in blobs.items())
+    assert any(
+        name.startswith("table ") and name != "table registration_events" and blob for name, blob in blobs.items()
+    )
     assert cpr_findings(blobs, cprs) == []
 
 
@@ -99,12 +113,25 @@ def test_cpr_numbers_are_pseudonymised_at_the_edge_and_stored_nowhere(system: Sy
         # Refused facts with CPR numbers: invalid, CPR-shaped id, broken rule.
         bad_date = cpr_facts(cprs[0], "k-1")[0] | {"effective_date": "1850-01-01"}
         assert client.post("/v1/facts", json=bad_date).status_code == 422
-        cpr_as_id = {"type": "CitizenRegistered", "municipality": "101", "citizen_id": "0101901234", "effective_date": "2026-03-01"}
+        cpr_as_id = {
+            "type": "CitizenRegistered",
+            "municipality": "101",
+            "citizen_id": "0101901234",
+            "effective_date": "2026-03-01",
+        }
         assert client.post("/v1/facts", json=cpr_as_id).status_code == 422
-        lost = {"type": "HousingLost", "municipality": "101", "cpr": cprs[2], "effective_date": "2026-03-11", "reason": "left"}
+        lost = {
+            "type": "HousingLost",
+            "municipality": "101",
+            "cpr": cprs[2],
+            "effective_date": "2026-03-11",
+            "reason": "left",
+        }
         assert client.post("/v1/facts", json=lost).json()["error"]["reason"] == "citizen_not_found"
-    over_nats = [asyncio.run(nats_request(system.nats_url, json.dumps(f).encode(), {"Authorization": "Bearer token-101"}))
-                 for f in cpr_facts(cprs[2], "k-3")]
+    over_nats = [
+        asyncio.run(nats_request(system.nats_url, json.dumps(f).encode(), {"Authorization": "Bearer token-101"}))
+        for f in cpr_facts(cprs[2], "k-3")
+    ]
     assert [r["status"] for r in over_nats] == [201] * 5, over_nats
 
     # One CPR number, one pseudonymous citizen, whichever way it came.

@@ -28,15 +28,25 @@ class Probe(RegistrationRecorder):
 
     def _fetch_ids_after_insert_events(self, curs: Any, stored_events: Sequence[Any], **kwargs: Any) -> Any:
         ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
-        curs.execute("SELECT originator_id, originator_version FROM registration_events "
-                     "WHERE notification_id = ANY(%s) ORDER BY notification_id", (list(ids),))
+        curs.execute(
+            "SELECT originator_id, originator_version FROM registration_events "
+            "WHERE notification_id = ANY(%s) ORDER BY notification_id",
+            (list(ids),),
+        )
         on_this_cursor = [(r["originator_id"], r["originator_version"]) for r in curs.fetchall()]
         with psycopg.connect(self.database_url) as other:
-            elsewhere = other.execute("SELECT count(*) FROM registration_events "
-                                      "WHERE notification_id = ANY(%s)", (list(ids),)).fetchone()[0]
-        SEEN.append({"kwargs": set(kwargs), "ids": list(ids), "on_this_cursor": on_this_cursor,
-                     "saved": [(e.originator_id, e.originator_version) for e in stored_events],
-                     "seen_elsewhere": elsewhere})
+            elsewhere = other.execute(
+                "SELECT count(*) FROM registration_events WHERE notification_id = ANY(%s)", (list(ids),)
+            ).fetchone()[0]
+        SEEN.append(
+            {
+                "kwargs": set(kwargs),
+                "ids": list(ids),
+                "on_this_cursor": on_this_cursor,
+                "saved": [(e.originator_id, e.originator_version) for e in stored_events],
+                "seen_elsewhere": elsewhere,
+            }
+        )
         return ids
 
 
@@ -47,8 +57,11 @@ def test_save_keywords_reach_the_hook_inside_the_transaction_after_the_insert(da
     app = Registration(env=env)
     try:
         key = IdempotencyKey("fagsystem-101", "k-1", "hash")
-        facts = [f("CitizenRegistered", "2026-01-01", citizen="a"), f("CitizenRegistered", "2026-01-01", citizen="b"),
-                 f("VisitationDecided", "2026-01-05", citizen="a", course_id="k1", method="ICM", team="t")]
+        facts = [
+            f("CitizenRegistered", "2026-01-01", citizen="a"),
+            f("CitizenRegistered", "2026-01-01", citizen="b"),
+            f("VisitationDecided", "2026-01-05", citizen="a", course_id="k1", method="ICM", team="t"),
+        ]
         outcomes = app.record_batch([(fact, "t") for fact in facts], key)
         [seen] = SEEN
         # The keywords of Application.save reach the hook (the others' names are eventsourcing's own).
@@ -89,12 +102,16 @@ def test_eventsourcing_commits_the_events_when_the_hook_raises(database_url: str
 def test_an_error_in_the_hook_rolls_the_events_back(database_url: str) -> None:
     app = Registration(env=postgres_env(database_url))
     try:
+
         def broken(notification_ids: Sequence[int]) -> list[Any]:
             raise RuntimeError("the outcome could not be written")
 
         with pytest.raises(ProgrammingError, match="rolled back"):
-            app.save(Citizen(f("CitizenRegistered", "2026-01-01", citizen="a"), "t"),
-                     idempotency=IdempotencyKey("c", "k", "h"), outcome=broken)
+            app.save(
+                Citizen(f("CitizenRegistered", "2026-01-01", citizen="a"), "t"),
+                idempotency=IdempotencyKey("c", "k", "h"),
+                outcome=broken,
+            )
         assert stored_event_count(database_url) == 0 and app.stored_outcome(IdempotencyKey("c", "k", "h")) is None
         # The same for the personal details: a citizen's registration is not stored without them.
         with pytest.raises(ProgrammingError, match="rolled back"):
@@ -111,11 +128,13 @@ def test_a_key_stored_twice_is_eventsourcings_integrity_error_and_rolls_back(dat
     app = Registration(env=postgres_env(database_url))
     try:
         key = IdempotencyKey("c", "k", "h")
-        app.save(Citizen(f("CitizenRegistered", "2026-01-01", citizen="a"), "t"), idempotency=key,
-                 outcome=lambda ids: [])
+        app.save(
+            Citizen(f("CitizenRegistered", "2026-01-01", citizen="a"), "t"), idempotency=key, outcome=lambda ids: []
+        )
         with pytest.raises(IntegrityError):
-            app.save(Citizen(f("CitizenRegistered", "2026-01-01", citizen="b"), "t"), idempotency=key,
-                     outcome=lambda ids: [])
+            app.save(
+                Citizen(f("CitizenRegistered", "2026-01-01", citizen="b"), "t"), idempotency=key, outcome=lambda ids: []
+            )
         assert stored_event_count(database_url) == 1
     finally:
         app.close()

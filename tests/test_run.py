@@ -47,8 +47,11 @@ def data_dir() -> Iterator[Path]:
 def _environment() -> tuple[dict[str, str], dict[str, int]]:
     """The machine's environment without any casetrack settings (so the command starts its own
     servers and makes its own keys), and free ports for the four services."""
-    env = {k: v for k, v in os.environ.items()
-           if not (k.startswith(("CASETRACK_", "NATS_", "DATABASE_")) or k.endswith(("_PORT", "_NATS_URL")))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not (k.startswith(("CASETRACK_", "NATS_", "DATABASE_")) or k.endswith(("_PORT", "_NATS_URL")))
+    }
     ports = {name: free_port() for name in SERVICE_NAMES}
     return env | {f"{name.upper()}_PORT": str(port) for name, port in ports.items()} | {"PYTHONPATH": str(ROOT)}, ports
 
@@ -111,19 +114,29 @@ def test_a_dead_service_is_started_again_while_the_others_go_on(data_dir: Path) 
 
         # The bug as it was made: one service dies (here: SIGKILL, like the OOM killer).
         os.kill(before["projections"], signal.SIGKILL)
-        _wait(lambda: _service_pids(run).get("projections", before["projections"]) != before["projections"]
-              and _healthy(ports["projections"]), 60, "projections was not started again")
+        _wait(
+            lambda: (
+                _service_pids(run).get("projections", before["projections"]) != before["projections"]
+                and _healthy(ports["projections"])
+            ),
+            60,
+            "projections was not started again",
+        )
         assert proc.poll() is None, "casetrack run stopped"
         after = _service_pids(run)
         assert {n: p for n, p in after.items() if n != "projections"} == {
-            n: p for n, p in before.items() if n != "projections"}, "the other services were restarted too"
+            n: p for n, p in before.items() if n != "projections"
+        }, "the other services were restarted too"
         assert all(_healthy(port) for port in ports.values())
         assert (data_dir / "run" / "projections.pid").read_text().strip() == str(after["projections"])
 
         # The operator's way to restart one service, as the README tells it.
         os.kill(int((data_dir / "run" / "alerts.pid").read_text()), signal.SIGTERM)
-        _wait(lambda: _service_pids(run).get("alerts", after["alerts"]) != after["alerts"]
-              and _healthy(ports["alerts"]), 60, "alerts was not started again")
+        _wait(
+            lambda: _service_pids(run).get("alerts", after["alerts"]) != after["alerts"] and _healthy(ports["alerts"]),
+            60,
+            "alerts was not started again",
+        )
         _wait(lambda: "alerts is running again" in output.read_text(), 10, "no word that alerts is back")
         text = output.read_text()
         assert f"projections exited with -9; starting it again in {RESTART_FIRST_SECONDS:.0f} s" in text

@@ -43,4 +43,9 @@ def test_memory_stays_flat_at_50_facts_per_second(system: System) -> None:
         assert growth <= 0.10, f"{name}: RSS grew {growth:.0%} ({[s[name] // 2**20 for s in samples]} MiB)"
     wait_all_applied(system, stream.accepted, timeout=300)
     total = stream.accepted
-    assert counts(system.database_url) == {"store": total, "projections": total, "projections_by_type": total, "alerts": total}
+    assert counts(system.database_url) == {
+        "store": total,
+        "projections": total,
+        "projections_by_type": total,
+        "alerts": total,
+    }

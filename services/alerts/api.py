@@ -78,13 +78,18 @@ async def stream_alerts(
                    FROM alert_transitions t JOIN alerts a ON a.id = t.alert_id
                    WHERE t.id > $1 AND a.municipality = $2 AND ($3::text IS NULL OR a.team = $3)
                    ORDER BY t.id LIMIT 500""",
-                cursor, municipality, team,
+                cursor,
+                municipality,
+                team,
             )
             for row in rows:
                 cursor = row["event_id"]
                 data = store.alert_row(row) | {
-                    "transition": row["transition"], "state": row["transition_state"],
-                    "at": row["at"].isoformat(), "by": row["by"], "on_behalf_of": row["on_behalf_of"],
+                    "transition": row["transition"],
+                    "state": row["transition_state"],
+                    "at": row["at"].isoformat(),
+                    "by": row["by"],
+                    "on_behalf_of": row["on_behalf_of"],
                     "note": row["note"],
                 }
                 yield f"id: {cursor}\nevent: alert\ndata: {json.dumps(data)}\n\n"
@@ -95,8 +100,9 @@ async def stream_alerts(
                     yield ": keep-alive\n\n"
                 await asyncio.sleep(0.25)
 
-    return StreamingResponse(events(), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    return StreamingResponse(
+        events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    )
 
 
 async def _alert_in(request: Request, principal: Principal, alert_id: uuid.UUID) -> dict[str, Any]:
@@ -119,8 +125,14 @@ async def get_alert(
 ) -> dict[str, Any]:
     """The alert with its history: every transition, by whom and when (an audited read)."""
     alert = await _alert_in(request, principal, alert_id)
-    await audited_read(request, principal, action="read_alert", municipality=alert["municipality"],
-                       subject_type=alert["subject_type"], subject_id=alert["subject_id"])
+    await audited_read(
+        request,
+        principal,
+        action="read_alert",
+        municipality=alert["municipality"],
+        subject_type=alert["subject_type"],
+        subject_id=alert["subject_id"],
+    )
     return alert
 
 
@@ -143,19 +155,32 @@ class SnoozeIn(TransitionIn):
     until: date
 
 
-async def _change(request: Request, principal: Principal, alert_id: uuid.UUID, state: str, body: TransitionIn,
-                  snoozed_until: date | None = None) -> dict[str, Any]:
+async def _change(
+    request: Request,
+    principal: Principal,
+    alert_id: uuid.UUID,
+    state: str,
+    body: TransitionIn,
+    snoozed_until: date | None = None,
+) -> dict[str, Any]:
     await _alert_in(request, principal, alert_id)
     clock = request.app.state.clock
     async with request.app.state.pool.acquire() as db, db.transaction():
         try:
             return await store.change_state(
-                db, alert_id, state=state, at=clock.now(), by=principal.name, note=body.note,
-                snoozed_until=snoozed_until, on_behalf_of=body.on_behalf_of,
+                db,
+                alert_id,
+                state=state,
+                at=clock.now(),
+                by=principal.name,
+                note=body.note,
+                snoozed_until=snoozed_until,
+                on_behalf_of=body.on_behalf_of,
             )  # type: ignore[return-value]
         except store.TransitionRefused as refused:
             raise ApiError(
-                409, "transition_not_allowed",
+                409,
+                "transition_not_allowed",
                 f"Advarslen er {refused.state} og kan ikke ændres til {state}.",
                 f"The alert is {refused.state} and cannot become {state}.",
             ) from None
@@ -165,7 +190,8 @@ def _actor_is_caller(body: TransitionIn) -> None:
     """Who acted is the authenticated caller, never a name in the body."""
     if "by" in body.model_fields_set:
         raise ApiError(
-            422, "by_not_accepted",
+            422,
+            "by_not_accepted",
             "Den, der handler, er den indloggede bruger; en anden person angives i on_behalf_of.",
             "The actor is the authenticated caller; name a person you act for in on_behalf_of.",
             [{"field": "by", "problem": "not accepted: the actor is the caller; use on_behalf_of"}],
@@ -173,33 +199,49 @@ def _actor_is_caller(body: TransitionIn) -> None:
 
 
 @router.post("/alerts/{alert_id}/acknowledge")
-async def acknowledge(alert_id: uuid.UUID, body: TransitionIn, request: Request,
-                      principal: Annotated[Principal, Depends(current_principal)]) -> dict[str, Any]:
+async def acknowledge(
+    alert_id: uuid.UUID,
+    body: TransitionIn,
+    request: Request,
+    principal: Annotated[Principal, Depends(current_principal)],
+) -> dict[str, Any]:
     _actor_is_caller(body)
     return await _change(request, principal, alert_id, "acknowledged", body)
 
 
 @router.post("/alerts/{alert_id}/resolve")
-async def resolve(alert_id: uuid.UUID, body: ResolveIn, request: Request,
-                  principal: Annotated[Principal, Depends(current_principal)]) -> dict[str, Any]:
+async def resolve(
+    alert_id: uuid.UUID, body: ResolveIn, request: Request, principal: Annotated[Principal, Depends(current_principal)]
+) -> dict[str, Any]:
     """Resolve by hand, with a note saying why."""
     _actor_is_caller(body)
     return await _change(request, principal, alert_id, "resolved", body)
 
 
 @router.post("/alerts/{alert_id}/snooze")
-async def snooze(alert_id: uuid.UUID, body: SnoozeIn, request: Request,
-                 principal: Annotated[Principal, Depends(current_principal)]) -> dict[str, Any]:
+async def snooze(
+    alert_id: uuid.UUID, body: SnoozeIn, request: Request, principal: Annotated[Principal, Depends(current_principal)]
+) -> dict[str, Any]:
     """Snooze until a day, at most CASETRACK_SNOOZE_MAX_DAYS ahead; the alert is open again on that day."""
     _actor_is_caller(body)
     today: date = request.app.state.clock.today()
     if body.until <= today:
-        raise ApiError(422, "snooze_not_in_future", "Udsæt til en dag efter i dag.", "Snooze until a day after today.",
-                       [{"field": "until", "problem": "must be after today"}])
+        raise ApiError(
+            422,
+            "snooze_not_in_future",
+            "Udsæt til en dag efter i dag.",
+            "Snooze until a day after today.",
+            [{"field": "until", "problem": "must be after today"}],
+        )
     longest: int = request.app.state.settings.snooze_max_days
     if (body.until - today).days > longest:
-        raise ApiError(422, "snooze_too_long", f"Udsæt højst {longest} dage.", f"Snooze for at most {longest} days.",
-                       [{"field": "until", "problem": f"at most {longest} days after today"}])
+        raise ApiError(
+            422,
+            "snooze_too_long",
+            f"Udsæt højst {longest} dage.",
+            f"Snooze for at most {longest} days.",
+            [{"field": "until", "problem": f"at most {longest} days after today"}],
+        )
     return await _change(request, principal, alert_id, "snoozed", body, body.until)
 
 
@@ -209,14 +251,20 @@ async def snooze(alert_id: uuid.UUID, body: SnoozeIn, request: Request,
 def _rule(rule_id: str) -> rules.Rule:
     rule = rules.CATALOGUE.get(rule_id)
     if rule is None:
-        raise ApiError(404, "rule_not_found", f"Reglen {rule_id} findes ikke.", f"No rule {rule_id}.",
-                       [{"field": "rule", "problem": f"known rules: {', '.join(rules.CATALOGUE)}"}])
+        raise ApiError(
+            404,
+            "rule_not_found",
+            f"Reglen {rule_id} findes ikke.",
+            f"No rule {rule_id}.",
+            [{"field": "rule", "problem": f"known rules: {', '.join(rules.CATALOGUE)}"}],
+        )
     return rule
 
 
 @router.get("/rules")
 async def list_rules(
-    request: Request, principal: Annotated[Principal, Depends(current_principal)],
+    request: Request,
+    principal: Annotated[Principal, Depends(current_principal)],
     municipality: Annotated[MunicipalityCode | None, Query()] = None,
 ) -> dict[str, Any]:
     """The rule catalogue: every rule with its definition, the facts it reacts to and its defaults;
@@ -226,14 +274,19 @@ async def list_rules(
     access.allow(principal, municipality, "team_leader", "manager")
     async with request.app.state.pool.acquire() as db:
         config = await evaluation.overrides(db, municipality)
-    return {"municipality": municipality, "rules": [
-        rule.describe() | {"overrides": config.get(rule.id, {}),
-                           "effective": rules.effective_params(rule, config.get(rule.id, {}))}
-        for rule in rules.CATALOGUE.values()]}
+    return {
+        "municipality": municipality,
+        "rules": [
+            rule.describe()
+            | {"overrides": config.get(rule.id, {}), "effective": rules.effective_params(rule, config.get(rule.id, {}))}
+            for rule in rules.CATALOGUE.values()
+        ],
+    }
 
 
-async def _config(request: Request, rule: rules.Rule, municipality: str, team: str | None,
-                  method: Method | None) -> dict[str, Any]:
+async def _config(
+    request: Request, rule: rules.Rule, municipality: str, team: str | None, method: Method | None
+) -> dict[str, Any]:
     async with request.app.state.pool.acquire() as db:
         config = (await evaluation.overrides(db, municipality)).get(rule.id, {})
     return rule.describe() | {
@@ -248,14 +301,23 @@ def _scope(team: str | None, method: Method | None) -> str:
     try:
         return rules.parse_scope(team, method.value if method else None)
     except ValueError:
-        raise ApiError(422, "scope_ambiguous", "Angiv et team eller en metode, ikke begge.",
-                       "Give a team or a method, not both.", [{"field": "team", "problem": "team and method both given"}]) from None
+        raise ApiError(
+            422,
+            "scope_ambiguous",
+            "Angiv et team eller en metode, ikke begge.",
+            "Give a team or a method, not both.",
+            [{"field": "team", "problem": "team and method both given"}],
+        ) from None
 
 
 @router.get("/rules/{rule_id}/config")
 async def get_rule_config(
-    rule_id: str, request: Request, principal: Annotated[Principal, Depends(current_principal)],
-    municipality: Annotated[MunicipalityCode, Query()], team: Identifier | None = None, method: Method | None = None,
+    rule_id: str,
+    request: Request,
+    principal: Annotated[Principal, Depends(current_principal)],
+    municipality: Annotated[MunicipalityCode, Query()],
+    team: Identifier | None = None,
+    method: Method | None = None,
 ) -> dict[str, Any]:
     """The active configuration: defaults, the overrides per scope, and what applies to a team/method."""
     access.allow(principal, municipality, "team_leader", "manager")
@@ -270,8 +332,13 @@ class ConfigIn(BaseModel):
 
 @router.put("/rules/{rule_id}/config")
 async def put_rule_config(
-    rule_id: str, body: ConfigIn, request: Request, principal: Annotated[Principal, Depends(current_principal)],
-    municipality: Annotated[MunicipalityCode, Query()], team: Identifier | None = None, method: Method | None = None,
+    rule_id: str,
+    body: ConfigIn,
+    request: Request,
+    principal: Annotated[Principal, Depends(current_principal)],
+    municipality: Annotated[MunicipalityCode, Query()],
+    team: Identifier | None = None,
+    method: Method | None = None,
 ) -> dict[str, Any]:
     """Overrides thresholds for the municipality, or for one team or method in it. Deadlines and
     open alerts of the rule are looked at again with the new thresholds at once."""
@@ -280,8 +347,13 @@ async def put_rule_config(
     scope = _scope(team, method)
     problems = rules.param_problems(rule, body.params)
     if problems:
-        raise ApiError(422, "invalid_rule_parameters", "Ugyldige parametre for reglen.",
-                       "Invalid parameters for the rule.", problems)
+        raise ApiError(
+            422,
+            "invalid_rule_parameters",
+            "Ugyldige parametre for reglen.",
+            "Invalid parameters for the rule.",
+            problems,
+        )
     now: datetime = request.app.state.clock.now()
     async with request.app.state.pool.acquire() as db, db.transaction():
         if body.params:
@@ -290,11 +362,20 @@ async def put_rule_config(
                    VALUES ($1, $2, $3, $4, $5, $6)
                    ON CONFLICT (rule, municipality, scope) DO UPDATE
                    SET params = EXCLUDED.params, updated_at = EXCLUDED.updated_at, updated_by = EXCLUDED.updated_by""",
-                rule.id, municipality, scope, json.dumps(body.params), now, principal.name,
+                rule.id,
+                municipality,
+                scope,
+                json.dumps(body.params),
+                now,
+                principal.name,
             )
         else:
-            await db.execute("DELETE FROM alert_rule_config WHERE rule = $1 AND municipality = $2 AND scope = $3",
-                             rule.id, municipality, scope)
+            await db.execute(
+                "DELETE FROM alert_rule_config WHERE rule = $1 AND municipality = $2 AND scope = $3",
+                rule.id,
+                municipality,
+                scope,
+            )
         await store.rule_config_changed(db, rule.id, municipality, now, principal.name)
     await evaluation.rule_everywhere(request.app.state.pool, rule, municipality, now, "configuration changed")
     return await _config(request, rule, municipality, team, method)

@@ -56,13 +56,19 @@ def create_app(settings: Settings) -> FastAPI:
         await applier.prepare()
         nc = await connect(settings.nats_url, "alerts")
         js = nc.jetstream()
-        await wait_for_streams(js, [EVENTS_STREAM, ALERTS_STREAM, RULE_CONFIG_STREAM, AUDIT_STREAM])  # the operator provisions them
+        await wait_for_streams(
+            js, [EVENTS_STREAM, ALERTS_STREAM, RULE_CONFIG_STREAM, AUDIT_STREAM]
+        )  # the operator provisions them
         app.state.audit = AuditLog(js, "alerts")
         consumer = OrderedConsumer(
-            js, stream=EVENTS_STREAM, durable=CONSUMER, subject=f"{EVENTS_SUBJECT_ROOT}.>",
+            js,
+            stream=EVENTS_STREAM,
+            durable=CONSUMER,
+            subject=f"{EVENTS_SUBJECT_ROOT}.>",
             handle=applier,
             resume_after=applier.stream_sequence,
-            database_url=settings.database_url, on_lag=CONSUMER_LAG.labels("alerts").set,
+            database_url=settings.database_url,
+            on_lag=CONSUMER_LAG.labels("alerts").set,
         )
         stop, wake = asyncio.Event(), asyncio.Event()
         tasks = [
@@ -74,7 +80,9 @@ def create_app(settings: Settings) -> FastAPI:
         smtp = digest.SmtpSettings.from_env(settings.extra)
         if smtp is not None:
             digest_interval = float(settings.extra.get("CASETRACK_ALERTS_DIGEST_POLL_SECONDS", "60"))
-            tasks.append(asyncio.create_task(digest.digest_forever(pool, clock, smtp, stop, digest_interval), name="digest"))
+            tasks.append(
+                asyncio.create_task(digest.digest_forever(pool, clock, smtp, stop, digest_interval), name="digest")
+            )
         app.state.pool, app.state.nats, app.state.applier = pool, nc, applier
         app.state.clock, app.state.wake_poller, app.state.stop = clock, wake, stop
         try:

@@ -44,7 +44,8 @@ async def fire_due_deadlines(pool: asyncpg.Pool, clock: SystemClock, limit: int 
                 """UPDATE alert_deadlines SET state = 'done'
                    WHERE rule = $1 AND subject_type = $2 AND subject_id = $3 AND municipality = $4
                      AND state = 'pending' AND due_on <= $5""",
-                *key, now.date(),
+                *key,
+                now.date(),
             )
         taken += 1
     async with pool.acquire() as db, db.transaction():
@@ -65,5 +66,5 @@ async def poll_forever(
         wake.clear()
         try:
             await asyncio.wait_for(wake.wait(), timeout=interval)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass

@@ -40,10 +40,12 @@ class SmtpSettings:
         if not host:
             return None
         return cls(
-            host=host, port=int(extra.get("CASETRACK_SMTP_PORT", "25")),
+            host=host,
+            port=int(extra.get("CASETRACK_SMTP_PORT", "25")),
             sender=extra.get("CASETRACK_SMTP_FROM", "casetrack@localhost"),
             hour=int(extra.get("CASETRACK_ALERTS_DIGEST_HOUR", "6")),
-            username=extra.get("CASETRACK_SMTP_USERNAME"), password=extra.get("CASETRACK_SMTP_PASSWORD"),
+            username=extra.get("CASETRACK_SMTP_USERNAME"),
+            password=extra.get("CASETRACK_SMTP_PASSWORD"),
             starttls=extra.get("CASETRACK_SMTP_STARTTLS", "false") == "true",
         )
 
@@ -58,8 +60,10 @@ def compose(sender: str, to: str, team: str, day: date, alerts: list[dict[str, A
     for alert in alerts:
         rule = rules.CATALOGUE.get(alert["rule"])
         name = f"{rule.name_da} / {rule.name_en}" if rule else alert["rule"]
-        lines.append(f"- [{alert['severity']}] {name}: {alert['subject_type']} {alert['subject_id']}"
-                     f" ({alert['state']}, siden/since {alert['raised_at'][:10]})")
+        lines.append(
+            f"- [{alert['severity']}] {name}: {alert['subject_type']} {alert['subject_id']}"
+            f" ({alert['state']}, siden/since {alert['raised_at'][:10]})"
+        )
     message.set_content("\n".join(lines) + "\n")
     return message
 
@@ -86,13 +90,19 @@ async def send_due_digests(pool: asyncpg.Pool, clock: SystemClock, settings: Smt
     for leader in leaders:
         async with pool.acquire() as db, db.transaction():
             team_alerts = [
-                a for a in await store.list_alerts(db, municipality=leader["municipality"], team=leader["team"])
+                a
+                for a in await store.list_alerts(db, municipality=leader["municipality"], team=leader["team"])
                 if a["state"] in ("open", "acknowledged")
             ]
             claimed = await db.fetchval(
                 """INSERT INTO alert_digests (municipality, worker_id, day, email, alerts, sent_at)
                    VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING true""",
-                leader["municipality"], leader["worker_id"], now.date(), leader["email"], len(team_alerts), now,
+                leader["municipality"],
+                leader["worker_id"],
+                now.date(),
+                leader["email"],
+                len(team_alerts),
+                now,
             )
             if not claimed or not team_alerts:
                 continue  # sent already, or nothing to tell today
@@ -102,8 +112,9 @@ async def send_due_digests(pool: asyncpg.Pool, clock: SystemClock, settings: Smt
     return sent
 
 
-async def digest_forever(pool: asyncpg.Pool, clock: SystemClock, settings: SmtpSettings, stop: asyncio.Event,
-                         interval: float) -> None:
+async def digest_forever(
+    pool: asyncpg.Pool, clock: SystemClock, settings: SmtpSettings, stop: asyncio.Event, interval: float
+) -> None:
     while not stop.is_set():
         try:
             await send_due_digests(pool, clock, settings)
@@ -112,5 +123,5 @@ async def digest_forever(pool: asyncpg.Pool, clock: SystemClock, settings: SmtpS
             log.warning("digest failed; retrying", extra={"error": repr(exc)})
         try:
             await asyncio.wait_for(stop.wait(), timeout=interval)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass

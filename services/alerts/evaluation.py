@@ -37,7 +37,9 @@ def _date(value: str | None) -> date | None:
 async def overrides(db: asyncpg.Connection, municipality: str) -> dict[str, dict[str, dict[str, float]]]:
     """rule -> scope -> overridden parameters, for one municipality."""
     result: dict[str, dict[str, dict[str, float]]] = {}
-    for row in await db.fetch("SELECT rule, scope, params FROM alert_rule_config WHERE municipality = $1", municipality):
+    for row in await db.fetch(
+        "SELECT rule, scope, params FROM alert_rule_config WHERE municipality = $1", municipality
+    ):
         result.setdefault(row["rule"], {})[row["scope"]] = json.loads(row["params"])
     return result
 
@@ -50,20 +52,27 @@ async def load_citizen(db: asyncpg.Connection, municipality: str, citizen_id: st
     team = await db.fetchval(
         """SELECT team FROM alert_courses WHERE municipality = $1 AND citizen_id = $2
            ORDER BY (ended_on IS NULL AND started_on IS NOT NULL) DESC, started_on DESC NULLS LAST LIMIT 1""",
-        municipality, citizen_id,
+        municipality,
+        citizen_id,
     )
     active = await db.fetchval(
         """SELECT count(*) FROM alert_courses WHERE municipality = $1 AND citizen_id = $2
            AND started_on IS NOT NULL AND ended_on IS NULL""",
-        municipality, citizen_id,
+        municipality,
+        citizen_id,
     )
     if row is None:
         return CitizenView(citizen_id, has_active_course=active > 0), team or UNASSIGNED_TEAM
     view = CitizenView(
-        citizen_id=citizen_id, housed=row["housed"], housing_lost_on=row["housing_lost_on"],
-        stay_started_on=row["stay_started_on"], stay_contact_on=row["stay_contact_on"],
-        ready_to_move_on=row["ready_to_move_on"], handleplan_on=row["handleplan_on"],
-        eviction_risk_on=row["eviction_risk_on"], eviction_risk_kind=row["eviction_risk_kind"],
+        citizen_id=citizen_id,
+        housed=row["housed"],
+        housing_lost_on=row["housing_lost_on"],
+        stay_started_on=row["stay_started_on"],
+        stay_contact_on=row["stay_contact_on"],
+        ready_to_move_on=row["ready_to_move_on"],
+        handleplan_on=row["handleplan_on"],
+        eviction_risk_on=row["eviction_risk_on"],
+        eviction_risk_kind=row["eviction_risk_kind"],
         has_active_course=active > 0,
     )
     return view, team or UNASSIGNED_TEAM
@@ -77,13 +86,20 @@ async def load_course(db: asyncpg.Connection, municipality: str, course_id: str)
         return None
     citizen, _ = await load_citizen(db, municipality, row["citizen_id"])
     return CourseView(
-        course_id=course_id, citizen_id=row["citizen_id"], team=row["team"], method=row["method"],
-        started_on=row["started_on"], ended_on=row["ended_on"], end_reason=row["end_reason"],
-        follow_on_offer=row["follow_on_offer"], support_worker=row["support_worker"],
+        course_id=course_id,
+        citizen_id=row["citizen_id"],
+        team=row["team"],
+        method=row["method"],
+        started_on=row["started_on"],
+        ended_on=row["ended_on"],
+        end_reason=row["end_reason"],
+        follow_on_offer=row["follow_on_offer"],
+        support_worker=row["support_worker"],
         worker_changes=row["worker_changes"],
         phases={p: (date.fromisoformat(s), _date(e)) for p, (s, e) in json.loads(row["phases"]).items()},
         planned_hours=json.loads(row["planned_hours"]),
-        actual_minutes=row["actual_minutes"], last_face_to_face=row["last_face_to_face"],
+        actual_minutes=row["actual_minutes"],
+        last_face_to_face=row["last_face_to_face"],
         measurements=tuple(Measurement(date.fromisoformat(d), i, s) for d, i, s in json.loads(row["measurements"])),
         progression_instrument=row["progression_instrument"],
         progression=tuple((date.fromisoformat(d), v) for d, v in json.loads(row["progression"])),
@@ -97,7 +113,8 @@ async def load_worker(db: asyncpg.Connection, municipality: str, worker_id: str)
         """SELECT method, count(*) AS n FROM alert_courses
            WHERE municipality = $1 AND support_worker = $2 AND started_on IS NOT NULL AND ended_on IS NULL
            GROUP BY method""",
-        municipality, worker_id,
+        municipality,
+        worker_id,
     )
     team = await db.fetchval(
         "SELECT team FROM alert_workers WHERE municipality = $1 AND worker_id = $2", municipality, worker_id
@@ -106,7 +123,8 @@ async def load_worker(db: asyncpg.Connection, municipality: str, worker_id: str)
         team = await db.fetchval(
             """SELECT team FROM alert_courses WHERE municipality = $1 AND support_worker = $2
                GROUP BY team ORDER BY count(*) DESC, team LIMIT 1""",
-            municipality, worker_id,
+            municipality,
+            worker_id,
         )
     return WorkerView(worker_id, {r["method"]: r["n"] for r in counts}), team or UNASSIGNED_TEAM
 
@@ -117,8 +135,15 @@ def _selected(only: Iterable[str] | None, cause: str, subject_type: rules.Subjec
     return tuple(r for r in chosen if subject_type in rules.CATALOGUE[r].checks)
 
 
-def _verdicts(view: Any, subject_type: rules.SubjectType, selected: tuple[str, ...], config: dict[str, Any],
-              today: date, team: str, method: str | None = None) -> dict[str, Verdict]:
+def _verdicts(
+    view: Any,
+    subject_type: rules.SubjectType,
+    selected: tuple[str, ...],
+    config: dict[str, Any],
+    today: date,
+    team: str,
+    method: str | None = None,
+) -> dict[str, Verdict]:
     verdicts = {}
     for rule_id in selected:
         rule = rules.CATALOGUE[rule_id]
@@ -128,7 +153,11 @@ def _verdicts(view: Any, subject_type: rules.SubjectType, selected: tuple[str, .
 
 
 async def course(
-    db: asyncpg.Connection, municipality: str, course_id: str, now: datetime, cause: str,
+    db: asyncpg.Connection,
+    municipality: str,
+    course_id: str,
+    now: datetime,
+    cause: str,
     only: Iterable[str] | None = None,
 ) -> None:
     selected = _selected(only, cause, "course")
@@ -143,7 +172,11 @@ async def course(
 
 
 async def citizen(
-    db: asyncpg.Connection, municipality: str, citizen_id: str, now: datetime, cause: str,
+    db: asyncpg.Connection,
+    municipality: str,
+    citizen_id: str,
+    now: datetime,
+    cause: str,
     only: Iterable[str] | None = None,
 ) -> None:
     selected = _selected(only, cause, "citizen")
@@ -156,20 +189,31 @@ async def citizen(
 
 
 async def citizen_courses(
-    db: asyncpg.Connection, municipality: str, citizen_id: str, now: datetime, cause: str,
+    db: asyncpg.Connection,
+    municipality: str,
+    citizen_id: str,
+    now: datetime,
+    cause: str,
     only: Iterable[str] | None = None,
 ) -> None:
     if not _selected(only, cause, "course"):
         return
     for row in await db.fetch(
         "SELECT course_id FROM alert_courses WHERE municipality = $1 AND citizen_id = $2 ORDER BY course_id",
-        municipality, citizen_id,
+        municipality,
+        citizen_id,
     ):
         await course(db, municipality, row["course_id"], now, cause, only)
 
 
-async def worker(db: asyncpg.Connection, municipality: str, worker_id: str | None, now: datetime, cause: str,
-                 only: Iterable[str] | None = None) -> None:
+async def worker(
+    db: asyncpg.Connection,
+    municipality: str,
+    worker_id: str | None,
+    now: datetime,
+    cause: str,
+    only: Iterable[str] | None = None,
+) -> None:
     selected = _selected(only, cause, "worker")
     if worker_id is None or not selected:
         return
@@ -179,8 +223,9 @@ async def worker(db: asyncpg.Connection, municipality: str, worker_id: str | Non
     await _settle_all(db, "worker", worker_id, municipality, team, verdicts, now, cause)
 
 
-async def after_fact(db: asyncpg.Connection, fact_type: str, municipality: str, changed: Changed,
-                     now: datetime) -> None:
+async def after_fact(
+    db: asyncpg.Connection, fact_type: str, municipality: str, changed: Changed, now: datetime
+) -> None:
     """Looks at the subjects a fact changed with the rules that react to it (the catalogue says which)."""
     if changed.course_id is not None:
         await course(db, municipality, changed.course_id, now, fact_type)
@@ -192,8 +237,15 @@ async def after_fact(db: asyncpg.Connection, fact_type: str, municipality: str, 
         await worker(db, municipality, worker_id, now, fact_type)
 
 
-async def subject(db: asyncpg.Connection, rule_id: str, subject_type: str, municipality: str, subject_id: str,
-                  now: datetime, cause: str) -> None:
+async def subject(
+    db: asyncpg.Connection,
+    rule_id: str,
+    subject_type: str,
+    municipality: str,
+    subject_id: str,
+    now: datetime,
+    cause: str,
+) -> None:
     """Looks at one (rule, subject) again: the poller's entry."""
     if subject_type == "course":
         await course(db, municipality, subject_id, now, cause, only=(rule_id,))
@@ -209,15 +261,28 @@ async def rule_everywhere(pool: asyncpg.Pool, rule: rules.Rule, municipality: st
     subjects: list[tuple[str, str]] = []
     async with pool.acquire() as db:
         if "course" in rule.checks:
-            subjects += [("course", r[0]) for r in await db.fetch(
-                "SELECT course_id FROM alert_courses WHERE municipality = $1 ORDER BY 1", municipality)]
+            subjects += [
+                ("course", r[0])
+                for r in await db.fetch(
+                    "SELECT course_id FROM alert_courses WHERE municipality = $1 ORDER BY 1", municipality
+                )
+            ]
         if "citizen" in rule.checks:
-            subjects += [("citizen", r[0]) for r in await db.fetch(
-                "SELECT citizen_id FROM alert_citizens WHERE municipality = $1 ORDER BY 1", municipality)]
+            subjects += [
+                ("citizen", r[0])
+                for r in await db.fetch(
+                    "SELECT citizen_id FROM alert_citizens WHERE municipality = $1 ORDER BY 1", municipality
+                )
+            ]
         if "worker" in rule.checks:
-            subjects += [("worker", r[0]) for r in await db.fetch(
-                """SELECT support_worker FROM alert_courses WHERE municipality = $1 AND support_worker IS NOT NULL
-                   UNION SELECT worker_id FROM alert_workers WHERE municipality = $1 ORDER BY 1""", municipality)]
+            subjects += [
+                ("worker", r[0])
+                for r in await db.fetch(
+                    """SELECT support_worker FROM alert_courses WHERE municipality = $1 AND support_worker IS NOT NULL
+                   UNION SELECT worker_id FROM alert_workers WHERE municipality = $1 ORDER BY 1""",
+                    municipality,
+                )
+            ]
     for subject_type, subject_id in subjects:
         async with pool.acquire() as db, db.transaction():
             await subject(db, rule.id, subject_type, municipality, subject_id, now, cause)
@@ -235,10 +300,16 @@ async def catch_up_changed_rules(pool: asyncpg.Pool, now: datetime) -> list[str]
     is stored once that is done, so an interrupted catch-up is done again at the next start.
     Returns the rules it caught up."""
     async with pool.acquire() as db:
-        known = {r["rule"]: r["fingerprint"] for r in await db.fetch("SELECT rule, fingerprint FROM alert_rule_definitions")}
-        municipalities = [r[0] for r in await db.fetch(
-            """SELECT municipality FROM alert_courses UNION SELECT municipality FROM alert_citizens
-               UNION SELECT municipality FROM alert_workers ORDER BY 1""")]
+        known = {
+            r["rule"]: r["fingerprint"] for r in await db.fetch("SELECT rule, fingerprint FROM alert_rule_definitions")
+        }
+        municipalities = [
+            r[0]
+            for r in await db.fetch(
+                """SELECT municipality FROM alert_courses UNION SELECT municipality FROM alert_citizens
+               UNION SELECT municipality FROM alert_workers ORDER BY 1"""
+            )
+        ]
     caught_up = []
     for rule in rules.CATALOGUE.values():
         if known.get(rule.id) == fingerprint(rule):
@@ -248,15 +319,22 @@ async def catch_up_changed_rules(pool: asyncpg.Pool, now: datetime) -> list[str]
         await pool.execute(
             """INSERT INTO alert_rule_definitions (rule, fingerprint) VALUES ($1, $2)
                ON CONFLICT (rule) DO UPDATE SET fingerprint = EXCLUDED.fingerprint""",
-            rule.id, fingerprint(rule),
+            rule.id,
+            fingerprint(rule),
         )
         caught_up.append(rule.id)
     return caught_up
 
 
 async def _settle_all(
-    db: asyncpg.Connection, subject_type: str, subject_id: str, municipality: str, team: str,
-    verdicts: dict[str, Verdict], now: datetime, cause: str,
+    db: asyncpg.Connection,
+    subject_type: str,
+    subject_id: str,
+    municipality: str,
+    team: str,
+    verdicts: dict[str, Verdict],
+    now: datetime,
+    cause: str,
 ) -> None:
     rows = {
         row["rule"]: row
@@ -264,26 +342,50 @@ async def _settle_all(
             """SELECT rule, due_on, state, raised_for, team FROM alert_deadlines
                WHERE municipality = $1 AND subject_type = $2 AND subject_id = $3 AND rule = ANY($4::text[])
                ORDER BY rule FOR UPDATE""",
-            municipality, subject_type, subject_id, sorted(verdicts),
+            municipality,
+            subject_type,
+            subject_id,
+            sorted(verdicts),
         )
     }
     for rule_id in sorted(verdicts):
-        await _settle(db, rules.CATALOGUE[rule_id], subject_type, subject_id, municipality, team,
-                      verdicts[rule_id], rows.get(rule_id), now, cause)
+        await _settle(
+            db,
+            rules.CATALOGUE[rule_id],
+            subject_type,
+            subject_id,
+            municipality,
+            team,
+            verdicts[rule_id],
+            rows.get(rule_id),
+            now,
+            cause,
+        )
 
 
 async def _settle(
-    db: asyncpg.Connection, rule: rules.Rule, subject_type: str, subject_id: str, municipality: str, team: str,
-    verdict: Verdict, row: asyncpg.Record | None, now: datetime, cause: str,
+    db: asyncpg.Connection,
+    rule: rules.Rule,
+    subject_type: str,
+    subject_id: str,
+    municipality: str,
+    team: str,
+    verdict: Verdict,
+    row: asyncpg.Record | None,
+    now: datetime,
+    cause: str,
 ) -> None:
     today = now.date()
     raised_for = row["raised_for"] if row else None
-    key: dict[str, Any] = dict(rule=rule.id, municipality=municipality, subject_type=subject_type, subject_id=subject_id)
+    key: dict[str, Any] = dict(
+        rule=rule.id, municipality=municipality, subject_type=subject_type, subject_id=subject_id
+    )
     if verdict.holds(today):
         if raised_for != verdict.occurrence:
             if raised_for is not None:
-                await store.resolve_open(db, **key, at=now, by="casetrack",
-                                         note=f"superseded by {verdict.occurrence or 'a new occurrence'}")
+                await store.resolve_open(
+                    db, **key, at=now, by="casetrack", note=f"superseded by {verdict.occurrence or 'a new occurrence'}"
+                )
             await store.raise_alert(db, **key, severity=rule.severity, team=team, details=verdict.details, at=now)
             raised_for = verdict.occurrence
     else:
@@ -297,13 +399,28 @@ async def _settle(
         if wake is None and raised_for is None:
             return  # nothing to watch
         await db.execute(
-            """INSERT INTO alert_deadlines (rule, subject_type, subject_id, municipality, team, due_on, state, raised_for)
+            """INSERT INTO alert_deadlines
+                 (rule, subject_type, subject_id, municipality, team, due_on, state, raised_for)
                VALUES ($1, $2, $3, $4, $5, $6, $7, $8)""",
-            rule.id, subject_type, subject_id, municipality, team, wake, state, raised_for,
+            rule.id,
+            subject_type,
+            subject_id,
+            municipality,
+            team,
+            wake,
+            state,
+            raised_for,
         )
     elif (row["due_on"], row["state"], row["raised_for"], row["team"]) != (wake, state, raised_for, team):
         await db.execute(
             """UPDATE alert_deadlines SET due_on = $5, state = $6, raised_for = $7, team = $8
                WHERE rule = $1 AND municipality = $2 AND subject_type = $3 AND subject_id = $4""",
-            rule.id, municipality, subject_type, subject_id, wake, state, raised_for, team,
+            rule.id,
+            municipality,
+            subject_type,
+            subject_id,
+            wake,
+            state,
+            raised_for,
+            team,
         )

@@ -29,7 +29,8 @@ Handler = Callable[[asyncpg.Connection, Any], Awaitable[Changed | None]]
 async def _citizen_row(db: asyncpg.Connection, municipality: str, citizen_id: str) -> None:
     await db.execute(
         "INSERT INTO alert_citizens (municipality, citizen_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-        municipality, citizen_id,
+        municipality,
+        citizen_id,
     )
 
 
@@ -38,16 +39,22 @@ async def _update_citizen(db: asyncpg.Connection, fact: facts.CitizenFact, assig
     await _citizen_row(db, fact.municipality, fact.citizen_id)
     await db.execute(
         f"UPDATE alert_citizens SET {assignments} WHERE municipality = $1 AND citizen_id = $2",
-        fact.municipality, fact.citizen_id, *values,
+        fact.municipality,
+        fact.citizen_id,
+        *values,
     )
 
 
-async def _update_course(db: asyncpg.Connection, fact: facts.CourseFact, assignments: str, *values: object) -> str | None:
+async def _update_course(
+    db: asyncpg.Connection, fact: facts.CourseFact, assignments: str, *values: object
+) -> str | None:
     """Changes the course's row; returns its support worker, or None when the course is unknown."""
     return await db.fetchval(
         f"""UPDATE alert_courses SET {assignments} WHERE municipality = $1 AND course_id = $2
             RETURNING coalesce(support_worker, '')""",
-        fact.municipality, fact.course_id, *values,
+        fact.municipality,
+        fact.course_id,
+        *values,
     )
 
 
@@ -60,7 +67,11 @@ async def worker_registered(db: asyncpg.Connection, fact: facts.WorkerRegistered
            VALUES ($1, $2, $3, $4, $5, true)
            ON CONFLICT (municipality, worker_id) DO UPDATE
            SET team = EXCLUDED.team, role = EXCLUDED.role, email = EXCLUDED.email, active = true""",
-        fact.municipality, fact.worker_id, fact.team_id, fact.role.value, fact.email,
+        fact.municipality,
+        fact.worker_id,
+        fact.team_id,
+        fact.role.value,
+        fact.email,
     )
     return Changed(workers=(fact.worker_id,))
 
@@ -68,7 +79,9 @@ async def worker_registered(db: asyncpg.Connection, fact: facts.WorkerRegistered
 async def worker_moved_team(db: asyncpg.Connection, fact: facts.WorkerMovedTeam) -> Changed:
     await db.execute(
         "UPDATE alert_workers SET team = $3 WHERE municipality = $1 AND worker_id = $2",
-        fact.municipality, fact.worker_id, fact.team_id,
+        fact.municipality,
+        fact.worker_id,
+        fact.team_id,
     )
     return Changed(workers=(fact.worker_id,))
 
@@ -76,7 +89,8 @@ async def worker_moved_team(db: asyncpg.Connection, fact: facts.WorkerMovedTeam)
 async def worker_left(db: asyncpg.Connection, fact: facts.WorkerLeft) -> None:
     await db.execute(
         "UPDATE alert_workers SET active = false WHERE municipality = $1 AND worker_id = $2",
-        fact.municipality, fact.worker_id,
+        fact.municipality,
+        fact.worker_id,
     )
 
 
@@ -107,8 +121,9 @@ async def housing_lost(db: asyncpg.Connection, fact: facts.HousingLost) -> Chang
 
 
 async def shelter_stay_started(db: asyncpg.Connection, fact: facts.ShelterStayStarted) -> Changed:
-    await _update_citizen(db, fact, "stay_started_on = $3, stay_contact_on = NULL, ready_to_move_on = NULL",
-                          fact.effective_date)
+    await _update_citizen(
+        db, fact, "stay_started_on = $3, stay_contact_on = NULL, ready_to_move_on = NULL", fact.effective_date
+    )
     return Changed(citizen_id=fact.citizen_id)
 
 
@@ -128,15 +143,18 @@ async def assessed_ready_to_move(db: asyncpg.Connection, fact: facts.AssessedRea
     return Changed(citizen_id=fact.citizen_id)
 
 
-async def handleplan_in_place(db: asyncpg.Connection, fact: facts.HandleplanCreated | facts.HandleplanDeclined) -> Changed:
+async def handleplan_in_place(
+    db: asyncpg.Connection, fact: facts.HandleplanCreated | facts.HandleplanDeclined
+) -> Changed:
     """Created or declined: either way the §141 duty has been met for now (for every course of the citizen)."""
     await _update_citizen(db, fact, "handleplan_on = coalesce(handleplan_on, $3)", fact.effective_date)
     return Changed(citizen_id=fact.citizen_id)
 
 
 async def eviction_risk_registered(db: asyncpg.Connection, fact: facts.EvictionRiskRegistered) -> Changed:
-    await _update_citizen(db, fact, "eviction_risk_on = $3, eviction_risk_kind = $4",
-                          fact.effective_date, fact.kind.value)
+    await _update_citizen(
+        db, fact, "eviction_risk_on = $3, eviction_risk_kind = $4", fact.effective_date, fact.kind.value
+    )
     return Changed(citizen_id=fact.citizen_id)
 
 
@@ -157,14 +175,23 @@ async def visitation_decided(db: asyncpg.Connection, fact: facts.VisitationDecid
     await db.execute(
         """INSERT INTO alert_courses (municipality, course_id, citizen_id, team, method)
            VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING""",
-        fact.municipality, fact.course_id, fact.citizen_id, fact.team, fact.method.value,
+        fact.municipality,
+        fact.course_id,
+        fact.citizen_id,
+        fact.team,
+        fact.method.value,
     )
     await _citizen_row(db, fact.municipality, fact.citizen_id)
 
 
 async def course_started(db: asyncpg.Connection, fact: facts.CourseStarted) -> Changed | None:
-    worker = await _update_course(db, fact, "started_on = $3, support_worker = coalesce($4, support_worker)",
-                                  fact.effective_date, fact.support_worker)
+    worker = await _update_course(
+        db,
+        fact,
+        "started_on = $3, support_worker = coalesce($4, support_worker)",
+        fact.effective_date,
+        fact.support_worker,
+    )
     return None if worker is None else _course(fact, worker or None)
 
 
@@ -175,15 +202,20 @@ async def course_start_corrected(db: asyncpg.Connection, fact: facts.CourseStart
 async def support_worker_changed(db: asyncpg.Connection, fact: facts.SupportWorkerChanged) -> Changed | None:
     previous = await db.fetchval(
         "SELECT support_worker FROM alert_courses WHERE municipality = $1 AND course_id = $2",
-        fact.municipality, fact.course_id,
+        fact.municipality,
+        fact.course_id,
     )
-    if await _update_course(db, fact, "support_worker = $3, worker_changes = worker_changes + 1",
-                            fact.support_worker) is None:
+    if (
+        await _update_course(db, fact, "support_worker = $3, worker_changes = worker_changes + 1", fact.support_worker)
+        is None
+    ):
         return None
     return _course(fact, previous, fact.support_worker)
 
 
-async def cti_phase_started(db: asyncpg.Connection, fact: facts.CtiPhaseStarted | facts.CtiPhaseStartCorrected) -> Changed | None:
+async def cti_phase_started(
+    db: asyncpg.Connection, fact: facts.CtiPhaseStarted | facts.CtiPhaseStartCorrected
+) -> Changed | None:
     planned_end = fact.planned_end.isoformat() if fact.planned_end else None
     entry = json.dumps({fact.phase.value: [fact.effective_date.isoformat(), planned_end]})
     return None if await _update_course(db, fact, "phases = phases || $3::jsonb", entry) is None else _course(fact)
@@ -191,27 +223,40 @@ async def cti_phase_started(db: asyncpg.Connection, fact: facts.CtiPhaseStarted 
 
 async def time_planned(db: asyncpg.Connection, fact: facts.TimePlanned) -> Changed | None:
     key = f"phase:{fact.cti_phase.value}" if fact.cti_phase is not None else f"month:{fact.month.isoformat()}"
-    if await _update_course(db, fact, "planned_hours = planned_hours || $3::jsonb",
-                            json.dumps({key: fact.expected_hours})) is None:
+    if (
+        await _update_course(
+            db, fact, "planned_hours = planned_hours || $3::jsonb", json.dumps({key: fact.expected_hours})
+        )
+        is None
+    ):
         return None
     return _course(fact)
 
 
 async def expected_progression_set(db: asyncpg.Connection, fact: facts.ExpectedProgressionSet) -> Changed | None:
     checkpoints = json.dumps([[c.on.isoformat(), c.value] for c in fact.checkpoints])
-    if await _update_course(db, fact, "progression_instrument = $3, progression = $4::jsonb",
-                            fact.instrument.value, checkpoints) is None:
+    if (
+        await _update_course(
+            db, fact, "progression_instrument = $3, progression = $4::jsonb", fact.instrument.value, checkpoints
+        )
+        is None
+    ):
         return None
     return _course(fact)
 
 
 async def contact_recorded(db: asyncpg.Connection, fact: facts.ContactRecorded) -> Changed | None:
     face_to_face = fact.effective_date if fact.kind == ContactKind.FACE_TO_FACE else None
-    if await _update_course(
-        db, fact,
-        "actual_minutes = actual_minutes + $3, last_face_to_face = greatest(last_face_to_face, $4)",
-        fact.minutes, face_to_face,
-    ) is None:
+    if (
+        await _update_course(
+            db,
+            fact,
+            "actual_minutes = actual_minutes + $3, last_face_to_face = greatest(last_face_to_face, $4)",
+            fact.minutes,
+            face_to_face,
+        )
+        is None
+    ):
         return None
     return _course(fact)
 
@@ -229,14 +274,24 @@ async def measurement_recorded(db: asyncpg.Connection, fact: facts.MeasurementRe
 
 
 async def course_ended(db: asyncpg.Connection, fact: facts.CourseEnded) -> Changed | None:
-    worker = await _update_course(db, fact, "ended_on = $3, end_reason = $4, follow_on_offer = $5",
-                                  fact.effective_date, fact.reason.value, fact.follow_on_offer.value)
+    worker = await _update_course(
+        db,
+        fact,
+        "ended_on = $3, end_reason = $4, follow_on_offer = $5",
+        fact.effective_date,
+        fact.reason.value,
+        fact.follow_on_offer.value,
+    )
     return None if worker is None else _course(fact, worker or None)
 
 
 async def follow_up_recorded(db: asyncpg.Connection, fact: facts.FollowUpRecorded) -> Changed | None:
-    if await _update_course(db, fact, "follow_ups = array_append(array_remove(follow_ups, $3), $3)",
-                            fact.months_after_end) is None:
+    if (
+        await _update_course(
+            db, fact, "follow_ups = array_append(array_remove(follow_ups, $3), $3)", fact.months_after_end
+        )
+        is None
+    ):
         return None
     return _course(fact)
 

@@ -59,9 +59,7 @@ async def publish_pending(pool: asyncpg.Pool, js: JetStreamContext, limit: int =
             )
             published.append(row["transition_row"])
         if published:
-            await db.execute(
-                "UPDATE alert_transitions SET published = true WHERE id = ANY($1::bigint[])", published
-            )
+            await db.execute("UPDATE alert_transitions SET published = true WHERE id = ANY($1::bigint[])", published)
     return len(published)
 
 
@@ -75,19 +73,27 @@ async def publish_rule_config(pool: asyncpg.Pool, js: JetStreamContext, limit: i
         for row in changed:
             scopes = await db.fetch(
                 "SELECT scope, params FROM alert_rule_config WHERE rule = $1 AND municipality = $2",
-                row["rule"], row["municipality"],
+                row["rule"],
+                row["municipality"],
             )
             message = RuleConfigMessage(
-                municipality=row["municipality"], rule=row["rule"],
+                municipality=row["municipality"],
+                rule=row["rule"],
                 overrides={r["scope"]: json.loads(r["params"]) for r in scopes},
-                changed_at=row["changed_at"], changed_by=row["changed_by"],
+                changed_at=row["changed_at"],
+                changed_by=row["changed_by"],
             )
             await js.publish(
-                rule_config_subject(message.municipality, message.rule), message.model_dump_json().encode(),
-                stream=RULE_CONFIG_STREAM, timeout=5,
+                rule_config_subject(message.municipality, message.rule),
+                message.model_dump_json().encode(),
+                stream=RULE_CONFIG_STREAM,
+                timeout=5,
             )
-            await db.execute("DELETE FROM alert_rule_config_outbox WHERE rule = $1 AND municipality = $2",
-                             row["rule"], row["municipality"])
+            await db.execute(
+                "DELETE FROM alert_rule_config_outbox WHERE rule = $1 AND municipality = $2",
+                row["rule"],
+                row["municipality"],
+            )
     return len(changed)
 
 
@@ -102,5 +108,5 @@ async def publish_forever(pool: asyncpg.Pool, js: JetStreamContext, stop: asynci
         if not published:
             try:
                 await asyncio.wait_for(stop.wait(), timeout=interval)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass

@@ -19,17 +19,29 @@ import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from itertools import pairwise
 from typing import Any, Literal
 
 from contracts.alerts import Severity
 from contracts.codes import LEFT_SUPPORT, FollowOnOffer, Method
 from contracts.instruments import Instrument
-from contracts.rule_config import CASELOAD_PARAM, CTI_COURSE_PARAM, effective
 from contracts.methods import (
-    CASELOAD_NORM, CTI_CONTACT_PHASE_WEEKS, CTI_MONTHS, CTI_PHASE_ORDER, FOLLOW_UP_MONTHS, FOLLOW_UP_WINDOW_DAYS,
-    HANDLEPLAN_DAYS, NO_CONTACT_DAYS, SHELTER_LONG_STAY_DAYS, SHELTER_READY_STAY_DAYS, WHO5_DEPRESSION,
-    WHO5_MEANINGFUL_CHANGE, add_months, planned_phase_end,
+    CASELOAD_NORM,
+    CTI_CONTACT_PHASE_WEEKS,
+    CTI_MONTHS,
+    CTI_PHASE_ORDER,
+    FOLLOW_UP_MONTHS,
+    FOLLOW_UP_WINDOW_DAYS,
+    HANDLEPLAN_DAYS,
+    NO_CONTACT_DAYS,
+    SHELTER_LONG_STAY_DAYS,
+    SHELTER_READY_STAY_DAYS,
+    WHO5_DEPRESSION,
+    WHO5_MEANINGFUL_CHANGE,
+    add_months,
+    planned_phase_end,
 )
+from contracts.rule_config import CASELOAD_PARAM, effective
 
 SubjectType = Literal["course", "citizen", "worker"]
 Trigger = Literal["time", "event"]
@@ -81,24 +93,52 @@ class Rule:
 
     def describe(self) -> dict[str, Any]:
         return {
-            "rule": self.id, "name_da": self.name_da, "name_en": self.name_en, "severity": self.severity,
-            "subject_type": self.subject_type, "subject_types": list(self.checks), "trigger": self.trigger,
+            "rule": self.id,
+            "name_da": self.name_da,
+            "name_en": self.name_en,
+            "severity": self.severity,
+            "subject_type": self.subject_type,
+            "subject_types": list(self.checks),
+            "trigger": self.trigger,
             "reacts_to": {subject: sorted(facts) for subject, facts in self.reacts_to.items()},
-            "defaults": self.defaults, "clears_when": self.clears_when, "definition": self.definition,
+            "defaults": self.defaults,
+            "clears_when": self.clears_when,
+            "definition": self.definition,
         }
 
 
 CATALOGUE: dict[str, Rule] = {}
 
 
-def rule(id: str, name_da: str, name_en: str, severity: Severity, subject: SubjectType, *,  # noqa: A002
-         trigger: Trigger, reacts_to: tuple[str, ...], defaults: dict[str, float], clears_when: str,
-         definition: str) -> Callable[[Check], Check]:
+def rule(
+    id: str,
+    name_da: str,
+    name_en: str,
+    severity: Severity,
+    subject: SubjectType,
+    *,  # noqa: A002
+    trigger: Trigger,
+    reacts_to: tuple[str, ...],
+    defaults: dict[str, float],
+    clears_when: str,
+    definition: str,
+) -> Callable[[Check], Check]:
     """Declares a rule in the catalogue, with the function that checks it for `subject`."""
+
     def register(check: Check) -> Check:
         assert id not in CATALOGUE, id
-        CATALOGUE[id] = Rule(id, name_da, name_en, severity, trigger, defaults, clears_when,
-                             " ".join(definition.split()), {subject: check}, {subject: frozenset(reacts_to)})
+        CATALOGUE[id] = Rule(
+            id,
+            name_da,
+            name_en,
+            severity,
+            trigger,
+            defaults,
+            clears_when,
+            " ".join(definition.split()),
+            {subject: check},
+            {subject: frozenset(reacts_to)},
+        )
         return check
 
     return register
@@ -106,11 +146,15 @@ def rule(id: str, name_da: str, name_en: str, severity: Severity, subject: Subje
 
 def also_for(id: str, subject: SubjectType, *, reacts_to: tuple[str, ...]) -> Callable[[Check], Check]:  # noqa: A002
     """The same rule about another subject, with its own function (declared after the rule)."""
+
     def register(check: Check) -> Check:
         declared = CATALOGUE[id]
         assert subject not in declared.checks, (id, subject)
-        CATALOGUE[id] = dataclasses.replace(declared, checks={**declared.checks, subject: check},
-                                            reacts_to={**declared.reacts_to, subject: frozenset(reacts_to)})
+        CATALOGUE[id] = dataclasses.replace(
+            declared,
+            checks={**declared.checks, subject: check},
+            reacts_to={**declared.reacts_to, subject: frozenset(reacts_to)},
+        )
         return check
 
     return register
@@ -225,13 +269,22 @@ def _reaching(day: date, days: float) -> date:
 # --- The rules -----------------------------------------------------------------------------------
 
 
-@rule("cti_phase_overdue", "CTI-fase overskredet", "CTI phase overdue", "warning", "course", trigger="time",
-      reacts_to=COURSE_LIFE + CTI_PHASES, defaults={"grace_days": 14},
-      clears_when="the next phase starts, or the course ends", definition="""
+@rule(
+    "cti_phase_overdue",
+    "CTI-fase overskredet",
+    "CTI phase overdue",
+    "warning",
+    "course",
+    trigger="time",
+    reacts_to=COURSE_LIFE + CTI_PHASES,
+    defaults={"grace_days": 14},
+    clears_when="the next phase starts, or the course ends",
+    definition="""
     The current phase (1, 2 or 3) of an active CTI course is still its current phase `grace_days`
     days after the phase's planned end (as registered with the phase start; 3 months after the
     start when none was given): raised the day after. Each phase is its own occurrence.
-    """)
+    """,
+)
 def cti_phase_overdue(course: CourseView, p: Params, today: date) -> Verdict:
     phase = course.current_phase
     if not course.active or phase not in ("1", "2", "3"):
@@ -239,32 +292,53 @@ def cti_phase_overdue(course: CourseView, p: Params, today: date) -> Verdict:
     start, planned_end = course.phases[phase]
     end = planned_phase_end(start, planned_end)
     return Verdict(
-        raise_on=_day_after(end, p["grace_days"]), occurrence=f"phase {phase}",
+        raise_on=_day_after(end, p["grace_days"]),
+        occurrence=f"phase {phase}",
         details={"phase": phase, "planned_end": end.isoformat()},
     )
 
 
-@rule("cti_course_overdue", "CTI-forløb overskredet", "CTI course overdue", "warning", "course", trigger="time",
-      reacts_to=COURSE_LIFE + CTI_PHASES, defaults={"months": CTI_MONTHS, "grace_days": 14},
-      clears_when="the course ends", definition="""
+@rule(
+    "cti_course_overdue",
+    "CTI-forløb overskredet",
+    "CTI course overdue",
+    "warning",
+    "course",
+    trigger="time",
+    reacts_to=COURSE_LIFE + CTI_PHASES,
+    defaults={"months": CTI_MONTHS, "grace_days": 14},
+    clears_when="the course ends",
+    definition="""
     An active CTI course is still active `months` months and `grace_days` days after phase 1
     started: raised the day after.
-    """)
+    """,
+)
 def cti_course_overdue(course: CourseView, p: Params, today: date) -> Verdict:
     if not course.active or "1" not in course.phases:
         return NOT_NOW
     start = course.phases["1"][0]
     end = add_months(start, int(p["months"]))
-    return Verdict(raise_on=_day_after(end, p["grace_days"]),
-                   details={"phase_1_started": start.isoformat(), "planned_end": end.isoformat()})
+    return Verdict(
+        raise_on=_day_after(end, p["grace_days"]),
+        details={"phase_1_started": start.isoformat(), "planned_end": end.isoformat()},
+    )
 
 
-@rule("cti_contact_phase_long", "Lang kontaktfase", "Contact phase long", "warning", "course", trigger="time",
-      reacts_to=COURSE_LIFE + CTI_PHASES, defaults={"weeks": CTI_CONTACT_PHASE_WEEKS},
-      clears_when="phase 1 starts, or the course ends", definition="""
+@rule(
+    "cti_contact_phase_long",
+    "Lang kontaktfase",
+    "Contact phase long",
+    "warning",
+    "course",
+    trigger="time",
+    reacts_to=COURSE_LIFE + CTI_PHASES,
+    defaults={"weeks": CTI_CONTACT_PHASE_WEEKS},
+    clears_when="phase 1 starts, or the course ends",
+    definition="""
     An active CTI course is still in the contact phase (kontaktskabelse, before phase 1) `weeks`
     weeks after the contact phase started: raised the day after.
-    """)
+    """,
+)
 def cti_contact_phase_long(course: CourseView, p: Params, today: date) -> Verdict:
     if not course.active or course.current_phase != "contact":
         return NOT_NOW
@@ -272,16 +346,25 @@ def cti_contact_phase_long(course: CourseView, p: Params, today: date) -> Verdic
     return Verdict(raise_on=_day_after(start, p["weeks"] * 7), details={"contact_phase_started": start.isoformat()})
 
 
-@rule("cti_started_without_housing", "CTI fase 1 uden bolig", "CTI phase 1 without housing", "warning", "course",
-      trigger="time", reacts_to=COURSE_LIFE + CTI_PHASES + HOUSING, defaults={"days": 30},
-      clears_when="housing is gained, phase 1 ends, or the course ends", definition="""
+@rule(
+    "cti_started_without_housing",
+    "CTI fase 1 uden bolig",
+    "CTI phase 1 without housing",
+    "warning",
+    "course",
+    trigger="time",
+    reacts_to=COURSE_LIFE + CTI_PHASES + HOUSING,
+    defaults={"days": 30},
+    clears_when="housing is gained, phase 1 ends, or the course ends",
+    definition="""
     An active CTI course has been in phase 1 for `days` days and its citizen is not housed: raised
     the day after. Housed means an own home (almen, private rental, owner, skæv bolig, shared
     supported; domain §5), as the KPIs count it: from housing gained, a housing situation recorded
     with an own-home code, or a §110 stay that ended into an own home (its destination). Housing
     lost, or a situation or stay destination that is not an own home, makes the citizen not housed;
     `unknown` leaves it as it was.
-    """)
+    """,
+)
 def cti_started_without_housing(course: CourseView, p: Params, today: date) -> Verdict:
     if not course.active or course.current_phase != "1":
         return NOT_NOW
@@ -298,7 +381,7 @@ def _periods(course: CourseView) -> list[tuple[date, date, float]]:
         kind, _, value = key.partition(":")
         if kind == "phase" and value in course.phases:
             start, planned_end = course.phases[value]
-            later = [course.phases[p][0] for p in PHASE_ORDER[PHASE_ORDER.index(value) + 1:] if p in course.phases]
+            later = [course.phases[p][0] for p in PHASE_ORDER[PHASE_ORDER.index(value) + 1 :] if p in course.phases]
             end = min(later) if later else planned_phase_end(start, planned_end)
             periods.append((start, end, hours))
         elif kind == "month":
@@ -317,17 +400,25 @@ def expected_hours_by(course: CourseView, day: date) -> float:
     return total
 
 
-@rule("time_gap", "Tidsforbrug afviger", "Time deviates from plan", "info", "course", trigger="time",
-      reacts_to=COURSE_LIFE + CTI_PHASES + ("TimePlanned", "ContactRecorded"),
-      defaults={"percent": 30, "weeks": 4, "check_every_days": 7},
-      clears_when="actual hours come back within the band", definition="""
+@rule(
+    "time_gap",
+    "Tidsforbrug afviger",
+    "Time deviates from plan",
+    "info",
+    "course",
+    trigger="time",
+    reacts_to=COURSE_LIFE + CTI_PHASES + ("TimePlanned", "ContactRecorded"),
+    defaults={"percent": 30, "weeks": 4, "check_every_days": 7},
+    clears_when="actual hours come back within the band",
+    definition="""
     Cumulative over the course: each planned period (a CTI phase, an ICM/ACT month; time planned)
     spreads its expected hours evenly over its days, and the actual hours are all recorded contact
     minutes. From `weeks` weeks after the first planned period starts, checked every
     `check_every_days` days and on every contact: raised when the actual hours deviate from the
     expected by more than ±`percent` %. "over" suggests revisitation to a more intensive method,
     "under" suggests contact problems; each direction is its own occurrence.
-    """)
+    """,
+)
 def time_gap(course: CourseView, p: Params, today: date) -> Verdict:
     periods = _periods(course)
     if not course.active or not periods:
@@ -345,10 +436,16 @@ def time_gap(course: CourseView, p: Params, today: date) -> Verdict:
         return Verdict(recheck_on=recheck)
     direction = "over" if deviation > 0 else "under"
     return Verdict(
-        raise_on=today, recheck_on=recheck, occurrence=direction,
-        details={"direction": direction, "expected_hours": round(expected, 1), "actual_hours": round(actual, 1),
-                 "deviation_percent": round(deviation, 1),
-                 "suggests": "revisitation to a more intensive method" if direction == "over" else "contact problems"},
+        raise_on=today,
+        recheck_on=recheck,
+        occurrence=direction,
+        details={
+            "direction": direction,
+            "expected_hours": round(expected, 1),
+            "actual_hours": round(actual, 1),
+            "deviation_percent": round(deviation, 1),
+            "suggests": "revisitation to a more intensive method" if direction == "over" else "contact problems",
+        },
     )
 
 
@@ -357,19 +454,28 @@ def expected_value_on(checkpoints: tuple[tuple[date, float], ...], day: date) ->
     points = sorted(checkpoints)
     if not points or day < points[0][0]:
         return None
-    for (d0, v0), (d1, v1) in zip(points, points[1:]):
+    for (d0, v0), (d1, v1) in pairwise(points):
         if d0 <= day <= d1:
             return v0 + (v1 - v0) * (day - d0).days / max((d1 - d0).days, 1)
     return points[-1][1]
 
 
-@rule("progression_gap", "Progression under forventet", "Progression below expected", "info", "course",
-      trigger="event", reacts_to=COURSE_LIFE + ("ExpectedProgressionSet", "MeasurementRecorded"), defaults={"points": WHO5_MEANINGFUL_CHANGE},
-      clears_when="a later measurement is within the gap, or the course ends", definition="""
+@rule(
+    "progression_gap",
+    "Progression under forventet",
+    "Progression below expected",
+    "info",
+    "course",
+    trigger="event",
+    reacts_to=COURSE_LIFE + ("ExpectedProgressionSet", "MeasurementRecorded"),
+    defaults={"points": WHO5_MEANINGFUL_CHANGE},
+    clears_when="a later measurement is within the gap, or the course ends",
+    definition="""
     The latest measurement of an active course on the instrument of its expected progression is
     `points` points or more below the expected value on the measurement's day (linear between the
     checkpoints; WHO-5 as index 0-100): raised on the measurement's day.
-    """)
+    """,
+)
 def progression_gap(course: CourseView, p: Params, today: date) -> Verdict:
     if not course.active or course.progression_instrument is None:
         return NOT_NOW
@@ -380,59 +486,101 @@ def progression_gap(course: CourseView, p: Params, today: date) -> Verdict:
     expected = expected_value_on(course.progression, measurement.on)
     if expected is None or expected - measurement.score < p["points"]:
         return NOT_NOW
-    return Verdict(raise_on=measurement.on, occurrence=measurement.on.isoformat(), details={
-        "instrument": measurement.instrument, "measured": measurement.score, "expected": round(expected, 1),
-        "measured_on": measurement.on.isoformat()})
+    return Verdict(
+        raise_on=measurement.on,
+        occurrence=measurement.on.isoformat(),
+        details={
+            "instrument": measurement.instrument,
+            "measured": measurement.score,
+            "expected": round(expected, 1),
+            "measured_on": measurement.on.isoformat(),
+        },
+    )
 
 
 def _handleplan_in_place(citizen: CitizenView | None) -> bool:
     return citizen is not None and citizen.handleplan_on is not None
 
 
-@rule("handleplan_missing", "Handleplan mangler", "Handleplan missing", "warning", "course", trigger="time",
-      reacts_to=COURSE_LIFE + HANDLEPLAN, defaults={"days": HANDLEPLAN_DAYS},
-      clears_when="a handleplan is created or declined; the course or the §110 stay ends", definition="""
+@rule(
+    "handleplan_missing",
+    "Handleplan mangler",
+    "Handleplan missing",
+    "warning",
+    "course",
+    trigger="time",
+    reacts_to=COURSE_LIFE + HANDLEPLAN,
+    defaults={"days": HANDLEPLAN_DAYS},
+    clears_when="a handleplan is created or declined; the course or the §110 stay ends",
+    definition="""
     No §141 handleplan `days` days after an active course started (about the course), or after a
     §110 stay started (about the citizen): raised the day after. Created or declined both count
     (the duty is met), and any handleplan on record counts for later courses and stays.
-    """)
+    """,
+)
 def handleplan_missing_course(course: CourseView, p: Params, today: date) -> Verdict:
     if not course.active or _handleplan_in_place(course.citizen):
         return NOT_NOW
     assert course.started_on is not None
-    return Verdict(raise_on=_day_after(course.started_on, p["days"]), occurrence="course",
-                   details={"since": "course_start", "started": course.started_on.isoformat()})
+    return Verdict(
+        raise_on=_day_after(course.started_on, p["days"]),
+        occurrence="course",
+        details={"since": "course_start", "started": course.started_on.isoformat()},
+    )
 
 
 @also_for("handleplan_missing", "citizen", reacts_to=SHELTER_STAY + HANDLEPLAN)
 def handleplan_missing_citizen(citizen: CitizenView, p: Params, today: date) -> Verdict:
     if citizen.stay_started_on is None or _handleplan_in_place(citizen):
         return NOT_NOW
-    return Verdict(raise_on=_day_after(citizen.stay_started_on, p["days"]), occurrence="shelter_stay",
-                   details={"since": "shelter_stay_start", "started": citizen.stay_started_on.isoformat()})
+    return Verdict(
+        raise_on=_day_after(citizen.stay_started_on, p["days"]),
+        occurrence="shelter_stay",
+        details={"since": "shelter_stay_start", "started": citizen.stay_started_on.isoformat()},
+    )
 
 
-@rule("shelter_no_contact", "Ingen kontakt under §110-ophold", "No contact during §110 stay", "warning",
-      "citizen", trigger="time", reacts_to=SHELTER_STAY + ("ShelterContactMade",), defaults={"days": 7},
-      clears_when="the municipality contacts the citizen, or the stay ends", definition="""
+@rule(
+    "shelter_no_contact",
+    "Ingen kontakt under §110-ophold",
+    "No contact during §110 stay",
+    "warning",
+    "citizen",
+    trigger="time",
+    reacts_to=SHELTER_STAY + ("ShelterContactMade",),
+    defaults={"days": 7},
+    clears_when="the municipality contacts the citizen, or the stay ends",
+    definition="""
     A §110 stay without contact from the municipality `days` days after the stay started: raised
     the day after.
-    """)
+    """,
+)
 def shelter_no_contact(citizen: CitizenView, p: Params, today: date) -> Verdict:
     if citizen.stay_started_on is None or citizen.stay_contact_on is not None:
         return NOT_NOW
-    return Verdict(raise_on=_day_after(citizen.stay_started_on, p["days"]),
-                   details={"stay_started": citizen.stay_started_on.isoformat()})
+    return Verdict(
+        raise_on=_day_after(citizen.stay_started_on, p["days"]),
+        details={"stay_started": citizen.stay_started_on.isoformat()},
+    )
 
 
-@rule("shelter_stay_long", "Langt §110-ophold", "Long §110 stay", "warning", "citizen", trigger="time",
-      reacts_to=SHELTER_STAY + ("AssessedReadyToMove",), defaults={"ready_days": SHELTER_READY_STAY_DAYS, "any_days": SHELTER_LONG_STAY_DAYS},
-      clears_when="the stay ends", definition="""
+@rule(
+    "shelter_stay_long",
+    "Langt §110-ophold",
+    "Long §110 stay",
+    "warning",
+    "citizen",
+    trigger="time",
+    reacts_to=SHELTER_STAY + ("AssessedReadyToMove",),
+    defaults={"ready_days": SHELTER_READY_STAY_DAYS, "any_days": SHELTER_LONG_STAY_DAYS},
+    clears_when="the stay ends",
+    definition="""
     A citizen assessed ready to move is still in the §110 stay `ready_days` days after the stay
     began (the national goal: stays of at most 3-4 months for those ready to move): raised on that
     day, or on the day of the assessment when it comes later. Any stay, ready or not, is raised on
     reaching `any_days` days.
-    """)
+    """,
+)
 def shelter_stay_long(citizen: CitizenView, p: Params, today: date) -> Verdict:
     if citizen.stay_started_on is None:
         return NOT_NOW
@@ -444,19 +592,32 @@ def shelter_stay_long(citizen: CitizenView, p: Params, today: date) -> Verdict:
     return Verdict(raise_on=raise_on, details={"reason": reason, "stay_started": citizen.stay_started_on.isoformat()})
 
 
-CADENCE_PARAM = {("CTI", "1"): "cti_phase_1_days", ("CTI", "2"): "cti_phase_2_days",
-                 ("CTI", "3"): "cti_phase_3_days", ("ICM", None): "icm_days", ("ACT", None): "act_days"}
+CADENCE_PARAM = {
+    ("CTI", "1"): "cti_phase_1_days",
+    ("CTI", "2"): "cti_phase_2_days",
+    ("CTI", "3"): "cti_phase_3_days",
+    ("ICM", None): "icm_days",
+    ("ACT", None): "act_days",
+}
 
 
-@rule("no_contact", "Ingen personlig kontakt", "No face-to-face contact", "warning", "course", trigger="time",
-      reacts_to=COURSE_LIFE + CTI_PHASES + ("ContactRecorded",),
-      defaults={CADENCE_PARAM[key]: days for key, days in NO_CONTACT_DAYS.items()},
-      clears_when="a face-to-face contact is recorded, or the course ends", definition="""
+@rule(
+    "no_contact",
+    "Ingen personlig kontakt",
+    "No face-to-face contact",
+    "warning",
+    "course",
+    trigger="time",
+    reacts_to=COURSE_LIFE + CTI_PHASES + ("ContactRecorded",),
+    defaults={CADENCE_PARAM[key]: days for key, days in NO_CONTACT_DAYS.items()},
+    clears_when="a face-to-face contact is recorded, or the course ends",
+    definition="""
     No face-to-face contact for longer than the method's cadence allows (CTI phase 1, 2, 3:
     `cti_phase_1_days`, `cti_phase_2_days`, `cti_phase_3_days`; ICM `icm_days`; ACT `act_days`),
     counted from the last face-to-face contact or the course start: raised the day after. No
     cadence in the CTI contact phase (cti_contact_phase_long covers it) or for §85.
-    """)
+    """,
+)
 def no_contact(course: CourseView, p: Params, today: date) -> Verdict:
     if not course.active:
         return NOT_NOW
@@ -466,46 +627,84 @@ def no_contact(course: CourseView, p: Params, today: date) -> Verdict:
         return NOT_NOW
     assert course.started_on is not None
     since = max(d for d in (course.started_on, course.last_face_to_face) if d is not None)
-    return Verdict(raise_on=_day_after(since, p[param]), occurrence=since.isoformat(),
-                   details={"last_face_to_face": course.last_face_to_face.isoformat() if course.last_face_to_face else None,
-                            "allowed_days": p[param]})
+    return Verdict(
+        raise_on=_day_after(since, p[param]),
+        occurrence=since.isoformat(),
+        details={
+            "last_face_to_face": course.last_face_to_face.isoformat() if course.last_face_to_face else None,
+            "allowed_days": p[param],
+        },
+    )
 
 
-@rule("housing_lost", "Bolig mistet", "Housing lost", "critical", "citizen", trigger="event",
-      reacts_to=HOUSING + ("CourseStarted", "CourseEnded"), defaults={},
-      clears_when="housing is gained again, or the citizen has no active course", definition="""
+@rule(
+    "housing_lost",
+    "Bolig mistet",
+    "Housing lost",
+    "critical",
+    "citizen",
+    trigger="event",
+    reacts_to=HOUSING + ("CourseStarted", "CourseEnded"),
+    defaults={},
+    clears_when="housing is gained again, or the citizen has no active course",
+    definition="""
     The citizen lost their housing while they have an active course: raised on the day of the
     loss. Housed again (as for cti_started_without_housing) resolves it.
-    """)
+    """,
+)
 def housing_lost(citizen: CitizenView, p: Params, today: date) -> Verdict:
     if citizen.housed is not False or citizen.housing_lost_on is None or not citizen.has_active_course:
         return NOT_NOW
-    return Verdict(raise_on=citizen.housing_lost_on, occurrence=citizen.housing_lost_on.isoformat(),
-                   details={"lost_on": citizen.housing_lost_on.isoformat()})
+    return Verdict(
+        raise_on=citizen.housing_lost_on,
+        occurrence=citizen.housing_lost_on.isoformat(),
+        details={"lost_on": citizen.housing_lost_on.isoformat()},
+    )
 
 
-@rule("eviction_risk", "Risiko for udsættelse", "Eviction risk", "critical", "citizen", trigger="event",
-      reacts_to=("EvictionRiskRegistered", "EvictionPrevented", "EvictionCarriedOut"), defaults={},
-      clears_when="the eviction is prevented or carried out", definition="""
+@rule(
+    "eviction_risk",
+    "Risiko for udsættelse",
+    "Eviction risk",
+    "critical",
+    "citizen",
+    trigger="event",
+    reacts_to=("EvictionRiskRegistered", "EvictionPrevented", "EvictionCarriedOut"),
+    defaults={},
+    clears_when="the eviction is prevented or carried out",
+    definition="""
     An eviction risk is registered (second rent reminder, bailiff case, other): raised on its day.
     A loss of the home has its own rule (housing_lost).
-    """)
+    """,
+)
 def eviction_risk(citizen: CitizenView, p: Params, today: date) -> Verdict:
     if citizen.eviction_risk_on is None:
         return NOT_NOW
-    return Verdict(raise_on=citizen.eviction_risk_on, occurrence=citizen.eviction_risk_on.isoformat(),
-                   details={"kind": citizen.eviction_risk_kind, "registered_on": citizen.eviction_risk_on.isoformat()})
+    return Verdict(
+        raise_on=citizen.eviction_risk_on,
+        occurrence=citizen.eviction_risk_on.isoformat(),
+        details={"kind": citizen.eviction_risk_kind, "registered_on": citizen.eviction_risk_on.isoformat()},
+    )
 
 
-@rule("follow_up_due", "Opfølgning mangler", "Follow-up missing", "info", "course", trigger="time",
-      reacts_to=COURSE_LIFE + ("FollowUpRecorded",), defaults={"window_days": FOLLOW_UP_WINDOW_DAYS},
-      clears_when="the follow-up is recorded", definition="""
+@rule(
+    "follow_up_due",
+    "Opfølgning mangler",
+    "Follow-up missing",
+    "info",
+    "course",
+    trigger="time",
+    reacts_to=COURSE_LIFE + ("FollowUpRecorded",),
+    defaults={"window_days": FOLLOW_UP_WINDOW_DAYS},
+    clears_when="the follow-up is recorded",
+    definition="""
     After a course that ended because the citizen left support (completed, or no longer needs
     support), each of the 6-, 9- and 12-month follow-ups is due by the end of its ±`window_days`
     window: raised the day after a window closes without it. Not after a revisitation to another
     method, death, moving away, lost contact or the other end reasons. A later missed window raises
     again even if the earlier alert was resolved by hand.
-    """)
+    """,
+)
 def follow_up_due(course: CourseView, p: Params, today: date) -> Verdict:
     if course.ended_on is None or course.end_reason not in LEFT_SUPPORT:
         return NOT_NOW
@@ -520,46 +719,80 @@ def follow_up_due(course: CourseView, p: Params, today: date) -> Verdict:
     if not missed:
         return Verdict(raise_on=recheck)
     months, due = missed[-1]
-    return Verdict(raise_on=due, recheck_on=recheck, occurrence=str(months),
-                   details={"months_after_end": months, "missed": ",".join(str(m) for m, _ in missed),
-                            "course_ended": course.ended_on.isoformat()})
+    return Verdict(
+        raise_on=due,
+        recheck_on=recheck,
+        occurrence=str(months),
+        details={
+            "months_after_end": months,
+            "missed": ",".join(str(m) for m, _ in missed),
+            "course_ended": course.ended_on.isoformat(),
+        },
+    )
 
 
-@rule("worker_changes", "Mange skift af medarbejder", "Many support worker changes", "info", "course",
-      trigger="event", reacts_to=COURSE_LIFE + ("SupportWorkerChanged",), defaults={"max_changes": 2},
-      clears_when="the course ends", definition="""
+@rule(
+    "worker_changes",
+    "Mange skift af medarbejder",
+    "Many support worker changes",
+    "info",
+    "course",
+    trigger="event",
+    reacts_to=COURSE_LIFE + ("SupportWorkerChanged",),
+    defaults={"max_changes": 2},
+    clears_when="the course ends",
+    definition="""
     The support worker of an active course has changed more than `max_changes` times: raised on the
     change.
-    """)
+    """,
+)
 def worker_changes(course: CourseView, p: Params, today: date) -> Verdict:
     if not course.active or course.worker_changes <= p["max_changes"]:
         return NOT_NOW
     return Verdict(raise_on=today, details={"changes": course.worker_changes})
 
 
-
-
-@rule("caseload_over_norm", "Sagsstamme over norm", "Caseload over norm", "warning", "worker", trigger="event",
-      reacts_to=("WorkerRegistered", "WorkerMovedTeam", "CourseStarted", "SupportWorkerChanged", "CourseEnded"),
-      defaults={param: CASELOAD_NORM[method] for method, param in CASELOAD_PARAM.items()},
-      clears_when="the worker's active courses are within the norm", definition="""
+@rule(
+    "caseload_over_norm",
+    "Sagsstamme over norm",
+    "Caseload over norm",
+    "warning",
+    "worker",
+    trigger="event",
+    reacts_to=("WorkerRegistered", "WorkerMovedTeam", "CourseStarted", "SupportWorkerChanged", "CourseEnded"),
+    defaults={param: CASELOAD_NORM[method] for method, param in CASELOAD_PARAM.items()},
+    clears_when="the worker's active courses are within the norm",
+    definition="""
     A worker's active courses of a method exceed the norm (CTI `cti`, ICM `icm`, ACT `act`): raised
     at once, one alert per worker listing each method over its norm.
-    """)
+    """,
+)
 def caseload_over_norm(worker: WorkerView, p: Params, today: date) -> Verdict:
     over = {m: n for m, n in sorted(worker.active_courses.items()) if m in CASELOAD_PARAM and n > p[CASELOAD_PARAM[m]]}
     if not over:
         return NOT_NOW
-    return Verdict(raise_on=today, occurrence=",".join(over),
-                   details={"over": ",".join(f"{m}:{n}/{int(p[CASELOAD_PARAM[m]])}" for m, n in over.items())})
+    return Verdict(
+        raise_on=today,
+        occurrence=",".join(over),
+        details={"over": ",".join(f"{m}:{n}/{int(p[CASELOAD_PARAM[m]])}" for m, n in over.items())},
+    )
 
 
-@rule("wellbeing_low", "Lav trivsel", "Low well-being", "warning", "course", trigger="event",
-      reacts_to=COURSE_LIFE + ("MeasurementRecorded",), defaults={"index_at_most": WHO5_DEPRESSION, "drop_points": WHO5_MEANINGFUL_CHANGE},
-      clears_when="a later WHO-5 is above the limit without a drop; the course ends", definition="""
+@rule(
+    "wellbeing_low",
+    "Lav trivsel",
+    "Low well-being",
+    "warning",
+    "course",
+    trigger="event",
+    reacts_to=COURSE_LIFE + ("MeasurementRecorded",),
+    defaults={"index_at_most": WHO5_DEPRESSION, "drop_points": WHO5_MEANINGFUL_CHANGE},
+    clears_when="a later WHO-5 is above the limit without a drop; the course ends",
+    definition="""
     The latest WHO-5 of an active course has an index of at most `index_at_most`, or dropped by
     `drop_points` points or more since the previous WHO-5: raised on the measurement's day.
-    """)
+    """,
+)
 def wellbeing_low(course: CourseView, p: Params, today: date) -> Verdict:
     if not course.active:
         return NOT_NOW
@@ -570,17 +803,33 @@ def wellbeing_low(course: CourseView, p: Params, today: date) -> Verdict:
     dropped = len(who5) > 1 and who5[-2].score - latest.score >= p["drop_points"]
     if latest.score > p["index_at_most"] and not dropped:
         return NOT_NOW
-    return Verdict(raise_on=latest.on, occurrence=latest.on.isoformat(), details={
-        "index": latest.score, "previous": who5[-2].score if len(who5) > 1 else None,
-        "measured_on": latest.on.isoformat(), "reason": "low" if latest.score <= p["index_at_most"] else "drop"})
+    return Verdict(
+        raise_on=latest.on,
+        occurrence=latest.on.isoformat(),
+        details={
+            "index": latest.score,
+            "previous": who5[-2].score if len(who5) > 1 else None,
+            "measured_on": latest.on.isoformat(),
+            "reason": "low" if latest.score <= p["index_at_most"] else "drop",
+        },
+    )
 
 
-@rule("measurement_missing", "Måling mangler", "Measurement missing", "info", "course", trigger="time",
-      reacts_to=COURSE_LIFE + ("MeasurementRecorded",), defaults={"days": 30},
-      clears_when="a (baseline or end) measurement is recorded", definition="""
+@rule(
+    "measurement_missing",
+    "Måling mangler",
+    "Measurement missing",
+    "info",
+    "course",
+    trigger="time",
+    reacts_to=COURSE_LIFE + ("MeasurementRecorded",),
+    defaults={"days": 30},
+    clears_when="a (baseline or end) measurement is recorded",
+    definition="""
     No measurement within `days` days of the course start (baseline): raised the day after. A
     course that ends without a measurement in the `days` days before its end: raised on the end day.
-    """)
+    """,
+)
 def measurement_missing(course: CourseView, p: Params, today: date) -> Verdict:
     if course.started_on is None:
         return NOT_NOW
@@ -588,33 +837,50 @@ def measurement_missing(course: CourseView, p: Params, today: date) -> Verdict:
         ends = [m for m in course.measurements if m.on >= course.ended_on - timedelta(days=int(p["days"]))]
         if ends:
             return NOT_NOW
-        return Verdict(raise_on=course.ended_on, occurrence="end", details={"missing": "end", "ended": course.ended_on.isoformat()})
+        return Verdict(
+            raise_on=course.ended_on, occurrence="end", details={"missing": "end", "ended": course.ended_on.isoformat()}
+        )
     if course.measurements:
         return NOT_NOW
-    return Verdict(raise_on=_day_after(course.started_on, p["days"]), occurrence="baseline",
-                   details={"missing": "baseline", "started": course.started_on.isoformat()})
+    return Verdict(
+        raise_on=_day_after(course.started_on, p["days"]),
+        occurrence="baseline",
+        details={"missing": "baseline", "started": course.started_on.isoformat()},
+    )
 
 
 POOR_FOLLOW_ON = {FollowOnOffer.POOR.value, FollowOnOffer.NONE.value}
 
 
-@rule("no_follow_on_offer", "Intet opfølgende tilbud", "No follow-on offer", "warning", "course", trigger="event",
-      reacts_to=COURSE_LIFE, defaults={},
-      clears_when="none: resolve by hand", definition="""
+@rule(
+    "no_follow_on_offer",
+    "Intet opfølgende tilbud",
+    "No follow-on offer",
+    "warning",
+    "course",
+    trigger="event",
+    reacts_to=COURSE_LIFE,
+    defaults={},
+    clears_when="none: resolve by hand",
+    definition="""
     A course ended with the follow-on offer ringe or slet ikke: raised on the end day.
-    """)
+    """,
+)
 def no_follow_on_offer(course: CourseView, p: Params, today: date) -> Verdict:
     if course.ended_on is None or course.follow_on_offer not in POOR_FOLLOW_ON:
         return NOT_NOW
-    return Verdict(raise_on=course.ended_on, details={"follow_on_offer": course.follow_on_offer,
-                                                      "ended": course.ended_on.isoformat()})
+    return Verdict(
+        raise_on=course.ended_on,
+        details={"follow_on_offer": course.follow_on_offer, "ended": course.ended_on.isoformat()},
+    )
 
 
 # --- Configuration -------------------------------------------------------------------------------
 
 
-def effective_params(rule: Rule, overrides: Mapping[str, Mapping[str, float]], *, team: str | None = None,
-                     method: str | None = None) -> dict[str, float]:
+def effective_params(
+    rule: Rule, overrides: Mapping[str, Mapping[str, float]], *, team: str | None = None, method: str | None = None
+) -> dict[str, float]:
     """Defaults, then the municipality's overrides (scope ""), then the method's, then the team's."""
     return effective(rule.defaults, overrides, team=team, method=method)
 
@@ -624,7 +890,9 @@ def param_problems(rule: Rule, params: Mapping[str, Any]) -> list[dict[str, str]
     problems = []
     for key, value in params.items():
         if key not in rule.defaults:
-            problems.append({"field": key, "problem": f"unknown parameter; known: {', '.join(rule.defaults) or 'none'}"})
+            problems.append(
+                {"field": key, "problem": f"unknown parameter; known: {', '.join(rule.defaults) or 'none'}"}
+            )
         elif isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 10_000:
             problems.append({"field": key, "problem": "must be a number from 0 to 10000"})
     return problems

@@ -136,17 +136,34 @@ CREATE TABLE IF NOT EXISTS alert_digests (
 
 
 async def raise_alert(
-    db: asyncpg.Connection, *, rule: str, severity: str, subject_type: str, subject_id: str,
-    municipality: str, team: str, details: dict[str, Any], at: datetime,
+    db: asyncpg.Connection,
+    *,
+    rule: str,
+    severity: str,
+    subject_type: str,
+    subject_id: str,
+    municipality: str,
+    team: str,
+    details: dict[str, Any],
+    at: datetime,
 ) -> uuid.UUID | None:
     """Raises an alert unless one is already open for (rule, subject); returns its id if raised."""
     alert_id = uuid.uuid4()
     inserted = await db.fetchval(
-        """INSERT INTO alerts (id, rule, subject_type, subject_id, municipality, team, state, severity, raised_at, details)
+        """INSERT INTO alerts
+             (id, rule, subject_type, subject_id, municipality, team, state, severity, raised_at, details)
            VALUES ($1, $2, $3, $4, $5, $6, 'open', $7, $8, $9)
            ON CONFLICT (rule, municipality, subject_type, subject_id) WHERE state <> 'resolved' DO NOTHING
            RETURNING id""",
-        alert_id, rule, subject_type, subject_id, municipality, team, severity, at, json.dumps(details),
+        alert_id,
+        rule,
+        subject_type,
+        subject_id,
+        municipality,
+        team,
+        severity,
+        at,
+        json.dumps(details),
     )
     if inserted is None:
         return None
@@ -155,15 +172,25 @@ async def raise_alert(
 
 
 async def resolve_open(
-    db: asyncpg.Connection, *, rule: str, municipality: str, subject_type: str, subject_id: str,
-    at: datetime, by: str, note: str,
+    db: asyncpg.Connection,
+    *,
+    rule: str,
+    municipality: str,
+    subject_type: str,
+    subject_id: str,
+    at: datetime,
+    by: str,
+    note: str,
 ) -> uuid.UUID | None:
     """Resolves the open alert for (rule, subject), if any: the condition has cleared."""
     alert_id = await db.fetchval(
         """UPDATE alerts SET state = 'resolved', snoozed_until = NULL
            WHERE rule = $1 AND municipality = $2 AND subject_type = $3 AND subject_id = $4 AND state <> 'resolved'
            RETURNING id""",
-        rule, municipality, subject_type, subject_id,
+        rule,
+        municipality,
+        subject_type,
+        subject_id,
     )
     if alert_id is not None:
         await _transition(db, alert_id, "resolved", at, by, note)
@@ -186,8 +213,15 @@ MANUAL_TRANSITIONS = {
 
 
 async def change_state(
-    db: asyncpg.Connection, alert_id: uuid.UUID, *, state: str, at: datetime, by: str, note: str | None,
-    snoozed_until: date | None = None, on_behalf_of: str | None = None,
+    db: asyncpg.Connection,
+    alert_id: uuid.UUID,
+    *,
+    state: str,
+    at: datetime,
+    by: str,
+    note: str | None,
+    snoozed_until: date | None = None,
+    on_behalf_of: str | None = None,
 ) -> dict[str, Any] | None:
     """A person acknowledges, snoozes or resolves an alert; None when there is no such alert.
     `by` is the authenticated caller; `on_behalf_of` a person they say they act for."""
@@ -196,9 +230,7 @@ async def change_state(
         return None
     if current not in MANUAL_TRANSITIONS[state]:
         raise TransitionRefused(f"cannot go from {current} to {state}", current)
-    await db.execute(
-        "UPDATE alerts SET state = $2, snoozed_until = $3 WHERE id = $1", alert_id, state, snoozed_until
-    )
+    await db.execute("UPDATE alerts SET state = $2, snoozed_until = $3 WHERE id = $1", alert_id, state, snoozed_until)
     await _transition(db, alert_id, state, at, by, note, on_behalf_of)
     return await get_alert(db, alert_id)
 
@@ -218,20 +250,35 @@ async def wake_snoozed(db: asyncpg.Connection, today: date, at: datetime) -> int
 
 
 async def _transition(
-    db: asyncpg.Connection, alert_id: uuid.UUID, state: str, at: datetime, by: str, note: str | None,
+    db: asyncpg.Connection,
+    alert_id: uuid.UUID,
+    state: str,
+    at: datetime,
+    by: str,
+    note: str | None,
     on_behalf_of: str | None = None,
 ) -> None:
     await db.execute(
         """INSERT INTO alert_transitions (alert_id, transition, state, at, by, note, on_behalf_of)
            SELECT $1, coalesce(max(transition), 0) + 1, $2, $3, $4, $5, $6
            FROM alert_transitions WHERE alert_id = $1""",
-        alert_id, state, at, by, note, on_behalf_of,
+        alert_id,
+        state,
+        at,
+        by,
+        note,
+        on_behalf_of,
     )
 
 
 async def list_alerts(
-    db: asyncpg.Pool | asyncpg.Connection, *, municipality: str, state: str | None = None, team: str | None = None,
-    rule: str | None = None, severity: str | None = None,
+    db: asyncpg.Pool | asyncpg.Connection,
+    *,
+    municipality: str,
+    state: str | None = None,
+    team: str | None = None,
+    rule: str | None = None,
+    severity: str | None = None,
 ) -> list[dict[str, Any]]:
     rows = await db.fetch(
         """SELECT * FROM alerts
@@ -239,7 +286,11 @@ async def list_alerts(
              AND ($3::text IS NULL OR team = $3) AND ($4::text IS NULL OR rule = $4)
              AND ($5::text IS NULL OR severity = $5)
            ORDER BY raised_at DESC, id LIMIT 1000""",
-        municipality, state, team, rule, severity,
+        municipality,
+        state,
+        team,
+        rule,
+        severity,
     )
     return [alert_row(row) for row in rows]
 
@@ -253,11 +304,19 @@ async def get_alert(db: asyncpg.Pool | asyncpg.Connection, alert_id: uuid.UUID) 
            WHERE alert_id = $1 ORDER BY transition""",
         alert_id,
     )
-    return alert_row(row) | {"history": [
-        {"transition": h["transition"], "state": h["state"], "at": h["at"].isoformat(), "by": h["by"],
-         "on_behalf_of": h["on_behalf_of"], "note": h["note"]}
-        for h in history
-    ]}
+    return alert_row(row) | {
+        "history": [
+            {
+                "transition": h["transition"],
+                "state": h["state"],
+                "at": h["at"].isoformat(),
+                "by": h["by"],
+                "on_behalf_of": h["on_behalf_of"],
+                "note": h["note"],
+            }
+            for h in history
+        ]
+    }
 
 
 def alert_row(row: asyncpg.Record) -> dict[str, Any]:
@@ -280,8 +339,12 @@ async def rule_config_changed(db: asyncpg.Connection, rule: str, municipality: s
     """Queues the rule's configuration in the municipality for publishing, in the caller's transaction."""
     await db.execute(
         """INSERT INTO alert_rule_config_outbox (rule, municipality, changed_at, changed_by) VALUES ($1, $2, $3, $4)
-           ON CONFLICT (rule, municipality) DO UPDATE SET changed_at = EXCLUDED.changed_at, changed_by = EXCLUDED.changed_by""",
-        rule, municipality, at, by,
+           ON CONFLICT (rule, municipality)
+           DO UPDATE SET changed_at = EXCLUDED.changed_at, changed_by = EXCLUDED.changed_by""",
+        rule,
+        municipality,
+        at,
+        by,
     )
 
 

@@ -23,8 +23,8 @@ LANG_COOKIE = "casetrack_lang"
 # Everything from casetrack's own host: no CDN, no inline script, no other host to talk to.
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-                               "connect-src 'self'; font-src 'self'; form-action 'self'; frame-ancestors 'none'; "
-                               "base-uri 'none'",
+    "connect-src 'self'; font-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+    "base-uri 'none'",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
 }
@@ -48,8 +48,12 @@ def _same_origin(request: Request) -> None:
     second guard against cross-site requests)."""
     origin = request.headers.get("origin")
     if origin is None or origin.split("://", 1)[-1] != request.headers.get("host"):
-        raise ApiError(403, "cross_origin_refused", "Forespørgslen kom ikke fra casetrack.",
-                       "The request did not come from casetrack.")
+        raise ApiError(
+            403,
+            "cross_origin_refused",
+            "Forespørgslen kom ikke fra casetrack.",
+            "The request did not come from casetrack.",
+        )
 
 
 def _lang(request: Request) -> str:
@@ -78,8 +82,9 @@ def create_app(config: Config) -> FastAPI:
             response.headers.setdefault(name, value)
         return response
 
-    def _login_response(request: Request, status: int = 200, error: str | None = None,
-                        username: str = "") -> HTMLResponse:
+    def _login_response(
+        request: Request, status: int = 200, error: str | None = None, username: str = ""
+    ) -> HTMLResponse:
         return HTMLResponse(login_page(_lang(request), error, username), status_code=status)
 
     @app.get("/login", include_in_schema=False)
@@ -102,8 +107,15 @@ def create_app(config: Config) -> FastAPI:
             app.state.sessions.close(previous.id)
         session = app.state.sessions.open(principal)
         response = RedirectResponse("/", status_code=303)
-        response.set_cookie(COOKIE, session.id, max_age=SESSION_SECONDS, httponly=True, samesite="strict",
-                            secure=config.secure_cookie, path="/")
+        response.set_cookie(
+            COOKIE,
+            session.id,
+            max_age=SESSION_SECONDS,
+            httponly=True,
+            samesite="strict",
+            secure=config.secure_cookie,
+            path="/",
+        )
         return response
 
     @app.post("/logout", include_in_schema=False)
@@ -118,8 +130,9 @@ def create_app(config: Config) -> FastAPI:
     async def shell(request: Request) -> Response:
         if _session(request) is None:
             return RedirectResponse("/login", status_code=303)
-        return FileResponse(STATIC / "index.html", media_type="text/html; charset=utf-8",
-                            headers={"Cache-Control": "no-store"})
+        return FileResponse(
+            STATIC / "index.html", media_type="text/html; charset=utf-8", headers={"Cache-Control": "no-store"}
+        )
 
     @app.get("/static/{name}", include_in_schema=False)
     async def static(name: str) -> Response:
@@ -133,21 +146,29 @@ def create_app(config: Config) -> FastAPI:
         """Who is logged in, for the pages: role and scope, and the municipality's teams known here."""
         principal = session.principal
         return {
-            "name": principal.name, "role": principal.role, "municipality": principal.municipality,
-            "team": principal.team, "teams": config.users.teams(principal.municipality or ""),
+            "name": principal.name,
+            "role": principal.role,
+            "municipality": principal.municipality,
+            "team": principal.team,
+            "teams": config.users.teams(principal.municipality or ""),
         }
 
     @app.api_route("/api/{service}/{path:path}", methods=["GET", "POST", "PUT", "DELETE"])
-    async def forward(service: str, path: str, request: Request,
-                      session: Annotated[Session, Depends(require_session)]) -> Response:
+    async def forward(
+        service: str, path: str, request: Request, session: Annotated[Session, Depends(require_session)]
+    ) -> Response:
         base_url = config.upstreams.get(service)
         if base_url is None:
             raise ApiError(404, "service_not_found", f"Ukendt tjeneste: {service}.", f"Unknown service: {service}.")
         upstream_path = proxy.api_path(path)
         if request.method in UNSAFE_METHODS:
             _same_origin(request)
-        return await proxy.forward(request, app.state.client, f"{base_url}/{upstream_path}",
-                                   session.api_token(app.state.signer),
-                                   still_logged_in=lambda: app.state.sessions.get(session.id) is not None)
+        return await proxy.forward(
+            request,
+            app.state.client,
+            f"{base_url}/{upstream_path}",
+            session.api_token(app.state.signer),
+            still_logged_in=lambda: app.state.sessions.get(session.id) is not None,
+        )
 
     return app

@@ -42,23 +42,37 @@ def _not_found() -> ApiError:
     return ApiError(404, "not_found", "Ukendt adresse.", "Unknown path.")
 
 
-async def forward(request: Request, client: httpx.AsyncClient, url: str, token: str,
-                  still_logged_in: Callable[[], bool]) -> Response:
+async def forward(
+    request: Request, client: httpx.AsyncClient, url: str, token: str, still_logged_in: Callable[[], bool]
+) -> Response:
     headers = {k: v for k, v in request.headers.items() if k.lower() in FORWARD_REQUEST}
     headers["authorization"] = f"Bearer {token}"
     upstream = client.build_request(
-        request.method, url, params=request.query_params, headers=headers, content=await request.body(),
+        request.method,
+        url,
+        params=request.query_params,
+        headers=headers,
+        content=await request.body(),
     )
     try:
         response = await client.send(upstream, stream=True)
     except httpx.HTTPError as exc:
         log.warning("service unreachable", extra={"url": url, "error": repr(exc)})
-        raise ApiError(503, "service_unavailable", "Tjenesten svarer ikke; prøv igen.",
-                       "The service does not answer; retry later.", headers={"Retry-After": "5"}) from None
+        raise ApiError(
+            503,
+            "service_unavailable",
+            "Tjenesten svarer ikke; prøv igen.",
+            "The service does not answer; retry later.",
+            headers={"Retry-After": "5"},
+        ) from None
     passed = {k: v for k, v in response.headers.items() if k.lower() in FORWARD_RESPONSE}
     if response.headers.get("content-type", "").startswith("text/event-stream"):
-        return StreamingResponse(_while(still_logged_in, response.aiter_raw()), status_code=response.status_code,
-                                 headers=passed, background=BackgroundTask(response.aclose))
+        return StreamingResponse(
+            _while(still_logged_in, response.aiter_raw()),
+            status_code=response.status_code,
+            headers=passed,
+            background=BackgroundTask(response.aclose),
+        )
     try:
         body = await response.aread()
     finally:

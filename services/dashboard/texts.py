@@ -4,15 +4,25 @@ import html
 
 TEXTS = {
     "da": {
-        "title": "casetrack – log ind", "heading": "Log ind", "username": "Brugernavn",
-        "password": "Adgangskode", "submit": "Log ind", "switch": "English", "switch_lang": "en",
+        "title": "casetrack – log ind",
+        "heading": "Log ind",
+        "username": "Brugernavn",
+        "password": "Adgangskode",
+        "submit": "Log ind",
+        "switch": "English",
+        "switch_lang": "en",
         "login_failed": "Forkert brugernavn eller adgangskode.",
         "login_unavailable": "Login er ikke sat op (CASETRACK_SIGNING_KEY mangler).",
         "intro": "Nøgletal, advarsler og dobbelt bundlinje for Housing First-indsatsen.",
     },
     "en": {
-        "title": "casetrack – log in", "heading": "Log in", "username": "Username",
-        "password": "Password", "submit": "Log in", "switch": "Dansk", "switch_lang": "da",
+        "title": "casetrack – log in",
+        "heading": "Log in",
+        "username": "Username",
+        "password": "Password",
+        "submit": "Log in",
+        "switch": "Dansk",
+        "switch_lang": "da",
         "login_failed": "Wrong username or password.",
         "login_unavailable": "Login is not set up (CASETRACK_SIGNING_KEY is missing).",
         "intro": "Key figures, alerts and the double bottom line of the Housing First work.",
@@ -44,7 +54,8 @@ def login_page(lang: str, error: str | None, username: str) -> str:
 <input id="password" name="password" type="password" autocomplete="current-password" required>
 <button type="submit">{html.escape(t["submit"])}</button>
 </form>
-<p><a href="/login?lang={t["switch_lang"]}" lang="{t["switch_lang"]}" id="switch-lang">{html.escape(t["switch"])}</a></p>
+<p><a href="/login?lang={t["switch_lang"]}" lang="{t["switch_lang"]}"
+   id="switch-lang">{html.escape(t["switch"])}</a></p>
 </main>
 </body>
 </html>"""

@@ -52,8 +52,13 @@ class Users:
 
     def teams(self, municipality: str) -> list[str]:
         """The teams of the municipality that have someone in the dashboard."""
-        return sorted({u.principal.team for u in self._users.values()
-                       if u.principal.municipality == municipality and u.principal.team})
+        return sorted(
+            {
+                u.principal.team
+                for u in self._users.values()
+                if u.principal.municipality == municipality and u.principal.team
+            }
+        )
 
     def authenticate(self, username: str, password: str) -> Principal | None:
         user = self._users.get(username)

@@ -62,8 +62,13 @@ def _dates_in_window(request: Request, **dates: date | None) -> None:
         problem = None if value is None else window.problem(value, today)
         if problem is not None:
             span = f"{window.earliest.isoformat()} – {window.latest(today).isoformat()}"
-            raise ApiError(422, "date_out_of_range", f"Datoen '{name}' skal ligge i {span}.",
-                           f"The date '{name}' must lie in {span}.", [{"field": name, "problem": problem}])
+            raise ApiError(
+                422,
+                "date_out_of_range",
+                f"Datoen '{name}' skal ligge i {span}.",
+                f"The date '{name}' must lie in {span}.",
+                [{"field": name, "problem": problem}],
+            )
 
 
 # Figures: the managers of the municipality; a team leader sees their own team's (team_filter).
@@ -85,17 +90,34 @@ def _query(
     _dates_in_window(request, on=on, **{"from": period_from, "to": period_to}, as_of=as_of)
     today = request.app.state.clock.today()
     if on is not None and (period_from or period_to):
-        raise ApiError(422, "on_with_period", "Angiv enten 'on' eller 'from'/'to'.", "Give either 'on' or 'from'/'to'.",
-                       [{"field": "on", "problem": "not with from/to"}])
+        raise ApiError(
+            422,
+            "on_with_period",
+            "Angiv enten 'on' eller 'from'/'to'.",
+            "Give either 'on' or 'from'/'to'.",
+            [{"field": "on", "problem": "not with from/to"}],
+        )
     end = on or period_to or today
     start = on or period_from or end - timedelta(days=365)
     if start > end:
-        raise ApiError(422, "period_reversed", "'from' ligger efter 'to'.", "'from' is after 'to'.",
-                       [{"field": "from", "problem": "after 'to'"}])
+        raise ApiError(
+            422,
+            "period_reversed",
+            "'from' ligger efter 'to'.",
+            "'from' is after 'to'.",
+            [{"field": "from", "problem": "after 'to'"}],
+        )
     if period is not None and len(periods(start, end, period)) > MAX_PERIODS:
-        raise ApiError(422, "too_many_periods", f"Højst {MAX_PERIODS} perioder ad gangen.",
-                       f"At most {MAX_PERIODS} periods at a time.", [{"field": "period", "problem": "too many"}])
-    return figures.Query(Window(start, end), period, Filters(access.team_filter(principal, team), method), params, as_of)
+        raise ApiError(
+            422,
+            "too_many_periods",
+            f"Højst {MAX_PERIODS} perioder ad gangen.",
+            f"At most {MAX_PERIODS} periods at a time.",
+            [{"field": "period", "problem": "too many"}],
+        )
+    return figures.Query(
+        Window(start, end), period, Filters(access.team_filter(principal, team), method), params, as_of
+    )
 
 
 QueryDep = Annotated[figures.Query, Depends(_query)]
@@ -103,9 +125,15 @@ QueryDep = Annotated[figures.Query, Depends(_query)]
 
 def _header(kpi: Kpi, municipality: str, query: figures.Query) -> dict[str, Any]:
     return {
-        "kpi": kpi.id, "name_da": kpi.name_da, "name_en": kpi.name_en, "kind": kpi.kind, "unit": kpi.unit,
-        "municipality": municipality, "as_of": query.as_of.isoformat() if query.as_of else None,
-        "team": query.filters.team, "method": query.filters.method.value if query.filters.method else None,
+        "kpi": kpi.id,
+        "name_da": kpi.name_da,
+        "name_en": kpi.name_en,
+        "kind": kpi.kind,
+        "unit": kpi.unit,
+        "municipality": municipality,
+        "as_of": query.as_of.isoformat() if query.as_of else None,
+        "team": query.filters.team,
+        "method": query.filters.method.value if query.filters.method else None,
     }
 
 
@@ -132,15 +160,15 @@ def _download(body: bytes, media_type: str, filename: str) -> Response:
 
 QUERY_RULES = {
     "period": "from/to: the days the figure covers (default: the last 365 days); figures with on_date are "
-              "taken on `to` (or `on`). period=month|quarter|year gives a series of whole calendar periods.",
+    "taken on `to` (or `on`). period=month|quarter|year gives a series of whole calendar periods.",
     "as_of": "the figure as it was known at the end of that day (UTC): facts recorded later are left out, "
-             "also when they are effective earlier.",
+    "also when they are effective earlier.",
     "team_method": "course figures count the courses of that team/method; citizen figures (housing, "
-                   "stays, income, treatment, evictions) count the citizens who have such a course.",
+    "stays, income, treatment, evictions) count the citizens who have such a course.",
     "comparison": "each figure carries `previous` (the period before) and `target` (the måltal set "
-                  "with PUT /v1/targets/{kpi} that applied on as_of).",
+    "with PUT /v1/targets/{kpi} that applied on as_of).",
     "benchmark": f"/v1/kpis/{{id}}/benchmark: each municipality's aggregate; a figure built on fewer "
-                 f"than {figures.SUPPRESS_BELOW_CITIZENS} citizens is suppressed.",
+    f"than {figures.SUPPRESS_BELOW_CITIZENS} citizens is suppressed.",
     "formats": "format=json|csv|xlsx; /v1/kpis/export?ids=P1,P2 gives one workbook, one sheet per KPI.",
 }
 
@@ -153,8 +181,12 @@ async def list_kpis(principal: Caller) -> dict[str, Any]:
 
 @router.get("/kpis/export")
 async def export_kpis(
-    request: Request, principal: Caller, query: QueryDep, municipality: Annotated[MunicipalityCode, Query()],
-    ids: str | None = None, format: Format = Format.XLSX,  # noqa: A002
+    request: Request,
+    principal: Caller,
+    query: QueryDep,
+    municipality: Annotated[MunicipalityCode, Query()],
+    ids: str | None = None,
+    format: Format = Format.XLSX,  # noqa: A002
 ) -> Response:
     """A selection of KPIs (default all) in one workbook, one sheet per KPI, or one CSV."""
     access.allow(principal, municipality, *KPI_READERS)
@@ -168,17 +200,28 @@ async def export_kpis(
         result = figures.figures(kpi, history, query, await targets.target(pool, kpi.id, municipality, query.as_of))
         tables[kpi.id] = export.rows(kpi, municipality, result, as_of)
     if format == Format.CSV:
-        return _download(export.to_csv(list(tables.values())), "text/csv; charset=utf-8", f"noegletal-{municipality}.csv")
+        return _download(
+            export.to_csv(list(tables.values())), "text/csv; charset=utf-8", f"noegletal-{municipality}.csv"
+        )
     if format == Format.XLSX:
         return _download(export.to_xlsx(tables), XLSX_TYPE, f"noegletal-{municipality}.xlsx")
-    raise ApiError(422, "format_not_supported", "Eksport findes som csv eller xlsx.", "Export is csv or xlsx.",
-                   [{"field": "format", "problem": "csv or xlsx"}])
+    raise ApiError(
+        422,
+        "format_not_supported",
+        "Eksport findes som csv eller xlsx.",
+        "Export is csv or xlsx.",
+        [{"field": "format", "problem": "csv or xlsx"}],
+    )
 
 
 @router.get("/kpis/{kpi_id}", response_model=None)
 async def get_kpi(
-    kpi_id: str, request: Request, principal: Caller, query: QueryDep,
-    municipality: Annotated[MunicipalityCode, Query()], format: Format = Format.JSON,  # noqa: A002
+    kpi_id: str,
+    request: Request,
+    principal: Caller,
+    query: QueryDep,
+    municipality: Annotated[MunicipalityCode, Query()],
+    format: Format = Format.JSON,  # noqa: A002
 ) -> dict[str, Any] | Response:
     kpi = _kpi(kpi_id)
     access.allow(principal, municipality, *KPI_READERS)
@@ -193,20 +236,31 @@ async def get_kpi(
 
 @router.get("/kpis/{kpi_id}/benchmark")
 async def benchmark(
-    kpi_id: str, request: Request, principal: Caller, query: QueryDep,
+    kpi_id: str,
+    request: Request,
+    principal: Caller,
+    query: QueryDep,
     municipality: Annotated[MunicipalityCode | None, Query(description="the caller's own; needed for admin")] = None,
 ) -> dict[str, Any]:
     kpi = _kpi(kpi_id)
     own = municipality or principal.municipality
     if own is None:
-        raise ApiError(422, "municipality_missing", "Angiv 'municipality'.", "Give 'municipality'.",
-                       [{"field": "municipality", "problem": "required for the administrator"}])
+        raise ApiError(
+            422,
+            "municipality_missing",
+            "Angiv 'municipality'.",
+            "Give 'municipality'.",
+            [{"field": "municipality", "problem": "required for the administrator"}],
+        )
     access.allow(principal, own, "manager")
     histories = await store.histories(request.app.state.pool, query.as_of)
     histories.setdefault(own, fold(own, []))
     query = await _configured(request, query, histories)
-    return {**_header(kpi, own, query), "suppress_below_citizens": figures.SUPPRESS_BELOW_CITIZENS,
-            "municipalities": figures.benchmark(kpi, histories, own, query)}
+    return {
+        **_header(kpi, own, query),
+        "suppress_below_citizens": figures.SUPPRESS_BELOW_CITIZENS,
+        "municipalities": figures.benchmark(kpi, histories, own, query),
+    }
 
 
 class TargetIn(BaseModel):
@@ -233,8 +287,12 @@ async def get_targets(
 
 @router.get("/courses/{course_id}/double-bottom-line")
 async def get_double_bottom_line(
-    course_id: Identifier, request: Request, principal: Caller, municipality: Annotated[MunicipalityCode, Query()],
-    on: date | None = None, as_of: date | None = None,
+    course_id: Identifier,
+    request: Request,
+    principal: Caller,
+    municipality: Annotated[MunicipalityCode, Query()],
+    on: date | None = None,
+    as_of: date | None = None,
 ) -> dict[str, Any]:
     """A course's figures: for its support worker, its team's leader and the administrator; the
     read is on the audit trail before it is served."""
@@ -242,11 +300,22 @@ async def get_double_bottom_line(
     _dates_in_window(request, on=on, as_of=as_of)
     history = await store.history(request.app.state.pool, municipality, as_of)
     course = history.courses.get(course_id)
-    access.ensure_course(principal, None if course is None else access.CourseScope(
-        course.team, course.workers[-1][1] if course.workers else None))
-    await audited_read(request, principal, action="read_double_bottom_line", municipality=municipality,
-                       subject_type="course", subject_id=course_id)
+    access.ensure_course(
+        principal,
+        None if course is None else access.CourseScope(course.team, course.workers[-1][1] if course.workers else None),
+    )
+    await audited_read(
+        request,
+        principal,
+        action="read_double_bottom_line",
+        municipality=municipality,
+        subject_type="course",
+        subject_id=course_id,
+    )
     if course is None:
         raise ApiError(404, "course_not_found", f"Ukendt forløb: {course_id}.", f"Unknown course: {course_id}.")
-    return {"municipality": municipality, "as_of": as_of.isoformat() if as_of else None,
-            **double_bottom_line(course, on or request.app.state.clock.today())}
+    return {
+        "municipality": municipality,
+        "as_of": as_of.isoformat() if as_of else None,
+        **double_bottom_line(course, on or request.app.state.clock.today()),
+    }

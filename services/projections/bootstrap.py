@@ -17,8 +17,8 @@ from runtime.http import create_service_app
 from runtime.metrics import CONSUMER_LAG
 from runtime.settings import Settings
 from services.projections import projector, store, targets
-from services.projections.rule_config import RuleConfigReader
 from services.projections.api import router
+from services.projections.rule_config import RuleConfigReader
 
 DEFAULT_PORT = 8002
 CONSUMER = "projections"

@@ -24,20 +24,22 @@ def hours_by_unit(course: Course, until: date) -> list[dict[str, Any]]:
     if all(isinstance(u, CtiPhase) for u in units):
         ordered = [p for p in CTI_PHASE_ORDER if p in units]
     else:
-        ordered = sorted((u for u in units if isinstance(u, date)))
+        ordered = sorted(u for u in units if isinstance(u, date))
     rows, expected_sum, actual_sum = [], 0.0, 0.0
     for unit in ordered:
         expected_sum += course.planned_hours.get(unit, 0.0)
         actual_sum += actual.get(unit, 0.0)
-        rows.append({
-            "unit": unit_label(unit),
-            "start": (s.isoformat() if (s := course.unit_start(unit)) else None),
-            "expected_hours": round(course.planned_hours.get(unit, 0.0), 4),
-            "actual_hours": round(actual.get(unit, 0.0), 4),
-            "cumulative_expected_hours": round(expected_sum, 4),
-            "cumulative_actual_hours": round(actual_sum, 4),
-            "share_used": round(actual_sum / expected_sum, 4) if expected_sum else None,
-        })
+        rows.append(
+            {
+                "unit": unit_label(unit),
+                "start": (s.isoformat() if (s := course.unit_start(unit)) else None),
+                "expected_hours": round(course.planned_hours.get(unit, 0.0), 4),
+                "actual_hours": round(actual.get(unit, 0.0), 4),
+                "cumulative_expected_hours": round(expected_sum, 4),
+                "cumulative_actual_hours": round(actual_sum, 4),
+                "share_used": round(actual_sum / expected_sum, 4) if expected_sum else None,
+            }
+        )
     return rows
 
 
@@ -46,8 +48,11 @@ def begun_planned_hours(course: Course, until: date) -> tuple[float, float]:
     hours: the sums of `hours_by_unit`'s rows for them (E2). A course planned by the month (ICM,
     ACT) counts each month's contacts directly instead of walking its whole contact history."""
     if course.method == Method.CTI or not all(isinstance(u, date) for u in course.planned_hours):
-        rows = [r for r in hours_by_unit(course, until)
-                if r["start"] is not None and r["start"] <= until.isoformat() and r["expected_hours"]]
+        rows = [
+            r
+            for r in hours_by_unit(course, until)
+            if r["start"] is not None and r["start"] <= until.isoformat() and r["expected_hours"]
+        ]
         return sum(r["expected_hours"] for r in rows), sum(r["actual_hours"] for r in rows)
     contacts, next_contact = course.contacts_between(None, until), 0  # by date: walked once
     expected = actual = 0.0
@@ -71,11 +76,13 @@ def progression(course: Course, until: date) -> list[dict[str, Any]]:
     lines = []
     for instrument, checkpoints in sorted(course.progression.items()):
         measured = sorted((m.on, m.value) for m in course.measurements if m.instrument == instrument and m.on <= until)
-        lines.append({
-            "instrument": instrument.value,
-            "expected": [{"on": on.isoformat(), "value": value} for on, value in checkpoints],
-            "actual": [{"on": on.isoformat(), "value": value} for on, value in measured],
-        })
+        lines.append(
+            {
+                "instrument": instrument.value,
+                "expected": [{"on": on.isoformat(), "value": value} for on, value in checkpoints],
+                "actual": [{"on": on.isoformat(), "value": value} for on, value in measured],
+            }
+        )
     return lines
 
 

@@ -9,8 +9,22 @@ from openpyxl import Workbook
 
 from services.projections.kpis import Kpi
 
-HEADERS = ["Nøgletal", "Navn", "Kommune", "Periode", "Fra", "Til", "Opgjort pr.", "Opgørelse",
-           "Værdi", "Tæller", "Nævner", "Borgere", "Måltal", "Forrige periode"]
+HEADERS = [
+    "Nøgletal",
+    "Navn",
+    "Kommune",
+    "Periode",
+    "Fra",
+    "Til",
+    "Opgjort pr.",
+    "Opgørelse",
+    "Værdi",
+    "Tæller",
+    "Nævner",
+    "Borgere",
+    "Måltal",
+    "Forrige periode",
+]
 HEADLINE = "værdi"
 CSV_DELIMITER = ";"
 
@@ -22,8 +36,18 @@ def rows(kpi: Kpi, municipality: str, result: dict[str, Any], as_of: str | None)
         lead = [kpi.id, kpi.name_da, municipality, figure.get("period", ""), figure["from"], figure["to"], as_of or ""]
         target = (figure.get("target") or {}).get("value")
         before = (figure.get("previous") or {}).get("value")
-        table.append(lead + [HEADLINE, figure.get("value"), figure.get("numerator"), figure.get("denominator"),
-                             figure.get("citizens"), target, before])
+        table.append(
+            lead
+            + [
+                HEADLINE,
+                figure.get("value"),
+                figure.get("numerator"),
+                figure.get("denominator"),
+                figure.get("citizens"),
+                target,
+                before,
+            ]
+        )
         for measure, value in (figure.get("values") or {}).items():
             table.append(lead + [measure, value, None, None, None, None, None])
     return table

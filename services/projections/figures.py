@@ -29,12 +29,19 @@ def compute(kpi: Kpi, history: History, window: Window, query: Query) -> dict[st
 def compare(figure: dict[str, Any], before: dict[str, Any], target: float | None) -> dict[str, Any]:
     value, earlier = figure.get("value"), before.get("value")
     figure["previous"] = {
-        "from": before["from"], "to": before["to"], "value": earlier,
+        "from": before["from"],
+        "to": before["to"],
+        "value": earlier,
         "change": round(value - earlier, 4) if value is not None and earlier is not None else None,
     }
-    figure["target"] = None if target is None else {
-        "value": target, "difference": round(value - target, 4) if value is not None else None,
-    }
+    figure["target"] = (
+        None
+        if target is None
+        else {
+            "value": target,
+            "difference": round(value - target, 4) if value is not None else None,
+        }
+    )
     return figure
 
 

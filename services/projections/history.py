@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 from statistics import mean
 from typing import Any
 
+from contracts import facts as f
 from contracts.codes import (
     ContactKind,
     CourseEndReason,
@@ -23,7 +24,6 @@ from contracts.codes import (
     IncomeType,
     Method,
 )
-from contracts import facts as f
 from contracts.instruments import Instrument, score
 from contracts.methods import CTI_MONTHS, cti_planned_end, planned_phase_end
 
@@ -103,9 +103,7 @@ class Course:
     follow_ups: list[tuple[date, int, FollowUpAnswer]] = field(default_factory=list)
 
     def active_on(self, day: date) -> bool:
-        return self.started_on is not None and self.started_on <= day and (
-            self.ended_on is None or self.ended_on > day
-        )
+        return self.started_on is not None and self.started_on <= day and (self.ended_on is None or self.ended_on > day)
 
     def active_days(self, start: date, end: date) -> int:
         """Days of [start, end] on which the course was active."""
@@ -123,7 +121,7 @@ class Course:
     def contacts_between(self, start: date | None, end: date) -> list[Contact]:
         """The contacts on the days [start, end] (from the first one if `start` is None)."""
         first = 0 if start is None else bisect_left(self.contacts, start, key=_on)
-        return self.contacts[first:bisect_right(self.contacts, end, key=_on)]
+        return self.contacts[first : bisect_right(self.contacts, end, key=_on)]
 
     def worker_on(self, day: date) -> str | None:
         current = None
@@ -234,7 +232,8 @@ class History:
 
     def courses_for(self, team: str | None = None, method: Method | None = None) -> list[Course]:
         return [
-            c for c in self.courses.values()
+            c
+            for c in self.courses.values()
             if (team is None or c.team == team) and (method is None or c.method == method)
         ]
 
@@ -293,8 +292,13 @@ def _apply(history: History, record: Record) -> None:  # noqa: C901 - one branch
     match fact:
         case f.VisitationDecided():
             history.courses[fact.course_id] = Course(
-                fact.course_id, citizen.citizen_id, fact.method, fact.team, day,
-                fact.assessment_done, fact.fits_target_group,
+                fact.course_id,
+                citizen.citizen_id,
+                fact.method,
+                fact.team,
+                day,
+                fact.assessment_done,
+                fact.fits_target_group,
             )
         case f.CourseStarted() if course:
             course.started_on = day

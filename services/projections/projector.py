@@ -95,8 +95,16 @@ _RECORD_FACT = """INSERT INTO {schema}.kpi_facts
 
 def _fact_row(event: EventMessage) -> tuple:
     fact = event.fact
-    return (event.position, fact.type, fact.municipality, getattr(fact, "citizen_id", None),
-            getattr(fact, "course_id", None), fact.effective_date, event.recorded_at, fact.model_dump_json())
+    return (
+        event.position,
+        fact.type,
+        fact.municipality,
+        getattr(fact, "citizen_id", None),
+        getattr(fact, "course_id", None),
+        fact.effective_date,
+        event.recorded_at,
+        fact.model_dump_json(),
+    )
 
 
 async def record_fact(db: asyncpg.Connection, schema: str, event: EventMessage) -> None:
@@ -104,8 +112,16 @@ async def record_fact(db: asyncpg.Connection, schema: str, event: EventMessage) 
     await db.execute(_RECORD_FACT.format(schema=schema), *_fact_row(event))
 
 
-_FACT_COLUMNS = ("position", "event_type", "municipality", "citizen_id", "course_id", "effective_date",
-                 "recorded_at", "fact")
+_FACT_COLUMNS = (
+    "position",
+    "event_type",
+    "municipality",
+    "citizen_id",
+    "course_id",
+    "effective_date",
+    "recorded_at",
+    "fact",
+)
 _STAGING = "kpi_facts_staging"
 
 

@@ -71,7 +71,9 @@ async def _apply_batch(connection: asyncpg.Connection, schema: str, messages: Se
     return len(events)
 
 
-async def _drain(replay: StreamReplay, connection: asyncpg.Connection, schema: str, progress: Progress, batch: int) -> None:
+async def _drain(
+    replay: StreamReplay, connection: asyncpg.Connection, schema: str, progress: Progress, batch: int
+) -> None:
     """Applies messages until the stream has no more for now, one transaction per batch. The next
     batch is fetched while one is written, so decoding and the database's work overlap."""
     next_messages = replay.request(batch)
@@ -89,7 +91,9 @@ async def _drain(replay: StreamReplay, connection: asyncpg.Connection, schema: s
 
 
 async def _next_schema(connection: asyncpg.Connection) -> str:
-    names = await connection.fetch("SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE 'kpi_g%'")
+    names = await connection.fetch(
+        "SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE 'kpi_g%'"
+    )
     numbers = [projector.generation_number(r["schema_name"]) for r in names if r["schema_name"][5:].isdigit()]
     return f"kpi_g{max(numbers, default=0) + 1}"
 
@@ -124,7 +128,8 @@ async def rebuild(database_url: str, nats_url: str, *, out: TextIO | None = sys.
                 if replay:
                     await _drain(replay, connection, new, progress, batch)
                 await connection.execute(
-                    "UPDATE projection_generation SET schema_name = $1, generation_id = gen_random_uuid(), switched_at = now()",
+                    "UPDATE projection_generation"
+                    " SET schema_name = $1, generation_id = gen_random_uuid(), switched_at = now()",
                     new,
                 )
             if replay:

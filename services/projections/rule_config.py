@@ -7,7 +7,13 @@ from collections.abc import Iterable, Mapping
 from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 
-from contracts.rule_config import RULE_CONFIG_STREAM, SHARED_NORM_RULES, Overrides, RuleConfigMessage, rule_config_subject
+from contracts.rule_config import (
+    RULE_CONFIG_STREAM,
+    SHARED_NORM_RULES,
+    Overrides,
+    RuleConfigMessage,
+    rule_config_subject,
+)
 from runtime.metrics import ERRORS
 
 log = logging.getLogger(__name__)
@@ -31,7 +37,9 @@ class RuleConfigReader:
     async def _overrides(self, municipality: str, rule: str) -> Overrides:
         key = (municipality, rule)
         try:
-            message = await self.js.get_last_msg(RULE_CONFIG_STREAM, rule_config_subject(municipality, rule), direct=True)
+            message = await self.js.get_last_msg(
+                RULE_CONFIG_STREAM, rule_config_subject(municipality, rule), direct=True
+            )
             overrides: Overrides = RuleConfigMessage.model_validate_json(message.data or b"").overrides
         except NotFoundError:
             overrides = {}

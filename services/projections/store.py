@@ -19,7 +19,7 @@ import gc
 import logging
 from collections import OrderedDict, defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 import asyncpg
 
@@ -37,7 +37,7 @@ WARM_EVERY_SECONDS = 5.0
 
 def known_by(as_of: date | None) -> datetime | None:
     """Facts recorded before the end of the `as_of` day (UTC) were known on it."""
-    return datetime.combine(as_of + timedelta(days=1), time(), tzinfo=timezone.utc) if as_of else None
+    return datetime.combine(as_of + timedelta(days=1), time(), tzinfo=UTC) if as_of else None
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,8 @@ async def _advance(db: asyncpg.Pool, schema: str, live: _Live) -> History:
             rows = await db.fetch(
                 f"""SELECT position, recorded_at, fact::text AS fact FROM {schema}.kpi_facts
                     WHERE municipality = $1 AND position > $2 ORDER BY position LIMIT {PAGE}""",
-                live.history.municipality, live.position,
+                live.history.municipality,
+                live.position,
             )
             if rows:
                 advance(live.history, _records(rows))
@@ -95,8 +96,9 @@ async def _live_history(db: asyncpg.Pool, generation: Generation, municipality: 
     return await _advance(db, generation.schema, live)
 
 
-async def _past_history(db: asyncpg.Pool, generation: Generation, municipality: str | None,
-                        as_of: date) -> dict[str, History]:
+async def _past_history(
+    db: asyncpg.Pool, generation: Generation, municipality: str | None, as_of: date
+) -> dict[str, History]:
     cutoff = known_by(as_of)
     settled = generation.last_recorded_at is not None and generation.last_recorded_at > cutoff + SETTLED
     key = (generation.generation_id, municipality, as_of, None if settled else generation.last_position)
@@ -110,7 +112,9 @@ async def _past_history(db: asyncpg.Pool, generation: Generation, municipality: 
             f"""SELECT position, recorded_at, municipality, fact::text AS fact FROM {generation.schema}.kpi_facts
                 WHERE ($1::text IS NULL OR municipality = $1) AND recorded_at < $2 AND position > $3
                 ORDER BY position LIMIT {PAGE}""",
-            municipality, cutoff, after,
+            municipality,
+            cutoff,
+            after,
         )
         by_municipality: dict[str, list[asyncpg.Record]] = defaultdict(list)
         for row in rows:
@@ -136,7 +140,7 @@ def _kept_for_long() -> None:
 
 
 def _is_past(as_of: date | None) -> bool:
-    return as_of is not None and as_of < datetime.now(timezone.utc).date()
+    return as_of is not None and as_of < datetime.now(UTC).date()
 
 
 async def history(db: asyncpg.Pool, municipality: str, as_of: date | None) -> History:
@@ -178,11 +182,16 @@ async def warm(db: asyncpg.Pool, stop: asyncio.Event) -> None:
                 await histories(db, None)
                 _kept_for_long()
                 warmed = generation.generation_id
-                log.info("live histories folded", extra={"generation": generation.schema,
-                         "seconds": round(asyncio.get_running_loop().time() - started, 2)})
+                log.info(
+                    "live histories folded",
+                    extra={
+                        "generation": generation.schema,
+                        "seconds": round(asyncio.get_running_loop().time() - started, 2),
+                    },
+                )
         except Exception as error:  # the database may be restarting: try again on the next round
             log.warning("could not fold the live histories yet", extra={"error": repr(error)})
         try:
             await asyncio.wait_for(stop.wait(), WARM_EVERY_SECONDS)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass

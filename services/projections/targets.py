@@ -25,7 +25,10 @@ async def set_target(db: asyncpg.Pool, kpi: str, municipality: str, value: float
     row = await db.fetchrow(
         """INSERT INTO kpi_targets (kpi, municipality, value, set_by) VALUES ($1, $2, $3, $4)
            RETURNING kpi, municipality, value, set_by, set_at""",
-        kpi, municipality, value, set_by,
+        kpi,
+        municipality,
+        value,
+        set_by,
     )
     return {**dict(row), "set_at": row["set_at"].isoformat()}
 
@@ -35,7 +38,9 @@ async def target(db: asyncpg.Pool, kpi: str, municipality: str, as_of: date | No
         """SELECT value FROM kpi_targets
            WHERE kpi = $1 AND municipality = $2 AND ($3::timestamptz IS NULL OR set_at < $3)
            ORDER BY set_at DESC, id DESC LIMIT 1""",
-        kpi, municipality, known_by(as_of),
+        kpi,
+        municipality,
+        known_by(as_of),
     )
 
 

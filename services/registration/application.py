@@ -12,7 +12,6 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
 
 from contracts.events import EventMessage
-from runtime.access import CourseScope
 from contracts.facts import (
     FACT_TYPES,
     CitizenErased,
@@ -24,6 +23,7 @@ from contracts.facts import (
     WorkerMovedTeam,
     WorkerRegistered,
 )
+from runtime.access import CourseScope
 from services.registration.domain import rules
 from services.registration.domain.citizen import Citizen, citizen_uuid
 from services.registration.domain.municipality import MunicipalityFigures, municipality_uuid
@@ -66,7 +66,9 @@ class Receipt:
     def as_json(self) -> dict[str, Any]:
         """The receipt as the answer shows it and the idempotency record keeps it."""
         body: dict[str, Any] = {
-            "event_id": str(self.event_id), "position": self.position, "type": self.type,
+            "event_id": str(self.event_id),
+            "position": self.position,
+            "type": self.type,
             "recorded_at": self.recorded_at.isoformat(),
         }
         if self.citizen_id is not None:
@@ -125,7 +127,10 @@ class Registration(Application[UUID]):
             transcoder.register(FactAsDict(fact_type))
 
     def record(
-        self, fact: FactBase, recorded_by: str, idempotency: IdempotencyKey | None = None,
+        self,
+        fact: FactBase,
+        recorded_by: str,
+        idempotency: IdempotencyKey | None = None,
         details: PersonalDetails | None = None,
     ) -> Receipt:
         """Records one fact as one event; raises the rejection when it breaks a rule."""
@@ -144,9 +149,9 @@ class Registration(Application[UUID]):
         then stores every accepted event in one transaction. A fact that breaks a rule is reported
         and records nothing; the others still count. With an idempotency key, the outcomes (event
         ids, positions, reason codes) are stored under it in the same transaction; when another
-        request with the key got there first, `AlreadyAnswered` carries its stored outcome. `details[i]`: the personal details that came with
-        facts[i] (a CitizenRegistered), sealed in the same transaction; an accepted CitizenErased
-        deletes the citizen's key and details in it."""
+        request with the key got there first, `AlreadyAnswered` carries its stored outcome.
+        `details[i]`: the personal details that came with facts[i] (a CitizenRegistered), sealed in
+        the same transaction; an accepted CitizenErased deletes the citizen's key and details in it."""
         for attempt in range(SAVE_ATTEMPTS):
             touched: dict[UUID, Aggregate] = {}
             known = self._existing_of(facts)
@@ -162,13 +167,22 @@ class Registration(Application[UUID]):
             in_save_order = [e for a in touched.values() for e in a.pending_events]
             keep, erase = _personal_changes(facts, outcomes, details, self.keyring)
 
-            def outcome(notification_ids: Sequence[int]) -> list[Outcome]:
-                """The outcomes, once the recorder knows the events' log positions."""
+            def outcome(
+                notification_ids: Sequence[int],
+                in_save_order: list[Any] = in_save_order,
+                outcomes: list[Any] = outcomes,
+            ) -> list[Outcome]:
+                """The outcomes, once the recorder knows the events' log positions (called within this attempt)."""
                 positions = {id(e): n for e, n in zip(in_save_order, notification_ids, strict=True)}
-                return [o if isinstance(o, (RuleViolation, UnknownSubject)) else _receipt(o, positions[id(o)]) for o in outcomes]
+                return [
+                    o if isinstance(o, (RuleViolation, UnknownSubject)) else _receipt(o, positions[id(o)])
+                    for o in outcomes
+                ]
 
             try:
-                recordings = self.save(*touched.values(), idempotency=idempotency, outcome=outcome, keep=keep, erase=erase)
+                recordings = self.save(
+                    *touched.values(), idempotency=idempotency, outcome=outcome, keep=keep, erase=erase
+                )
             except IntegrityError:
                 # Another writer got to one of these aggregates first, or answered this key.
                 if idempotency is not None and (stored := self.stored_outcome(idempotency)) is not None:
@@ -177,7 +191,9 @@ class Registration(Application[UUID]):
                     raise
                 continue
             by_event = {id(r.domain_event): r.notification.id for r in recordings}
-            return [o if isinstance(o, (RuleViolation, UnknownSubject)) else _receipt(o, by_event[id(o)]) for o in outcomes]
+            return [
+                o if isinstance(o, (RuleViolation, UnknownSubject)) else _receipt(o, by_event[id(o)]) for o in outcomes
+            ]
         raise AssertionError("unreachable")
 
     def stored_outcome(self, idempotency: IdempotencyKey) -> StoredOutcome | None:
@@ -333,7 +349,9 @@ def _registers(fact: FactBase) -> UUID | None:
 
 
 def _personal_changes(
-    facts: Sequence[tuple[FactBase, str]], outcomes: list[Any], details: Sequence[PersonalDetails | None] | None,
+    facts: Sequence[tuple[FactBase, str]],
+    outcomes: list[Any],
+    details: Sequence[PersonalDetails | None] | None,
     keyring: Keyring,
 ) -> tuple[list[ToKeep], list[ToErase]]:
     """What the accepted facts of a batch do to personal details: seal new ones, erase."""
@@ -346,8 +364,9 @@ def _personal_changes(
             continue
         given = details[n] if details is not None else None
         if isinstance(fact, CitizenRegistered) and given:
-            keep.append(ToKeep.seal(keyring, citizen_uuid(fact.municipality, citizen_id), fact.municipality, citizen_id,
-                                    given))
+            keep.append(
+                ToKeep.seal(keyring, citizen_uuid(fact.municipality, citizen_id), fact.municipality, citizen_id, given)
+            )
         elif isinstance(fact, CitizenErased):
             erase.append(ToErase(citizen_uuid(fact.municipality, citizen_id)))
     return keep, erase

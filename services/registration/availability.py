@@ -30,7 +30,7 @@ class StoreWatch:
             self._set(await self._probe())
             try:
                 await asyncio.wait_for(stop.wait(), timeout=self.interval_seconds)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
         if self._connection is not None:
             self._connection.terminate()

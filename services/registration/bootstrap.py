@@ -5,7 +5,7 @@ import contextlib
 import logging
 import os
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 from eventsourcing.persistence import InterfaceError, OperationalError
@@ -17,9 +17,9 @@ from runtime.audit import AuditLog, audit_router
 from runtime.bus import connect, wait_for_streams
 from runtime.http import create_service_app
 from runtime.settings import Settings
-from services.registration.entrypoints.http import router
-from services.registration.availability import StoreWatch, store_available
 from services.registration.application import Registration, postgres_env
+from services.registration.availability import StoreWatch, store_available
+from services.registration.entrypoints.http import router
 from services.registration.entrypoints.nats import create_broker
 from services.registration.identity import Pseudonyms
 from services.registration.masterkeys import MASTER_KEY_FILE_ENV, Keyring
@@ -61,7 +61,9 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.submissions = Submissions(registration, Pseudonyms.from_env(), settings.admission())
         # Requests are answered by a NATS user that can publish nothing but answers (casetrack.natsauth).
         broker = create_broker(
-            os.environ.get("SUBMISSIONS_NATS_URL") or settings.nats_url, app.state.submissions, app.state.tokens,
+            os.environ.get("SUBMISSIONS_NATS_URL") or settings.nats_url,
+            app.state.submissions,
+            app.state.tokens,
             store_watch,
         )
         await broker.start()
@@ -111,8 +113,10 @@ def wrap_citizen_keys(registration: Registration) -> None:
         return
     done = registration.rewrap_keys(bare_only=True)
     if done.wrapped_bare:
-        log.info("bare citizen keys wrapped under the current master key", extra={
-            "master_key": registration.keyring.current_id, "count": done.wrapped_bare})
+        log.info(
+            "bare citizen keys wrapped under the current master key",
+            extra={"master_key": registration.keyring.current_id, "count": done.wrapped_bare},
+        )
     ring = registration.keyring.ids
     unknown = {key_id: n for key_id, n in done.per_master_key.items() if key_id is not None and key_id not in ring}
     if unknown:
@@ -140,7 +144,7 @@ async def shred_after_retention(registration: Registration, years: float, stop: 
     `years` (CASETRACK_RETENTION_YEARS), at start and then hourly; their pseudonymous history stays."""
     while not stop.is_set():
         try:
-            cutoff = retention_cutoff(datetime.now(timezone.utc), years)
+            cutoff = retention_cutoff(datetime.now(UTC), years)
             shredded = await asyncio.to_thread(registration.shred_inactive, cutoff)
             if shredded:
                 log.info("personal details past retention deleted", extra={"count": shredded, "years": years})

@@ -142,8 +142,10 @@ class Keyring:
         try:
             return master.decrypt(nonce, sealed, _associated_data(citizen))
         except InvalidTag:
-            raise ValueError(f"the key of citizen {citizen} does not open under master key "
-                             f"{wrapped.master_key_id!r}: altered, or moved from another citizen") from None
+            raise ValueError(
+                f"the key of citizen {citizen} does not open under master key "
+                f"{wrapped.master_key_id!r}: altered, or moved from another citizen"
+            ) from None
 
 
 def new_key_line(key_id: str) -> str:

@@ -58,8 +58,9 @@ class ToKeep:
     sealed: bytes
 
     @classmethod
-    def seal(cls, keyring: Keyring, citizen: UUID, municipality: str, citizen_id: str,
-             details: PersonalDetails) -> "ToKeep":
+    def seal(
+        cls, keyring: Keyring, citizen: UUID, municipality: str, citizen_id: str, details: PersonalDetails
+    ) -> "ToKeep":
         key = AESGCM.generate_key(bit_length=256)
         nonce, sealed = seal(key, municipality, citizen_id, details)
         return cls(citizen, municipality, citizen_id, keyring.wrap(key, citizen), nonce, sealed)
@@ -116,35 +117,50 @@ class PersonalDetailsTables:
         self.create_statements = [
             # key: the citizen's key wrapped under master key master_key_id (NULL: the bare key, as
             # stored before wrapping, until rewrap_keys wraps it).
-            SQL("CREATE TABLE IF NOT EXISTS {0} (citizen uuid PRIMARY KEY, municipality text NOT NULL, "
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {0} (citizen uuid PRIMARY KEY, municipality text NOT NULL, "
                 "citizen_id text NOT NULL, key bytea NOT NULL, last_activity timestamptz NOT NULL DEFAULT now(), "
-                "master_key_id text)").format(keys),
+                "master_key_id text)"
+            ).format(keys),
             SQL("ALTER TABLE {0} ADD COLUMN IF NOT EXISTS master_key_id text").format(keys),
-            SQL("CREATE TABLE IF NOT EXISTS {0} (citizen uuid PRIMARY KEY REFERENCES {1} ON DELETE CASCADE, "
-                "nonce bytea NOT NULL, sealed bytea NOT NULL)").format(details, keys),
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {0} (citizen uuid PRIMARY KEY REFERENCES {1} ON DELETE CASCADE, "
+                "nonce bytea NOT NULL, sealed bytea NOT NULL)"
+            ).format(details, keys),
         ]
-        self._insert_key = SQL("INSERT INTO {0} (citizen, municipality, citizen_id, master_key_id, key) "
-                               "VALUES (%s, %s, %s, %s, %s)").format(keys)
+        self._insert_key = SQL(
+            "INSERT INTO {0} (citizen, municipality, citizen_id, master_key_id, key) VALUES (%s, %s, %s, %s, %s)"
+        ).format(keys)
         self._insert_details = SQL("INSERT INTO {0} (citizen, nonce, sealed) VALUES (%s, %s, %s)").format(details)
         self._touch = SQL("UPDATE {0} SET last_activity = now() WHERE citizen = ANY(%s)").format(keys)
         self._erase = SQL("DELETE FROM {0} WHERE citizen = %s").format(keys)
-        self._select = SQL("SELECT k.master_key_id, k.key, k.municipality, k.citizen_id, d.nonce, d.sealed FROM {0} k "
-                           "JOIN {1} d USING (citizen) WHERE k.citizen = %s").format(keys, details)
+        self._select = SQL(
+            "SELECT k.master_key_id, k.key, k.municipality, k.citizen_id, d.nonce, d.sealed FROM {0} k "
+            "JOIN {1} d USING (citizen) WHERE k.citizen = %s"
+        ).format(keys, details)
         self._shred_inactive = SQL("DELETE FROM {0} WHERE last_activity < %s").format(keys)
         self._select_to_rewrap = SQL(
             "SELECT citizen, master_key_id, key FROM {0} WHERE master_key_id IS NULL OR master_key_id = ANY(%s) "
-            "LIMIT %s FOR UPDATE SKIP LOCKED").format(keys)
+            "LIMIT %s FOR UPDATE SKIP LOCKED"
+        ).format(keys)
         self._update_key = SQL("UPDATE {0} SET master_key_id = %s, key = %s WHERE citizen = %s").format(keys)
-        self._count_per_master_key = SQL("SELECT master_key_id, count(*) AS n FROM {0} GROUP BY master_key_id").format(keys)
+        self._count_per_master_key = SQL("SELECT master_key_id, count(*) AS n FROM {0} GROUP BY master_key_id").format(
+            keys
+        )
 
     def write(
-        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], keep: Sequence[ToKeep], erase: Sequence[ToErase]
+        self,
+        curs: Cursor[DictRow],
+        stored_events: Sequence[StoredEvent],
+        keep: Sequence[ToKeep],
+        erase: Sequence[ToErase],
     ) -> None:
         """Within the transaction that stores the events."""
         curs.execute(self._touch, ([e.originator_id for e in stored_events],))
         for one in keep:
-            curs.execute(self._insert_key, (one.citizen, one.municipality, one.citizen_id,
-                                            one.key.master_key_id, one.key.blob))
+            curs.execute(
+                self._insert_key, (one.citizen, one.municipality, one.citizen_id, one.key.master_key_id, one.key.blob)
+            )
             curs.execute(self._insert_details, (one.citizen, one.nonce, one.sealed))
         for one in erase:
             curs.execute(self._erase, (one.citizen,))

@@ -35,18 +35,28 @@ def main(argv: list[str] | None = None) -> int:
         done = registration.rewrap_keys()
     finally:
         registration.close()
-    print(f"wrapped {done.wrapped_bare} bare keys and re-wrapped {done.rewrapped} under master key {keyring.current_id!r}")
+    print(
+        f"wrapped {done.wrapped_bare} bare keys and re-wrapped {done.rewrapped} under master key {keyring.current_id!r}"
+    )
     unknown = 0
     for key_id in keyring.ids:
         count = done.per_master_key.get(key_id, 0)
-        note = (" (current)" if key_id == keyring.current_id
-                else " (wraps none: may be deleted from the file)" if not count else "")
+        note = (
+            " (current)"
+            if key_id == keyring.current_id
+            else " (wraps none: may be deleted from the file)"
+            if not count
+            else ""
+        )
         print(f"  {key_id}: {count} keys{note}")
     for key_id, count in done.per_master_key.items():
         if key_id not in keyring.ids:
             unknown += count
-            what = ("still bare (stored while this ran)" if key_id is None
-                    else f"under master key {key_id!r}, not in the file")
+            what = (
+                "still bare (stored while this ran)"
+                if key_id is None
+                else f"under master key {key_id!r}, not in the file"
+            )
             print(f"  {count} keys {what}", file=sys.stderr)
     return 1 if unknown else 0
 

@@ -17,7 +17,13 @@ from contracts.facts import Admission, FactBase, admit, fact_adapter
 from runtime.auth import Principal, Role
 from runtime.errors import ApiError, validation_fields
 from services.registration.application import (
-    AlreadyAnswered, IdempotencyKey, Outcome, Receipt, Registration, Rejection, StoredOutcome,
+    AlreadyAnswered,
+    IdempotencyKey,
+    Outcome,
+    Receipt,
+    Registration,
+    Rejection,
+    StoredOutcome,
 )
 from services.registration.domain.rules import RuleViolation, UnknownSubject
 from services.registration.identity import Pseudonyms
@@ -99,13 +105,15 @@ class Submissions:
 
     def batch(self, principal: Principal, raw_facts: Sequence[Any], key: str | None) -> Submitted:
         if len(raw_facts) > MAX_BATCH:
-            return Submitted(ApiError(
-                413,
-                "batch_too_large",
-                f"Højst {MAX_BATCH} fakta i en samling; del den op.",
-                f"At most {MAX_BATCH} facts in a batch; split it.",
-                [{"field": "facts", "problem": f"at most {MAX_BATCH} facts", "type": "too_long"}],
-            ))
+            return Submitted(
+                ApiError(
+                    413,
+                    "batch_too_large",
+                    f"Højst {MAX_BATCH} fakta i en samling; del den op.",
+                    f"At most {MAX_BATCH} facts in a batch; split it.",
+                    [{"field": "facts", "problem": f"at most {MAX_BATCH} facts", "type": "too_long"}],
+                )
+            )
         try:
             principal.ensure_role(*SUBMITTERS)
             idempotency = self._idempotency(principal, key)
@@ -177,12 +185,14 @@ class Submissions:
     ) -> Submitted:
         assert idempotency is not None
         if stored.request_hash != idempotency.request_hash:
-            return Submitted(ApiError(
-                409,
-                "idempotency_key_reused",
-                "Idempotency-Key er allerede brugt til en anden anmodning.",
-                "The Idempotency-Key was already used for a different request.",
-            ))
+            return Submitted(
+                ApiError(
+                    409,
+                    "idempotency_key_reused",
+                    "Idempotency-Key er allerede brugt til en anden anmodning.",
+                    "The Idempotency-Key was already used for a different request.",
+                )
+            )
         return Submitted(outcome_of(stored.outcomes), replayed=True)
 
 

@@ -85,8 +85,13 @@ class Kpi:
 
     def describe(self) -> dict[str, Any]:
         return {
-            "id": self.id, "name_da": self.name_da, "name_en": self.name_en, "kind": self.kind,
-            "unit": self.unit, "definition": self.definition, "on_date": self.on_date,
+            "id": self.id,
+            "name_da": self.name_da,
+            "name_en": self.name_en,
+            "kind": self.kind,
+            "unit": self.unit,
+            "definition": self.definition,
+            "on_date": self.on_date,
         }
 
 
@@ -108,8 +113,11 @@ def share(numerator: float, denominator: float) -> float | None:
 
 def ratio_figure(numerator: int, denominator: int, citizens: Iterable[str], **extra: Any) -> Figure:
     return {
-        "numerator": numerator, "denominator": denominator, "value": share(numerator, denominator),
-        "citizens": len(set(citizens)), **extra,
+        "numerator": numerator,
+        "denominator": denominator,
+        "value": share(numerator, denominator),
+        "citizens": len(set(citizens)),
+        **extra,
     }
 
 

@@ -10,13 +10,19 @@ from services.projections.kpis.common import Context, Figure, kpi, mean_or_none,
 from services.projections.kpis.outcome import nights_in_course
 
 
-@kpi("E1", "Timer pr. CTI-fase og pr. ICM/ACT-måned", "Hours per CTI phase and per ICM/ACT month", "economy",
-     "hours", """
+@kpi(
+    "E1",
+    "Timer pr. CTI-fase og pr. ICM/ACT-måned",
+    "Hours per CTI phase and per ICM/ACT month",
+    "economy",
+    "hours",
+    """
     Contact time (ContactRecorded minutes / 60) effective in the period, summed per course and unit:
     the CTI phase the contact fell in, or the calendar month for ICM, ACT and §85. `values` gives
     the mean and median hours per unit, by method and CTI phase (`CTI.phase_1.mean`,
     `ICM.month.median`, ...); `value` is the mean over all units.
-    """)
+    """,
+)
 def hours_per_unit(ctx: Context) -> Figure:
     hours: dict[tuple[str, CtiPhase | date], float] = defaultdict(float)
     kinds: dict[tuple[str, CtiPhase | date], str] = {}
@@ -27,7 +33,9 @@ def hours_per_unit(ctx: Context) -> Figure:
             key = (course.course_id, unit)
             hours[key] += contact.minutes / 60
             if key not in kinds:
-                kinds[key] = f"CTI.{unit_label(unit)}" if course.method == Method.CTI else f"{course.method.value}.month"
+                kinds[key] = (
+                    f"CTI.{unit_label(unit)}" if course.method == Method.CTI else f"{course.method.value}.month"
+                )
             citizens.add(course.citizen_id)
     groups: dict[str, list[float]] = defaultdict(list)
     for key, total in hours.items():
@@ -39,13 +47,19 @@ def hours_per_unit(ctx: Context) -> Figure:
     return {"value": mean_or_none(list(hours.values())), "citizens": len(citizens), "values": values}
 
 
-@kpi("E2", "Forbrugt andel af forventede timer (dobbelt bundlinje)", "Share of expected hours used (double bottom line)",
-     "economy", "share", """
+@kpi(
+    "E2",
+    "Forbrugt andel af forventede timer (dobbelt bundlinje)",
+    "Share of expected hours used (double bottom line)",
+    "economy",
+    "share",
+    """
     For the courses active in the period with planned time (TimePlanned): the units (CTI phases or
     months) that had begun by the period's last day; expected hours = their planned hours, actual
     hours = the contact minutes / 60 in those units up to that day. `value` = actual / expected over
     all these courses; `values` gives the share per course.
-    """)
+    """,
+)
 def expected_hours_used(ctx: Context) -> Figure:
     expected = actual = 0.0
     values, citizens = {}, set()
@@ -58,16 +72,29 @@ def expected_hours_used(ctx: Context) -> Figure:
             expected += course_expected
             actual += course_actual
             citizens.add(course.citizen_id)
-    return {"numerator": round(actual, 4), "denominator": round(expected, 4), "value": share(actual, expected),
-            "citizens": len(citizens), "values": values}
+    return {
+        "numerator": round(actual, 4),
+        "denominator": round(expected, 4),
+        "value": share(actual, expected),
+        "citizens": len(citizens),
+        "values": values,
+    }
 
 
-@kpi("E3", "§110-ophold: længde, kontakt og udgift", "§110 stays: length, contact and cost", "economy", "days", f"""
+@kpi(
+    "E3",
+    "§110-ophold: længde, kontakt og udgift",
+    "§110 stays: length, contact and cost",
+    "economy",
+    "days",
+    f"""
     The §110 stays overlapping the period. `value` = mean stay length in days (to the stay's end,
     or to the period's last day while it is open). `values`: citizens with a stay, median length,
-    stays of {SHELTER_LONG_STAY_DAYS} days or more (`stays_120_days_or_more`), mean days from stay start to the municipality's first contact (stays
-    with a contact), bed-days in the period and their cost at the configured day rate.
-    """)
+    stays of {SHELTER_LONG_STAY_DAYS} days or more (`stays_120_days_or_more`), mean days from stay start
+    to the municipality's first contact (stays with a contact), bed-days in the period and their cost
+    at the configured day rate.
+    """,
+)
 def shelter_stays(ctx: Context) -> Figure:
     start, end = ctx.window.start, ctx.window.end
     lengths, to_contact, nights, citizens = [], [], 0, set()
@@ -80,22 +107,35 @@ def shelter_stays(ctx: Context) -> Figure:
             if stay.contact_on is not None:
                 to_contact.append((stay.contact_on - stay.start).days)
             nights += stay.nights(start, end)
-    return {"value": mean_or_none(lengths), "citizens": len(citizens), "values": {
-        "citizens_with_stay": len(citizens), "median_length_days": median_or_none(lengths),
-        "stays_120_days_or_more": sum(1 for n in lengths if n >= SHELTER_LONG_STAY_DAYS),
-        "mean_days_to_contact": mean_or_none(to_contact), "bed_days": nights,
-        "bed_days_cost_dkk": round(nights * ctx.params.shelter_day_rate_dkk, 2),
-    }}
+    return {
+        "value": mean_or_none(lengths),
+        "citizens": len(citizens),
+        "values": {
+            "citizens_with_stay": len(citizens),
+            "median_length_days": median_or_none(lengths),
+            "stays_120_days_or_more": sum(1 for n in lengths if n >= SHELTER_LONG_STAY_DAYS),
+            "mean_days_to_contact": mean_or_none(to_contact),
+            "bed_days": nights,
+            "bed_days_cost_dkk": round(nights * ctx.params.shelter_day_rate_dkk, 2),
+        },
+    }
 
 
-@kpi("E4", "Investeringsblik (SØM)", "Investment view (SØM-style)", "economy", "DKK", """
+@kpi(
+    "E4",
+    "Investeringsblik (SØM)",
+    "Investment view (SØM-style)",
+    "economy",
+    "DKK",
+    """
     For the courses active in the period: cost = contact hours in the period × hourly rate. Gain =
     avoided §110 bed-days × day rate + evictions prevented in the period × eviction cost. Avoided
     bed-days per course = the citizen's bed-days in the 365 days before course start, scaled to the
     course's active days in the period (× days / 365), minus the bed-days in the period while the
     course was active, at least 0. `value` = gain × success rate − cost; `values` also gives the net
     at the low success rate (sensitivity) and the parts. Prices and rates are query parameters.
-    """)
+    """,
+)
 def investment_view(ctx: Context) -> Figure:
     p, start, end = ctx.params, ctx.window.start, ctx.window.end
     hours = avoided = 0.0
@@ -107,17 +147,28 @@ def investment_view(ctx: Context) -> Figure:
         citizen = ctx.history.citizens[course.citizen_id]
         citizens.add(course.citizen_id)
         hours += sum(c.minutes for c in course.contacts_between(start, end)) / 60
-        before = sum(s.nights(course.started_on - timedelta(days=365), course.started_on - timedelta(days=1))
-                     for s in citizen.stays)
+        before = sum(
+            s.nights(course.started_on - timedelta(days=365), course.started_on - timedelta(days=1))
+            for s in citizen.stays
+        )
         during = nights_in_course(citizen, [course], start, end)
         avoided += max(0.0, before * days / 365 - during)
     for citizen_id in citizens:
         prevented += sum(1 for d in ctx.history.citizens[citizen_id].evictions_prevented if ctx.window.holds(d))
     cost = hours * p.hourly_rate_dkk
     gain = avoided * p.shelter_day_rate_dkk + prevented * p.eviction_cost_dkk
-    return {"value": round(gain * p.success_rate - cost, 2), "citizens": len(citizens), "values": {
-        "hours": round(hours, 4), "cost_dkk": round(cost, 2), "avoided_bed_days": round(avoided, 4),
-        "evictions_prevented": prevented, "gross_gain_dkk": round(gain, 2),
-        "success_rate": p.success_rate, "net_dkk": round(gain * p.success_rate - cost, 2),
-        "success_rate_low": p.success_rate_low, "net_low_dkk": round(gain * p.success_rate_low - cost, 2),
-    }}
+    return {
+        "value": round(gain * p.success_rate - cost, 2),
+        "citizens": len(citizens),
+        "values": {
+            "hours": round(hours, 4),
+            "cost_dkk": round(cost, 2),
+            "avoided_bed_days": round(avoided, 4),
+            "evictions_prevented": prevented,
+            "gross_gain_dkk": round(gain, 2),
+            "success_rate": p.success_rate,
+            "net_dkk": round(gain * p.success_rate - cost, 2),
+            "success_rate_low": p.success_rate_low,
+            "net_low_dkk": round(gain * p.success_rate_low - cost, 2),
+        },
+    }

@@ -10,15 +10,25 @@ from services.projections.kpis.common import Context, Figure, kpi, mean_or_none,
 
 # Endings of an open-ended course that are not a planned close.
 PREMATURE_REASONS = frozenset(CourseEndReason) - {
-    CourseEndReason.COMPLETED, CourseEndReason.NO_LONGER_NEEDS_SUPPORT, CourseEndReason.DIED,
+    CourseEndReason.COMPLETED,
+    CourseEndReason.NO_LONGER_NEEDS_SUPPORT,
+    CourseEndReason.DIED,
 }
 
 
-@kpi("P1", "Aktive forløb pr. metode", "Active courses by method", "process", "courses", """
+@kpi(
+    "P1",
+    "Aktive forløb pr. metode",
+    "Active courses by method",
+    "process",
+    "courses",
+    """
     Number of courses of each method that are active on the date `on` (the period's last day): the
     course has started (CourseStarted, or its correction, effective on or before `on`) and has not
     ended (no CourseEnded effective on or before `on`). `values` by method, `value` = `total`.
-    """, on_date=True)
+    """,
+    on_date=True,
+)
 def active_courses_by_method(ctx: Context) -> Figure:
     on = ctx.window.end
     active = [c for c in ctx.courses() if c.active_on(on)]
@@ -26,36 +36,56 @@ def active_courses_by_method(ctx: Context) -> Figure:
     for course in active:
         counts[course.method.value] += 1
     total = sum(counts.values())
-    return {"on": on.isoformat(), "values": counts, "total": total, "value": total,
-            "citizens": len({c.citizen_id for c in active})}
+    return {
+        "on": on.isoformat(),
+        "values": counts,
+        "total": total,
+        "value": total,
+        "citizens": len({c.citizen_id for c in active}),
+    }
 
 
-@kpi("P2", f"Andel forløb med §141-handleplan inden for {HANDLEPLAN_DAYS} dage",
-     f"Share of courses with a §141 handleplan within {HANDLEPLAN_DAYS} days of start", "process", "share", f"""
+@kpi(
+    "P2",
+    f"Andel forløb med §141-handleplan inden for {HANDLEPLAN_DAYS} dage",
+    f"Share of courses with a §141 handleplan within {HANDLEPLAN_DAYS} days of start",
+    "process",
+    "share",
+    f"""
     Of the courses that started in the period (CourseStarted effective date), the share whose
     citizen has a §141 handleplan created (HandleplanCreated effective date) no later than {HANDLEPLAN_DAYS} days
     after the course start. A plan created before the start counts: the law asks that a plan
     exists. `value` is numerator / denominator, or null when no course started in the period.
-    """)
+    """,
+)
 def handleplan_within_30_days(ctx: Context) -> Figure:
     started = [c for c in ctx.courses() if ctx.window.holds(c.started_on)]
     with_plan = [
-        c for c in started
-        if any(day <= c.started_on + timedelta(days=HANDLEPLAN_DAYS)
-               for day in ctx.history.citizens[c.citizen_id].handleplans)
+        c
+        for c in started
+        if any(
+            day <= c.started_on + timedelta(days=HANDLEPLAN_DAYS)
+            for day in ctx.history.citizens[c.citizen_id].handleplans
+        )
     ]
     return ratio_figure(len(with_plan), len(started), (c.citizen_id for c in started))
 
 
-@kpi("P3", "Andel forløb afsluttet før planlagt", "Share of courses ended before planned end", "process",
-     "share", f"""
+@kpi(
+    "P3",
+    "Andel forløb afsluttet før planlagt",
+    "Share of courses ended before planned end",
+    "process",
+    "share",
+    f"""
     Of the courses that ended in the period, the share that ended before their planned end: a CTI
     course ending before its planned end (phase 3's planned end, else {CTI_MONTHS} months after phase 1 start,
     or the months the municipality configured for the rule cti_course_overdue);
     an open-ended course (ICM, ACT, §85) ending for any reason other than completed, no longer needs
     support or died. Split in `values`: `by_citizen` (does not want support, contact lost) and
     `by_municipality` (every other premature ending).
-    """)
+    """,
+)
 def ended_before_planned(ctx: Context) -> Figure:
     ended = [c for c in ctx.courses() if ctx.window.holds(c.ended_on)]
     overrides = ctx.params.overrides(ctx.history.municipality, CTI_COURSE_RULE)
@@ -70,20 +100,31 @@ def ended_before_planned(ctx: Context) -> Figure:
             premature.append(course)
     by_citizen = sum(1 for c in premature if c.end_reason in ENDED_BY_CITIZEN)
     return ratio_figure(
-        len(premature), len(ended), (c.citizen_id for c in ended),
-        values={"by_citizen": by_citizen, "by_municipality": len(premature) - by_citizen,
-                "share_by_citizen": share(by_citizen, len(ended)),
-                "share_by_municipality": share(len(premature) - by_citizen, len(ended))},
+        len(premature),
+        len(ended),
+        (c.citizen_id for c in ended),
+        values={
+            "by_citizen": by_citizen,
+            "by_municipality": len(premature) - by_citizen,
+            "share_by_citizen": share(by_citizen, len(ended)),
+            "share_by_municipality": share(len(premature) - by_citizen, len(ended)),
+        },
     )
 
 
-@kpi("P4", "Ansigt-til-ansigt-kontakter pr. borger pr. uge", "Face-to-face contacts per citizen per week",
-     "process", "contacts per citizen-week", """
+@kpi(
+    "P4",
+    "Ansigt-til-ansigt-kontakter pr. borger pr. uge",
+    "Face-to-face contacts per citizen per week",
+    "process",
+    "contacts per citizen-week",
+    """
     Face-to-face contacts (ContactRecorded, kind face_to_face) effective in the period, divided by
     the citizen-weeks of support: the days each course was active within the period, summed, / 7.
     `values.face_to_face_time_share` is the share of all recorded contact minutes in the period
     that were face to face.
-    """)
+    """,
+)
 def face_to_face_contacts(ctx: Context) -> Figure:
     courses = [c for c in ctx.courses() if c.active_days(ctx.window.start, ctx.window.end)]
     weeks = sum(c.active_days(ctx.window.start, ctx.window.end) for c in courses) / 7
@@ -93,16 +134,26 @@ def face_to_face_contacts(ctx: Context) -> Figure:
     return {
         "value": round(len(face) / weeks, 4) if weeks else None,
         "citizens": len({c.citizen_id for c in courses}),
-        "values": {"face_to_face_contacts": len(face), "citizen_weeks": round(weeks, 4),
-                   "face_to_face_time_share": share(sum(x.minutes for x in face), minutes)},
+        "values": {
+            "face_to_face_contacts": len(face),
+            "citizen_weeks": round(weeks, 4),
+            "face_to_face_time_share": share(sum(x.minutes for x in face), minutes),
+        },
     }
 
 
-@kpi("P5", "Andel aktive forløb med samme støttemedarbejder", "Share of active courses with the same support worker",
-     "process", "share", """
+@kpi(
+    "P5",
+    "Andel aktive forløb med samme støttemedarbejder",
+    "Share of active courses with the same support worker",
+    "process",
+    "share",
+    """
     Of the courses active on the period's last day, the share with no SupportWorkerChanged effective
     on or before that day: the citizen kept the support worker the course started with.
-    """, on_date=True)
+    """,
+    on_date=True,
+)
 def same_support_worker(ctx: Context) -> Figure:
     on = ctx.window.end
     active = [c for c in ctx.courses() if c.active_on(on)]
@@ -110,32 +161,50 @@ def same_support_worker(ctx: Context) -> Figure:
     return ratio_figure(len(kept), len(active), (c.citizen_id for c in active))
 
 
-@kpi("P6", "Andel visitationer med udredning før start", "Share of visitations assessed before start", "process",
-     "share", """
+@kpi(
+    "P6",
+    "Andel visitationer med udredning før start",
+    "Share of visitations assessed before start",
+    "process",
+    "share",
+    """
     Of the visitations decided in the period (VisitationDecided effective date), the share where an
     assessment was done before start (assessment_done = true). `values.fits_target_group_share` is
     the share that fit the method's target group (fits_target_group = true); unanswered counts as
     not done / not fitting.
-    """)
+    """,
+)
 def assessed_before_start(ctx: Context) -> Figure:
     decided = [c for c in ctx.courses() if ctx.window.holds(c.decided_on)]
     assessed = sum(1 for c in decided if c.assessment_done)
     fits = sum(1 for c in decided if c.fits_target_group)
-    return ratio_figure(assessed, len(decided), (c.citizen_id for c in decided),
-                        values={"fits_target_group": fits, "fits_target_group_share": share(fits, len(decided))})
+    return ratio_figure(
+        assessed,
+        len(decided),
+        (c.citizen_id for c in decided),
+        values={"fits_target_group": fits, "fits_target_group_share": share(fits, len(decided))},
+    )
 
 
 _NORMS = ", ".join(f"{'§85' if m == Method.SEL85 else m.value} {n}" for m, n in CASELOAD_NORM.items())
 
 
-@kpi("P7", "Sagsstamme pr. medarbejder mod normen", "Caseload per worker against the method's norm", "process",
-     "courses per worker", f"""
+@kpi(
+    "P7",
+    "Sagsstamme pr. medarbejder mod normen",
+    "Caseload per worker against the method's norm",
+    "process",
+    "courses per worker",
+    f"""
     On the period's last day, each active course is counted for its current support worker (the
     latest CourseStarted/SupportWorkerChanged worker). `value` is the mean caseload per worker;
     `values` per method: mean caseload, the norm ({_NORMS}, or what the municipality configured for
     the rule caseload_over_norm, for the team filtered on) and the number of workers whose active
-    courses of that method exceed the norm of their team (the team of most of their courses). Courses without a worker are left out.
-    """, on_date=True)
+    courses of that method exceed the norm of their team (the team of most of their courses).
+    Courses without a worker are left out.
+    """,
+    on_date=True,
+)
 def caseload_against_norm(ctx: Context) -> Figure:
     on = ctx.window.end
     loads: dict[Method, dict[str, int]] = defaultdict(lambda: defaultdict(int))

@@ -11,60 +11,100 @@ def latest_report(ctx: Context) -> HousingStock | None:
     return max(reports, key=lambda r: r.period_end) if reports else None
 
 
-@kpi("S1", "Ledige billige boliger efter pris og størrelse", "Vacant cheap homes by price and size", "structure",
-     "homes", """
+@kpi(
+    "S1",
+    "Ledige billige boliger efter pris og størrelse",
+    "Vacant cheap homes by price and size",
+    "structure",
+    "homes",
+    """
     From the latest HousingStockReported whose period ends within the period: the vacant cheap
     homes per rent band and size (`values` keyed `rent_le_<DKK>.rooms_<n>`); `value` = their total.
     Reported by the municipality, not counted per citizen, so never suppressed.
-    """)
+    """,
+)
 def vacant_cheap_homes(ctx: Context) -> Figure:
     report = latest_report(ctx)
     homes = report.report.vacant_cheap_homes if report else ()
     values = {f"rent_le_{h.max_rent_dkk}.rooms_{h.rooms}": h.count for h in homes}
-    return {"value": sum(values.values()) if report else None, "citizens": None, "values": values,
-            "reported_period": [report.period_start.isoformat(), report.period_end.isoformat()] if report else None}
+    return {
+        "value": sum(values.values()) if report else None,
+        "citizens": None,
+        "values": values,
+        "reported_period": [report.period_start.isoformat(), report.period_end.isoformat()] if report else None,
+    }
 
 
-@kpi("S2", "Gennemsnitlig ventetid på bolig", "Mean waiting time for housing", "structure", "days", """
+@kpi(
+    "S2",
+    "Gennemsnitlig ventetid på bolig",
+    "Mean waiting time for housing",
+    "structure",
+    "days",
+    """
     For each course whose citizen was homeless when the visitation was decided and gained housing
     (first HousingGained on or after the decision) within the period: the days from the visitation
     decision to the move-in. `value` = the mean; `values` the median, the count and the mean waiting
     times the municipality reported for cheap and emergency homes (latest report in the period).
-    """)
+    """,
+)
 def waiting_time_for_housing(ctx: Context) -> Figure:
     waits, citizens = [], set()
     for course in ctx.courses():
         citizen = ctx.history.citizens[course.citizen_id]
         if housing_group(citizen.housing_on(course.decided_on)) != "homeless":
             continue
-        gained = min((d for d, _, _, how in citizen.housing if how == "gained" and d >= course.decided_on), default=None)
+        gained = min(
+            (d for d, _, _, how in citizen.housing if how == "gained" and d >= course.decided_on), default=None
+        )
         if ctx.window.holds(gained):
             waits.append((gained - course.decided_on).days)
             citizens.add(course.citizen_id)
     report = latest_report(ctx)
-    return {"value": mean_or_none(waits), "citizens": len(citizens), "values": {
-        "median_days": median_or_none(waits), "housed": len(waits),
-        "reported_mean_days_cheap": report.report.mean_wait_days_cheap if report else None,
-        "reported_mean_days_emergency": report.report.mean_wait_days_emergency if report else None,
-    }}
+    return {
+        "value": mean_or_none(waits),
+        "citizens": len(citizens),
+        "values": {
+            "median_days": median_or_none(waits),
+            "housed": len(waits),
+            "reported_mean_days_cheap": report.report.mean_wait_days_cheap if report else None,
+            "reported_mean_days_emergency": report.report.mean_wait_days_emergency if report else None,
+        },
+    }
 
 
-@kpi("S3", "Boliger anvist via anvisningsretten", "Homes allocated via the allocation right", "structure", "homes",
-     """
+@kpi(
+    "S3",
+    "Boliger anvist via anvisningsretten",
+    "Homes allocated via the allocation right",
+    "structure",
+    "homes",
+    """
     `value` = homes offered via the municipal allocation right (HomeOfferedViaAllocationRight) in
     the period and accepted. `values`: offers, acceptance share, vacant allocation-right homes in the
     latest report of the period and the vacancy rent paid (tomgangsleje) summed over the reports
     whose period ends within the period.
-    """)
+    """,
+)
 def allocation_right_homes(ctx: Context) -> Figure:
-    offers = [(c.citizen_id, accepted) for c in ctx.citizens() for d, accepted in c.allocation_offers
-              if ctx.window.holds(d)]
+    offers = [
+        (c.citizen_id, accepted) for c in ctx.citizens() for d, accepted in c.allocation_offers if ctx.window.holds(d)
+    ]
     accepted = sum(1 for _, a in offers if a)
     reports = [r for r in ctx.history.stock if ctx.window.holds(r.period_end)]
     report = latest_report(ctx)
-    paid = [r.report.allocation_right_vacancy_paid_dkk for r in reports if r.report.allocation_right_vacancy_paid_dkk is not None]
-    return {"value": accepted, "citizens": len({c for c, _ in offers}), "values": {
-        "offered": len(offers), "accepted_share": share(accepted, len(offers)),
-        "vacant_allocation_right_homes": report.report.allocation_right_homes_vacant if report else None,
-        "vacancy_rent_paid_dkk": round(sum(paid), 2) if paid else None,
-    }}
+    paid = [
+        r.report.allocation_right_vacancy_paid_dkk
+        for r in reports
+        if r.report.allocation_right_vacancy_paid_dkk is not None
+    ]
+    return {
+        "value": accepted,
+        "citizens": len({c for c, _ in offers}),
+        "values": {
+            "offered": len(offers),
+            "accepted_share": share(accepted, len(offers)),
+            "vacant_allocation_right_homes": report.report.allocation_right_homes_vacant if report else None,
+            "vacancy_rent_paid_dkk": round(sum(paid), 2) if paid else None,
+        },
+    }

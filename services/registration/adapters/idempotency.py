@@ -68,7 +68,9 @@ def rule_violation(reason: str) -> RuleViolation:
 
 def unknown_subject(reason: str) -> UnknownSubject:
     known = UNKNOWN_SUBJECTS.get(reason)
-    return UnknownSubject(reason, known.message_da, known.message_en) if known else UnknownSubject(reason, reason, reason)
+    return (
+        UnknownSubject(reason, known.message_da, known.message_en) if known else UnknownSubject(reason, reason, reason)
+    )
 
 
 def legacy_outcomes(answer: dict[str, Any]) -> list[Outcome]:
@@ -114,7 +116,9 @@ class IdempotencyTable:
 
     def insert(self, curs: Cursor[DictRow], idempotency: IdempotencyKey, outcomes: list[Outcome]) -> None:
         """Within the transaction that stores the events the outcomes report on."""
-        curs.execute(self._insert, (idempotency.client, idempotency.key, idempotency.request_hash, Jsonb(encode(outcomes))))
+        curs.execute(
+            self._insert, (idempotency.client, idempotency.key, idempotency.request_hash, Jsonb(encode(outcomes)))
+        )
         curs.fetchone()  # surfaces a duplicate key here, inside the transaction
 
     def stored(self, client: str, key: str) -> StoredOutcome | None:

@@ -21,9 +21,9 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import psycopg
 from eventsourcing.persistence import ProgrammingError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
-import psycopg
 from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
@@ -31,7 +31,6 @@ from psycopg.sql import SQL, Identifier
 from services.registration.adapters.idempotency import IdempotencyTable
 from services.registration.application import IdempotencyKey, Outcome
 from services.registration.personal import PersonalDetailsTables, ToErase, ToKeep
-
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +52,8 @@ class RegistrationRecorder(PostgresApplicationRecorder):
         self.personal = PersonalDetailsTables(self.datastore, prefix)
         self.sql_create_statements += self.outcomes.create_statements + self.personal.create_statements
         self._select_existing = SQL("SELECT DISTINCT originator_id FROM {0}.{1} WHERE originator_id = ANY(%s)").format(
-            Identifier(self.datastore.schema), Identifier(self.events_table_name))
+            Identifier(self.datastore.schema), Identifier(self.events_table_name)
+        )
 
     def _fetch_ids_after_insert_events(
         self,

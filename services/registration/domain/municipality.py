@@ -38,9 +38,7 @@ class MunicipalityFigures(Aggregate):
 
     def record(self, fact: HousingStockReported, recorded_by: str) -> None:
         period = (fact.period_start, fact.effective_date)
-        if period not in self.periods and any(
-            start <= period[1] and period[0] <= end for start, end in self.periods
-        ):
+        if period not in self.periods and any(start <= period[1] and period[0] <= end for start, end in self.periods):
             raise RuleViolation(rules.HOUSING_STOCK_PERIOD_OVERLAPS)
         self.trigger_event(event_class(self, fact), fact=fact, recorded_by=recorded_by)
 

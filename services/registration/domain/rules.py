@@ -40,9 +40,7 @@ ACTIVE_COURSE_FOR_METHOD = Rule(
 COURSE_ALREADY_STARTED = Rule(
     "course_already_started", "Forløbet er allerede startet.", "The course has already started."
 )
-COURSE_NOT_STARTED = Rule(
-    "course_not_started", "Forløbet er ikke startet endnu.", "The course has not started yet."
-)
+COURSE_NOT_STARTED = Rule("course_not_started", "Forløbet er ikke startet endnu.", "The course has not started yet.")
 COURSE_ENDED = Rule(
     "course_ended",
     "Forløbet er afsluttet; der kan kun registreres rettelser.",
@@ -58,9 +56,7 @@ COURSE_ENDS_BEFORE_START = Rule(
     "Forløbet kan ikke slutte før det startede.",
     "A course cannot end before it started.",
 )
-NOT_A_CTI_COURSE = Rule(
-    "not_a_cti_course", "Faser findes kun i CTI-forløb.", "Phases exist only in CTI courses."
-)
+NOT_A_CTI_COURSE = Rule("not_a_cti_course", "Faser findes kun i CTI-forløb.", "Phases exist only in CTI courses.")
 CTI_PHASE_NOT_FORWARD = Rule(
     "cti_phase_not_forward",
     "CTI-faser kan kun gå fremad.",
@@ -266,14 +262,26 @@ def municipality_not_found() -> UnknownSubject:
 
 
 def citizen_id_required() -> UnknownSubject:
-    return UnknownSubject("citizen_id_required", "Send et pseudonymt citizen_id eller et CPR-nummer.", "Send a pseudonymous citizen_id or a CPR number.")
+    return UnknownSubject(
+        "citizen_id_required",
+        "Send et pseudonymt citizen_id eller et CPR-nummer.",
+        "Send a pseudonymous citizen_id or a CPR number.",
+    )
 
 
 # Every rule and every unknown subject by its reason code: a stored outcome keeps only the code.
 RULES: dict[str, Rule] = {r.reason: r for r in list(globals().values()) if isinstance(r, Rule)}
 UNKNOWN_SUBJECTS: dict[str, UnknownSubject] = {
-    u.reason: u for u in (f() for f in (
-        citizen_not_found, course_not_found, team_not_found, worker_not_found, municipality_not_found,
-        citizen_id_required,
-    ))
+    u.reason: u
+    for u in (
+        f()
+        for f in (
+            citizen_not_found,
+            course_not_found,
+            team_not_found,
+            worker_not_found,
+            municipality_not_found,
+            citizen_id_required,
+        )
+    )
 }

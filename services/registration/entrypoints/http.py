@@ -137,8 +137,14 @@ async def citizen_history(
 ) -> dict[str, Any]:
     access.allow(principal, municipality, *CITIZEN_READERS)
     await _citizen_in_scope(principal, app, citizen_id, municipality)
-    await audited_read(request, principal, action="read_citizen_history", municipality=municipality,
-                       subject_type="citizen", subject_id=citizen_id)
+    await audited_read(
+        request,
+        principal,
+        action="read_citizen_history",
+        municipality=municipality,
+        subject_type="citizen",
+        subject_id=citizen_id,
+    )
     return {"citizen_id": citizen_id, **await _history(lambda: app.history(citizen_id, municipality), principal)}
 
 
@@ -153,8 +159,14 @@ async def course_history(
 ) -> dict[str, Any]:
     access.allow(principal, municipality, *CITIZEN_READERS)
     await _citizen_in_scope(principal, app, citizen_id, municipality, course_id)
-    await audited_read(request, principal, action="read_course_history", municipality=municipality,
-                       subject_type="course", subject_id=course_id)
+    await audited_read(
+        request,
+        principal,
+        action="read_course_history",
+        municipality=municipality,
+        subject_type="course",
+        subject_id=course_id,
+    )
     events = await _history(lambda: app.course_history(citizen_id, course_id, municipality), principal)
     return {"citizen_id": citizen_id, "course_id": course_id, **events}
 
@@ -211,8 +223,14 @@ async def personal_details(
     worker, their team's leader and the administrator; on the audit trail before it is served."""
     access.allow(principal, municipality, *PERSONAL_DETAILS_READERS)
     await _citizen_in_scope(principal, app, citizen_id, municipality)
-    await audited_read(request, principal, action="read_personal_details", municipality=municipality,
-                       subject_type="citizen", subject_id=citizen_id)
+    await audited_read(
+        request,
+        principal,
+        action="read_personal_details",
+        municipality=municipality,
+        subject_type="citizen",
+        subject_id=citizen_id,
+    )
 
     def read() -> tuple[bool, PersonalDetails | None]:
         return app.is_erased(citizen_id, municipality), app.personal_details(citizen_id, municipality)
@@ -222,10 +240,22 @@ async def personal_details(
     except UnknownSubject as unknown:
         raise ApiError(404, unknown.reason, unknown.message_da, unknown.message_en) from None
     if erased:
-        raise ApiError(410, "personal_details_erased", "Borgerens personoplysninger er slettet.",
-                       "The citizen's personal details have been erased.")
+        raise ApiError(
+            410,
+            "personal_details_erased",
+            "Borgerens personoplysninger er slettet.",
+            "The citizen's personal details have been erased.",
+        )
     if details is None:
-        raise ApiError(404, "personal_details_missing", "Der er ingen personoplysninger om borgeren.",
-                       "No personal details are kept for the citizen.")
-    return {"citizen_id": citizen_id, "cpr": details.cpr, "name": details.name,
-            "birth_date": details.birth_date.isoformat() if details.birth_date else None}
+        raise ApiError(
+            404,
+            "personal_details_missing",
+            "Der er ingen personoplysninger om borgeren.",
+            "No personal details are kept for the citizen.",
+        )
+    return {
+        "citizen_id": citizen_id,
+        "cpr": details.cpr,
+        "name": details.name,
+        "birth_date": details.birth_date.isoformat() if details.birth_date else None,
+    }

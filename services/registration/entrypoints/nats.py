@@ -22,11 +22,11 @@ import logging
 import re
 from typing import Any
 
+from eventsourcing.persistence import InterfaceError, OperationalError
 from faststream import FastStream
 from faststream.nats import NatsBroker
 from faststream.nats.annotations import NatsMessage
 from faststream.specification import AsyncAPI
-from eventsourcing.persistence import InterfaceError, OperationalError
 from pydantic import BaseModel, Field
 
 from casetrack.natsauth import SUBMISSIONS
@@ -158,18 +158,28 @@ async def _answer(
     try:
         payload = json.loads(message.body)
     except (ValueError, UnicodeDecodeError):
-        return error_answer(ApiError(
-            422, "malformed_message", "Beskeden er ikke gyldig JSON.", "The message is not valid JSON.",
-            [{"field": "body", "problem": "not valid JSON", "type": "json_invalid"}],
-        ))
+        return error_answer(
+            ApiError(
+                422,
+                "malformed_message",
+                "Beskeden er ikke gyldig JSON.",
+                "The message is not valid JSON.",
+                [{"field": "body", "problem": "not valid JSON", "type": "json_invalid"}],
+            )
+        )
     key = headers.get("Idempotency-Key")
     if isinstance(payload, dict) and "facts" in payload and "type" not in payload:
         facts = payload["facts"]
         if not isinstance(facts, list):
-            return error_answer(ApiError(
-                422, "validation_error", "Ugyldige data: se felterne.", "Invalid input: see fields.",
-                [{"field": "facts", "problem": f"a list of at most {MAX_BATCH} facts", "type": "list_type"}],
-            ))
+            return error_answer(
+                ApiError(
+                    422,
+                    "validation_error",
+                    "Ugyldige data: se felterne.",
+                    "Invalid input: see fields.",
+                    [{"field": "facts", "problem": f"a list of at most {MAX_BATCH} facts", "type": "list_type"}],
+                )
+            )
         submitted = await asyncio.to_thread(submissions.batch, principal, facts, key)
     else:
         submitted = await asyncio.to_thread(submissions.raw_fact, principal, payload, key)
