@@ -3,13 +3,24 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: run test install bench
+.PHONY: run test install bench lint typecheck unit
 
 run: $(STAMP)
 	$(VENV)/bin/casetrack run
 
 test: $(STAMP)
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# The checks CI runs before the tests: lint, types, and the tests that need no servers.
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy
+
+unit: $(STAMP)
+	$(VENV)/bin/pytest -m "not integration" -q
 
 # The benchmark (bench/README.md): quick by default, BENCH_ARGS=--full for the issue's sizes.
 bench: $(STAMP)

@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from uuid import UUID
 
 import asyncpg
 import httpx
@@ -63,7 +64,8 @@ class MemoryWatch:
         while not self._stop.is_set():
             for name, service in self.system.services.items():
                 try:
-                    self.peak[name] = max(self.peak[name], psutil.Process(service.process.pid).memory_info().rss)
+                    pid = service.process.pid if service.process is not None else None
+                    self.peak[name] = max(self.peak[name], psutil.Process(pid).memory_info().rss)
                 except Exception:
                     pass
             time.sleep(0.2)
@@ -138,7 +140,7 @@ def eventsourcing_baseline(database_url: str, count: int, batch: int = 1000) -> 
     env = postgres_env(database_url) | {
         "APPLICATION_RECORDER_TOPIC": "eventsourcing.postgres:PostgresApplicationRecorder"
     }
-    app = Application(env=env)
+    app: Application[UUID] = Application(env=env)
     facts = workload.facts(count, municipality="101")
     started = time.perf_counter()
     for i in range(0, count, batch):

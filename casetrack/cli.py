@@ -274,9 +274,9 @@ def run(args: argparse.Namespace) -> int:
             from casetrack.natsauth import SERVICES as NATS_SERVICES
 
             print(f"\nNATS users (passwords kept in {data_dir / NATS_PASSWORDS_FILE}):")
-            for user, password in nats_passwords.items():
-                if user not in (*NATS_SERVICES, *REGISTRATION_USERS):
-                    print(f"  {user}: {user_url(env['NATS_URL'], user, password)}")
+            for nats_user, password in nats_passwords.items():
+                if nats_user not in (*NATS_SERVICES, *REGISTRATION_USERS):
+                    print(f"  {nats_user}: {user_url(env['NATS_URL'], nats_user, password)}")
         if demo_users:
             print("\nDashboard users (passwords kept in " + str(data_dir / "users.json") + "):")
             for username, user in demo_users.items():

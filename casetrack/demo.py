@@ -225,7 +225,7 @@ class CitizenStory:
         self.housed_until: date | None = None  # while housed: the day housing ends (or today)
         self.story(entry)
 
-    def add(self, fact_type: str, day: date, after: date | None = None, **fields: Any) -> bool:
+    def add(self, fact_type: str, day: date, *, after: date | None = None, **fields: Any) -> bool:
         """Adds a fact unless it lies in the future; `after` orders a correction after its original."""
         if day > self.today:
             return False
@@ -307,7 +307,7 @@ class CitizenStory:
         started = decided + self.days(0, 14)
         if decided > self.today:
             return
-        course = {"course_id": course_id}
+        course: dict[str, Any] = {"course_id": course_id}
         self.add(
             "VisitationDecided",
             decided,
@@ -369,7 +369,7 @@ class CitizenStory:
         roll = rng.random()
         until = end or self.today
 
-        def on_course(day: date) -> dict[str, str]:
+        def on_course(day: date) -> dict[str, Any]:
             return {"course_id": course_id} if decided <= day <= until else {}
 
         offered = started + self.days(0, 20)

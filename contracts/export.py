@@ -42,7 +42,7 @@ def _serialization_schema(model: type[BaseModel]) -> dict[str, Any]:
 def _asyncapi() -> str:
     from services.registration.entrypoints.nats import asyncapi_app  # the broker is the source of the document
 
-    return asyncapi_app().schema.to_specification().to_yaml()  # type: ignore[union-attr]
+    return asyncapi_app().schema.to_specification().to_yaml()
 
 
 def _json(schema: dict[str, Any]) -> str:

@@ -8,7 +8,7 @@ happened); the recorded time (when it was told) and who told it are added by reg
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Annotated, Literal, Union
+from typing import TYPE_CHECKING, Annotated, Literal, Union
 
 from pydantic import (
     AfterValidator,
@@ -133,6 +133,8 @@ Hours = Annotated[float, Field(ge=0, le=10_000)]
 
 class FactBase(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+    if TYPE_CHECKING:
+        type: str  # each fact type declares its own Literal
 
     municipality: FactMunicipality = Field(
         description="a known municipality's 3-digit code (kommunekode), e.g. 101; see contracts/municipalities.py"
@@ -556,7 +558,10 @@ def schema_version(fact_type: str) -> int:
     return SCHEMA_VERSIONS.get(fact_type, 1)
 
 
-Fact = Annotated[Union[FACT_TYPES], Field(discriminator="type")]  # type: ignore[valid-type]  # noqa: UP007 (a tuple)
+if TYPE_CHECKING:
+    Fact = FactBase  # the union is built from a tuple, which the type checker cannot follow
+else:
+    Fact = Annotated[Union[FACT_TYPES], Field(discriminator="type")]  # noqa: UP007 (a union of a tuple)
 fact_adapter: TypeAdapter[Fact] = TypeAdapter(Fact)
 
 

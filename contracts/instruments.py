@@ -62,7 +62,7 @@ def answer_problems(instrument: Instrument, answers: list[int] | dict[str, int])
             return [f"{instrument.value} takes a list of {scale.items} item answers"]
         if len(answers) != scale.items:
             return [f"{instrument.value} takes exactly {scale.items} item answers, got {len(answers)}"]
-        values = dict(enumerate(answers, start=1))
+        values: dict[int, int] | dict[str, int] = dict(enumerate(answers, start=1))
     else:
         if not isinstance(answers, dict) or not answers:
             return [f"{instrument.value} takes answers by name: {', '.join(scale.items)}"]

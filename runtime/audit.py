@@ -174,17 +174,21 @@ class AuditLog:
         try:
             entry = AuditEntry.model_validate_json(message.data)
         except ValidationError as exc:
-            return self._skip(skipped, sequence, message.subject, "invalid", exc.errors(include_input=False)[:3])
+            self._skip(skipped, sequence, message.subject, "invalid", exc.errors(include_input=False)[:3])
+            return None
         if writer is not None and entry.service != writer:
-            return self._skip(skipped, sequence, message.subject, "service_mismatch", entry.service)
+            self._skip(skipped, sequence, message.subject, "service_mismatch", entry.service)
+            return None
         if [entry.municipality, entry.subject_type, entry.subject_id] != addressed:
-            return self._skip(skipped, sequence, message.subject, "subject_mismatch", entry.subject_id)
+            self._skip(skipped, sequence, message.subject, "subject_mismatch", entry.subject_id)
+            return None
         # Keyed by writer too: no service can hide another's entry by filing its id first. Entries
         # from before ids were given have none (the model's default is a fresh one): nothing to match.
         key = (writer or entry.service, entry.id)
         if "id" in entry.model_fields_set:
             if key in seen:
-                return self._skip(skipped, sequence, message.subject, "duplicate", str(entry.id))
+                self._skip(skipped, sequence, message.subject, "duplicate", str(entry.id))
+                return None
             seen.add(key)
         return RecordedRead(sequence, metadata.timestamp, writer or entry.service, legacy, entry)
 

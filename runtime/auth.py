@@ -77,7 +77,7 @@ def principal_from(entry: dict[str, str], name: str | None = None) -> Principal:
     return Principal(
         name=name or entry.get("name", "unnamed"),
         municipality=municipality,
-        role=role,  # type: ignore[arg-type]
+        role=role,
         team=entry.get("team"),
         worker=entry.get("worker"),
     )

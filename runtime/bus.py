@@ -106,6 +106,7 @@ async def ensure_streams(js: JetStreamContext, names: Collection[str] | None = N
     for config in STREAMS:
         if names is not None and config.name not in names:
             continue
+        assert config.name is not None  # every stream in STREAMS is named
         try:
             await js.stream_info(config.name)
             await js.update_stream(config)
@@ -225,7 +226,7 @@ class OrderedConsumer:
             info = await subscription.consumer_info()
         except Exception:
             return
-        self.on_lag(info.num_pending + info.num_ack_pending)
+        self.on_lag((info.num_pending or 0) + (info.num_ack_pending or 0))
 
 
 async def _quietly(awaitable: Awaitable[object]) -> None:

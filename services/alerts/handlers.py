@@ -181,7 +181,7 @@ async def visitation_decided(db: asyncpg.Connection, fact: facts.VisitationDecid
         fact.team,
         fact.method.value,
     )
-    await _citizen_row(db, fact.municipality, fact.citizen_id)
+    await _citizen_row(db, fact.municipality, fact.citizen_id)  # type: ignore[arg-type]  # a course fact names its citizen
 
 
 async def course_started(db: asyncpg.Connection, fact: facts.CourseStarted) -> Changed | None:
@@ -222,7 +222,8 @@ async def cti_phase_started(
 
 
 async def time_planned(db: asyncpg.Connection, fact: facts.TimePlanned) -> Changed | None:
-    key = f"phase:{fact.cti_phase.value}" if fact.cti_phase is not None else f"month:{fact.month.isoformat()}"
+    month = fact.month.isoformat() if fact.month is not None else None  # TimePlanned: a phase or a month
+    key = f"phase:{fact.cti_phase.value}" if fact.cti_phase is not None else f"month:{month}"
     if (
         await _update_course(
             db, fact, "planned_hours = planned_hours || $3::jsonb", json.dumps({key: fact.expected_hours})

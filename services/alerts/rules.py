@@ -484,6 +484,7 @@ def progression_gap(course: CourseView, p: Params, today: date) -> Verdict:
         return NOT_NOW
     measurement = max(latest, key=lambda m: m.on)
     expected = expected_value_on(course.progression, measurement.on)
+    assert measurement.score is not None  # only scored measurements were kept
     if expected is None or expected - measurement.score < p["points"]:
         return NOT_NOW
     return Verdict(
@@ -709,7 +710,8 @@ def follow_up_due(course: CourseView, p: Params, today: date) -> Verdict:
     if course.ended_on is None or course.end_reason not in LEFT_SUPPORT:
         return NOT_NOW
     window = int(p["window_days"])
-    missed, upcoming = [], []
+    missed: list[tuple[int, date]] = []
+    upcoming: list[tuple[int, date]] = []
     for months in FOLLOW_UP_MONTHS:
         if months in course.follow_ups:
             continue
@@ -768,13 +770,14 @@ def worker_changes(course: CourseView, p: Params, today: date) -> Verdict:
     """,
 )
 def caseload_over_norm(worker: WorkerView, p: Params, today: date) -> Verdict:
-    over = {m: n for m, n in sorted(worker.active_courses.items()) if m in CASELOAD_PARAM and n > p[CASELOAD_PARAM[m]]}
+    norm = {method.value: p[param] for method, param in CASELOAD_PARAM.items()}
+    over = {m: n for m, n in sorted(worker.active_courses.items()) if m in norm and n > norm[m]}
     if not over:
         return NOT_NOW
     return Verdict(
         raise_on=today,
         occurrence=",".join(over),
-        details={"over": ",".join(f"{m}:{n}/{int(p[CASELOAD_PARAM[m]])}" for m, n in over.items())},
+        details={"over": ",".join(f"{m}:{n}/{int(norm[m])}" for m, n in over.items())},
     )
 
 
@@ -796,12 +799,16 @@ def caseload_over_norm(worker: WorkerView, p: Params, today: date) -> Verdict:
 def wellbeing_low(course: CourseView, p: Params, today: date) -> Verdict:
     if not course.active:
         return NOT_NOW
-    who5 = sorted((m for m in course.measurements if m.instrument == Instrument.WHO5.value), key=lambda m: m.on)
+    who5 = sorted(
+        (m for m in course.measurements if m.instrument == Instrument.WHO5.value and m.score is not None),
+        key=lambda m: m.on,
+    )
     if not who5:
         return NOT_NOW
     latest = who5[-1]
-    dropped = len(who5) > 1 and who5[-2].score - latest.score >= p["drop_points"]
-    if latest.score > p["index_at_most"] and not dropped:
+    scores = [m.score for m in who5 if m.score is not None]  # all of them: the filter above
+    dropped = len(scores) > 1 and scores[-2] - scores[-1] >= p["drop_points"]
+    if scores[-1] > p["index_at_most"] and not dropped:
         return NOT_NOW
     return Verdict(
         raise_on=latest.on,
@@ -810,7 +817,7 @@ def wellbeing_low(course: CourseView, p: Params, today: date) -> Verdict:
             "index": latest.score,
             "previous": who5[-2].score if len(who5) > 1 else None,
             "measured_on": latest.on.isoformat(),
-            "reason": "low" if latest.score <= p["index_at_most"] else "drop",
+            "reason": "low" if scores[-1] <= p["index_at_most"] else "drop",
         },
     )
 

@@ -21,6 +21,7 @@ def hours_by_unit(course: Course, until: date) -> list[dict[str, Any]]:
         unit = course.time_unit(contact.on)
         actual[unit] = actual.get(unit, 0.0) + contact.minutes / 60
     units = set(course.planned_hours) | set(actual)
+    ordered: list[CtiPhase | date]
     if all(isinstance(u, CtiPhase) for u in units):
         ordered = [p for p in CTI_PHASE_ORDER if p in units]
     else:
@@ -56,7 +57,8 @@ def begun_planned_hours(course: Course, until: date) -> tuple[float, float]:
         return sum(r["expected_hours"] for r in rows), sum(r["actual_hours"] for r in rows)
     contacts, next_contact = course.contacts_between(None, until), 0  # by date: walked once
     expected = actual = 0.0
-    for month in sorted(course.planned_hours):
+    months = sorted(u for u in course.planned_hours if isinstance(u, date))  # all of them: checked above
+    for month in months:
         if month > until or not round(course.planned_hours[month], 4):
             continue
         expected += round(course.planned_hours[month], 4)

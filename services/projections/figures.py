@@ -50,7 +50,7 @@ def figures(kpi: Kpi, history: History, query: Query, target: float | None) -> d
     if query.period is None:
         figure = compute(kpi, history, query.window, query)
         return compare(figure, compute(kpi, history, previous(query.window, None), query), target)
-    series = []
+    series: list[dict[str, Any]] = []
     for name, window in periods(query.window.start, query.window.end, query.period):
         figure = compute(kpi, history, window, query)
         before = series[-1] if series else compute(kpi, history, previous(window, query.period), query)

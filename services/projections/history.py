@@ -318,7 +318,8 @@ def _apply(history: History, record: Record) -> None:  # noqa: C901 - one branch
             course.phases.append(Phase(fact.phase, day, planned_phase_end(day, fact.planned_end)))
             course.phases_by_start = sorted(course.phases, key=lambda p: p.start)
         case f.TimePlanned() if course:
-            unit = fact.cti_phase if fact.cti_phase is not None else fact.month
+            unit: CtiPhase | date | None = fact.cti_phase if fact.cti_phase is not None else fact.month
+            assert unit is not None  # TimePlanned's validator: a phase or a month
             course.planned_hours[unit] = fact.expected_hours  # a later plan replaces the earlier
         case f.ExpectedProgressionSet() if course:
             course.progression[fact.instrument] = sorted((c.on, c.value) for c in fact.checkpoints)

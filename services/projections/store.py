@@ -68,7 +68,7 @@ class _Live:
 
 
 _live: dict[tuple[str, str], _Live] = {}  # (generation id, municipality)
-_past: OrderedDict[tuple, History] = OrderedDict()
+_past: OrderedDict[tuple, dict[str, History]] = OrderedDict()
 
 
 async def _advance(db: asyncpg.Pool, schema: str, live: _Live) -> History:
@@ -97,9 +97,10 @@ async def _live_history(db: asyncpg.Pool, generation: Generation, municipality: 
 
 
 async def _past_history(
-    db: asyncpg.Pool, generation: Generation, municipality: str | None, as_of: date
+    db: asyncpg.Pool, generation: Generation, municipality: str | None, as_of: date | None
 ) -> dict[str, History]:
     cutoff = known_by(as_of)
+    assert cutoff is not None  # a past day has an end
     settled = generation.last_recorded_at is not None and generation.last_recorded_at > cutoff + SETTLED
     key = (generation.generation_id, municipality, as_of, None if settled else generation.last_position)
     if key in _past:

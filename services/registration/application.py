@@ -40,14 +40,15 @@ class FactAsDict(Transcoding):
     """Stores a fact as its JSON form, under a name per fact type."""
 
     def __init__(self, fact_type: type[FactBase]):
-        self.type = fact_type
+        self.type = fact_type  # what eventsourcing's Transcoding registers it by
+        self.fact_type = fact_type
         self.name = f"fact:{fact_type.__name__}"
 
     def encode(self, obj: FactBase) -> dict[str, Any]:
         return obj.model_dump(mode="json")
 
     def decode(self, data: dict[str, Any]) -> FactBase:
-        return self.type.model_validate(data)
+        return self.fact_type.model_validate(data)
 
 
 def event_id(originator_id: UUID, originator_version: int) -> UUID:

@@ -162,8 +162,8 @@ class PersonalDetailsTables:
                 self._insert_key, (one.citizen, one.municipality, one.citizen_id, one.key.master_key_id, one.key.blob)
             )
             curs.execute(self._insert_details, (one.citizen, one.nonce, one.sealed))
-        for one in erase:
-            curs.execute(self._erase, (one.citizen,))
+        for gone in erase:
+            curs.execute(self._erase, (gone.citizen,))
 
     def personal_details(self, citizen: UUID, keyring: Keyring) -> PersonalDetails | None:
         with self.datastore.transaction(commit=False) as curs:

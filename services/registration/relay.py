@@ -91,7 +91,7 @@ class Relay:
             except NotFoundError:  # deleted by the operator
                 sequence -= 1
                 continue
-            position = await self._own_position(message.seq, message.data, message.headers)
+            position = await self._own_position(sequence, message.data, message.headers)
             if position is not None:
                 self.position = position
                 return

@@ -49,13 +49,13 @@ def main(argv: list[str] | None = None) -> int:
             else ""
         )
         print(f"  {key_id}: {count} keys{note}")
-    for key_id, count in done.per_master_key.items():
-        if key_id not in keyring.ids:
+    for stored_id, count in done.per_master_key.items():
+        if stored_id not in keyring.ids:
             unknown += count
             what = (
                 "still bare (stored while this ran)"
-                if key_id is None
-                else f"under master key {key_id!r}, not in the file"
+                if stored_id is None
+                else f"under master key {stored_id!r}, not in the file"
             )
             print(f"  {count} keys {what}", file=sys.stderr)
     return 1 if unknown else 0

@@ -56,6 +56,7 @@ RETENTION = ("stably_housed", "gained_housing", "lost_and_regained", "lost_not_r
 
 def retention(citizen: Citizen, course: Course) -> str:
     """The housing course of one citizen from course start to course end (docs/domain.md §7, O2)."""
+    assert course.started_on is not None and course.ended_on is not None  # asked of ended courses only
     at_start = citizen.housing_on(course.started_on) in OWN_HOME
     housed, lost, ever = at_start, False, at_start
     for _, _, code, _how in citizen.housing_entries(course.started_on + timedelta(days=1), course.ended_on):

@@ -172,7 +172,9 @@ class Citizen(Aggregate):
         if fact.scope not in self.consents:
             raise RuleViolation(rules.NO_CONSENT_TO_WITHDRAW)
 
-    def _check_handleplan(self, fact: HandleplanOffered | HandleplanCreated | HandleplanDeclined) -> None:
+    def _check_handleplan(
+        self, fact: HandleplanOffered | HandleplanCreated | HandleplanDeclined | HandleplanRevised
+    ) -> None:
         if fact.course_id is not None:
             self._open_course(fact.course_id, fact.effective_date)
 
@@ -368,7 +370,7 @@ def _set(**changes: Callable[[Any], Any]) -> Callable[[Citizen, Any], None]:
     return apply
 
 
-def _course(**changes: Callable[[Any], Any]) -> Callable[[Citizen, Any], None]:
+def _course(**changes: Callable[[Any, Any], Any]) -> Callable[[Citizen, Any], None]:
     def apply(citizen: Citizen, fact: Any) -> None:
         course = citizen.courses[fact.course_id]
         citizen._update_course(fact.course_id, **{k: v(fact, course) for k, v in changes.items()})

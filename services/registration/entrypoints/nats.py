@@ -67,7 +67,7 @@ def create_broker(
     broker = NatsBroker(
         nats_url,
         max_reconnect_attempts=-1,
-        reconnect_time_wait=0.5,
+        reconnect_time_wait=0.5,  # type: ignore[arg-type]  # FastStream types it int; nats-py takes seconds as float
         inbox_prefix=inbox_prefix(SUBMISSIONS),  # its NATS user's own inboxes (casetrack.natsauth)
         logger=logging.getLogger("faststream.registration"),  # into the service's JSON log lines
         log_level=logging.DEBUG,  # per-message lines only when debugging
@@ -87,7 +87,8 @@ def create_broker(
         assert submissions is not None and tokens is not None
         reply_to = message.reply_to or None
         if reply_to is not None and _inbox_owner(reply_to) is None:
-            return _refuse_reply(reply_to, None)
+            _refuse_reply(reply_to, None)
+            return None
         try:
             if store is not None and not store.available:
                 raise unavailable()
@@ -95,7 +96,8 @@ def create_broker(
         except ApiError as error:
             answer = error_answer(error)
         except ReplyRefused as refused:
-            return _refuse_reply(reply_to, refused.principal)
+            _refuse_reply(reply_to or "", refused.principal)
+            return None
         except STORE_UNAVAILABLE:
             ERRORS.labels("registration", "unavailable").inc()
             answer = error_answer(unavailable())
