@@ -9,10 +9,12 @@ The table (README "Roles and scopes" has it too):
     team history                                own m.  -               own team     -        all
     worker history                              own m.  themselves      -            -        all
     municipality history (housing stock)        own m.  -               -            own m.   all
-    KPIs, KPI export                            -       -               own team     own m.   all
+    KPIs, KPI export                            -       -               own team,    own m.   all
+                                                                        own m. whole
     benchmark, targets                          -       -               -            own m.   all
     double bottom line of a course              -       own courses     team's       -        all
-    alerts (list, stream, by id, lifecycle)     -       -               own team     -        all
+    alerts (list, stream, by id)                -       -               own team     own m.   all
+    alerts (acknowledge, snooze, resolve)       -       -               own team     -        all
     rules (read)                                -       -               own m.       own m.   all
     rules (configure)                           -       -               -            own m.   all
     clock (set), audit trail                    -       -               -            -        all

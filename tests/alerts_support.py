@@ -103,7 +103,8 @@ class Alerts:
             await self.apply(one)
 
     async def alerts(self, rule: str | None = None, state: str | None = None) -> list[dict[str, Any]]:
-        return await store.list_alerts(self.pool, municipality=MUNICIPALITY, rule=rule, state=state)
+        alerts, _total = await store.list_alerts(self.pool, municipality=MUNICIPALITY, rule=rule, state=state)
+        return alerts
 
     async def history(self, alert_id: str) -> list[dict[str, Any]]:
         alert = await store.get_alert(self.pool, uuid.UUID(alert_id))

@@ -66,6 +66,7 @@ SUBMIT = (
 )
 KPI = ("GET", "/v1/kpis/P1", {"params": {"municipality": "101"}})
 KPI_TEAM_B = ("GET", "/v1/kpis/P1", {"params": {"municipality": "101", "team": "team-b"}})
+KPI_WHOLE = ("GET", "/v1/kpis/P1", {"params": {"municipality": "101", "scope": "municipality"}})
 BENCHMARK = ("GET", "/v1/kpis/P1/benchmark", {"params": {"municipality": "101"}})
 TARGET = ("PUT", "/v1/targets/P1", {"json": {"municipality": "101", "value": 3}})
 DBL_1 = ("GET", "/v1/courses/k1/double-bottom-line", {"params": {"municipality": "101"}})
@@ -91,11 +92,12 @@ TABLE = [
     ("registration", AUDIT, (403, 403, 403, 403, 200)),
     ("projections", KPI, (403, 403, 200, 200, 200)),
     ("projections", KPI_TEAM_B, (403, 403, 403, 200, 200)),
+    ("projections", KPI_WHOLE, (403, 403, 200, 200, 200)),
     ("projections", BENCHMARK, (403, 403, 403, 200, 200)),
     ("projections", TARGET, (403, 403, 403, 200, 200)),
     ("projections", DBL_1, (403, 200, 200, 403, 200)),
     ("projections", DBL_2, (403, 403, 403, 403, 200)),
-    ("alerts", ALERTS, (403, 403, 200, 403, 200)),
+    ("alerts", ALERTS, (403, 403, 200, 200, 200)),
     ("alerts", RULES, (403, 403, 200, 200, 200)),
     ("alerts", CONFIGURE, (403, 403, 403, 200, 200)),
     ("alerts", CLOCK, (403, 403, 403, 403, 200)),
@@ -129,6 +131,17 @@ def test_each_role_may_do_what_the_table_says_and_nothing_else(system: System) -
             assert leader.post(f"{path}/acknowledge", json={}).json() == refused.json()
         assert leader.get(f"/v1/alerts/{mine[0]['id']}").status_code == 200
         assert leader.post(f"/v1/alerts/{mine[0]['id']}/acknowledge", json={}).status_code == 200
+
+    # A manager reads every team's alerts of the municipality, and changes none of them.
+    with system.client("alerts", "token-manager-101") as manager:
+        theirs = manager.get("/v1/alerts", params={"municipality": "101", "rule": "eviction_risk"}).json()["alerts"]
+        assert {a["id"] for a in theirs} == {a["id"] for a in every}
+        assert manager.get(f"/v1/alerts/{other_team['id']}").status_code == 200
+        for change in ("acknowledge", "resolve"):
+            refused = manager.post(f"/v1/alerts/{other_team['id']}/{change}", json={"note": "x"})
+            assert (refused.status_code, refused.json()["error"]["reason"]) == (403, "forbidden"), change
+        assert manager.get(f"/v1/alerts/{uuid.uuid4()}").status_code == 403
+        assert manager.get("/v1/alerts", params={"municipality": "147"}).status_code == 403
 
     # Every service put the citizen and course reads it served on the audit trail, with who read.
     with system.client("registration", "token-admin") as admin:

@@ -13,7 +13,7 @@ import pytest
 
 from contracts.alerts import AlertMessage
 from contracts.facts import FACT_TYPES
-from services.alerts import deadlines, evaluation, handlers, rules, store
+from services.alerts import deadlines, details, evaluation, handlers, rules, store
 from services.alerts.rules import add_months
 from tests.alerts_support import Alerts, alerts_database, course_opened, days, fact
 
@@ -295,6 +295,13 @@ async def test_condition_raises_exactly_one_alert(alerts: Alerts, rule: str) -> 
         raised_at=raised["raised_at"],
         details=raised["details"],
     )
+    # Its details read as words, in Danish and in English: every key labelled, no raw code or ISO date.
+    assert set(raised["details"]) <= set(details.KEYS), set(raised["details"]) - set(details.KEYS)
+    for lang in ("da", "en"):
+        text = raised["details_text"][lang]
+        assert text or not raised["details"]
+        assert not re.search(r"\d{4}-\d{2}-\d{2}", text), text
+        assert not any(f"{key}:" in text for key in raised["details"] if "_" in key), text
     # Later polls and facts about the same subject do not raise it again.
     await alerts.tick(scenario.raise_on + days(3))
     await alerts.tick(scenario.raise_on + days(6))

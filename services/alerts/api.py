@@ -23,6 +23,11 @@ from services.alerts import evaluation, rules, store
 
 router = APIRouter(prefix="/v1")
 
+# Who reads alerts: a team leader their team's, a manager the municipality's (read-only: changing an
+# alert's state is the team leader's).
+ALERT_READERS = ("team_leader", "manager")
+DEFAULT_PAGE, MAX_PAGE = 100, 1000
+
 AlertStateQuery = Literal["open", "acknowledged", "snoozed", "resolved"]
 Person = Annotated[str, Field(min_length=1, max_length=200)]
 
@@ -36,15 +41,35 @@ async def list_alerts(
     team: Identifier | None = None,
     rule: str | None = None,
     severity: Severity | None = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = DEFAULT_PAGE,
+    offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
-    access.allow(principal, municipality, "team_leader")
+    """Newest first, a page at a time: `total` counts every alert that matches, `next_offset` is the
+    offset of the next page (null on the last). Team leaders: their team's; managers: the
+    municipality's, to read."""
+    access.allow(principal, municipality, *ALERT_READERS)
     team = access.team_filter(principal, team)
     if rule is not None:
         _rule(rule)
-    alerts = await store.list_alerts(
-        request.app.state.pool, municipality=municipality, state=state, team=team, rule=rule, severity=severity
+    alerts, total = await store.list_alerts(
+        request.app.state.pool,
+        municipality=municipality,
+        state=state,
+        team=team,
+        rule=rule,
+        severity=severity,
+        limit=limit,
+        offset=offset,
     )
-    return {"municipality": municipality, "alerts": alerts}
+    following = offset + len(alerts)
+    return {
+        "municipality": municipality,
+        "alerts": alerts,
+        "total": total,
+        "offset": offset,
+        "limit": limit,
+        "next_offset": following if following < total else None,
+    }
 
 
 @router.get("/alerts/stream")
@@ -60,7 +85,7 @@ async def stream_alerts(
 
     Reads the transitions table, so it sees what every replica raised; reconnecting with
     Last-Event-ID resumes where the client left off."""
-    access.allow(principal, municipality, "team_leader")
+    access.allow(principal, municipality, *ALERT_READERS)
     team = access.team_filter(principal, team)
     pool, stop = request.app.state.pool, request.app.state.stop
     if last_event_id is not None and last_event_id.isdigit():
@@ -105,16 +130,22 @@ async def stream_alerts(
     )
 
 
-async def _alert_in(request: Request, principal: Principal, alert_id: uuid.UUID) -> dict[str, Any]:
-    """The alert, for the administrator and the leader of its team. Anyone else gets the same 403
-    whether it exists or not: an alert id alone must not tell another municipality anything."""
-    principal.ensure_role("team_leader")
+async def _alert_in(request: Request, principal: Principal, alert_id: uuid.UUID, *, to_change: bool) -> dict[str, Any]:
+    """The alert, for the administrator, the leader of its team and (to read) the municipality's
+    managers. Anyone else gets the same 403 whether it exists or not: an alert id alone must not
+    tell another municipality anything."""
+    if to_change:
+        principal.ensure_role("team_leader")
+    else:
+        principal.ensure_role(*ALERT_READERS)
     alert = await store.get_alert(request.app.state.pool, alert_id)
     if principal.role == "admin":
         if alert is None:
             raise ApiError(404, "alert_not_found", "Advarslen findes ikke.", "No such alert.")
         return alert
-    if alert is None or alert["municipality"] != principal.municipality or alert["team"] != principal.team:
+    if alert is None or alert["municipality"] != principal.municipality:
+        raise access.forbidden()
+    if principal.role == "team_leader" and alert["team"] != principal.team:
         raise access.forbidden()
     return alert
 
@@ -124,7 +155,7 @@ async def get_alert(
     alert_id: uuid.UUID, request: Request, principal: Annotated[Principal, Depends(current_principal)]
 ) -> dict[str, Any]:
     """The alert with its history: every transition, by whom and when (an audited read)."""
-    alert = await _alert_in(request, principal, alert_id)
+    alert = await _alert_in(request, principal, alert_id, to_change=False)
     await audited_read(
         request,
         principal,
@@ -163,7 +194,7 @@ async def _change(
     body: TransitionIn,
     snoozed_until: date | None = None,
 ) -> dict[str, Any]:
-    await _alert_in(request, principal, alert_id)
+    await _alert_in(request, principal, alert_id, to_change=True)
     clock = request.app.state.clock
     async with request.app.state.pool.acquire() as db, db.transaction():
         try:

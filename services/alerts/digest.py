@@ -64,6 +64,8 @@ def compose(sender: str, to: str, team: str, day: date, alerts: list[dict[str, A
             f"- [{alert['severity']}] {name}: {alert['subject_type']} {alert['subject_id']}"
             f" ({alert['state']}, siden/since {alert['raised_at'][:10]})"
         )
+        if alert["details_text"]["da"]:
+            lines.append(f"  {alert['details_text']['da']}")
     message.set_content("\n".join(lines) + "\n")
     return message
 
@@ -91,7 +93,7 @@ async def send_due_digests(pool: asyncpg.Pool, clock: SystemClock, settings: Smt
         async with pool.acquire() as db, db.transaction():
             team_alerts = [
                 a
-                for a in await store.list_alerts(db, municipality=leader["municipality"], team=leader["team"])
+                for a in (await store.list_alerts(db, municipality=leader["municipality"], team=leader["team"]))[0]
                 if a["state"] in ("open", "acknowledged")
             ]
             claimed = await db.fetchval(

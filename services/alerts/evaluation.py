@@ -388,6 +388,8 @@ async def _settle(
                 )
             await store.raise_alert(db, **key, severity=rule.severity, team=team, details=verdict.details, at=now)
             raised_for = verdict.occurrence
+        else:
+            await store.refresh_details(db, **key, details=verdict.details, at=now)
     else:
         await store.resolve_open(db, **key, at=now, by="casetrack", note=f"condition cleared ({cause})")
         raised_for = None

@@ -444,7 +444,7 @@ def time_gap(course: CourseView, p: Params, today: date) -> Verdict:
             "expected_hours": round(expected, 1),
             "actual_hours": round(actual, 1),
             "deviation_percent": round(deviation, 1),
-            "suggests": "revisitation to a more intensive method" if direction == "over" else "contact problems",
+            "suggests": "more_intensive_method" if direction == "over" else "contact_problems",
         },
     )
 

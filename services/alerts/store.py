@@ -7,6 +7,8 @@ from typing import Any
 
 import asyncpg
 
+from services.alerts.details import texts as describe_details
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS alert_courses (
     municipality text NOT NULL,
@@ -108,6 +110,8 @@ CREATE TABLE IF NOT EXISTS alerts (
 CREATE UNIQUE INDEX IF NOT EXISTS alerts_one_open
     ON alerts (rule, municipality, subject_type, subject_id) WHERE state <> 'resolved';
 CREATE INDEX IF NOT EXISTS alerts_by_municipality ON alerts (municipality, state);
+-- When the details were last worked out: at raising, and again whenever the rule looks at the subject.
+ALTER TABLE alerts ADD COLUMN IF NOT EXISTS details_as_of timestamptz;
 CREATE INDEX IF NOT EXISTS alerts_snoozed ON alerts (snoozed_until) WHERE state = 'snoozed';
 CREATE TABLE IF NOT EXISTS alert_transitions (
     id bigserial PRIMARY KEY,
@@ -169,6 +173,30 @@ async def raise_alert(
         return None
     await _transition(db, alert_id, "open", at, "casetrack", None)
     return alert_id
+
+
+async def refresh_details(
+    db: asyncpg.Connection,
+    *,
+    rule: str,
+    municipality: str,
+    subject_type: str,
+    subject_id: str,
+    details: dict[str, Any],
+    at: datetime,
+) -> None:
+    """The open alert of (rule, subject) shows the subject's figures as they are now."""
+    await db.execute(
+        """UPDATE alerts SET details = $5, details_as_of = $6
+           WHERE rule = $1 AND municipality = $2 AND subject_type = $3 AND subject_id = $4 AND state <> 'resolved'
+             AND (details <> $5::jsonb OR details_as_of IS DISTINCT FROM $6)""",
+        rule,
+        municipality,
+        subject_type,
+        subject_id,
+        json.dumps(details),
+        at,
+    )
 
 
 async def resolve_open(
@@ -271,6 +299,10 @@ async def _transition(
     )
 
 
+_ALERT_FILTER = """WHERE municipality = $1 AND ($2::text IS NULL OR state = $2)
+    AND ($3::text IS NULL OR team = $3) AND ($4::text IS NULL OR rule = $4) AND ($5::text IS NULL OR severity = $5)"""
+
+
 async def list_alerts(
     db: asyncpg.Pool | asyncpg.Connection,
     *,
@@ -279,20 +311,21 @@ async def list_alerts(
     team: str | None = None,
     rule: str | None = None,
     severity: str | None = None,
-) -> list[dict[str, Any]]:
+    limit: int | None = None,
+    offset: int = 0,
+) -> tuple[list[dict[str, Any]], int]:
+    """One page of the matching alerts, newest first, and how many match in all."""
+    filters = (municipality, state, team, rule, severity)
     rows = await db.fetch(
-        """SELECT * FROM alerts
-           WHERE municipality = $1 AND ($2::text IS NULL OR state = $2)
-             AND ($3::text IS NULL OR team = $3) AND ($4::text IS NULL OR rule = $4)
-             AND ($5::text IS NULL OR severity = $5)
-           ORDER BY raised_at DESC, id LIMIT 1000""",
-        municipality,
-        state,
-        team,
-        rule,
-        severity,
+        f"SELECT *, count(*) OVER () AS total FROM alerts {_ALERT_FILTER}"
+        " ORDER BY raised_at DESC, id LIMIT $6 OFFSET $7",
+        *filters,
+        limit,
+        offset,
     )
-    return [alert_row(row) for row in rows]
+    if not rows and offset:  # past the last page: the count alone
+        return [], await db.fetchval(f"SELECT count(*) FROM alerts {_ALERT_FILTER}", *filters)
+    return [alert_row(row) for row in rows], rows[0]["total"] if rows else 0
 
 
 async def get_alert(db: asyncpg.Pool | asyncpg.Connection, alert_id: uuid.UUID) -> dict[str, Any] | None:
@@ -320,6 +353,7 @@ async def get_alert(db: asyncpg.Pool | asyncpg.Connection, alert_id: uuid.UUID) 
 
 
 def alert_row(row: asyncpg.Record) -> dict[str, Any]:
+    details = json.loads(row["details"])
     return {
         "id": str(row["id"]),
         "rule": row["rule"],
@@ -331,7 +365,9 @@ def alert_row(row: asyncpg.Record) -> dict[str, Any]:
         "severity": row["severity"],
         "raised_at": row["raised_at"].isoformat(),
         "snoozed_until": row["snoozed_until"].isoformat() if row["snoozed_until"] else None,
-        "details": json.loads(row["details"]),
+        "details": details,
+        "details_text": describe_details(details),
+        "details_as_of": (row["details_as_of"] or row["raised_at"]).isoformat(),
     }
 
 

@@ -10,6 +10,7 @@ import httpx
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
+from contracts import labels
 from runtime.errors import ApiError
 from runtime.http import create_service_app
 from services.dashboard import proxy
@@ -134,6 +135,10 @@ def create_app(config: Config) -> FastAPI:
             STATIC / "index.html", media_type="text/html; charset=utf-8", headers={"Cache-Control": "no-store"}
         )
 
+    @app.get("/favicon.ico", include_in_schema=False)
+    async def favicon() -> Response:
+        return RedirectResponse("/static/favicon.svg", status_code=301)
+
     @app.get("/static/{name}", include_in_schema=False)
     async def static(name: str) -> Response:
         path = STATIC / name
@@ -143,15 +148,21 @@ def create_app(config: Config) -> FastAPI:
 
     @app.get("/api/session")
     async def session_info(session: Annotated[Session, Depends(require_session)]) -> dict[str, Any]:
-        """Who is logged in, for the pages: role and scope, and the municipality's teams known here."""
+        """Who is logged in, for the pages: role and scope. (The municipality's teams come from the
+        organisation facts: projections' GET /v1/teams.)"""
         principal = session.principal
         return {
             "name": principal.name,
             "role": principal.role,
             "municipality": principal.municipality,
             "team": principal.team,
-            "teams": config.users.teams(principal.municipality or ""),
+            "worker": principal.worker,
         }
+
+    @app.get("/api/labels")
+    async def code_labels(session: Annotated[Session, Depends(require_session)]) -> dict[str, Any]:
+        """The Danish and English words for codes and fact types (contracts/labels.py)."""
+        return labels.catalogue()
 
     @app.api_route("/api/{service}/{path:path}", methods=["GET", "POST", "PUT", "DELETE"])
     async def forward(

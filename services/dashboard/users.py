@@ -50,16 +50,6 @@ class Users:
     def __len__(self) -> int:
         return len(self._users)
 
-    def teams(self, municipality: str) -> list[str]:
-        """The teams of the municipality that have someone in the dashboard."""
-        return sorted(
-            {
-                u.principal.team
-                for u in self._users.values()
-                if u.principal.municipality == municipality and u.principal.team
-            }
-        )
-
     def authenticate(self, username: str, password: str) -> Principal | None:
         user = self._users.get(username)
         if user is None:

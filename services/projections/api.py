@@ -5,7 +5,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date, timedelta
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
@@ -71,7 +71,8 @@ def _dates_in_window(request: Request, **dates: date | None) -> None:
             )
 
 
-# Figures: the managers of the municipality; a team leader sees their own team's (team_filter).
+# Figures: the managers of the municipality; a team leader their own team's (team_filter), and the
+# whole municipality's beside it (scope=municipality), never another team's.
 KPI_READERS: tuple[Role, ...] = ("team_leader", "manager")
 
 
@@ -86,6 +87,10 @@ def _query(
     period_to: Annotated[date | None, Query(alias="to")] = None,
     period: PeriodKind | None = None,
     as_of: date | None = None,
+    scope: Annotated[
+        Literal["municipality"] | None,
+        Query(description="municipality: the whole municipality's figure, also for a team leader (no team)"),
+    ] = None,
 ) -> figures.Query:
     _dates_in_window(request, on=on, **{"from": period_from, "to": period_to}, as_of=as_of)
     today = request.app.state.clock.today()
@@ -115,9 +120,16 @@ def _query(
             f"At most {MAX_PERIODS} periods at a time.",
             [{"field": "period", "problem": "too many"}],
         )
-    return figures.Query(
-        Window(start, end), period, Filters(access.team_filter(principal, team), method), params, as_of
-    )
+    if scope == "municipality" and team is not None:
+        raise ApiError(
+            422,
+            "scope_with_team",
+            "Angiv enten et team eller scope=municipality.",
+            "Give either a team or scope=municipality.",
+            [{"field": "scope", "problem": "not with team"}],
+        )
+    chosen_team = None if scope == "municipality" else access.team_filter(principal, team)
+    return figures.Query(Window(start, end), period, Filters(chosen_team, method), params, as_of)
 
 
 QueryDep = Annotated[figures.Query, Depends(_query)]
@@ -171,6 +183,21 @@ QUERY_RULES = {
     f"than {figures.SUPPRESS_BELOW_CITIZENS} citizens is suppressed.",
     "formats": "format=json|csv|xlsx; /v1/kpis/export?ids=P1,P2 gives one workbook, one sheet per KPI.",
 }
+
+
+@router.get("/teams")
+async def list_teams(
+    request: Request, principal: Caller, municipality: Annotated[MunicipalityCode, Query()]
+) -> dict[str, Any]:
+    """The municipality's teams, from the organisation facts (TeamRegistered) and the courses."""
+    access.allow(principal, municipality, "support_worker", *KPI_READERS)
+    history = await store.history(request.app.state.pool, municipality, None)
+    return {
+        "municipality": municipality,
+        "teams": [
+            {"team": t.team_id, "name": t.name, "methods": [m.value for m in t.methods]} for t in history.teams()
+        ],
+    }
 
 
 @router.get("/kpis")

@@ -221,6 +221,13 @@ class HousingStock:
     report: f.HousingStockReported
 
 
+@dataclass(frozen=True, slots=True)
+class Team:
+    team_id: str
+    name: str
+    methods: tuple[Method, ...]
+
+
 @dataclass(slots=True)
 class History:
     """One municipality's courses, citizens and periodic reports, as far as they were known."""
@@ -229,6 +236,15 @@ class History:
     courses: dict[str, Course] = field(default_factory=dict)
     citizens: dict[str, Citizen] = field(default_factory=dict)
     stock: list[HousingStock] = field(default_factory=list)
+    registered_teams: dict[str, Team] = field(default_factory=dict)
+
+    def teams(self) -> list[Team]:
+        """The registered teams (TeamRegistered), and any other team a course names, by id."""
+        found = dict(self.registered_teams)
+        for course in self.courses.values():
+            if course.team not in found:
+                found[course.team] = Team(course.team, course.team, (course.method,))
+        return sorted(found.values(), key=lambda t: t.team_id)
 
     def courses_for(self, team: str | None = None, method: Method | None = None) -> list[Course]:
         return [
@@ -284,8 +300,11 @@ def _apply(history: History, record: Record) -> None:  # noqa: C901 - one branch
     if isinstance(fact, f.HousingStockReported):
         history.stock.append(HousingStock(fact.period_start, fact.effective_date, fact))
         return
+    if isinstance(fact, f.TeamRegistered):
+        history.registered_teams[fact.team_id] = Team(fact.team_id, fact.name, fact.methods)
+        return
     if not isinstance(fact, f.CitizenFact):
-        return  # organisation facts: no KPI uses them yet
+        return  # the other organisation facts: no figure uses them yet
     citizen = _citizen(history, fact)
     day = _day(fact.effective_date)
     course = history.courses.get(getattr(fact, "course_id", None) or "")

@@ -33,8 +33,13 @@ const TEXTS = {
     benchmark_title: "Sammenligning med andre kommuner", kpi: "Nøgletal", own: "egen kommune",
     suppressed: "Skjult (færre end 5 borgere)", citizens: "Borgere", course_hint: "Åbn et forløb fra en advarsel, eller skriv dets id.",
     target_line: "måltal",
+    percentage_points: "procentpoint", month: "Måned", period_shown: "Viser", whole_municipality: "Hele kommunen", team_figure: "Teamet",
+    distribution: "Fordeling i seneste periode", details_as_of: "Tal pr.", page: "Side", of: "af",
+    prev_page: "Forrige side", next_page: "Næste side", showing: "Viser", course_pick: "Vælg et forløb",
+    read_only: "Advarslerne vises til orientering; teamlederen kvitterer, udsætter og løser dem.",
+    subject_types: { course: "Forløb", citizen: "Borger", worker: "Medarbejder" },
     units: { share: "andel", courses: "forløb", citizens: "borgere", days: "dage", hours: "timer", DKK: "kr.", "bed-days": "overnatninger", evictions: "udsættelser", homes: "boliger",
-             "contacts per citizen-week": "kontakter pr. borger-uge", "courses per worker": "forløb pr. medarbejder" },
+             "contacts per citizen-week": "kontakter pr. borger-uge", "courses per worker": "forløb pr. medarbejder", "score 1-5": "score 1-5" },
   },
   en: {
     skip: "Skip to content", menu: "Main menu", logout: "Log out", other_lang: "Dansk",
@@ -66,12 +71,19 @@ const TEXTS = {
     benchmark_title: "Benchmark across municipalities", kpi: "Key figure", own: "own municipality",
     suppressed: "Hidden (fewer than 5 citizens)", citizens: "Citizens", course_hint: "Open a course from an alert, or type its id.",
     target_line: "target",
+    percentage_points: "percentage points", month: "Month", period_shown: "Showing", whole_municipality: "Whole municipality", team_figure: "Team",
+    distribution: "Distribution in the latest period", details_as_of: "Figures as of", page: "Page", of: "of",
+    prev_page: "Previous page", next_page: "Next page", showing: "Showing", course_pick: "Choose a course",
+    read_only: "The alerts are shown for information; the team leader acknowledges, snoozes and resolves them.",
+    subject_types: { course: "Course", citizen: "Citizen", worker: "Worker" },
+    units: { share: "share", courses: "courses", citizens: "citizens", days: "days", hours: "hours", DKK: "DKK", "bed-days": "bed-days", evictions: "evictions", homes: "homes",
+             "contacts per citizen-week": "contacts per citizen-week", "courses per worker": "courses per worker", "score 1-5": "score 1-5" },
   },
 };
 const KINDS = ["process", "outcome", "economy", "structure"];
 const METHODS = ["CTI", "ICM", "ACT", "SEL85"];
 
-const state = { lang: readLang(), session: null, catalogue: null, rules: null };
+const state = { lang: readLang(), session: null, catalogue: null, rules: null, labels: null, teams: null };
 const t = () => TEXTS[state.lang];
 
 function readLang() {
@@ -125,9 +137,71 @@ function iso(day) {
   return `${day.getFullYear()}-${String(day.getMonth() + 1).padStart(2, "0")}-${String(day.getDate()).padStart(2, "0")}`;
 }
 
-function lastTwelveMonths() {
+/* The month a page looks at: chosen in the address (?month=2026-10), or else the last complete month. */
+function chosenMonth() {
+  const chosen = new URLSearchParams(location.hash.split("?")[1] || "").get("month");
+  if (chosen && /^\d{4}-\d{2}$/.test(chosen)) return chosen;
   const today = new Date();
-  return { from: iso(new Date(today.getFullYear(), today.getMonth() - 11, 1)), to: iso(today) };
+  return iso(new Date(today.getFullYear(), today.getMonth() - 1, 1)).slice(0, 7);
+}
+
+/* Twelve whole months ending with the chosen one. */
+function lastTwelveMonths() {
+  const [year, month] = chosenMonth().split("-").map(Number);
+  return { from: iso(new Date(year, month - 12, 1)), to: iso(new Date(year, month, 0)) };
+}
+
+function monthPicker(route) {
+  const input = h("input", { type: "month", id: "month-select", value: chosenMonth(), max: iso(new Date()).slice(0, 7),
+    onchange: (e) => { if (e.target.value) location.hash = `${route}?${query({ ...hashParams(), month: e.target.value })}`; } });
+  return h("label", { for: "month-select" }, t().month, input);
+}
+
+function hashParams() { return Object.fromEntries(new URLSearchParams(location.hash.split("?")[1] || "")); }
+
+function periodLabel(period) {
+  if (/^\d{4}-\d{2}$/.test(period || "")) {
+    const [year, month] = period.split("-").map(Number);
+    return new Intl.DateTimeFormat(locale(), { month: "long", year: "numeric" }).format(new Date(year, month - 1, 1));
+  }
+  return period || "";
+}
+
+function formatDate(value) {
+  if (!value) return t().no_value;
+  const [year, month, day] = value.slice(0, 10).split("-").map(Number);
+  return new Intl.DateTimeFormat(locale(), { day: "2-digit", month: "2-digit", year: "numeric" }).format(new Date(year, month - 1, day));
+}
+
+function formatDateTime(value) {
+  return new Intl.DateTimeFormat(locale(), { dateStyle: "short", timeStyle: "short" }).format(new Date(value));
+}
+
+/* A code or fact type in the reader's language (contracts/labels.py, served at /api/labels). */
+function label(table, code) {
+  const found = state.labels && (table === "facts" ? state.labels.facts : state.labels.codes[table]);
+  const pair = found && found[code];
+  return pair ? pair[state.lang === "da" ? 0 : 1] : code;
+}
+
+function kpiDefinition(kpi) { return kpi[`definition_${state.lang}`] || kpi.definition; }
+
+function valueLabel(kpi, key) {
+  const pair = (kpi.labels || {})[key];
+  if (!pair) return key;
+  return Array.isArray(pair) ? pair[state.lang === "da" ? 0 : 1] : pair[state.lang];
+}
+
+function unitName(unit) { return t().units[unit] || unit; }
+
+async function teams() {
+  if (!state.teams) state.teams = (await api("projections", `v1/teams?${query({ municipality: state.session.municipality })}`)).teams;
+  return state.teams;
+}
+
+function teamName(id) {
+  const team = (state.teams || []).find((x) => x.team === id);
+  return team ? team.name : id;
 }
 
 function locale() { return state.lang === "da" ? "da-DK" : "en-GB"; }
@@ -141,7 +215,7 @@ function formatValue(value, unit) {
 function formatChange(change, unit) {
   if (change === null || change === undefined) return t().no_value;
   const sign = change > 0 ? "+" : "";
-  if (unit === "share") return `${sign}${new Intl.NumberFormat(locale(), { maximumFractionDigits: 1 }).format(change * 100)} %-point`;
+  if (unit === "share") return `${sign}${new Intl.NumberFormat(locale(), { maximumFractionDigits: 1 }).format(change * 100)} ${t().percentage_points}`;
   return sign + formatValue(change, unit);
 }
 
@@ -181,19 +255,27 @@ function teamScope() {
   return state.session.role === "team_leader" || state.session.role === "support_worker" ? state.session.team : chosen;
 }
 
-function teamPicker(route) {
-  if (state.session.role !== "manager") return h("p", { class: "meta" }, `${t().team}: ${state.session.team}`);
-  const select = h("select", { id: "team-select", onchange: (e) => { location.hash = `${route}?${query({ team: e.target.value })}`; } },
+function teamPicker(route, ...more) {
+  if (state.session.role !== "manager") {
+    return h("div", { class: "toolbar" }, h("span", { class: "meta" }, `${t().team}: ${teamName(state.session.team)}`), ...more);
+  }
+  const select = h("select", { id: "team-select", onchange: (e) => { location.hash = `${route}?${query({ ...hashParams(), team: e.target.value })}`; } },
     h("option", { value: "" }, t().all_teams),
-    state.session.teams.map((team) => h("option", { value: team, selected: team === teamScope() }, team)));
-  return h("div", { class: "toolbar" }, h("label", { for: "team-select" }, t().team, select));
+    (state.teams || []).map((team) => h("option", { value: team.team, selected: team.team === teamScope() }, team.name)));
+  return h("div", { class: "toolbar" }, h("label", { for: "team-select" }, t().team, select), ...more);
 }
+
+/* A team leader sees the team's figure with the whole municipality's beside it. */
+function besideMunicipality() { return state.session.role === "team_leader"; }
 
 async function overviewPage(main) {
   const kpis = await catalogue();
+  await teams();
   const window_ = lastTwelveMonths();
   const team = teamScope();
-  main.append(h("h1", {}, t().overview_title), h("p", { class: "meta" }, t().overview_intro), teamPicker("#/kpis"));
+  main.append(h("h1", {}, t().overview_title), h("p", { class: "meta" }, t().overview_intro),
+    teamPicker("#/kpis", monthPicker("#/kpis")),
+    h("p", { class: "meta", id: "period-shown" }, `${t().period_shown}: ${periodLabel(chosenMonth())}`));
   const sections = {};
   for (const kind of KINDS) {
     const grid = h("div", { class: "grid", id: `kind-${kind}` });
@@ -201,20 +283,28 @@ async function overviewPage(main) {
     main.append(h("section", { "aria-labelledby": `heading-${kind}` }, h("h2", { id: `heading-${kind}` }, t().kinds[kind]), grid));
   }
   await inBatches(kpis, 4, async (kpi) => {
-    const source = `v1/kpis/${kpi.id}?${query({ municipality: state.session.municipality, period: "month", ...window_, team })}`;
+    const base = { municipality: state.session.municipality, period: "month", ...window_ };
+    const source = `v1/kpis/${kpi.id}?${query({ ...base, team })}`;
     const card = h("article", { class: "card kpi-card", "data-kpi": kpi.id, "data-source": source, "aria-busy": "true" },
-      h("h3", {}, h("a", { href: `#/kpi/${kpi.id}` }, `${kpi.id} ${kpiName(kpi)}`)), h("p", { class: "meta" }, t().loading));
+      h("h3", {}, h("a", { href: `#/kpi/${kpi.id}?${query({ month: chosenMonth(), team })}` }, `${kpi.id} ${kpiName(kpi)}`)), h("p", { class: "meta" }, t().loading));
     sections[kpi.kind].append(card);
     try {
       const result = await api("projections", source);
       const series = result.series || [];
       const latest = series[series.length - 1] || {};
       const change = latest.previous ? latest.previous.change : null;
+      let whole = null;
+      if (besideMunicipality()) {
+        const all = await api("projections", `v1/kpis/${kpi.id}?${query({ ...base, scope: "municipality" })}`);
+        const allSeries = all.series || [];
+        whole = h("div", { class: "meta whole" }, `${t().whole_municipality}: ${formatValue((allSeries[allSeries.length - 1] || {}).value, kpi.unit)}`);
+      }
       card.replaceChildren(
-        h("h3", {}, h("a", { href: `#/kpi/${kpi.id}` }, `${kpi.id} ${kpiName(kpi)}`)),
+        h("h3", {}, h("a", { href: `#/kpi/${kpi.id}?${query({ month: chosenMonth(), team })}` }, `${kpi.id} ${kpiName(kpi)}`)),
         h("div", { class: "value", "data-value": latest.value ?? "" }, formatValue(latest.value, kpi.unit)),
-        h("div", { class: "meta" }, `${latest.period || ""}`),
-        window.charts.sparkline(series.map((p) => p.value), `${kpiName(kpi)}: ${series.map((p) => `${p.period} ${formatValue(p.value, kpi.unit)}`).join(", ")}`),
+        h("div", { class: "meta" }, periodLabel(latest.period)),
+        whole,
+        window.charts.sparkline(series.map((p) => p.value), `${kpiName(kpi)}: ${series.map((p) => `${periodLabel(p.period)} ${formatValue(p.value, kpi.unit)}`).join(", ")}`),
         h("div", { class: "meta target" }, `${t().target}: ${latest.target ? formatValue(latest.target.value, kpi.unit) : t().no_target}`),
         // Up or down, not good or bad: for some figures (bed-days, waiting time) less is better.
         h("div", { class: "meta change" }, `${t().change}: ${change > 0 ? "▲ " : change < 0 ? "▼ " : ""}${formatChange(change, kpi.unit)}`));
@@ -227,43 +317,57 @@ async function overviewPage(main) {
 
 async function kpiPage(main, kpiId) {
   const kpis = await catalogue();
+  await teams();
   const kpi = kpis.find((k) => k.id === kpiId);
   if (!kpi) { main.append(h("h1", {}, kpiId), h("p", { class: "error" }, t().failed)); return; }
   const window_ = lastTwelveMonths();
   const municipality = state.session.municipality;
   const team = teamScope();
-  main.append(h("h1", {}, `${kpi.id} ${kpiName(kpi)}`), teamPicker(`#/kpi/${kpi.id}`),
+  const route = `#/kpi/${kpi.id}`;
+  main.append(h("h1", {}, `${kpi.id} ${kpiName(kpi)}`), teamPicker(route, monthPicker(route)),
     h("dl", { class: "definition" },
-      h("dt", {}, t().definition), h("dd", { id: "kpi-definition" }, kpi.definition),
+      h("dt", {}, t().definition), h("dd", { id: "kpi-definition" }, kpiDefinition(kpi)),
       h("dt", {}, t().kind), h("dd", {}, t().kinds[kpi.kind]),
-      h("dt", {}, t().unit), h("dd", {}, (t().units || {})[kpi.unit] || kpi.unit)));
+      h("dt", {}, t().unit), h("dd", {}, unitName(kpi.unit))));
   const base = { municipality, period: "month", ...window_, team };
   const exportBar = h("div", { class: "toolbar", role: "group", "aria-label": t().export },
-    h("a", { href: `/api/projections/v1/kpis/${kpi.id}?${query({ ...base, format: "csv" })}`, id: "export-csv", download: "" }, t().export_csv),
-    h("a", { href: `/api/projections/v1/kpis/${kpi.id}?${query({ ...base, format: "xlsx" })}`, id: "export-xlsx", download: "" }, t().export_xlsx),
-    h("a", { href: `/api/projections/v1/kpis/export?${query({ ...base, format: "xlsx" })}`, id: "export-all" }, t().export_all),
-    h("a", { href: `#/benchmark/${kpi.id}` }, t().benchmark_link));
+    h("a", { href: `/api/projections/v1/kpis/${kpi.id}?${query({ ...base, format: "csv", lang: state.lang })}`, id: "export-csv", download: "" }, t().export_csv),
+    h("a", { href: `/api/projections/v1/kpis/${kpi.id}?${query({ ...base, format: "xlsx", lang: state.lang })}`, id: "export-xlsx", download: "" }, t().export_xlsx),
+    h("a", { href: `/api/projections/v1/kpis/export?${query({ ...base, format: "xlsx", lang: state.lang })}`, id: "export-all" }, t().export_all),
+    state.session.role === "manager" ? h("a", { href: `#/benchmark/${kpi.id}` }, t().benchmark_link) : null);
   main.append(h("h2", {}, t().export), exportBar);
   const seriesSection = h("section", { "aria-labelledby": "series-heading" }, h("h2", { id: "series-heading" }, t().series));
   main.append(seriesSection);
   const result = await api("projections", `v1/kpis/${kpi.id}?${query(base)}`);
   const series = result.series || [];
+  const whole = besideMunicipality()
+    ? (await api("projections", `v1/kpis/${kpi.id}?${query({ ...base, team: null, scope: "municipality" })}`)).series || [] : null;
   const target = series.length && series[series.length - 1].target ? series[series.length - 1].target.value : null;
-  seriesSection.append(window.charts.barChart(series.map((p) => ({ label: p.period, value: p.value })),
+  seriesSection.append(window.charts.barChart(series.map((p) => ({ label: periodLabel(p.period), value: p.value })),
     { label: `${kpiName(kpi)} – ${t().series}`, target, targetLabel: t().target_line, format: (v) => formatValue(v, kpi.unit) }));
+  const headings = [t().period, whole ? t().team_figure : t().value, ...(whole ? [t().whole_municipality] : []), t().previous, t().target];
   seriesSection.append(h("div", { class: "table-wrap" }, h("table", { id: "series-table" },
-    h("thead", {}, h("tr", {}, h("th", { scope: "col" }, t().period), h("th", { scope: "col", class: "num" }, t().value),
-      h("th", { scope: "col", class: "num" }, t().previous), h("th", { scope: "col", class: "num" }, t().target))),
-    h("tbody", {}, series.map((p) => h("tr", {}, h("th", { scope: "row" }, p.period),
+    h("thead", {}, h("tr", {}, headings.map((c, i) => h("th", { scope: "col", class: i ? "num" : "" }, c)))),
+    h("tbody", {}, series.map((p, i) => h("tr", {}, h("th", { scope: "row" }, periodLabel(p.period)),
       h("td", { class: "num", "data-value": p.value ?? "" }, formatValue(p.value, kpi.unit)),
+      whole ? h("td", { class: "num whole" }, formatValue((whole[i] || {}).value, kpi.unit)) : null,
       h("td", { class: "num" }, formatValue(p.previous && p.previous.value, kpi.unit)),
       h("td", { class: "num" }, p.target ? formatValue(p.target.value, kpi.unit) : t().no_value)))))));
-  const rows = [...(team ? [] : state.session.teams.map((x) => ({ label: `${t().team} ${x}`, params: { team: x } }))),
-    ...METHODS.map((m) => ({ label: `${t().method} ${m}`, params: { method: m, team } }))];
+  const latest = series[series.length - 1] || {};
+  const parts = Object.entries(latest.values || {});
+  if (parts.length) {
+    main.append(h("section", { "aria-labelledby": "distribution-heading" }, h("h2", { id: "distribution-heading" }, `${t().distribution} (${periodLabel(latest.period)})`),
+      h("div", { class: "table-wrap" }, h("table", { id: "distribution-table" },
+        h("tbody", {}, parts.map(([key, value]) => h("tr", { "data-key": key }, h("th", { scope: "row" }, valueLabel(kpi, key)),
+          h("td", { class: "num" }, typeof value === "number" ? formatValue(value) : String(value ?? t().no_value)))))))));
+  }
+  // Other teams' figures only for a manager; a team leader's breakdown is by method within the team.
+  const rows = [...(team || state.session.role !== "manager" ? [] : state.teams.map((x) => ({ label: `${t().team} ${x.name}`, params: { team: x.team } }))),
+    ...METHODS.map((m) => ({ label: `${t().method} ${label("Method", m)}`, params: { method: m, team } }))];
   const tbody = h("tbody");
   main.append(h("section", { "aria-labelledby": "breakdown-heading" }, h("h2", { id: "breakdown-heading" }, t().breakdown),
     h("div", { class: "table-wrap" }, h("table", { id: "breakdown-table" },
-      h("thead", {}, h("tr", {}, h("th", { scope: "col" }, ""), h("th", { scope: "col", class: "num" }, t().value))), tbody))));
+      h("thead", {}, h("tr", {}, h("td", {}), h("th", { scope: "col", class: "num" }, t().value))), tbody))));
   const values = await inBatches(rows, 4, (row) =>
     api("projections", `v1/kpis/${kpi.id}?${query({ municipality, ...window_, ...row.params })}`).then((r) => r.value, () => null));
   rows.forEach((row, i) => tbody.append(h("tr", {}, h("th", { scope: "row" }, row.label),
@@ -278,26 +382,32 @@ async function ruleNames() {
   return state.rules;
 }
 
-function detailsText(details) {
-  return Object.entries(details || {}).filter(([, v]) => v !== null && v !== "").map(([k, v]) => `${k.replace(/_/g, " ")}: ${v}`).join(" · ");
+function mayOpenCourses() { return ["team_leader", "support_worker"].includes(state.session.role); }
+
+function subjectText(alert) {
+  const kind = t().subject_types[alert.subject_type] || alert.subject_type;
+  if (alert.subject_type === "course" && mayOpenCourses()) {
+    return h("a", { href: `#/course/${encodeURIComponent(alert.subject_id)}` }, `${kind} ${alert.subject_id}`);
+  }
+  return `${kind} ${alert.subject_id}`;
 }
 
-function subjectLink(alert) {
-  if (alert.subject_type === "course") return h("a", { href: `#/course/${encodeURIComponent(alert.subject_id)}` }, `${t().course_title} ${alert.subject_id}`);
-  return `${alert.subject_type} ${alert.subject_id}`;
-}
+const ALERTS_PAGE = 20;
 
 async function alertsPage(main) {
-  const params = new URLSearchParams(location.hash.split("?")[1] || "");
-  const alertState = params.get("state") || "open";
+  const params = hashParams();
+  const alertState = params.state || "open";
+  const offset = Math.max(0, Number.parseInt(params.offset || "0", 10) || 0);
   const team = teamScope();
   const rules = await ruleNames();
+  await teams();
+  const mayChange = state.session.role === "team_leader";
   main.append(h("h1", {}, t().alerts_title));
   const stateSelect = h("select", { id: "state-select", onchange: (e) => { location.hash = `#/alerts?${query({ state: e.target.value, team })}`; } },
-    Object.entries(t().states).map(([value, label]) => h("option", { value, selected: value === alertState }, label)));
-  main.append(h("div", { class: "toolbar" }, h("label", { for: "state-select" }, t().state, stateSelect)));
-  if (state.session.role === "manager") main.append(teamPicker(`#/alerts`));
-  const result = await api("alerts", `v1/alerts?${query({ municipality: state.session.municipality, state: alertState, team })}`);
+    Object.entries(t().states).map(([value, text]) => h("option", { value, selected: value === alertState }, text)));
+  main.append(teamPicker("#/alerts", h("label", { for: "state-select" }, t().state, stateSelect)));
+  if (!mayChange) main.append(h("p", { class: "meta", id: "read-only" }, t().read_only));
+  const result = await api("alerts", `v1/alerts?${query({ municipality: state.session.municipality, state: alertState, team, limit: ALERTS_PAGE, offset })}`);
   if (!result.alerts.length) { main.append(h("p", { id: "no-alerts" }, t().no_alerts)); return; }
   const tomorrowPlus = new Date(); tomorrowPlus.setDate(tomorrowPlus.getDate() + 7);
   const tbody = h("tbody");
@@ -311,7 +421,7 @@ async function alertsPage(main) {
         await route();
       } catch (error) { setStatus(failureText(error), true); }
     };
-    if (alert.state !== "resolved") {
+    if (mayChange && alert.state !== "resolved") {
       if (alert.state !== "acknowledged") {
         actions.append(h("button", { type: "button", class: "ack", "data-alert": alert.id,
           onclick: () => act("acknowledge", {}, t().acknowledged_msg) }, t().acknowledge));
@@ -328,23 +438,31 @@ async function alertsPage(main) {
         act("resolve", { note: note.value.trim() }, t().resolved_msg);
       } }, h("label", { for: noteId }, t().resolve_note), note, h("button", { type: "submit", class: "secondary" }, t().resolve)));
     }
+    const details = (alert.details_text || {})[state.lang];
     tbody.append(h("tr", { "data-alert": alert.id, "data-rule": alert.rule },
       h("td", {}, rule ? (state.lang === "da" ? rule.name_da : rule.name_en) : alert.rule,
-        h("div", { class: "meta details" }, detailsText(alert.details))),
+        details ? h("div", { class: "meta details" }, `${details} (${t().details_as_of} ${formatDate(alert.details_as_of)})`) : null),
       h("td", { class: `sev-${alert.severity}` }, t().severities[alert.severity] || alert.severity),
-      h("td", {}, subjectLink(alert)),
-      h("td", {}, alert.team),
-      h("td", {}, new Date(alert.raised_at).toLocaleString(locale())),
-      h("td", {}, actions)));
+      h("td", {}, subjectText(alert)),
+      h("td", {}, teamName(alert.team)),
+      h("td", {}, formatDateTime(alert.raised_at)),
+      mayChange ? h("td", {}, actions) : null));
   }
+  const first = result.offset + 1, last = result.offset + result.alerts.length;
   main.append(h("div", { class: "table-wrap" }, h("table", { id: "alerts-table" },
-    h("caption", { class: "meta" }, `${t().states[alertState]}: ${result.alerts.length}`),
-    h("thead", {}, h("tr", {}, [t().rule, t().severity, t().subject, t().team, t().raised, t().actions].map((c) => h("th", { scope: "col" }, c)))),
+    h("caption", { class: "meta" }, `${t().states[alertState]}: ${result.total} · ${t().showing} ${first}–${last}`),
+    h("thead", {}, h("tr", {}, [t().rule, t().severity, t().subject, t().team, t().raised, ...(mayChange ? [t().actions] : [])]
+      .map((c) => h("th", { scope: "col" }, c)))),
     tbody)));
+  const pageLink = (to, text, id) => h("a", { href: `#/alerts?${query({ state: alertState, team, offset: to })}`, id }, text);
+  main.append(h("nav", { class: "pager toolbar", "aria-label": t().page },
+    result.offset > 0 ? pageLink(Math.max(0, result.offset - ALERTS_PAGE), t().prev_page, "prev-page") : null,
+    h("span", { class: "meta" }, `${t().page} ${Math.floor(result.offset / ALERTS_PAGE) + 1} ${t().of} ${Math.max(1, Math.ceil(result.total / ALERTS_PAGE))}`),
+    result.next_offset !== null ? pageLink(result.next_offset, t().next_page, "next-page") : null));
 }
 
 function unitLabel(unit) {
-  return unit.startsWith("phase_") ? t().phase(unit.slice(6)) : unit;
+  return unit.startsWith("phase_") ? t().phase(unit.slice(6)) : periodLabel(unit);
 }
 
 async function coursePage(main, courseId) {
@@ -356,7 +474,7 @@ async function coursePage(main, courseId) {
   const municipality = state.session.municipality;
   const dbl = await api("projections", `v1/courses/${encodeURIComponent(courseId)}/double-bottom-line?${query({ municipality })}`);
   const setAside = dbl.hours.length ? dbl.hours[dbl.hours.length - 1].cumulative_expected_hours : 0;
-  main.append(h("p", {}, `${t().citizen}: ${dbl.citizen} · ${t().method}: ${dbl.method} · ${t().hours_set_aside}: ${formatValue(setAside)}`));
+  main.append(h("p", {}, `${t().citizen}: ${dbl.citizen} · ${t().method}: ${label("Method", dbl.method)} · ${t().hours_set_aside}: ${formatValue(setAside)}`));
   const section = h("section", { "aria-labelledby": "dbl-heading", id: "double-bottom-line" }, h("h2", { id: "dbl-heading" }, t().dbl_title));
   section.append(h("p", { class: "meta" }, t().dbl_desc));
   section.append(h("div", { class: "legend" },
@@ -374,10 +492,10 @@ async function coursePage(main, courseId) {
       h("td", { class: "num" }, formatValue(r.cumulative_expected_hours)), h("td", { class: "num" }, formatValue(r.cumulative_actual_hours)),
       h("td", { class: "num" }, formatValue(r.share_used, "share"))))))));
   for (const line of dbl.progression) {
-    section.append(h("h3", {}, `${t().progression}: ${line.instrument}`), h("div", { class: "table-wrap" }, h("table", {},
+    section.append(h("h3", {}, `${t().progression}: ${label("Instrument", line.instrument)}`), h("div", { class: "table-wrap" }, h("table", {},
       h("thead", {}, h("tr", {}, h("th", { scope: "col" }, ""), h("th", { scope: "col" }, t().effective), h("th", { scope: "col", class: "num" }, t().value))),
       h("tbody", {}, [...line.expected.map((p) => [t().expected, p]), ...line.actual.map((p) => [t().actual, p])]
-        .map(([kind, p]) => h("tr", {}, h("td", {}, kind), h("td", {}, p.on), h("td", { class: "num" }, formatValue(p.value))))))));
+        .map(([kind, p]) => h("tr", {}, h("td", {}, kind), h("td", {}, formatDate(p.on)), h("td", { class: "num" }, formatValue(p.value))))))));
   }
   main.append(section);
   const history = h("section", { "aria-labelledby": "history-heading", id: "course-history" }, h("h2", { id: "history-heading" }, t().history));
@@ -386,8 +504,8 @@ async function coursePage(main, courseId) {
     const events = await api("registration", `v1/citizens/${encodeURIComponent(dbl.citizen)}/courses/${encodeURIComponent(courseId)}/history?${query({ municipality })}`);
     history.append(h("div", { class: "table-wrap" }, h("table", { id: "history-table" },
       h("thead", {}, h("tr", {}, [t().effective, t().fact, t().recorded, t().by].map((c) => h("th", { scope: "col" }, c)))),
-      h("tbody", {}, events.events.map((e) => h("tr", {}, h("td", {}, e.fact.effective_date || ""), h("td", {}, e.fact.type),
-        h("td", {}, new Date(e.recorded_at).toLocaleString(locale())), h("td", {}, e.recorded_by)))))));
+      h("tbody", {}, events.events.map((e) => h("tr", { "data-fact": e.fact.type }, h("td", {}, formatDate(e.fact.effective_date)),
+        h("td", {}, label("facts", e.fact.type)), h("td", {}, formatDateTime(e.recorded_at)), h("td", {}, e.recorded_by)))))));
   } catch (error) {
     history.append(h("p", { class: "error" }, failureText(error)));
   }
@@ -415,24 +533,28 @@ async function benchmarkPage(main, kpiId) {
 
 /* --- shell -------------------------------------------------------------------------------- */
 
+/* Each page with the roles it is for: the navigation shows a role its pages only, and a page that
+   would answer 403 is neither linked nor opened (the permission table: README "Roles and scopes"). */
 const ROUTES = [
-  ["#/kpis", "nav_kpis", (main) => overviewPage(main)],
-  ["#/kpi/", null, (main, rest) => kpiPage(main, rest)],
-  ["#/alerts", "nav_alerts", (main) => alertsPage(main)],
-  ["#/course", "nav_course", (main, rest) => coursePage(main, decodeURIComponent(rest.replace(/^\//, "")))],
-  ["#/benchmark", "nav_benchmark", (main, rest) => benchmarkPage(main, rest.replace(/^\//, ""))],
+  ["#/kpis", "nav_kpis", ["team_leader", "manager"], (main) => overviewPage(main)],
+  ["#/kpi/", null, ["team_leader", "manager"], (main, rest) => kpiPage(main, rest)],
+  ["#/alerts", "nav_alerts", ["team_leader", "manager"], (main) => alertsPage(main)],
+  ["#/course", "nav_course", ["team_leader", "support_worker"], (main, rest) => coursePage(main, decodeURIComponent(rest.replace(/^\//, "")))],
+  ["#/benchmark", "nav_benchmark", ["manager"], (main, rest) => benchmarkPage(main, rest.replace(/^\//, ""))],
 ];
+
+function routesOfRole() { return ROUTES.filter(([, , roles]) => roles.includes(state.session.role)); }
 
 function drawShell() {
   document.documentElement.lang = state.lang;
   document.getElementById("skip-link").textContent = t().skip;
   const nav = document.getElementById("nav");
   nav.setAttribute("aria-label", t().menu);
-  const current = location.hash.split("?")[0] || "#/kpis";
-  nav.replaceChildren(...ROUTES.filter(([, label]) => label).map(([prefix, label]) =>
-    h("a", { href: prefix, id: `nav-${label.slice(4)}`, "aria-current": current.startsWith(prefix) || (prefix === "#/kpis" && current.startsWith("#/kpi/")) ? "page" : null }, t()[label])));
+  const current = location.hash.split("?")[0] || routesOfRole()[0][0];
+  nav.replaceChildren(...routesOfRole().filter(([, name]) => name).map(([prefix, name]) =>
+    h("a", { href: prefix, id: `nav-${name.slice(4)}`, "aria-current": current.startsWith(prefix) || (prefix === "#/kpis" && current.startsWith("#/kpi/")) ? "page" : null }, t()[name])));
   const s = state.session;
-  document.getElementById("who").textContent = `${s.name} · ${t().roles[s.role] || s.role} · ${t().municipality} ${s.municipality}${s.team ? ` · ${s.team}` : ""}`;
+  document.getElementById("who").textContent = `${s.name} · ${t().roles[s.role] || s.role} · ${t().municipality} ${s.municipality}${s.team ? ` · ${teamName(s.team)}` : ""}`;
   document.getElementById("lang-toggle").textContent = t().other_lang;
   document.getElementById("lang-toggle").setAttribute("lang", state.lang === "da" ? "en" : "da");
   document.getElementById("logout").textContent = t().logout;
@@ -445,13 +567,14 @@ async function route() {
   const main = document.getElementById("main");
   main.removeAttribute("data-ready");
   main.replaceChildren();
-  const hash = location.hash.split("?")[0] || "#/kpis";
-  const found = ROUTES.find(([prefix]) => hash.startsWith(prefix)) || ROUTES[0];
+  const allowed = routesOfRole();
+  const hash = location.hash.split("?")[0] || allowed[0][0];
+  const found = allowed.find(([prefix]) => hash.startsWith(prefix)) || allowed[0];
   const view = document.createElement("div");
   main.append(view);
   document.title = `casetrack – ${found[1] ? t()[found[1]] : t().nav_kpis}`;
   try {
-    await found[2](view, hash.slice(found[0].length));
+    await found[3](view, hash.startsWith(found[0]) ? hash.slice(found[0].length) : "");
     if (mine === routing) main.setAttribute("data-ready", "true");
   } catch (error) {
     if (mine === routing) view.append(h("p", { class: "error", role: "alert" }, failureText(error)));
@@ -461,6 +584,8 @@ async function route() {
 async function start() {
   state.session = await (await fetch("/api/session", { credentials: "same-origin" })).json();
   if (!state.session.role) { window.location.assign("/login"); return; }
+  state.labels = await (await fetch("/api/labels", { credentials: "same-origin" })).json();
+  await teams().catch(() => null);
   document.getElementById("lang-toggle").addEventListener("click", () => {
     state.lang = state.lang === "da" ? "en" : "da";
     document.cookie = `casetrack_lang=${state.lang}; path=/; max-age=31536000; samesite=strict`;
