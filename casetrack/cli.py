@@ -63,7 +63,7 @@ def _tokens(data_dir: Path) -> dict[str, dict[str, str]]:
 
 def _demo_users(data_dir: Path) -> dict[str, dict[str, str]]:
     """Demo logins for the dashboard, made once per data folder: per demo municipality a team
-    leader (of the ICM team) and a manager. Kept with their passwords so they can be printed."""
+    leader (of the ICM team), a manager and a support worker (w-icm-1 of the ICM team). Kept with their passwords so they can be printed."""
     path = data_dir / "users.json"
     if path.exists():
         return json.loads(path.read_text())
@@ -76,6 +76,13 @@ def _demo_users(data_dir: Path) -> dict[str, dict[str, str]]:
             "team": "team-icm",
         }
         users[f"chef-{m}"] = {"password": secrets.token_urlsafe(9), "role": "manager", "municipality": m}
+        users[f"medarbejder-{m}"] = {
+            "password": secrets.token_urlsafe(9),
+            "role": "support_worker",
+            "municipality": m,
+            "team": "team-icm",
+            "worker": "w-icm-1",
+        }
     path.write_text(json.dumps(users, indent=2))
     path.chmod(0o600)
     return users

@@ -7,6 +7,7 @@ missing. Playwright's own browser download does not work here, only its driver f
 """
 
 import json
+import re
 import shutil
 import subprocess
 import tempfile
@@ -40,10 +41,11 @@ CHROMIUM_ARGS = [
 ]
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "dashboard"
 SIGNING_KEY = "dashboard-test-signing-key-of-at-least-32-bytes"
-PASSWORDS = {"leder-101": "leder-kode-1", "chef-101": "chef-kode-1"}
+PASSWORDS = {"leder-101": "leder-kode-1", "chef-101": "chef-kode-1", "medarbejder-101": "medarbejder-kode-1"}
 USERS = {
-    "leder-101": {"role": "team_leader", "municipality": "101", "team": "team-icm"},
+    "leder-101": {"role": "team_leader", "municipality": "101", "team": "team-icm", "worker": "leder-icm"},
     "chef-101": {"role": "manager", "municipality": "101"},
+    "medarbejder-101": {"role": "support_worker", "municipality": "101", "team": "team-icm", "worker": "w-icm-1"},
 }
 # A course of the team leader's team started 60 days ago with no contact since: open alerts at once.
 QUIET_COURSE = "course-quiet-1"
@@ -222,6 +224,13 @@ def test_manager_sees_kpi_values_that_match_the_api(visit: Visit, running: Syste
     visit.screenshot("kpi-overview-tablet")
 
 
+def twelve_whole_months() -> tuple[date, date]:
+    """The window the pages open on: the last complete month and the eleven before it."""
+    last = date.today().replace(day=1) - timedelta(days=1)
+    first = date(last.year - 1, last.month, 1) + timedelta(days=32)
+    return first.replace(day=1), last
+
+
 def _js_number(value: float) -> str:
     """How JavaScript writes a number into an attribute (String(0.5) == "0.5", String(3.0) == "3")."""
     return str(int(value)) if float(value).is_integer() else repr(float(value))
@@ -233,7 +242,9 @@ def test_kpi_detail_shows_definition_series_breakdown_and_downloads_xlsx(
     visit.login("chef-101")
     visit.open("#/kpi/P2")
     catalogue = {k["id"]: k for k in api(running, "projections", "/v1/kpis").json()["kpis"]}
-    assert visit.page.locator("#kpi-definition").inner_text() == catalogue["P2"]["definition"]
+    assert visit.page.locator("#kpi-definition").inner_text() == catalogue["P2"].get(
+        "definition_da", catalogue["P2"]["definition"]
+    )
     assert visit.page.locator("#series-table tbody tr").count() == 12
     assert visit.page.locator("svg.chart rect").count() >= 1
     visit.page.wait_for_function("document.querySelectorAll('#breakdown-table tbody tr').length >= 4")
@@ -254,9 +265,9 @@ def test_team_leader_acknowledges_an_alert_and_it_leaves_the_open_list(visit: Vi
     visit.open("#/alerts")
     rows = visit.page.locator("#alerts-table tbody tr")
     assert rows.count() >= 1
-    open_alerts = api(running, "alerts", "/v1/alerts?municipality=101&state=open&team=team-icm", "leder-101").json()[
-        "alerts"
-    ]
+    open_alerts = api(
+        running, "alerts", "/v1/alerts?municipality=101&state=open&team=team-icm&limit=20", "leder-101"
+    ).json()["alerts"]
     assert sorted(r.get_attribute("data-alert") for r in rows.all()) == sorted(a["id"] for a in open_alerts)
     visit.screenshot("alerts-open")
     visit.assert_accessible()
@@ -336,9 +347,8 @@ def test_benchmark_hides_municipalities_with_few_citizens(visit: Visit, running:
     visit.login("chef-101")
     visit.open("#/benchmark/P1")
     rows = visit.page.locator("#benchmark-table tbody tr")
-    today = date.today()
-    first = date(today.year - 1, today.month + 1, 1) if today.month < 12 else date(today.year, 1, 1)  # 12 months
-    result = api(running, "projections", f"/v1/kpis/P1/benchmark?municipality=101&from={first}&to={today}").json()[
+    first, last = twelve_whole_months()
+    result = api(running, "projections", f"/v1/kpis/P1/benchmark?municipality=101&from={first}&to={last}").json()[
         "municipalities"
     ]
     assert [r.get_attribute("data-municipality") for r in rows.all()] == [m["municipality"] for m in result]
@@ -430,3 +440,130 @@ def test_the_proxy_reaches_no_health_or_metrics_through_encoded_dot_segments(run
                 response = browser.get(f"/api/{service}/{path}")
                 assert "# TYPE" not in response.text, f"{path} reached {service}'s metrics"
                 assert (response.status_code, response.json()["error"]["reason"]) == (404, "not_found"), (service, path)
+
+
+# Words that showed through in Danish mode before (internal keys, English developer text), and
+# Danish words that must not show in English mode. Matched as whole words.
+NOT_DANISH = [
+    "stably_housed", "gained_housing", "bed_days_cost_dkk", "course_start", "shelter_stay_start",
+    "VisitationDecided", "CourseStarted", "ContactRecorded", "expected_hours", "actual_hours", "score 1-5 score",
+    "expected", "actual", "since", "hours", "value", "values", "the", "and", "of", "Phase", "Course", "share",
+    "target", "previous", "support worker", "team leader", "manager", "Alerts", "Key figures",
+]  # fmt: skip
+NOT_ENGLISH = [
+    "og", "af", "Forløb", "Borger", "timer", "Måltal", "Fase", "Advarsler", "Nøgletal", "Hele kommunen",
+    "Forventet", "Faktisk", "Periode", "Værdi", "teamleder", "leder", "Kvittér", "Udsæt",
+]  # fmt: skip
+# How many pages of one kind (a course, an alert page) to open: the others are drawn by the same code.
+SAME_KIND_AT_MOST = {"#/course/": 3, "#/alerts": 4}
+
+
+def _kind(route: str) -> str:
+    return next((k for k in SAME_KIND_AT_MOST if route.startswith(k)), route)
+
+
+def _words_shown(visit: Visit, words: list[str]) -> list[str]:
+    text = visit.page.locator("body").inner_text()
+    return [w for w in words if re.search(rf"(?<![\w-]){re.escape(w)}(?![\w-])", text)]
+
+
+def _crawl(visit: Visit, lang_words: list[str]) -> dict[str, list[str]]:
+    """Opens every page the navigation links to and every page those pages link to (a few of each
+    kind); returns, per page, the API calls that answered 403 and the words that should not show."""
+    refused: list[str] = []
+    visit.page.on("response", lambda r: refused.append(r.url) if r.status == 403 else None)
+    seen: set[str] = set()
+    per_kind: dict[str, int] = {}
+    queue = [a.get_attribute("href") for a in visit.page.locator("#nav a").all()]
+    problems: dict[str, list[str]] = {}
+    while queue:
+        route = queue.pop(0)
+        if route in seen or per_kind.get(_kind(route), 0) >= SAME_KIND_AT_MOST.get(_kind(route), 10**6):
+            continue
+        seen.add(route)
+        per_kind[_kind(route)] = per_kind.get(_kind(route), 0) + 1
+        refused.clear()
+        visit.open(route)
+        visit.page.wait_for_function("!document.querySelector('[aria-busy=true]')")
+        found = [f"403 {url}" for url in refused]
+        found += [f"error shown: {e}" for e in visit.page.locator("main .error").all_inner_texts()]
+        found += [f"word: {w}" for w in _words_shown(visit, lang_words)]
+        if found:
+            problems[route] = found
+        queue += [h for a in visit.page.locator("main a[href^='#/']").all() if (h := a.get_attribute("href"))]
+    assert len(seen) >= 2
+    return problems
+
+
+@pytest.mark.parametrize("user", ["chef-101", "leder-101", "medarbejder-101"])
+def test_each_role_opens_every_page_it_is_shown_in_danish_and_english(visit: Visit, user: str) -> None:
+    """No link a role is shown answers 403 or shows an error, and no English shows in Danish mode."""
+    visit.login(user)
+    visit.page.wait_for_selector("main[data-ready='true']")
+    assert _crawl(visit, NOT_DANISH) == {}
+    visit.screenshot(f"pages-{user}")
+    visit.page.locator("#lang-toggle").click()
+    visit.page.wait_for_selector("main[data-ready='true']")
+    english = visit.page.locator("#nav a").all_inner_texts()
+    assert english and not _words_shown(visit, NOT_ENGLISH)
+    # In English, one page of each route the navigation has (the words come from the same tables).
+    for route in [a.get_attribute("href") for a in visit.page.locator("#nav a").all()]:
+        visit.open(route)
+        visit.page.wait_for_function("!document.querySelector('[aria-busy=true]')")
+        assert _words_shown(visit, NOT_ENGLISH) == [], route
+
+
+def test_the_navigation_of_each_role_is_its_pages(visit: Visit) -> None:
+    expected = {
+        "chef-101": ["Nøgletal", "Advarsler", "Sammenligning"],
+        "leder-101": ["Nøgletal", "Advarsler", "Forløb"],
+        "medarbejder-101": ["Forløb"],
+    }
+    for user, pages in expected.items():
+        visit.login(user)
+        visit.page.wait_for_selector("main[data-ready='true']")
+        assert visit.page.locator("#nav a").all_inner_texts() == pages, user
+        visit.page.get_by_role("button", name="Log ud").click()
+        visit.page.wait_for_url("**/login")
+
+
+def test_the_manager_reads_every_teams_alerts_without_actions_and_pages_through_them(
+    visit: Visit, running: System
+) -> None:
+    visit.login("chef-101")
+    visit.open("#/alerts")
+    every = api(running, "alerts", "/v1/alerts?municipality=101&state=open&limit=1000").json()
+    assert visit.page.locator("#alerts-table tbody tr").count() == min(20, every["total"])
+    assert visit.page.locator("#alerts-table button, #alerts-table form").count() == 0
+    assert visit.page.locator("#alerts-table a[href^='#/course/']").count() == 0  # course pages are not theirs
+    options = visit.page.locator("#team-select option").all_inner_texts()
+    assert options == ["Hele kommunen", "ACT-teamet", "CTI-teamet", "ICM-teamet"]
+    if every["total"] > 20:
+        visit.page.locator("#next-page").click()
+        visit.page.wait_for_selector("main[data-ready='true']")
+        shown = [r.get_attribute("data-alert") for r in visit.page.locator("#alerts-table tbody tr").all()]
+        assert shown == [a["id"] for a in every["alerts"][20:40]]
+
+
+def test_the_overview_opens_on_the_last_complete_month_and_the_month_can_be_changed(visit: Visit) -> None:
+    visit.login("chef-101")
+    visit.open("#/kpis")
+    first, last = twelve_whole_months()
+    source = visit.page.locator("article[data-kpi='P1']").get_attribute("data-source")
+    assert f"from={first}" in source and f"to={last}" in source
+    assert visit.page.locator("#month-select").input_value() == last.isoformat()[:7]
+    earlier = (first - timedelta(days=1)).isoformat()[:7]
+    visit.page.locator("#month-select").fill(earlier)
+    visit.page.locator("#month-select").dispatch_event("change")
+    visit.page.wait_for_url(f"**month={earlier}**")
+    visit.page.wait_for_selector("main[data-ready='true']")
+    source = visit.page.locator("article[data-kpi='P1']").get_attribute("data-source")
+    assert f"to={first - timedelta(days=1)}" in source
+
+
+def test_alert_details_are_danish_and_current(visit: Visit, running: System) -> None:
+    visit.login("leder-101")
+    visit.open("#/alerts")
+    details = visit.page.locator("#alerts-table .details").all_inner_texts()
+    assert details and all("Tal pr." in d for d in details)
+    assert not any(re.search(r"\d{4}-\d{2}-\d{2}|\d\.\d+ (timer|%)", d) for d in details), details
