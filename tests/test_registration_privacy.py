@@ -92,8 +92,9 @@ def cpr_facts(cpr: str, course: str) -> list[dict[str, Any]]:
 
 
 def scan_system_for_cprs(system: System, cprs: list[str], last_position: int) -> None:
-    system.wait_applied("projections", last_position)
-    system.wait_applied("alerts", last_position)
+    # The demo's 2,600 facts take the alerts service some 30 s on a loaded 2-core machine.
+    system.wait_applied("projections", last_position, timeout=180)
+    system.wait_applied("alerts", last_position, timeout=180)
     blobs = everything_stored(system)
     assert blobs["registration_events"] and blobs["stream CASETRACK_EVENTS"]  # there is something to scan
     assert any(
