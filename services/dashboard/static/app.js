@@ -31,13 +31,27 @@ const TEXTS = {
     history: "Hændelser i forløbet", effective: "Gælder fra", recorded: "Registreret", by: "Af", fact: "Hændelse",
     phase: (p) => ({ contact: "Kontaktfase", "1": "Fase 1", "2": "Fase 2", "3": "Fase 3" }[p] || `Fase ${p}`),
     benchmark_title: "Sammenligning med andre kommuner", kpi: "Nøgletal", own: "egen kommune",
-    suppressed: "Skjult (færre end 5 borgere)", citizens: "Borgere", course_hint: "Åbn et forløb fra en advarsel, eller skriv dets id.",
+    suppressed: "Skjult (færre end 5 borgere)", citizens: "Borgere", course_hint: "Vælg et forløb på listen, eller åbn det fra en advarsel eller en liste.",
     target_line: "måltal",
     percentage_points: "procentpoint", month: "Måned", period_shown: "Viser", whole_municipality: "Hele kommunen", team_figure: "Teamet",
     distribution: "Fordeling i seneste periode", details_as_of: "Tal pr.", page: "Side", of: "af",
     prev_page: "Forrige side", next_page: "Næste side", showing: "Viser", course_pick: "Vælg et forløb",
     read_only: "Advarslerne vises til orientering; teamlederen kvitterer, udsætter og løser dem.",
     subject_types: { course: "Forløb", citizen: "Borger", worker: "Medarbejder" },
+    nav_mine: "Mine borgere", nav_team: "Teamets forløb", nav_homeless: "By-name-liste",
+    mine_title: "Mine borgere", team_title: "Teamets forløb", homeless_title: "By-name-liste",
+    mine_intro: "Dine aktive forløb: fase, seneste personlige kontakt, timer mod plan og det næste, der skal gøres.",
+    team_intro: "Teamets aktive forløb med dobbelt bundlinje og advarsler side om side – til teammødet.",
+    homeless_intro: "Borgere i hjemløshed på dagen, med situation, varighed og forløb; til- og afgang i måneden.",
+    sort_by: "Sortér efter", sorts: { overdue: "Det mest forfaldne først", gap: "Største afvigelse i timer", last_contact: "Længst siden kontakt" },
+    phase_col: "Fase", days_left: "dage tilbage", days_over: "dage over", last_contact: "Seneste kontakt", days_ago: "dage siden",
+    every: "norm", hours_col: "Timer brugt / forventet", gap_col: "Afvigelse", measurement_col: "Seneste måling",
+    housing_col: "Bolig", next_due: "Næste", worker_col: "Medarbejder", alerts_col: "Advarsler", none: "ingen",
+    situation: "Situation", days_homeless: "Dage i hjemløshed", ready: "Klar til bolig", course_col: "Forløb",
+    inflow: "Tilgang i måneden", outflow: "Afgang i måneden", flows: { new: "ny", returned: "vendt tilbage", housed: "i bolig", other: "andet" },
+    yes: "Ja", no: "Nej", on_day: "Opgjort", count: "Antal", export_list: "Hent listen som Excel",
+    due_kinds: { measurement: "Måling", follow_up: "Opfølgning", contact: "Personlig kontakt", handleplan: "Handleplan (§141)", phase_change: "Faseskift", course_end: "Forløbet slutter" },
+    choose: "Vælg …",
     units: { share: "andel", courses: "forløb", citizens: "borgere", days: "dage", hours: "timer", DKK: "kr.", "bed-days": "overnatninger", evictions: "udsættelser", homes: "boliger",
              "contacts per citizen-week": "kontakter pr. borger-uge", "courses per worker": "forløb pr. medarbejder", "score 1-5": "score 1-5" },
   },
@@ -69,13 +83,27 @@ const TEXTS = {
     history: "Events of the course", effective: "Effective", recorded: "Recorded", by: "By", fact: "Event",
     phase: (p) => ({ contact: "Contact phase", "1": "Phase 1", "2": "Phase 2", "3": "Phase 3" }[p] || `Phase ${p}`),
     benchmark_title: "Benchmark across municipalities", kpi: "Key figure", own: "own municipality",
-    suppressed: "Hidden (fewer than 5 citizens)", citizens: "Citizens", course_hint: "Open a course from an alert, or type its id.",
+    suppressed: "Hidden (fewer than 5 citizens)", citizens: "Citizens", course_hint: "Choose a course from the list, or open it from an alert or a list.",
     target_line: "target",
     percentage_points: "percentage points", month: "Month", period_shown: "Showing", whole_municipality: "Whole municipality", team_figure: "Team",
     distribution: "Distribution in the latest period", details_as_of: "Figures as of", page: "Page", of: "of",
     prev_page: "Previous page", next_page: "Next page", showing: "Showing", course_pick: "Choose a course",
     read_only: "The alerts are shown for information; the team leader acknowledges, snoozes and resolves them.",
     subject_types: { course: "Course", citizen: "Citizen", worker: "Worker" },
+    nav_mine: "My citizens", nav_team: "Team's courses", nav_homeless: "By-name list",
+    mine_title: "My citizens", team_title: "The team's courses", homeless_title: "By-name list",
+    mine_intro: "Your active courses: phase, last face-to-face contact, hours against plan and what is due next.",
+    team_intro: "The team's active courses with the double bottom line and alerts side by side – for the team meeting.",
+    homeless_intro: "Citizens homeless on the day, with situation, duration and course; inflow and outflow this month.",
+    sort_by: "Sort by", sorts: { overdue: "Most overdue first", gap: "Largest gap in hours", last_contact: "Longest since contact" },
+    phase_col: "Phase", days_left: "days left", days_over: "days over", last_contact: "Last contact", days_ago: "days ago",
+    every: "norm", hours_col: "Hours used / expected", gap_col: "Gap", measurement_col: "Latest measurement",
+    housing_col: "Housing", next_due: "Next", worker_col: "Worker", alerts_col: "Alerts", none: "none",
+    situation: "Situation", days_homeless: "Days homeless", ready: "Ready to move", course_col: "Course",
+    inflow: "Inflow this month", outflow: "Outflow this month", flows: { new: "new", returned: "returned", housed: "housed", other: "other" },
+    yes: "Yes", no: "No", on_day: "On", count: "Count", export_list: "Download the list as Excel",
+    due_kinds: { measurement: "Measurement", follow_up: "Follow-up", contact: "Face-to-face contact", handleplan: "Handleplan (§141)", phase_change: "Phase change", course_end: "Course ends" },
+    choose: "Choose …",
     units: { share: "share", courses: "courses", citizens: "citizens", days: "days", hours: "hours", DKK: "DKK", "bed-days": "bed-days", evictions: "evictions", homes: "homes",
              "contacts per citizen-week": "contacts per citizen-week", "courses per worker": "courses per worker", "score 1-5": "score 1-5" },
   },
@@ -467,9 +495,11 @@ function unitLabel(unit) {
 
 async function coursePage(main, courseId) {
   main.append(h("h1", {}, t().course_title));
-  const input = h("input", { id: "course-input", value: courseId || "", required: true });
-  main.append(h("form", { class: "toolbar", onsubmit: (e) => { e.preventDefault(); location.hash = `#/course/${encodeURIComponent(input.value.trim())}`; } },
-    h("label", { for: "course-input" }, t().course_id, input), h("button", { type: "submit" }, t().show)));
+  const courses = await api("projections", `v1/courses?${query({ municipality: state.session.municipality, state: "all", page_size: 500, sort: "overdue" })}`);
+  const select = h("select", { id: "course-select", onchange: (e) => { if (e.target.value) location.hash = `#/course/${encodeURIComponent(e.target.value)}`; } },
+    h("option", { value: "" }, t().choose),
+    courses.rows.map((r) => h("option", { value: r.course, selected: r.course === courseId }, `${r.citizen} · ${label("Method", r.method)} · ${r.course}`)));
+  main.append(h("div", { class: "toolbar" }, h("label", { for: "course-select" }, t().course_pick, select)));
   if (!courseId) { main.append(h("p", { class: "meta" }, t().course_hint)); return; }
   const municipality = state.session.municipality;
   const dbl = await api("projections", `v1/courses/${encodeURIComponent(courseId)}/double-bottom-line?${query({ municipality })}`);
@@ -531,15 +561,126 @@ async function benchmarkPage(main, kpiId) {
         : [h("td", { class: "num" }, formatValue(m.value, chosen.unit)), h("td", { class: "num" }, m.citizens ?? t().no_value)]))))));
 }
 
+/* --- caseloads: the roster and the by-name list ------------------------------------------- */
+
+const ROSTER_PAGE = 25;
+
+function phaseCell(row) {
+  if (!row.phase) return t().no_value;
+  const left = row.phase.days_left;
+  const when = left === null || left === undefined ? "" : left >= 0 ? ` · ${left} ${t().days_left}` : ` · ${-left} ${t().days_over}`;
+  return h("span", { class: left !== null && left < 0 ? "overdue" : "" }, `${t().phase(row.phase.phase)}${when}`);
+}
+
+function contactCell(row) {
+  const c = row.contact || {};
+  if (!c.last_face_to_face_on) return t().no_value;
+  const late = c.every_days && c.days_since > c.every_days;
+  return h("span", { class: late ? "overdue" : "" },
+    `${formatDate(c.last_face_to_face_on)} (${c.days_since} ${t().days_ago}${c.every_days ? `, ${t().every} ${c.every_days}` : ""})`);
+}
+
+function hoursCell(row) {
+  const hrs = row.hours || {};
+  if (hrs.expected === null || hrs.expected === undefined) return formatValue(hrs.actual);
+  return `${formatValue(hrs.actual)} / ${formatValue(hrs.expected)}`;
+}
+
+function gapCell(row) {
+  const hrs = row.hours || {};
+  if (hrs.gap === null || hrs.gap === undefined) return t().no_value;
+  const pct = hrs.gap_percent === null || hrs.gap_percent === undefined ? "" : ` (${formatValue(hrs.gap_percent)} %)`;
+  return `${hrs.gap > 0 ? "+" : ""}${formatValue(hrs.gap)}${pct}`;
+}
+
+function measurementCell(row) {
+  const m = row.measurement;
+  if (!m) return t().no_value;
+  const expected = m.expected === null || m.expected === undefined ? "" : ` / ${t().expected.toLowerCase()} ${formatValue(m.expected)}`;
+  return `${label("Instrument", m.instrument)}: ${formatValue(m.value)}${expected} (${formatDate(m.on)})`;
+}
+
+function dueCell(row) {
+  const due = row.next_due;
+  if (!due) return t().no_value;
+  return h("span", { class: due.days_left < 0 ? "overdue" : "" }, `${t().due_kinds[due.kind] || due.kind}: ${formatDate(due.due_on)}`);
+}
+
+function alertsCell(row) {
+  const a = row.alerts;
+  if (!a || !a.open) return t().none;
+  return h("span", { class: `sev-${a.worst}` }, `${a.open} (${t().severities[a.worst] || a.worst})`);
+}
+
+async function rosterPage(main, kind) {
+  const params = hashParams();
+  const sort = params.sort || "overdue";
+  const page = Math.max(1, Number.parseInt(params.page || "1", 10) || 1);
+  const route = kind === "mine" ? "#/mine" : "#/team";
+  main.append(h("h1", {}, t()[`${kind}_title`]), h("p", { class: "meta" }, t()[`${kind}_intro`]));
+  const sortSelect = h("select", { id: "sort-select", onchange: (e) => { location.hash = `${route}?${query({ ...hashParams(), sort: e.target.value, page: 1 })}`; } },
+    Object.entries(t().sorts).map(([value, text]) => h("option", { value, selected: value === sort }, text)));
+  const base = { municipality: state.session.municipality, state: "active", sort, team: teamScope() };
+  main.append(teamPicker(route, h("label", { for: "sort-select" }, t().sort_by, sortSelect),
+    h("a", { href: `/api/projections/v1/courses?${query({ ...base, format: "xlsx" })}`, id: "export-roster", download: "" }, t().export_list)));
+  const result = await api("projections", `v1/courses?${query({ ...base, page, page_size: ROSTER_PAGE })}`);
+  const columns = [
+    [t().course_col, (r) => h("a", { href: `#/course/${encodeURIComponent(r.course)}`, class: "course-link" }, `${label("Method", r.method)} · ${r.citizen}`)],
+    ...(kind === "team" ? [[t().worker_col, (r) => r.worker || t().no_value]] : []),
+    [t().phase_col, phaseCell],
+    [t().last_contact, contactCell],
+    [t().hours_col, hoursCell],
+    [t().gap_col, gapCell],
+    ...(kind === "team" ? [[t().alerts_col, alertsCell]] : []),
+    [t().measurement_col, measurementCell],
+    [t().housing_col, (r) => (r.housing && r.housing.situation ? label("HousingSituation", r.housing.situation) : t().no_value)],
+    [t().next_due, dueCell],
+  ];
+  main.append(h("div", { class: "table-wrap" }, h("table", { id: "roster-table" },
+    h("caption", { class: "meta" }, `${t().count}: ${result.total}`),
+    h("thead", {}, h("tr", {}, columns.map(([name]) => h("th", { scope: "col" }, name)))),
+    h("tbody", {}, result.rows.map((r) => h("tr", { "data-course": r.course }, columns.map(([, cell]) => h("td", {}, cell(r)))))))));
+  const pageLink = (to, text, id) => h("a", { href: `${route}?${query({ ...hashParams(), page: to })}`, id }, text);
+  main.append(h("nav", { class: "pager toolbar", "aria-label": t().page },
+    page > 1 ? pageLink(page - 1, t().prev_page, "prev-page") : null,
+    h("span", { class: "meta" }, `${t().page} ${page} ${t().of} ${Math.max(1, result.pages)}`),
+    page < result.pages ? pageLink(page + 1, t().next_page, "next-page") : null));
+}
+
+async function homelessPage(main) {
+  const team = teamScope();
+  const result = await api("projections", `v1/homeless-list?${query({ municipality: state.session.municipality, team })}`);
+  main.append(h("h1", {}, t().homeless_title), h("p", { class: "meta" }, t().homeless_intro), teamPicker("#/homeless"),
+    h("p", { class: "meta" }, `${t().on_day}: ${formatDate(result.on)} · ${t().count}: ${result.total}`));
+  const flows = (counts) => Object.entries(counts).map(([k, n]) => `${t().flows[k] || k}: ${n}`).join(" · ");
+  main.append(h("dl", { class: "definition", id: "flows" },
+    h("dt", {}, t().inflow), h("dd", { id: "inflow" }, flows(result.inflow)),
+    h("dt", {}, t().outflow), h("dd", { id: "outflow" }, flows(result.outflow))));
+  const courseCell = (c) => (mayOpenCourses() ? h("a", { href: `#/course/${encodeURIComponent(c.course)}` }, label("Method", c.method)) : label("Method", c.method));
+  main.append(h("div", { class: "table-wrap" }, h("table", { id: "homeless-table" },
+    h("thead", {}, h("tr", {}, [t().citizen, t().situation, t().days_homeless, t().ready, t().course_col, t().inflow]
+      .map((c, i) => h("th", { scope: "col", class: i === 2 ? "num" : "" }, c)))),
+    h("tbody", {}, result.citizens.map((r) => h("tr", { "data-citizen": r.citizen },
+      h("th", { scope: "row" }, r.citizen),
+      h("td", {}, label("HousingSituation", r.situation)),
+      h("td", { class: "num" }, formatValue(r.days_homeless)),
+      h("td", {}, r.ready_to_move ? `${t().yes} (${formatDate(r.ready_to_move_on)})` : t().no),
+      h("td", {}, r.courses.length ? r.courses.map(courseCell).flatMap((x, i) => (i ? [", ", x] : [x])) : t().none),
+      h("td", {}, r.inflow ? t().flows[r.inflow] || r.inflow : "")))))));
+}
+
 /* --- shell -------------------------------------------------------------------------------- */
 
 /* Each page with the roles it is for: the navigation shows a role its pages only, and a page that
    would answer 403 is neither linked nor opened (the permission table: README "Roles and scopes"). */
 const ROUTES = [
+  ["#/mine", "nav_mine", ["support_worker"], (main) => rosterPage(main, "mine")],
+  ["#/team", "nav_team", ["team_leader"], (main) => rosterPage(main, "team")],
   ["#/kpis", "nav_kpis", ["team_leader", "manager"], (main) => overviewPage(main)],
   ["#/kpi/", null, ["team_leader", "manager"], (main, rest) => kpiPage(main, rest)],
   ["#/alerts", "nav_alerts", ["team_leader", "manager"], (main) => alertsPage(main)],
   ["#/course", "nav_course", ["team_leader", "support_worker"], (main, rest) => coursePage(main, decodeURIComponent(rest.replace(/^\//, "")))],
+  ["#/homeless", "nav_homeless", ["team_leader", "manager"], (main) => homelessPage(main)],
   ["#/benchmark", "nav_benchmark", ["manager"], (main, rest) => benchmarkPage(main, rest.replace(/^\//, ""))],
 ];
 
