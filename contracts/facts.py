@@ -8,7 +8,7 @@ happened); the recorded time (when it was told) and who told it are added by reg
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, Annotated, Literal, Union
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
 from pydantic import (
     AfterValidator,
@@ -131,8 +131,21 @@ PseudonymousId = Annotated[Identifier, AfterValidator(_not_cpr)]
 Hours = Annotated[float, Field(ge=0, le=10_000)]
 
 
+def _schema_as_validated(schema: dict[str, Any], model: type[BaseModel]) -> None:
+    """The JSON schema says what validation asks: `type` defaults in Python (`CitizenRegistered(...)`)
+    but names the fact in the union, so a fact without it is refused; a citizen fact needs exactly one
+    of citizen_id and cpr (`CitizenFact._one_identity`)."""
+    required = schema.setdefault("required", [])
+    if "type" not in required:
+        required.insert(0, "type")
+    if issubclass(model, CitizenFact):
+        schema["oneOf"] = [
+            {"required": [name], "properties": {name: {"type": "string"}}} for name in ("citizen_id", "cpr")
+        ]
+
+
 class FactBase(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra=_schema_as_validated)
     if TYPE_CHECKING:
         type: str  # each fact type declares its own Literal
 
