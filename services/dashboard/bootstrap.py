@@ -10,10 +10,11 @@ import httpx
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
-from runtime.errors import ApiError
+from runtime.errors import ApiError, error_responses
 from runtime.http import create_service_app
 from services.dashboard import proxy
 from services.dashboard.config import Config
+from services.dashboard.responses import PROXIED, SessionOut
 from services.dashboard.sessions import SESSION_SECONDS, Session, Sessions
 from services.dashboard.texts import login_page
 
@@ -141,7 +142,7 @@ def create_app(config: Config) -> FastAPI:
             raise ApiError(404, "not_found", "Filen findes ikke.", "No such file.")
         return FileResponse(path, headers={"Cache-Control": "no-cache"})
 
-    @app.get("/api/session")
+    @app.get("/api/session", response_model=SessionOut, responses=error_responses())
     async def session_info(session: Annotated[Session, Depends(require_session)]) -> dict[str, Any]:
         """Who is logged in, for the pages: role and scope, and the municipality's teams known here."""
         principal = session.principal
@@ -153,7 +154,6 @@ def create_app(config: Config) -> FastAPI:
             "teams": config.users.teams(principal.municipality or ""),
         }
 
-    @app.api_route("/api/{service}/{path:path}", methods=["GET", "POST", "PUT", "DELETE"])
     async def forward(
         service: str, path: str, request: Request, session: Annotated[Session, Depends(require_session)]
     ) -> Response:
@@ -169,6 +169,16 @@ def create_app(config: Config) -> FastAPI:
             f"{base_url}/{upstream_path}",
             session.api_token(app.state.signer),
             still_logged_in=lambda: app.state.sessions.get(session.id) is not None,
+        )
+
+    for method in ("GET", "POST", "PUT", "DELETE"):  # one operation (and operationId) per method
+        app.add_api_route(
+            "/api/{service}/{path:path}",
+            forward,
+            methods=[method],
+            operation_id=f"forward_{method.lower()}",
+            response_class=Response,
+            responses=PROXIED,
         )
 
     return app
