@@ -128,8 +128,8 @@ CITIZEN, COURSE = "tour-1", "tour-course-1"
 
 
 def seed(system: System) -> int:
-    """A team with a worker, a citizen (with personal details) on an ICM course with planned and
-    spent time and a measurement; returns the last log position."""
+    """The municipality's housing figures, a team with a worker, a citizen (with personal details) on
+    an ICM course with planned time and a measurement but no contact; returns the last log position."""
     base = {"municipality": "101", "citizen_id": CITIZEN, "course_id": COURSE}
     registered, visitated, started = course_facts("101", CITIZEN, COURSE, "ICM", START)
     month = TODAY.replace(day=1).isoformat()
@@ -150,11 +150,18 @@ def seed(system: System) -> int:
             "team_id": "team-a",
             "role": "support_worker",
         },
+        {
+            "type": "HousingStockReported",
+            "municipality": "101",
+            "effective_date": TODAY.isoformat(),
+            "period_start": START,
+            "mean_wait_days_cheap": 120,
+            "allocation_right_homes_vacant": 2,
+        },
         registered | {"name": "Tove Tursen", "birth_date": "1980-05-01"},
         visitated,
         started,
         base | {"type": "TimePlanned", "effective_date": START, "month": month, "expected_hours": 6},
-        base | {"type": "ContactRecorded", "effective_date": TODAY.isoformat(), "minutes": 45, "kind": "face_to_face"},
         base
         | {
             "type": "ExpectedProgressionSet",
@@ -181,9 +188,11 @@ def tour_calls(system: System) -> dict[str, list[tuple[str, str, Call]]]:
     history = {"municipality": "101"}
     kpi = {"municipality": "101"}
     with system.client("alerts", TOKEN) as alerts:
-        alert_ids = [a["id"] for a in alerts.get("/v1/alerts", params={"municipality": "101"}).json()["alerts"]]
+        alert_ids = [
+            a["id"] for a in alerts.get("/v1/alerts", params={"municipality": "101", "state": "open"}).json()["alerts"]
+        ]
         now = alerts.get("/v1/clock").json()["now"]
-    assert len(alert_ids) >= 3, "the quiet course raises alerts to walk through their lifecycle"
+    assert len(alert_ids) >= 2, "the quiet course raises alerts to walk through their lifecycle"
     until = (date.fromisoformat(now[:10]) + timedelta(days=7)).isoformat()
     rule = "no_contact"
     return {
@@ -286,7 +295,7 @@ def tour_calls(system: System) -> dict[str, list[tuple[str, str, Call]]]:
             (
                 "POST",
                 "/v1/alerts/{alert_id}/resolve",
-                {"path_parameters": {"alert_id": alert_ids[2]}, "body": {"note": "løst", "on_behalf_of": "Lise"}},
+                {"path_parameters": {"alert_id": alert_ids[0]}, "body": {"note": "løst", "on_behalf_of": "Lise"}},
             ),
             ("GET", "/v1/rules", {}),
             ("GET", "/v1/rules", {"query": {"municipality": "101"}}),
@@ -317,6 +326,7 @@ def tour_calls(system: System) -> dict[str, list[tuple[str, str, Call]]]:
                 {
                     "path_parameters": {"service": "projections", "path": "v1/targets/P3"},
                     "body": {"municipality": "101", "value": 0.5},
+                    "media_type": "application/json",
                 },
             ),
             ("POST", "/api/{service}/{path}", {"path_parameters": {"service": "alerts", "path": "v1/no-such"}}),
@@ -351,7 +361,7 @@ def test_every_operation_answers_as_its_document_says(fuzzed_system: System) -> 
     fuzzed_system.wait_applied("projections", last)
     fuzzed_system.wait_applied("alerts", last)
     calls = tour_calls(fuzzed_system)
-    for service in ("registration", "projections", "alerts"):
+    for service in ("alerts", "registration", "projections"):  # alerts first: a contact resolves some
         tour(fuzzed_system, service, calls[service], lambda method, path: True)
     # The proxy passes on the service's answer, whatever it is (here also a 404 of alerts).
     tour(fuzzed_system, "dashboard", calls["dashboard"], lambda method, path: method in ("GET", "PUT"))

@@ -76,7 +76,7 @@ class FigureOut(BaseModel):
     from_: date = Field(alias="from")
     to: date
     value: Number | None = Field(description="the figure; null when there is nothing to compute it on")
-    citizens: int = Field(description="how many citizens it is built on")
+    citizens: int | None = Field(description="how many citizens it is built on; null for a reported figure")
     numerator: Number | None = Field(default=None, description="of a share")
     denominator: Number | None = Field(default=None, description="of a share")
     values: dict[str, Any] | None = Field(default=None, description="the KPI's breakdown of its figure")
