@@ -69,6 +69,7 @@ class ErrorBody(BaseModel):
 
 # What each status means wherever it is answered; an endpoint lists the ones it can give.
 ERROR_MEANINGS = {
+    400: "the body cannot be read as JSON text (malformed_body)",
     401: "no, an expired or an invalid bearer token (token_missing, token_expired, token_invalid)",
     403: "the token's role or municipality does not reach this (forbidden, municipality_forbidden, admin_required)",
     404: "the object asked for does not exist (for callers who may see the whole municipality)",
@@ -84,8 +85,7 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """The `responses=` of an endpoint: the error body for each status it can answer, with 401
     (every endpoint needs a token) and 503 (every endpoint needs its backing servers)."""
     return {
-        status: {"model": ErrorBody, "description": ERROR_MEANINGS[status]}
-        for status in sorted({401, 503, *statuses})
+        status: {"model": ErrorBody, "description": ERROR_MEANINGS[status]} for status in sorted({401, 503, *statuses})
     }
 
 
@@ -116,7 +116,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        reason = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}.get(
+        reason = {400: "malformed_body", 404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}.get(
             exc.status_code, "http_error"
         )
         error = ApiError(exc.status_code, reason, str(exc.detail), str(exc.detail))

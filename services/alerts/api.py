@@ -56,9 +56,7 @@ async def list_alerts(
     return {"municipality": municipality, "alerts": alerts}
 
 
-@router.get(
-    "/alerts/stream", response_class=StreamingResponse, responses=STREAM_RESPONSE | error_responses(403, 422)
-)
+@router.get("/alerts/stream", response_class=StreamingResponse, responses=STREAM_RESPONSE | error_responses(403, 422))
 async def stream_alerts(
     request: Request,
     principal: Annotated[Principal, Depends(current_principal)],
@@ -212,7 +210,7 @@ def _actor_is_caller(body: TransitionIn) -> None:
 @router.post(
     "/alerts/{alert_id}/acknowledge",
     response_model=AlertWithHistoryOut,
-    responses=error_responses(403, 404, 409, 413, 422),
+    responses=error_responses(400, 403, 404, 409, 413, 422),
 )
 async def acknowledge(
     alert_id: uuid.UUID,
@@ -225,7 +223,9 @@ async def acknowledge(
 
 
 @router.post(
-    "/alerts/{alert_id}/resolve", response_model=AlertWithHistoryOut, responses=error_responses(403, 404, 409, 413, 422)
+    "/alerts/{alert_id}/resolve",
+    response_model=AlertWithHistoryOut,
+    responses=error_responses(400, 403, 404, 409, 413, 422),
 )
 async def resolve(
     alert_id: uuid.UUID, body: ResolveIn, request: Request, principal: Annotated[Principal, Depends(current_principal)]
@@ -236,7 +236,9 @@ async def resolve(
 
 
 @router.post(
-    "/alerts/{alert_id}/snooze", response_model=AlertWithHistoryOut, responses=error_responses(403, 404, 409, 413, 422)
+    "/alerts/{alert_id}/snooze",
+    response_model=AlertWithHistoryOut,
+    responses=error_responses(400, 403, 404, 409, 413, 422),
 )
 async def snooze(
     alert_id: uuid.UUID, body: SnoozeIn, request: Request, principal: Annotated[Principal, Depends(current_principal)]
@@ -349,9 +351,7 @@ class ConfigIn(BaseModel):
     params: dict[str, Any] = Field(description="overrides for this scope; {} removes them")
 
 
-@router.put(
-    "/rules/{rule_id}/config", response_model=RuleConfigOut, responses=error_responses(403, 404, 413, 422)
-)
+@router.put("/rules/{rule_id}/config", response_model=RuleConfigOut, responses=error_responses(400, 403, 404, 413, 422))
 async def put_rule_config(
     rule_id: str,
     body: ConfigIn,
@@ -423,7 +423,7 @@ async def get_clock(request: Request, principal: Annotated[Principal, Depends(cu
     return {"now": clock.now().isoformat(), "adjustable": clock.adjustable}
 
 
-@router.put("/clock", response_model=ClockOut, responses=error_responses(403, 409, 413, 422))
+@router.put("/clock", response_model=ClockOut, responses=error_responses(400, 403, 409, 413, 422))
 async def set_clock(
     body: ClockIn, request: Request, principal: Annotated[Principal, Depends(current_principal)]
 ) -> dict[str, Any]:

@@ -292,7 +292,7 @@ class TargetIn(BaseModel):
     value: float = Field(allow_inf_nan=False)
 
 
-@router.put("/targets/{kpi_id}", response_model=TargetSetOut, responses=error_responses(403, 404, 413, 422))
+@router.put("/targets/{kpi_id}", response_model=TargetSetOut, responses=error_responses(400, 403, 404, 413, 422))
 async def put_target(kpi_id: str, body: TargetIn, request: Request, principal: Caller) -> dict[str, Any]:
     kpi = _kpi(kpi_id)
     access.allow(principal, body.municipality, "manager")
@@ -308,7 +308,9 @@ async def get_targets(
 
 
 @router.get(
-    "/courses/{course_id}/double-bottom-line", response_model=DoubleBottomLineOut, responses=error_responses(403, 404, 422)
+    "/courses/{course_id}/double-bottom-line",
+    response_model=DoubleBottomLineOut,
+    responses=error_responses(403, 404, 422),
 )
 async def get_double_bottom_line(
     course_id: Identifier,

@@ -64,7 +64,9 @@ def respond(submitted: Submitted) -> JSONResponse:
     return JSONResponse(rendered["body"], status_code=rendered["status"], headers=headers)
 
 
-@router.post("/facts", status_code=201, response_model=ReceiptOut, responses=error_responses(403, 404, 409, 413, 422))
+@router.post(
+    "/facts", status_code=201, response_model=ReceiptOut, responses=error_responses(400, 403, 404, 409, 413, 422)
+)
 async def submit_fact(
     fact: Annotated[Fact, Body()],
     principal: Annotated[Principal, Depends(current_principal)],
@@ -74,7 +76,7 @@ async def submit_fact(
     return respond(await asyncio.to_thread(service.fact, principal, fact, idempotency_key))
 
 
-@router.post("/facts/batch", response_model=BatchOut, responses=error_responses(403, 409, 413, 422))
+@router.post("/facts/batch", response_model=BatchOut, responses=error_responses(400, 403, 409, 413, 422))
 async def submit_batch(
     batch: BatchIn,
     principal: Annotated[Principal, Depends(current_principal)],
@@ -111,7 +113,9 @@ async def _citizen_in_scope(
         access.ensure_course(principal, None if courses is None else courses.get(course_id))
 
 
-@router.get("/citizens/{citizen_id}/history", response_model=CitizenHistoryOut, responses=error_responses(403, 404, 422))
+@router.get(
+    "/citizens/{citizen_id}/history", response_model=CitizenHistoryOut, responses=error_responses(403, 404, 422)
+)
 async def citizen_history(
     citizen_id: Identifier,
     municipality: MunicipalityCode,
@@ -132,7 +136,11 @@ async def citizen_history(
     return {"citizen_id": citizen_id, **await _history(lambda: app.history(citizen_id, municipality), principal)}
 
 
-@router.get("/citizens/{citizen_id}/courses/{course_id}/history", response_model=CourseHistoryOut, responses=error_responses(403, 404, 422))
+@router.get(
+    "/citizens/{citizen_id}/courses/{course_id}/history",
+    response_model=CourseHistoryOut,
+    responses=error_responses(403, 404, 422),
+)
 async def course_history(
     citizen_id: Identifier,
     course_id: Identifier,
@@ -181,7 +189,11 @@ async def worker_history(
     return {"worker_id": worker_id, **await _history(lambda: app.worker_history(worker_id, municipality), principal)}
 
 
-@router.get("/municipalities/{municipality}/history", response_model=MunicipalityHistoryOut, responses=error_responses(403, 404, 422))
+@router.get(
+    "/municipalities/{municipality}/history",
+    response_model=MunicipalityHistoryOut,
+    responses=error_responses(403, 404, 422),
+)
 async def municipality_history(
     municipality: MunicipalityCode,
     principal: Annotated[Principal, Depends(current_principal)],
