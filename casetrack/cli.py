@@ -63,7 +63,8 @@ def _tokens(data_dir: Path) -> dict[str, dict[str, str]]:
 
 def _demo_users(data_dir: Path) -> dict[str, dict[str, str]]:
     """Demo logins for the dashboard, made once per data folder: per demo municipality a team
-    leader (of the ICM team), a manager and a support worker (w-icm-1 of the ICM team). Kept with their passwords so they can be printed."""
+    leader (of the ICM team), a manager and a support worker (w-icm-1 of the ICM team). Kept with
+    their passwords so they can be printed."""
     path = data_dir / "users.json"
     if path.exists():
         return json.loads(path.read_text())

@@ -8,7 +8,7 @@ happened); the recorded time (when it was told) and who told it are added by reg
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, Annotated, Literal, Union
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
 from pydantic import (
     AfterValidator,
@@ -131,8 +131,26 @@ PseudonymousId = Annotated[Identifier, AfterValidator(_not_cpr)]
 Hours = Annotated[float, Field(ge=0, le=10_000)]
 
 
+def _schema_as_validated(schema: dict[str, Any], model: type[BaseModel]) -> None:
+    """The JSON schema says what validation asks: `type` defaults in Python (`CitizenRegistered(...)`)
+    but names the fact in the union, so a fact without it is refused; and where a model validator
+    asks for exactly one of two fields (`_one_identity`, `_phase_or_month`), so does the schema."""
+    required = schema.setdefault("required", [])
+    if "type" not in required:
+        required.insert(0, "type")
+    pairs = [pair for owner, pair in _EXACTLY_ONE.items() if issubclass(model, owner)]
+    one_of = [
+        {"oneOf": [{"required": [name], "properties": {name: {"not": {"type": "null"}}}} for name in pair]}
+        for pair in pairs
+    ]
+    if len(one_of) == 1:
+        schema.update(one_of[0])
+    elif one_of:
+        schema["allOf"] = one_of
+
+
 class FactBase(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra=_schema_as_validated)
     if TYPE_CHECKING:
         type: str  # each fact type declares its own Literal
 
@@ -548,6 +566,12 @@ FACT_TYPES: tuple[type[FactBase], ...] = (
     CourseStartCorrected,
     CtiPhaseStartCorrected,
 )
+
+# Fields of which a fact must carry exactly one (not null), by the model that asks it.
+_EXACTLY_ONE: dict[type[BaseModel], tuple[str, str]] = {
+    CitizenFact: ("citizen_id", "cpr"),
+    TimePlanned: ("cti_phase", "month"),
+}
 
 # The schema version of each fact type's event (1 unless listed). A new version comes with an
 # upcaster in registration that reads the events stored under the earlier ones.

@@ -27,12 +27,13 @@ from fastapi import APIRouter, Depends, Query, Request
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
-from pydantic import AwareDatetime, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 from contracts.audit import AUDIT_STREAM, AUDIT_SUBJECT_ROOT, AuditEntry, SubjectType, audit_subject
 from runtime.auth import Principal, current_principal
-from runtime.errors import ApiError
+from runtime.errors import ApiError, error_responses
 from runtime.metrics import AUDIT_ENTRIES_SKIPPED
+from runtime.responses import Timestamp
 
 log = logging.getLogger(__name__)
 
@@ -323,12 +324,49 @@ async def audited_read(
         raise audit_unavailable() from None
 
 
+class AuditReadOut(BaseModel):
+    """One read on the audit trail: the entry as written, and where and when the stream stored it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str | None = Field(description="the entry's id; null for entries written before entries had one")
+    at: datetime = Field(description="when the read was made (the reading service's clock)")
+    service: str = Field(description="the service that recorded the read")
+    actor: str
+    role: str
+    municipality: str
+    action: str
+    subject_type: SubjectType
+    subject_id: str
+    legacy: bool = Field(description="written before writers were bound to their subjects")
+    sequence: int = Field(description="its sequence in the audit stream")
+    recorded_at: Timestamp = Field(description="when the stream stored it")
+
+
+class SkippedOut(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    total: int
+    reasons: dict[str, int] = Field(description="entries left out (unreadable, forged), counted by reason")
+
+
+class AuditReadsOut(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    municipality: str
+    order: Order
+    total: int = Field(description="entries matching the query, on all pages")
+    reads: list[AuditReadOut]
+    next_cursor: str | None = Field(description="give it as `cursor` for the next page; null on the last")
+    skipped: SkippedOut
+
+
 audit_router = APIRouter(tags=["operations"])
 
 IDENTIFIER = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
 
 
-@audit_router.get("/v1/audit/reads")
+@audit_router.get("/v1/audit/reads", response_model=AuditReadsOut, responses=error_responses(403, 422))
 async def audit_reads(
     request: Request,
     principal: Annotated[Principal, Depends(current_principal)],

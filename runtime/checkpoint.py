@@ -14,11 +14,12 @@ from collections.abc import Awaitable, Callable, Sequence
 import asyncpg
 from fastapi import APIRouter, Depends, Request
 from nats.aio.msg import Msg
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from contracts.events import EventMessage
 from runtime.auth import current_principal
 from runtime.database import create_pool
+from runtime.errors import error_responses
 from runtime.metrics import ERRORS, EVENTS_PARKED, EVENTS_PROCESSED, EVENTS_SKIPPED
 
 log = logging.getLogger(__name__)
@@ -218,7 +219,15 @@ class CheckpointedApplier:
 position_router = APIRouter(tags=["operations"])
 
 
-@position_router.get("/v1/position", dependencies=[Depends(current_principal)])
+class PositionOut(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    position: int = Field(description="the last registration-log position applied; 0 before the first")
+
+
+@position_router.get(
+    "/v1/position", dependencies=[Depends(current_principal)], response_model=PositionOut, responses=error_responses()
+)
 async def position(request: Request) -> dict[str, int]:
     """The last registration-log position this service has applied (for read-your-writes)."""
     return {"position": await request.app.state.applier.position()}

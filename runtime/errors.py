@@ -1,4 +1,5 @@
-"""One error shape for every service: {"error": {"reason", "message", "message_da", "fields"}}."""
+"""One error shape for every service: {"error": {"reason", "message", "message_da", "fields"}}, and
+its description in the services' OpenAPI documents (`error_responses`)."""
 
 from typing import Any
 
@@ -6,6 +7,7 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 
@@ -38,6 +40,55 @@ class ApiError(Exception):
         }
 
 
+class ErrorField(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    field: str = Field(description="the field (dotted path for a nested one), parameter or header")
+    problem: str = Field(description="what is wrong with it, in English")
+    type: str | None = Field(
+        default=None, description="machine-readable kind, e.g. missing, date_out_of_range, unknown_municipality"
+    )
+
+
+class ErrorDetail(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(description="machine-readable reason, e.g. validation_error, forbidden, kpi_not_found")
+    message: str = Field(description="in English")
+    message_da: str = Field(description="in Danish")
+    fields: list[ErrorField] = Field(description="the fields at fault; empty when the refusal is not about one")
+
+
+class ErrorBody(BaseModel):
+    """What every refusal and failure of every service answers."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    error: ErrorDetail
+
+
+# What each status means wherever it is answered; an endpoint lists the ones it can give.
+ERROR_MEANINGS = {
+    400: "the body cannot be read as JSON text (malformed_body)",
+    401: "no, an expired or an invalid bearer token (token_missing, token_expired, token_invalid)",
+    403: "the token's role or municipality does not reach this (forbidden, municipality_forbidden, admin_required)",
+    404: "the object asked for does not exist (for callers who may see the whole municipality)",
+    409: "refused by a rule or by the object's state",
+    410: "gone: erased on purpose",
+    413: "the request body is too large (payload_too_large, batch_too_large)",
+    422: "invalid input: `fields` names each field and why",
+    503: "a backing server is unavailable; nothing was changed, retry later (see Retry-After)",
+}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The `responses=` of an endpoint: the error body for each status it can answer, with 401
+    (every endpoint needs a token) and 503 (every endpoint needs its backing servers)."""
+    return {
+        status: {"model": ErrorBody, "description": ERROR_MEANINGS[status]} for status in sorted({401, 503, *statuses})
+    }
+
+
 def validation_fields(errors: list[Any]) -> list[dict[str, Any]]:
     """pydantic errors as [{"field": "fact.effective_date", "problem": "..."}]."""
     fields = []
@@ -65,7 +116,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        reason = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}.get(
+        reason = {400: "malformed_body", 404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}.get(
             exc.status_code, "http_error"
         )
         error = ApiError(exc.status_code, reason, str(exc.detail), str(exc.detail))

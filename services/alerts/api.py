@@ -17,22 +17,31 @@ from contracts.codes import Method
 from contracts.facts import Identifier, MunicipalityCode
 from runtime import access
 from runtime.audit import audited_read
-from runtime.auth import Principal, current_principal
-from runtime.errors import ApiError
+from runtime.auth import Principal, Role, current_principal
+from runtime.errors import ApiError, error_responses
 from services.alerts import evaluation, rules, store
+from services.alerts.responses import (
+    STREAM_RESPONSE,
+    AlertsOut,
+    AlertWithHistoryOut,
+    ClockOut,
+    MunicipalityRulesOut,
+    RuleConfigOut,
+    RulesOut,
+)
 
 router = APIRouter(prefix="/v1")
 
 # Who reads alerts: a team leader their team's, a manager the municipality's (read-only: changing an
 # alert's state is the team leader's).
-ALERT_READERS = ("team_leader", "manager")
+ALERT_READERS: tuple[Role, ...] = ("team_leader", "manager")
 DEFAULT_PAGE, MAX_PAGE = 100, 1000
 
 AlertStateQuery = Literal["open", "acknowledged", "snoozed", "resolved"]
 Person = Annotated[str, Field(min_length=1, max_length=200)]
 
 
-@router.get("/alerts")
+@router.get("/alerts", response_model=AlertsOut, responses=error_responses(403, 404, 422))
 async def list_alerts(
     request: Request,
     principal: Annotated[Principal, Depends(current_principal)],
@@ -72,7 +81,7 @@ async def list_alerts(
     }
 
 
-@router.get("/alerts/stream")
+@router.get("/alerts/stream", response_class=StreamingResponse, responses=STREAM_RESPONSE | error_responses(403, 422))
 async def stream_alerts(
     request: Request,
     principal: Annotated[Principal, Depends(current_principal)],
@@ -150,7 +159,7 @@ async def _alert_in(request: Request, principal: Principal, alert_id: uuid.UUID,
     return alert
 
 
-@router.get("/alerts/{alert_id}")
+@router.get("/alerts/{alert_id}", response_model=AlertWithHistoryOut, responses=error_responses(403, 404, 422))
 async def get_alert(
     alert_id: uuid.UUID, request: Request, principal: Annotated[Principal, Depends(current_principal)]
 ) -> dict[str, Any]:
@@ -229,7 +238,11 @@ def _actor_is_caller(body: TransitionIn) -> None:
         )
 
 
-@router.post("/alerts/{alert_id}/acknowledge")
+@router.post(
+    "/alerts/{alert_id}/acknowledge",
+    response_model=AlertWithHistoryOut,
+    responses=error_responses(400, 403, 404, 409, 413, 422),
+)
 async def acknowledge(
     alert_id: uuid.UUID,
     body: TransitionIn,
@@ -240,7 +253,11 @@ async def acknowledge(
     return await _change(request, principal, alert_id, "acknowledged", body)
 
 
-@router.post("/alerts/{alert_id}/resolve")
+@router.post(
+    "/alerts/{alert_id}/resolve",
+    response_model=AlertWithHistoryOut,
+    responses=error_responses(400, 403, 404, 409, 413, 422),
+)
 async def resolve(
     alert_id: uuid.UUID, body: ResolveIn, request: Request, principal: Annotated[Principal, Depends(current_principal)]
 ) -> dict[str, Any]:
@@ -249,7 +266,11 @@ async def resolve(
     return await _change(request, principal, alert_id, "resolved", body)
 
 
-@router.post("/alerts/{alert_id}/snooze")
+@router.post(
+    "/alerts/{alert_id}/snooze",
+    response_model=AlertWithHistoryOut,
+    responses=error_responses(400, 403, 404, 409, 413, 422),
+)
 async def snooze(
     alert_id: uuid.UUID, body: SnoozeIn, request: Request, principal: Annotated[Principal, Depends(current_principal)]
 ) -> dict[str, Any]:
@@ -292,7 +313,7 @@ def _rule(rule_id: str) -> rules.Rule:
     return rule
 
 
-@router.get("/rules")
+@router.get("/rules", response_model=RulesOut | MunicipalityRulesOut, responses=error_responses(403, 422))
 async def list_rules(
     request: Request,
     principal: Annotated[Principal, Depends(current_principal)],
@@ -341,7 +362,7 @@ def _scope(team: str | None, method: Method | None) -> str:
         ) from None
 
 
-@router.get("/rules/{rule_id}/config")
+@router.get("/rules/{rule_id}/config", response_model=RuleConfigOut, responses=error_responses(403, 404, 422))
 async def get_rule_config(
     rule_id: str,
     request: Request,
@@ -361,7 +382,7 @@ class ConfigIn(BaseModel):
     params: dict[str, Any] = Field(description="overrides for this scope; {} removes them")
 
 
-@router.put("/rules/{rule_id}/config")
+@router.put("/rules/{rule_id}/config", response_model=RuleConfigOut, responses=error_responses(400, 403, 404, 413, 422))
 async def put_rule_config(
     rule_id: str,
     body: ConfigIn,
@@ -427,13 +448,13 @@ class ClockIn(BaseModel):
         return now
 
 
-@router.get("/clock")
+@router.get("/clock", response_model=ClockOut, responses=error_responses())
 async def get_clock(request: Request, principal: Annotated[Principal, Depends(current_principal)]) -> dict[str, Any]:
     clock = request.app.state.clock
     return {"now": clock.now().isoformat(), "adjustable": clock.adjustable}
 
 
-@router.put("/clock")
+@router.put("/clock", response_model=ClockOut, responses=error_responses(400, 403, 409, 413, 422))
 async def set_clock(
     body: ClockIn, request: Request, principal: Annotated[Principal, Depends(current_principal)]
 ) -> dict[str, Any]:

@@ -11,10 +11,11 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from contracts import labels
-from runtime.errors import ApiError
+from runtime.errors import ApiError, error_responses
 from runtime.http import create_service_app
 from services.dashboard import proxy
 from services.dashboard.config import Config
+from services.dashboard.responses import PROXIED, LabelsOut, SessionOut
 from services.dashboard.sessions import SESSION_SECONDS, Session, Sessions
 from services.dashboard.texts import login_page
 
@@ -146,7 +147,7 @@ def create_app(config: Config) -> FastAPI:
             raise ApiError(404, "not_found", "Filen findes ikke.", "No such file.")
         return FileResponse(path, headers={"Cache-Control": "no-cache"})
 
-    @app.get("/api/session")
+    @app.get("/api/session", response_model=SessionOut, responses=error_responses())
     async def session_info(session: Annotated[Session, Depends(require_session)]) -> dict[str, Any]:
         """Who is logged in, for the pages: role and scope. (The municipality's teams come from the
         organisation facts: projections' GET /v1/teams.)"""
@@ -159,12 +160,11 @@ def create_app(config: Config) -> FastAPI:
             "worker": principal.worker,
         }
 
-    @app.get("/api/labels")
+    @app.get("/api/labels", response_model=LabelsOut, responses=error_responses())
     async def code_labels(session: Annotated[Session, Depends(require_session)]) -> dict[str, Any]:
         """The Danish and English words for codes and fact types (contracts/labels.py)."""
         return labels.catalogue()
 
-    @app.api_route("/api/{service}/{path:path}", methods=["GET", "POST", "PUT", "DELETE"])
     async def forward(
         service: str, path: str, request: Request, session: Annotated[Session, Depends(require_session)]
     ) -> Response:
@@ -180,6 +180,16 @@ def create_app(config: Config) -> FastAPI:
             f"{base_url}/{upstream_path}",
             session.api_token(app.state.signer),
             still_logged_in=lambda: app.state.sessions.get(session.id) is not None,
+        )
+
+    for method in ("GET", "POST", "PUT", "DELETE"):  # one operation (and operationId) per method
+        app.add_api_route(
+            "/api/{service}/{path:path}",
+            forward,
+            methods=[method],
+            operation_id=f"forward_{method.lower()}",
+            response_class=Response,
+            responses=PROXIED,
         )
 
     return app

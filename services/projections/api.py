@@ -16,12 +16,24 @@ from contracts.facts import Identifier, MunicipalityCode
 from runtime import access
 from runtime.audit import audited_read
 from runtime.auth import Principal, Role, current_principal
-from runtime.errors import ApiError
+from runtime.errors import ApiError, error_responses
 from services.projections import export, figures, store, targets
 from services.projections.double_bottom_line import double_bottom_line
 from services.projections.history import fold
 from services.projections.kpis import CATALOGUE, Filters, Kpi, Params, Window
 from services.projections.periods import MAX_PERIODS, PeriodKind, periods
+from services.projections.responses import (
+    XLSX_TYPE,
+    BenchmarkOut,
+    DoubleBottomLineOut,
+    KpiCatalogueOut,
+    KpiFigureOut,
+    KpiSeriesOut,
+    TargetSetOut,
+    TargetsOut,
+    TeamsOut,
+    downloads,
+)
 
 router = APIRouter(prefix="/v1")
 Caller = Annotated[Principal, Depends(current_principal)]
@@ -31,9 +43,6 @@ class Format(StrEnum):
     JSON = "json"
     CSV = "csv"
     XLSX = "xlsx"
-
-
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _kpi(kpi_id: str) -> Kpi:
@@ -185,7 +194,7 @@ QUERY_RULES = {
 }
 
 
-@router.get("/teams")
+@router.get("/teams", response_model=TeamsOut, responses=error_responses(403, 422))
 async def list_teams(
     request: Request, principal: Caller, municipality: Annotated[MunicipalityCode, Query()]
 ) -> dict[str, Any]:
@@ -200,13 +209,17 @@ async def list_teams(
     }
 
 
-@router.get("/kpis")
+@router.get("/kpis", response_model=KpiCatalogueOut, responses=error_responses())
 async def list_kpis(principal: Caller) -> dict[str, Any]:
     """The catalogue itself: definitions only, for anyone with a token."""
     return {"kpis": [kpi.describe() for kpi in CATALOGUE.values()], "rules": QUERY_RULES}
 
 
-@router.get("/kpis/export")
+@router.get(
+    "/kpis/export",
+    response_class=Response,
+    responses=downloads("one CSV, or one workbook with a sheet per KPI") | error_responses(403, 404, 422),
+)
 async def export_kpis(
     request: Request,
     principal: Caller,
@@ -241,7 +254,12 @@ async def export_kpis(
     )
 
 
-@router.get("/kpis/{kpi_id}", response_model=None)
+@router.get(
+    "/kpis/{kpi_id}",
+    response_model=KpiFigureOut | KpiSeriesOut,
+    response_model_exclude_unset=True,  # a KPI's own fields are left out where it has none
+    responses=downloads("the figure (format=json), or as CSV or an XLSX workbook") | error_responses(403, 404, 422),
+)
 async def get_kpi(
     kpi_id: str,
     request: Request,
@@ -261,7 +279,12 @@ async def get_kpi(
     return _download(export.to_xlsx({kpi.id: table}), XLSX_TYPE, f"{kpi.id}-{municipality}.xlsx")
 
 
-@router.get("/kpis/{kpi_id}/benchmark")
+@router.get(
+    "/kpis/{kpi_id}/benchmark",
+    response_model=BenchmarkOut,
+    response_model_exclude_unset=True,
+    responses=error_responses(403, 404, 422),
+)
 async def benchmark(
     kpi_id: str,
     request: Request,
@@ -297,14 +320,14 @@ class TargetIn(BaseModel):
     value: float = Field(allow_inf_nan=False)
 
 
-@router.put("/targets/{kpi_id}")
+@router.put("/targets/{kpi_id}", response_model=TargetSetOut, responses=error_responses(400, 403, 404, 413, 422))
 async def put_target(kpi_id: str, body: TargetIn, request: Request, principal: Caller) -> dict[str, Any]:
     kpi = _kpi(kpi_id)
     access.allow(principal, body.municipality, "manager")
     return await targets.set_target(request.app.state.pool, kpi.id, body.municipality, body.value, principal.name)
 
 
-@router.get("/targets")
+@router.get("/targets", response_model=TargetsOut, responses=error_responses(403, 422))
 async def get_targets(
     request: Request, principal: Caller, municipality: Annotated[MunicipalityCode, Query()]
 ) -> dict[str, Any]:
@@ -312,7 +335,11 @@ async def get_targets(
     return {"municipality": municipality, "targets": await targets.targets(request.app.state.pool, municipality)}
 
 
-@router.get("/courses/{course_id}/double-bottom-line")
+@router.get(
+    "/courses/{course_id}/double-bottom-line",
+    response_model=DoubleBottomLineOut,
+    responses=error_responses(403, 404, 422),
+)
 async def get_double_bottom_line(
     course_id: Identifier,
     request: Request,

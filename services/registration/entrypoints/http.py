@@ -14,11 +14,22 @@ from contracts.facts import Fact, Identifier, MunicipalityCode
 from runtime import access
 from runtime.audit import audited_read
 from runtime.auth import Principal, Role, current_principal
-from runtime.errors import ApiError
+from runtime.errors import ApiError, error_responses
 from services.registration.application import Registration
 from services.registration.domain.rules import UnknownSubject
 from services.registration.entrypoints.answers import answer
 from services.registration.personal import PersonalDetails
+from services.registration.responses import (
+    BatchOut,
+    CitizenHistoryOut,
+    CourseHistoryOut,
+    HistoryEvent,
+    MunicipalityHistoryOut,
+    PersonalDetailsOut,
+    ReceiptOut,
+    TeamHistoryOut,
+    WorkerHistoryOut,
+)
 from services.registration.submission import MAX_BATCH, Submissions, Submitted
 
 router = APIRouter(prefix="/v1")
@@ -32,37 +43,10 @@ IdempotencyKeyHeader = Annotated[
 ]
 
 
-class ReceiptOut(BaseModel):
-    event_id: str
-    position: int
-    type: str
-    recorded_at: str
-    citizen_id: str | None = Field(default=None, description="the pseudonymous id, also when a CPR number was sent")
-
-
 class BatchIn(BaseModel):
     facts: list[dict[str, Any]] = Field(
         description=f"facts as for POST /v1/facts; each is validated and reported on its own. "
         f"At most {MAX_BATCH}: a larger batch is refused whole with 413 (reason batch_too_large)",
-    )
-
-
-class BatchResult(BaseModel):
-    index: int
-    status: int
-    receipt: ReceiptOut | None = None
-    error: dict[str, Any] | None = None
-
-
-class BatchOut(BaseModel):
-    accepted: int
-    rejected: int
-    results: list[BatchResult]
-
-
-class HistoryOut(BaseModel):
-    events: list[dict[str, Any]] = Field(
-        description="each event with its fact (effective date inside), recorded_at and recorded_by"
     )
 
 
@@ -80,7 +64,9 @@ def respond(submitted: Submitted) -> JSONResponse:
     return JSONResponse(rendered["body"], status_code=rendered["status"], headers=headers)
 
 
-@router.post("/facts", status_code=201, response_model=ReceiptOut)
+@router.post(
+    "/facts", status_code=201, response_model=ReceiptOut, responses=error_responses(400, 403, 404, 409, 413, 422)
+)
 async def submit_fact(
     fact: Annotated[Fact, Body()],
     principal: Annotated[Principal, Depends(current_principal)],
@@ -90,7 +76,7 @@ async def submit_fact(
     return respond(await asyncio.to_thread(service.fact, principal, fact, idempotency_key))
 
 
-@router.post("/facts/batch", response_model=BatchOut)
+@router.post("/facts/batch", response_model=BatchOut, responses=error_responses(400, 403, 409, 413, 422))
 async def submit_batch(
     batch: BatchIn,
     principal: Annotated[Principal, Depends(current_principal)],
@@ -107,7 +93,7 @@ async def _history(read: Callable[[], list[EventMessage]], principal: Principal)
         if access.hides_existence(principal):
             raise access.forbidden() from None
         raise ApiError(404, unknown.reason, unknown.message_da, unknown.message_en) from None
-    return {"events": [m.model_dump(mode="json", exclude={"position"}) for m in messages]}
+    return {"events": [HistoryEvent.of(m) for m in messages]}
 
 
 CITIZEN_READERS: tuple[Role, ...] = ("client", "support_worker", "team_leader")
@@ -127,7 +113,9 @@ async def _citizen_in_scope(
         access.ensure_course(principal, None if courses is None else courses.get(course_id))
 
 
-@router.get("/citizens/{citizen_id}/history")
+@router.get(
+    "/citizens/{citizen_id}/history", response_model=CitizenHistoryOut, responses=error_responses(403, 404, 422)
+)
 async def citizen_history(
     citizen_id: Identifier,
     municipality: MunicipalityCode,
@@ -148,7 +136,11 @@ async def citizen_history(
     return {"citizen_id": citizen_id, **await _history(lambda: app.history(citizen_id, municipality), principal)}
 
 
-@router.get("/citizens/{citizen_id}/courses/{course_id}/history")
+@router.get(
+    "/citizens/{citizen_id}/courses/{course_id}/history",
+    response_model=CourseHistoryOut,
+    responses=error_responses(403, 404, 422),
+)
 async def course_history(
     citizen_id: Identifier,
     course_id: Identifier,
@@ -171,7 +163,7 @@ async def course_history(
     return {"citizen_id": citizen_id, "course_id": course_id, **events}
 
 
-@router.get("/teams/{team_id}/history")
+@router.get("/teams/{team_id}/history", response_model=TeamHistoryOut, responses=error_responses(403, 404, 422))
 async def team_history(
     team_id: Identifier,
     municipality: MunicipalityCode,
@@ -184,7 +176,7 @@ async def team_history(
     return {"team_id": team_id, **await _history(lambda: app.team_history(team_id, municipality), principal)}
 
 
-@router.get("/workers/{worker_id}/history")
+@router.get("/workers/{worker_id}/history", response_model=WorkerHistoryOut, responses=error_responses(403, 404, 422))
 async def worker_history(
     worker_id: Identifier,
     municipality: MunicipalityCode,
@@ -197,7 +189,11 @@ async def worker_history(
     return {"worker_id": worker_id, **await _history(lambda: app.worker_history(worker_id, municipality), principal)}
 
 
-@router.get("/municipalities/{municipality}/history")
+@router.get(
+    "/municipalities/{municipality}/history",
+    response_model=MunicipalityHistoryOut,
+    responses=error_responses(403, 404, 422),
+)
 async def municipality_history(
     municipality: MunicipalityCode,
     principal: Annotated[Principal, Depends(current_principal)],
@@ -211,7 +207,11 @@ async def municipality_history(
 PERSONAL_DETAILS_READERS: tuple[Role, ...] = ("support_worker", "team_leader")
 
 
-@router.get("/citizens/{citizen_id}/personal-details")
+@router.get(
+    "/citizens/{citizen_id}/personal-details",
+    response_model=PersonalDetailsOut,
+    responses=error_responses(403, 404, 410, 422),
+)
 async def personal_details(
     citizen_id: Identifier,
     municipality: MunicipalityCode,
