@@ -251,6 +251,9 @@ def test_every_rule_in_the_catalogue_has_a_definition_a_scenario_and_the_facts_i
         assert rule.name_da and rule.name_en and rule.clears_when, rule.id
         # The definition says what raises it, with each of its parameters by name.
         assert len(rule.definition) > 40 and all(f"`{p}`" in rule.definition for p in rule.defaults), rule.id
+        # ... in Danish too, and what clears it.
+        assert all(f"`{p}`" in rule.definition_da for p in rule.defaults), rule.id
+        assert rule.clears_when_da and not re.search(r"\b(the|and|is|of|raised)\b", rule.definition_da), rule.id
         # Each subject it is about has facts that make it look again, and the service records them.
         assert set(rule.reacts_to) == set(rule.checks), rule.id
         for subject, reacts_to in rule.reacts_to.items():

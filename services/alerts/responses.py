@@ -104,8 +104,11 @@ class RuleOut(Answer):
     trigger: Trigger = Field(description="time: a deadline can come due; event: only a fact makes it hold")
     reacts_to: dict[str, list[str]] = Field(description="subject type -> the fact types that make it look again")
     defaults: Params
-    clears_when: str
-    definition: str
+    clears_when: str = Field(description="what resolves it automatically (English)")
+    clears_when_da: str
+    definition: str = Field(description="the English definition (as definition_en)")
+    definition_en: str
+    definition_da: str
 
 
 class RuleInMunicipalityOut(RuleOut):

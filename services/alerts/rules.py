@@ -83,6 +83,8 @@ class Rule:
     defaults: dict[str, float]
     clears_when: str  # what resolves it automatically
     definition: str
+    definition_da: str
+    clears_when_da: str
     checks: Mapping[SubjectType, Check]  # the subjects it is about, each with its pure function
     reacts_to: Mapping[SubjectType, frozenset[str]]  # subject -> the fact types that make it look again
 
@@ -103,7 +105,10 @@ class Rule:
             "reacts_to": {subject: sorted(facts) for subject, facts in self.reacts_to.items()},
             "defaults": self.defaults,
             "clears_when": self.clears_when,
+            "clears_when_da": self.clears_when_da,
             "definition": self.definition,
+            "definition_en": self.definition,
+            "definition_da": self.definition_da,
         }
 
 
@@ -122,6 +127,8 @@ def rule(
     defaults: dict[str, float],
     clears_when: str,
     definition: str,
+    definition_da: str,
+    clears_when_da: str,
 ) -> Callable[[Check], Check]:
     """Declares a rule in the catalogue, with the function that checks it for `subject`."""
 
@@ -136,6 +143,8 @@ def rule(
             defaults,
             clears_when,
             " ".join(definition.split()),
+            " ".join(definition_da.split()),
+            clears_when_da,
             {subject: check},
             {subject: frozenset(reacts_to)},
         )
@@ -284,6 +293,12 @@ def _reaching(day: date, days: float) -> date:
     days after the phase's planned end (as registered with the phase start; 3 months after the
     start when none was given): raised the day after. Each phase is its own occurrence.
     """,
+    definition_da="""
+    Et aktivt CTI-forløbs aktuelle fase (1, 2 eller 3) er stadig den aktuelle `grace_days` dage
+    efter fasens planlagte slut (som registreret ved fasens start; 3 måneder efter starten, hvis
+    intet blev angivet): rejses dagen efter. Hver fase er sin egen forekomst.
+    """,
+    clears_when_da="næste fase begynder, eller forløbet slutter",
 )
 def cti_phase_overdue(course: CourseView, p: Params, today: date) -> Verdict:
     phase = course.current_phase
@@ -312,6 +327,11 @@ def cti_phase_overdue(course: CourseView, p: Params, today: date) -> Verdict:
     An active CTI course is still active `months` months and `grace_days` days after phase 1
     started: raised the day after.
     """,
+    definition_da="""
+    Et aktivt CTI-forløb er stadig aktivt `months` måneder og `grace_days` dage efter, at fase 1
+    begyndte: rejses dagen efter.
+    """,
+    clears_when_da="forløbet slutter",
 )
 def cti_course_overdue(course: CourseView, p: Params, today: date) -> Verdict:
     if not course.active or "1" not in course.phases:
@@ -338,6 +358,11 @@ def cti_course_overdue(course: CourseView, p: Params, today: date) -> Verdict:
     An active CTI course is still in the contact phase (kontaktskabelse, before phase 1) `weeks`
     weeks after the contact phase started: raised the day after.
     """,
+    definition_da="""
+    Et aktivt CTI-forløb er stadig i kontaktfasen (kontaktskabelse, før fase 1) `weeks` uger efter,
+    at kontaktfasen begyndte: rejses dagen efter.
+    """,
+    clears_when_da="fase 1 begynder, eller forløbet slutter",
 )
 def cti_contact_phase_long(course: CourseView, p: Params, today: date) -> Verdict:
     if not course.active or course.current_phase != "contact":
@@ -364,6 +389,15 @@ def cti_contact_phase_long(course: CourseView, p: Params, today: date) -> Verdic
     lost, or a situation or stay destination that is not an own home, makes the citizen not housed;
     `unknown` leaves it as it was.
     """,
+    definition_da="""
+    Et aktivt CTI-forløb har været i fase 1 i `days` dage, og borgeren har ikke egen bolig: rejses
+    dagen efter. Egen bolig er almen bolig, privat leje, ejerbolig, skæv bolig eller bofællesskab
+    med støtte (domænebeskrivelsen §5), talt som nøgletallene tæller: fra opnået bolig, en
+    registreret boligsituation med en egen-bolig-kode eller et §110-ophold, der sluttede i egen
+    bolig. Mistet bolig eller en situation, der ikke er egen bolig, gør borgeren uden bolig;
+    `ukendt` ændrer intet.
+    """,
+    clears_when_da="borgeren får bolig, fase 1 slutter, eller forløbet slutter",
 )
 def cti_started_without_housing(course: CourseView, p: Params, today: date) -> Verdict:
     if not course.active or course.current_phase != "1":
@@ -418,6 +452,15 @@ def expected_hours_by(course: CourseView, day: date) -> float:
     expected by more than ±`percent` %. "over" suggests revisitation to a more intensive method,
     "under" suggests contact problems; each direction is its own occurrence.
     """,
+    definition_da="""
+    Samlet over forløbet: hver planlagt periode (en CTI-fase, en ICM/ACT-måned; afsat tid) fordeler
+    sine forventede timer jævnt over sine dage, og de faktiske timer er alle registrerede
+    kontaktminutter. Fra `weeks` uger efter den første planlagte periodes start, tjekket hver
+    `check_every_days` dag og ved hver kontakt: rejses, når de faktiske timer afviger mere end
+    ±`percent` % fra de forventede. Over planen kan tyde på behov for revisitation til en mere
+    intensiv metode, under planen på problemer med kontakten; hver retning er sin egen forekomst.
+    """,
+    clears_when_da="de faktiske timer er igen inden for grænsen",
 )
 def time_gap(course: CourseView, p: Params, today: date) -> Verdict:
     periods = _periods(course)
@@ -475,6 +518,12 @@ def expected_value_on(checkpoints: tuple[tuple[date, float], ...], day: date) ->
     `points` points or more below the expected value on the measurement's day (linear between the
     checkpoints; WHO-5 as index 0-100): raised on the measurement's day.
     """,
+    definition_da="""
+    Et aktivt forløbs seneste måling med redskabet for den forventede progression ligger `points`
+    point eller mere under den forventede værdi på målingens dag (lineært mellem kontrolpunkterne;
+    WHO-5 som indeks 0-100): rejses på målingens dag.
+    """,
+    clears_when_da="en senere måling er inden for afstanden, eller forløbet slutter",
 )
 def progression_gap(course: CourseView, p: Params, today: date) -> Verdict:
     if not course.active or course.progression_instrument is None:
@@ -518,6 +567,12 @@ def _handleplan_in_place(citizen: CitizenView | None) -> bool:
     §110 stay started (about the citizen): raised the day after. Created or declined both count
     (the duty is met), and any handleplan on record counts for later courses and stays.
     """,
+    definition_da="""
+    Ingen §141-handleplan `days` dage efter, at et aktivt forløb begyndte (om forløbet), eller efter
+    at et §110-ophold begyndte (om borgeren): rejses dagen efter. Både udarbejdet og afslået tæller
+    (pligten er opfyldt), og enhver registreret handleplan tæller for senere forløb og ophold.
+    """,
+    clears_when_da="en handleplan udarbejdes eller afslås; forløbet eller §110-opholdet slutter",
 )
 def handleplan_missing_course(course: CourseView, p: Params, today: date) -> Verdict:
     if not course.active or _handleplan_in_place(course.citizen):
@@ -555,6 +610,10 @@ def handleplan_missing_citizen(citizen: CitizenView, p: Params, today: date) -> 
     A §110 stay without contact from the municipality `days` days after the stay started: raised
     the day after.
     """,
+    definition_da="""
+    Et §110-ophold uden kontakt fra kommunen `days` dage efter opholdets start: rejses dagen efter.
+    """,
+    clears_when_da="kommunen får kontakt med borgeren, eller opholdet slutter",
 )
 def shelter_no_contact(citizen: CitizenView, p: Params, today: date) -> Verdict:
     if citizen.stay_started_on is None or citizen.stay_contact_on is not None:
@@ -581,6 +640,13 @@ def shelter_no_contact(citizen: CitizenView, p: Params, today: date) -> Verdict:
     day, or on the day of the assessment when it comes later. Any stay, ready or not, is raised on
     reaching `any_days` days.
     """,
+    definition_da="""
+    En borger, der er vurderet klar til egen bolig, er stadig på §110-tilbuddet `ready_days` dage
+    efter opholdets start (det nationale mål: ophold på højst 3-4 måneder for dem, der er klar til
+    bolig): rejses den dag, eller på vurderingens dag, hvis den kommer senere. Ethvert ophold, klar
+    eller ej, rejses, når det når `any_days` dage.
+    """,
+    clears_when_da="opholdet slutter",
 )
 def shelter_stay_long(citizen: CitizenView, p: Params, today: date) -> Verdict:
     if citizen.stay_started_on is None:
@@ -618,6 +684,13 @@ CADENCE_PARAM = {
     counted from the last face-to-face contact or the course start: raised the day after. No
     cadence in the CTI contact phase (cti_contact_phase_long covers it) or for §85.
     """,
+    definition_da="""
+    Ingen personlig kontakt i længere tid, end metodens kadence tillader (CTI fase 1, 2, 3:
+    `cti_phase_1_days`, `cti_phase_2_days`, `cti_phase_3_days`; ICM `icm_days`; ACT `act_days`),
+    regnet fra den seneste personlige kontakt eller forløbets start: rejses dagen efter. Ingen
+    kadence i CTI's kontaktfase (den har sin egen regel) eller for §85.
+    """,
+    clears_when_da="en personlig kontakt registreres, eller forløbet slutter",
 )
 def no_contact(course: CourseView, p: Params, today: date) -> Verdict:
     if not course.active:
@@ -652,6 +725,11 @@ def no_contact(course: CourseView, p: Params, today: date) -> Verdict:
     The citizen lost their housing while they have an active course: raised on the day of the
     loss. Housed again (as for cti_started_without_housing) resolves it.
     """,
+    definition_da="""
+    Borgeren har mistet sin bolig, mens borgeren har et aktivt forløb: rejses på dagen for tabet. Ny
+    egen bolig (som for CTI-reglen om bolig) løser den.
+    """,
+    clears_when_da="borgeren får bolig igen, eller har ikke længere et aktivt forløb",
 )
 def housing_lost(citizen: CitizenView, p: Params, today: date) -> Verdict:
     if citizen.housed is not False or citizen.housing_lost_on is None or not citizen.has_active_course:
@@ -677,6 +755,11 @@ def housing_lost(citizen: CitizenView, p: Params, today: date) -> Verdict:
     An eviction risk is registered (second rent reminder, bailiff case, other): raised on its day.
     A loss of the home has its own rule (housing_lost).
     """,
+    definition_da="""
+    Der er registreret en risiko for udsættelse (anden rykker for husleje, fogedsag, anden risiko):
+    rejses på dagen. Tab af boligen har sin egen regel.
+    """,
+    clears_when_da="udsættelsen afværges eller gennemføres",
 )
 def eviction_risk(citizen: CitizenView, p: Params, today: date) -> Verdict:
     if citizen.eviction_risk_on is None:
@@ -705,6 +788,15 @@ def eviction_risk(citizen: CitizenView, p: Params, today: date) -> Verdict:
     method, death, moving away, lost contact or the other end reasons. A later missed window raises
     again even if the earlier alert was resolved by hand.
     """,
+    definition_da="""
+    Efter et forløb, der sluttede, fordi borgeren forlod støtten (gennemført, eller har ikke længere
+    brug for støtte), skal opfølgningen efter 6, 9 og 12 måneder være gjort inden udgangen af sit
+    vindue på ±`window_days` dage: rejses dagen efter, at et vindue lukker uden opfølgning. Ikke
+    efter revisitation til en anden metode, død, fraflytning, mistet kontakt eller de andre
+    afslutningsårsager. Et senere overskredet vindue rejses igen, også hvis den tidligere advarsel
+    blev løst i hånden.
+    """,
+    clears_when_da="opfølgningen registreres",
 )
 def follow_up_due(course: CourseView, p: Params, today: date) -> Verdict:
     if course.ended_on is None or course.end_reason not in LEFT_SUPPORT:
@@ -747,6 +839,10 @@ def follow_up_due(course: CourseView, p: Params, today: date) -> Verdict:
     The support worker of an active course has changed more than `max_changes` times: raised on the
     change.
     """,
+    definition_da="""
+    Et aktivt forløb har skiftet støttemedarbejder mere end `max_changes` gange: rejses ved skiftet.
+    """,
+    clears_when_da="forløbet slutter",
 )
 def worker_changes(course: CourseView, p: Params, today: date) -> Verdict:
     if not course.active or course.worker_changes <= p["max_changes"]:
@@ -768,6 +864,11 @@ def worker_changes(course: CourseView, p: Params, today: date) -> Verdict:
     A worker's active courses of a method exceed the norm (CTI `cti`, ICM `icm`, ACT `act`): raised
     at once, one alert per worker listing each method over its norm.
     """,
+    definition_da="""
+    En medarbejders aktive forløb med en metode overstiger normen (CTI `cti`, ICM `icm`, ACT `act`):
+    rejses straks, én advarsel pr. medarbejder med hver metode over sin norm.
+    """,
+    clears_when_da="medarbejderens aktive forløb er inden for normen",
 )
 def caseload_over_norm(worker: WorkerView, p: Params, today: date) -> Verdict:
     norm = {method.value: p[param] for method, param in CASELOAD_PARAM.items()}
@@ -795,6 +896,11 @@ def caseload_over_norm(worker: WorkerView, p: Params, today: date) -> Verdict:
     The latest WHO-5 of an active course has an index of at most `index_at_most`, or dropped by
     `drop_points` points or more since the previous WHO-5: raised on the measurement's day.
     """,
+    definition_da="""
+    Et aktivt forløbs seneste WHO-5 har et indeks på højst `index_at_most`, eller er faldet
+    `drop_points` point eller mere siden forrige WHO-5: rejses på målingens dag.
+    """,
+    clears_when_da="en senere WHO-5 er over grænsen uden fald; forløbet slutter",
 )
 def wellbeing_low(course: CourseView, p: Params, today: date) -> Verdict:
     if not course.active:
@@ -836,6 +942,11 @@ def wellbeing_low(course: CourseView, p: Params, today: date) -> Verdict:
     No measurement within `days` days of the course start (baseline): raised the day after. A
     course that ends without a measurement in the `days` days before its end: raised on the end day.
     """,
+    definition_da="""
+    Ingen måling inden for `days` dage fra forløbets start (udgangspunkt): rejses dagen efter. Et
+    forløb, der slutter uden en måling i de sidste `days` dage før slutningen: rejses på slutdagen.
+    """,
+    clears_when_da="en måling (ved start eller slut) registreres",
 )
 def measurement_missing(course: CourseView, p: Params, today: date) -> Verdict:
     if course.started_on is None:
@@ -872,6 +983,11 @@ POOR_FOLLOW_ON = {FollowOnOffer.POOR.value, FollowOnOffer.NONE.value}
     definition="""
     A course ended with the follow-on offer ringe or slet ikke: raised on the end day.
     """,
+    definition_da="""
+    Et forløb sluttede med et tilbud efter forløbet i ringe grad eller slet ikke: rejses på
+    slutdagen.
+    """,
+    clears_when_da="ingen: løses i hånden",
 )
 def no_follow_on_offer(course: CourseView, p: Params, today: date) -> Verdict:
     if course.ended_on is None or course.follow_on_offer not in POOR_FOLLOW_ON:
