@@ -138,7 +138,16 @@ def _schema_as_validated(schema: dict[str, Any], model: type[BaseModel]) -> None
     required = schema.setdefault("required", [])
     if "type" not in required:
         required.insert(0, "type")
-    pairs = [pair for owner, pair in _EXACTLY_ONE.items() if issubclass(model, owner)]
+    properties = schema.get("properties", {})
+    pairs = []
+    for owner, pair in _EXACTLY_ONE.items():
+        if not issubclass(model, owner):
+            continue
+        shown = [name for name in pair if name in properties]
+        if len(shown) == len(pair):
+            pairs.append(pair)
+        else:  # a serialised fact (an event) never carries `cpr`: its citizen_id is always there
+            required.extend(name for name in shown if name not in required)
     one_of = [
         {"oneOf": [{"required": [name], "properties": {name: {"not": {"type": "null"}}}} for name in pair]}
         for pair in pairs

@@ -172,7 +172,7 @@ async def test_without_a_signing_key_login_is_unavailable() -> None:
 
 def test_the_run_command_gives_the_dashboard_hashes_not_passwords(tmp_path) -> None:
     users = cli._demo_users(tmp_path)
-    assert {u["role"] for u in users.values()} == {"team_leader", "manager"}
+    assert {u["role"] for u in users.values()} == {"team_leader", "manager", "support_worker"}
     assert cli._demo_users(tmp_path) == users  # kept for a restart
     table = json.loads(cli._users_env(users))
     for name, user in users.items():
