@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: run test install bench lint typecheck unit
+.PHONY: run test install bench lint typecheck unit check-contracts check-deploy secrets
 
 run: $(STAMP)
 	$(VENV)/bin/casetrack run
@@ -21,6 +21,13 @@ typecheck: $(STAMP)
 
 unit: $(STAMP)
 	$(VENV)/bin/pytest -m "not integration" -q
+
+# The contract documents match the code (contracts/schema, contracts/asyncapi.yaml), and the AsyncAPI
+# CLI (npm; installed once under $CASETRACK_TOOLS_DIR, default /tmp/casetrack-tools) finds the
+# AsyncAPI document valid.
+check-contracts: $(STAMP)
+	$(VENV)/bin/pytest -q tests/test_contracts_export.py
+	$(VENV)/bin/python -m casetrack.asyncapi_cli contracts/asyncapi.yaml
 
 # The benchmark (bench/README.md): quick by default, BENCH_ARGS=--full for the issue's sizes.
 bench: $(STAMP)

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from contracts.events import EventMessage
 from contracts.facts import Fact, Identifier, MunicipalityCode
+from contracts.submission import MAX_BATCH, BatchReport, FactReceipt
 from runtime import access
 from runtime.audit import audited_read
 from runtime.auth import Principal, Role, current_principal
@@ -19,7 +20,7 @@ from services.registration.application import Registration
 from services.registration.domain.rules import UnknownSubject
 from services.registration.entrypoints.answers import answer
 from services.registration.personal import PersonalDetails
-from services.registration.submission import MAX_BATCH, Submissions, Submitted
+from services.registration.submission import Submissions, Submitted
 
 router = APIRouter(prefix="/v1")
 
@@ -32,32 +33,11 @@ IdempotencyKeyHeader = Annotated[
 ]
 
 
-class ReceiptOut(BaseModel):
-    event_id: str
-    position: int
-    type: str
-    recorded_at: str
-    citizen_id: str | None = Field(default=None, description="the pseudonymous id, also when a CPR number was sent")
-
-
 class BatchIn(BaseModel):
     facts: list[dict[str, Any]] = Field(
         description=f"facts as for POST /v1/facts; each is validated and reported on its own. "
         f"At most {MAX_BATCH}: a larger batch is refused whole with 413 (reason batch_too_large)",
     )
-
-
-class BatchResult(BaseModel):
-    index: int
-    status: int
-    receipt: ReceiptOut | None = None
-    error: dict[str, Any] | None = None
-
-
-class BatchOut(BaseModel):
-    accepted: int
-    rejected: int
-    results: list[BatchResult]
 
 
 class HistoryOut(BaseModel):
@@ -80,7 +60,7 @@ def respond(submitted: Submitted) -> JSONResponse:
     return JSONResponse(rendered["body"], status_code=rendered["status"], headers=headers)
 
 
-@router.post("/facts", status_code=201, response_model=ReceiptOut)
+@router.post("/facts", status_code=201, response_model=FactReceipt)
 async def submit_fact(
     fact: Annotated[Fact, Body()],
     principal: Annotated[Principal, Depends(current_principal)],
@@ -90,7 +70,7 @@ async def submit_fact(
     return respond(await asyncio.to_thread(service.fact, principal, fact, idempotency_key))
 
 
-@router.post("/facts/batch", response_model=BatchOut)
+@router.post("/facts/batch", response_model=BatchReport)
 async def submit_batch(
     batch: BatchIn,
     principal: Annotated[Principal, Depends(current_principal)],
