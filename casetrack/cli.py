@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from casetrack import demo
 from casetrack.processes import BACKENDS, SERVICES, ServiceProcess, Supervisor, say
+from runtime.settings import secret
 
 if TYPE_CHECKING:
     from casetrack.embedded import EmbeddedNats
@@ -187,7 +188,7 @@ def provision_streams(url: str) -> None:
 
 def streams_command(args: argparse.Namespace) -> int:
     """`casetrack streams`: provisions the streams with the operator's NATS user."""
-    url = args.url or os.environ.get("OPERATOR_NATS_URL")
+    url = args.url or secret("OPERATOR_NATS_URL")
     if not url:
         print("error: give --url or OPERATOR_NATS_URL (the operator's NATS user)", file=sys.stderr)
         return 2

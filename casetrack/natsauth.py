@@ -53,6 +53,7 @@ from contracts.alerts import ALERTS_STREAM, ALERTS_SUBJECT_ROOT
 from contracts.audit import AUDIT_STREAM, AUDIT_SUBJECT_ROOT
 from contracts.events import EVENTS_STREAM, EVENTS_SUBJECT_ROOT
 from contracts.rule_config import RULE_CONFIG_STREAM, RULE_CONFIG_SUBJECT_ROOT
+from contracts.submission import FACTS_SUBMIT_SUBJECT
 from runtime.bus import inbox_prefix
 
 SERVICES = ("registration", "projections", "alerts")
@@ -60,7 +61,6 @@ RELAY = "relay"  # registration's relay: the only service identity that publishe
 SUBMISSIONS = "submissions"  # registration's answers to requests: may publish into the clients' inboxes only
 REGISTRATION_USERS = (RELAY, SUBMISSIONS)  # the registration process's other connections
 ADMIN = "admin"  # the operator: provisions the streams (`casetrack streams`), may do anything
-FACTS_SUBMIT_SUBJECT = "casetrack.facts.submit"
 # The passwords are 32 random bytes, so the work factor only has to keep a stolen hash from being
 # a shortcut; the server pays it on every connect.
 BCRYPT_ROUNDS = 10

@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 ALERTS_STREAM = "CASETRACK_ALERTS"
 ALERTS_SUBJECT_ROOT = "casetrack.alerts"
@@ -15,6 +15,19 @@ Severity = Literal["info", "warning", "critical"]
 
 def alert_subject(municipality: str, team: str) -> str:
     return f"{ALERTS_SUBJECT_ROOT}.{municipality}.{team}"
+
+
+def alert_message_id(alert_id: UUID, transition: int) -> str:
+    """The Nats-Msg-Id of one transition of an alert: published again after a crash, it is stored once."""
+    return f"{alert_id}:{transition}"
+
+
+class AlertHeaders(BaseModel):
+    nats_msg_id: str = Field(
+        alias="Nats-Msg-Id",
+        pattern=r"^[0-9a-f-]{36}:[0-9]+$",
+        description="<alert_id>:<transition>: the stream keeps each transition once",
+    )
 
 
 class AlertMessage(BaseModel):

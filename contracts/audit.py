@@ -17,6 +17,10 @@ def audit_subject(service: str, municipality: str, subject_type: str, subject_id
     return f"{AUDIT_SUBJECT_ROOT}.{service}.{municipality}.{subject_type}.{subject_id}"
 
 
+class AuditHeaders(BaseModel):
+    nats_msg_id: UUID = Field(alias="Nats-Msg-Id", description="the entry's id: the stream keeps each entry once")
+
+
 class AuditEntry(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 

@@ -16,6 +16,10 @@ def event_subject(municipality: str, event_type: str) -> str:
     return f"{EVENTS_SUBJECT_ROOT}.{municipality}.{event_type}"
 
 
+class EventHeaders(BaseModel):
+    nats_msg_id: UUID = Field(alias="Nats-Msg-Id", description="the event id: the stream keeps each event once")
+
+
 class EventMessage(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 

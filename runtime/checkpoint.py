@@ -7,7 +7,6 @@ event, or an event that keeps failing, is parked with its error instead of being
 
 import asyncio
 import logging
-import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 
@@ -21,6 +20,7 @@ from runtime.auth import current_principal
 from runtime.database import create_pool
 from runtime.errors import error_responses
 from runtime.metrics import ERRORS, EVENTS_PARKED, EVENTS_PROCESSED, EVENTS_SKIPPED
+from runtime.settings import required
 
 log = logging.getLogger(__name__)
 
@@ -238,7 +238,7 @@ def redrive_main(open_applier: Callable[[asyncpg.Pool], Awaitable[CheckpointedAp
     events (DATABASE_URL from the environment), prints the outcome, exits 1 while any still fails."""
 
     async def redrive() -> tuple[int, int]:
-        pool = await create_pool(os.environ["DATABASE_URL"], max_size=2)
+        pool = await create_pool(required("DATABASE_URL"), max_size=2)
         try:
             return await (await open_applier(pool)).redrive_parked()
         finally:

@@ -7,8 +7,10 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from contracts.submission import ErrorBody
+from runtime.metrics import count_refusal
 
 
 class ApiError(Exception):
@@ -38,33 +40,6 @@ class ApiError(Exception):
                 "fields": self.fields,
             }
         }
-
-
-class ErrorField(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    field: str = Field(description="the field (dotted path for a nested one), parameter or header")
-    problem: str = Field(description="what is wrong with it, in English")
-    type: str | None = Field(
-        default=None, description="machine-readable kind, e.g. missing, date_out_of_range, unknown_municipality"
-    )
-
-
-class ErrorDetail(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    reason: str = Field(description="machine-readable reason, e.g. validation_error, forbidden, kpi_not_found")
-    message: str = Field(description="in English")
-    message_da: str = Field(description="in Danish")
-    fields: list[ErrorField] = Field(description="the fields at fault; empty when the refusal is not about one")
-
-
-class ErrorBody(BaseModel):
-    """What every refusal and failure of every service answers."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    error: ErrorDetail
 
 
 # What each status means wherever it is answered; an endpoint lists the ones it can give.
@@ -98,9 +73,10 @@ def validation_fields(errors: list[Any]) -> list[dict[str, Any]]:
     return fields
 
 
-def install_error_handlers(app: FastAPI) -> None:
+def install_error_handlers(app: FastAPI, service: str) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
+        count_refusal(service, exc.status, exc.reason)
         return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)

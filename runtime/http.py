@@ -15,7 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from runtime.auth import SessionSigner, TokenTable
 from runtime.errors import ApiError, install_error_handlers
 from runtime.logs import configure_logging
-from runtime.metrics import ERRORS, REQUEST_LATENCY
+from runtime.metrics import ERRORS, REQUEST_LATENCY, UNAVAILABLE, start_counting
 from runtime.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -49,9 +49,10 @@ def create_service_app(
     app.state.settings = settings
     app.state.tokens = TokenTable(settings.tokens())
     app.state.signer = SessionSigner(settings.signing_key) if settings.signing_key else None
-    install_error_handlers(app)
-    app.add_middleware(BodyLimit, limit=max_body_bytes)
     service = settings.service
+    start_counting(service)
+    install_error_handlers(app, service)
+    app.add_middleware(BodyLimit, limit=max_body_bytes)
     unavailable = UNAVAILABLE_ERRORS + unavailable_errors
 
     @app.middleware("http")
@@ -60,7 +61,7 @@ def create_service_app(
         try:
             response = await call_next(request)
         except unavailable as exc:
-            ERRORS.labels(service, "unavailable").inc()
+            ERRORS.labels(service, UNAVAILABLE).inc()
             log.warning("backing service unavailable", extra={"error": repr(exc), "path": request.url.path})
             response = JSONResponse(
                 ApiError(

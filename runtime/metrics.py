@@ -11,6 +11,12 @@ EVENTS_PARKED = Gauge(
     "casetrack_events_parked", "Events parked after failing every attempt, waiting for a re-drive", ["service"]
 )
 ERRORS = Counter("casetrack_errors_total", "Errors by kind", ["service", "kind"])
+# A backing service (PostgreSQL, NATS; for the dashboard, an API behind it) did not answer: the
+# request got 503 and should be retried. deploy/prometheus-alerts.yml pages on it.
+UNAVAILABLE = "unavailable"
+# The reasons of the 503 answers that mean UNAVAILABLE (the others, e.g. master_key_missing, are
+# the service's configuration, not an outage).
+BACKING_SERVICE_REASONS = frozenset({"service_unavailable", "audit_unavailable", "audit_trail_unavailable"})
 REQUEST_LATENCY = Histogram(
     "casetrack_http_request_duration_seconds",
     "HTTP request latency",
@@ -22,3 +28,16 @@ AUDIT_ENTRIES_SKIPPED = Counter(
     "Audit entries left out of the audit query: invalid, written under another service's name, or repeated",
     ["service", "reason"],
 )
+
+
+def count_refusal(service: str, status: int, reason: str) -> None:
+    """Counts a refusal that means a backing service is away (HTTP and NATS answers alike)."""
+    if status == 503 and reason in BACKING_SERVICE_REASONS:
+        ERRORS.labels(service, UNAVAILABLE).inc()
+
+
+def start_counting(service: str) -> None:
+    """Makes the service's paged error series exist from the start, at 0. A counter series that first
+    appears with its first error has no earlier sample, so `increase()`/`rate()` cannot see that
+    first burst and the alert would wait for a second one (deploy/prometheus-alerts.test.yml)."""
+    ERRORS.labels(service, UNAVAILABLE)

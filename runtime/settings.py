@@ -4,6 +4,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 from contracts import municipalities as municipality_codes
 from contracts.dates import DEFAULT_YEARS_AHEAD, OLDEST_DATE, DateWindow
@@ -17,10 +18,23 @@ class ConfigError(RuntimeError):
 DEFAULT_SNOOZE_MAX_DAYS = 90
 
 
-def _required(name: str) -> str:
-    value = os.environ.get(name)
+def secret(name: str) -> str | None:
+    """A secret setting: read from the file `<name>_FILE` names (e.g. a compose secret under
+    /run/secrets/), else from the variable `<name>` itself. A file is read whole, less the line end it
+    ends with; one that is named but cannot be read stops the service."""
+    path = os.environ.get(name + "_FILE")
+    if path:
+        try:
+            return Path(path).read_text(encoding="utf-8").rstrip("\r\n") or None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{name}_FILE: cannot read {path}: {exc}") from None
+    return os.environ.get(name) or None
+
+
+def required(name: str) -> str:
+    value = secret(name)
     if not value:
-        raise ConfigError(f"environment variable {name} is required")
+        raise ConfigError(f"environment variable {name} (or {name}_FILE) is required")
     return value
 
 
@@ -49,17 +63,15 @@ class Settings:
         prefix = service.upper() + "_"
         return cls(
             service=service,
-            database_url=_required("DATABASE_URL"),
+            database_url=required("DATABASE_URL"),
             # Each service connects as its own NATS user: <SERVICE>_NATS_URL carries its credentials.
-            nats_url=os.environ.get(prefix + "NATS_URL") or _required("NATS_URL"),
+            nats_url=secret(prefix + "NATS_URL") or required("NATS_URL"),
             host=os.environ.get(prefix + "HOST", os.environ.get("HOST", "127.0.0.1")),
             port=int(os.environ.get(prefix + "PORT", default_port)),
             log_level=os.environ.get("LOG_LEVEL", "INFO"),
-            tokens_json=os.environ.get("CASETRACK_TOKENS", "{}"),
+            tokens_json=secret("CASETRACK_TOKENS") or "{}",
             adjustable_clock=os.environ.get("CASETRACK_CLOCK", "system") == "adjustable",
-            signing_key=os.environ["CASETRACK_SIGNING_KEY"].encode()
-            if os.environ.get("CASETRACK_SIGNING_KEY")
-            else None,
+            signing_key=_bytes(secret("CASETRACK_SIGNING_KEY")),
             date_window=_date_window(),
             municipalities=_municipalities(),
             snooze_max_days=_int("CASETRACK_SNOOZE_MAX_DAYS", DEFAULT_SNOOZE_MAX_DAYS, 1, 3650),
@@ -78,6 +90,10 @@ class Settings:
         if not isinstance(table, dict):
             raise ConfigError("CASETRACK_TOKENS must be a JSON object")
         return table
+
+
+def _bytes(value: str | None) -> bytes | None:
+    return value.encode() if value else None
 
 
 def _int(name: str, default: int, low: int, high: int) -> int:

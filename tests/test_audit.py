@@ -40,7 +40,7 @@ async def registration_audit(nats_server: SecuredNats) -> AsyncIterator[AuditLog
 
 def admin_api(audit: AuditLog) -> httpx.AsyncClient:
     app = FastAPI()
-    install_error_handlers(app)
+    install_error_handlers(app, "registration")
     app.include_router(audit_router)
     app.state.tokens, app.state.signer, app.state.audit = TokenTable(TOKENS), None, audit
     return httpx.AsyncClient(

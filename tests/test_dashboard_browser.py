@@ -9,7 +9,6 @@ missing. Playwright's own browser download does not work here, only its driver f
 import json
 import re
 import shutil
-import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
@@ -24,6 +23,7 @@ import pytest
 from casetrack import demo
 from runtime.auth import SessionSigner, principal_from
 from runtime.passwords import hash_password
+from tests.debian import ensure_debian_package
 from tests.support import SecuredNats, System, course_facts, create_database
 
 pytestmark = pytest.mark.integration
@@ -52,17 +52,7 @@ QUIET_COURSE = "course-quiet-1"
 
 
 def ensure_chromium() -> None:
-    if CHROMIUM.exists():
-        return
-    if shutil.which("apt-get") is None:
-        pytest.skip("no /usr/bin/chromium and no apt-get to install it with")
-    subprocess.run(["apt-get", "update", "-q"], check=True, capture_output=True)
-    subprocess.run(
-        ["apt-get", "install", "-y", "-q", "chromium"],
-        check=True,
-        capture_output=True,
-        env={"DEBIAN_FRONTEND": "noninteractive", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"},
-    )
+    ensure_debian_package(str(CHROMIUM), "chromium")
 
 
 @pytest.fixture(scope="module")

@@ -42,7 +42,7 @@ def client(
     pool, token: str = "token-manager-101", today: date = date(2026, 7, 15), audit: AuditLog | None = None
 ) -> httpx.AsyncClient:
     app = FastAPI()
-    install_error_handlers(app)
+    install_error_handlers(app, "projections")
     app.include_router(router)
     app.state.pool, app.state.tokens, app.state.clock = pool, TokenTable(TOKENS), FixedClock(today)
     app.state.audit = audit

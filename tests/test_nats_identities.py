@@ -25,6 +25,7 @@ from casetrack.embedded import EmbeddedNats, free_port
 from contracts.alerts import ALERTS_STREAM
 from contracts.audit import AUDIT_STREAM, AUDIT_SUBJECT_ROOT, AuditEntry
 from contracts.events import EVENTS_STREAM, EventMessage
+from contracts.submission import FACTS_SUBMIT_SUBJECT
 from runtime.audit import AuditLog
 from runtime.auth import Principal
 from runtime.bus import STREAMS
@@ -96,7 +97,7 @@ def test_a_reply_subject_on_the_events_stream_is_refused_and_the_pipeline_goes_o
     async def attack() -> None:
         client = await _as(nats_server, "client-101")  # the case system of municipality 101
         await client.nc.publish(
-            natsauth.FACTS_SUBMIT_SUBJECT,
+            FACTS_SUBMIT_SUBJECT,
             b"not json",
             reply=ATTACK_REPLY,
             headers={"Authorization": "Bearer token-101"},
@@ -123,18 +124,18 @@ async def test_the_answering_identity_cannot_answer_into_a_stream_even_when_aske
     async def answer(message) -> None:
         await message.respond(b'{"status": 422}')
 
-    await registration.nc.subscribe(natsauth.FACTS_SUBMIT_SUBJECT, cb=answer)
+    await registration.nc.subscribe(FACTS_SUBMIT_SUBJECT, cb=answer)
     await registration.nc.flush()
     client = await _as(nats_server, "client-101")
     for reply in (ATTACK_REPLY, f"{AUDIT_SUBJECT_ROOT}.registration.101.citizen.x", "casetrack.alerts.101.team-a"):
-        await client.nc.publish(natsauth.FACTS_SUBMIT_SUBJECT, b"not json", reply=reply)
+        await client.nc.publish(FACTS_SUBMIT_SUBJECT, b"not json", reply=reply)
         await client.nc.flush()
         assert await registration.refused("publish", reply), reply
     admin = await _as(nats_server, natsauth.ADMIN)
     for stream in (EVENTS_STREAM, AUDIT_STREAM, ALERTS_STREAM):
         assert (await admin.js.stream_info(stream)).state.messages == 0, stream
     # A client's own inbox is answered.
-    reply = await client.nc.request(natsauth.FACTS_SUBMIT_SUBJECT, b"{}", timeout=2)
+    reply = await client.nc.request(FACTS_SUBMIT_SUBJECT, b"{}", timeout=2)
     assert reply.data == b'{"status": 422}'
     for connection in (registration, client, admin):
         await connection.close()

@@ -14,6 +14,7 @@ from casetrack import cli, natsauth
 from casetrack.embedded import EmbeddedNats, free_port
 from contracts.alerts import ALERTS_STREAM, alert_subject
 from contracts.events import EVENTS_STREAM
+from contracts.submission import FACTS_SUBMIT_SUBJECT
 from runtime.bus import OrderedConsumer, inbox_prefix, wait_for_streams
 from tests.support import SecuredNats, nats_passwords
 
@@ -228,11 +229,11 @@ async def test_a_client_submits_facts_by_request_and_registration_answers(connec
     async def answer(message) -> None:
         await message.respond(b'{"accepted": true}')
 
-    await registration.nc.subscribe(natsauth.FACTS_SUBMIT_SUBJECT, cb=answer)
+    await registration.nc.subscribe(FACTS_SUBMIT_SUBJECT, cb=answer)
     await registration.nc.flush()
     client = await connect("client-101")
 
-    reply = await client.nc.request(natsauth.FACTS_SUBMIT_SUBJECT, b"{}", timeout=2)
+    reply = await client.nc.request(FACTS_SUBMIT_SUBJECT, b"{}", timeout=2)
 
     assert reply.data == b'{"accepted": true}'
     assert reply.subject.startswith(inbox_prefix("client-101") + ".")
@@ -240,7 +241,7 @@ async def test_a_client_submits_facts_by_request_and_registration_answers(connec
     assert not await registration.try_publish(f"{inbox_prefix('projections')}.forged")
     assert not await registration.try_publish(EVENT_SUBJECT)
     other = await connect("client-147")
-    assert not await other.try_subscribe(natsauth.FACTS_SUBMIT_SUBJECT)  # no eavesdropping on submissions
+    assert not await other.try_subscribe(FACTS_SUBMIT_SUBJECT)  # no eavesdropping on submissions
 
 
 def test_every_user_has_only_its_own_inbox() -> None:

@@ -14,7 +14,7 @@ import asyncpg
 from nats.js import JetStreamContext
 from pydantic import ValidationError
 
-from contracts.alerts import ALERTS_STREAM, AlertMessage, alert_subject
+from contracts.alerts import ALERTS_STREAM, AlertMessage, alert_message_id, alert_subject
 from contracts.rule_config import RULE_CONFIG_STREAM, RuleConfigMessage, rule_config_subject
 from runtime.metrics import ERRORS
 
@@ -53,7 +53,7 @@ async def publish_pending(pool: asyncpg.Pool, js: JetStreamContext, limit: int =
             await js.publish(
                 alert_subject(message.municipality, message.team),
                 message.model_dump_json().encode(),
-                headers={"Nats-Msg-Id": f"{message.alert_id}:{message.transition}"},
+                headers={"Nats-Msg-Id": alert_message_id(message.alert_id, message.transition)},
                 stream=ALERTS_STREAM,
                 timeout=5,
             )

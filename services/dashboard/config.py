@@ -4,7 +4,7 @@ that signs their sessions. The dashboard keeps no data of its own, so it needs n
 import os
 from dataclasses import dataclass
 
-from runtime.settings import ConfigError, Settings
+from runtime.settings import ConfigError, Settings, secret
 from services.dashboard.users import Users
 
 DEFAULT_PORT = 8000
@@ -28,7 +28,7 @@ def upstream_url(name: str, default_port: int) -> str:
 
 
 def load() -> Config:
-    key = os.environ.get("CASETRACK_SIGNING_KEY")
+    key = secret("CASETRACK_SIGNING_KEY")
     settings = Settings(
         service="dashboard",
         database_url="",
@@ -39,7 +39,7 @@ def load() -> Config:
         signing_key=key.encode() if key else None,
     )
     try:
-        users = Users.from_json(os.environ.get("CASETRACK_USERS", "{}"))
+        users = Users.from_json(secret("CASETRACK_USERS") or "{}")
     except ValueError as exc:
         raise ConfigError(f"CASETRACK_USERS: {exc}") from exc
     return Config(

@@ -12,7 +12,6 @@ model definition to the whole history.
 """
 
 import asyncio
-import os
 import sys
 import time
 from collections.abc import Sequence
@@ -27,6 +26,7 @@ from pydantic import ValidationError
 from contracts.events import EVENTS_STREAM, EVENTS_SUBJECT_ROOT, EventMessage
 from runtime.database import create_pool
 from runtime.replay import StreamReplay
+from runtime.settings import secret
 from services.projections import projector
 
 LIVE_CONSUMER = "projections"
@@ -144,7 +144,7 @@ async def rebuild(database_url: str, nats_url: str, *, out: TextIO | None = sys.
 
 
 def main() -> None:
-    database_url, nats_url = os.environ.get("DATABASE_URL"), os.environ.get("NATS_URL")
+    database_url, nats_url = secret("DATABASE_URL"), secret("NATS_URL")
     if not database_url or not nats_url:
         sys.exit("set DATABASE_URL and NATS_URL")
     asyncio.run(rebuild(database_url, nats_url))

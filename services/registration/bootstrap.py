@@ -3,7 +3,6 @@
 import asyncio
 import contextlib
 import logging
-import os
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
@@ -16,7 +15,7 @@ from contracts.events import EVENTS_STREAM
 from runtime.audit import AuditLog, audit_router
 from runtime.bus import connect, wait_for_streams
 from runtime.http import create_service_app
-from runtime.settings import Settings
+from runtime.settings import Settings, secret
 from services.registration.application import Registration, postgres_env
 from services.registration.availability import StoreWatch, store_available
 from services.registration.entrypoints.http import router
@@ -41,7 +40,7 @@ def create_app(settings: Settings) -> FastAPI:
         js = nc.jetstream()
         # The relay publishes the events as a NATS user of its own: the identity that answers
         # requests must never be able to write into the events stream (casetrack.natsauth).
-        relay_nc = await connect(os.environ.get("RELAY_NATS_URL") or settings.nats_url, "relay")
+        relay_nc = await connect(secret("RELAY_NATS_URL") or settings.nats_url, "relay")
         relay_js = relay_nc.jetstream()
         await wait_for_streams(relay_js, [EVENTS_STREAM])
         await wait_for_streams(js, [AUDIT_STREAM])
@@ -61,7 +60,7 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.submissions = Submissions(registration, Pseudonyms.from_env(), settings.admission())
         # Requests are answered by a NATS user that can publish nothing but answers (casetrack.natsauth).
         broker = create_broker(
-            os.environ.get("SUBMISSIONS_NATS_URL") or settings.nats_url,
+            secret("SUBMISSIONS_NATS_URL") or settings.nats_url,
             app.state.submissions,
             app.state.tokens,
             store_watch,

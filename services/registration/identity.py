@@ -9,10 +9,10 @@ facts that carry a CPR number.
 
 import hashlib
 import hmac
-import os
 
 from contracts.facts import FactBase
 from runtime.errors import ApiError
+from runtime.settings import secret
 
 PSEUDONYM_KEY_ENV = "CASETRACK_PSEUDONYM_KEY"
 
@@ -23,7 +23,7 @@ class Pseudonyms:
 
     @classmethod
     def from_env(cls) -> "Pseudonyms":
-        return cls(os.environ.get(PSEUDONYM_KEY_ENV))
+        return cls(secret(PSEUDONYM_KEY_ENV))
 
     def citizen_id(self, municipality: str, cpr: str) -> str:
         if self._key is None:

@@ -7,36 +7,16 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.events import EventMessage
 from contracts.facts import Fact
-from runtime.errors import ErrorDetail
-from runtime.responses import Timestamp
+from contracts.submission import BatchReport, FactReceipt
 
 
 class Answer(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class ReceiptOut(Answer):
-    event_id: UUID
-    position: int = Field(description="position in the registration log (read-your-writes: GET /v1/position)")
-    type: str = Field(description="the fact's type")
-    recorded_at: Timestamp
-    citizen_id: str | None = Field(
-        default=None,
-        description="the pseudonymous id, also when a CPR number was sent; only on facts about a citizen",
-    )
-
-
-class BatchResult(Answer):
-    index: int = Field(description="the fact's place in the batch, from 0")
-    status: int = Field(description="what POST /v1/facts would have answered for this fact alone")
-    receipt: ReceiptOut | None = Field(default=None, description="when stored (status 201)")
-    error: ErrorDetail | None = Field(default=None, description="when refused")
-
-
-class BatchOut(Answer):
-    accepted: int
-    rejected: int
-    results: list[BatchResult]
+# A stored fact and a batch's report are contracts of the bus too (the reply on casetrack.facts.submit).
+ReceiptOut = FactReceipt
+BatchOut = BatchReport
 
 
 class HistoryEvent(Answer):

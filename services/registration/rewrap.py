@@ -13,14 +13,14 @@ import argparse
 import os
 import sys
 
-from runtime.settings import ConfigError
+from runtime.settings import ConfigError, secret
 from services.registration.application import Registration, postgres_env
 from services.registration.masterkeys import MASTER_KEY_FILE_ENV, Keyring
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m services.registration.rewrap", description=__doc__.split("\n")[0])
-    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
+    parser.add_argument("--database-url", default=secret("DATABASE_URL"))
     parser.add_argument("--master-key-file", default=os.environ.get(MASTER_KEY_FILE_ENV))
     args = parser.parse_args(argv)
     if not args.database_url or not args.master_key_file:

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from contracts.facts import Admission, FactBase, admit, fact_adapter
+from contracts.submission import MAX_BATCH, MAX_IDEMPOTENCY_KEY
 from runtime.auth import Principal, Role
 from runtime.errors import ApiError, validation_fields
 from services.registration.application import (
@@ -29,10 +30,6 @@ from services.registration.domain.rules import RuleViolation, UnknownSubject
 from services.registration.identity import Pseudonyms
 from services.registration.masterkeys import master_key_missing
 from services.registration.personal import PersonalDetails, take_details
-
-MAX_BATCH = 5000
-MAX_IDEMPOTENCY_KEY = 200
-
 
 # What became of one fact: stored, refused by the rules or the register, or refused before that
 # (invalid, forbidden); the last also stands for a whole request refused.

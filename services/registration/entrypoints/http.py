@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from contracts.events import EventMessage
 from contracts.facts import Fact, Identifier, MunicipalityCode
+from contracts.submission import MAX_BATCH
 from runtime import access
 from runtime.audit import audited_read
 from runtime.auth import Principal, Role, current_principal
@@ -30,7 +31,7 @@ from services.registration.responses import (
     TeamHistoryOut,
     WorkerHistoryOut,
 )
-from services.registration.submission import MAX_BATCH, Submissions, Submitted
+from services.registration.submission import Submissions, Submitted
 
 router = APIRouter(prefix="/v1")
 

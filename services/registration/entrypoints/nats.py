@@ -13,7 +13,8 @@ counted (`casetrack_errors_total{kind="reply_refused"}`). NATS refuses such a re
 signs in as `submissions`, which may publish into the clients' inboxes and nowhere else
 (casetrack.natsauth); this is the same rule, kept where the request is understood.
 
-This module also declares, for the AsyncAPI document only, the events the relay publishes.
+The request, its headers and the reply are contracts (contracts/submission.py) and so in the AsyncAPI
+document of the bus (contracts/asyncapi.py).
 """
 
 import asyncio
@@ -23,42 +24,29 @@ import re
 from typing import Any
 
 from eventsourcing.persistence import InterfaceError, OperationalError
-from faststream import FastStream
 from faststream.nats import NatsBroker
 from faststream.nats.annotations import NatsMessage
-from faststream.specification import AsyncAPI
-from pydantic import BaseModel, Field
 
 from casetrack.natsauth import SUBMISSIONS
-from contracts.events import EVENTS_SUBJECT_ROOT, EventMessage
 from contracts.facts import Fact
+from contracts.submission import FACTS_SUBMIT_SUBJECT, MAX_BATCH, FactBatch
 from runtime.auth import Principal, TokenExpired, TokenTable
 from runtime.bus import inbox_prefix
 from runtime.errors import ApiError
-from runtime.metrics import ERRORS
+from runtime.metrics import ERRORS, UNAVAILABLE, count_refusal
 from services.registration.availability import StoreWatch, unavailable
 from services.registration.entrypoints import answers
 from services.registration.entrypoints.answers import error_answer
-from services.registration.submission import MAX_BATCH, Submissions
+from services.registration.submission import Submissions
 
 log = logging.getLogger(__name__)
 
 # The event store is away: the client should retry, nothing was stored.
 STORE_UNAVAILABLE = (OperationalError, InterfaceError, ConnectionError, TimeoutError, OSError)
 
-SUBMIT_SUBJECT = "casetrack.facts.submit"
 QUEUE_GROUP = "registration"  # replicas share the requests
 # The inboxes registration answers: a client's or the operator's (casetrack.natsauth).
 _REPLY_SUBJECT = re.compile(r"_INBOX\.(?P<user>client-\d+|admin)(\.[^.*> \t\r\n]+)+")
-
-
-class FactBatch(BaseModel):
-    facts: list[dict[str, Any]] = Field(max_length=MAX_BATCH)
-
-
-class SubmitReply(BaseModel):
-    status: int = Field(description="the HTTP status the same request would have got")
-    body: dict[str, Any] = Field(description="the HTTP body: a receipt, a batch report or {'error': ...}")
 
 
 def create_broker(
@@ -74,14 +62,14 @@ def create_broker(
     )
 
     @broker.subscriber(
-        SUBMIT_SUBJECT,
+        FACTS_SUBMIT_SUBJECT,
         queue=QUEUE_GROUP,
         no_reply=True,  # answered below, and only into the requester's own inbox
         title="submit facts",
         description="Request/reply: one fact or {'facts': [...]}; headers Authorization and Idempotency-Key. "
         "The reply subject must be the requester's own inbox, _INBOX.client-<municipality>.…",
     )
-    async def submit(body: Fact | FactBatch | Any, message: NatsMessage) -> SubmitReply | None:
+    async def submit(body: Fact | FactBatch | Any, message: NatsMessage) -> None:
         # `body` documents the payload; the raw bytes are parsed here, so that anything malformed
         # gets the same error reply as over HTTP instead of failing in the framework.
         assert submissions is not None and tokens is not None
@@ -94,29 +82,22 @@ def create_broker(
                 raise unavailable()
             answer = await _answer(submissions, tokens, message, reply_to)
         except ApiError as error:
+            count_refusal("registration", error.status, error.reason)
             answer = error_answer(error)
         except ReplyRefused as refused:
             _refuse_reply(reply_to or "", refused.principal)
             return None
         except STORE_UNAVAILABLE:
-            ERRORS.labels("registration", "unavailable").inc()
+            ERRORS.labels("registration", UNAVAILABLE).inc()
             answer = error_answer(unavailable())
         except Exception:
             ERRORS.labels("registration", "nats_submit").inc()
             log.exception("submission over NATS failed")
             answer = error_answer(ApiError(500, "internal_error", "Intern fejl.", "Internal error."))
-        reply = SubmitReply(**answer)
-        if reply_to is not None:
-            await message.raw_message.respond(reply.model_dump_json().encode())
-        return reply
+        if reply_to is not None:  # {"status", "body"}: a contracts.submission.SubmitReply
+            await message.raw_message.respond(json.dumps(answer).encode())
+        return None
 
-    broker.publisher(
-        f"{EVENTS_SUBJECT_ROOT}.{{municipality}}.{{fact_type}}",
-        schema=EventMessage,
-        title="recorded events",
-        description="Every stored event once, in log order, on JetStream stream CASETRACK_EVENTS "
-        "(published by the relay; Nats-Msg-Id = event_id).",
-    )
     return broker
 
 
@@ -199,15 +180,3 @@ def _principal(tokens: TokenTable, authorization: str | None) -> Principal | Api
     if principal is None:
         return ApiError(401, "token_invalid", "Ugyldig nøgle.", "Invalid token.")
     return principal
-
-
-def asyncapi_app(nats_url: str = "nats://localhost:4222") -> FastStream:
-    """The bus as FastStream sees it, for the AsyncAPI document (`faststream docs gen`)."""
-    return FastStream(
-        create_broker(nats_url, None, None),
-        specification=AsyncAPI(
-            title="casetrack registration on NATS",
-            version="1",
-            description="Facts in by request/reply; recorded events out on JetStream.",
-        ),
-    )
