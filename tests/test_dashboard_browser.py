@@ -233,7 +233,7 @@ def test_kpi_detail_shows_definition_series_breakdown_and_downloads_xlsx(
     visit.login("chef-101")
     visit.open("#/kpi/P2")
     catalogue = {k["id"]: k for k in api(running, "projections", "/v1/kpis").json()["kpis"]}
-    assert visit.page.locator("#kpi-definition").inner_text() == catalogue["P2"]["definition"]
+    assert visit.page.locator("#kpi-definition").inner_text() == catalogue["P2"]["definition_da"]
     assert visit.page.locator("#series-table tbody tr").count() == 12
     assert visit.page.locator("svg.chart rect").count() >= 1
     visit.page.wait_for_function("document.querySelectorAll('#breakdown-table tbody tr').length >= 4")

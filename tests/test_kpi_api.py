@@ -56,11 +56,17 @@ def client(
 
 async def test_catalogue_lists_every_kpi_with_its_definition(kpi_pool) -> None:
     async with client(kpi_pool) as api:
-        kpis = (await api.get("/v1/kpis")).json()["kpis"]
+        body = (await api.get("/v1/kpis")).json()
+    kpis, units = body["kpis"], body["units"]
     assert {k["id"] for k in kpis} == CATALOGUE_IDS
     for k in kpis:
-        assert k["name_da"] and k["name_en"] and k["unit"] and len(k["definition"]) > 80
+        assert k["name_da"] and k["name_en"] and k["unit_da"] and k["unit_en"]
+        assert len(k["definition_da"]) > 80 and len(k["definition_en"]) > 80 and k["definition"] == k["definition_en"]
+        assert k["computation"] and k["computation"] != k["definition_en"]
     assert {k["kind"] for k in kpis} == {"process", "outcome", "economy", "structure"}
+    o2 = next(k for k in kpis if k["id"] == "O2")
+    assert o2["value_labels"]["stably_housed"] == {"da": "Stabilt boende", "en": "Stably housed", "unit": "courses"}
+    assert units["share"] == {"da": "andel", "en": "share"}
 
 
 async def p2_scenario(pool) -> None:

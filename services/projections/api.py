@@ -21,6 +21,7 @@ from services.projections import export, figures, store, targets
 from services.projections.double_bottom_line import double_bottom_line
 from services.projections.history import fold
 from services.projections.kpis import CATALOGUE, Filters, Kpi, Params, Window
+from services.projections.kpis.labels import UNITS
 from services.projections.periods import MAX_PERIODS, PeriodKind, periods
 
 router = APIRouter(prefix="/v1")
@@ -176,7 +177,11 @@ QUERY_RULES = {
 @router.get("/kpis")
 async def list_kpis(principal: Caller) -> dict[str, Any]:
     """The catalogue itself: definitions only, for anyone with a token."""
-    return {"kpis": [kpi.describe() for kpi in CATALOGUE.values()], "rules": QUERY_RULES}
+    return {
+        "kpis": [kpi.describe() for kpi in CATALOGUE.values()],
+        "units": {unit: {"da": da, "en": en} for unit, (da, en) in UNITS.items()},
+        "rules": QUERY_RULES,
+    }
 
 
 @router.get("/kpis/export")

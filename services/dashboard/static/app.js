@@ -234,7 +234,7 @@ async function kpiPage(main, kpiId) {
   const team = teamScope();
   main.append(h("h1", {}, `${kpi.id} ${kpiName(kpi)}`), teamPicker(`#/kpi/${kpi.id}`),
     h("dl", { class: "definition" },
-      h("dt", {}, t().definition), h("dd", { id: "kpi-definition" }, kpi.definition),
+      h("dt", {}, t().definition), h("dd", { id: "kpi-definition" }, state.lang === "da" ? kpi.definition_da : kpi.definition_en),
       h("dt", {}, t().kind), h("dd", {}, t().kinds[kpi.kind]),
       h("dt", {}, t().unit), h("dd", {}, (t().units || {})[kpi.unit] || kpi.unit)));
   const base = { municipality, period: "month", ...window_, team };
