@@ -34,6 +34,13 @@ class Format(StrEnum):
     XLSX = "xlsx"
 
 
+class Language(StrEnum):
+    """The language of an export: headers, labels, and for CSV the separator and decimal mark."""
+
+    DA = "da"
+    EN = "en"
+
+
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -170,7 +177,9 @@ QUERY_RULES = {
     "with PUT /v1/targets/{kpi} that applied on as_of).",
     "benchmark": f"/v1/kpis/{{id}}/benchmark: each municipality's aggregate; a figure built on fewer "
     f"than {figures.SUPPRESS_BELOW_CITIZENS} citizens is suppressed.",
-    "formats": "format=json|csv|xlsx; /v1/kpis/export?ids=P1,P2 gives one workbook, one sheet per KPI.",
+    "formats": "format=json|csv|xlsx; /v1/kpis/export?ids=P1,P2 gives one workbook, one sheet per KPI. "
+    "lang=da (default): Danish headers and labels, CSV with ';' and a decimal comma; lang=en: English, "
+    "CSV with ',' and a decimal point. Dates are ISO 8601 (yyyy-mm-dd); XLSX cells are dates and numbers.",
 }
 
 
@@ -192,6 +201,7 @@ async def export_kpis(
     municipality: Annotated[MunicipalityCode, Query()],
     ids: str | None = None,
     format: Format = Format.XLSX,  # noqa: A002
+    lang: Annotated[Language, Query(description="csv and xlsx: headers, labels, CSV separators")] = Language.DA,
 ) -> Response:
     """A selection of KPIs (default all) in one workbook, one sheet per KPI, or one CSV."""
     access.allow(principal, municipality, *KPI_READERS)
@@ -206,10 +216,10 @@ async def export_kpis(
         tables[kpi.id] = export.rows(kpi, municipality, result, as_of)
     if format == Format.CSV:
         return _download(
-            export.to_csv(list(tables.values())), "text/csv; charset=utf-8", f"noegletal-{municipality}.csv"
+            export.to_csv(tables.values(), lang.value), "text/csv; charset=utf-8", f"noegletal-{municipality}.csv"
         )
     if format == Format.XLSX:
-        return _download(export.to_xlsx(tables), XLSX_TYPE, f"noegletal-{municipality}.xlsx")
+        return _download(export.to_xlsx(tables, lang.value), XLSX_TYPE, f"noegletal-{municipality}.xlsx")
     raise ApiError(
         422,
         "format_not_supported",
@@ -227,6 +237,7 @@ async def get_kpi(
     query: QueryDep,
     municipality: Annotated[MunicipalityCode, Query()],
     format: Format = Format.JSON,  # noqa: A002
+    lang: Annotated[Language, Query(description="csv and xlsx only")] = Language.DA,
 ) -> dict[str, Any] | Response:
     kpi = _kpi(kpi_id)
     access.allow(principal, municipality, *KPI_READERS)
@@ -235,8 +246,8 @@ async def get_kpi(
         return result
     table = export.rows(kpi, municipality, result, result["as_of"])
     if format == Format.CSV:
-        return _download(export.to_csv([table]), "text/csv; charset=utf-8", f"{kpi.id}-{municipality}.csv")
-    return _download(export.to_xlsx({kpi.id: table}), XLSX_TYPE, f"{kpi.id}-{municipality}.xlsx")
+        return _download(export.to_csv([table], lang.value), "text/csv; charset=utf-8", f"{kpi.id}-{municipality}.csv")
+    return _download(export.to_xlsx({kpi.id: table}, lang.value), XLSX_TYPE, f"{kpi.id}-{municipality}.xlsx")
 
 
 @router.get("/kpis/{kpi_id}/benchmark")
