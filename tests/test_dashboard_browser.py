@@ -3,12 +3,11 @@ real services, NATS and PostgreSQL, with demo data. One system for the module; e
 browser context. Screenshots of each page go to test-artifacts/dashboard/.
 
 Chromium comes from Debian (`/usr/bin/chromium`); the fixture installs it with apt-get when it is
-missing. Playwright's own browser download does not work here, only its driver from the wheel.
+missing (tests/debian_packages.py). Playwright's own browser download does not work here, only its driver from the wheel.
 """
 
 import json
 import shutil
-import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
@@ -23,6 +22,7 @@ import pytest
 from casetrack import demo
 from runtime.auth import SessionSigner, principal_from
 from runtime.passwords import hash_password
+from tests.debian_packages import ensure_package
 from tests.support import SecuredNats, System, course_facts, create_database
 
 pytestmark = pytest.mark.integration
@@ -50,17 +50,7 @@ QUIET_COURSE = "course-quiet-1"
 
 
 def ensure_chromium() -> None:
-    if CHROMIUM.exists():
-        return
-    if shutil.which("apt-get") is None:
-        pytest.skip("no /usr/bin/chromium and no apt-get to install it with")
-    subprocess.run(["apt-get", "update", "-q"], check=True, capture_output=True)
-    subprocess.run(
-        ["apt-get", "install", "-y", "-q", "chromium"],
-        check=True,
-        capture_output=True,
-        env={"DEBIAN_FRONTEND": "noninteractive", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"},
-    )
+    ensure_package("chromium", str(CHROMIUM))
 
 
 @pytest.fixture(scope="module")

@@ -3,22 +3,14 @@ as_of, CSV/XLSX exports, benchmarks with suppression, the double bottom line, an
 
 import csv
 import io
-from datetime import date
 
-import httpx
 import openpyxl
 import pytest
-from fastapi import FastAPI
 
 from contracts.audit import AUDIT_STREAM
 from runtime.audit import AuditLog, AuditQuery
-from runtime.auth import TokenTable
 from runtime.bus import connect, ensure_streams
-from runtime.errors import install_error_handlers
-from runtime.settings import Settings
-from services.projections.api import router
-from tests.kpi_scenario import Scenario, kpi_pool  # noqa: F401 - fixture
-from tests.support import TOKENS
+from tests.kpi_scenario import Scenario, client, kpi_pool  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.integration
 
@@ -28,30 +20,6 @@ CATALOGUE_IDS = (
     | {f"E{i}" for i in range(1, 5)}
     | {"S1", "S2", "S3"}
 )
-
-
-class FixedClock:
-    def __init__(self, today: date):
-        self._today = today
-
-    def today(self) -> date:
-        return self._today
-
-
-def client(
-    pool, token: str = "token-manager-101", today: date = date(2026, 7, 15), audit: AuditLog | None = None
-) -> httpx.AsyncClient:
-    app = FastAPI()
-    install_error_handlers(app)
-    app.include_router(router)
-    app.state.pool, app.state.tokens, app.state.clock = pool, TokenTable(TOKENS), FixedClock(today)
-    app.state.audit = audit
-    app.state.settings = Settings(service="projections", database_url="", nats_url="")  # the default date window
-    return httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app),
-        base_url="http://projections",
-        headers={"Authorization": f"Bearer {token}"},
-    )
 
 
 async def test_catalogue_lists_every_kpi_with_its_definition(kpi_pool) -> None:
