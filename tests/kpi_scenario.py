@@ -1,5 +1,5 @@
 """Small fixed scenarios for the KPI tests: EventMessages built in the test, applied through the
-projector onto a real PostgreSQL database, and the KPI figures read back through the store."""
+projector onto a real PostgreSQL database, and the KPI figures read back through the store or the API."""
 
 import uuid
 from collections.abc import AsyncIterator
@@ -8,12 +8,20 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import asyncpg
+import httpx
 import pytest
+from fastapi import FastAPI
 
 from contracts.events import EventMessage
 from contracts.facts import fact_adapter
+from runtime.audit import AuditLog
+from runtime.auth import TokenTable
+from runtime.errors import install_error_handlers
+from runtime.settings import Settings
 from services.projections import projector, store, targets
+from services.projections.api import router
 from services.projections.kpis import CATALOGUE, Context, Filters, Params, Window
+from tests.support import TOKENS
 
 
 @dataclass
@@ -109,6 +117,31 @@ class Scenario:
         async with pool.acquire() as connection, connection.transaction():
             for event in self.events:
                 await projector.apply(connection, event)
+
+
+class FixedClock:
+    def __init__(self, today: date):
+        self._today = today
+
+    def today(self) -> date:
+        return self._today
+
+
+def client(
+    pool: asyncpg.Pool, token: str = "token-manager-101", today: date = date(2026, 7, 15), audit: AuditLog | None = None
+) -> httpx.AsyncClient:
+    """The projections API on the read model, called as `token`, on a fixed day."""
+    app = FastAPI()
+    install_error_handlers(app, "projections")
+    app.include_router(router)
+    app.state.pool, app.state.tokens, app.state.clock = pool, TokenTable(TOKENS), FixedClock(today)
+    app.state.audit = audit
+    app.state.settings = Settings(service="projections", database_url="", nats_url="")  # the default date window
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        base_url="http://projections",
+        headers={"Authorization": f"Bearer {token}"},
+    )
 
 
 async def read_model(database_url: str) -> asyncpg.Pool:

@@ -3,7 +3,7 @@ real services, NATS and PostgreSQL, with demo data. One system for the module; e
 browser context. Screenshots of each page go to test-artifacts/dashboard/.
 
 Chromium comes from Debian (`/usr/bin/chromium`); the fixture installs it with apt-get when it is
-missing. Playwright's own browser download does not work here, only its driver from the wheel.
+missing (tests/debian_packages.py). Playwright's own browser download does not work here, only its driver from the wheel.
 """
 
 import json
@@ -23,7 +23,7 @@ import pytest
 from casetrack import demo
 from runtime.auth import SessionSigner, principal_from
 from runtime.passwords import hash_password
-from tests.debian import ensure_debian_package
+from tests.debian_packages import ensure_package
 from tests.support import SecuredNats, System, course_facts, create_database
 
 pytestmark = pytest.mark.integration
@@ -52,7 +52,7 @@ QUIET_COURSE = "course-quiet-1"
 
 
 def ensure_chromium() -> None:
-    ensure_debian_package(str(CHROMIUM), "chromium")
+    ensure_package("chromium", str(CHROMIUM))
 
 
 @pytest.fixture(scope="module")
@@ -232,9 +232,7 @@ def test_kpi_detail_shows_definition_series_breakdown_and_downloads_xlsx(
     visit.login("chef-101")
     visit.open("#/kpi/P2")
     catalogue = {k["id"]: k for k in api(running, "projections", "/v1/kpis").json()["kpis"]}
-    assert visit.page.locator("#kpi-definition").inner_text() == catalogue["P2"].get(
-        "definition_da", catalogue["P2"]["definition"]
-    )
+    assert visit.page.locator("#kpi-definition").inner_text() == catalogue["P2"]["definition_da"]
     assert visit.page.locator("#series-table tbody tr").count() == 12
     assert visit.page.locator("svg.chart rect").count() >= 1
     visit.page.wait_for_function("document.querySelectorAll('#breakdown-table tbody tr').length >= 4")

@@ -17,7 +17,7 @@ from casetrack import deploy_secrets
 from runtime.settings import ConfigError, Settings, secret
 from services.dashboard import config as dashboard_config
 from services.registration.identity import Pseudonyms
-from tests.debian import ensure_debian_package
+from tests.debian_packages import ensure_package
 from tests.support import SecuredNats, System
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -92,7 +92,7 @@ def compose_config(tmp_path: Path) -> dict:
     if shutil.which("docker") and subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0:
         command = ["docker", "compose"]
     else:
-        command = [ensure_debian_package("docker-compose", "docker-compose")]
+        command = [str(ensure_package("docker-compose", "docker-compose"))]
     result = subprocess.run(
         [*command, "-f", str(tmp_path / "docker-compose.yml"), "config"], capture_output=True, text=True, cwd=tmp_path
     )

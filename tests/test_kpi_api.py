@@ -3,22 +3,14 @@ as_of, CSV/XLSX exports, benchmarks with suppression, the double bottom line, an
 
 import csv
 import io
-from datetime import date
 
-import httpx
 import openpyxl
 import pytest
-from fastapi import FastAPI
 
 from contracts.audit import AUDIT_STREAM
 from runtime.audit import AuditLog, AuditQuery
-from runtime.auth import TokenTable
 from runtime.bus import connect, ensure_streams
-from runtime.errors import install_error_handlers
-from runtime.settings import Settings
-from services.projections.api import router
-from tests.kpi_scenario import Scenario, kpi_pool  # noqa: F401 - fixture
-from tests.support import TOKENS
+from tests.kpi_scenario import Scenario, client, kpi_pool  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.integration
 
@@ -30,37 +22,19 @@ CATALOGUE_IDS = (
 )
 
 
-class FixedClock:
-    def __init__(self, today: date):
-        self._today = today
-
-    def today(self) -> date:
-        return self._today
-
-
-def client(
-    pool, token: str = "token-manager-101", today: date = date(2026, 7, 15), audit: AuditLog | None = None
-) -> httpx.AsyncClient:
-    app = FastAPI()
-    install_error_handlers(app, "projections")
-    app.include_router(router)
-    app.state.pool, app.state.tokens, app.state.clock = pool, TokenTable(TOKENS), FixedClock(today)
-    app.state.audit = audit
-    app.state.settings = Settings(service="projections", database_url="", nats_url="")  # the default date window
-    return httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app),
-        base_url="http://projections",
-        headers={"Authorization": f"Bearer {token}"},
-    )
-
-
 async def test_catalogue_lists_every_kpi_with_its_definition(kpi_pool) -> None:
     async with client(kpi_pool) as api:
-        kpis = (await api.get("/v1/kpis")).json()["kpis"]
+        body = (await api.get("/v1/kpis")).json()
+    kpis, units = body["kpis"], body["units"]
     assert {k["id"] for k in kpis} == CATALOGUE_IDS
     for k in kpis:
-        assert k["name_da"] and k["name_en"] and k["unit"] and len(k["definition"]) > 80
+        assert k["name_da"] and k["name_en"] and k["unit_da"] and k["unit_en"]
+        assert len(k["definition_da"]) > 80 and len(k["definition_en"]) > 80 and k["definition"] == k["definition_en"]
+        assert k["computation"] and k["computation"] != k["definition_en"]
     assert {k["kind"] for k in kpis} == {"process", "outcome", "economy", "structure"}
+    o2 = next(k for k in kpis if k["id"] == "O2")
+    assert o2["value_labels"]["stably_housed"] == {"da": "Stabilt boende", "en": "Stably housed", "unit": "courses"}
+    assert units["share"] == {"da": "andel", "en": "share"}
 
 
 async def p2_scenario(pool) -> None:
@@ -104,33 +78,60 @@ async def test_csv_and_xlsx_hold_the_json_numbers(kpi_pool) -> None:
         await api.put("/v1/targets/P2", json={"municipality": "101", "value": 0.75})
         as_json = (await api.get("/v1/kpis/P2", params=params)).json()
         as_csv = await api.get("/v1/kpis/P2", params=params | {"format": "csv"})
+        as_english_csv = await api.get("/v1/kpis/P2", params=params | {"format": "csv", "lang": "en"})
         as_xlsx = await api.get("/v1/kpis/P2", params=params | {"format": "xlsx"})
         workbook_response = await api.get("/v1/kpis/export", params=params | {"ids": "P1,P2,O1"})
+        english_workbook = await api.get("/v1/kpis/export", params=params | {"ids": "O1", "lang": "en"})
+        bad_lang = await api.get("/v1/kpis/P2", params=params | {"format": "csv", "lang": "de"})
     assert as_csv.headers["content-type"].startswith("text/csv")
+    assert as_csv.content.startswith("\ufeff".encode())  # UTF-8 with BOM
     rows = list(csv.DictReader(io.StringIO(as_csv.content.decode("utf-8-sig")), delimiter=";"))
+    english = list(csv.DictReader(io.StringIO(as_english_csv.content.decode("utf-8-sig")), delimiter=","))
     sheet = openpyxl.load_workbook(io.BytesIO(as_xlsx.content))["P2"]
     header = [c.value for c in sheet[1]]
-    cells = [dict(zip(header, (c.value for c in row))) for row in sheet.iter_rows(min_row=2)]
+    cells = [dict(zip(header, (c for c in row))) for row in sheet.iter_rows(min_row=2)]
     assert header == list(rows[0].keys()) and "Værdi" in header and "Nævner" in header
+    assert list(english[0].keys())[:4] == ["KPI", "Name", "Municipality", "Period"]
+
+    def danish(number: str) -> float:
+        assert "." not in number, number  # a decimal comma, no thousands mark
+        return float(number.replace(",", "."))
 
     for figure in as_json["series"]:
-        from_csv = next(r for r in rows if r["Periode"] == figure["period"] and r["Opgørelse"] == "værdi")
-        from_xlsx = next(r for r in cells if r["Periode"] == figure["period"] and r["Opgørelse"] == "værdi")
+        from_csv = next(r for r in rows if r["Periode"] == figure["period"] and r["Opgørelse"] == "Hovedtal")
+        from_english = next(r for r in english if r["Period"] == figure["period"] and r["Measure"] == "Headline figure")
+        from_xlsx = next(
+            r for r in cells if r["Periode"].value == figure["period"] and r["Opgørelse"].value == "Hovedtal"
+        )
         expected = (figure["value"], figure["numerator"], figure["denominator"], figure["target"]["value"])
         assert (
-            float(from_csv["Værdi"]),
+            danish(from_csv["Værdi"]),
             int(from_csv["Tæller"]),
             int(from_csv["Nævner"]),
-            float(from_csv["Måltal"]),
+            danish(from_csv["Måltal"]),
         ) == expected
-        assert (from_xlsx["Værdi"], from_xlsx["Tæller"], from_xlsx["Nævner"], from_xlsx["Måltal"]) == expected
+        assert (from_csv["Fra"], from_csv["Til"], from_csv["Enhed"]) == (figure["from"], figure["to"], "andel")
+        assert (float(from_english["Value"]), float(from_english["Target"])) == (expected[0], expected[3])
+        assert tuple(from_xlsx[c].value for c in ("Værdi", "Tæller", "Nævner", "Måltal")) == expected
+        assert from_xlsx["Fra"].value.date().isoformat() == figure["from"] and from_xlsx["Fra"].is_date
+        assert from_xlsx["Værdi"].number_format == from_xlsx["Måltal"].number_format == "0.0%"
+        assert from_xlsx["Tæller"].number_format == "#,##0"
+    assert "0,5" in {r["Værdi"] for r in rows} and "0.5" in {r["Value"] for r in english}
 
     workbook = openpyxl.load_workbook(io.BytesIO(workbook_response.content))
     assert workbook.sheetnames == ["P1", "P2", "O1"]
-    p1 = [[c.value for c in row] for row in workbook["P1"].iter_rows(min_row=2)]
+    p1_header = [c.value for c in workbook["P1"][1]]
+    p1 = [dict(zip(p1_header, (c.value for c in row))) for row in workbook["P1"].iter_rows(min_row=2)]
     # February's end: a1, a3, a4 ICM and a2 CTI active -> ICM 3, total 4.
-    feb = {row[7]: row[8] for row in p1 if row[3] == "2026-02"}
-    assert (feb["værdi"], feb["ICM"], feb["CTI"]) == (4, 3, 1)
+    feb = {row["Opgørelse"]: row["Værdi"] for row in p1 if row["Periode"] == "2026-02"}
+    assert (feb["Hovedtal"], feb["ICM"], feb["CTI"], feb["§85-støtte"]) == (4, 3, 1, 0)
+    o1 = [[c.value for c in row] for row in workbook["O1"].iter_rows()]
+    assert ["På periodens sidste dag: egen bolig"] == [r[7] for r in o1 if r[-1] == "now.own_home"][:1]
+    english_o1 = [
+        [c.value for c in row] for row in openpyxl.load_workbook(io.BytesIO(english_workbook.content))["O1"].iter_rows()
+    ]
+    assert english_o1[0][7] == "Measure" and "On the last day of the period: own home" in {r[7] for r in english_o1}
+    assert bad_lang.status_code == 422 and bad_lang.json()["error"]["reason"] == "validation_error"
 
 
 async def test_benchmark_hides_a_figure_on_four_citizens(kpi_pool) -> None:

@@ -10,7 +10,7 @@ import httpx
 import pytest
 import yaml
 
-from tests.debian import ensure_debian_package
+from tests.debian_packages import ensure_package
 from tests.support import SecuredNats, System
 
 DEPLOY = Path(__file__).resolve().parent.parent / "deploy"
@@ -20,7 +20,7 @@ CASES = DEPLOY / "prometheus-alerts.test.yml"
 
 @pytest.fixture(scope="module")
 def promtool() -> str:
-    return ensure_debian_package("promtool", "prometheus")
+    return str(ensure_package("prometheus", "promtool"))
 
 
 def test_the_rules_are_valid_and_their_cases_pass(promtool: str) -> None:

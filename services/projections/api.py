@@ -21,6 +21,7 @@ from services.projections import export, figures, store, targets
 from services.projections.double_bottom_line import double_bottom_line
 from services.projections.history import fold
 from services.projections.kpis import CATALOGUE, Filters, Kpi, Params, Window
+from services.projections.kpis.labels import UNITS
 from services.projections.periods import MAX_PERIODS, PeriodKind, periods
 from services.projections.responses import (
     XLSX_TYPE,
@@ -43,6 +44,13 @@ class Format(StrEnum):
     JSON = "json"
     CSV = "csv"
     XLSX = "xlsx"
+
+
+class Language(StrEnum):
+    """The language of an export: headers, labels, and for CSV the separator and decimal mark."""
+
+    DA = "da"
+    EN = "en"
 
 
 def _kpi(kpi_id: str) -> Kpi:
@@ -190,7 +198,9 @@ QUERY_RULES = {
     "with PUT /v1/targets/{kpi} that applied on as_of).",
     "benchmark": f"/v1/kpis/{{id}}/benchmark: each municipality's aggregate; a figure built on fewer "
     f"than {figures.SUPPRESS_BELOW_CITIZENS} citizens is suppressed.",
-    "formats": "format=json|csv|xlsx; /v1/kpis/export?ids=P1,P2 gives one workbook, one sheet per KPI.",
+    "formats": "format=json|csv|xlsx; /v1/kpis/export?ids=P1,P2 gives one workbook, one sheet per KPI. "
+    "lang=da (default): Danish headers and labels, CSV with ';' and a decimal comma; lang=en: English, "
+    "CSV with ',' and a decimal point. Dates are ISO 8601 (yyyy-mm-dd); XLSX cells are dates and numbers.",
 }
 
 
@@ -212,7 +222,11 @@ async def list_teams(
 @router.get("/kpis", response_model=KpiCatalogueOut, responses=error_responses())
 async def list_kpis(principal: Caller) -> dict[str, Any]:
     """The catalogue itself: definitions only, for anyone with a token."""
-    return {"kpis": [kpi.describe() for kpi in CATALOGUE.values()], "rules": QUERY_RULES}
+    return {
+        "kpis": [kpi.describe() for kpi in CATALOGUE.values()],
+        "units": {unit: {"da": da, "en": en} for unit, (da, en) in UNITS.items()},
+        "rules": QUERY_RULES,
+    }
 
 
 @router.get(
@@ -227,6 +241,7 @@ async def export_kpis(
     municipality: Annotated[MunicipalityCode, Query()],
     ids: str | None = None,
     format: Format = Format.XLSX,  # noqa: A002
+    lang: Annotated[Language, Query(description="csv and xlsx: headers, labels, CSV separators")] = Language.DA,
 ) -> Response:
     """A selection of KPIs (default all) in one workbook, one sheet per KPI, or one CSV."""
     access.allow(principal, municipality, *KPI_READERS)
@@ -241,10 +256,10 @@ async def export_kpis(
         tables[kpi.id] = export.rows(kpi, municipality, result, as_of)
     if format == Format.CSV:
         return _download(
-            export.to_csv(list(tables.values())), "text/csv; charset=utf-8", f"noegletal-{municipality}.csv"
+            export.to_csv(tables.values(), lang.value), "text/csv; charset=utf-8", f"noegletal-{municipality}.csv"
         )
     if format == Format.XLSX:
-        return _download(export.to_xlsx(tables), XLSX_TYPE, f"noegletal-{municipality}.xlsx")
+        return _download(export.to_xlsx(tables, lang.value), XLSX_TYPE, f"noegletal-{municipality}.xlsx")
     raise ApiError(
         422,
         "format_not_supported",
@@ -267,6 +282,7 @@ async def get_kpi(
     query: QueryDep,
     municipality: Annotated[MunicipalityCode, Query()],
     format: Format = Format.JSON,  # noqa: A002
+    lang: Annotated[Language, Query(description="csv and xlsx only")] = Language.DA,
 ) -> dict[str, Any] | Response:
     kpi = _kpi(kpi_id)
     access.allow(principal, municipality, *KPI_READERS)
@@ -275,8 +291,8 @@ async def get_kpi(
         return result
     table = export.rows(kpi, municipality, result, result["as_of"])
     if format == Format.CSV:
-        return _download(export.to_csv([table]), "text/csv; charset=utf-8", f"{kpi.id}-{municipality}.csv")
-    return _download(export.to_xlsx({kpi.id: table}), XLSX_TYPE, f"{kpi.id}-{municipality}.xlsx")
+        return _download(export.to_csv([table], lang.value), "text/csv; charset=utf-8", f"{kpi.id}-{municipality}.csv")
+    return _download(export.to_xlsx({kpi.id: table}, lang.value), XLSX_TYPE, f"{kpi.id}-{municipality}.xlsx")
 
 
 @router.get(

@@ -214,13 +214,23 @@ function label(table, code) {
 
 function kpiDefinition(kpi) { return kpi[`definition_${state.lang}`] || kpi.definition; }
 
+/* A key of a KPI's breakdown in words (the catalogue's value_labels); a label key with {name}
+   parts stands for a family of keys, its words filled from the key. */
 function valueLabel(kpi, key) {
-  const pair = (kpi.labels || {})[key];
-  if (!pair) return key;
-  return Array.isArray(pair) ? pair[state.lang === "da" ? 0 : 1] : pair[state.lang];
+  const labels = kpi.value_labels || {};
+  const lang = state.lang;
+  if (labels[key]) return labels[key][lang];
+  for (const [pattern, text] of Object.entries(labels)) {
+    if (!pattern.includes("{")) continue;
+    const names = [...pattern.matchAll(/\{(\w+)\}/g)].map((m) => m[1]);
+    const regex = new RegExp(`^${pattern.replace(/[.*+?^$()|[\]\\]/g, "\\$&").replace(/\\?\{\w+\\?\}/g, "(.+?)")}$`);
+    const found = key.match(regex);
+    if (found) return names.reduce((words, name, i) => words.replaceAll(`{${name}}`, found[i + 1]), text[lang]);
+  }
+  return key;
 }
 
-function unitName(unit) { return t().units[unit] || unit; }
+function unitName(unit, kpi) { return (kpi && kpi[`unit_${state.lang}`]) || t().units[unit] || unit; }
 
 async function teams() {
   if (!state.teams) state.teams = (await api("projections", `v1/teams?${query({ municipality: state.session.municipality })}`)).teams;
@@ -356,7 +366,7 @@ async function kpiPage(main, kpiId) {
     h("dl", { class: "definition" },
       h("dt", {}, t().definition), h("dd", { id: "kpi-definition" }, kpiDefinition(kpi)),
       h("dt", {}, t().kind), h("dd", {}, t().kinds[kpi.kind]),
-      h("dt", {}, t().unit), h("dd", {}, unitName(kpi.unit))));
+      h("dt", {}, t().unit), h("dd", {}, unitName(kpi.unit, kpi))));
   const base = { municipality, period: "month", ...window_, team };
   const exportBar = h("div", { class: "toolbar", role: "group", "aria-label": t().export },
     h("a", { href: `/api/projections/v1/kpis/${kpi.id}?${query({ ...base, format: "csv", lang: state.lang })}`, id: "export-csv", download: "" }, t().export_csv),
@@ -382,12 +392,14 @@ async function kpiPage(main, kpiId) {
       h("td", { class: "num" }, formatValue(p.previous && p.previous.value, kpi.unit)),
       h("td", { class: "num" }, p.target ? formatValue(p.target.value, kpi.unit) : t().no_value)))))));
   const latest = series[series.length - 1] || {};
-  const parts = Object.entries(latest.values || {});
+  const flatten = (obj, prefix) => Object.entries(obj || {}).flatMap(([k, v]) =>
+    v && typeof v === "object" && !Array.isArray(v) ? flatten(v, `${prefix}${k}.`) : [[`${prefix}${k}`, v]]);
+  const parts = flatten(latest.values, "");
   if (parts.length) {
     main.append(h("section", { "aria-labelledby": "distribution-heading" }, h("h2", { id: "distribution-heading" }, `${t().distribution} (${periodLabel(latest.period)})`),
       h("div", { class: "table-wrap" }, h("table", { id: "distribution-table" },
         h("tbody", {}, parts.map(([key, value]) => h("tr", { "data-key": key }, h("th", { scope: "row" }, valueLabel(kpi, key)),
-          h("td", { class: "num" }, typeof value === "number" ? formatValue(value) : String(value ?? t().no_value)))))))));
+          h("td", { class: "num" }, typeof value === "number" ? formatValue(value, ((kpi.value_labels || {})[key] || {}).unit) : String(value ?? t().no_value)))))))));
   }
   // Other teams' figures only for a manager; a team leader's breakdown is by method within the team.
   const rows = [...(team || state.session.role !== "manager" ? [] : state.teams.map((x) => ({ label: `${t().team} ${x.name}`, params: { team: x.team } }))),

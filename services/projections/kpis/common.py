@@ -10,6 +10,7 @@ from contracts.codes import Method
 from contracts.methods import UCLA3_LONELY_THRESHOLD
 from contracts.rule_config import Overrides
 from services.projections.history import History
+from services.projections.kpis.labels import UNITS, Label, Labels, Lang, unit_text
 
 Kind = Literal["process", "outcome", "economy", "structure"]
 Figure = dict[str, Any]
@@ -74,14 +75,23 @@ Compute = Callable[[Context], Figure]
 
 @dataclass(frozen=True)
 class Kpi:
+    """A KPI as its readers see it (names, unit, definitions in Danish and English, the labels of
+    its breakdown keys) and as it is computed (`computation`: the exact rule, in terms of the facts)."""
+
     id: str
     name_da: str
     name_en: str
     kind: Kind
     unit: str
-    definition: str
+    definition_da: str
+    definition_en: str
+    computation: str
+    labels: Labels
     compute: Compute
     on_date: bool = False  # a stock taken on the window's last day, rather than a flow over it
+
+    def name(self, lang: Lang) -> str:
+        return self.name_da if lang == "da" else self.name_en
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -90,7 +100,13 @@ class Kpi:
             "name_en": self.name_en,
             "kind": self.kind,
             "unit": self.unit,
-            "definition": self.definition,
+            "unit_da": unit_text(self.unit, "da"),
+            "unit_en": unit_text(self.unit, "en"),
+            "definition_da": self.definition_da,
+            "definition_en": self.definition_en,
+            "definition": self.definition_en,  # before definition_da/_en: kept for older readers
+            "computation": self.computation,
+            "value_labels": self.labels.describe(),
             "on_date": self.on_date,
         }
 
@@ -98,13 +114,45 @@ class Kpi:
 CATALOGUE: dict[str, Kpi] = {}
 
 
-def kpi(id: str, name_da: str, name_en: str, kind: Kind, unit: str, definition: str, *, on_date: bool = False):  # noqa: ANN201, A002
+def kpi(  # noqa: ANN201
+    id: str,  # noqa: A002
+    name_da: str,
+    name_en: str,
+    kind: Kind,
+    unit: str,
+    *,
+    definition_da: str,
+    definition_en: str,
+    computation: str,
+    labels: Mapping[str, tuple[str, str, str]] | None = None,
+    on_date: bool = False,
+):
+    """Registers a KPI. `labels`: each key its `values` can hold -> (Danish, English, unit of UNITS);
+    a key with `{name}` placeholders stands for a family of keys (labels.py)."""
+    assert unit in UNITS, f"{id}: unknown unit {unit!r}"
+
     def register(compute: Compute) -> Compute:
         assert id not in CATALOGUE, id
-        CATALOGUE[id] = Kpi(id, name_da, name_en, kind, unit, " ".join(definition.split()), compute, on_date)
+        CATALOGUE[id] = Kpi(
+            id,
+            name_da,
+            name_en,
+            kind,
+            unit,
+            _text(definition_da),
+            _text(definition_en),
+            _text(computation),
+            Labels({str(key): Label(*label) for key, label in (labels or {}).items()}),
+            compute,
+            on_date,
+        )
         return compute
 
     return register
+
+
+def _text(text: str) -> str:
+    return " ".join(text.split())
 
 
 def share(numerator: float, denominator: float) -> float | None:

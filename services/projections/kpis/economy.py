@@ -7,7 +7,10 @@ from contracts.codes import CtiPhase, Method
 from contracts.methods import SHELTER_LONG_STAY_DAYS
 from services.projections.double_bottom_line import begun_planned_hours, unit_label
 from services.projections.kpis.common import Context, Figure, kpi, mean_or_none, median_or_none, share
+from services.projections.kpis.labels import CTI_PHASES, METHODS
 from services.projections.kpis.outcome import nights_in_course
+
+_STATISTICS = {"mean": ("gennemsnit", "mean"), "median": ("median", "median")}
 
 
 @kpi(
@@ -16,7 +19,31 @@ from services.projections.kpis.outcome import nights_in_course
     "Hours per CTI phase and per ICM/ACT month",
     "economy",
     "hours",
-    """
+    definition_da="""
+    Den registrerede kontakttid i perioden i timer, lagt sammen for hvert forløb og hver enhed: for
+    CTI den fase, kontakten faldt i, og for ICM, ACT og §85-støtte kalendermåneden. For hver metode
+    og CTI-fase vises gennemsnit og median af timerne pr. enhed. Nøgletallet er gennemsnittet over
+    alle enheder.
+    """,
+    definition_en="""
+    The recorded contact time in the period in hours, added up for each course and unit: for CTI
+    the phase the contact fell in, for ICM, ACT and §85 support the calendar month. For each method
+    and CTI phase: the mean and median hours per unit. The key figure is the mean over all units.
+    """,
+    labels={
+        **{
+            f"CTI.{unit_label(phase)}.{stat}": (f"CTI, {da}: {stat_da}", f"CTI, {en}: {stat_en}", "hours")
+            for phase, (da, en) in CTI_PHASES.items()
+            for stat, (stat_da, stat_en) in _STATISTICS.items()
+        },
+        **{
+            f"{m}.month.{stat}": (f"{da} pr. måned: {stat_da}", f"{en} per month: {stat_en}", "hours")
+            for m, (da, en) in METHODS.items()
+            if m != Method.CTI
+            for stat, (stat_da, stat_en) in _STATISTICS.items()
+        },
+    },
+    computation="""
     Contact time (ContactRecorded minutes / 60) effective in the period, summed per course and unit:
     the CTI phase the contact fell in, or the calendar month for ICM, ACT and §85. `values` gives
     the mean and median hours per unit, by method and CTI phase (`CTI.phase_1.mean`,
@@ -53,7 +80,22 @@ def hours_per_unit(ctx: Context) -> Figure:
     "Share of expected hours used (double bottom line)",
     "economy",
     "share",
-    """
+    definition_da="""
+    For de forløb, der er aktive i perioden og har planlagt tid: de enheder (CTI-faser eller
+    måneder), der er begyndt senest på periodens sidste dag. De forventede timer er de planlagte
+    timer for disse enheder, og de faktiske timer er den registrerede kontakttid i enhederne frem
+    til samme dag. Nøgletallet er de faktiske timer i forhold til de forventede for alle forløbene
+    tilsammen. Andelen vises også for hvert forløb.
+    """,
+    definition_en="""
+    For the courses active in the period with planned time: the units (CTI phases or months) that
+    had begun by the last day of the period. The expected hours are the hours planned for these
+    units, the actual hours the contact time recorded in them up to that day. The key figure is the
+    actual hours against the expected hours for all these courses together. The share is also shown
+    for each course.
+    """,
+    labels={"{course}": ("Forløb {course}", "Course {course}", "share")},
+    computation="""
     For the courses active in the period with planned time (TimePlanned): the units (CTI phases or
     months) that had begun by the period's last day; expected hours = their planned hours, actual
     hours = the contact minutes / 60 in those units up to that day. `value` = actual / expected over
@@ -87,7 +129,38 @@ def expected_hours_used(ctx: Context) -> Figure:
     "§110 stays: length, contact and cost",
     "economy",
     "days",
-    f"""
+    definition_da=f"""
+    De §110-ophold, der helt eller delvist ligger i perioden. Nøgletallet er opholdenes
+    gennemsnitlige længde i dage (til opholdets slutning, eller til periodens sidste dag, hvis
+    opholdet ikke er afsluttet). Desuden vises antal borgere med et ophold, opholdenes
+    medianlængde, antal ophold på {SHELTER_LONG_STAY_DAYS} dage eller mere, det gennemsnitlige antal dage fra
+    opholdets start til kommunens første kontakt (for ophold med en kontakt), antal overnatninger i
+    perioden og udgiften til dem med den valgte døgntakst.
+    """,
+    definition_en=f"""
+    The §110 stays lying wholly or partly in the period. The key figure is their mean length in
+    days (to the end of the stay, or to the last day of the period while it is open). Also shown:
+    the citizens with a stay, the median length, the stays of {SHELTER_LONG_STAY_DAYS} days or more, the mean days
+    from the start of a stay to the municipality's first contact (stays with a contact), the
+    bed-days in the period and their cost at the chosen day rate.
+    """,
+    labels={
+        "citizens_with_stay": ("Borgere med ophold", "Citizens with a stay", "citizens"),
+        "median_length_days": ("Opholdenes medianlængde", "Median length of the stays", "days"),
+        "stays_120_days_or_more": (
+            f"Ophold på {SHELTER_LONG_STAY_DAYS} dage eller mere",
+            f"Stays of {SHELTER_LONG_STAY_DAYS} days or more",
+            "stays",
+        ),
+        "mean_days_to_contact": (
+            "Gennemsnitligt antal dage til kommunens første kontakt",
+            "Mean days to the municipality's first contact",
+            "days",
+        ),
+        "bed_days": ("Overnatninger i perioden", "Bed-days in the period", "bed-days"),
+        "bed_days_cost_dkk": ("Udgift til overnatningerne", "Cost of the bed-days", "DKK"),
+    },
+    computation=f"""
     The §110 stays overlapping the period. `value` = mean stay length in days (to the stay's end,
     or to the period's last day while it is open). `values`: citizens with a stay, median length,
     stays of {SHELTER_LONG_STAY_DAYS} days or more (`stays_120_days_or_more`), mean days from stay start
@@ -127,7 +200,36 @@ def shelter_stays(ctx: Context) -> Figure:
     "Investment view (SØM-style)",
     "economy",
     "DKK",
-    """
+    definition_da="""
+    For de forløb, der er aktive i perioden: udgiften er kontakttimerne i perioden gange
+    timeprisen. Gevinsten er de undgåede §110-overnatninger gange døgntaksten plus de forebyggede
+    udsættelser i perioden gange udgiften ved en udsættelse. De undgåede overnatninger for et
+    forløb er borgerens overnatninger i året før forløbets start, omregnet til forløbets aktive dage
+    i perioden, minus overnatningerne i perioden, mens forløbet var aktivt (dog mindst 0).
+    Nøgletallet er gevinsten gange succesraten minus udgiften. Resultatet vises også med den lave
+    succesrate (følsomhedsberegning) sammen med de enkelte dele. Priser og succesrater kan vælges.
+    """,
+    definition_en="""
+    For the courses active in the period: the cost is the contact hours in the period times the
+    hourly rate. The gain is the avoided §110 bed-days times the day rate plus the evictions
+    prevented in the period times the cost of an eviction. A course's avoided bed-days are the
+    citizen's bed-days in the year before the course started, scaled to the course's active days in
+    the period, minus the bed-days in the period while the course was active (at least 0). The key
+    figure is the gain times the success rate minus the cost. The result is also shown at the low
+    success rate (sensitivity analysis), with the parts. Prices and success rates can be chosen.
+    """,
+    labels={
+        "hours": ("Kontakttimer", "Contact hours", "hours"),
+        "cost_dkk": ("Udgift", "Cost", "DKK"),
+        "avoided_bed_days": ("Undgåede overnatninger", "Avoided bed-days", "bed-days"),
+        "evictions_prevented": ("Forebyggede udsættelser", "Evictions prevented", "evictions"),
+        "gross_gain_dkk": ("Bruttogevinst", "Gross gain", "DKK"),
+        "success_rate": ("Succesrate", "Success rate", "share"),
+        "net_dkk": ("Nettogevinst", "Net gain", "DKK"),
+        "success_rate_low": ("Lav succesrate", "Low success rate", "share"),
+        "net_low_dkk": ("Nettogevinst ved lav succesrate", "Net gain at the low success rate", "DKK"),
+    },
+    computation="""
     For the courses active in the period: cost = contact hours in the period × hourly rate. Gain =
     avoided §110 bed-days × day rate + evictions prevented in the period × eviction cost. Avoided
     bed-days per course = the citizen's bed-days in the 365 days before course start, scaled to the

@@ -7,6 +7,7 @@ from contracts.codes import ENDED_BY_CITIZEN, ContactKind, CourseEndReason, Meth
 from contracts.methods import CASELOAD_NORM, CTI_MONTHS, HANDLEPLAN_DAYS
 from contracts.rule_config import CASELOAD_RULE, CTI_COURSE_RULE, caseload_norms, cti_course_months
 from services.projections.kpis.common import Context, Figure, kpi, mean_or_none, ratio_figure, share
+from services.projections.kpis.labels import METHODS
 
 # Endings of an open-ended course that are not a planned close.
 PREMATURE_REASONS = frozenset(CourseEndReason) - {
@@ -22,7 +23,18 @@ PREMATURE_REASONS = frozenset(CourseEndReason) - {
     "Active courses by method",
     "process",
     "courses",
-    """
+    definition_da="""
+    Antal aktive bostøtteforløb på periodens sidste dag, fordelt på metode (CTI, ICM, ACT og
+    §85-støtte). Et forløb tæller som aktivt fra startdatoen, og indtil det er afsluttet. Nøgletallet
+    er det samlede antal aktive forløb.
+    """,
+    definition_en="""
+    The number of support courses active on the last day of the period, by method (CTI, ICM, ACT
+    and §85 support). A course counts as active from its start date until it has ended. The key
+    figure is the total number of active courses.
+    """,
+    labels={m: (da, en, "courses") for m, (da, en) in METHODS.items()},
+    computation="""
     Number of courses of each method that are active on the date `on` (the period's last day): the
     course has started (CourseStarted, or its correction, effective on or before `on`) and has not
     ended (no CourseEnded effective on or before `on`). `values` by method, `value` = `total`.
@@ -51,7 +63,19 @@ def active_courses_by_method(ctx: Context) -> Figure:
     f"Share of courses with a §141 handleplan within {HANDLEPLAN_DAYS} days of start",
     "process",
     "share",
-    f"""
+    definition_da=f"""
+    Af de forløb, der er startet i perioden, andelen hvor der foreligger en handleplan efter
+    servicelovens § 141 senest {HANDLEPLAN_DAYS} dage efter forløbets start. En handleplan, der er
+    udarbejdet før starten, tæller også med, for loven kræver, at der foreligger en plan. Er der
+    ikke startet nogen forløb i perioden, vises der intet tal.
+    """,
+    definition_en=f"""
+    Of the courses started in the period, the share where the citizen has an action plan under
+    §141 of the Social Services Act (handleplan) no later than {HANDLEPLAN_DAYS} days after the
+    course started. A plan made before the start also counts, as the law requires that a plan
+    exists. When no course started in the period, no figure is shown.
+    """,
+    computation=f"""
     Of the courses that started in the period (CourseStarted effective date), the share whose
     citizen has a §141 handleplan created (HandleplanCreated effective date) no later than {HANDLEPLAN_DAYS} days
     after the course start. A plan created before the start counts: the law asks that a plan
@@ -77,7 +101,36 @@ def handleplan_within_30_days(ctx: Context) -> Figure:
     "Share of courses ended before planned end",
     "process",
     "share",
-    f"""
+    definition_da=f"""
+    Af de forløb, der er afsluttet i perioden, andelen der sluttede før planlagt. Et CTI-forløb
+    slutter før planlagt, når det afsluttes før den planlagte afslutning af fase 3, eller, hvis den
+    ikke er planlagt, før der er gået {CTI_MONTHS} måneder fra start af fase 1 (eller det antal
+    måneder, kommunen har valgt for advarslen "CTI-forløb overskredet"). Et forløb uden fast
+    længde (ICM, ACT og §85-støtte) slutter før planlagt, når det afsluttes af en anden grund end
+    at det er gennemført, at borgeren ikke længere har brug for støtte, eller at borgeren er død.
+    De tidlige afslutninger fordeles på dem, der skyldes borgeren (ønsker ikke støtte, kontakten er
+    mistet), og alle øvrige, som tilskrives kommunen.
+    """,
+    definition_en=f"""
+    Of the courses that ended in the period, the share that ended before their planned end. A CTI
+    course ends early when it ends before the planned end of phase 3 or, when that is not planned,
+    before {CTI_MONTHS} months have passed since phase 1 started (or the months the municipality
+    chose for the alert "CTI course overdue"). An open-ended course (ICM, ACT and §85 support)
+    ends early when it ends for any reason other than completion, the citizen no longer needing
+    support, or the citizen's death. The early endings are split into those caused by the citizen
+    (does not want support, contact lost) and all others, attributed to the municipality.
+    """,
+    labels={
+        "by_citizen": ("Afsluttet før planlagt af borgeren", "Ended early by the citizen", "courses"),
+        "by_municipality": ("Afsluttet før planlagt af kommunen", "Ended early by the municipality", "courses"),
+        "share_by_citizen": ("Andel afsluttet før planlagt af borgeren", "Share ended early by the citizen", "share"),
+        "share_by_municipality": (
+            "Andel afsluttet før planlagt af kommunen",
+            "Share ended early by the municipality",
+            "share",
+        ),
+    },
+    computation=f"""
     Of the courses that ended in the period, the share that ended before their planned end: a CTI
     course ending before its planned end (phase 3's planned end, else {CTI_MONTHS} months after phase 1 start,
     or the months the municipality configured for the rule cti_course_overdue);
@@ -118,7 +171,26 @@ def ended_before_planned(ctx: Context) -> Figure:
     "Face-to-face contacts per citizen per week",
     "process",
     "contacts per citizen-week",
-    """
+    definition_da="""
+    Antal ansigt-til-ansigt-kontakter i perioden divideret med antal borger-uger med støtte: de
+    dage, hvert forløb var aktivt i perioden, lagt sammen og divideret med 7. Desuden vises, hvor
+    stor en andel af den samlede registrerede kontakttid i perioden der foregik ansigt til ansigt.
+    """,
+    definition_en="""
+    Face-to-face contacts in the period divided by the citizen-weeks of support: the days each
+    course was active in the period, added up and divided by 7. Also shown: the share of all
+    recorded contact time in the period that was face to face.
+    """,
+    labels={
+        "face_to_face_contacts": ("Ansigt-til-ansigt-kontakter", "Face-to-face contacts", "contacts"),
+        "citizen_weeks": ("Borger-uger med støtte", "Citizen-weeks of support", "citizen-weeks"),
+        "face_to_face_time_share": (
+            "Andel af kontakttiden ansigt til ansigt",
+            "Share of contact time face to face",
+            "share",
+        ),
+    },
+    computation="""
     Face-to-face contacts (ContactRecorded, kind face_to_face) effective in the period, divided by
     the citizen-weeks of support: the days each course was active within the period, summed, / 7.
     `values.face_to_face_time_share` is the share of all recorded contact minutes in the period
@@ -148,7 +220,15 @@ def face_to_face_contacts(ctx: Context) -> Figure:
     "Share of active courses with the same support worker",
     "process",
     "share",
-    """
+    definition_da="""
+    Af de forløb, der er aktive på periodens sidste dag, andelen hvor borgeren stadig har den
+    støttemedarbejder, forløbet startede med (der er ikke registreret skift af støttemedarbejder).
+    """,
+    definition_en="""
+    Of the courses active on the last day of the period, the share where the citizen still has the
+    support worker the course started with (no change of support worker recorded).
+    """,
+    computation="""
     Of the courses active on the period's last day, the share with no SupportWorkerChanged effective
     on or before that day: the citizen kept the support worker the course started with.
     """,
@@ -167,7 +247,22 @@ def same_support_worker(ctx: Context) -> Figure:
     "Share of visitations assessed before start",
     "process",
     "share",
-    """
+    definition_da="""
+    Af de visitationer, der er truffet afgørelse om i perioden, andelen hvor der er gennemført en
+    udredning før start. Desuden vises, hvor mange og hvor stor en andel der passer til metodens
+    målgruppe. Er spørgsmålet ikke besvaret, tæller visitationen som ikke udredt og ikke i
+    målgruppen.
+    """,
+    definition_en="""
+    Of the visitations decided in the period, the share where an assessment was done before the
+    start. Also shown: how many, and what share, fit the method's target group. An unanswered
+    question counts as not assessed and not in the target group.
+    """,
+    labels={
+        "fits_target_group": ("I metodens målgruppe", "In the method's target group", "courses"),
+        "fits_target_group_share": ("Andel i metodens målgruppe", "Share in the method's target group", "share"),
+    },
+    computation="""
     Of the visitations decided in the period (VisitationDecided effective date), the share where an
     assessment was done before start (assessment_done = true). `values.fits_target_group_share` is
     the share that fit the method's target group (fits_target_group = true); unanswered counts as
@@ -195,7 +290,30 @@ _NORMS = ", ".join(f"{'§85' if m == Method.SEL85 else m.value} {n}" for m, n in
     "Caseload per worker against the method's norm",
     "process",
     "courses per worker",
-    f"""
+    definition_da=f"""
+    På periodens sidste dag tælles hvert aktivt forløb hos den støttemedarbejder, der har forløbet.
+    Nøgletallet er det gennemsnitlige antal forløb pr. medarbejder. For hver metode vises
+    gennemsnittet, normen ({_NORMS} forløb pr. medarbejder, eller den norm kommunen har valgt for
+    advarslen "Sagsstamme over norm") og antallet af medarbejdere, der har flere forløb med metoden
+    end normen for deres team. Forløb uden en støttemedarbejder tælles ikke med.
+    """,
+    definition_en=f"""
+    On the last day of the period, each active course is counted for the support worker who has
+    it. The key figure is the mean number of courses per worker. For each method: the mean, the
+    norm ({_NORMS} courses per worker, or the norm the municipality chose for the alert "Caseload
+    over norm") and the number of workers with more courses of the method than their team's
+    norm. Courses without a support worker are left out.
+    """,
+    labels={
+        key: label
+        for m, (da, en) in METHODS.items()
+        for key, label in {
+            f"{m}.mean": (f"{da}: gennemsnitlig sagsstamme", f"{en}: mean caseload", "courses per worker"),
+            f"{m}.norm": (f"{da}: norm", f"{en}: norm", "courses per worker"),
+            f"{m}.workers_over_norm": (f"{da}: medarbejdere over normen", f"{en}: workers over the norm", "workers"),
+        }.items()
+    },
+    computation=f"""
     On the period's last day, each active course is counted for its current support worker (the
     latest CourseStarted/SupportWorkerChanged worker). `value` is the mean caseload per worker;
     `values` per method: mean caseload, the norm ({_NORMS}, or what the municipality configured for

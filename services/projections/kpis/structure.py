@@ -17,7 +17,24 @@ def latest_report(ctx: Context) -> HousingStock | None:
     "Vacant cheap homes by price and size",
     "structure",
     "homes",
-    """
+    definition_da="""
+    Ledige billige boliger efter husleje og størrelse, fra kommunens seneste indberetning om
+    boligmassen, hvis periode slutter i perioden. Nøgletallet er det samlede antal. Tallet
+    indberettes af kommunen og opgøres ikke pr. borger, så det skjules aldrig i sammenligninger.
+    """,
+    definition_en="""
+    Vacant cheap homes by rent and size, from the municipality's latest report on its housing
+    stock whose period ends in the period. The key figure is their total. The municipality reports
+    the figure; it is not counted per citizen, so it is never hidden in comparisons.
+    """,
+    labels={
+        "rent_le_{rent}.rooms_{rooms}": (
+            "Husleje højst {rent} kr., {rooms} vær.",
+            "Rent at most DKK {rent}, {rooms} room(s)",
+            "homes",
+        )
+    },
+    computation="""
     From the latest HousingStockReported whose period ends within the period: the vacant cheap
     homes per rent band and size (`values` keyed `rent_le_<DKK>.rooms_<n>`); `value` = their total.
     Reported by the municipality, not counted per citizen, so never suppressed.
@@ -41,7 +58,34 @@ def vacant_cheap_homes(ctx: Context) -> Figure:
     "Mean waiting time for housing",
     "structure",
     "days",
-    """
+    definition_da="""
+    For hvert forløb, hvor borgeren var hjemløs, da der blev truffet afgørelse om visitation, og
+    hvor borgeren fik bolig i perioden: antal dage fra visitationen til indflytningen. Nøgletallet
+    er gennemsnittet. Desuden vises medianen, antallet af borgere, der fik bolig, og de
+    gennemsnitlige ventetider på billige boliger og akutboliger, som kommunen har indberettet
+    (seneste indberetning i perioden).
+    """,
+    definition_en="""
+    For each course whose citizen was homeless when the visitation was decided and who gained
+    housing in the period: the days from the visitation to moving in. The key figure is their mean.
+    Also shown: the median, the number of citizens housed, and the mean waiting times for cheap
+    and emergency homes the municipality reported (latest report in the period).
+    """,
+    labels={
+        "median_days": ("Median", "Median", "days"),
+        "housed": ("Fik bolig", "Housed", "citizens"),
+        "reported_mean_days_cheap": (
+            "Indberettet ventetid på billige boliger",
+            "Reported waiting time for cheap homes",
+            "days",
+        ),
+        "reported_mean_days_emergency": (
+            "Indberettet ventetid på akutboliger",
+            "Reported waiting time for emergency homes",
+            "days",
+        ),
+    },
+    computation="""
     For each course whose citizen was homeless when the visitation was decided and gained housing
     (first HousingGained on or after the decision) within the period: the days from the visitation
     decision to the move-in. `value` = the mean; `values` the median, the count and the mean waiting
@@ -79,7 +123,29 @@ def waiting_time_for_housing(ctx: Context) -> Figure:
     "Homes allocated via the allocation right",
     "structure",
     "homes",
-    """
+    definition_da="""
+    Antal boliger, der er tilbudt via kommunens anvisningsret i perioden, og som borgeren har
+    takket ja til. Desuden vises antal tilbud, andelen der blev takket ja til, antal ledige
+    anvisningsboliger i periodens seneste indberetning og den tomgangsleje, kommunen har betalt,
+    lagt sammen for de indberetninger, hvis periode slutter i perioden.
+    """,
+    definition_en="""
+    The homes offered via the municipality's allocation right in the period and accepted by the
+    citizen. Also shown: the offers, the share accepted, the vacant allocation-right homes in the
+    latest report of the period, and the vacancy rent (tomgangsleje) the municipality paid, added
+    up over the reports whose period ends in the period.
+    """,
+    labels={
+        "offered": ("Tilbud", "Offers", "offers"),
+        "accepted_share": ("Andel takket ja til", "Share accepted", "share"),
+        "vacant_allocation_right_homes": (
+            "Ledige anvisningsboliger",
+            "Vacant allocation-right homes",
+            "homes",
+        ),
+        "vacancy_rent_paid_dkk": ("Betalt tomgangsleje", "Vacancy rent paid", "DKK"),
+    },
+    computation="""
     `value` = homes offered via the municipal allocation right (HomeOfferedViaAllocationRight) in
     the period and accepted. `values`: offers, acceptance share, vacant allocation-right homes in the
     latest report of the period and the vacancy rent paid (tomgangsleje) summed over the reports
