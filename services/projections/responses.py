@@ -61,8 +61,14 @@ class KpiDescription(BaseModel):
     on_date: bool = Field(description="a stock taken on the window's last day, rather than a flow over it")
 
 
+class UnitWords(Answer):
+    da: str
+    en: str
+
+
 class KpiCatalogueOut(Answer):
     kpis: list[KpiDescription]
+    units: dict[str, UnitWords] = Field(description="every unit a KPI is counted in -> its Danish and English words")
     rules: dict[str, str] = Field(description="how the figures are queried: periods, as_of, filters, formats")
 
 
