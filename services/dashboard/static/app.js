@@ -636,6 +636,19 @@ async function rosterPage(main, kind) {
   main.append(teamPicker(route, h("label", { for: "sort-select" }, t().sort_by, sortSelect),
     h("a", { href: `/api/projections/v1/courses?${query({ ...base, format: "xlsx" })}`, id: "export-roster", download: "" }, t().export_list)));
   const result = await api("projections", `v1/courses?${query({ ...base, page, page_size: ROSTER_PAGE })}`);
+  if (kind === "team") {
+    // The alerts service owns the alerts: its open ones of the team, counted per course beside the rows.
+    const open = await api("alerts", `v1/alerts?${query({ municipality: state.session.municipality, state: "open", team: teamScope(), limit: 1000 })}`);
+    const rank = { critical: 3, warning: 2, info: 1 };
+    const byCourse = {};
+    for (const a of open.alerts.filter((x) => x.subject_type === "course")) {
+      const seen = byCourse[a.subject_id] || { open: 0, worst: a.severity };
+      seen.open += 1;
+      if (rank[a.severity] > rank[seen.worst]) seen.worst = a.severity;
+      byCourse[a.subject_id] = seen;
+    }
+    for (const row of result.rows) row.alerts = byCourse[row.course] || null;
+  }
   const columns = [
     [t().course_col, (r) => h("a", { href: `#/course/${encodeURIComponent(r.course)}`, class: "course-link" }, `${label("Method", r.method)} · ${r.citizen}`)],
     ...(kind === "team" ? [[t().worker_col, (r) => r.worker || t().no_value]] : []),
