@@ -82,7 +82,7 @@ def figure(kpi, history, params=Params()):
 p7 = figure("P7", history)["values"]
 assert (p7["CTI.norm"], p7["ICM.norm"], p7["ACT.norm"], p7["SEL85.norm"]) == (13, 9, 11, 51), f"P7: {p7}"
 assert figure("P2", history)["value"] == 1.0, "P2: a handleplan 35 days after the start is within 40 days"
-assert "12 months" in CATALOGUE["P3"].definition and "40 dage" in CATALOGUE["P2"].name_da
+assert "12 months" in CATALOGUE["P3"].definition_en and "12 måneder" in CATALOGUE["P3"].definition_da and "40 dage" in CATALOGUE["P2"].name_da
 assert "24_months" in figure("O3", history)["values"], "O3: follow-up months"
 poor = course + [fact("MeasurementRecorded", "2026-02-01", course_id="k1", instrument="WHO5", answers=[3, 3, 3, 3, 2]),
                  fact("ConsentGiven", "2026-01-10", scope="outcome_measurements")]
