@@ -289,3 +289,22 @@ async def test_roster_and_by_name_list_as_csv_and_xlsx_in_danish(kpi_pool, audit
     sheet = openpyxl.load_workbook(io.BytesIO(xlsx.content))["By-name-liste"]
     assert [c.value for c in sheet[1]][:4] == ["Borger (pseudonym)", "Situation", "Hjemløs siden", "Dage i hjemløshed"]
     assert sheet.max_row == 4 and sheet["A2"].value == "c2" and sheet["D2"].value == 66
+
+
+async def test_rows_kept_between_queries_equal_rows_worked_out_afresh(kpi_pool, audit) -> None:
+    """The current day's rows are kept and only the courses and citizens of new facts worked out
+    again (roster_cache.py): after every few facts they equal the rows of a fresh fold."""
+    from services.projections import projector, roster_cache
+
+    events = scenario().events
+    async with client(kpi_pool, "token-admin", today=TODAY, audit=audit) as admin:
+        for end in range(5, len(events) + 5, 5):
+            async with kpi_pool.acquire() as connection, connection.transaction():
+                for event in events[end - 5 : end]:
+                    await projector.apply(connection, event)
+            params = OF_101 | {"state": "all", "page_size": 500}
+            kept = (await admin.get("/v1/courses", params=params)).json()
+            roster_cache._kept.clear()
+            afresh = (await admin.get("/v1/courses", params=params)).json()
+            assert kept == afresh, end
+    assert kept["total"] == 3

@@ -108,7 +108,8 @@ async def course_roster(
             format=format,
         ),
     )
-    rows = await roster_cache.rows(request.app.state.pool, municipality, day, as_of)
+    today = request.app.state.clock.today()
+    rows = await roster_cache.rows(request.app.state.pool, municipality, day, as_of, today)
     chosen = ordered(selected(rows, RosterFilter(team, worker, method, state, due_within)), sort)
     header = {
         "municipality": municipality,
