@@ -10,8 +10,9 @@ previously inactive). The outflow: on the list the day before the month, not on 
 (in an own home now) or "other".
 """
 
+from collections.abc import Callable
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from contracts.methods import OWN_HOME, housing_group
 from services.projections.history import Citizen, History
@@ -37,7 +38,22 @@ def ready_to_move_on(citizen: Citizen, day: date) -> date | None:
     return None
 
 
-def homeless_list(history: History, day: date, team: str | None = None) -> dict[str, Any]:
+HomelessSort = Literal["days_homeless", "ready_to_move", "inflow"]
+HOMELESS_SORTS: dict[str, Callable[[dict[str, Any]], tuple]] = {
+    "days_homeless": lambda r: (-(r["days_homeless"] or 0), r["citizen"]),  # the longest homeless first
+    "ready_to_move": lambda r: (  # those ready to move first, the longest ready first
+        not r["ready_to_move"],
+        r["ready_to_move_on"] or "",
+        -(r["days_homeless"] or 0),
+        r["citizen"],
+    ),
+    "inflow": lambda r: (r["inflow"] is None, r["inflow"] or "", -(r["days_homeless"] or 0), r["citizen"]),
+}
+
+
+def homeless_list(
+    history: History, day: date, team: str | None = None, sort: HomelessSort = "days_homeless"
+) -> dict[str, Any]:
     month_start = day.replace(day=1)
     before = month_start - timedelta(days=1)
     inflow = {"new": 0, "returned": 0}
@@ -72,7 +88,7 @@ def homeless_list(history: History, day: date, team: str | None = None) -> dict[
                 "inflow": came,
             }
         )
-    listed.sort(key=lambda r: (-(r["days_homeless"] or 0), r["citizen"]))  # the longest homeless first
+    listed.sort(key=HOMELESS_SORTS[sort])
     return {
         "on": day.isoformat(),
         "month_from": month_start.isoformat(),

@@ -21,7 +21,7 @@ from runtime.auth import Principal, current_principal
 from runtime.errors import error_responses
 from services.projections import export, roster_cache, store
 from services.projections.api import Format, Language, _dates_in_window, _download
-from services.projections.homeless_list import homeless_list
+from services.projections.homeless_list import HomelessSort, homeless_list
 from services.projections.responses import XLSX_TYPE, downloads
 from services.projections.roster import RosterFilter, Sort, State, ordered, page_of, selected
 from services.projections.roster_responses import HomelessListOut, RosterOut
@@ -145,6 +145,10 @@ async def get_homeless_list(
     on: Annotated[
         date | None, Query(description="the day (default today); inflow/outflow from its month's first")
     ] = None,
+    sort: Annotated[
+        HomelessSort,
+        Query(description="days_homeless: longest first; ready_to_move: ready first; inflow: new this month first"),
+    ] = "days_homeless",
     as_of: Annotated[date | None, Query(description="as known at the end of that day (UTC)")] = None,
     format: Format = Format.JSON,  # noqa: A002
     lang: Annotated[Language, Query(description="csv and xlsx: headers, labels, CSV separators")] = Language.DA,
@@ -164,11 +168,12 @@ async def get_homeless_list(
         municipality=municipality,
         subject_type=subject_type,
         subject_id=subject_id,
-        filter=_given(team=team, on=on, as_of=as_of, format=format),
+        filter=_given(team=team, on=on, sort=sort, as_of=as_of, format=format),
     )
     history = await store.history(request.app.state.pool, municipality, as_of)
-    listed = homeless_list(history, day, team)
-    result = {"municipality": municipality, "team": team, "as_of": as_of.isoformat() if as_of else None} | listed
+    listed = homeless_list(history, day, team, sort)
+    result = {"municipality": municipality, "team": team, "sort": sort, "as_of": as_of.isoformat() if as_of else None}
+    result |= listed
     if format == Format.JSON:
         return result
     lang_code: Literal["da", "en"] = "da" if lang == Language.DA else "en"

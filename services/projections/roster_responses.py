@@ -110,6 +110,7 @@ class OutflowOut(Answer):
 class HomelessListOut(Answer):
     municipality: str
     team: str | None
+    sort: Literal["days_homeless", "ready_to_move", "inflow"]
     on: str
     as_of: str | None
     month_from: str = Field(description="inflow and outflow count from this day (the month's first) to `on`")

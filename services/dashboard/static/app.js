@@ -50,6 +50,7 @@ const TEXTS = {
     situation: "Situation", days_homeless: "Dage i hjemløshed", ready: "Klar til bolig", course_col: "Forløb",
     inflow: "Tilgang i måneden", outflow: "Afgang i måneden", flows: { new: "ny", returned: "vendt tilbage", housed: "i bolig", other: "andet" },
     yes: "Ja", no: "Nej", on_day: "Opgjort", count: "Antal", export_list: "Hent listen som Excel",
+    homeless_sorts: { days_homeless: "Længst i hjemløshed først", ready_to_move: "Klar til bolig først", inflow: "Tilgang i måneden først" },
     due_kinds: { measurement: "Måling", follow_up: "Opfølgning", contact: "Personlig kontakt", handleplan: "Handleplan (§141)", phase_change: "Faseskift", course_end: "Forløbet slutter" },
     choose: "Vælg …",
     units: { share: "andel", courses: "forløb", citizens: "borgere", days: "dage", hours: "timer", DKK: "kr.", "bed-days": "overnatninger", evictions: "udsættelser", homes: "boliger",
@@ -102,6 +103,7 @@ const TEXTS = {
     situation: "Situation", days_homeless: "Days homeless", ready: "Ready to move", course_col: "Course",
     inflow: "Inflow this month", outflow: "Outflow this month", flows: { new: "new", returned: "returned", housed: "housed", other: "other" },
     yes: "Yes", no: "No", on_day: "On", count: "Count", export_list: "Download the list as Excel",
+    homeless_sorts: { days_homeless: "Longest homeless first", ready_to_move: "Ready to move first", inflow: "Inflow this month first" },
     due_kinds: { measurement: "Measurement", follow_up: "Follow-up", contact: "Face-to-face contact", handleplan: "Handleplan (§141)", phase_change: "Phase change", course_end: "Course ends" },
     choose: "Choose …",
     units: { share: "share", courses: "courses", citizens: "citizens", days: "days", hours: "hours", DKK: "DKK", "bed-days": "bed-days", evictions: "evictions", homes: "homes",
@@ -674,8 +676,13 @@ async function rosterPage(main, kind) {
 
 async function homelessPage(main) {
   const team = teamScope();
-  const result = await api("projections", `v1/homeless-list?${query({ municipality: state.session.municipality, team })}`);
-  main.append(h("h1", {}, t().homeless_title), h("p", { class: "meta" }, t().homeless_intro), teamPicker("#/homeless"),
+  const sort = hashParams().sort || "days_homeless";
+  const result = await api("projections", `v1/homeless-list?${query({ municipality: state.session.municipality, team, sort })}`);
+  const sortSelect = h("select", { id: "sort-select", onchange: (e) => { location.hash = `#/homeless?${query({ ...hashParams(), sort: e.target.value })}`; } },
+    Object.entries(t().homeless_sorts).map(([value, text]) => h("option", { value, selected: value === sort }, text)));
+  main.append(h("h1", {}, t().homeless_title), h("p", { class: "meta" }, t().homeless_intro),
+    teamPicker("#/homeless", h("label", { for: "sort-select" }, t().sort_by, sortSelect),
+      h("a", { href: `/api/projections/v1/homeless-list?${query({ municipality: state.session.municipality, team, sort, format: "xlsx" })}`, id: "export-homeless", download: "" }, t().export_list)),
     h("p", { class: "meta" }, `${t().on_day}: ${formatDate(result.on)} · ${t().count}: ${result.total}`));
   const flows = (counts) => Object.entries(counts).map(([k, n]) => `${t().flows[k] || k}: ${n}`).join(" · ");
   main.append(h("dl", { class: "definition", id: "flows" },
