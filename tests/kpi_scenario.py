@@ -20,8 +20,8 @@ from runtime.errors import install_error_handlers
 from runtime.settings import Settings
 from services.projections import projector, store, targets
 from services.projections.api import router
-from services.projections.roster_api import router as roster_router
 from services.projections.kpis import CATALOGUE, Context, Filters, Params, Window
+from services.projections.roster_api import router as roster_router
 from tests.support import TOKENS
 
 
