@@ -633,6 +633,18 @@ def test_a_support_worker_opens_their_citizens_sorts_them_and_opens_a_course(vis
         _sort_to(visit, sort)
         expected = api(running, "projections", f"/v1/courses?municipality=101&state=active&sort={sort}&team=team-icm&page_size=25", "medarbejder-101").json()  # fmt: skip
         assert _shown_courses(visit) == [r["course"] for r in expected["rows"]], sort
+    # The name is shown on demand only, as registration serves it to the citizen's support worker.
+    first = visit.page.locator("#roster-table tbody tr").first
+    assert first.locator(".citizen-name").count() == 0
+    citizen = next(r["citizen"] for r in expected["rows"] if r["course"] == first.get_attribute("data-course"))
+    first.get_by_role("button", name=f"Vis navnet på borger {citizen}").click()
+    answer = api(running, "registration", f"/v1/citizens/{citizen}/personal-details?municipality=101", "medarbejder-101")  # fmt: skip
+    if answer.status_code == 200:
+        wanted = answer.json()["name"] or f"CPR {answer.json()['cpr']}"
+    else:  # the demo's case system sent no personal details for this citizen
+        assert answer.json()["error"]["reason"] == "personal_details_missing", answer.text
+        wanted = "intet navn registreret"
+    assert first.locator(".citizen-name").inner_text() == wanted
     _open_first_course(visit, "#roster-table a.course-link")
     visit.screenshot("roster-mine-course")
 

@@ -50,6 +50,7 @@ const TEXTS = {
     situation: "Situation", days_homeless: "Dage i hjemløshed", ready: "Klar til bolig", course_col: "Forløb",
     inflow: "Tilgang i måneden", outflow: "Afgang i måneden", flows: { new: "ny", returned: "vendt tilbage", housed: "i bolig", other: "andet" },
     yes: "Ja", no: "Nej", on_day: "Opgjort", count: "Antal", export_list: "Hent listen som Excel",
+    show_name: "Vis navn", show_name_of: (c) => `Vis navnet på borger ${c}`, no_name: "intet navn registreret", cpr: "CPR",
     homeless_sorts: { days_homeless: "Længst i hjemløshed først", ready_to_move: "Klar til bolig først", inflow: "Tilgang i måneden først" },
     due_kinds: { measurement: "Måling", follow_up: "Opfølgning", contact: "Personlig kontakt", handleplan: "Handleplan (§141)", phase_change: "Faseskift", course_end: "Forløbet slutter" },
     choose: "Vælg …",
@@ -103,6 +104,7 @@ const TEXTS = {
     situation: "Situation", days_homeless: "Days homeless", ready: "Ready to move", course_col: "Course",
     inflow: "Inflow this month", outflow: "Outflow this month", flows: { new: "new", returned: "returned", housed: "housed", other: "other" },
     yes: "Yes", no: "No", on_day: "On", count: "Count", export_list: "Download the list as Excel",
+    show_name: "Show name", show_name_of: (c) => `Show the name of citizen ${c}`, no_name: "no name recorded", cpr: "CPR",
     homeless_sorts: { days_homeless: "Longest homeless first", ready_to_move: "Ready to move first", inflow: "Inflow this month first" },
     due_kinds: { measurement: "Measurement", follow_up: "Follow-up", contact: "Face-to-face contact", handleplan: "Handleplan (§141)", phase_change: "Phase change", course_end: "Course ends" },
     choose: "Choose …",
@@ -626,6 +628,24 @@ function alertsCell(row) {
   return h("span", { class: `sev-${a.worst}` }, `${a.open} (${t().severities[a.worst] || a.worst})`);
 }
 
+/* The citizen's name, on demand: registration serves it to the citizen's support worker and the
+   team's leader, and puts the read on the audit trail before it does. */
+function nameButton(citizen) {
+  const button = h("button", { type: "button", class: "show-name", "aria-label": t().show_name_of(citizen),
+    onclick: async () => {
+      button.disabled = true;
+      let shown;
+      try {
+        const details = await api("registration", `v1/citizens/${encodeURIComponent(citizen)}/personal-details?${query({ municipality: state.session.municipality })}`);
+        shown = details.name || (details.cpr ? `${t().cpr} ${details.cpr}` : t().no_name);
+      } catch (error) {
+        shown = error.status === 404 || error.status === 410 ? t().no_name : failureText(error);
+      }
+      button.replaceWith(h("span", { class: "citizen-name" }, shown));
+    } }, t().show_name);
+  return button;
+}
+
 async function rosterPage(main, kind) {
   const params = hashParams();
   const sort = params.sort || "overdue";
@@ -652,7 +672,7 @@ async function rosterPage(main, kind) {
     for (const row of result.rows) row.alerts = byCourse[row.course] || null;
   }
   const columns = [
-    [t().course_col, (r) => h("a", { href: `#/course/${encodeURIComponent(r.course)}`, class: "course-link" }, `${label("Method", r.method)} · ${r.citizen}`)],
+    [t().course_col, (r) => [h("a", { href: `#/course/${encodeURIComponent(r.course)}`, class: "course-link" }, `${label("Method", r.method)} · ${r.citizen}`), " ", nameButton(r.citizen)]],
     ...(kind === "team" ? [[t().worker_col, (r) => r.worker || t().no_value]] : []),
     [t().phase_col, phaseCell],
     [t().last_contact, contactCell],
