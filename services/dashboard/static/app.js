@@ -654,7 +654,8 @@ async function rosterPage(main, kind) {
   main.append(h("h1", {}, t()[`${kind}_title`]), h("p", { class: "meta" }, t()[`${kind}_intro`]));
   const sortSelect = h("select", { id: "sort-select", onchange: (e) => { location.hash = `${route}?${query({ ...hashParams(), sort: e.target.value, page: 1 })}`; } },
     Object.entries(t().sorts).map(([value, text]) => h("option", { value, selected: value === sort }, text)));
-  const base = { municipality: state.session.municipality, state: "active", sort, team: teamScope() };
+  // A support worker's own courses, of whichever team; a team leader's team.
+  const base = { municipality: state.session.municipality, state: "active", sort, team: kind === "mine" ? null : teamScope() };
   main.append(teamPicker(route, h("label", { for: "sort-select" }, t().sort_by, sortSelect),
     h("a", { href: `/api/projections/v1/courses?${query({ ...base, format: "xlsx" })}`, id: "export-roster", download: "" }, t().export_list)));
   const result = await api("projections", `v1/courses?${query({ ...base, page, page_size: ROSTER_PAGE })}`);
