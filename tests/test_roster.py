@@ -259,6 +259,13 @@ async def test_by_name_list_worked_out_by_hand_equals_o11(kpi_pool, audit) -> No
         },
     ]
     assert (body["inflow"], body["outflow"]) == ({"new": 1, "returned": 1}, {"housed": 1, "other": 0})
+    async with client(kpi_pool, "token-admin", today=TODAY, audit=audit) as admin:
+        for sort, expected in (
+            ("ready_to_move", ["c2", "c1", "c4"]),  # c2 ready; then by days homeless, 14 before 5
+            ("inflow", ["c1", "c4", "c2"]),  # new ("new" < "returned"), returned, then those on it before
+        ):
+            sorted_list = (await admin.get("/v1/homeless-list", params=OF_101 | {"sort": sort})).json()
+            assert [c["citizen"] for c in sorted_list["citizens"]] == expected, sort
     o11 = await figure(kpi_pool, "O11", "2026-07-01", "2026-07-15")
     assert o11["value"] == body["total"]
     assert o11["values"]["inflow.new"] == body["inflow"]["new"]
