@@ -75,6 +75,7 @@ CASELOAD_NORM: Mapping[Method, int] = {Method.CTI: 12, Method.ICM: 8, Method.ACT
 # --- §141 handleplan, follow-ups, §110 stays -------------------------------------------------------
 
 HANDLEPLAN_DAYS = 30  # a §141 handleplan within 30 days of course start (or of a §110 stay start)
+MEASUREMENT_BASELINE_DAYS = 30  # a baseline measurement within 30 days of course start (measurement_missing)
 FOLLOW_UP_MONTHS: tuple[int, ...] = (6, 9, 12)  # follow-ups this many months after a course ended
 FOLLOW_UP_WINDOW_DAYS = 30  # a follow-up counts as on time up to this many days after it is due
 SHELTER_READY_STAY_DAYS = 90  # the national goal: 3-4 months at most for citizens ready to move

@@ -71,6 +71,11 @@ BENCHMARK = ("GET", "/v1/kpis/P1/benchmark", {"params": {"municipality": "101"}}
 TARGET = ("PUT", "/v1/targets/P1", {"json": {"municipality": "101", "value": 3}})
 DBL_1 = ("GET", "/v1/courses/k1/double-bottom-line", {"params": {"municipality": "101"}})
 DBL_2 = ("GET", "/v1/courses/k2/double-bottom-line", {"params": {"municipality": "101"}})
+ROSTER = ("GET", "/v1/courses", {"params": {"municipality": "101"}})
+ROSTER_TEAM_B = ("GET", "/v1/courses", {"params": {"municipality": "101", "team": "team-b"}})
+ROSTER_OF_BO = ("GET", "/v1/courses", {"params": {"municipality": "101", "worker": "w-bo"}})
+HOMELESS_LIST = ("GET", "/v1/homeless-list", {"params": {"municipality": "101"}})
+HOMELESS_LIST_TEAM_B = ("GET", "/v1/homeless-list", {"params": {"municipality": "101", "team": "team-b"}})
 ALERTS = ("GET", "/v1/alerts", {"params": {"municipality": "101"}})
 RULES = ("GET", "/v1/rules/eviction_risk/config", {"params": {"municipality": "101"}})
 CONFIGURE = (
@@ -97,6 +102,11 @@ TABLE = [
     ("projections", TARGET, (403, 403, 403, 200, 200)),
     ("projections", DBL_1, (403, 200, 200, 403, 200)),
     ("projections", DBL_2, (403, 403, 403, 403, 200)),
+    ("projections", ROSTER, (403, 200, 200, 200, 200)),  # each their own rows (test_roster.py)
+    ("projections", ROSTER_TEAM_B, (403, 200, 403, 200, 200)),  # a worker's own rows of team-b: none
+    ("projections", ROSTER_OF_BO, (403, 403, 200, 200, 200)),  # a leader: Bo's rows of the leader's team
+    ("projections", HOMELESS_LIST, (403, 403, 200, 200, 200)),
+    ("projections", HOMELESS_LIST_TEAM_B, (403, 403, 403, 200, 200)),
     ("alerts", ALERTS, (403, 403, 200, 200, 200)),
     ("alerts", RULES, (403, 403, 200, 200, 200)),
     ("alerts", CONFIGURE, (403, 403, 403, 200, 200)),
@@ -151,6 +161,9 @@ def test_each_role_may_do_what_the_table_says_and_nothing_else(system: System) -
         ("registration", "read_citizen_history", "anna", "cit-1"),
         ("registration", "read_course_history", "lise", "k1"),
         ("projections", "read_double_bottom_line", "anna", "k1"),
+        ("projections", "read_course_roster", "anna", "w-anna"),
+        ("projections", "read_course_roster", "lise", "team-a"),
+        ("projections", "read_homeless_list", "mads", "101"),
         ("alerts", "read_alert", "lise", mine[0]["subject_id"]),
     } <= by_service
     assert not any(r["subject_id"] == "k2" and r["actor"] == "anna" for r in reads)  # refused: not a read
@@ -263,6 +276,13 @@ def test_an_attacker_is_refused_everywhere_and_reaches_no_store(system: System) 
             ("/v1/kpis/P1/benchmark", {"municipality": "{v}"}),
             ("/v1/targets", {"municipality": "{v}"}),
             ("/v1/courses/{v}/double-bottom-line", {"municipality": "101"}),
+            ("/v1/courses", {"municipality": "{v}"}),
+            ("/v1/courses", {"municipality": "101", "team": "{v}"}),
+            ("/v1/courses", {"municipality": "101", "worker": "{v}"}),
+            ("/v1/courses", {"municipality": "101", "state": "{v}"}),
+            ("/v1/courses", {"municipality": "101", "sort": "{v}"}),
+            ("/v1/homeless-list", {"municipality": "101", "team": "{v}"}),
+            ("/v1/homeless-list", {"municipality": "101", "on": "{v}"}),
         ],
         "alerts": [
             ("/v1/alerts", {"municipality": "{v}"}),

@@ -282,6 +282,12 @@ def tour_calls(system: System) -> dict[str, list[tuple[str, str, Call]]]:
                 "/v1/courses/{course_id}/double-bottom-line",
                 {"path_parameters": {"course_id": COURSE}, "query": kpi},
             ),
+            ("GET", "/v1/courses", {"query": kpi}),
+            ("GET", "/v1/courses", {"query": kpi | {"state": "all", "sort": "gap", "page_size": 5}}),
+            ("GET", "/v1/courses", {"query": kpi | {"format": "csv", "sort": "last_contact"}}),
+            ("GET", "/v1/courses", {"query": kpi | {"format": "xlsx", "due_within": 30}}),
+            ("GET", "/v1/homeless-list", {"query": kpi}),
+            ("GET", "/v1/homeless-list", {"query": kpi | {"format": "xlsx"}}),
             ("GET", "/v1/position", {}),
         ],
         "alerts": [

@@ -50,6 +50,8 @@ const TEXTS = {
     situation: "Situation", days_homeless: "Dage i hjemløshed", ready: "Klar til bolig", course_col: "Forløb",
     inflow: "Tilgang i måneden", outflow: "Afgang i måneden", flows: { new: "ny", returned: "vendt tilbage", housed: "i bolig", other: "andet" },
     yes: "Ja", no: "Nej", on_day: "Opgjort", count: "Antal", export_list: "Hent listen som Excel",
+    show_name: "Vis navn", show_name_of: (c) => `Vis navnet på borger ${c}`, no_name: "intet navn registreret", cpr: "CPR",
+    homeless_sorts: { days_homeless: "Længst i hjemløshed først", ready_to_move: "Klar til bolig først", inflow: "Tilgang i måneden først" },
     due_kinds: { measurement: "Måling", follow_up: "Opfølgning", contact: "Personlig kontakt", handleplan: "Handleplan (§141)", phase_change: "Faseskift", course_end: "Forløbet slutter" },
     choose: "Vælg …",
     units: { share: "andel", courses: "forløb", citizens: "borgere", days: "dage", hours: "timer", DKK: "kr.", "bed-days": "overnatninger", evictions: "udsættelser", homes: "boliger",
@@ -102,6 +104,8 @@ const TEXTS = {
     situation: "Situation", days_homeless: "Days homeless", ready: "Ready to move", course_col: "Course",
     inflow: "Inflow this month", outflow: "Outflow this month", flows: { new: "new", returned: "returned", housed: "housed", other: "other" },
     yes: "Yes", no: "No", on_day: "On", count: "Count", export_list: "Download the list as Excel",
+    show_name: "Show name", show_name_of: (c) => `Show the name of citizen ${c}`, no_name: "no name recorded", cpr: "CPR",
+    homeless_sorts: { days_homeless: "Longest homeless first", ready_to_move: "Ready to move first", inflow: "Inflow this month first" },
     due_kinds: { measurement: "Measurement", follow_up: "Follow-up", contact: "Face-to-face contact", handleplan: "Handleplan (§141)", phase_change: "Phase change", course_end: "Course ends" },
     choose: "Choose …",
     units: { share: "share", courses: "courses", citizens: "citizens", days: "days", hours: "hours", DKK: "DKK", "bed-days": "bed-days", evictions: "evictions", homes: "homes",
@@ -624,6 +628,24 @@ function alertsCell(row) {
   return h("span", { class: `sev-${a.worst}` }, `${a.open} (${t().severities[a.worst] || a.worst})`);
 }
 
+/* The citizen's name, on demand: registration serves it to the citizen's support worker and the
+   team's leader, and puts the read on the audit trail before it does. */
+function nameButton(citizen) {
+  const button = h("button", { type: "button", class: "show-name", "aria-label": t().show_name_of(citizen),
+    onclick: async () => {
+      button.disabled = true;
+      let shown;
+      try {
+        const details = await api("registration", `v1/citizens/${encodeURIComponent(citizen)}/personal-details?${query({ municipality: state.session.municipality })}`);
+        shown = details.name || (details.cpr ? `${t().cpr} ${details.cpr}` : t().no_name);
+      } catch (error) {
+        shown = error.status === 404 || error.status === 410 ? t().no_name : failureText(error);
+      }
+      button.replaceWith(h("span", { class: "citizen-name" }, shown));
+    } }, t().show_name);
+  return button;
+}
+
 async function rosterPage(main, kind) {
   const params = hashParams();
   const sort = params.sort || "overdue";
@@ -632,7 +654,8 @@ async function rosterPage(main, kind) {
   main.append(h("h1", {}, t()[`${kind}_title`]), h("p", { class: "meta" }, t()[`${kind}_intro`]));
   const sortSelect = h("select", { id: "sort-select", onchange: (e) => { location.hash = `${route}?${query({ ...hashParams(), sort: e.target.value, page: 1 })}`; } },
     Object.entries(t().sorts).map(([value, text]) => h("option", { value, selected: value === sort }, text)));
-  const base = { municipality: state.session.municipality, state: "active", sort, team: teamScope() };
+  // A support worker's own courses, of whichever team; a team leader's team.
+  const base = { municipality: state.session.municipality, state: "active", sort, team: kind === "mine" ? null : teamScope() };
   main.append(teamPicker(route, h("label", { for: "sort-select" }, t().sort_by, sortSelect),
     h("a", { href: `/api/projections/v1/courses?${query({ ...base, format: "xlsx" })}`, id: "export-roster", download: "" }, t().export_list)));
   const result = await api("projections", `v1/courses?${query({ ...base, page, page_size: ROSTER_PAGE })}`);
@@ -650,7 +673,7 @@ async function rosterPage(main, kind) {
     for (const row of result.rows) row.alerts = byCourse[row.course] || null;
   }
   const columns = [
-    [t().course_col, (r) => h("a", { href: `#/course/${encodeURIComponent(r.course)}`, class: "course-link" }, `${label("Method", r.method)} · ${r.citizen}`)],
+    [t().course_col, (r) => [h("a", { href: `#/course/${encodeURIComponent(r.course)}`, class: "course-link" }, `${label("Method", r.method)} · ${r.citizen}`), " ", nameButton(r.citizen)]],
     ...(kind === "team" ? [[t().worker_col, (r) => r.worker || t().no_value]] : []),
     [t().phase_col, phaseCell],
     [t().last_contact, contactCell],
@@ -674,8 +697,13 @@ async function rosterPage(main, kind) {
 
 async function homelessPage(main) {
   const team = teamScope();
-  const result = await api("projections", `v1/homeless-list?${query({ municipality: state.session.municipality, team })}`);
-  main.append(h("h1", {}, t().homeless_title), h("p", { class: "meta" }, t().homeless_intro), teamPicker("#/homeless"),
+  const sort = hashParams().sort || "days_homeless";
+  const result = await api("projections", `v1/homeless-list?${query({ municipality: state.session.municipality, team, sort })}`);
+  const sortSelect = h("select", { id: "sort-select", onchange: (e) => { location.hash = `#/homeless?${query({ ...hashParams(), sort: e.target.value })}`; } },
+    Object.entries(t().homeless_sorts).map(([value, text]) => h("option", { value, selected: value === sort }, text)));
+  main.append(h("h1", {}, t().homeless_title), h("p", { class: "meta" }, t().homeless_intro),
+    teamPicker("#/homeless", h("label", { for: "sort-select" }, t().sort_by, sortSelect),
+      h("a", { href: `/api/projections/v1/homeless-list?${query({ municipality: state.session.municipality, team, sort, format: "xlsx" })}`, id: "export-homeless", download: "" }, t().export_list)),
     h("p", { class: "meta" }, `${t().on_day}: ${formatDate(result.on)} · ${t().count}: ${result.total}`));
   const flows = (counts) => Object.entries(counts).map(([k, n]) => `${t().flows[k] || k}: ${n}`).join(" · ");
   main.append(h("dl", { class: "definition", id: "flows" },
