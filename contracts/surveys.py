@@ -109,15 +109,15 @@ class SurveyDefinition(BaseModel):
         return next((i for i in self.items if i.id == item_id), None)
 
     def answer_problems(self, answers: dict[str, int]) -> list[str]:
-        """What is wrong with a set of answers: unknown items, values off the scale. Items may be
-        left out (not every item applies to everyone), but at least one must be answered."""
+        """What is wrong with a set of answers: unknown or missing items, values off the scale.
+        Every item is answered: an item most left out would show a figure of fewer people than
+        the round's respondents (docs/surveys.md §3)."""
         problems = [f"{item}: not an item of {self.id} v{self.version}" for item in answers if self.item(item) is None]
+        problems += [f"{item.id}: not answered" for item in self.items if item.id not in answers]
         low, high = self.scale.low, self.scale.high
         problems += [
             f"{item}: {value} is not in {low}-{high}" for item, value in answers.items() if not low <= value <= high
         ]
-        if not answers:
-            problems.append("answer at least one item")
         return problems
 
 
