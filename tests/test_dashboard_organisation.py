@@ -24,7 +24,10 @@ WORKERS = [f"medarbejder-{n}" for n in range(1, 6)]
 USERS = {
     name: {"role": "support_worker", "municipality": "101", "team": TEAM, "worker": f"w-org-{n}"}
     for n, name in enumerate(WORKERS, 1)
-} | {"leder-org": {"role": "team_leader", "municipality": "101", "team": TEAM, "worker": "leder-org"}}
+} | {
+    "leder-org": {"role": "team_leader", "municipality": "101", "team": TEAM, "worker": "leder-org"},
+    "chef-org": {"role": "manager", "municipality": "101"},
+}
 PASSWORDS = {name: f"kode-{name}" for name in USERS}
 ROUND = f"{date.today().year}-H{1 if date.today().month <= 6 else 2}"
 
@@ -152,3 +155,16 @@ def test_a_worker_answers_a_round_and_the_profile_appears_once_five_have(browser
         leader.screenshot("organisation-team-leader")
     finally:
         leader.close()
+
+
+def test_the_manager_sees_every_team_and_answers_for_the_municipality(browser: object, running: System) -> None:
+    manager = Person(browser, running)
+    try:
+        manager.login("chef-org")
+        manager.page.goto("/#/organisation")
+        manager.page.wait_for_selector("main[data-ready='true'], main .error")
+        assert manager.page.locator("main .error").all_inner_texts() == []
+        assert manager.page.locator("#survey-select").input_value() == "maturity:1"
+        assert "null" not in manager.page.locator("main").inner_text()
+    finally:
+        manager.close()

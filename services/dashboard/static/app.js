@@ -750,7 +750,7 @@ function answerForm(surveys, onSaved) {
     const survey = chosen();
     const scale = survey.scale;
     items.replaceChildren(
-      survey.anonymous ? h("p", { class: "meta" }, t().answer_anonymous) : null,
+      h("p", { class: "meta" }, survey.anonymous ? t().answer_anonymous : ""),
       ...survey.items.map((item) => h("fieldset", { class: "survey-item", "data-item": item.id },
         h("legend", {}, state.lang === "da" ? item.text_da : item.text_en),
         ...Array.from({ length: scale.high - scale.low + 1 }, (_, n) => scale.low + n).map((value) => h("label", {},
