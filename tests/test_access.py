@@ -127,6 +127,7 @@ ANSWER_MATURITY = (  # the municipality's survey: answered once a round (the adm
         }
     },
 )
+ORGANISATION_EXPORT = ("GET", "/v1/organisation/export", {"params": {"municipality": "101", "format": "csv"}})
 PARTNER_MEETING = (
     "POST",
     "/v1/partner-meetings",
@@ -160,6 +161,7 @@ TABLE = [
     ("projections", ORGANISATION, (403, 200, 200, 200, 200)),
     ("projections", ORGANISATION_TEAM_B, (403, 403, 403, 200, 200)),
     ("projections", ORGANISATION_BENCHMARK, (403, 403, 403, 200, 200)),
+    ("projections", ORGANISATION_EXPORT, (403, 200, 200, 200, 200)),
 ]
 ROLE_TOKENS = ("token-101", "token-worker-101", "token-leader-101", "token-manager-101", "token-admin")
 

@@ -321,6 +321,8 @@ def tour_calls(system: System) -> dict[str, list[tuple[str, str, Call]]]:
             ("GET", "/v1/surveys", {"query": {"municipality": "101"}}),
             ("GET", "/v1/organisation", {"query": {"municipality": "101"}}),
             ("GET", "/v1/organisation/catalogue", {}),
+            ("GET", "/v1/organisation/export", {"query": {"municipality": "101", "format": "csv"}}),
+            ("GET", "/v1/organisation/export", {"query": {"municipality": "101", "lang": "en"}}),
             (
                 "GET",
                 "/v1/organisation/benchmark",

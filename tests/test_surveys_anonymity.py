@@ -118,6 +118,9 @@ READS = [
     ("projections", "/v1/organisation", {"municipality": M, "team": "team-s", "round": ROUND}),
     ("projections", "/v1/organisation/benchmark", {"municipality": M, "survey": "staff", "round": ROUND}),
     ("projections", "/v1/surveys", {"municipality": M}),
+    ("projections", "/v1/organisation/export", {"municipality": M, "format": "csv"}),
+    ("projections", "/v1/organisation/export", {"municipality": M, "format": "xlsx", "lang": "en"}),
+    ("projections", "/v1/organisation/export", {"municipality": M, "format": "csv", "team": "team-t"}),
     ("projections", "/v1/kpis/export", {"municipality": M, "format": "csv"}),
     ("projections", "/v1/kpis/export", {"municipality": M, "format": "xlsx"}),
     ("registration", "/v1/teams/team-s/history", {"municipality": M}),
@@ -147,6 +150,14 @@ def test_no_role_reads_one_respondents_answers_or_who_answered(answered: System)
             if response.headers.get("content-type", "").startswith("application/json"):
                 for row in _shown_rows(response.json()):
                     assert row["suppressed"] or row["respondents"] >= 5, where
+    # The export has the same figures: team t's round one suppressed row without figures.
+    with answered.client("projections", "token-manager-101") as manager:
+        csv_text = manager.get("/v1/organisation/export", params={"municipality": M, "format": "csv"}).text
+    lines = [line.split(";") for line in csv_text.lstrip("\ufeff").splitlines()]
+    team_t = [line for line in lines if line[3] == "team-t"]
+    assert team_t == [["staff", "1", STAFF.title_da, "team-t", ROUND, "I alt", "", "I alt", "", "", "", "ja"]]
+    [s_overall] = [line for line in lines if line[3] == "team-s" and line[5] == "I alt"]
+    assert s_overall[8:] == ["5", "3,6", "0,6", "nej"]  # 18/5 = 3.6; 3 of 5 agree
     # The one the workers of team t could tell apart by subtraction: the municipality shows only team s.
     [staff] = _organisation(answered, "token-admin")["surveys"]
     assert [r["respondents"] for r in staff["results"] if r["team"] is None] == [5]

@@ -2,10 +2,11 @@
 indicators per team and round, the catalogue of indicators, and a benchmark across municipalities.
 Only aggregates leave: services/projections/organisation.py suppresses and groups."""
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import asyncpg
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
 
 from contracts.facts import (
     Identifier,
@@ -18,9 +19,9 @@ from contracts.facts import (
 from contracts.methods import SURVEY_MIN_RESPONDENTS, SURVEY_ROUND_MONTHS
 from contracts.surveys import SHIPPED, Round, SurveyDefinition, SurveyId
 from runtime import access
-from runtime.auth import Principal, current_principal
+from runtime.auth import Principal, Role, current_principal
 from runtime.errors import ApiError, error_responses
-from services.projections import organisation
+from services.projections import organisation, organisation_export
 from services.projections.organisation_responses import (
     OrganisationBenchmarkOut,
     OrganisationCatalogueOut,
@@ -28,6 +29,7 @@ from services.projections.organisation_responses import (
     SurveysOut,
 )
 from services.projections.projector import current_generation, generation_number
+from services.projections.responses import CSV_TYPE, XLSX_TYPE, downloads
 
 router = APIRouter(prefix="/v1")
 Caller = Annotated[Principal, Depends(current_principal)]
@@ -87,6 +89,29 @@ async def organisation_catalogue(principal: Caller) -> dict[str, Any]:
     }
 
 
+READERS: tuple[Role, ...] = ("support_worker", "team_leader", "manager")
+
+
+async def _indicators(
+    request: Request,
+    principal: Principal,
+    municipality: str,
+    team: str | None,
+    survey: str | None,
+    version: int | None,
+    round_: str | None,
+) -> tuple[dict[str, Any], dict[tuple[str, int], SurveyDefinition]]:
+    access.allow(principal, municipality, *READERS)
+    if principal.role in access.SCOPED_ROLES:
+        if principal.team is None or (team is not None and team != principal.team):
+            raise access.forbidden()
+        team = principal.team
+    facts = (await _facts(request.app.state.pool, municipality)).get(municipality, Facts())
+    definitions = [d for d in facts.definitions() if survey in (None, d.id) and version in (None, d.version)]
+    figures = organisation.organisation(definitions, facts.answers, facts.meetings, team, round_)
+    return {"municipality": municipality, **figures}, {(d.id, d.version): d for d in definitions}
+
+
 @router.get("/organisation", response_model=OrganisationOut, responses=error_responses(403, 422))
 async def get_organisation(
     municipality: MunicipalityCode,
@@ -99,15 +124,35 @@ async def get_organisation(
 ) -> dict[str, Any]:
     """The indicators per survey version, team and round (docs/surveys.md §4): a worker's and a
     team leader's are their team's beside the municipality's."""
-    access.allow(principal, municipality, "support_worker", "team_leader", "manager")
-    if principal.role in access.SCOPED_ROLES:
-        if principal.team is None or (team is not None and team != principal.team):
-            raise access.forbidden()
-        team = principal.team
-    facts = (await _facts(request.app.state.pool, municipality)).get(municipality, Facts())
-    definitions = [d for d in facts.definitions() if survey in (None, d.id) and version in (None, d.version)]
-    figures = organisation.organisation(definitions, facts.answers, facts.meetings, team, round)
-    return {"municipality": municipality, **figures}
+    figures, _ = await _indicators(request, principal, municipality, team, survey, version, round)
+    return figures
+
+
+@router.get(
+    "/organisation/export",
+    response_class=Response,
+    responses=downloads("the indicators as CSV or an XLSX workbook") | error_responses(403, 422),
+)
+async def export_organisation(
+    municipality: MunicipalityCode,
+    request: Request,
+    principal: Caller,
+    team: Identifier | None = None,
+    survey: SurveyId | None = None,
+    version: Annotated[int | None, Query(ge=1, le=1000)] = None,
+    round: Round | None = None,  # noqa: A002
+    format: Literal["csv", "xlsx"] = "xlsx",  # noqa: A002
+    lang: Literal["da", "en"] = "da",
+) -> Response:
+    """The indicators of GET /v1/organisation, one row per figure, suppressed rounds without figures."""
+    figures, definitions = await _indicators(request, principal, municipality, team, survey, version, round)
+    table = organisation_export.rows(figures["surveys"], definitions, lang)
+    if format == "csv":
+        body, media_type = organisation_export.to_csv(table, lang), CSV_TYPE
+    else:
+        body, media_type = organisation_export.to_xlsx(table, lang), XLSX_TYPE
+    name = f"organisation-{municipality}.{format}"
+    return Response(body, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @router.get(
