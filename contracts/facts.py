@@ -46,7 +46,7 @@ from contracts.dates import OLDEST_DATE, DateWindow
 from contracts.instruments import Instrument, answer_problems
 from contracts.methods import FOLLOW_UP_MONTHS, OWN_HOME
 from contracts.municipalities import CODE_PATTERN, DANISH_MUNICIPALITIES
-from contracts.surveys import ItemId, Partner, Round, SurveyDefinition, SurveyId, shipped
+from contracts.surveys import ItemId, Partner, Round, SurveyDefinition, SurveyId, round_start, shipped
 
 
 @dataclass(frozen=True)
@@ -274,6 +274,14 @@ class SurveyAnswered(FactBase):
         default=None, description="the team answered for; none for a survey the municipality answers"
     )
     answers: dict[ItemId, int] = Field(max_length=80, description="item id -> a value on the survey's scale")
+
+    @field_validator("round")
+    @classmethod
+    def _round_begun(cls, value: str) -> str:
+        """A round is answered once it has begun (like an effective date, at most a day ahead)."""
+        if round_start(value) > _today() + timedelta(days=1):
+            raise _out_of_range(f"round {value} has not begun")
+        return value
 
     @model_validator(mode="after")
     def _answers_fit_survey(self) -> "SurveyAnswered":

@@ -163,3 +163,17 @@ def test_shipped_surveys_have_both_languages_and_anonymous_only_for_workers(surv
     assert all(i.text_da and i.text_en and i.text_da != i.text_en for i in definition.items)
     assert not definition.anonymous or definition.respondent == "worker"
     assert len(SHIPPED[("maturity", 1)].dimensions) == 7  # the seven parameters
+
+
+def test_a_round_that_has_not_begun_cannot_be_answered() -> None:
+    from pydantic import ValidationError
+
+    from contracts.facts import fact_adapter
+
+    maturity = {item.id: 3 for item in SHIPPED[("maturity", 1)].items}
+    fact = {"type": "SurveyAnswered", "municipality": "101", "effective_date": "2026-03-01", "survey": "maturity"}
+    fact |= {"version": 1, "answers": maturity}
+    assert fact_adapter.validate_python(fact | {"round": "2026-H1"}).round == "2026-H1"
+    with pytest.raises(ValidationError) as refused:
+        fact_adapter.validate_python(fact | {"round": f"{date.today().year + 1}-H2"})
+    assert refused.value.errors()[0]["type"] == "date_out_of_range"
