@@ -137,3 +137,12 @@ def housing_group(situation: HousingSituation | None) -> str:
     if situation in INSTITUTION:
         return "institution"
     return "unknown"
+
+
+# --- Surveys (docs/surveys.md) ------------------------------------------------------------------
+
+# A survey round is a half-year ("2026-H2"); the fidelity rounds of the outreach evaluation were
+# half-yearly. `fidelity_round_due` and the survey indicators count rounds in these months.
+SURVEY_ROUND_MONTHS = 6
+# A team's result of an anonymous survey is shown only when at least this many answered it.
+SURVEY_MIN_RESPONDENTS = 5

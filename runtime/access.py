@@ -20,6 +20,9 @@ The table (README "Roles and scopes" has it too):
     rules (read)                                -       -               own m.       own m.   all
     rules (configure)                           -       -               -            own m.   all
     clock (set), audit trail                    -       -               -            -        all
+    answer a survey round (docs/surveys.md)     -       own team        own team     own m.   all
+    partner meeting                             -       -               own team     -        all
+    organisational indicators                   -       own team        own team     own m.   all
 
 Erasure is the fact CitizenErased: submitted like any fact, by the case system.
 

@@ -85,6 +85,59 @@ CONFIGURE = (
 )
 CLOCK = ("PUT", "/v1/clock", {"json": {"now": "2026-01-06T08:00:00Z"}})
 AUDIT = ("GET", "/v1/audit/reads", {"params": {"municipality": "101"}})
+SURVEYS = ("GET", "/v1/surveys", {"params": {"municipality": "101"}})
+ORGANISATION = ("GET", "/v1/organisation", {"params": {"municipality": "101"}})
+ORGANISATION_TEAM_B = ("GET", "/v1/organisation", {"params": {"municipality": "101", "team": "team-b"}})
+ORGANISATION_BENCHMARK = (
+    "GET",
+    "/v1/organisation/benchmark",
+    {"params": {"municipality": "101", "survey": "staff", "round": "2026-H1"}},
+)
+_STAFF_ANSWERS = {
+    "management_priority": 4,
+    "management_data": 4,
+    "method_training": 3,
+    "supervision": 5,
+    "cooperation_works": 2,
+    "cooperation_binding": 3,
+    "visitation_clear": 4,
+    "visitation_fit": 4,
+}
+ANSWER_STAFF = (  # team-a is not registered in this scenario: past the permission check, 404
+    "POST",
+    "/v1/surveys/answers",
+    {
+        "json": {
+            "municipality": "101",
+            "survey": "staff",
+            "version": 1,
+            "round": "2026-H1",
+            "team": "team-a",
+            "answers": _STAFF_ANSWERS,
+        }
+    },
+)
+ANSWER_MATURITY = (  # the municipality's survey: answered once a round (the administrator comes second)
+    "POST",
+    "/v1/surveys/answers",
+    {
+        "json": {
+            "municipality": "101",
+            "survey": "maturity",
+            "version": 1,
+            "round": "2026-H1",
+            "answers": {
+                p: 3 for p in ("strategy", "leadership", "organisation", "culture", "competences", "data", "technology")
+            },
+        }
+    },
+)
+ORGANISATION_EXPORT = ("GET", "/v1/organisation/export", {"params": {"municipality": "101", "format": "csv"}})
+PARTNER_MEETING = (
+    "POST",
+    "/v1/partner-meetings",
+    {"json": {"municipality": "101", "effective_date": D, "team": "team-a", "partners": ["jobcentre"]}},
+)
 
 # service, operation, then the status each role gets: client, support worker, team leader, manager, admin.
 TABLE = [
@@ -111,6 +164,14 @@ TABLE = [
     ("alerts", RULES, (403, 403, 200, 200, 200)),
     ("alerts", CONFIGURE, (403, 403, 403, 200, 200)),
     ("alerts", CLOCK, (403, 403, 403, 403, 200)),
+    ("registration", ANSWER_STAFF, (403, 404, 404, 403, 404)),
+    ("registration", ANSWER_MATURITY, (403, 403, 403, 201, 409)),
+    ("registration", PARTNER_MEETING, (403, 403, 404, 403, 404)),
+    ("projections", SURVEYS, (200, 200, 200, 200, 200)),
+    ("projections", ORGANISATION, (403, 200, 200, 200, 200)),
+    ("projections", ORGANISATION_TEAM_B, (403, 403, 403, 200, 200)),
+    ("projections", ORGANISATION_BENCHMARK, (403, 403, 403, 200, 200)),
+    ("projections", ORGANISATION_EXPORT, (403, 200, 200, 200, 200)),
 ]
 ROLE_TOKENS = ("token-101", "token-worker-101", "token-leader-101", "token-manager-101", "token-admin")
 

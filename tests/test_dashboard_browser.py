@@ -504,9 +504,9 @@ def test_each_role_opens_every_page_it_is_shown_in_danish_and_english(visit: Vis
 
 def test_the_navigation_of_each_role_is_its_pages(visit: Visit) -> None:
     expected = {
-        "chef-101": ["Nøgletal", "Advarsler", "By-name-liste", "Sammenligning"],
-        "leder-101": ["Teamets forløb", "Nøgletal", "Advarsler", "Forløb", "By-name-liste"],
-        "medarbejder-101": ["Mine borgere", "Forløb"],
+        "chef-101": ["Nøgletal", "Advarsler", "By-name-liste", "Sammenligning", "Organisation"],
+        "leder-101": ["Teamets forløb", "Nøgletal", "Advarsler", "Forløb", "By-name-liste", "Organisation"],
+        "medarbejder-101": ["Mine borgere", "Forløb", "Organisation"],
     }
     for user, pages in expected.items():
         visit.login(user)
