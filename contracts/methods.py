@@ -81,6 +81,8 @@ FOLLOW_UP_MONTHS: tuple[int, ...] = (6, 9, 12)  # follow-ups this many months af
 FOLLOW_UP_WINDOW_DAYS = 30  # a follow-up counts as on time up to this many days after it is due
 SHELTER_READY_STAY_DAYS = 90  # the national goal: 3-4 months at most for citizens ready to move
 SHELTER_LONG_STAY_DAYS = 120  # the official indicator of a long §110 stay
+BACKDATED_AFTER_DAYS = 30  # data quality: a fact recorded more than this many days after it happened
+RECENT_HOUSING_DAYS = 90  # data quality: an active course's citizen has a housing situation this recent
 INACTIVE_AFTER_DAYS = 90  # by-name list: a homeless citizen with no fact this long is inactive
 
 

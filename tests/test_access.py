@@ -76,6 +76,9 @@ ROSTER_TEAM_B = ("GET", "/v1/courses", {"params": {"municipality": "101", "team"
 ROSTER_OF_BO = ("GET", "/v1/courses", {"params": {"municipality": "101", "worker": "w-bo"}})
 HOMELESS_LIST = ("GET", "/v1/homeless-list", {"params": {"municipality": "101"}})
 HOMELESS_LIST_TEAM_B = ("GET", "/v1/homeless-list", {"params": {"municipality": "101", "team": "team-b"}})
+DATA_QUALITY = ("GET", "/v1/data-quality", {"params": {"municipality": "101"}})
+DATA_QUALITY_TEAM_B = ("GET", "/v1/data-quality", {"params": {"municipality": "101", "team": "team-b"}})
+DATA_QUALITY_OF_BO = ("GET", "/v1/data-quality", {"params": {"municipality": "101", "worker": "w-bo"}})
 ALERTS = ("GET", "/v1/alerts", {"params": {"municipality": "101"}})
 RULES = ("GET", "/v1/rules/eviction_risk/config", {"params": {"municipality": "101"}})
 CONFIGURE = (
@@ -107,6 +110,9 @@ TABLE = [
     ("projections", ROSTER_OF_BO, (403, 403, 200, 200, 200)),  # a leader: Bo's rows of the leader's team
     ("projections", HOMELESS_LIST, (403, 403, 200, 200, 200)),
     ("projections", HOMELESS_LIST_TEAM_B, (403, 403, 403, 200, 200)),
+    ("projections", DATA_QUALITY, (403, 200, 200, 200, 200)),  # scoped like the roster
+    ("projections", DATA_QUALITY_TEAM_B, (403, 200, 403, 200, 200)),
+    ("projections", DATA_QUALITY_OF_BO, (403, 403, 200, 200, 200)),
     ("alerts", ALERTS, (403, 403, 200, 200, 200)),
     ("alerts", RULES, (403, 403, 200, 200, 200)),
     ("alerts", CONFIGURE, (403, 403, 403, 200, 200)),
@@ -283,6 +289,8 @@ def test_an_attacker_is_refused_everywhere_and_reaches_no_store(system: System) 
             ("/v1/courses", {"municipality": "101", "sort": "{v}"}),
             ("/v1/homeless-list", {"municipality": "101", "team": "{v}"}),
             ("/v1/homeless-list", {"municipality": "101", "on": "{v}"}),
+            ("/v1/data-quality", {"municipality": "101", "team": "{v}"}),
+            ("/v1/data-quality", {"municipality": "101", "worker": "{v}"}),
         ],
         "alerts": [
             ("/v1/alerts", {"municipality": "{v}"}),

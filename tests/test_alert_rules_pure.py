@@ -176,7 +176,11 @@ def test_status_due_raises_the_day_after_the_window_closes_and_moves_on_when_com
     assert rules.status_due(bare, STATUS, date(2026, 7, 6)) == rules.Verdict(raise_on=date(2026, 7, 7))
     late = rules.status_due(bare, STATUS, date(2026, 7, 7))
     assert late.holds(date(2026, 7, 7)) and late.occurrence == "status 1"
-    assert late.details == {"due_on": "2026-06-01", "window_closes": "2026-07-06", "status": "housing,income,employment,measurement"}
+    assert late.details == {
+        "due_on": "2026-06-01",
+        "window_closes": "2026-07-06",
+        "status": "housing,income,employment,measurement",
+    }
     assert late.recheck_on == date(2026, 10, 7)  # status 2: 1 September + 35 days + 1
     # A status on 27 April (the window's first day) counts; on 26 April it is too early.
     assert not rules.status_due(_status_course(**_full_status(date(2026, 4, 27))), STATUS, date(2026, 7, 7)).holds(

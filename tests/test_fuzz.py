@@ -288,6 +288,7 @@ def tour_calls(system: System) -> dict[str, list[tuple[str, str, Call]]]:
             ("GET", "/v1/courses", {"query": kpi | {"format": "xlsx", "due_within": 30}}),
             ("GET", "/v1/homeless-list", {"query": kpi}),
             ("GET", "/v1/homeless-list", {"query": kpi | {"format": "xlsx"}}),
+            ("GET", "/v1/data-quality", {"query": kpi}),
             ("GET", "/v1/position", {}),
         ],
         "alerts": [
