@@ -79,6 +79,8 @@ HOMELESS_LIST_TEAM_B = ("GET", "/v1/homeless-list", {"params": {"municipality": 
 DATA_QUALITY = ("GET", "/v1/data-quality", {"params": {"municipality": "101"}})
 DATA_QUALITY_TEAM_B = ("GET", "/v1/data-quality", {"params": {"municipality": "101", "team": "team-b"}})
 DATA_QUALITY_OF_BO = ("GET", "/v1/data-quality", {"params": {"municipality": "101", "worker": "w-bo"}})
+VIVE_COUNT = ("GET", "/v1/exports/vive-count", {"params": {"municipality": "101", "week": D}})
+SHELTER_STAYS = ("GET", "/v1/exports/shelter-stays", {"params": {"municipality": "101", "quarter": D}})
 ALERTS = ("GET", "/v1/alerts", {"params": {"municipality": "101"}})
 RULES = ("GET", "/v1/rules/eviction_risk/config", {"params": {"municipality": "101"}})
 CONFIGURE = (
@@ -113,6 +115,8 @@ TABLE = [
     ("projections", DATA_QUALITY, (403, 200, 200, 200, 200)),  # scoped like the roster
     ("projections", DATA_QUALITY_TEAM_B, (403, 200, 403, 200, 200)),
     ("projections", DATA_QUALITY_OF_BO, (403, 403, 200, 200, 200)),
+    ("projections", VIVE_COUNT, (403, 403, 403, 200, 200)),
+    ("projections", SHELTER_STAYS, (403, 403, 403, 200, 200)),
     ("alerts", ALERTS, (403, 403, 200, 200, 200)),
     ("alerts", RULES, (403, 403, 200, 200, 200)),
     ("alerts", CONFIGURE, (403, 403, 403, 200, 200)),
@@ -291,6 +295,8 @@ def test_an_attacker_is_refused_everywhere_and_reaches_no_store(system: System) 
             ("/v1/homeless-list", {"municipality": "101", "on": "{v}"}),
             ("/v1/data-quality", {"municipality": "101", "team": "{v}"}),
             ("/v1/data-quality", {"municipality": "101", "worker": "{v}"}),
+            ("/v1/exports/vive-count", {"municipality": "{v}", "week": "2026-01-05"}),
+            ("/v1/exports/shelter-stays", {"municipality": "101", "quarter": "{v}"}),
         ],
         "alerts": [
             ("/v1/alerts", {"municipality": "{v}"}),

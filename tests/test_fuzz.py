@@ -289,6 +289,10 @@ def tour_calls(system: System) -> dict[str, list[tuple[str, str, Call]]]:
             ("GET", "/v1/homeless-list", {"query": kpi}),
             ("GET", "/v1/homeless-list", {"query": kpi | {"format": "xlsx"}}),
             ("GET", "/v1/data-quality", {"query": kpi}),
+            ("GET", "/v1/exports/vive-count", {"query": kpi | {"week": "2026-01-05"}}),
+            ("GET", "/v1/exports/vive-count", {"query": kpi | {"week": "2026-01-05", "format": "csv"}}),
+            ("GET", "/v1/exports/shelter-stays", {"query": kpi | {"quarter": "2026-01-05", "format": "xlsx"}}),
+            ("GET", "/v1/exports/shelter-stays", {"query": kpi | {"quarter": "2026-01-05"}}),
             ("GET", "/v1/position", {}),
         ],
         "alerts": [

@@ -24,6 +24,7 @@ from contracts.codes import (
     HousingSituation,
     IncomeType,
     Method,
+    ShelterDischarge,
 )
 from contracts.instruments import Instrument, score
 from contracts.methods import BACKDATED_AFTER_DAYS, CTI_MONTHS, cti_planned_end, planned_phase_end
@@ -171,6 +172,9 @@ class Stay:
     end: date | None = None
     contact_on: date | None = None
     ready_on: date | None = None
+    shelter: str = ""
+    discharge: ShelterDischarge | None = None
+    destination: HousingSituation | None = None
 
     def nights(self, start: date, end: date) -> int:
         """Bed-days (nights) of the stay within [start, end]: each night counted on its evening."""
@@ -370,12 +374,12 @@ def _apply(history: History, record: Record) -> None:  # noqa: C901 - one branch
         case f.HousingLost():
             citizen.housing.append((day, position, HousingSituation.UNKNOWN, "lost"))
         case f.ShelterStayStarted():
-            citizen.stays.append(Stay(day))
+            citizen.stays.append(Stay(day, shelter=fact.shelter))
             citizen.housing.append((day, position, HousingSituation.SHELTER_110, "shelter"))
         case f.ShelterStayEnded():
             stay = _open_stay(citizen, day)
             if stay:
-                stay.end = day
+                stay.end, stay.discharge, stay.destination = day, fact.discharge, fact.destination
             citizen.housing.append((day, position, fact.destination, "shelter_left"))
         case f.ShelterContactMade():
             stay = _open_stay(citizen, day)
