@@ -81,6 +81,7 @@ DATA_QUALITY_TEAM_B = ("GET", "/v1/data-quality", {"params": {"municipality": "1
 DATA_QUALITY_OF_BO = ("GET", "/v1/data-quality", {"params": {"municipality": "101", "worker": "w-bo"}})
 VIVE_COUNT = ("GET", "/v1/exports/vive-count", {"params": {"municipality": "101", "week": D}})
 SHELTER_STAYS = ("GET", "/v1/exports/shelter-stays", {"params": {"municipality": "101", "quarter": D}})
+INVESTMENT = ("GET", "/v1/investment", {"params": {"municipality": "101", "success_rate": 0.63}})
 ALERTS = ("GET", "/v1/alerts", {"params": {"municipality": "101"}})
 RULES = ("GET", "/v1/rules/eviction_risk/config", {"params": {"municipality": "101"}})
 CONFIGURE = (
@@ -117,6 +118,7 @@ TABLE = [
     ("projections", DATA_QUALITY_OF_BO, (403, 403, 200, 200, 200)),
     ("projections", VIVE_COUNT, (403, 403, 403, 200, 200)),
     ("projections", SHELTER_STAYS, (403, 403, 403, 200, 200)),
+    ("projections", INVESTMENT, (403, 403, 403, 200, 200)),
     ("alerts", ALERTS, (403, 403, 200, 200, 200)),
     ("alerts", RULES, (403, 403, 200, 200, 200)),
     ("alerts", CONFIGURE, (403, 403, 403, 200, 200)),
@@ -297,6 +299,7 @@ def test_an_attacker_is_refused_everywhere_and_reaches_no_store(system: System) 
             ("/v1/data-quality", {"municipality": "101", "worker": "{v}"}),
             ("/v1/exports/vive-count", {"municipality": "{v}", "week": "2026-01-05"}),
             ("/v1/exports/shelter-stays", {"municipality": "101", "quarter": "{v}"}),
+            ("/v1/investment", {"municipality": "101", "team": "{v}", "success_rate": "0.5"}),
         ],
         "alerts": [
             ("/v1/alerts", {"municipality": "{v}"}),

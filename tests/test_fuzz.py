@@ -293,6 +293,8 @@ def tour_calls(system: System) -> dict[str, list[tuple[str, str, Call]]]:
             ("GET", "/v1/exports/vive-count", {"query": kpi | {"week": "2026-01-05", "format": "csv"}}),
             ("GET", "/v1/exports/shelter-stays", {"query": kpi | {"quarter": "2026-01-05", "format": "xlsx"}}),
             ("GET", "/v1/exports/shelter-stays", {"query": kpi | {"quarter": "2026-01-05"}}),
+            ("GET", "/v1/investment", {"query": kpi | {"success_rate": 0.63, "psychiatric_admissions_per_year": 0.1}}),
+            ("GET", "/v1/investment", {"query": kpi | {"success_rate": 0.63, "format": "xlsx", "horizon_years": 3}}),
             ("GET", "/v1/position", {}),
         ],
         "alerts": [

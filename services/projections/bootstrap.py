@@ -19,6 +19,7 @@ from runtime.settings import Settings
 from services.projections import projector, store, targets
 from services.projections.api import router
 from services.projections.data_quality_api import router as data_quality_router
+from services.projections.investment_api import router as investment_router
 from services.projections.national_api import router as national_router
 from services.projections.roster_api import router as roster_router
 from services.projections.rule_config import RuleConfigReader
@@ -75,6 +76,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(roster_router)
     app.include_router(data_quality_router)
     app.include_router(national_router)
+    app.include_router(investment_router)
     app.include_router(position_router)
 
     return app

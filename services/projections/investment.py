@@ -162,13 +162,14 @@ def sensitivity(
 ) -> list[dict[str, Any]]:
     """The total net result with one assumption moved at a time: the success rate to the
     alternative (SØM's usual test, e.g. 10% against 63%), the cost and the consequences ±`change`."""
+    rate, cost, effect = base.success_rate, base.cost_factor, base.consequence_factor
     moves = [
-        ("success_rate", Scenario(base.name, alternative_success_rate, base.cost_factor, base.consequence_factor)),
-        ("cost_up", Scenario(base.name, base.success_rate, base.cost_factor * (1 + change), base.consequence_factor)),
-        ("cost_down", Scenario(base.name, base.success_rate, base.cost_factor * (1 - change), base.consequence_factor)),
-        ("consequences_up", Scenario(base.name, base.success_rate, base.cost_factor, base.consequence_factor * (1 + change))),
-        ("consequences_down", Scenario(base.name, base.success_rate, base.cost_factor, base.consequence_factor * (1 - change))),
-    ]  # fmt: skip
+        ("success_rate", Scenario(base.name, alternative_success_rate, cost, effect)),
+        ("cost_up", Scenario(base.name, rate, cost * (1 + change), effect)),
+        ("cost_down", Scenario(base.name, rate, cost * (1 - change), effect)),
+        ("consequences_up", Scenario(base.name, rate, cost, effect * (1 + change))),
+        ("consequences_down", Scenario(base.name, rate, cost, effect * (1 - change))),
+    ]
     baseline = calculate(effort, book, consequences, base, horizon_years)
     out = []
     for name, scenario in moves:
@@ -215,12 +216,13 @@ def investment(
     }
 
 
-# --- An example price book: seed 003's unit prices (2014 level) -------------------------------------
+# --- An example price book: the Isolerede sindslidende evaluation's unit prices (2014 level) -------
 # The prices are those of the evaluation of the method for isolated citizens with mental illness
-# (the source reports' seed 003, "Potentielle økonomiske gevinster" and the cost appendix). The
-# payer splits are casetrack's reading of Danish financing, not the report's: §110 stays are paid
-# by the municipality with a 50% state refund (serviceloven §177); psychiatry and hospital contacts
-# by the region; §107/§108 accommodation, home support and activity offers by the municipality.
+# (*Isolerede sindslidende i egen bolig*, docs/domain.md §10: "Potentielle økonomiske gevinster" and
+# the cost appendix). The payer splits are casetrack's reading of Danish financing, not the
+# report's: §110 stays are paid by the municipality with a 50% state refund (serviceloven §177);
+# psychiatry and hospital contacts by the region; §107/§108 accommodation, home support and
+# activity offers by the municipality.
 
 _MUNICIPALITY: Mapping[Payer, float] = {"municipality": 1.0}
 _REGION: Mapping[Payer, float] = {"region": 1.0}
@@ -228,31 +230,31 @@ _SHELTER_SPLIT: Mapping[Payer, float] = {"municipality": 0.5, "state": 0.5}
 
 EXAMPLE_PRICE_BOOK = PriceBook(
     municipality="example",
-    version="seed-003-2014",
+    version="isolerede-sindslidende-2014",
     valid_from="2014-12-31",
     price_level="2014",
     prices=(
         Price("shelter_bed_day", "Døgn på forsorgshjem/herberg (§110)", "Bed-day in a §110 shelter", "bed-day",
-              1057.0, _SHELTER_SPLIT, 5, "seed 003: 1,057 kr. per døgn (31.12.2013); 70 days a year"),
+              1057.0, _SHELTER_SPLIT, 5, "Isolerede sindslidende: 1,057 kr. per døgn (31.12.2013); 70 days a year"),
         Price("psychiatric_admission", "Indlæggelse i psykiatrien", "Psychiatric admission", "admission",
               19 * 3459.0 + 9 * 1731.0, _REGION, 3,
-              "seed 003: 19 days at 3,459 kr. per sengedag + 9 outpatient visits at 1,731 kr. = 81,300 kr."),
+              "Isolerede sindslidende: 19 days at 3,459 kr. + 9 outpatient visits at 1,731 kr. = 81,300 kr."),
         Price("psychiatric_outpatient", "Ambulant besøg i psykiatrien", "Psychiatric outpatient visit", "contact",
-              1731.0, _REGION, 3, "seed 003: 1,731 kr. per contact; 6 a year"),
+              1731.0, _REGION, 3, "Isolerede sindslidende: 1,731 kr. per contact; 6 a year"),
         Price("somatic_outpatient", "Ambulant somatisk henvendelse", "Somatic outpatient contact", "contact",
-              2777.0, _REGION, 3, "seed 003: 2,777 kr. per henvendelse; 7 a year"),
+              2777.0, _REGION, 3, "Isolerede sindslidende: 2,777 kr. per henvendelse; 7 a year"),
         Price("temporary_accommodation_day", "Døgn i midlertidigt botilbud (§107)",
               "Day in temporary accommodation (§107)", "day", 1730.0, _MUNICIPALITY, 3,
-              "seed 003: 1,730 kr. per døgn; 30 days on average"),
+              "Isolerede sindslidende: 1,730 kr. per døgn; 30 days on average"),
         Price("long_term_accommodation_day", "Døgn i længerevarende botilbud (§108)",
               "Day in long-term accommodation (§108)", "day", 1987.0, _MUNICIPALITY, 5,
-              "seed 003: 1,987 kr. per døgn; 274 days on average"),
+              "Isolerede sindslidende: 1,987 kr. per døgn; 274 days on average"),
         Price("home_support_course", "Hjemmevejledning/bostøtte (forløb)", "Home support (course)", "course",
-              40758.0, _MUNICIPALITY, 1, "seed 003: 40,758 kr. per borgerforløb (2014 prices)"),
+              40758.0, _MUNICIPALITY, 1, "Isolerede sindslidende: 40,758 kr. per borgerforløb (2014 prices)"),
         Price("activity_offer_course", "Aktivitets- og samværstilbud (forløb)", "Activity offer (course)", "course",
-              66946.0, _MUNICIPALITY, 1, "seed 003: 66,946 kr. per borgerforløb (429 kr. a day, 156 days)"),
+              66946.0, _MUNICIPALITY, 1, "Isolerede sindslidende: 66,946 kr. per course (429 kr. a day, 156 days)"),
         Price("eviction", "Udsættelse af bolig", "Eviction", "eviction", 150000.0, _MUNICIPALITY, 1,
               "docs/domain.md §1: 150,000 kr. per eviction (the KPI E4 default)"),
     ),
 )  # fmt: skip
-EXAMPLE_HOURLY_RATE_DKK = 287.2  # seed 003: kr. per hour for staff (jobgruppe 235)
+EXAMPLE_HOURLY_RATE_DKK = 287.2  # Isolerede sindslidende: kr. per hour for staff (jobgruppe 235)
