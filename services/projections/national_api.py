@@ -184,7 +184,7 @@ async def get_shelter_stays(
         filter=given,
     )
     history = await store.history(request.app.state.pool, municipality, as_of)
-    result = {"municipality": municipality, "as_of": as_of.isoformat() if as_of else None}
+    result: dict[str, Any] = {"municipality": municipality, "as_of": as_of.isoformat() if as_of else None}
     result |= shelter_stays(history, quarter)
     if format == Format.JSON:
         return result
