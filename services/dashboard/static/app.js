@@ -38,6 +38,9 @@ const TEXTS = {
     prev_page: "Forrige side", next_page: "Næste side", showing: "Viser", course_pick: "Vælg et forløb",
     read_only: "Advarslerne vises til orientering; teamlederen kvitterer, udsætter og løser dem.",
     subject_types: { course: "Forløb", citizen: "Borger", worker: "Medarbejder" },
+    nav_quality: "Datakvalitet", quality_title: "Datakvalitet",
+    quality_intro: "Hvad mangler i registreringerne bag tallene: andelen af aktive forløb uden tidsplan, forventet progression, medarbejder, boligsituation de seneste 90 dage, udgangsmåling eller rettidig status; ukendte koder; efterregistrerede fakta; afsluttede forløb uden tilbud.",
+    quality_row: "Opgørelse", quality_cols: { active_courses: "Aktive forløb", no_time_plan: "Uden tidsplan", no_expected_progression: "Uden forventet progression", no_worker: "Uden medarbejder", no_recent_housing: "Uden boligsituation (90 dage)", no_baseline_measurement: "Uden udgangsmåling", status_late: "Status for sent", backdated_facts: "Efterregistreret (> 30 dage)", unknown_housing: "Bolig ukendt", unknown_employment: "Beskæftigelse ukendt", unknown_gender: "Køn ukendt", unknown_follow_on_offer: "Tilbud ukendt", ended_without_follow_on_offer: "Afsluttet uden tilbud" },
     nav_mine: "Mine borgere", nav_team: "Teamets forløb", nav_homeless: "By-name-liste",
     mine_title: "Mine borgere", team_title: "Teamets forløb", homeless_title: "By-name-liste",
     mine_intro: "Dine aktive forløb: fase, seneste personlige kontakt, timer mod plan og det næste, der skal gøres.",
@@ -92,6 +95,9 @@ const TEXTS = {
     prev_page: "Previous page", next_page: "Next page", showing: "Showing", course_pick: "Choose a course",
     read_only: "The alerts are shown for information; the team leader acknowledges, snoozes and resolves them.",
     subject_types: { course: "Course", citizen: "Citizen", worker: "Worker" },
+    nav_quality: "Data quality", quality_title: "Data quality",
+    quality_intro: "What is missing from the registrations behind the figures: the share of active courses without a time plan, expected progression, worker, housing situation in the last 90 days, baseline measurement or a status on time; unknown codes; backdated facts; ended courses without an offer.",
+    quality_row: "Figures for", quality_cols: { active_courses: "Active courses", no_time_plan: "No time plan", no_expected_progression: "No expected progression", no_worker: "No worker", no_recent_housing: "No housing situation (90 days)", no_baseline_measurement: "No baseline measurement", status_late: "Status late", backdated_facts: "Backdated (> 30 days)", unknown_housing: "Housing unknown", unknown_employment: "Employment unknown", unknown_gender: "Gender unknown", unknown_follow_on_offer: "Offer unknown", ended_without_follow_on_offer: "Ended without an offer" },
     nav_mine: "My citizens", nav_team: "Team's courses", nav_homeless: "By-name list",
     mine_title: "My citizens", team_title: "The team's courses", homeless_title: "By-name list",
     mine_intro: "Your active courses: phase, last face-to-face contact, hours against plan and what is due next.",
@@ -722,6 +728,28 @@ async function homelessPage(main) {
       h("td", {}, r.inflow ? t().flows[r.inflow] || r.inflow : "")))))));
 }
 
+/* Data quality: the shares of data-quality.py, overall, by team and by worker (a share's count
+   and base in its title). */
+async function qualityPage(main) {
+  const team = teamScope();
+  const result = await api("projections", `v1/data-quality?${query({ municipality: state.session.municipality, team })}`);
+  main.append(h("h1", {}, t().quality_title), h("p", { class: "meta" }, t().quality_intro), teamPicker("#/quality"),
+    h("p", { class: "meta" }, `${t().on_day}: ${formatDate(result.on)}`));
+  const columns = Object.keys(t().quality_cols);
+  const share = (figure) => h("td", { class: "num", title: `${figure.count} / ${figure.of}` }, formatValue(figure.share, "share"));
+  const cells = (figures) => columns.map((key) => {
+    if (key === "active_courses") return h("td", { class: "num" }, formatValue(figures.active_courses));
+    if (key.startsWith("unknown_")) return share(figures.unknown[key.slice(8)]);
+    return share(figures[key]);
+  });
+  const rows = [[team ? teamName(team) : t().whole_municipality, "overall", result.overall]]
+    .concat(team ? [] : result.teams.map((r) => [teamName(r.team), `team-${r.team}`, r]))
+    .concat(result.workers.map((r) => [`${t().worker_col} ${r.worker} (${teamName(r.team)})`, `worker-${r.worker}`, r]));
+  main.append(h("div", { class: "table-wrap" }, h("table", { id: "quality-table" },
+    h("thead", {}, h("tr", {}, h("th", { scope: "col" }, t().quality_row), columns.map((key) => h("th", { scope: "col", class: "num" }, t().quality_cols[key])))),
+    h("tbody", {}, rows.map(([name, id, figures]) => h("tr", { "data-row": id }, h("th", { scope: "row" }, name), cells(figures)))))));
+}
+
 /* --- shell -------------------------------------------------------------------------------- */
 
 /* Each page with the roles it is for: the navigation shows a role its pages only, and a page that
@@ -734,6 +762,7 @@ const ROUTES = [
   ["#/alerts", "nav_alerts", ["team_leader", "manager"], (main) => alertsPage(main)],
   ["#/course", "nav_course", ["team_leader", "support_worker"], (main, rest) => coursePage(main, decodeURIComponent(rest.replace(/^\//, "")))],
   ["#/homeless", "nav_homeless", ["team_leader", "manager"], (main) => homelessPage(main)],
+  ["#/quality", "nav_quality", ["team_leader", "manager"], (main) => qualityPage(main)],
   ["#/benchmark", "nav_benchmark", ["manager"], (main, rest) => benchmarkPage(main, rest.replace(/^\//, ""))],
 ];
 
