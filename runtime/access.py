@@ -18,6 +18,7 @@ The table (README "Roles and scopes" has it too):
     data quality (GET /v1/data-quality)         -       own courses     team's       own m.   all
     national exports (GET /v1/exports/...)      -       -               -            own m.   all
     investment calculation (GET /v1/investment) -       -               -            own m.   all
+    §110 stays re-identified with CPR (POST)    -       -               -            -        all
     alerts (list, stream, by id)                -       -               own team     own m.   all
     alerts (acknowledge, snooze, resolve)       -       -               own team     -        all
     rules (read)                                -       -               own m.       own m.   all

@@ -81,6 +81,11 @@ DATA_QUALITY_TEAM_B = ("GET", "/v1/data-quality", {"params": {"municipality": "1
 DATA_QUALITY_OF_BO = ("GET", "/v1/data-quality", {"params": {"municipality": "101", "worker": "w-bo"}})
 VIVE_COUNT = ("GET", "/v1/exports/vive-count", {"params": {"municipality": "101", "week": D}})
 SHELTER_STAYS = ("GET", "/v1/exports/shelter-stays", {"params": {"municipality": "101", "quarter": D}})
+REIDENTIFY = (
+    "POST",
+    "/v1/exports/shelter-stays/reidentify",
+    {"params": {"municipality": "101"}, "json": {"version": "shelter-stays/1", "rows": []}},
+)
 INVESTMENT = ("GET", "/v1/investment", {"params": {"municipality": "101", "success_rate": 0.63}})
 ALERTS = ("GET", "/v1/alerts", {"params": {"municipality": "101"}})
 RULES = ("GET", "/v1/rules/eviction_risk/config", {"params": {"municipality": "101"}})
@@ -101,6 +106,7 @@ TABLE = [
     ("registration", TEAM_A, (404, 403, 403, 403, 404)),  # not registered: only the municipality-wide learn that
     ("registration", HOUSING, (404, 403, 403, 404, 404)),
     ("registration", AUDIT, (403, 403, 403, 403, 200)),
+    ("registration", REIDENTIFY, (403, 403, 403, 403, 200)),  # the administrator only (test_reidentify.py)
     ("projections", KPI, (403, 403, 200, 200, 200)),
     ("projections", KPI_TEAM_B, (403, 403, 403, 200, 200)),
     ("projections", KPI_WHOLE, (403, 403, 200, 200, 200)),

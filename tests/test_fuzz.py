@@ -238,6 +238,19 @@ def tour_calls(system: System) -> dict[str, list[tuple[str, str, Call]]]:
                 {"path_parameters": {"citizen_id": CITIZEN}, "query": history},
             ),
             (
+                "POST",
+                "/v1/exports/shelter-stays/reidentify",
+                {
+                    "query": history,
+                    "body": {"version": "shelter-stays/1", "rows": [{"citizen": CITIZEN, "shelter": "s"}]},
+                },
+            ),
+            (
+                "POST",
+                "/v1/exports/shelter-stays/reidentify",
+                {"query": history | {"csv": True}, "body": {"version": "shelter-stays/1", "rows": []}},
+            ),
+            (
                 "GET",
                 "/v1/citizens/{citizen_id}/courses/{course_id}/history",
                 {"path_parameters": {"citizen_id": CITIZEN, "course_id": COURSE}, "query": history},
