@@ -136,3 +136,26 @@ def test_the_measured_inputs_from_events() -> None:
         "bed_days_per_citizen_year": 15.5,
         "evictions_per_citizen_year": 0.5,
     }
+
+
+def test_the_xlsx_mirrors_soem_s_input_structure() -> None:
+    import io
+
+    import openpyxl
+
+    from services.projections.investment_api import sheets
+
+    measured = {"period_from": "2025-07-01", "period_to": "2026-06-30", "citizens": 20, "hours_per_citizen": 150,
+                "ended_courses": 0, "observed_success_rate": None, "bed_days_per_citizen_year": 70,
+                "evictions_per_citizen_year": 0}  # fmt: skip
+    answer = {"municipality": "101", "method": None, "team": None, "measured": measured}
+    answer |= investment(EFFORT, EXAMPLE_PRICE_BOOK, CONSEQUENCES, 0.63, 5, alternative_success_rate=0.10)
+    book = openpyxl.load_workbook(io.BytesIO(sheets(answer)))
+    assert book.sheetnames == [
+        "Målgruppe og indsats", "Omkostninger", "Konsekvenser", "Resultat low", "Resultat mid", "Resultat high",
+        "Følsomhed",
+    ]  # fmt: skip
+    # Mid, the row "I alt": net per payer (municipality, region, state, other) and in total, as above.
+    total = [row for row in book["Resultat mid"].iter_rows(values_only=True) if row[0] == "I alt"][0]
+    assert total[1:] == pytest.approx((1_253_685, 307_314, 2_330_685, 0, 3_891_684))
+    assert book["Omkostninger"]["D2"].value == pytest.approx(53_850)  # 150 × 287.2 × 1.25
