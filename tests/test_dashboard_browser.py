@@ -504,7 +504,7 @@ def test_each_role_opens_every_page_it_is_shown_in_danish_and_english(visit: Vis
 
 def test_the_navigation_of_each_role_is_its_pages(visit: Visit) -> None:
     expected = {
-        "chef-101": ["Nøgletal", "Advarsler", "By-name-liste", "Datakvalitet", "Sammenligning"],
+        "chef-101": ["Nøgletal", "Advarsler", "By-name-liste", "Datakvalitet", "Investering", "Sammenligning"],
         "leder-101": ["Teamets forløb", "Nøgletal", "Advarsler", "Forløb", "By-name-liste", "Datakvalitet"],
         "medarbejder-101": ["Mine borgere", "Forløb"],
     }
@@ -536,6 +536,22 @@ def test_data_quality_shows_the_api_s_shares_for_a_manager_and_a_team_leader(vis
     team = api(running, "projections", "/v1/data-quality?municipality=101", "leder-101").json()
     shown = visit.page.locator("#quality-table tbody tr[data-row='overall'] td").nth(0).inner_text()
     assert shown == str(team["overall"]["active_courses"]) and team["team"] is not None
+
+
+def test_the_manager_moves_the_investment_sliders_and_reads_the_api_s_net_result(visit: Visit, running: System) -> None:
+    visit.login("chef-101")
+    visit.open("#/investment")
+    first = api(running, "projections", "/v1/investment?municipality=101&success_rate=0.63&horizon_years=5").json()
+    assert visit.page.locator("#investment-table tbody tr[data-payer='state'] td").count() == 3  # low, mid, high
+    visit.page.locator("#slider-success_rate").fill("0.1")
+    visit.page.wait_for_function("location.hash.includes('success_rate=0.1')")
+    visit.page.wait_for_selector("main[data-ready='true']")
+    lower = api(running, "projections", "/v1/investment?municipality=101&success_rate=0.1&horizon_years=5").json()
+    assert lower["scenarios"][1]["net_total"] <= first["scenarios"][1]["net_total"]
+    shown = visit.page.locator("#investment-table tbody tr[data-payer='total'] td").nth(1).inner_text()
+    assert re.sub(r"\D", "", shown) == str(abs(round(lower["scenarios"][1]["net_total"])))
+    visit.assert_accessible()
+    visit.screenshot("investment")
 
 
 def test_the_manager_reads_every_teams_alerts_without_actions_and_pages_through_them(

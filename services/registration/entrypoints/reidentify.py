@@ -62,7 +62,7 @@ def _cpr(app: Registration, citizen_id: str, municipality: str) -> str | None:
 @router.post(
     "/shelter-stays/reidentify",
     response_model=ReidentifiedOut,
-    responses=CSV_ANSWER | error_responses(403, 422),
+    responses=CSV_ANSWER | error_responses(400, 403, 422),
 )
 async def reidentify_stays(
     request: Request,
