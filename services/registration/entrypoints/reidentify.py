@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from contracts.facts import Identifier, MunicipalityCode
 from runtime.audit import audited_read
@@ -41,7 +41,9 @@ class StayRowIn(BaseModel):
 
 
 class StaysIn(BaseModel):
-    version: str = Field(description="the stays file's version, e.g. shelter-stays/1")
+    version: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9./-]{0,39}$")] = Field(
+        description="the stays file's version, e.g. shelter-stays/1"
+    )
     rows: list[StayRowIn] = Field(max_length=MAX_ROWS)
 
 
