@@ -242,7 +242,10 @@ def tour_calls(system: System) -> dict[str, list[tuple[str, str, Call]]]:
                 "/v1/exports/shelter-stays/reidentify",
                 {
                     "query": history,
-                    "body": {"version": "shelter-stays/1", "rows": [{"citizen": CITIZEN, "shelter": "s"}]},
+                    "body": {
+                        "version": "shelter-stays/1",
+                        "rows": [{"citizen": CITIZEN, "shelter": "s", "check_in": "2026-01-05"}],
+                    },
                 },
             ),
             (

@@ -5,17 +5,20 @@ details for the answer alone (not written to a table, the bus or a log).
 
 `POST /v1/exports/shelter-stays/reidentify?municipality=` takes the rows of the projections' stays
 file (`GET /v1/exports/shelter-stays`, keyed by pseudonym) and answers the same rows with a `cpr`
-column: null where no CPR number is kept (given as a pseudonymous id, or erased)."""
+column: null where no CPR number is kept (given as a pseudonymous id, or erased, or no such
+citizen); each citizen re-identified is audited before the answer is served."""
 
 import asyncio
 import csv
 import io
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from contracts.codes import HousingSituation, ShelterDischarge
 from contracts.facts import Identifier, MunicipalityCode
 from runtime.audit import audited_read
 from runtime.auth import Principal, current_principal
@@ -35,9 +38,18 @@ MAX_ROWS = 10_000
 
 
 class StayRowIn(BaseModel):
-    model_config = ConfigDict(extra="allow")  # the stays file's other columns pass through unchanged
+    """A row of the stays file (shelter-stays/1, docs/exports.md), as the projections answer it."""
+
+    model_config = ConfigDict(extra="forbid")
 
     citizen: Identifier
+    shelter: Identifier
+    check_in: date
+    check_out: date | None = None
+    discharge: ShelterDischarge | None = None
+    destination: HousingSituation | None = None
+    days_to_contact: int | None = Field(default=None, ge=0, le=100_000)
+    ready_to_move_on: date | None = None
 
 
 class StaysIn(BaseModel):
@@ -78,7 +90,8 @@ async def reidentify_stays(
     principal.ensure_admin()  # nobody but the administrator
     principal.ensure_municipality(municipality)
     citizens = sorted({row.citizen for row in body.rows})
-    for citizen_id in citizens:  # on the audit trail before anything is served
+    cprs = await asyncio.to_thread(lambda: {c: _cpr(app, c, municipality) for c in citizens})
+    for citizen_id in (c for c in citizens if cprs[c] is not None):  # each re-identification audited first
         await audited_read(
             request,
             principal,
@@ -88,12 +101,11 @@ async def reidentify_stays(
             subject_id=citizen_id,
             filter={"version": body.version},
         )
-    cprs = await asyncio.to_thread(lambda: {c: _cpr(app, c, municipality) for c in citizens})
-    rows = [row.model_dump() | {"cpr": cprs[row.citizen]} for row in body.rows]
+    rows = [row.model_dump(mode="json") | {"cpr": cprs[row.citizen]} for row in body.rows]
     if not csv_out:
         return {"version": body.version, "municipality": municipality, "rows": rows}
     out = io.StringIO()
-    columns = list(dict.fromkeys(key for row in rows for key in row))
+    columns = [*StayRowIn.model_fields, "cpr"]
     writer = csv.DictWriter(out, fieldnames=columns, delimiter=";", lineterminator="\r\n")
     writer.writeheader()
     writer.writerows(rows)
