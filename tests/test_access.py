@@ -87,6 +87,7 @@ REIDENTIFY = (
     {"params": {"municipality": "101"}, "json": {"version": "shelter-stays/1", "rows": []}},
 )
 INVESTMENT = ("GET", "/v1/investment", {"params": {"municipality": "101", "success_rate": 0.63}})
+PRICE_BOOKS = ("GET", "/v1/price-books", {"params": {"municipality": "101"}})
 ALERTS = ("GET", "/v1/alerts", {"params": {"municipality": "101"}})
 RULES = ("GET", "/v1/rules/eviction_risk/config", {"params": {"municipality": "101"}})
 CONFIGURE = (
@@ -125,6 +126,7 @@ TABLE = [
     ("projections", VIVE_COUNT, (403, 403, 403, 200, 200)),
     ("projections", SHELTER_STAYS, (403, 403, 403, 200, 200)),
     ("projections", INVESTMENT, (403, 403, 403, 200, 200)),
+    ("projections", PRICE_BOOKS, (403, 403, 403, 200, 200)),  # setting one: test_price_books.py
     ("alerts", ALERTS, (403, 403, 200, 200, 200)),
     ("alerts", RULES, (403, 403, 200, 200, 200)),
     ("alerts", CONFIGURE, (403, 403, 403, 200, 200)),

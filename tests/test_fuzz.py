@@ -309,6 +309,31 @@ def tour_calls(system: System) -> dict[str, list[tuple[str, str, Call]]]:
             ("GET", "/v1/exports/vive-count", {"query": kpi | {"week": "2026-01-05", "format": "csv"}}),
             ("GET", "/v1/exports/shelter-stays", {"query": kpi | {"quarter": "2026-01-05", "format": "xlsx"}}),
             ("GET", "/v1/exports/shelter-stays", {"query": kpi | {"quarter": "2026-01-05"}}),
+            (
+                "PUT",
+                "/v1/price-books",
+                {
+                    "body": {
+                        "municipality": "101",
+                        "version": "kk-1",
+                        "valid_from": "2025-01-01",
+                        "price_level": "2025",
+                        "prices": [
+                            {
+                                "id": "shelter_bed_day",
+                                "name_da": "Døgn",
+                                "name_en": "Bed-day",
+                                "unit": "bed-day",
+                                "unit_price_dkk": 1100,
+                                "split": {"municipality": 0.5, "state": 0.5},
+                                "effect_years": 3,
+                                "source": "own rate",
+                            }
+                        ],
+                    }
+                },
+            ),
+            ("GET", "/v1/price-books", {"query": kpi}),
             ("GET", "/v1/investment", {"query": kpi | {"success_rate": 0.63, "psychiatric_admissions_per_year": 0.1}}),
             ("GET", "/v1/investment", {"query": kpi | {"success_rate": 0.63, "format": "xlsx", "horizon_years": 3}}),
             ("GET", "/v1/position", {}),

@@ -11,22 +11,24 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from openpyxl import Workbook
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from contracts.codes import Method
 from contracts.facts import Identifier, MunicipalityCode
 from runtime import access
 from runtime.auth import Principal, current_principal
 from runtime.errors import ApiError, error_responses
-from services.projections import store
+from services.projections import price_books, store
 from services.projections.api import Format, _dates_in_window, _download
 from services.projections.investment import (
     EXAMPLE_HOURLY_RATE_DKK,
-    EXAMPLE_PRICE_BOOK,
     MAX_HORIZON_YEARS,
     PAYERS,
     Consequence,
     Effort,
+    Payer,
+    Price,
+    PriceBook,
     investment,
 )
 from services.projections.investment_inputs import measured_inputs
@@ -170,7 +172,8 @@ async def get_investment(
         overhead=overhead,
     )
     consequences = _consequences(measured, psychiatric_admissions_per_year)
-    result = investment(effort, EXAMPLE_PRICE_BOOK, consequences, rate, horizon_years, alternative_success_rate)
+    book = await price_books.book_on(request.app.state.pool, municipality, day)
+    result = investment(effort, book, consequences, rate, horizon_years, alternative_success_rate)
     answer = {
         "municipality": municipality,
         "method": method.value if method else None,
@@ -183,6 +186,92 @@ async def get_investment(
     if format == Format.XLSX:
         return _download(sheets(answer), XLSX_TYPE, f"soem-{municipality}.xlsx")
     raise ApiError(422, "format_not_supported", "Beregningen findes som json eller xlsx.", "As json or xlsx.")
+
+
+# --- price books ------------------------------------------------------------------------------------
+
+Code = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{1,40}$")]
+Text = Annotated[str, StringConstraints(min_length=1, max_length=300)]
+
+
+class PriceIn(Answer):
+    id: Code = Field(description="e.g. shelter_bed_day, psychiatric_admission, eviction (docs/investment.md)")
+    name_da: Text
+    name_en: Text
+    unit: Annotated[str, StringConstraints(min_length=1, max_length=40)]
+    unit_price_dkk: float = Field(ge=0, le=100_000_000)
+    split: dict[Payer, Annotated[float, Field(ge=0, le=1)]] = Field(description="shares per payer, summing to 1")
+    effect_years: int = Field(ge=1, le=MAX_HORIZON_YEARS)
+    source: Text
+
+
+class PriceBookIn(Answer):
+    municipality: MunicipalityCode
+    version: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")]
+    valid_from: date
+    price_level: Annotated[str, StringConstraints(min_length=1, max_length=20)]
+    prices: list[PriceIn] = Field(min_length=1, max_length=200)
+
+
+class PriceBookSetOut(Answer):
+    municipality: str
+    version: str
+    valid_from: str
+    set_by: str
+    set_at: str
+
+
+class PriceBookVersionOut(Answer):
+    version: str
+    valid_from: str
+    set_by: str
+    set_at: str
+
+
+class PriceBooksOut(Answer):
+    municipality: str
+    versions: list[PriceBookVersionOut] = Field(description="latest first; without one, the example book applies")
+
+
+@router.put("/price-books", response_model=PriceBookSetOut, responses=error_responses(403, 422))
+async def put_price_book(request: Request, principal: Caller, body: PriceBookIn) -> dict[str, Any]:
+    """A new version of the municipality's price book, from `valid_from` on (earlier versions are
+    kept). Prices it lacks are taken from the example book."""
+    access.allow(principal, body.municipality, "manager")
+    _dates_in_window(request, valid_from=body.valid_from)
+    ids = [p.id for p in body.prices]
+    problems = [
+        {"field": f"prices.{n}.split", "problem": "the shares must sum to 1"}
+        for n, p in enumerate(body.prices)
+        if abs(sum(p.split.values()) - 1) > 1e-6
+    ] + [{"field": "prices", "problem": f"{i} is given twice"} for i in sorted({i for i in ids if ids.count(i) > 1})]
+    if problems:
+        raise ApiError(
+            422,
+            "price_book_invalid",
+            "Prisbogen er ikke gyldig.",
+            "The price book is not valid.",
+            fields=problems,
+        )
+    book = PriceBook(
+        body.municipality,
+        body.version,
+        body.valid_from.isoformat(),
+        body.price_level,
+        tuple(
+            Price(p.id, p.name_da, p.name_en, p.unit, p.unit_price_dkk, p.split, p.effect_years, p.source)
+            for p in body.prices
+        ),
+    )
+    return await price_books.set_book(request.app.state.pool, book, principal.name)
+
+
+@router.get("/price-books", response_model=PriceBooksOut, responses=error_responses(403, 422))
+async def get_price_books(
+    principal: Caller, request: Request, municipality: Annotated[MunicipalityCode, Query()]
+) -> dict[str, Any]:
+    access.allow(principal, municipality, "manager")
+    return {"municipality": municipality, "versions": await price_books.versions(request.app.state.pool, municipality)}
 
 
 def sheets(answer: dict[str, Any]) -> bytes:
