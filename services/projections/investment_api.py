@@ -233,7 +233,7 @@ class PriceBooksOut(Answer):
     versions: list[PriceBookVersionOut] = Field(description="latest first; without one, the example book applies")
 
 
-@router.put("/price-books", response_model=PriceBookSetOut, responses=error_responses(403, 422))
+@router.put("/price-books", response_model=PriceBookSetOut, responses=error_responses(400, 403, 422))
 async def put_price_book(request: Request, principal: Caller, body: PriceBookIn) -> dict[str, Any]:
     """A new version of the municipality's price book, from `valid_from` on (earlier versions are
     kept). Prices it lacks are taken from the example book."""
