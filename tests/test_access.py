@@ -64,6 +64,21 @@ SUBMIT = (
         }
     },
 )
+SUBMIT_K2 = ("POST", "/v1/facts", {"json": SUBMIT[2]["json"] | {"citizen_id": "cit-2", "course_id": "k2"}})
+SUBMIT_NOT_COURSE_FACT = (
+    "POST",
+    "/v1/facts",
+    {
+        "json": {
+            "type": "HousingGained",
+            "municipality": "101",
+            "citizen_id": "cit-1",
+            "effective_date": D,
+            "housing": "almen",
+        }
+    },
+)
+SUBMIT_BATCH = ("POST", "/v1/facts/batch", {"json": {"facts": [SUBMIT[2]["json"]]}})
 KPI = ("GET", "/v1/kpis/P1", {"params": {"municipality": "101"}})
 KPI_TEAM_B = ("GET", "/v1/kpis/P1", {"params": {"municipality": "101", "team": "team-b"}})
 KPI_WHOLE = ("GET", "/v1/kpis/P1", {"params": {"municipality": "101", "scope": "municipality"}})
@@ -83,7 +98,10 @@ AUDIT = ("GET", "/v1/audit/reads", {"params": {"municipality": "101"}})
 
 # service, operation, then the status each role gets: client, support worker, team leader, manager, admin.
 TABLE = [
-    ("registration", SUBMIT, (201, 403, 403, 403, 201)),
+    ("registration", SUBMIT, (201, 201, 201, 403, 201)),  # a contact on k1: Anna's course, Lise's team's
+    ("registration", SUBMIT_K2, (201, 403, 403, 403, 201)),  # on k2: Bo's, team-b's
+    ("registration", SUBMIT_NOT_COURSE_FACT, (201, 403, 403, 403, 201)),  # the case system's fact
+    ("registration", SUBMIT_BATCH, (200, 200, 200, 403, 200)),  # a batch answers per fact (below)
     ("registration", CITIZEN_1, (200, 200, 200, 403, 200)),
     ("registration", CITIZEN_2, (200, 403, 403, 403, 200)),  # team-b, Bo's
     ("registration", COURSE_1, (200, 200, 200, 403, 200)),
@@ -229,6 +247,8 @@ def test_an_attacker_is_refused_everywhere_and_reaches_no_store(system: System) 
         "token-expired-101": (401, "token_expired"),
         "token-nope": (401, "token_invalid"),
         "token-manager-101": (403, "forbidden"),
+        "token-worker-101": (403, "forbidden"),  # people submit over HTTP only
+        "token-leader-101": (403, "forbidden"),
         "token-147": (403, "municipality_forbidden"),
     }.items():
         answer = asyncio.run(nats_request(system.nats_url, fact, {"Authorization": f"Bearer {token}"}))
