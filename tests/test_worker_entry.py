@@ -120,3 +120,74 @@ def test_a_week_of_contacts_in_one_batch_is_judged_per_fact_and_stored_once(syst
         assert again.headers.get("Idempotent-Replayed") == "true"
         assert again.json() == body
     assert _stored(system.database_url, "%ContactRecorded") - before == 5
+
+
+def _january(system: System, kpi: str) -> dict[str, Any]:
+    with system.client("projections", "token-leader-101") as lise:
+        params = {"municipality": "101", "from": "2026-01-01", "to": "2026-01-31", "period": "month"}
+        response = lise.get(f"/v1/kpis/{kpi}", params=params)
+    assert response.status_code == 200, response.text
+    [january] = response.json()["series"]
+    return january
+
+
+def _january_hours(system: System) -> tuple[float, float]:
+    with system.client("projections", "token-worker-101") as anna:
+        line = anna.get("/v1/courses/k1/double-bottom-line", params={"municipality": "101", "on": "2026-01-31"}).json()
+    [january] = line["hours"]
+    return january["expected_hours"], january["actual_hours"]
+
+
+def test_a_wrong_contact_is_corrected_and_the_hours_and_kpis_follow_with_the_history_kept(system: System) -> None:
+    system.start()
+    _scenario(system)
+    plan = _contact("cit-1", "k1", D) | {"type": "TimePlanned", "month": "2026-01-01", "expected_hours": 6}
+    del plan["minutes"], plan["kind"]
+    with system.client("registration", "token-worker-101") as anna:
+        assert anna.post("/v1/facts", json=plan).status_code == 201
+        assert anna.post("/v1/facts", json=_contact("cit-1", "k1", "2026-01-05", 60)).status_code == 201
+        # Typed 120 face to face; it was a 30-minute phone call.
+        wrong = anna.post("/v1/facts", json=_contact("cit-1", "k1", "2026-01-06", 120)).json()
+        system.wait_applied("projections", wrong["position"])
+        # Before: (60 + 120) / 60 = 3.0 h of the 6 planned: E2 = 3.0 / 6 = 0.5; two face-to-face contacts.
+        assert _january_hours(system) == (6.0, 3.0)
+        assert _january(system, "E2")["value"] == 0.5
+        assert _january(system, "P4")["values"]["face_to_face_contacts"] == 2
+
+        withdrawal = {
+            "type": "FactWithdrawn",
+            "municipality": "101",
+            "citizen_id": "cit-1",
+            "course_id": "k1",
+            "effective_date": "2026-01-07",
+            "withdrawn_event_id": wrong["event_id"],
+            "reason": "forkert varighed og type: telefonsamtale på 30 minutter",
+        }
+        withdrawn = anna.post("/v1/facts", json=withdrawal)
+        assert withdrawn.status_code == 201, withdrawn.text
+        right = anna.post("/v1/facts", json=_contact("cit-1", "k1", "2026-01-06", 30) | {"kind": "phone_digital"})
+        assert right.status_code == 201
+        # Withdrawn once only; an id that is no contact of this course cannot be withdrawn.
+        assert _error(anna.post("/v1/facts", json=withdrawal)) == (409, "fact_already_withdrawn")
+        other = withdrawal | {"withdrawn_event_id": withdrawn.json()["event_id"]}  # a withdrawal itself
+        assert _error(anna.post("/v1/facts", json=other)) == (409, "fact_not_withdrawable")
+        # Bo's course: out of Anna's reach, whatever it names.
+        assert _error(anna.post("/v1/facts", json=withdrawal | {"citizen_id": "cit-2", "course_id": "k2"})) == (
+            403,
+            "forbidden",
+        )
+    system.wait_applied("projections", right.json()["position"])
+    # After: (60 + 30) / 60 = 1.5 h of 6: E2 = 1.5 / 6 = 0.25; one face-to-face contact (the 30 is by phone).
+    assert _january_hours(system) == (6.0, 1.5)
+    assert _january(system, "E2")["value"] == 0.25
+    assert _january(system, "P4")["values"]["face_to_face_contacts"] == 1
+
+    # The history keeps both, each with who recorded it and when.
+    with system.client("registration", "token-leader-101") as lise:
+        events = lise.get("/v1/citizens/cit-1/courses/k1/history", params={"municipality": "101"}).json()["events"]
+    by_id = {e["event_id"]: e for e in events}
+    original, taken_back = by_id[wrong["event_id"]], by_id[withdrawn.json()["event_id"]]
+    assert (original["fact"]["minutes"], original["recorded_by"]) == (120, "anna")
+    assert taken_back["fact"]["withdrawn_event_id"] == wrong["event_id"] and taken_back["recorded_by"] == "anna"
+    assert taken_back["fact"]["reason"].startswith("forkert varighed")
+    assert original["recorded_at"] < taken_back["recorded_at"]
