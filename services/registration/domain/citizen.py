@@ -17,6 +17,7 @@ from eventsourcing.domain import Aggregate, event
 from contracts.codes import CourseEndReason, CtiPhase, HousingSituation, Method, OutreachPhase
 from contracts.facts import (
     FACT_TYPES,
+    WITHDRAWABLE_FACTS,
     AssessedReadyToMove,
     CitizenErased,
     CitizenFact,
@@ -54,7 +55,6 @@ from contracts.facts import (
     SupportWorkerChanged,
     TimePlanned,
     VisitationDecided,
-    WITHDRAWABLE_FACTS,
     schema_version,
 )
 from contracts.methods import CTI_PHASE_ORDER, OWN_HOME, follow_up_due, planned_phase_end
