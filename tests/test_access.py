@@ -86,6 +86,8 @@ BENCHMARK = ("GET", "/v1/kpis/P1/benchmark", {"params": {"municipality": "101"}}
 TARGET = ("PUT", "/v1/targets/P1", {"json": {"municipality": "101", "value": 3}})
 DBL_1 = ("GET", "/v1/courses/k1/double-bottom-line", {"params": {"municipality": "101"}})
 DBL_2 = ("GET", "/v1/courses/k2/double-bottom-line", {"params": {"municipality": "101"}})
+MEDIAN = ("GET", "/v1/time-plan-median", {"params": {"municipality": "101", "method": "ICM"}})
+MEDIAN_TEAM_B = ("GET", "/v1/time-plan-median", {"params": {"municipality": "101", "method": "ICM", "team": "team-b"}})
 ALERTS = ("GET", "/v1/alerts", {"params": {"municipality": "101"}})
 RULES = ("GET", "/v1/rules/eviction_risk/config", {"params": {"municipality": "101"}})
 CONFIGURE = (
@@ -115,6 +117,8 @@ TABLE = [
     ("projections", TARGET, (403, 403, 403, 200, 200)),
     ("projections", DBL_1, (403, 200, 200, 403, 200)),
     ("projections", DBL_2, (403, 403, 403, 403, 200)),
+    ("projections", MEDIAN, (403, 200, 200, 200, 200)),  # a worker's and a leader's: their own team's
+    ("projections", MEDIAN_TEAM_B, (403, 403, 403, 200, 200)),
     ("alerts", ALERTS, (403, 403, 200, 200, 200)),
     ("alerts", RULES, (403, 403, 200, 200, 200)),
     ("alerts", CONFIGURE, (403, 403, 403, 200, 200)),
