@@ -14,6 +14,7 @@ The table (README "Roles and scopes" has it too):
                                                                         own m. whole
     benchmark, targets                          -       -               -            own m.   all
     double bottom line of a course              -       own courses     team's       -        all
+    median time plan                            -       own team        own team     own m.   all
     alerts (list, stream, by id)                -       -               own team     own m.   all
     alerts (acknowledge, snooze, resolve)       -       -               own team     -        all
     rules (read)                                -       -               own m.       own m.   all
