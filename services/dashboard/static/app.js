@@ -52,6 +52,33 @@ const TEXTS = {
     yes: "Ja", no: "Nej", on_day: "Opgjort", count: "Antal", export_list: "Hent listen som Excel",
     due_kinds: { measurement: "Måling", follow_up: "Opfølgning", contact: "Personlig kontakt", handleplan: "Handleplan (§141)", phase_change: "Faseskift", course_end: "Forløbet slutter" },
     choose: "Vælg …",
+    forms: {
+      title: "Registrér i forløbet", intro: "Det, fagsystemet ikke har: kontakter, tid, progression, målinger og opfølgning. Hver formular gemmer én registrering; det indtastede bliver stående, hvis noget afvises.",
+      save: "Gem", saving: "Gemmer …", saved: "Gemt", refused: "Afvist", field_problem: "Ret feltet",
+      no_answer: "Intet svar fra serveren; prøv igen (samme registrering gemmes kun én gang).",
+      date: "Dato", contact_title: "Kontakt", contact_kind: "Kontaktform", minutes: "Minutter", other_minutes: "Andet antal minutter",
+      minutes_missing: "Vælg eller skriv antal minutter.",
+      plan_title: "Afsat tid", hours: "Timer", median: "Teamets median", no_median: "Teamet har ingen plan endnu at foreslå ud fra.",
+      hours_missing: "Skriv antal timer.",
+      progression_title: "Forventet progression", instrument: "Måleredskab", checkpoint: "Delmål", add_checkpoint: "Tilføj delmål",
+      checkpoints_missing: "Udfyld mindst ét delmål (dato og værdi).",
+      measurement_title: "Måling", score_pending: "Scoren vises, når svarene er gyldige.",
+      score_raw: "Råscore", score_index: "Indeks", score_total: "Sum", score_mean: "Gennemsnit", items_answered: "punkter besvaret",
+      follow_up_title: "Opfølgning efter forløbet", months_after_end: "Måneder efter afslutning", months: "måneder",
+      keeps_own_housing: "Har borgeren fortsat egen bolig?", answer_missing: "Vælg et svar.",
+      items: {
+        WHO5: ["Jeg har været glad og i godt humør", "Jeg har følt mig rolig og afslappet", "Jeg har følt mig aktiv og energisk",
+               "Jeg er vågnet frisk og udhvilet", "Min dagligdag har været fyldt med ting, der interesserer mig"],
+        UCLA3: ["Hvor ofte føler du, at du mangler nogen at være sammen med?", "Hvor ofte føler du dig holdt udenfor?", "Hvor ofte føler du dig isoleret fra andre?"],
+        ORS: ["Individuelt (personligt velbefindende)", "Relationer (familie, nære relationer)", "Socialt (arbejde, skole, venskaber)", "Generelt (samlet velbefindende)"],
+        SRS: ["Relation (følte mig hørt og forstået)", "Mål og emner (talte om det, jeg ville)", "Tilgang eller metode (passede til mig)", "Generelt (samtalen var rigtig for mig)"],
+        LIKERT: { bokompetence: "Bokompetence", oekonomi: "Kan overskue og forvalte økonomi", stabil_livsstil: "Stabil livsstil",
+                  mentale_vanskeligheder: "Mentale vanskeligheder står i vejen", rusmiddelforbrug: "Rusmiddelforbrug står i vejen" },
+        RECOVERY_STAR: { mental_health: "Psykisk helbred", physical_health_self_care: "Fysisk helbred og egenomsorg", living_skills: "Praktiske færdigheder",
+                         social_networks: "Socialt netværk", work: "Arbejde", relationships: "Relationer", addictive_behaviour: "Afhængighed",
+                         responsibilities: "Ansvar", identity_self_esteem: "Identitet og selvværd", trust_hope: "Tillid og håb" },
+      },
+    },
     units: { share: "andel", courses: "forløb", citizens: "borgere", days: "dage", hours: "timer", DKK: "kr.", "bed-days": "overnatninger", evictions: "udsættelser", homes: "boliger",
              "contacts per citizen-week": "kontakter pr. borger-uge", "courses per worker": "forløb pr. medarbejder", "score 1-5": "score 1-5" },
   },
@@ -104,6 +131,33 @@ const TEXTS = {
     yes: "Yes", no: "No", on_day: "On", count: "Count", export_list: "Download the list as Excel",
     due_kinds: { measurement: "Measurement", follow_up: "Follow-up", contact: "Face-to-face contact", handleplan: "Handleplan (§141)", phase_change: "Phase change", course_end: "Course ends" },
     choose: "Choose …",
+    forms: {
+      title: "Record in the course", intro: "What the case system does not hold: contacts, time, progression, measurements and follow-up. Each form stores one fact; what you typed stays if something is refused.",
+      save: "Save", saving: "Saving …", saved: "Saved", refused: "Refused", field_problem: "Correct the field",
+      no_answer: "No answer from the server; try again (the same entry is stored only once).",
+      date: "Date", contact_title: "Contact", contact_kind: "Kind of contact", minutes: "Minutes", other_minutes: "Other number of minutes",
+      minutes_missing: "Choose or type the minutes.",
+      plan_title: "Time set aside", hours: "Hours", median: "The team's median", no_median: "The team has no plan yet to suggest from.",
+      hours_missing: "Type the hours.",
+      progression_title: "Expected progression", instrument: "Instrument", checkpoint: "Checkpoint", add_checkpoint: "Add a checkpoint",
+      checkpoints_missing: "Fill in at least one checkpoint (date and value).",
+      measurement_title: "Measurement", score_pending: "The score shows once the answers are valid.",
+      score_raw: "Raw score", score_index: "Index", score_total: "Total", score_mean: "Mean", items_answered: "items answered",
+      follow_up_title: "Follow-up after the course", months_after_end: "Months after the end", months: "months",
+      keeps_own_housing: "Does the citizen still have an own home?", answer_missing: "Choose an answer.",
+      items: {
+        WHO5: ["I have felt cheerful and in good spirits", "I have felt calm and relaxed", "I have felt active and vigorous",
+               "I woke up feeling fresh and rested", "My daily life has been filled with things that interest me"],
+        UCLA3: ["How often do you feel that you lack companionship?", "How often do you feel left out?", "How often do you feel isolated from others?"],
+        ORS: ["Individually (personal well-being)", "Interpersonally (family, close relationships)", "Socially (work, school, friendships)", "Overall (general sense of well-being)"],
+        SRS: ["Relationship (felt heard and understood)", "Goals and topics (talked about what I wanted)", "Approach or method (a good fit for me)", "Overall (the session was right for me)"],
+        LIKERT: { bokompetence: "Housing skills", oekonomi: "Manages own finances", stabil_livsstil: "Stable lifestyle",
+                  mentale_vanskeligheder: "Mental difficulties stand in the way", rusmiddelforbrug: "Substance use stands in the way" },
+        RECOVERY_STAR: { mental_health: "Mental health", physical_health_self_care: "Physical health and self-care", living_skills: "Living skills",
+                         social_networks: "Social networks", work: "Work", relationships: "Relationships", addictive_behaviour: "Addictive behaviour",
+                         responsibilities: "Responsibilities", identity_self_esteem: "Identity and self-esteem", trust_hope: "Trust and hope" },
+      },
+    },
     units: { share: "share", courses: "courses", citizens: "citizens", days: "days", hours: "hours", DKK: "DKK", "bed-days": "bed-days", evictions: "evictions", homes: "homes",
              "contacts per citizen-week": "contacts per citizen-week", "courses per worker": "courses per worker", "score 1-5": "score 1-5" },
   },
@@ -540,6 +594,8 @@ async function coursePage(main, courseId) {
         .map(([kind, p]) => h("tr", {}, h("td", {}, kind), h("td", {}, formatDate(p.on)), h("td", { class: "num" }, formatValue(p.value))))))));
   }
   main.append(section);
+  // The forms (static/forms.js): the course's support worker and the team's leader record its facts.
+  if (window.courseForms) main.append(window.courseForms.section(courseId, dbl.citizen, dbl.method));
   const history = h("section", { "aria-labelledby": "history-heading", id: "course-history" }, h("h2", { id: "history-heading" }, t().history));
   main.append(history);
   try {
