@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from runtime.passwords import hash_password
 from tests.support import SecuredNats, System, course_facts, create_database
@@ -104,7 +105,7 @@ def _saved(visit: Visit, form: str) -> None:
     """After a save the page is drawn again from the APIs: wait for it and for the saved message."""
     visit.page.evaluate("document.getElementById('status').textContent = ''")
     visit.page.locator(f"#{form}-submit").click()
-    visit.page.wait_for_function("document.getElementById('status').textContent.startsWith('Gemt')")
+    visit.page.locator("#status").filter(has_text="Gemt").wait_for()
     visit.page.wait_for_selector("main[data-ready='true'] #course-forms")
 
 
@@ -118,8 +119,7 @@ def test_a_support_worker_fills_the_forms_of_their_course_and_sees_the_double_bo
     visit.assert_accessible()
 
     # Time: prefilled with the team's median, k-other's 8 hours (the only ICM plan of team-icm).
-    page.wait_for_function("document.getElementById('plan-hours').value !== ''")
-    assert page.locator("#plan-hours").input_value() == "8"
+    expect(page.locator("#plan-hours")).to_have_value("8")
     assert "Teamets median: 8" in page.locator("#plan-median").inner_text()
     _saved(visit, "plan-form")
     assert _this_month_row(visit)[1:3] == ["8", "0"]
