@@ -229,3 +229,36 @@ def test_a_worker_cannot_open_the_forms_of_another_workers_course_and_the_api_re
         }"""
     )
     assert (answer["status"], answer["body"]["error"]["reason"]) == (403, "forbidden")
+
+
+def _actual_hours_this_month(system: System) -> float:
+    with system.client("projections", "token-admin") as admin:
+        line = admin.get(f"/v1/courses/{MINE}/double-bottom-line", params={"municipality": "101"}).json()
+    return next(r["actual_hours"] for r in line["hours"] if r["unit"] == MONTH.strftime("%Y-%m"))
+
+
+def test_a_wrong_contact_is_withdrawn_from_the_history_and_the_hours_follow(visit: Visit, running: System) -> None:
+    visit.login("medarbejder-101")
+    visit.open(f"#/course/{MINE}")
+    page = visit.page
+    before = _actual_hours_this_month(running)
+    page.locator("#contact-other-minutes").fill("120")  # meant 12
+    _saved(visit, "contact-form")
+    assert _actual_hours_this_month(running) == before + 2  # 120 minutes = 2 hours more
+    wrong = [e for e in _history(running, MINE, "c-mine") if e["fact"].get("minutes") == 120][-1]
+    short = wrong["event_id"][:8]
+    page.locator(f"#withdraw-{short}-open").click()
+    page.locator(f"#withdraw-{short}-submit").click()  # no reason: refused on the page, nothing sent
+    assert page.locator(f"#withdraw-{short}-message").inner_text() == "Skriv hvorfor."
+    page.locator(f"#withdraw-{short}-reason").fill("120 i stedet for 12 minutter")
+    _saved(visit, f"withdraw-{short}")
+    assert _actual_hours_this_month(running) == before  # the 2 hours are gone again
+    row = page.locator(f"#history-table tr[data-event='{wrong['event_id']}']")
+    assert "trukket tilbage" in row.inner_text()
+    withdrawal = [e for e in _history(running, MINE, "c-mine") if e["fact"]["type"] == "FactWithdrawn"][-1]
+    assert withdrawal["fact"]["withdrawn_event_id"] == wrong["event_id"]
+    assert (withdrawal["recorded_by"], withdrawal["fact"]["reason"]) == (
+        "medarbejder-101",
+        "120 i stedet for 12 minutter",
+    )
+    visit.screenshot("course-withdrawn")

@@ -66,6 +66,8 @@ const TEXTS = {
       score_raw: "Råscore", score_index: "Indeks", score_total: "Sum", score_mean: "Gennemsnit", items_answered: "punkter besvaret",
       follow_up_title: "Opfølgning efter forløbet", months_after_end: "Måneder efter afslutning", months: "måneder",
       keeps_own_housing: "Har borgeren fortsat egen bolig?", answer_missing: "Vælg et svar.",
+      correct_col: "Ret", withdraw: "Træk tilbage", withdraw_reason: "Hvorfor trækkes den tilbage?", withdraw_confirm: "Bekræft",
+      withdrawn_mark: "trukket tilbage", reason_missing: "Skriv hvorfor.", withdrawn_saved: "Registreringen er trukket tilbage",
       items: {
         WHO5: ["Jeg har været glad og i godt humør", "Jeg har følt mig rolig og afslappet", "Jeg har følt mig aktiv og energisk",
                "Jeg er vågnet frisk og udhvilet", "Min dagligdag har været fyldt med ting, der interesserer mig"],
@@ -145,6 +147,8 @@ const TEXTS = {
       score_raw: "Raw score", score_index: "Index", score_total: "Total", score_mean: "Mean", items_answered: "items answered",
       follow_up_title: "Follow-up after the course", months_after_end: "Months after the end", months: "months",
       keeps_own_housing: "Does the citizen still have an own home?", answer_missing: "Choose an answer.",
+      correct_col: "Correct", withdraw: "Withdraw", withdraw_reason: "Why is it withdrawn?", withdraw_confirm: "Confirm",
+      withdrawn_mark: "withdrawn", reason_missing: "Say why.", withdrawn_saved: "The entry is withdrawn",
       items: {
         WHO5: ["I have felt cheerful and in good spirits", "I have felt calm and relaxed", "I have felt active and vigorous",
                "I woke up feeling fresh and rested", "My daily life has been filled with things that interest me"],
@@ -602,8 +606,10 @@ async function coursePage(main, courseId) {
     const events = await api("registration", `v1/citizens/${encodeURIComponent(dbl.citizen)}/courses/${encodeURIComponent(courseId)}/history?${query({ municipality })}`);
     history.append(h("div", { class: "table-wrap" }, h("table", { id: "history-table" },
       h("thead", {}, h("tr", {}, [t().effective, t().fact, t().recorded, t().by].map((c) => h("th", { scope: "col" }, c)))),
-      h("tbody", {}, events.events.map((e) => h("tr", { "data-fact": e.fact.type }, h("td", {}, formatDate(e.fact.effective_date)),
+      h("tbody", {}, events.events.map((e) => h("tr", { "data-fact": e.fact.type, "data-event": e.event_id }, h("td", {}, formatDate(e.fact.effective_date)),
         h("td", {}, label("facts", e.fact.type)), h("td", {}, formatDateTime(e.recorded_at)), h("td", {}, e.recorded_by)))))));
+    // A fact entered by mistake is withdrawn from its row (static/forms.js), never deleted.
+    if (window.courseForms) window.courseForms.withdrawals(history.querySelector("#history-table"), events.events, courseId, dbl.citizen);
   } catch (error) {
     history.append(h("p", { class: "error" }, failureText(error)));
   }

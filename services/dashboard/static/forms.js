@@ -351,5 +351,41 @@ function courseFormsSection(courseId, citizen, method) {
       contactForm(course), timePlanForm(course), measurementForm(course), progressionForm(course), followUpForm(course)));
 }
 
-window.courseForms = { SCALES, INSTRUMENTS, answerProblems, score: instrumentScore, section: courseFormsSection };
+/* The history table's corrections: a contact, plan, progression, measurement or follow-up entered
+   by mistake gets a button that withdraws it with a reason (a FactWithdrawn; the history keeps both);
+   a withdrawn one is marked as such, its withdrawal names it. */
+const WITHDRAWABLE = ["ContactRecorded", "TimePlanned", "ExpectedProgressionSet", "MeasurementRecorded", "FollowUpRecorded"];
+
+function withdrawals(table, events, courseId, citizen) {
+  const f = t().forms;
+  const withdrawn = new Set(events.filter((e) => e.fact.type === "FactWithdrawn").map((e) => e.fact.withdrawn_event_id));
+  table.querySelector("thead tr").append(h("th", { scope: "col" }, f.correct_col));
+  for (const row of table.querySelectorAll("tbody tr")) {
+    const event = events.find((e) => e.event_id === row.dataset.event);
+    const cell = h("td", {});
+    row.append(cell);
+    if (!event) continue;
+    if (withdrawn.has(event.event_id)) {
+      row.classList.add("withdrawn");
+      cell.append(h("span", { class: "meta" }, f.withdrawn_mark));
+      continue;
+    }
+    if (!WITHDRAWABLE.includes(event.fact.type)) continue;
+    const n = event.event_id.slice(0, 8);
+    const reason = h("input", { type: "text", maxlength: 500 });
+    const form = factForm(`withdraw-${n}`, "", [field(`withdraw-${n}-reason`, f.withdraw_reason, reason)], () => {
+      if (!reason.value.trim()) throw new Error(f.reason_missing);
+      return { municipality: state.session.municipality, citizen_id: citizen, course_id: courseId, type: "FactWithdrawn",
+        effective_date: todayIso(), withdrawn_event_id: event.event_id, reason: reason.value.trim() };
+    }, { reason: `withdraw-${n}-reason` });
+    form.classList.add("withdraw-form");
+    form.querySelector("h3").remove();
+    form.querySelector("button[type=submit]").textContent = f.withdraw_confirm;
+    form.hidden = true;
+    const open = h("button", { type: "button", class: "secondary", id: `withdraw-${n}-open`, onclick: () => { form.hidden = false; open.hidden = true; reason.focus(); } }, f.withdraw);
+    cell.append(open, form);
+  }
+}
+
+window.courseForms = { SCALES, INSTRUMENTS, answerProblems, score: instrumentScore, section: courseFormsSection, withdrawals };
 })();
