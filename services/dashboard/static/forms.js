@@ -356,6 +356,16 @@ function courseFormsSection(courseId, citizen, method) {
    a withdrawn one is marked as such, its withdrawal names it. */
 const WITHDRAWABLE = ["ContactRecorded", "TimePlanned", "ExpectedProgressionSet", "MeasurementRecorded", "FollowUpRecorded"];
 
+/* What tells one entry from another of its kind in the history: minutes, hours, the instrument. */
+function factDetail(fact) {
+  if (fact.type === "ContactRecorded") return `${fact.minutes} min, ${label("ContactKind", fact.kind)}`;
+  if (fact.type === "TimePlanned") return `${formatValue(fact.expected_hours)} ${t().units.hours}, ${fact.cti_phase ? t().phase(fact.cti_phase) : periodLabel(fact.month.slice(0, 7))}`;
+  if (fact.type === "MeasurementRecorded" || fact.type === "ExpectedProgressionSet") return label("Instrument", fact.instrument);
+  if (fact.type === "FollowUpRecorded") return `${fact.months_after_end} ${t().forms.months}: ${label("FollowUpAnswer", fact.keeps_own_housing)}`;
+  if (fact.type === "FactWithdrawn") return fact.reason;
+  return null;
+}
+
 function withdrawals(table, events, courseId, citizen) {
   const f = t().forms;
   const withdrawn = new Set(events.filter((e) => e.fact.type === "FactWithdrawn").map((e) => e.fact.withdrawn_event_id));
@@ -365,6 +375,8 @@ function withdrawals(table, events, courseId, citizen) {
     const cell = h("td", {});
     row.append(cell);
     if (!event) continue;
+    const detail = factDetail(event.fact);
+    if (detail) row.children[1].append(h("span", { class: "meta" }, ` · ${detail}`));
     if (withdrawn.has(event.event_id)) {
       row.classList.add("withdrawn");
       cell.append(h("span", { class: "meta" }, f.withdrawn_mark));
