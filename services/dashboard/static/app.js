@@ -68,6 +68,9 @@ const TEXTS = {
       keeps_own_housing: "Har borgeren fortsat egen bolig?", answer_missing: "Vælg et svar.",
       correct_col: "Ret", withdraw: "Træk tilbage", withdraw_reason: "Hvorfor trækkes den tilbage?", withdraw_confirm: "Bekræft",
       withdrawn_mark: "trukket tilbage", reason_missing: "Skriv hvorfor.", withdrawn_saved: "Registreringen er trukket tilbage",
+      week_link: "Registrér ugens kontakter", week_title: "Ugens kontakter", week_intro: "Minutter pr. kontakt for hver af dine borgere, dag for dag; alt gemmes på én gang. Tomme felter: ingen kontakt.",
+      week_previous: "Forrige uge", week_next: "Næste uge", week_of: "Uge", week_minutes: "Minutter pr. dag", week_save: "Gem ugens kontakter",
+      week_none: "Du har ingen aktive forløb.", week_empty: "Skriv minutter ud for mindst én kontakt.", week_stored: "Gemt", week_refused: "Afvist",
       items: {
         WHO5: ["Jeg har været glad og i godt humør", "Jeg har følt mig rolig og afslappet", "Jeg har følt mig aktiv og energisk",
                "Jeg er vågnet frisk og udhvilet", "Min dagligdag har været fyldt med ting, der interesserer mig"],
@@ -149,6 +152,9 @@ const TEXTS = {
       keeps_own_housing: "Does the citizen still have an own home?", answer_missing: "Choose an answer.",
       correct_col: "Correct", withdraw: "Withdraw", withdraw_reason: "Why is it withdrawn?", withdraw_confirm: "Confirm",
       withdrawn_mark: "withdrawn", reason_missing: "Say why.", withdrawn_saved: "The entry is withdrawn",
+      week_link: "Record the week's contacts", week_title: "The week's contacts", week_intro: "Minutes per contact for each of your citizens, day by day; all stored at once. Empty fields: no contact.",
+      week_previous: "Previous week", week_next: "Next week", week_of: "Week", week_minutes: "Minutes per day", week_save: "Save the week's contacts",
+      week_none: "You have no active courses.", week_empty: "Type the minutes of at least one contact.", week_stored: "Stored", week_refused: "Refused",
       items: {
         WHO5: ["I have felt cheerful and in good spirits", "I have felt calm and relaxed", "I have felt active and vigorous",
                "I woke up feeling fresh and rested", "My daily life has been filled with things that interest me"],
@@ -696,7 +702,8 @@ async function rosterPage(main, kind) {
     Object.entries(t().sorts).map(([value, text]) => h("option", { value, selected: value === sort }, text)));
   const base = { municipality: state.session.municipality, state: "active", sort, team: teamScope() };
   main.append(teamPicker(route, h("label", { for: "sort-select" }, t().sort_by, sortSelect),
-    h("a", { href: `/api/projections/v1/courses?${query({ ...base, format: "xlsx" })}`, id: "export-roster", download: "" }, t().export_list)));
+    h("a", { href: `/api/projections/v1/courses?${query({ ...base, format: "xlsx" })}`, id: "export-roster", download: "" }, t().export_list),
+    kind === "mine" ? h("a", { href: "#/week", id: "week-link" }, t().forms.week_link) : null));
   const result = await api("projections", `v1/courses?${query({ ...base, page, page_size: ROSTER_PAGE })}`);
   if (kind === "team") {
     // The alerts service owns the alerts: its open ones of the team, counted per course beside the rows.
@@ -766,6 +773,7 @@ const ROUTES = [
   ["#/kpis", "nav_kpis", ["team_leader", "manager"], (main) => overviewPage(main)],
   ["#/kpi/", null, ["team_leader", "manager"], (main, rest) => kpiPage(main, rest)],
   ["#/alerts", "nav_alerts", ["team_leader", "manager"], (main) => alertsPage(main)],
+  ["#/week", null, ["support_worker"], (main) => window.courseForms.weekPage(main)],
   ["#/course", "nav_course", ["team_leader", "support_worker"], (main, rest) => coursePage(main, decodeURIComponent(rest.replace(/^\//, "")))],
   ["#/homeless", "nav_homeless", ["team_leader", "manager"], (main) => homelessPage(main)],
   ["#/benchmark", "nav_benchmark", ["manager"], (main, rest) => benchmarkPage(main, rest.replace(/^\//, ""))],

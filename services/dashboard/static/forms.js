@@ -399,5 +399,117 @@ function withdrawals(table, events, courseId, citizen) {
   }
 }
 
-window.courseForms = { SCALES, INSTRUMENTS, answerProblems, score: instrumentScore, section: courseFormsSection, withdrawals };
+/* --- the week's contacts on one screen (#/week, from "Mine borgere") ------------------------- */
+
+const WEEK_DAYS = 7;
+
+function mondayOf(day) {
+  const monday = new Date(day.getFullYear(), day.getMonth(), day.getDate());
+  monday.setDate(monday.getDate() - ((monday.getDay() + 6) % 7));
+  return monday;
+}
+
+function addDays(day, n) { return new Date(day.getFullYear(), day.getMonth(), day.getDate() + n); }
+
+/* Posts the week's contacts as one batch; the key stays the same until an answer came. */
+async function postBatch(facts, keyHolder) {
+  const response = await fetch("/api/registration/v1/facts/batch", {
+    method: "POST",
+    credentials: "same-origin",
+    headers: { "content-type": "application/json", "idempotency-key": keyHolder.key },
+    body: JSON.stringify({ facts }),
+  });
+  const body = (response.headers.get("content-type") || "").includes("json") ? await response.json() : null;
+  keyHolder.key = newKey();
+  if (response.status === 401) window.location.assign("/login");
+  return { status: response.status, body };
+}
+
+/* A row per active course of the worker, a column per day of the week: the minutes of the day's
+   contact and, per row, its kind. One batch stores them all; each cell refused says why. */
+async function weekPage(main) {
+  const f = t().forms;
+  const chosen = new URLSearchParams(location.hash.split("?")[1] || "").get("week");
+  const monday = mondayOf(chosen && /^\d{4}-\d{2}-\d{2}$/.test(chosen) ? new Date(`${chosen}T12:00:00`) : new Date());
+  const days = Array.from({ length: WEEK_DAYS }, (_, i) => addDays(monday, i));
+  const today = todayIso();
+  const weekLink = (n, text, id) => h("a", { href: `#/week?week=${iso(addDays(monday, 7 * n))}`, id }, text);
+  main.append(h("h1", {}, f.week_title), h("p", { class: "meta" }, f.week_intro),
+    h("nav", { class: "toolbar", "aria-label": f.week_title }, weekLink(-1, f.week_previous, "week-previous"),
+      h("span", { id: "week-shown" }, `${f.week_of} ${formatDate(iso(monday))}–${formatDate(iso(days[WEEK_DAYS - 1]))}`),
+      iso(addDays(monday, 7)) <= today ? weekLink(1, f.week_next, "week-next") : null));
+  const municipality = state.session.municipality;
+  const courses = await api("projections", `v1/courses?${query({ municipality, state: "active", page_size: 500, sort: "last_contact" })}`);
+  if (!courses.rows.length) { main.append(h("p", {}, f.week_none)); return; }
+  const kinds = ["face_to_face", "phone_digital", "partners", "attempted", "cancelled_by_citizen"];
+  const rows = courses.rows.map((r) => {
+    const kind = h("select", { id: `week-${r.course}-kind` }, kinds.map((k) => h("option", { value: k }, label("ContactKind", k))));
+    const cells = days.map((day) => {
+      const input = h("input", { type: "number", min: 0, max: 1440, step: 5, inputmode: "numeric", id: `week-${r.course}-${iso(day)}`,
+        disabled: iso(day) > today, "data-day": iso(day), class: "minutes" });
+      return h("td", {}, h("label", { for: input.id, class: "visually-hidden" }, `${r.citizen} ${formatDate(iso(day))} (min)`), input);
+    });
+    return { course: r, kind, cells, tr: h("tr", { "data-course": r.course },
+      h("th", { scope: "row" }, h("a", { href: `#/course/${encodeURIComponent(r.course)}` }, `${label("Method", r.method)} · ${r.citizen}`)),
+      h("td", {}, h("label", { for: kind.id, class: "visually-hidden" }, `${r.citizen}: ${f.contact_kind}`), kind), cells) };
+  });
+  const dayName = (day) => new Intl.DateTimeFormat(locale(), { weekday: "short", day: "numeric", month: "numeric" }).format(day);
+  main.append(h("div", { class: "table-wrap" }, h("table", { id: "week-table" },
+    h("caption", { class: "meta" }, f.week_minutes),
+    h("thead", {}, h("tr", {}, h("th", { scope: "col" }, t().course_col), h("th", { scope: "col" }, f.contact_kind),
+      days.map((day) => h("th", { scope: "col" }, dayName(day))))),
+    h("tbody", {}, rows.map((r) => r.tr)))));
+  const keyHolder = { key: newKey() };
+  const message = h("p", { id: "week-message", role: "status", "aria-live": "polite", class: "form-message" });
+  const button = h("button", { type: "button", id: "week-submit" }, f.week_save);
+  button.addEventListener("click", async () => {
+    const sent = [];
+    for (const row of rows) {
+      for (const td of row.cells) {
+        const input = td.querySelector("input");
+        input.removeAttribute("aria-invalid");
+        for (const note of td.querySelectorAll(".field-error")) note.remove();
+        const minutes = number(input);
+        if (input.disabled || minutes === null) continue;
+        sent.push({ input, fact: { municipality, citizen_id: row.course.citizen, course_id: row.course.course, type: "ContactRecorded",
+          effective_date: input.dataset.day, minutes, kind: row.kind.value } });
+      }
+    }
+    message.className = "form-message";
+    if (!sent.length) { message.textContent = f.week_empty; message.classList.add("error"); return; }
+    button.disabled = true;
+    message.textContent = f.saving;
+    try {
+      const answer = await postBatch(sent.map((s) => s.fact), keyHolder);
+      if (answer.status !== 200) {
+        const error = (answer.body && answer.body.error) || {};
+        message.textContent = (state.lang === "da" ? error.message_da : error.message) || `HTTP ${answer.status}`;
+        message.classList.add("error");
+        return;
+      }
+      for (const result of answer.body.results) {
+        const { input } = sent[result.index];
+        if (result.status === 201) {
+          input.disabled = true;  // stored: not sent again with the cells still to correct
+          input.classList.add("stored");
+          continue;
+        }
+        const error = result.error || {};
+        input.setAttribute("aria-invalid", "true");
+        input.insertAdjacentElement("afterend", h("span", { class: "field-error error" },
+          (state.lang === "da" ? error.message_da : error.message) || error.reason));
+      }
+      message.textContent = `${f.week_stored}: ${answer.body.accepted} · ${f.week_refused}: ${answer.body.rejected}`;
+      if (answer.body.rejected) message.classList.add("error");
+    } catch (error) {
+      message.textContent = f.no_answer;  // the key stays: the same batch is stored only once
+      message.classList.add("error");
+    } finally {
+      button.disabled = false;
+    }
+  });
+  main.append(h("div", { class: "form-actions" }, button), message);
+}
+
+window.courseForms = { SCALES, INSTRUMENTS, answerProblems, score: instrumentScore, section: courseFormsSection, withdrawals, weekPage };
 })();
