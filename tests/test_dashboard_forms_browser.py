@@ -262,3 +262,42 @@ def test_a_wrong_contact_is_withdrawn_from_the_history_and_the_hours_follow(visi
         "120 i stedet for 12 minutter",
     )
     visit.screenshot("course-withdrawn")
+
+
+def test_the_weeks_contacts_are_entered_on_one_screen_and_stored_as_one_batch(visit: Visit, running: System) -> None:
+    visit.login("medarbejder-101")
+    visit.open("#/mine")
+    visit.page.locator("#week-link").click()
+    visit.page.wait_for_selector("main[data-ready='true'] #week-table")
+    visit.page.locator("#week-previous").click()  # last week: every day lies behind us
+    visit.page.wait_for_selector("main[data-ready='true'] #week-table")
+    page = visit.page
+    monday = date.today() - timedelta(days=date.today().weekday() + 7)
+    wednesday, friday = monday + timedelta(days=2), monday + timedelta(days=4)
+    assert page.locator("#week-table tbody tr").count() == 1  # Anna's own course only, not k-other
+    page.locator(f"#week-{MINE}-kind").select_option("phone_digital")
+    page.locator(f"#week-{MINE}-{monday.isoformat()}").fill("30")
+    page.locator(f"#week-{MINE}-{wednesday.isoformat()}").fill("45")
+    page.locator(f"#week-{MINE}-{friday.isoformat()}").fill("2000")  # more than a day: refused alone
+    visit.assert_accessible()
+    with page.expect_response("**/api/registration/v1/facts/batch") as answer:
+        page.locator("#week-submit").click()
+    assert answer.value.status == 200
+    assert page.locator("#week-message").inner_text() == "Gemt: 2 · Afvist: 1"
+    assert page.locator(f"#week-{MINE}-{monday.isoformat()}").is_disabled()  # stored: not sent again
+    friday_cell = page.locator(f"#week-{MINE}-{friday.isoformat()}")
+    assert friday_cell.get_attribute("aria-invalid") == "true" and friday_cell.input_value() == "2000"
+    stored = {
+        (e["fact"]["effective_date"], e["fact"]["minutes"], e["fact"]["kind"])
+        for e in _history(running, MINE, "c-mine")
+        if e["fact"]["type"] == "ContactRecorded"
+    }
+    assert {(monday.isoformat(), 30, "phone_digital"), (wednesday.isoformat(), 45, "phone_digital")} <= stored
+    assert not any(day == friday.isoformat() for day, _, _ in stored)
+    # The corrected Friday goes alone: the two stored ones are not sent again.
+    friday_cell.fill("20")
+    with page.expect_response("**/api/registration/v1/facts/batch") as again:
+        page.locator("#week-submit").click()
+    assert [r["status"] for r in again.value.json()["results"]] == [201]
+    assert page.locator("#week-message").inner_text() == "Gemt: 1 · Afvist: 0"
+    visit.screenshot("week-contacts")
