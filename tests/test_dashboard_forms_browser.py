@@ -270,9 +270,10 @@ def test_the_weeks_contacts_are_entered_on_one_screen_and_stored_as_one_batch(vi
     visit.page.locator("#week-link").click()
     visit.page.wait_for_selector("main[data-ready='true'] #week-table")
     visit.page.locator("#week-previous").click()  # last week: every day lies behind us
-    visit.page.wait_for_selector("main[data-ready='true'] #week-table")
     page = visit.page
     monday = date.today() - timedelta(days=date.today().weekday() + 7)
+    expect(page.locator("#week-shown")).to_contain_text(monday.strftime("%d.%m.%Y"))
+    page.wait_for_selector("main[data-ready='true'] #week-table")
     wednesday, friday = monday + timedelta(days=2), monday + timedelta(days=4)
     assert page.locator("#week-table tbody tr").count() == 1  # Anna's own course only, not k-other
     page.locator(f"#week-{MINE}-kind").select_option("phone_digital")

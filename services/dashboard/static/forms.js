@@ -288,12 +288,14 @@ function measurementForm(course) {
   const select = instrument.querySelector("select");
   const items = h("fieldset", { id: "measurement-items", class: "items" });
   const live = h("p", { id: "measurement-score", class: "score", "aria-live": "polite" });
-  const problems = h("ul", { id: "measurement-problems", class: "error" });
+  const problems = h("ul", { id: "measurement-problems" });
   const update = () => {
     const answers = answersOf(select.value, items);
-    const found = answerProblems(select.value, answers);
+    const typed = [...items.querySelectorAll("input")].some((input) => input.value !== "");
+    const found = typed ? answerProblems(select.value, answers) : [];  // nothing typed yet: nothing wrong yet
     problems.replaceChildren(...found.map((p) => h("li", {}, problemText(p))));
-    live.textContent = found.length ? f.score_pending : scoreText(select.value, answers);
+    problems.className = found.length ? "error" : "";
+    live.textContent = !typed || found.length ? f.score_pending : scoreText(select.value, answers);
   };
   const drawItems = () => {
     const scale = SCALES[select.value];
@@ -433,7 +435,9 @@ async function weekPage(main) {
   const monday = mondayOf(chosen && /^\d{4}-\d{2}-\d{2}$/.test(chosen) ? new Date(`${chosen}T12:00:00`) : new Date());
   const days = Array.from({ length: WEEK_DAYS }, (_, i) => addDays(monday, i));
   const today = todayIso();
-  const weekLink = (n, text, id) => h("a", { href: `#/week?week=${iso(addDays(monday, 7 * n))}`, id }, text);
+  // Buttons, not links: the weeks go on without end, and a link crawler would follow them all.
+  const weekLink = (n, text, id) => h("button", { type: "button", class: "secondary", id,
+    onclick: () => { location.hash = `#/week?week=${iso(addDays(monday, 7 * n))}`; } }, text);
   main.append(h("h1", {}, f.week_title), h("p", { class: "meta" }, f.week_intro),
     h("nav", { class: "toolbar", "aria-label": f.week_title }, weekLink(-1, f.week_previous, "week-previous"),
       h("span", { id: "week-shown" }, `${f.week_of} ${formatDate(iso(monday))}–${formatDate(iso(days[WEEK_DAYS - 1]))}`),
