@@ -101,6 +101,14 @@ def _this_month_row(visit: Visit) -> list[str]:
     raise AssertionError("no row for this month")
 
 
+def _face_to_face_this_month(system: System) -> int:
+    """KPI P4's face-to-face contacts of team-icm this month, as the team leader's figure has it."""
+    params = {"municipality": "101", "team": "team-icm", "from": MONTH.isoformat(), "to": date.today().isoformat()}
+    with system.client("projections", "token-admin") as admin:
+        series = admin.get("/v1/kpis/P4", params=params | {"period": "month"}).json()["series"]
+    return series[-1]["values"]["face_to_face_contacts"]
+
+
 def _saved(visit: Visit, form: str) -> None:
     """After a save the page is drawn again from the APIs: wait for it and for the saved message."""
     visit.page.evaluate("document.getElementById('status').textContent = ''")
@@ -125,9 +133,11 @@ def test_a_support_worker_fills_the_forms_of_their_course_and_sees_the_double_bo
     assert _this_month_row(visit)[1:3] == ["8", "0"]
 
     # A contact in three clicks: the kind (face to face is chosen already, clicked anyway), 30 minutes, save.
+    assert _face_to_face_this_month(running) == 0
     page.locator("#contact-kind-face_to_face").click()
     page.locator("#contact-minutes-30").click()
     _saved(visit, "contact-form")
+    assert _face_to_face_this_month(running) == 1  # P4 counts it: team-icm's first face-to-face contact
     # 30 minutes = 0.5 hours of the 8 set aside: 0.5 / 8 = 6.25 %, shown as 6,3 %.
     row = _this_month_row(visit)
     assert row[1:3] == ["8", "0,5"] and row[5].replace("\xa0", " ") == "6,3 %"
