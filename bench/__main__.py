@@ -485,6 +485,9 @@ def main() -> None:
     parser.add_argument("--events", type=int, help="events for the rebuild and KPI queries")
     parser.add_argument("--courses", type=int, help="open courses for the deadline poll")
     parser.add_argument("--only-history", action="store_true", help="only the rebuild and KPI query figures")
+    parser.add_argument(
+        "--roster-courses", type=int, default=5000, help="active courses for the roster (bench/roster.py)"
+    )
     args = parser.parse_args()
     events = args.events or (1_000_000 if args.full else 20_000)
     courses = args.courses or (100_000 if args.full else 5_000)
@@ -519,6 +522,10 @@ def main() -> None:
         history, history_peak = history_figures(postgres.url, work, events)
         figures += history
         peak |= history_peak
+        print(f"course roster of {args.roster_courses:,} active courses ...", file=sys.stderr)
+        from bench.roster import roster_figures  # it imports this module's Figure
+
+        figures += roster_figures(postgres.url, work, args.roster_courses)
         if not args.only_history:
             print(f"deadline poll with {courses:,} courses ...", file=sys.stderr)
             figures += asyncio.run(deadline_figures(create_database(postgres.url), courses))

@@ -31,6 +31,7 @@ from typing import Any
 
 import httpx
 
+from casetrack import demo_surveys
 from contracts.codes import CtiPhase, Method
 from contracts.methods import (
     CONTACT_EVERY_DAYS,
@@ -577,6 +578,13 @@ def generate(municipality: str, citizens: int, months: int, seed: int, today: da
     for number in range(citizens):
         entry = first + timedelta(days=rng.randint(0, span))
         facts.extend(CitizenStory(rng, place, number, entry).facts())
+    # Surveys and partner meetings (docs/surveys.md): the CTI team's 4 answer, and stay suppressed.
+    answering = {team.team_id: (method, {"CTI": 4, "ICM": 6, "ACT": 5}[method]) for method, team in place.teams.items()}
+    facts.extend(
+        demo_surveys.survey_facts(
+            random.Random(f"{seed}-{municipality}-surveys"), municipality, answering, first, today
+        )
+    )
     return facts
 
 

@@ -9,7 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field
 AUDIT_STREAM = "CASETRACK_AUDIT"
 AUDIT_SUBJECT_ROOT = "casetrack.audit"
 
-SubjectType = Literal["citizen", "course", "team", "worker"]
+# "municipality": a list of the whole municipality (subject_id: its code); "team"/"worker": a team's
+# list or one worker's (the roster, the by-name list), besides a team's or worker's history.
+SubjectType = Literal["citizen", "course", "team", "worker", "municipality"]
 
 
 def audit_subject(service: str, municipality: str, subject_type: str, subject_id: str) -> str:
@@ -33,3 +35,6 @@ class AuditEntry(BaseModel):
     action: str  # e.g. read_history
     subject_type: SubjectType
     subject_id: str
+    filter: dict[str, str] | None = Field(
+        default=None, description="a read of a list: the filter it was read with (query parameters given)"
+    )

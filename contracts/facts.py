@@ -47,6 +47,7 @@ from contracts.dates import OLDEST_DATE, DateWindow
 from contracts.instruments import Instrument, answer_problems
 from contracts.methods import FOLLOW_UP_MONTHS, OWN_HOME
 from contracts.municipalities import CODE_PATTERN, DANISH_MUNICIPALITIES
+from contracts.surveys import ItemId, Partner, Round, SurveyDefinition, SurveyId, round_start, shipped
 
 
 @dataclass(frozen=True)
@@ -250,6 +251,57 @@ class HousingStockReported(FactBase):
         if self.period_start > self.effective_date:
             raise ValueError("period_start is after the period's end (effective_date)")
         return self
+
+
+# --- Organisation surveys and meetings (docs/surveys.md) ---------------------------------------
+
+
+class SurveyDefined(FactBase):
+    """The municipality's own survey, or its own version of a shipped one (contracts/surveys.py)."""
+
+    type: Literal["SurveyDefined"] = "SurveyDefined"
+    survey: SurveyDefinition
+
+
+class SurveyAnswered(FactBase):
+    """One set of answers to a survey round. It names no respondent: for an anonymous survey none
+    is stored anywhere (docs/surveys.md §3), and registration records it as told by `anonymous`."""
+
+    type: Literal["SurveyAnswered"] = "SurveyAnswered"
+    survey: SurveyId
+    version: int = Field(ge=1, le=1000)
+    round: Round = Field(description="the round answered, a half-year (2026-H2) or a quarter (2026-Q3)")
+    team: PseudonymousId | None = Field(
+        default=None, description="the team answered for; none for a survey the municipality answers"
+    )
+    answers: dict[ItemId, int] = Field(max_length=80, description="item id -> a value on the survey's scale")
+
+    @field_validator("round")
+    @classmethod
+    def _round_begun(cls, value: str) -> str:
+        """A round is answered once it has begun (like an effective date, at most a day ahead)."""
+        if round_start(value) > _today() + timedelta(days=1):
+            raise _out_of_range(f"round {value} has not begun")
+        return value
+
+    @model_validator(mode="after")
+    def _answers_fit_survey(self) -> "SurveyAnswered":
+        definition = shipped(self.survey, self.version)  # a municipality's own: checked by registration
+        if definition is not None:
+            problems = definition.answer_problems(self.answers)
+            if problems:
+                raise ValueError("; ".join(problems))
+            if (definition.respondent == "municipality") != (self.team is None):
+                raise ValueError("send team for a survey a worker or team answers, and only then")
+        return self
+
+
+class PartnerMeetingHeld(FactBase):
+    """A team held a meeting with partners about its citizens (cross-disciplinary cooperation)."""
+
+    type: Literal["PartnerMeetingHeld"] = "PartnerMeetingHeld"
+    team: PseudonymousId
+    partners: tuple[Partner, ...] = Field(min_length=1, max_length=len(Partner))
 
 
 # --- Citizen facts ------------------------------------------------------------------------------
@@ -561,6 +613,9 @@ FACT_TYPES: tuple[type[FactBase], ...] = (
     WorkerMovedTeam,
     WorkerLeft,
     HousingStockReported,
+    SurveyDefined,
+    SurveyAnswered,
+    PartnerMeetingHeld,
     CitizenRegistered,
     HousingWaitingListRegistered,
     HomeOfferedViaAllocationRight,

@@ -12,6 +12,7 @@ from typing import Literal
 from contracts import codes
 from contracts.facts import FACT_TYPES
 from contracts.instruments import Instrument
+from contracts.surveys import Partner
 
 Lang = Literal["da", "en"]
 Label = tuple[str, str]  # (Danish, English)
@@ -156,6 +157,16 @@ CODE_LABELS: dict[type[StrEnum], dict[str, Label]] = {
         "shared_supported": ("Bofællesskab med støtte", "Shared supported housing"),
         "other": ("Anden bolig", "Other housing"),
     },
+    Partner: {
+        "jobcentre": ("Jobcenter", "Jobcentre"),
+        "psychiatry": ("Psykiatri", "Psychiatry"),
+        "addiction_treatment": ("Misbrugsbehandling", "Addiction treatment"),
+        "housing": ("Boligorganisation", "Housing organisation"),
+        "health": ("Sundhed (fx egen læge)", "Health (e.g. GP)"),
+        "prison_probation": ("Kriminalforsorg", "Prison and probation service"),
+        "shelter": ("Herberg/forsorgshjem", "Shelter"),
+        "other": ("Anden samarbejdspartner", "Other partner"),
+    },
 }
 
 FACT_LABELS: dict[str, Label] = {
@@ -164,6 +175,9 @@ FACT_LABELS: dict[str, Label] = {
     "WorkerMovedTeam": ("Medarbejder skiftet team", "Worker moved team"),
     "WorkerLeft": ("Medarbejder fratrådt", "Worker left"),
     "HousingStockReported": ("Boligsituation i kommunen indberettet", "Housing stock reported"),
+    "SurveyDefined": ("Spørgeskema defineret", "Survey defined"),
+    "SurveyAnswered": ("Spørgeskema besvaret", "Survey answered"),
+    "PartnerMeetingHeld": ("Møde med samarbejdspartnere holdt", "Partner meeting held"),
     "CitizenRegistered": ("Borger oprettet", "Citizen registered"),
     "HousingWaitingListRegistered": ("Skrevet op til bolig", "Put on a housing waiting list"),
     "HomeOfferedViaAllocationRight": ("Bolig anvist (kommunal anvisning)", "Home offered via allocation right"),

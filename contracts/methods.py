@@ -75,6 +75,7 @@ CASELOAD_NORM: Mapping[Method, int] = {Method.CTI: 12, Method.ICM: 8, Method.ACT
 # --- §141 handleplan, follow-ups, §110 stays -------------------------------------------------------
 
 HANDLEPLAN_DAYS = 30  # a §141 handleplan within 30 days of course start (or of a §110 stay start)
+MEASUREMENT_BASELINE_DAYS = 30  # a baseline measurement within 30 days of course start (measurement_missing)
 FOLLOW_UP_MONTHS: tuple[int, ...] = (6, 9, 12)  # follow-ups this many months after a course ended
 FOLLOW_UP_WINDOW_DAYS = 30  # a follow-up counts as on time up to this many days after it is due
 SHELTER_READY_STAY_DAYS = 90  # the national goal: 3-4 months at most for citizens ready to move
@@ -136,3 +137,12 @@ def housing_group(situation: HousingSituation | None) -> str:
     if situation in INSTITUTION:
         return "institution"
     return "unknown"
+
+
+# --- Surveys (docs/surveys.md) ------------------------------------------------------------------
+
+# A survey round is a half-year ("2026-H2"); the fidelity rounds of the outreach evaluation were
+# half-yearly. `fidelity_round_due` and the survey indicators count rounds in these months.
+SURVEY_ROUND_MONTHS = 6
+# A team's result of an anonymous survey is shown only when at least this many answered it.
+SURVEY_MIN_RESPONDENTS = 5

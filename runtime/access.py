@@ -15,11 +15,16 @@ The table (README "Roles and scopes" has it too):
     benchmark, targets                          -       -               -            own m.   all
     double bottom line of a course              -       own courses     team's       -        all
     median time plan                            -       own team        own team     own m.   all
+    course roster (GET /v1/courses)             -       own courses     team's       own m.   all
+    by-name list (GET /v1/homeless-list)        -       -               team's       own m.   all
     alerts (list, stream, by id)                -       -               own team     own m.   all
     alerts (acknowledge, snooze, resolve)       -       -               own team     -        all
     rules (read)                                -       -               own m.       own m.   all
     rules (configure)                           -       -               -            own m.   all
     clock (set), audit trail                    -       -               -            -        all
+    answer a survey round (docs/surveys.md)     -       own team        own team     own m.   all
+    partner meeting                             -       -               own team     -        all
+    organisational indicators                   -       own team        own team     own m.   all
 
 Erasure is the fact CitizenErased: submitted like any fact, by the case system.
 

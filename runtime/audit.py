@@ -53,7 +53,14 @@ class AuditLog:
         self._reported: set[int] = set()  # stream sequences already logged as skipped by this process
 
     async def record_read(
-        self, principal: Principal, *, action: str, municipality: str, subject_type: SubjectType, subject_id: str
+        self,
+        principal: Principal,
+        *,
+        action: str,
+        municipality: str,
+        subject_type: SubjectType,
+        subject_id: str,
+        filter: dict[str, str] | None = None,  # noqa: A002 - the entry's field
     ) -> None:
         entry = AuditEntry(
             at=datetime.now(UTC),
@@ -64,6 +71,7 @@ class AuditLog:
             action=action,
             subject_type=subject_type,
             subject_id=subject_id,
+            filter=filter,
         )
         await self.js.publish(
             audit_subject(self.service, municipality, subject_type, subject_id),
@@ -309,6 +317,7 @@ async def audited_read(
     municipality: str,
     subject_type: SubjectType,
     subject_id: str,
+    filter: dict[str, str] | None = None,  # noqa: A002 - the entry's field
 ) -> None:
     """Records a read of a citizen's (or course's) data on the service's audit log before it is
     served: a service without one, or a bus that does not take the entry, answers 503."""
@@ -317,7 +326,12 @@ async def audited_read(
         raise audit_unavailable()
     try:
         await audit.record_read(
-            principal, action=action, municipality=municipality, subject_type=subject_type, subject_id=subject_id
+            principal,
+            action=action,
+            municipality=municipality,
+            subject_type=subject_type,
+            subject_id=subject_id,
+            filter=filter,
         )
     except Exception as exc:  # timeouts, no responders, a closed connection: nothing is served
         log.warning("audit entry not written", extra={"error": repr(exc), "action": action})
@@ -338,6 +352,7 @@ class AuditReadOut(BaseModel):
     action: str
     subject_type: SubjectType
     subject_id: str
+    filter: dict[str, str] | None = Field(default=None, description="a list read: the filter it was read with")
     legacy: bool = Field(description="written before writers were bound to their subjects")
     sequence: int = Field(description="its sequence in the audit stream")
     recorded_at: Timestamp = Field(description="when the stream stored it")

@@ -21,6 +21,7 @@ from runtime.settings import Settings
 from services.projections import projector, store, targets
 from services.projections.api import router
 from services.projections.kpis import CATALOGUE, Context, Filters, Params, Window
+from services.projections.roster_api import router as roster_router
 from tests.support import TOKENS
 
 
@@ -134,6 +135,7 @@ def client(
     app = FastAPI()
     install_error_handlers(app, "projections")
     app.include_router(router)
+    app.include_router(roster_router)
     app.state.pool, app.state.tokens, app.state.clock = pool, TokenTable(TOKENS), FixedClock(today)
     app.state.audit = audit
     app.state.settings = Settings(service="projections", database_url="", nats_url="")  # the default date window

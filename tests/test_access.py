@@ -88,6 +88,11 @@ DBL_1 = ("GET", "/v1/courses/k1/double-bottom-line", {"params": {"municipality":
 DBL_2 = ("GET", "/v1/courses/k2/double-bottom-line", {"params": {"municipality": "101"}})
 MEDIAN = ("GET", "/v1/time-plan-median", {"params": {"municipality": "101", "method": "ICM"}})
 MEDIAN_TEAM_B = ("GET", "/v1/time-plan-median", {"params": {"municipality": "101", "method": "ICM", "team": "team-b"}})
+ROSTER = ("GET", "/v1/courses", {"params": {"municipality": "101"}})
+ROSTER_TEAM_B = ("GET", "/v1/courses", {"params": {"municipality": "101", "team": "team-b"}})
+ROSTER_OF_BO = ("GET", "/v1/courses", {"params": {"municipality": "101", "worker": "w-bo"}})
+HOMELESS_LIST = ("GET", "/v1/homeless-list", {"params": {"municipality": "101"}})
+HOMELESS_LIST_TEAM_B = ("GET", "/v1/homeless-list", {"params": {"municipality": "101", "team": "team-b"}})
 ALERTS = ("GET", "/v1/alerts", {"params": {"municipality": "101"}})
 RULES = ("GET", "/v1/rules/eviction_risk/config", {"params": {"municipality": "101"}})
 CONFIGURE = (
@@ -97,6 +102,59 @@ CONFIGURE = (
 )
 CLOCK = ("PUT", "/v1/clock", {"json": {"now": "2026-01-06T08:00:00Z"}})
 AUDIT = ("GET", "/v1/audit/reads", {"params": {"municipality": "101"}})
+SURVEYS = ("GET", "/v1/surveys", {"params": {"municipality": "101"}})
+ORGANISATION = ("GET", "/v1/organisation", {"params": {"municipality": "101"}})
+ORGANISATION_TEAM_B = ("GET", "/v1/organisation", {"params": {"municipality": "101", "team": "team-b"}})
+ORGANISATION_BENCHMARK = (
+    "GET",
+    "/v1/organisation/benchmark",
+    {"params": {"municipality": "101", "survey": "staff", "round": "2026-H1"}},
+)
+_STAFF_ANSWERS = {
+    "management_priority": 4,
+    "management_data": 4,
+    "method_training": 3,
+    "supervision": 5,
+    "cooperation_works": 2,
+    "cooperation_binding": 3,
+    "visitation_clear": 4,
+    "visitation_fit": 4,
+}
+ANSWER_STAFF = (  # team-a is not registered in this scenario: past the permission check, 404
+    "POST",
+    "/v1/surveys/answers",
+    {
+        "json": {
+            "municipality": "101",
+            "survey": "staff",
+            "version": 1,
+            "round": "2026-H1",
+            "team": "team-a",
+            "answers": _STAFF_ANSWERS,
+        }
+    },
+)
+ANSWER_MATURITY = (  # the municipality's survey: answered once a round (the administrator comes second)
+    "POST",
+    "/v1/surveys/answers",
+    {
+        "json": {
+            "municipality": "101",
+            "survey": "maturity",
+            "version": 1,
+            "round": "2026-H1",
+            "answers": {
+                p: 3 for p in ("strategy", "leadership", "organisation", "culture", "competences", "data", "technology")
+            },
+        }
+    },
+)
+ORGANISATION_EXPORT = ("GET", "/v1/organisation/export", {"params": {"municipality": "101", "format": "csv"}})
+PARTNER_MEETING = (
+    "POST",
+    "/v1/partner-meetings",
+    {"json": {"municipality": "101", "effective_date": D, "team": "team-a", "partners": ["jobcentre"]}},
+)
 
 # service, operation, then the status each role gets: client, support worker, team leader, manager, admin.
 TABLE = [
@@ -119,10 +177,23 @@ TABLE = [
     ("projections", DBL_2, (403, 403, 403, 403, 200)),
     ("projections", MEDIAN, (403, 200, 200, 200, 200)),  # a worker's and a leader's: their own team's
     ("projections", MEDIAN_TEAM_B, (403, 403, 403, 200, 200)),
+    ("projections", ROSTER, (403, 200, 200, 200, 200)),  # each their own rows (test_roster.py)
+    ("projections", ROSTER_TEAM_B, (403, 200, 403, 200, 200)),  # a worker's own rows of team-b: none
+    ("projections", ROSTER_OF_BO, (403, 403, 200, 200, 200)),  # a leader: Bo's rows of the leader's team
+    ("projections", HOMELESS_LIST, (403, 403, 200, 200, 200)),
+    ("projections", HOMELESS_LIST_TEAM_B, (403, 403, 403, 200, 200)),
     ("alerts", ALERTS, (403, 403, 200, 200, 200)),
     ("alerts", RULES, (403, 403, 200, 200, 200)),
     ("alerts", CONFIGURE, (403, 403, 403, 200, 200)),
     ("alerts", CLOCK, (403, 403, 403, 403, 200)),
+    ("registration", ANSWER_STAFF, (403, 404, 404, 403, 404)),
+    ("registration", ANSWER_MATURITY, (403, 403, 403, 201, 409)),
+    ("registration", PARTNER_MEETING, (403, 403, 404, 403, 404)),
+    ("projections", SURVEYS, (200, 200, 200, 200, 200)),
+    ("projections", ORGANISATION, (403, 200, 200, 200, 200)),
+    ("projections", ORGANISATION_TEAM_B, (403, 403, 403, 200, 200)),
+    ("projections", ORGANISATION_BENCHMARK, (403, 403, 403, 200, 200)),
+    ("projections", ORGANISATION_EXPORT, (403, 200, 200, 200, 200)),
 ]
 ROLE_TOKENS = ("token-101", "token-worker-101", "token-leader-101", "token-manager-101", "token-admin")
 
@@ -173,6 +244,9 @@ def test_each_role_may_do_what_the_table_says_and_nothing_else(system: System) -
         ("registration", "read_citizen_history", "anna", "cit-1"),
         ("registration", "read_course_history", "lise", "k1"),
         ("projections", "read_double_bottom_line", "anna", "k1"),
+        ("projections", "read_course_roster", "anna", "w-anna"),
+        ("projections", "read_course_roster", "lise", "team-a"),
+        ("projections", "read_homeless_list", "mads", "101"),
         ("alerts", "read_alert", "lise", mine[0]["subject_id"]),
     } <= by_service
     assert not any(r["subject_id"] == "k2" and r["actor"] == "anna" for r in reads)  # refused: not a read
@@ -287,6 +361,13 @@ def test_an_attacker_is_refused_everywhere_and_reaches_no_store(system: System) 
             ("/v1/kpis/P1/benchmark", {"municipality": "{v}"}),
             ("/v1/targets", {"municipality": "{v}"}),
             ("/v1/courses/{v}/double-bottom-line", {"municipality": "101"}),
+            ("/v1/courses", {"municipality": "{v}"}),
+            ("/v1/courses", {"municipality": "101", "team": "{v}"}),
+            ("/v1/courses", {"municipality": "101", "worker": "{v}"}),
+            ("/v1/courses", {"municipality": "101", "state": "{v}"}),
+            ("/v1/courses", {"municipality": "101", "sort": "{v}"}),
+            ("/v1/homeless-list", {"municipality": "101", "team": "{v}"}),
+            ("/v1/homeless-list", {"municipality": "101", "on": "{v}"}),
         ],
         "alerts": [
             ("/v1/alerts", {"municipality": "{v}"}),

@@ -213,6 +213,28 @@ SCENARIOS: dict[str, Scenario] = {
         ),
         note="back within the norm",
     ),
+    # Round 2025-H1 began 1 January; the ICM team registered on D0 (6 January), so its fidelity
+    # checklist is due 60 days (grace_days) after D0: 6 January + 60 days = 7 March = D0 + 60.
+    "fidelity_round_due": Scenario(
+        on(D0, fact("TeamRegistered", D0, team_id="team-a", name="ICM-teamet", methods=["ICM"])),
+        raise_on=D0 + days(60),
+        subject="team-a",
+        clear=on(
+            D0 + days(65),
+            fact(
+                "SurveyAnswered",
+                D0 + days(65),
+                survey="fidelity_icm",
+                version=1,
+                round="2025-H1",
+                team="team-a",
+                answers=dict.fromkeys(
+                    ("target_group", "caseload", "continuity", "weekly_contact", "practical_support", "coordination"), 4
+                ),
+            ),
+        ),
+        note="the team answered its fidelity checklist for the round",
+    ),
     "wellbeing_low": Scenario(
         on(D0, *course_opened("c1", "k1", "ICM", D0))
         + on(D0 + days(14), fact("MeasurementRecorded", D0 + days(14), "c1", "k1", **who5(1, 1, 1, 1, 1))),

@@ -152,3 +152,28 @@ def test_progression_on_an_instrument_without_a_single_score_raises_nothing() ->
         measurements=(Measurement(D0 + timedelta(days=10), "LIKERT", None),),
     )
     assert rules.progression_gap(course, params("progression_gap"), D0) == rules.NOT_NOW
+
+
+def test_fidelity_round_due_half_yearly_and_quarterly() -> None:
+    p = params("fidelity_round_due")
+    team = rules.TeamView("team-a", frozenset({"ICM"}), registered_on=date(2024, 1, 1))
+    # Round 2025-H1 began 1 January: due 60 days later, 2 March; looked at again when H2 begins.
+    verdict = rules.fidelity_round_due(team, p, date(2025, 2, 1))
+    assert (verdict.raise_on, verdict.recheck_on, verdict.occurrence) == (date(2025, 3, 2), date(2025, 7, 1), "2025-H1")
+    # Answered in the round: nothing to raise until the next round.
+    answered = rules.TeamView("team-a", frozenset({"ICM"}), date(2024, 1, 1), frozenset({"2025-H1"}))
+    assert rules.fidelity_round_due(answered, p, date(2025, 5, 1)).raise_on is None
+    # In H2 the H1 answer does not count: due 1 July + 60 days = 30 August.
+    assert rules.fidelity_round_due(answered, p, date(2025, 7, 2)).raise_on == date(2025, 8, 30)
+    # Configured quarterly (round_months 3) with 14 days' grace: Q2 began 1 April, due 15 April.
+    quarterly = rules.fidelity_round_due(
+        team, params("fidelity_round_due", round_months=3, grace_days=14), date(2025, 5, 1)
+    )
+    assert (quarterly.raise_on, quarterly.occurrence) == (date(2025, 4, 15), "2025-Q2")
+    # A team with no method that has a fidelity checklist (§85 home support) is never due.
+    assert (
+        rules.fidelity_round_due(
+            rules.TeamView("t", frozenset({"SEL85"}), date(2024, 1, 1)), p, date(2025, 5, 1)
+        ).raise_on
+        is None
+    )

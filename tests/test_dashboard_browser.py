@@ -11,6 +11,7 @@ import re
 import shutil
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -503,9 +504,9 @@ def test_each_role_opens_every_page_it_is_shown_in_danish_and_english(visit: Vis
 
 def test_the_navigation_of_each_role_is_its_pages(visit: Visit) -> None:
     expected = {
-        "chef-101": ["Nøgletal", "Advarsler", "By-name-liste", "Sammenligning"],
-        "leder-101": ["Teamets forløb", "Nøgletal", "Advarsler", "Forløb", "By-name-liste"],
-        "medarbejder-101": ["Mine borgere", "Forløb"],
+        "chef-101": ["Nøgletal", "Advarsler", "By-name-liste", "Sammenligning", "Organisation"],
+        "leder-101": ["Teamets forløb", "Nøgletal", "Advarsler", "Forløb", "By-name-liste", "Organisation"],
+        "medarbejder-101": ["Mine borgere", "Forløb", "Organisation"],
     }
     for user, pages in expected.items():
         visit.login(user)
@@ -555,3 +556,153 @@ def test_alert_details_are_danish_and_current(visit: Visit, running: System) -> 
     details = visit.page.locator("#alerts-table .details").all_inner_texts()
     assert details and all("Tal pr." in d for d in details)
     assert not any(re.search(r"\d{4}-\d{2}-\d{2}|\d\.\d+ (timer|%)", d) for d in details), details
+
+
+# --- caseloads: the roster and the by-name list -----------------------------------------------------
+
+
+def _shown_courses(visit: Visit) -> list[str]:
+    return [r.get_attribute("data-course") for r in visit.page.locator("#roster-table tbody tr").all()]
+
+
+def _sort_to(visit: Visit, value: str) -> None:
+    visit.page.select_option("#sort-select", value)
+    visit.page.wait_for_url(f"**sort={value}**")
+    visit.page.wait_for_selector("main[data-ready='true']")
+
+
+def _open_first_course(visit: Visit, links: str) -> None:
+    link = visit.page.locator(links).first
+    course = link.get_attribute("href").removeprefix("#/course/")
+    link.click()
+    visit.page.wait_for_url(f"**/#/course/{course}")
+    visit.page.wait_for_selector("main[data-ready='true']")
+    assert visit.page.locator("#double-bottom-line").count() == 1
+    assert visit.page.locator("#course-select").input_value() == course  # chosen in the course picker
+
+
+def test_roster_and_by_name_list_counts_equal_p1_o11_and_the_open_alerts(running: System) -> None:
+    today = date.today()
+    month = {"from": today.replace(day=1).isoformat(), "to": today.isoformat()}
+    for user, query in (
+        ("chef-101", {}),
+        ("chef-101", {"team": "team-cti"}),
+        ("chef-101", {"method": "ACT"}),
+        ("leder-101", {}),  # the team leader's team: team-icm
+    ):
+        roster = api(running, "projections", f"/v1/courses?municipality=101&{_q(query)}", user).json()
+        p1 = api(running, "projections", f"/v1/kpis/P1?municipality=101&on={today}&{_q(query)}", user).json()
+        assert roster["total"] == p1["value"] and roster["total"] > 0, (user, query)
+    for user, query in (("chef-101", {}), ("chef-101", {"team": "team-act"}), ("leder-101", {})):
+        listed = api(running, "projections", f"/v1/homeless-list?municipality=101&{_q(query)}", user).json()
+        o11 = api(running, "projections", f"/v1/kpis/O11?municipality=101&{_q(query | month)}", user).json()
+        assert listed["total"] == o11["value"] == len(listed["citizens"]), (user, query)
+        assert listed["inflow"]["new"] == o11["values"]["inflow.new"]
+        assert (
+            listed["inflow"]["returned"] == o11["values"]["inflow.from_housing"] + o11["values"]["inflow.from_inactive"]
+        )
+        assert listed["outflow"] == {
+            "housed": o11["values"]["outflow.to_housing"],
+            "other": o11["values"]["outflow.to_inactive"],
+        }
+    # The team's open alerts about courses are all about courses of its roster: the team page's
+    # alert column (joined by course in app.js) adds up to the alert list's count.
+    every = api(running, "projections", "/v1/courses?municipality=101&state=all&page_size=500", "leder-101").json()
+    alerts = api(running, "alerts", "/v1/alerts?municipality=101&state=open&limit=1000", "leder-101").json()["alerts"]
+    about_courses = [a["subject_id"] for a in alerts if a["subject_type"] == "course"]
+    assert about_courses and set(about_courses) <= {r["course"] for r in every["rows"]}
+    assert every["total"] == len(every["rows"])
+
+
+def _q(params: dict[str, str]) -> str:
+    return "&".join(f"{k}={v}" for k, v in params.items())
+
+
+def test_a_support_worker_opens_their_citizens_sorts_them_and_opens_a_course(visit: Visit, running: System) -> None:
+    visit.login("medarbejder-101")
+    visit.page.wait_for_selector("main[data-ready='true']")
+    assert visit.page.url.endswith("/") or "#/mine" in visit.page.url  # the first page of the role
+    visit.open("#/mine")
+    mine = api(running, "projections", "/v1/courses?municipality=101&state=active&sort=overdue&page_size=25", "medarbejder-101").json()  # fmt: skip
+    assert mine["rows"] and {r["worker"] for r in mine["rows"]} == {"w-icm-1"}
+    assert _shown_courses(visit) == [r["course"] for r in mine["rows"]]
+    assert visit.page.locator("#roster-table caption").inner_text() == f"Antal: {mine['total']}"
+    visit.assert_accessible()
+    visit.screenshot("roster-mine")
+    for sort in ("gap", "last_contact"):
+        _sort_to(visit, sort)
+        expected = api(running, "projections", f"/v1/courses?municipality=101&state=active&sort={sort}&page_size=25", "medarbejder-101").json()  # fmt: skip
+        assert _shown_courses(visit) == [r["course"] for r in expected["rows"]], sort
+    # The name is shown on demand only, as registration serves it to the citizen's support worker.
+    first = visit.page.locator("#roster-table tbody tr").first
+    assert first.locator(".citizen-name").count() == 0
+    citizen = next(r["citizen"] for r in expected["rows"] if r["course"] == first.get_attribute("data-course"))
+    first.get_by_role("button", name=f"Vis navnet på borger {citizen}").click()
+    answer = api(running, "registration", f"/v1/citizens/{citizen}/personal-details?municipality=101", "medarbejder-101")  # fmt: skip
+    if answer.status_code == 200:
+        wanted = answer.json()["name"] or f"CPR {answer.json()['cpr']}"
+    else:  # the demo's case system sent no personal details for this citizen
+        assert answer.json()["error"]["reason"] == "personal_details_missing", answer.text
+        wanted = "intet navn registreret"
+    assert first.locator(".citizen-name").inner_text() == wanted
+    _open_first_course(visit, "#roster-table a.course-link")
+    visit.screenshot("roster-mine-course")
+
+
+def test_a_team_leader_opens_the_teams_courses_with_alerts_sorts_them_and_opens_a_course(
+    visit: Visit, running: System
+) -> None:
+    visit.login("leder-101")
+    visit.open("#/team")
+    team = api(running, "projections", "/v1/courses?municipality=101&state=active&sort=overdue&team=team-icm&page_size=25", "leder-101").json()  # fmt: skip
+    assert team["total"] > 1 and {r["team"] for r in team["rows"]} == {"team-icm"}
+    assert _shown_courses(visit) == [r["course"] for r in team["rows"]]
+    _sort_to(visit, "gap")
+    by_gap = api(running, "projections", "/v1/courses?municipality=101&state=active&sort=gap&team=team-icm&page_size=25", "leder-101").json()  # fmt: skip
+    assert _shown_courses(visit) == [r["course"] for r in by_gap["rows"]]
+    # Each row carries its course's open alerts (count and worst severity), as the alerts list has them.
+    _sort_to(visit, "last_contact")
+    alerts = api(running, "alerts", "/v1/alerts?municipality=101&state=open&team=team-icm&limit=1000", "leder-101")
+    open_by_course = Counter(a["subject_id"] for a in alerts.json()["alerts"] if a["subject_type"] == "course")
+    column = visit.page.locator("#roster-table thead th").all_inner_texts().index("Advarsler")
+    assert any(open_by_course[course] for course in _shown_courses(visit))  # the long quiet ones have some
+    for row in visit.page.locator("#roster-table tbody tr").all():
+        shown = row.locator("td").nth(column).inner_text()
+        count = open_by_course[row.get_attribute("data-course")]
+        assert shown == "ingen" if not count else re.fullmatch(rf"{count} \((kritisk|advarsel|info)\)", shown), shown
+    visit.assert_accessible()
+    visit.screenshot("roster-team")
+    _open_first_course(visit, "#roster-table a.course-link")
+
+
+def test_the_by_name_list_for_a_manager_and_a_team_leader_sorted_and_a_course_opened(
+    visit: Visit, running: System, tmp_path: Path
+) -> None:
+    visit.login("chef-101")
+    visit.open("#/homeless")
+    listed = api(running, "projections", "/v1/homeless-list?municipality=101").json()
+    shown = [r.get_attribute("data-citizen") for r in visit.page.locator("#homeless-table tbody tr").all()]
+    assert shown == [c["citizen"] for c in listed["citizens"]] and shown
+    assert visit.page.locator("#inflow").inner_text() == (
+        f"ny: {listed['inflow']['new']} · vendt tilbage: {listed['inflow']['returned']}"
+    )
+    assert visit.page.locator("#homeless-table a[href^='#/course/']").count() == 0  # course pages are not theirs
+    _sort_to(visit, "ready_to_move")
+    ready = api(running, "projections", "/v1/homeless-list?municipality=101&sort=ready_to_move").json()
+    shown = [r.get_attribute("data-citizen") for r in visit.page.locator("#homeless-table tbody tr").all()]
+    assert shown == [c["citizen"] for c in ready["citizens"]]
+    with visit.page.expect_download() as download_info:
+        visit.page.locator("#export-homeless").click()
+    path = tmp_path / download_info.value.suggested_filename
+    download_info.value.save_as(path)
+    assert openpyxl.load_workbook(path)["By-name-liste"].max_row == listed["total"] + 1
+    visit.assert_accessible()
+    visit.screenshot("by-name-list")
+    visit.page.get_by_role("button", name="Log ud").click()
+    visit.page.wait_for_url("**/login")
+    visit.login("leder-101")
+    visit.open("#/homeless")
+    team = api(running, "projections", "/v1/homeless-list?municipality=101", "leder-101").json()
+    assert visit.page.locator("#homeless-table tbody tr").count() == team["total"]
+    assert sum(bool(c["courses"]) for c in team["citizens"]) >= 1  # homeless citizens of the team's courses
+    _open_first_course(visit, "#homeless-table a[href^='#/course/']")

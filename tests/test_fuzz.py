@@ -251,6 +251,42 @@ def tour_calls(system: System) -> dict[str, list[tuple[str, str, Call]]]:
                 {"path_parameters": {"citizen_id": CITIZEN}, "query": history},
             ),
             ("GET", "/v1/audit/reads", {"query": {"municipality": "101"}}),
+            (
+                "POST",
+                "/v1/surveys/answers",
+                {
+                    "body": {
+                        "municipality": "101",
+                        "survey": "self_evaluation_outreach",
+                        "version": 1,
+                        "round": "2026-H1",
+                        "team": "team-a",
+                        "answers": dict.fromkeys(
+                            (
+                                "roles_clear",
+                                "management_bridging",
+                                "partner_network",
+                                "partner_roles",
+                                "follow_up_plan",
+                                "data_used",
+                            ),
+                            4,
+                        ),
+                    }
+                },
+            ),
+            (
+                "POST",
+                "/v1/partner-meetings",
+                {
+                    "body": {
+                        "municipality": "101",
+                        "effective_date": TODAY.isoformat(),
+                        "team": "team-a",
+                        "partners": ["jobcentre", "housing"],
+                    }
+                },
+            ),
         ],
         "projections": [
             ("GET", "/v1/kpis", {}),
@@ -284,6 +320,22 @@ def tour_calls(system: System) -> dict[str, list[tuple[str, str, Call]]]:
             ),
             ("GET", "/v1/time-plan-median", {"query": {"municipality": "101", "method": "ICM"}}),
             ("GET", "/v1/time-plan-median", {"query": {"municipality": "101", "method": "CTI", "phase": "1"}}),
+            ("GET", "/v1/courses", {"query": kpi}),
+            ("GET", "/v1/courses", {"query": kpi | {"state": "all", "sort": "gap", "page_size": 5}}),
+            ("GET", "/v1/courses", {"query": kpi | {"format": "csv", "sort": "last_contact"}}),
+            ("GET", "/v1/courses", {"query": kpi | {"format": "xlsx", "due_within": 30}}),
+            ("GET", "/v1/homeless-list", {"query": kpi}),
+            ("GET", "/v1/homeless-list", {"query": kpi | {"format": "xlsx"}}),
+            ("GET", "/v1/surveys", {"query": {"municipality": "101"}}),
+            ("GET", "/v1/organisation", {"query": {"municipality": "101"}}),
+            ("GET", "/v1/organisation/catalogue", {}),
+            ("GET", "/v1/organisation/export", {"query": {"municipality": "101", "format": "csv"}}),
+            ("GET", "/v1/organisation/export", {"query": {"municipality": "101", "lang": "en"}}),
+            (
+                "GET",
+                "/v1/organisation/benchmark",
+                {"query": {"municipality": "101", "survey": "self_evaluation_outreach", "round": "2026-H1"}},
+            ),
             ("GET", "/v1/position", {}),
         ],
         "alerts": [

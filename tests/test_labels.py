@@ -2,14 +2,14 @@
 
 from enum import StrEnum
 
-from contracts import codes, instruments
+from contracts import codes, instruments, surveys
 from contracts.labels import CODE_LABELS, FACT_LABELS, catalogue, code_label, fact_label, fact_types
 
 
 def test_every_code_of_every_code_list_has_both_labels() -> None:
     lists = [
         v
-        for module in (codes, instruments)
+        for module in (codes, instruments, surveys)
         for v in vars(module).values()
         if isinstance(v, type) and issubclass(v, StrEnum) and v is not StrEnum
     ]

@@ -40,6 +40,7 @@ KEYS: dict[str, tuple[str, str, Kind, str | None]] = {
     "last_face_to_face": ("Seneste personlige møde", "Last face-to-face contact", "date", None),
     "allowed_days": ("Højst dage mellem møder", "At most days between meetings", "days", None),
     "changes": ("Skift af støttemedarbejder", "Changes of support worker", "number", None),
+    "round": ("Runde", "Round", "text", None),
     "over": ("Forløb over normen (metode: antal/norm)", "Courses over the norm (method: count/norm)", "text", None),
     "missing": ("Mangler", "Missing", "code", "missing"),
     "ended": ("Afsluttet", "Ended", "date", None),

@@ -15,7 +15,7 @@ from typing import Any
 import asyncpg
 
 from services.alerts import rules, store
-from services.alerts.rules import CitizenView, CourseView, Measurement, Verdict, WorkerView
+from services.alerts.rules import CitizenView, CourseView, Measurement, TeamView, Verdict, WorkerView
 
 UNASSIGNED_TEAM = "unassigned"
 
@@ -28,6 +28,7 @@ class Changed:
     citizen_id: str | None = None
     course_id: str | None = None
     workers: tuple[str | None, ...] = ()
+    teams: tuple[str, ...] = ()
 
 
 def _date(value: str | None) -> date | None:
@@ -129,6 +130,18 @@ async def load_worker(db: asyncpg.Connection, municipality: str, worker_id: str)
     return WorkerView(worker_id, {r["method"]: r["n"] for r in counts}), team or UNASSIGNED_TEAM
 
 
+async def load_team(db: asyncpg.Connection, municipality: str, team_id: str) -> TeamView | None:
+    row = await db.fetchrow(
+        "SELECT methods, registered_on FROM alert_teams WHERE municipality = $1 AND team_id = $2", municipality, team_id
+    )
+    if row is None:
+        return None
+    rounds = await db.fetch(
+        "SELECT round FROM alert_fidelity_rounds WHERE municipality = $1 AND team_id = $2", municipality, team_id
+    )
+    return TeamView(team_id, frozenset(row["methods"]), row["registered_on"], frozenset(r["round"] for r in rounds))
+
+
 def _selected(only: Iterable[str] | None, cause: str, subject_type: rules.SubjectType) -> tuple[str, ...]:
     """The rules to look with: `only`, or else those the catalogue says react to the fact `cause`."""
     chosen = rules.reacting_to(cause, subject_type) if only is None else tuple(only)
@@ -223,6 +236,25 @@ async def worker(
     await _settle_all(db, "worker", worker_id, municipality, team, verdicts, now, cause)
 
 
+async def team(
+    db: asyncpg.Connection,
+    municipality: str,
+    team_id: str,
+    now: datetime,
+    cause: str,
+    only: Iterable[str] | None = None,
+) -> None:
+    selected = _selected(only, cause, "team")
+    if not selected:
+        return
+    view = await load_team(db, municipality, team_id)
+    if view is None:
+        return
+    config = await overrides(db, municipality)
+    verdicts = _verdicts(view, "team", selected, config, now.date(), team_id)
+    await _settle_all(db, "team", team_id, municipality, team_id, verdicts, now, cause)
+
+
 async def after_fact(
     db: asyncpg.Connection, fact_type: str, municipality: str, changed: Changed, now: datetime
 ) -> None:
@@ -235,6 +267,8 @@ async def after_fact(
         await citizen(db, municipality, changed.citizen_id, now, fact_type)
     for worker_id in changed.workers:
         await worker(db, municipality, worker_id, now, fact_type)
+    for team_id in changed.teams:
+        await team(db, municipality, team_id, now, fact_type)
 
 
 async def subject(
@@ -251,6 +285,8 @@ async def subject(
         await course(db, municipality, subject_id, now, cause, only=(rule_id,))
     elif subject_type == "citizen":
         await citizen(db, municipality, subject_id, now, cause, only=(rule_id,))
+    elif subject_type == "team":
+        await team(db, municipality, subject_id, now, cause, only=(rule_id,))
     else:
         await worker(db, municipality, subject_id, now, cause, only=(rule_id,))
 
@@ -281,6 +317,13 @@ async def rule_everywhere(pool: asyncpg.Pool, rule: rules.Rule, municipality: st
                     """SELECT support_worker FROM alert_courses WHERE municipality = $1 AND support_worker IS NOT NULL
                    UNION SELECT worker_id FROM alert_workers WHERE municipality = $1 ORDER BY 1""",
                     municipality,
+                )
+            ]
+        if "team" in rule.checks:
+            subjects += [
+                ("team", r[0])
+                for r in await db.fetch(
+                    "SELECT team_id FROM alert_teams WHERE municipality = $1 ORDER BY 1", municipality
                 )
             ]
     for subject_type, subject_id in subjects:

@@ -19,6 +19,7 @@ from contracts.codes import ContactKind, HousingSituation
 from contracts.events import EventMessage
 from contracts.instruments import Instrument, score
 from contracts.methods import OWN_HOME
+from contracts.surveys import FIDELITY_BY_METHOD
 from services.alerts import evaluation
 from services.alerts.evaluation import Changed
 
@@ -297,7 +298,34 @@ async def follow_up_recorded(db: asyncpg.Connection, fact: facts.FollowUpRecorde
     return _course(fact)
 
 
+async def team_registered(db: asyncpg.Connection, fact: facts.TeamRegistered) -> Changed:
+    await db.execute(
+        """INSERT INTO alert_teams (municipality, team_id, methods, registered_on) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (municipality, team_id) DO UPDATE SET methods = EXCLUDED.methods""",
+        fact.municipality,
+        fact.team_id,
+        [m.value for m in fact.methods],
+        fact.effective_date,
+    )
+    return Changed(teams=(fact.team_id,))
+
+
+async def survey_answered(db: asyncpg.Connection, fact: facts.SurveyAnswered) -> Changed | None:
+    """Only that the team's fidelity checklist was answered in the round (docs/surveys.md §6)."""
+    if fact.team is None or fact.survey not in FIDELITY_BY_METHOD.values():
+        return None
+    await db.execute(
+        "INSERT INTO alert_fidelity_rounds (municipality, team_id, round) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        fact.municipality,
+        fact.team,
+        fact.round,
+    )
+    return Changed(teams=(fact.team,))
+
+
 HANDLERS: dict[str, Handler] = {
+    "TeamRegistered": team_registered,
+    "SurveyAnswered": survey_answered,
     "WorkerRegistered": worker_registered,
     "WorkerMovedTeam": worker_moved_team,
     "WorkerLeft": worker_left,

@@ -36,14 +36,16 @@ from contracts.methods import (
     NO_CONTACT_DAYS,
     SHELTER_LONG_STAY_DAYS,
     SHELTER_READY_STAY_DAYS,
+    SURVEY_ROUND_MONTHS,
     WHO5_DEPRESSION,
     WHO5_MEANINGFUL_CHANGE,
     add_months,
     planned_phase_end,
 )
 from contracts.rule_config import CASELOAD_PARAM, effective
+from contracts.surveys import FIDELITY_BY_METHOD, round_of, round_start
 
-SubjectType = Literal["course", "citizen", "worker"]
+SubjectType = Literal["course", "citizen", "worker", "team"]
 Trigger = Literal["time", "event"]
 Params = Mapping[str, float]
 
@@ -246,6 +248,14 @@ class CourseView:
 class WorkerView:
     worker_id: str
     active_courses: Mapping[str, int]  # method -> number of active courses
+
+
+@dataclass(frozen=True)
+class TeamView:
+    team_id: str
+    methods: frozenset[str]
+    registered_on: date
+    fidelity_rounds: frozenset[str] = frozenset()  # rounds with an answer to the team's fidelity checklist
 
 
 PHASE_ORDER = tuple(p.value for p in CTI_PHASE_ORDER)
@@ -1029,3 +1039,42 @@ def parse_scope(team: str | None, method: str | None) -> str:
     if method:
         return f"method:{Method(method).value}"
     return ""
+
+
+@rule(
+    "fidelity_round_due",
+    "Fidelitetsmåling mangler",
+    "Fidelity round due",
+    "info",
+    "team",
+    trigger="time",
+    reacts_to=("TeamRegistered", "SurveyAnswered"),
+    defaults={"round_months": SURVEY_ROUND_MONTHS, "grace_days": 60},
+    clears_when="an answer to the team's fidelity checklist for the round is recorded; the next round begins",
+    definition="""
+    A team that delivers a method with a fidelity checklist (CTI, ICM, ACT; docs/surveys.md) has no
+    answer to it for the current round (half-years by default; `round_months` 3 for quarters)
+    `grace_days` days after the round began (or after the team was registered, if later).
+    """,
+    definition_da="""
+    Et team, der leverer en metode med en fidelitetstjekliste (CTI, ICM, ACT; docs/surveys.md), har
+    ingen besvarelse af den i den aktuelle runde (halvår som standard; `round_months` 3 for kvartaler)
+    `grace_days` dage efter rundens start (eller efter teamet blev registreret, hvis det er senere).
+    """,
+    clears_when_da="en besvarelse af teamets fidelitetstjekliste for runden registreres; næste runde begynder",
+)
+def fidelity_round_due(team: TeamView, p: Params, today: date) -> Verdict:
+    if not any(m in FIDELITY_BY_METHOD for m in team.methods):
+        return NOT_NOW
+    months = int(p["round_months"])
+    current = round_of(today, months)
+    start = max(round_start(current), team.registered_on)
+    next_round = add_months(round_start(current), months)
+    if current in team.fidelity_rounds:
+        return Verdict(recheck_on=next_round)  # the next round is due in its turn
+    return Verdict(
+        raise_on=start + timedelta(days=int(p["grace_days"])),
+        recheck_on=next_round,
+        occurrence=current,
+        details={"round": current},
+    )

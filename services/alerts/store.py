@@ -56,6 +56,20 @@ CREATE TABLE IF NOT EXISTS alert_workers (
     active boolean NOT NULL DEFAULT true,
     PRIMARY KEY (municipality, worker_id)
 );
+CREATE TABLE IF NOT EXISTS alert_teams (
+    municipality text NOT NULL,
+    team_id text NOT NULL,
+    methods text[] NOT NULL,
+    registered_on date NOT NULL,
+    PRIMARY KEY (municipality, team_id)
+);
+-- The rounds in which a team's fidelity checklist was answered (fidelity_round_due): no answers, no respondent.
+CREATE TABLE IF NOT EXISTS alert_fidelity_rounds (
+    municipality text NOT NULL,
+    team_id text NOT NULL,
+    round text NOT NULL,
+    PRIMARY KEY (municipality, team_id, round)
+);
 CREATE TABLE IF NOT EXISTS alert_rule_config (
     rule text NOT NULL,
     municipality text NOT NULL,

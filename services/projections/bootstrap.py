@@ -18,6 +18,8 @@ from runtime.metrics import CONSUMER_LAG
 from runtime.settings import Settings
 from services.projections import projector, store, targets
 from services.projections.api import router
+from services.projections.organisation_api import router as organisation_router
+from services.projections.roster_api import router as roster_router
 from services.projections.rule_config import RuleConfigReader
 
 DEFAULT_PORT = 8002
@@ -69,6 +71,8 @@ def create_app(settings: Settings) -> FastAPI:
 
     app = create_service_app(settings, title="casetrack projections", lifespan=lifespan, health=health)
     app.include_router(router)
+    app.include_router(roster_router)
+    app.include_router(organisation_router)
     app.include_router(position_router)
 
     return app

@@ -191,3 +191,40 @@ def _shown_width(value: Any) -> int:
     if isinstance(value, float):
         return len(f"{value:,.4f}")
     return len(f"{value:,}") if isinstance(value, int) else len(str(value))
+
+
+# --- lists (the roster, the by-name list): one row per course or citizen ---------------------------
+
+Column = tuple[str, str, str]  # (key, Danish header, English header)
+
+
+def list_csv(columns: list[Column], rows: Iterable[dict[str, Any]], lang: Lang = "da") -> bytes:
+    """A list as CSV with the same conventions as the KPIs' (separator, decimal mark, BOM, ISO dates)."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=CSV_DELIMITER[lang], lineterminator="\r\n")
+    writer.writerow([da if lang == "da" else en for _, da, en in columns])
+    writer.writerows([_csv_cell(row.get(key), lang) for key, _, _ in columns] for row in rows)
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def list_xlsx(title: str, columns: list[Column], rows: Iterable[dict[str, Any]], lang: Lang = "da") -> bytes:
+    """A list as one sheet: date cells, numbers as numbers, columns as wide as their content."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = title[:31]
+    headers = [da if lang == "da" else en for _, da, en in columns]
+    sheet.append(headers)
+    widths = [len(header) for header in headers]
+    for row in rows:
+        values = [row.get(key) for key, _, _ in columns]
+        sheet.append(values)
+        for column, value in enumerate(values, 1):
+            sheet.cell(sheet.max_row, column).number_format = _number_format("", value, "")
+            widths[column - 1] = max(widths[column - 1], _shown_width(value))
+    for column, width in enumerate(widths, 1):
+        sheet.column_dimensions[get_column_letter(column)].width = min(width + 2, MAX_WIDTH)
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = sheet.dimensions
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()

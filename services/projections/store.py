@@ -64,17 +64,31 @@ def _records(rows: list[asyncpg.Record]) -> list[Record]:
 
 
 @dataclass
-class _Live:
+class Live:
     history: History
     position: int = 0  # the last fact folded in
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # The log position of the last fact about each course and citizen folded in: what a read model
+    # kept beside the history (the roster's rows, roster_cache.py) must take in again.
+    course_changed_at: dict[str, int] = field(default_factory=dict)
+    citizen_changed_at: dict[str, int] = field(default_factory=dict)
+
+    def advance(self, records: list[Record]) -> None:
+        advance(self.history, records)
+        for record in records:
+            if course := getattr(record.fact, "course_id", None):
+                self.course_changed_at[course] = record.position
+            if citizen := getattr(record.fact, "citizen_id", None):
+                self.citizen_changed_at[citizen] = record.position
+        if records:
+            self.position = records[-1].position
 
 
-_live: dict[tuple[str, str], _Live] = {}  # (generation id, municipality)
+_live: dict[tuple[str, str], Live] = {}  # (generation id, municipality)
 _past: OrderedDict[tuple, dict[str, History]] = OrderedDict()
 
 
-async def _advance(db: asyncpg.Pool, schema: str, live: _Live) -> History:
+async def _advance(db: asyncpg.Pool, schema: str, live: Live) -> History:
     """Folds in the municipality's facts applied after the last one folded, a page at a time."""
     async with live.lock:
         while True:
@@ -85,18 +99,28 @@ async def _advance(db: asyncpg.Pool, schema: str, live: _Live) -> History:
                 live.position,
             )
             if rows:
-                advance(live.history, _records(rows))
-                live.position = rows[-1]["position"]
+                live.advance(_records(rows))
             if len(rows) < PAGE:
                 return live.history
             await asyncio.sleep(0)
 
 
 async def _live_history(db: asyncpg.Pool, generation: Generation, municipality: str) -> History:
+    return (await _live_of(db, generation, municipality)).history
+
+
+async def _live_of(db: asyncpg.Pool, generation: Generation, municipality: str) -> Live:
     for key in [k for k in _live if k[0] != generation.generation_id]:
         del _live[key]  # an earlier generation: a rebuild switched away from it
-    live = _live.setdefault((generation.generation_id, municipality), _Live(History(municipality)))
-    return await _advance(db, generation.schema, live)
+    live = _live.setdefault((generation.generation_id, municipality), Live(History(municipality)))
+    await _advance(db, generation.schema, live)
+    return live
+
+
+async def live(db: asyncpg.Pool, municipality: str) -> tuple[str, Live]:
+    """The municipality's live history with what changed in it, and the generation it is of."""
+    generation = await _generation(db)
+    return generation.generation_id, await _live_of(db, generation, municipality)
 
 
 async def _past_history(
@@ -144,13 +168,13 @@ def _kept_for_long() -> None:
     gc.freeze()
 
 
-def _is_past(as_of: date | None) -> bool:
+def is_past(as_of: date | None) -> bool:
     return as_of is not None and as_of < datetime.now(UTC).date()
 
 
 async def history(db: asyncpg.Pool, municipality: str, as_of: date | None) -> History:
     generation = await _generation(db)
-    if _is_past(as_of):
+    if is_past(as_of):
         return (await _past_history(db, generation, municipality, as_of)).get(municipality) or fold(municipality, [])
     return await _live_history(db, generation, municipality)
 
@@ -171,7 +195,7 @@ async def _municipalities(db: asyncpg.Pool, schema: str) -> list[str]:
 async def histories(db: asyncpg.Pool, as_of: date | None) -> dict[str, History]:
     """Every municipality's history (benchmarks across municipalities)."""
     generation = await _generation(db)
-    if _is_past(as_of):
+    if is_past(as_of):
         return dict(await _past_history(db, generation, None, as_of))
     return {m: await _live_history(db, generation, m) for m in await _municipalities(db, generation.schema)}
 

@@ -18,11 +18,15 @@ from contracts.facts import (
     CitizenRegistered,
     FactBase,
     HousingStockReported,
+    PartnerMeetingHeld,
+    SurveyAnswered,
+    SurveyDefined,
     TeamRegistered,
     WorkerLeft,
     WorkerMovedTeam,
     WorkerRegistered,
 )
+from contracts.surveys import SurveyDefinition, shipped
 from runtime.access import CourseScope
 from services.registration.domain import rules
 from services.registration.domain.citizen import Citizen, citizen_uuid
@@ -30,6 +34,16 @@ from services.registration.domain.municipality import MunicipalityFigures, munic
 from services.registration.domain.organisation import Team, Worker, team_uuid, worker_uuid
 from services.registration.domain.recorded import event_id
 from services.registration.domain.rules import RuleViolation, UnknownSubject
+from services.registration.domain.surveys import (
+    SURVEY_VERSION_EXISTS,
+    MunicipalitySurveys,
+    SurveyRound,
+    check_answers,
+    definitions_uuid,
+    round_uuid,
+    survey_not_found,
+    told_by,
+)
 from services.registration.masterkeys import Keyring
 from services.registration.personal import PersonalDetails, Rewrapped, ToErase, ToKeep
 
@@ -287,6 +301,8 @@ class Registration(Application[UUID]):
             figures: MunicipalityFigures = self._get(figures_id, touched, rules.municipality_not_found)
             figures.record(fact, recorded_by)
             return figures
+        if isinstance(fact, (SurveyDefined, SurveyAnswered, PartnerMeetingHeld)):
+            return self._decide_survey(fact, recorded_by, touched, known)
         citizen_id = getattr(fact, "citizen_id", None)
         if citizen_id is None:  # the edge turns a CPR number into the pseudonymous id
             raise rules.citizen_id_required()
@@ -297,6 +313,53 @@ class Registration(Application[UUID]):
         citizen: Citizen = self._get(citizen_uuid(municipality, citizen_id), touched, rules.citizen_not_found)
         citizen.record(fact, recorded_by)
         return citizen
+
+    def _decide_survey(
+        self,
+        fact: SurveyDefined | SurveyAnswered | PartnerMeetingHeld,
+        recorded_by: str,
+        touched: dict[UUID, Aggregate],
+        known: dict[UUID, bool],
+    ) -> Aggregate:
+        """Surveys and partner meetings (domain/surveys.py, docs/surveys.md)."""
+        municipality = fact.municipality
+        if isinstance(fact, PartnerMeetingHeld):
+            team: Team = self._get(team_uuid(municipality, fact.team), touched, rules.team_not_found)
+            team.record(fact, recorded_by)
+            return team
+        if isinstance(fact, SurveyDefined):
+            if shipped(fact.survey.id, fact.survey.version) is not None:
+                raise RuleViolation(SURVEY_VERSION_EXISTS)
+            if not self._known(definitions_uuid(municipality), touched, known):
+                return MunicipalitySurveys(fact, recorded_by)
+            own: MunicipalitySurveys = self._get(definitions_uuid(municipality), touched, survey_not_found)
+            own.record(fact, recorded_by)
+            return own
+        definition = self.survey_definition(municipality, fact.survey, fact.version, touched)
+        if definition is None:
+            raise survey_not_found()
+        check_answers(definition, fact)
+        if fact.team is not None:
+            self._get(team_uuid(municipality, fact.team), touched, rules.team_not_found)
+        recorded_by = told_by(definition, recorded_by)
+        if not self._known(round_uuid(fact), touched, known):
+            return SurveyRound(fact, recorded_by)
+        survey_round: SurveyRound = self._get(round_uuid(fact), touched, survey_not_found)
+        survey_round.record(fact, recorded_by)
+        return survey_round
+
+    def survey_definition(
+        self, municipality: str, survey: str, version: int, touched: dict[UUID, Aggregate] | None = None
+    ) -> SurveyDefinition | None:
+        """A shipped survey, or the municipality's own; None when there is no such version."""
+        definition = shipped(survey, version)
+        if definition is not None:
+            return definition
+        try:
+            own: MunicipalitySurveys = self._get(definitions_uuid(municipality), touched or {}, survey_not_found)
+        except UnknownSubject:
+            return None
+        return own.surveys.get((survey, version))
 
     def _get(self, aggregate_id: UUID, touched: dict[UUID, Aggregate], not_found: Callable[[], UnknownSubject]) -> Any:
         if aggregate_id in touched:
@@ -340,6 +403,10 @@ def _registers(fact: FactBase) -> UUID | None:
         return worker_uuid(fact.municipality, fact.worker_id)
     if isinstance(fact, HousingStockReported):
         return municipality_uuid(fact.municipality)
+    if isinstance(fact, SurveyDefined):
+        return definitions_uuid(fact.municipality)
+    if isinstance(fact, SurveyAnswered):
+        return round_uuid(fact)
     if isinstance(fact, CitizenRegistered) and fact.citizen_id is not None:
         return citizen_uuid(fact.municipality, fact.citizen_id)
     return None

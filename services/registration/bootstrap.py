@@ -20,8 +20,10 @@ from services.registration.application import Registration, postgres_env
 from services.registration.availability import StoreWatch, store_available
 from services.registration.entrypoints.http import router
 from services.registration.entrypoints.nats import create_broker
-from services.registration.identity import Pseudonyms
+from services.registration.entrypoints.surveys import router as surveys_router
+from services.registration.identity import PSEUDONYM_KEY_ENV, Pseudonyms
 from services.registration.masterkeys import MASTER_KEY_FILE_ENV, Keyring
+from services.registration.participation import Participation
 from services.registration.relay import Relay, sleep_or_stop
 from services.registration.submission import Submissions
 
@@ -58,6 +60,9 @@ def create_app(settings: Settings) -> FastAPI:
         )
         app.state.registration = registration
         app.state.submissions = Submissions(registration, Pseudonyms.from_env(), settings.admission())
+        app.state.participation = await asyncio.to_thread(
+            Participation, registration.recorder, secret(PSEUDONYM_KEY_ENV)
+        )
         # Requests are answered by a NATS user that can publish nothing but answers (casetrack.natsauth).
         broker = create_broker(
             secret("SUBMISSIONS_NATS_URL") or settings.nats_url,
@@ -99,6 +104,7 @@ def create_app(settings: Settings) -> FastAPI:
         unavailable_errors=(OperationalError, InterfaceError),
     )
     the_app.include_router(router, dependencies=[Depends(store_available)])
+    the_app.include_router(surveys_router, dependencies=[Depends(store_available)])
     the_app.include_router(audit_router)
     return the_app
 

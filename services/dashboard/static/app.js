@@ -50,6 +50,8 @@ const TEXTS = {
     situation: "Situation", days_homeless: "Dage i hjemløshed", ready: "Klar til bolig", course_col: "Forløb",
     inflow: "Tilgang i måneden", outflow: "Afgang i måneden", flows: { new: "ny", returned: "vendt tilbage", housed: "i bolig", other: "andet" },
     yes: "Ja", no: "Nej", on_day: "Opgjort", count: "Antal", export_list: "Hent listen som Excel",
+    show_name: "Vis navn", show_name_of: (c) => `Vis navnet på borger ${c}`, no_name: "intet navn registreret", cpr: "CPR",
+    homeless_sorts: { days_homeless: "Længst i hjemløshed først", ready_to_move: "Klar til bolig først", inflow: "Tilgang i måneden først" },
     due_kinds: { measurement: "Måling", follow_up: "Opfølgning", contact: "Personlig kontakt", handleplan: "Handleplan (§141)", phase_change: "Faseskift", course_end: "Forløbet slutter" },
     choose: "Vælg …",
     forms: {
@@ -84,6 +86,14 @@ const TEXTS = {
                          responsibilities: "Ansvar", identity_self_esteem: "Identitet og selvværd", trust_hope: "Tillid og håb" },
       },
     },
+    nav_organisation: "Organisation", organisation_title: "Organisation: metodefidelitet, trivsel og modenhed",
+    organisation_intro: "Teamets profil i medarbejderundersøgelsen, fidelitetsmålingen og modenhedsmålingen, runde for runde, ved siden af teamets outcome-nøgletal. Resultater vises først, når mindst 5 har svaret; ingen kan se den enkeltes svar.",
+    answer_title: "Besvar en runde", survey: "Spørgeskema", round: "Runde", answer_submit: "Send besvarelse",
+    answer_anonymous: "Anonymt: dit svar gemmes uden dit navn, og kun gennemsnit for mindst 5 besvarelser vises.",
+    answer_saved: "Tak – din besvarelse er gemt.", answer_all_items: "Besvar alle spørgsmål.",
+    profile_title: "Profil pr. team og runde", dimension: "Dimension", mean: "Gennemsnit (1-5)", share_agreeing: "Andel enige (4-5)",
+    respondents: "Besvarelser", suppressed_answers: "Skjult (færre end 5 besvarelser)", no_results: "Ingen besvarelser endnu.",
+    partner_meetings: "Møder med samarbejdspartnere", overall: "I alt", outcome_title: "Teamets outcome-nøgletal", trend: "Udvikling",
     units: { share: "andel", courses: "forløb", citizens: "borgere", days: "dage", hours: "timer", DKK: "kr.", "bed-days": "overnatninger", evictions: "udsættelser", homes: "boliger",
              "contacts per citizen-week": "kontakter pr. borger-uge", "courses per worker": "forløb pr. medarbejder", "score 1-5": "score 1-5" },
   },
@@ -134,6 +144,8 @@ const TEXTS = {
     situation: "Situation", days_homeless: "Days homeless", ready: "Ready to move", course_col: "Course",
     inflow: "Inflow this month", outflow: "Outflow this month", flows: { new: "new", returned: "returned", housed: "housed", other: "other" },
     yes: "Yes", no: "No", on_day: "On", count: "Count", export_list: "Download the list as Excel",
+    show_name: "Show name", show_name_of: (c) => `Show the name of citizen ${c}`, no_name: "no name recorded", cpr: "CPR",
+    homeless_sorts: { days_homeless: "Longest homeless first", ready_to_move: "Ready to move first", inflow: "Inflow this month first" },
     due_kinds: { measurement: "Measurement", follow_up: "Follow-up", contact: "Face-to-face contact", handleplan: "Handleplan (§141)", phase_change: "Phase change", course_end: "Course ends" },
     choose: "Choose …",
     forms: {
@@ -168,6 +180,14 @@ const TEXTS = {
                          responsibilities: "Responsibilities", identity_self_esteem: "Identity and self-esteem", trust_hope: "Trust and hope" },
       },
     },
+    nav_organisation: "Organisation", organisation_title: "Organisation: method fidelity, staff survey and maturity",
+    organisation_intro: "The team's profile in the staff survey, the fidelity round and the maturity measurement, round by round, beside the team's outcome figures. Results show once at least 5 have answered; no one can see one person's answers.",
+    answer_title: "Answer a round", survey: "Survey", round: "Round", answer_submit: "Send answers",
+    answer_anonymous: "Anonymous: your answers are kept without your name, and only means of at least 5 answers are shown.",
+    answer_saved: "Thank you – your answers are saved.", answer_all_items: "Answer every item.",
+    profile_title: "Profile per team and round", dimension: "Dimension", mean: "Mean (1-5)", share_agreeing: "Share agreeing (4-5)",
+    respondents: "Answers", suppressed_answers: "Hidden (fewer than 5 answers)", no_results: "No answers yet.",
+    partner_meetings: "Partner meetings", overall: "Overall", outcome_title: "The team's outcome figures", trend: "Trend",
     units: { share: "share", courses: "courses", citizens: "citizens", days: "days", hours: "hours", DKK: "DKK", "bed-days": "bed-days", evictions: "evictions", homes: "homes",
              "contacts per citizen-week": "contacts per citizen-week", "courses per worker": "courses per worker", "score 1-5": "score 1-5" },
   },
@@ -692,6 +712,24 @@ function alertsCell(row) {
   return h("span", { class: `sev-${a.worst}` }, `${a.open} (${t().severities[a.worst] || a.worst})`);
 }
 
+/* The citizen's name, on demand: registration serves it to the citizen's support worker and the
+   team's leader, and puts the read on the audit trail before it does. */
+function nameButton(citizen) {
+  const button = h("button", { type: "button", class: "show-name", "aria-label": t().show_name_of(citizen),
+    onclick: async () => {
+      button.disabled = true;
+      let shown;
+      try {
+        const details = await api("registration", `v1/citizens/${encodeURIComponent(citizen)}/personal-details?${query({ municipality: state.session.municipality })}`);
+        shown = details.name || (details.cpr ? `${t().cpr} ${details.cpr}` : t().no_name);
+      } catch (error) {
+        shown = error.status === 404 || error.status === 410 ? t().no_name : failureText(error);
+      }
+      button.replaceWith(h("span", { class: "citizen-name" }, shown));
+    } }, t().show_name);
+  return button;
+}
+
 async function rosterPage(main, kind) {
   const params = hashParams();
   const sort = params.sort || "overdue";
@@ -700,7 +738,8 @@ async function rosterPage(main, kind) {
   main.append(h("h1", {}, t()[`${kind}_title`]), h("p", { class: "meta" }, t()[`${kind}_intro`]));
   const sortSelect = h("select", { id: "sort-select", onchange: (e) => { location.hash = `${route}?${query({ ...hashParams(), sort: e.target.value, page: 1 })}`; } },
     Object.entries(t().sorts).map(([value, text]) => h("option", { value, selected: value === sort }, text)));
-  const base = { municipality: state.session.municipality, state: "active", sort, team: teamScope() };
+  // A support worker's own courses, of whichever team; a team leader's team.
+  const base = { municipality: state.session.municipality, state: "active", sort, team: kind === "mine" ? null : teamScope() };
   main.append(teamPicker(route, h("label", { for: "sort-select" }, t().sort_by, sortSelect),
     h("a", { href: `/api/projections/v1/courses?${query({ ...base, format: "xlsx" })}`, id: "export-roster", download: "" }, t().export_list),
     kind === "mine" ? h("a", { href: "#/week", id: "week-link" }, t().forms.week_link) : null));
@@ -719,7 +758,7 @@ async function rosterPage(main, kind) {
     for (const row of result.rows) row.alerts = byCourse[row.course] || null;
   }
   const columns = [
-    [t().course_col, (r) => h("a", { href: `#/course/${encodeURIComponent(r.course)}`, class: "course-link" }, `${label("Method", r.method)} · ${r.citizen}`)],
+    [t().course_col, (r) => [h("a", { href: `#/course/${encodeURIComponent(r.course)}`, class: "course-link" }, `${label("Method", r.method)} · ${r.citizen}`), " ", nameButton(r.citizen)]],
     ...(kind === "team" ? [[t().worker_col, (r) => r.worker || t().no_value]] : []),
     [t().phase_col, phaseCell],
     [t().last_contact, contactCell],
@@ -743,8 +782,13 @@ async function rosterPage(main, kind) {
 
 async function homelessPage(main) {
   const team = teamScope();
-  const result = await api("projections", `v1/homeless-list?${query({ municipality: state.session.municipality, team })}`);
-  main.append(h("h1", {}, t().homeless_title), h("p", { class: "meta" }, t().homeless_intro), teamPicker("#/homeless"),
+  const sort = hashParams().sort || "days_homeless";
+  const result = await api("projections", `v1/homeless-list?${query({ municipality: state.session.municipality, team, sort })}`);
+  const sortSelect = h("select", { id: "sort-select", onchange: (e) => { location.hash = `#/homeless?${query({ ...hashParams(), sort: e.target.value })}`; } },
+    Object.entries(t().homeless_sorts).map(([value, text]) => h("option", { value, selected: value === sort }, text)));
+  main.append(h("h1", {}, t().homeless_title), h("p", { class: "meta" }, t().homeless_intro),
+    teamPicker("#/homeless", h("label", { for: "sort-select" }, t().sort_by, sortSelect),
+      h("a", { href: `/api/projections/v1/homeless-list?${query({ municipality: state.session.municipality, team, sort, format: "xlsx" })}`, id: "export-homeless", download: "" }, t().export_list)),
     h("p", { class: "meta" }, `${t().on_day}: ${formatDate(result.on)} · ${t().count}: ${result.total}`));
   const flows = (counts) => Object.entries(counts).map(([k, n]) => `${t().flows[k] || k}: ${n}`).join(" · ");
   main.append(h("dl", { class: "definition", id: "flows" },
@@ -763,6 +807,144 @@ async function homelessPage(main) {
       h("td", {}, r.inflow ? t().flows[r.inflow] || r.inflow : "")))))));
 }
 
+
+/* --- organisation: surveys, fidelity, maturity (docs/surveys.md) ----------------------------- */
+
+const ANSWERS_BY_ROLE = { support_worker: ["worker"], team_leader: ["worker", "team"], manager: ["municipality"] };
+
+function currentRound() {
+  const today = new Date();
+  return `${today.getFullYear()}-H${today.getMonth() < 6 ? 1 : 2}`;
+}
+
+/* Read-your-writes: waits (up to 10 s) until projections has applied the registration log up to `position`. */
+async function projected(position) {
+  for (let tries = 0; tries < 50; tries++) {
+    const applied = await api("projections", "v1/position").catch(() => null);
+    if (applied && applied.position >= position) return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+function surveyTitle(survey) { return state.lang === "da" ? survey.title_da : survey.title_en; }
+
+function formatMeasure(value, share) {
+  if (value === null || value === undefined) return t().no_value;
+  return share ? `${(value * 100).toLocaleString(locale(), { maximumFractionDigits: 0 })} %` : value.toLocaleString(locale(), { maximumFractionDigits: 2 });
+}
+
+function answerForm(surveys, onSaved) {
+  const mine = surveys.filter((s) => (ANSWERS_BY_ROLE[state.session.role] || []).includes(s.respondent));
+  if (!mine.length) return null;
+  const form = h("form", { id: "answer-form", class: "card" });
+  const items = h("div", { id: "answer-items" });
+  const select = h("select", { id: "survey-select", onchange: () => drawItems() },
+    mine.map((s) => h("option", { value: `${s.id}:${s.version}` }, `${surveyTitle(s)} (v${s.version})`)));
+  const round = h("input", { id: "round-input", value: currentRound(), pattern: "^[0-9]{4}-(H[12]|Q[1-4])$", required: true });
+  const message = h("p", { id: "answer-message", role: "status" });
+  function chosen() { const [id, version] = select.value.split(":"); return mine.find((s) => s.id === id && String(s.version) === version); }
+  function drawItems() {
+    const survey = chosen();
+    const scale = survey.scale;
+    items.replaceChildren(
+      h("p", { class: "meta" }, survey.anonymous ? t().answer_anonymous : ""),
+      ...survey.items.map((item) => h("fieldset", { class: "survey-item", "data-item": item.id },
+        h("legend", {}, state.lang === "da" ? item.text_da : item.text_en),
+        ...Array.from({ length: scale.high - scale.low + 1 }, (_, n) => scale.low + n).map((value) => h("label", {},
+          h("input", { type: "radio", name: `item-${item.id}`, value, required: true }),
+          ` ${value}${value === scale.low ? ` (${state.lang === "da" ? scale.low_da : scale.low_en})` : value === scale.high ? ` (${state.lang === "da" ? scale.high_da : scale.high_en})` : ""}`)))));
+  }
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const survey = chosen();
+    const answers = {};
+    for (const item of survey.items) {
+      const picked = form.querySelector(`input[name="item-${item.id}"]:checked`);
+      if (!picked) { message.textContent = t().answer_all_items; message.className = "error"; return; }
+      answers[item.id] = Number(picked.value);
+    }
+    try {
+      const receipt = await post("registration", "v1/surveys/answers", { municipality: state.session.municipality, survey: survey.id, version: survey.version, round: round.value, answers });
+      form.reset();
+      round.value = currentRound();
+      await projected(receipt.position);
+      if (onSaved) await onSaved();
+      message.textContent = t().answer_saved;
+      message.className = "ok";
+    } catch (error) {
+      message.textContent = failureText(error);
+      message.className = "error";
+    }
+  });
+  form.append(h("h2", {}, t().answer_title),
+    h("label", { for: "survey-select" }, t().survey, select), " ",
+    h("label", { for: "round-input" }, t().round, round),
+    items, h("button", { type: "submit", id: "answer-submit" }, t().answer_submit), message);
+  drawItems();
+  return form;
+}
+
+function profileTable(survey) {
+  const rows = survey.results;
+  if (!rows.length) return h("p", { class: "meta" }, t().no_results);
+  return rows.map((row) => {
+    const who = row.team === null ? t().whole_municipality : teamName(row.team);
+    const caption = `${surveyTitle(survey)} · ${who} · ${t().round} ${row.round}`;
+    if (row.suppressed) {
+      return h("p", { class: "suppressed", "data-team": row.team ?? "", "data-round": row.round }, `${caption}: ${t().suppressed_answers}`);
+    }
+    return h("table", { class: "profile", "data-team": row.team ?? "", "data-round": row.round, "data-survey": survey.survey },
+      h("caption", {}, `${caption} · ${t().respondents}: ${row.respondents}`),
+      h("thead", {}, h("tr", {}, h("th", { scope: "col" }, t().dimension), h("th", { scope: "col" }, t().mean), h("th", { scope: "col" }, t().share_agreeing))),
+      h("tbody", {},
+        row.dimensions.map((d) => h("tr", { "data-dimension": d.id },
+          h("th", { scope: "row" }, state.lang === "da" ? d.name_da : d.name_en),
+          h("td", { class: "mean" }, formatMeasure(d.mean)), h("td", {}, formatMeasure(d.share_agreeing, true)))),
+        h("tr", { class: "overall" }, h("th", { scope: "row" }, t().overall),
+          h("td", { class: "mean" }, formatMeasure(row.overall.mean)), h("td", {}, formatMeasure(row.overall.share_agreeing, true)))));
+  });
+}
+
+async function outcomeFigures(team) {
+  if (!["team_leader", "manager"].includes(state.session.role)) return null;
+  const kpis = (await catalogue()).filter((k) => k.kind === "outcome").slice(0, 4);
+  const list = h("dl", { id: "outcome-figures" });
+  const base = { municipality: state.session.municipality, team, period: "month", ...lastTwelveMonths() };
+  await inBatches(kpis, 4, async (kpi) => {
+    try {
+      const series = (await api("projections", `v1/kpis/${kpi.id}?${query(base)}`)).series || [];
+      const latest = series[series.length - 1] || {};
+      list.append(h("dt", {}, `${kpi.id} ${kpiName(kpi)}`), h("dd", { "data-kpi": kpi.id }, `${formatValue(latest.value, kpi.unit)} (${periodLabel(latest.period)})`));
+    } catch (error) {
+      list.append(h("dt", {}, `${kpi.id} ${kpiName(kpi)}`), h("dd", { class: "error" }, failureText(error)));
+    }
+  });
+  return h("section", { class: "card", "aria-labelledby": "outcome-heading" }, h("h2", { id: "outcome-heading" }, t().outcome_title), list);
+}
+
+async function organisationPage(main) {
+  await teams();
+  const team = teamScope();
+  const surveys = (await api("projections", `v1/surveys?${query({ municipality: state.session.municipality })}`)).surveys;
+  const profile = h("section", { id: "profile", "aria-labelledby": "profile-heading" });
+  async function drawProfile() {
+    const figures = await api("projections", `v1/organisation?${query({ municipality: state.session.municipality, team })}`);
+    const meetings = figures.partner_meetings.filter((m) => m.team === (team || null) || (!team && m.team === null));
+    profile.replaceChildren(...[h("h2", { id: "profile-heading" }, t().profile_title),
+      ...figures.surveys.map((survey) => h("div", { class: "survey-profile", "data-survey": survey.survey }, h("h3", {}, surveyTitle(survey)), profileTable(survey))),
+      figures.surveys.length ? null : h("p", { class: "meta", id: "no-results" }, t().no_results),
+      h("h3", {}, t().partner_meetings),
+      meetings.length ? h("ul", { id: "partner-meetings" }, meetings.map((m) => h("li", {}, `${t().round} ${m.round}: ${m.count}`)))
+        : h("p", { class: "meta", id: "partner-meetings" }, t().none)].filter(Boolean));
+  }
+  main.append(...[h("h1", {}, t().organisation_title), h("p", { class: "meta" }, t().organisation_intro),
+    state.session.role === "manager" ? teamPicker("#/organisation") : null].filter(Boolean));
+  const form = answerForm(surveys, drawProfile);
+  const outcomes = await outcomeFigures(team);
+  main.append(...[h("div", { class: "organisation-grid" }, profile, outcomes), form].filter(Boolean));
+  await drawProfile();
+}
+
 /* --- shell -------------------------------------------------------------------------------- */
 
 /* Each page with the roles it is for: the navigation shows a role its pages only, and a page that
@@ -777,6 +959,7 @@ const ROUTES = [
   ["#/course", "nav_course", ["team_leader", "support_worker"], (main, rest) => coursePage(main, decodeURIComponent(rest.replace(/^\//, "")))],
   ["#/homeless", "nav_homeless", ["team_leader", "manager"], (main) => homelessPage(main)],
   ["#/benchmark", "nav_benchmark", ["manager"], (main, rest) => benchmarkPage(main, rest.replace(/^\//, ""))],
+  ["#/organisation", "nav_organisation", ["support_worker", "team_leader", "manager"], (main) => organisationPage(main)],
 ];
 
 function routesOfRole() { return ROUTES.filter(([, , roles]) => roles.includes(state.session.role)); }

@@ -532,7 +532,7 @@ def in_treatment(ctx: Context) -> Figure:
     return {"value": len(treated), "citizens": len(treated)}
 
 
-def _active_homeless(citizen: Citizen, day: date) -> bool:
+def actively_homeless(citizen: Citizen, day: date) -> bool:
     return housing_group(citizen.housing_on(day)) == "homeless" and citizen.active_on(day, INACTIVE_AFTER_DAYS)
 
 
@@ -584,7 +584,7 @@ def homelessness_flow(ctx: Context) -> Figure:
     )
     active_end, citizens = 0, set()
     for citizen in ctx.citizens():
-        was, now = _active_homeless(citizen, before), _active_homeless(citizen, end)
+        was, now = actively_homeless(citizen, before), actively_homeless(citizen, end)
         active_end += now
         if now and not was:
             if ctx.window.holds(citizen.first_seen):

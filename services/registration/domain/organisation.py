@@ -12,7 +12,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from contracts.facts import FactBase, TeamRegistered, WorkerLeft, WorkerMovedTeam, WorkerRegistered
+from contracts.facts import FactBase, PartnerMeetingHeld, TeamRegistered, WorkerLeft, WorkerMovedTeam, WorkerRegistered
 from services.registration.domain import rules
 from services.registration.domain.recorded import FactRecorded, define_fact_events, event_class
 from services.registration.domain.rules import RuleViolation
@@ -42,6 +42,9 @@ class Team(Aggregate):
         self.team_id = fact.team_id
         self.municipality = fact.municipality
         self.methods = tuple(fact.methods)
+
+    def record(self, fact: PartnerMeetingHeld, recorded_by: str) -> None:
+        self.trigger_event(event_class(self, fact), fact=fact, recorded_by=recorded_by)
 
     def apply_fact(self, fact: FactBase) -> None:
         pass
@@ -79,4 +82,5 @@ class Worker(Aggregate):
             self.left_on = fact.effective_date
 
 
+define_fact_events(Team, ["PartnerMeetingHeld"])
 define_fact_events(Worker, ["WorkerMovedTeam", "WorkerLeft"])
