@@ -8,6 +8,7 @@ passed in instead, as the alert rules' configuration and the KPIs' `Params` do.
 
 import calendar
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 
 from contracts.codes import CtiPhase, HousingSituation, Method
@@ -80,7 +81,42 @@ FOLLOW_UP_MONTHS: tuple[int, ...] = (6, 9, 12)  # follow-ups this many months af
 FOLLOW_UP_WINDOW_DAYS = 30  # a follow-up counts as on time up to this many days after it is due
 SHELTER_READY_STAY_DAYS = 90  # the national goal: 3-4 months at most for citizens ready to move
 SHELTER_LONG_STAY_DAYS = 120  # the official indicator of a long §110 stay
+BACKDATED_AFTER_DAYS = 30  # data quality: a fact recorded more than this many days after it happened
+RECENT_HOUSING_DAYS = 90  # data quality: an active course's citizen has a housing situation this recent
 INACTIVE_AFTER_DAYS = 90  # by-name list: a homeless citizen with no fact this long is inactive
+
+
+# --- Status registrations: the data-quality cadence (docs/domain.md §8, `status_due`) -------------
+
+# A status is one registration of each of these: the housing situation, the income type, the
+# employment status and a measurement (the 2009-13 scheme's quarterly status).
+STATUS_KINDS: tuple[str, ...] = ("housing", "income", "employment", "measurement")
+
+
+@dataclass(frozen=True)
+class StatusCadence:
+    """How often a method asks for a status, and the window around each due day: due every
+    `every_months` from the course start, on time from `window_weeks` before to `window_weeks` after.
+    `final_measurement_months`: a measurement in the last months of the method's last phase (CTI
+    phase 3); 0 for none."""
+
+    every_months: int = 3
+    window_weeks: int = 5
+    final_measurement_months: int = 0
+
+
+STATUS_CADENCE: Mapping[Method, StatusCadence] = {
+    Method.CTI: StatusCadence(final_measurement_months=1),  # a measurement in phase 3's last month
+    Method.ICM: StatusCadence(),
+    Method.ACT: StatusCadence(),
+    Method.SEL85: StatusCadence(),
+}
+DEFAULT_STATUS_CADENCE = StatusCadence()
+
+
+def status_due_on(started_on: date, number: int, every_months: int = DEFAULT_STATUS_CADENCE.every_months) -> date:
+    """The day the `number`th status (1, 2, ...) of a course falls due."""
+    return add_months(started_on, every_months * number)
 
 
 def follow_up_due(ended_on: date, months_after_end: int) -> date:

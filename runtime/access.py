@@ -17,6 +17,10 @@ The table (README "Roles and scopes" has it too):
     median time plan                            -       own team        own team     own m.   all
     course roster (GET /v1/courses)             -       own courses     team's       own m.   all
     by-name list (GET /v1/homeless-list)        -       -               team's       own m.   all
+    data quality (GET /v1/data-quality)         -       own courses     team's       own m.   all
+    national exports (GET /v1/exports/...)      -       -               -            own m.   all
+    investment calculation, price books         -       -               -            own m.   all
+    §110 stays re-identified with CPR (POST)    -       -               -            -        all
     alerts (list, stream, by id)                -       -               own team     own m.   all
     alerts (acknowledge, snooze, resolve)       -       -               own team     -        all
     rules (read)                                -       -               own m.       own m.   all

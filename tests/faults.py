@@ -100,6 +100,13 @@ def counts(database_url: str) -> dict[str, int]:
         }
 
 
+def stored_positions(database_url: str) -> list[int]:
+    """The store's positions in order. A registration killed inside its transaction leaves a gap
+    (PostgreSQL does not give back a sequence number a rolled-back insert took), so they need not be 1..n."""
+    with psycopg.connect(database_url) as connection:
+        return [row[0] for row in connection.execute("SELECT notification_id FROM registration_events ORDER BY 1")]
+
+
 def wait_all_applied(system: System, total: int, timeout: float = 90.0) -> None:
     for service in ("projections", "alerts"):
         system.wait_applied(service, total, timeout=timeout)

@@ -93,6 +93,18 @@ ROSTER_TEAM_B = ("GET", "/v1/courses", {"params": {"municipality": "101", "team"
 ROSTER_OF_BO = ("GET", "/v1/courses", {"params": {"municipality": "101", "worker": "w-bo"}})
 HOMELESS_LIST = ("GET", "/v1/homeless-list", {"params": {"municipality": "101"}})
 HOMELESS_LIST_TEAM_B = ("GET", "/v1/homeless-list", {"params": {"municipality": "101", "team": "team-b"}})
+DATA_QUALITY = ("GET", "/v1/data-quality", {"params": {"municipality": "101"}})
+DATA_QUALITY_TEAM_B = ("GET", "/v1/data-quality", {"params": {"municipality": "101", "team": "team-b"}})
+DATA_QUALITY_OF_BO = ("GET", "/v1/data-quality", {"params": {"municipality": "101", "worker": "w-bo"}})
+VIVE_COUNT = ("GET", "/v1/exports/vive-count", {"params": {"municipality": "101", "week": D}})
+SHELTER_STAYS = ("GET", "/v1/exports/shelter-stays", {"params": {"municipality": "101", "quarter": D}})
+REIDENTIFY = (
+    "POST",
+    "/v1/exports/shelter-stays/reidentify",
+    {"params": {"municipality": "101"}, "json": {"version": "shelter-stays/1", "rows": []}},
+)
+INVESTMENT = ("GET", "/v1/investment", {"params": {"municipality": "101", "success_rate": 0.63}})
+PRICE_BOOKS = ("GET", "/v1/price-books", {"params": {"municipality": "101"}})
 ALERTS = ("GET", "/v1/alerts", {"params": {"municipality": "101"}})
 RULES = ("GET", "/v1/rules/eviction_risk/config", {"params": {"municipality": "101"}})
 CONFIGURE = (
@@ -168,6 +180,7 @@ TABLE = [
     ("registration", TEAM_A, (404, 403, 403, 403, 404)),  # not registered: only the municipality-wide learn that
     ("registration", HOUSING, (404, 403, 403, 404, 404)),
     ("registration", AUDIT, (403, 403, 403, 403, 200)),
+    ("registration", REIDENTIFY, (403, 403, 403, 403, 200)),  # the administrator only (test_reidentify.py)
     ("projections", KPI, (403, 403, 200, 200, 200)),
     ("projections", KPI_TEAM_B, (403, 403, 403, 200, 200)),
     ("projections", KPI_WHOLE, (403, 403, 200, 200, 200)),
@@ -182,6 +195,13 @@ TABLE = [
     ("projections", ROSTER_OF_BO, (403, 403, 200, 200, 200)),  # a leader: Bo's rows of the leader's team
     ("projections", HOMELESS_LIST, (403, 403, 200, 200, 200)),
     ("projections", HOMELESS_LIST_TEAM_B, (403, 403, 403, 200, 200)),
+    ("projections", DATA_QUALITY, (403, 200, 200, 200, 200)),  # scoped like the roster
+    ("projections", DATA_QUALITY_TEAM_B, (403, 200, 403, 200, 200)),
+    ("projections", DATA_QUALITY_OF_BO, (403, 403, 200, 200, 200)),
+    ("projections", VIVE_COUNT, (403, 403, 403, 200, 200)),
+    ("projections", SHELTER_STAYS, (403, 403, 403, 200, 200)),
+    ("projections", INVESTMENT, (403, 403, 403, 200, 200)),
+    ("projections", PRICE_BOOKS, (403, 403, 403, 200, 200)),  # setting one: test_price_books.py
     ("alerts", ALERTS, (403, 403, 200, 200, 200)),
     ("alerts", RULES, (403, 403, 200, 200, 200)),
     ("alerts", CONFIGURE, (403, 403, 403, 200, 200)),
@@ -368,6 +388,11 @@ def test_an_attacker_is_refused_everywhere_and_reaches_no_store(system: System) 
             ("/v1/courses", {"municipality": "101", "sort": "{v}"}),
             ("/v1/homeless-list", {"municipality": "101", "team": "{v}"}),
             ("/v1/homeless-list", {"municipality": "101", "on": "{v}"}),
+            ("/v1/data-quality", {"municipality": "101", "team": "{v}"}),
+            ("/v1/data-quality", {"municipality": "101", "worker": "{v}"}),
+            ("/v1/exports/vive-count", {"municipality": "{v}", "week": "2026-01-05"}),
+            ("/v1/exports/shelter-stays", {"municipality": "101", "quarter": "{v}"}),
+            ("/v1/investment", {"municipality": "101", "team": "{v}", "success_rate": "0.5"}),
         ],
         "alerts": [
             ("/v1/alerts", {"municipality": "{v}"}),

@@ -264,7 +264,8 @@ async def test_a_simulated_year_raises_exactly_the_alerts_worked_out(alerts: Ale
         await alerts.apply(*by_day.get(day, []))
         day += timedelta(days=1)
 
-    rows = await alerts.pool.fetch("SELECT rule, subject_id, raised_at, state FROM alerts")
+    # status_due is not drawn: the cohort registers no income or employment (test_alert_rules has its scenario).
+    rows = await alerts.pool.fetch("SELECT rule, subject_id, raised_at, state FROM alerts WHERE rule <> 'status_due'")
     actual = sorted((r["rule"], r["subject_id"], r["raised_at"].date(), r["state"] == "resolved") for r in rows)
     expected = sorted(
         [e for citizen in cohort for e in expected_alerts(citizen)]

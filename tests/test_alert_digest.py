@@ -78,3 +78,33 @@ async def test_each_team_leader_gets_their_teams_open_alerts_once_a_day(alerts: 
     assert await digest.send_due_digests(alerts.pool, alerts.clock, settings) == 2
     body = inbox.messages[-1][1].get_payload(decode=True).decode()
     assert "Handleplan mangler / Handleplan missing: course k1" in body
+
+
+async def test_the_digest_warns_of_status_windows_closing_without_a_complete_status(alerts: Alerts, smtp) -> None:
+    inbox, settings = smtp
+    # k1's and k2's first status is due D0 + 90 (6 April 2025); the window closes D0 + 125, the
+    # alert would rise D0 + 126. k2 has the whole status on D0 + 80; k1 lacks its employment status.
+    status = [
+        fact("HousingSituationRecorded", D0 + days(80), "c2", housing="sofa"),
+        fact("IncomeTypeRecorded", D0 + days(80), "c2", income_type="kontanthjaelp"),
+        fact("EmploymentStatusRecorded", D0 + days(80), "c2", status="unemployed"),
+        fact("MeasurementRecorded", D0 + days(80), "c2", "k2", instrument="WHO5", answers=[3, 3, 3, 3, 3]),
+        fact("HousingSituationRecorded", D0 + days(80), "c1", housing="sofa"),
+        fact("IncomeTypeRecorded", D0 + days(80), "c1", income_type="kontanthjaelp"),
+        fact("MeasurementRecorded", D0 + days(80), "c1", "k1", instrument="WHO5", answers=[3, 3, 3, 3, 3]),
+    ]
+    await alerts.apply(
+        worker("anne", "team-a", "team_leader", "anne@kk.dk"),
+        *course_opened("c1", "k1", "ICM", D0, team="team-a"),
+        *course_opened("c2", "k2", "ICM", D0, team="team-a"),
+        *status,
+    )
+    # D0 + 118: the window closes in 7 days (D0 + 125, 11 May 2025): k1 is in the digest, k2 is not.
+    await alerts.tick(D0 + days(118))
+    assert await digest.send_due_digests(alerts.pool, alerts.clock, settings) == 1
+    body = inbox.messages[-1][1].get_payload(decode=True).decode()
+    assert "- course k1: lukker/closes 2025-05-11, mangler/missing employment" in body
+    assert "- course k2:" not in body  # its status is complete (k2 is in the alerts below for other rules)
+    # D0 + 117: 8 days ahead, not yet.
+    async with alerts.pool.acquire() as db:
+        assert await digest.closing_statuses(db, "101", "team-a", D0 + days(117)) == []

@@ -250,6 +250,23 @@ SCENARIOS: dict[str, Scenario] = {
         clear=on(D0 + days(33), fact("MeasurementRecorded", D0 + days(33), "c1", "k1", **who5(3, 3, 3, 3, 3))),
         note="baseline measurement recorded",
     ),
+    "status_due": Scenario(
+        # An ICM course from D0 (6 January 2025): the first status is due 3 months on, 6 April
+        # (D0 + 90 days: 25 + 28 + 31 + 6), on time from 2 March (- 5 weeks) to 11 May (+ 35 days).
+        # Housing, income and a measurement come inside the window (day 80), employment does not:
+        # raised the day after the window closes, D0 + 90 + 35 + 1 = D0 + 126 (12 May).
+        on(D0, *course_opened("c1", "k1", "ICM", D0))
+        + on(
+            D0 + days(80),
+            fact("HousingSituationRecorded", D0 + days(80), "c1", housing="sofa"),
+            fact("IncomeTypeRecorded", D0 + days(80), "c1", income_type="kontanthjaelp"),
+            fact("MeasurementRecorded", D0 + days(80), "c1", "k1", **who5(3, 3, 3, 3, 3)),
+        ),
+        raise_on=D0 + days(126),
+        subject="k1",
+        clear=on(D0 + days(130), fact("EmploymentStatusRecorded", D0 + days(130), "c1", status="unemployed")),
+        note="the missing employment status was recorded",
+    ),
     "no_follow_on_offer": Scenario(
         on(D0, *course_opened("c1", "k1", "ICM", D0))
         + on(

@@ -177,3 +177,57 @@ def test_fidelity_round_due_half_yearly_and_quarterly() -> None:
         ).raise_on
         is None
     )
+
+
+STATUS = rules.CATALOGUE["status_due"].defaults  # every 3 months, ±5 weeks, CTI final measurement 1 month
+
+
+def _status_course(method: str = "ICM", **kw: object) -> CourseView:
+    # Started 1 March 2026: status 1 due 1 June (window 27 April - 6 July), status 2 due 1 September
+    # (window 28 July - 6 October).
+    return CourseView("k1", "c1", "t1", method, started_on=date(2026, 3, 1), **kw)  # type: ignore[arg-type]
+
+
+def _full_status(on: date) -> dict[str, object]:
+    return {
+        "citizen": CitizenView("c1", status_on={"housing": on, "income": on, "employment": on}),
+        "measurements": (Measurement(on, "WHO5", 60),),
+    }
+
+
+def test_status_due_raises_the_day_after_the_window_closes_and_moves_on_when_complete() -> None:
+    bare = _status_course()
+    # Before the first window closes: the deadline is 7 July (1 June + 35 days + 1).
+    assert rules.status_due(bare, STATUS, date(2026, 7, 6)) == rules.Verdict(raise_on=date(2026, 7, 7))
+    late = rules.status_due(bare, STATUS, date(2026, 7, 7))
+    assert late.holds(date(2026, 7, 7)) and late.occurrence == "status 1"
+    assert late.details == {
+        "due_on": "2026-06-01",
+        "window_closes": "2026-07-06",
+        "status": "housing,income,employment,measurement",
+    }
+    assert late.recheck_on == date(2026, 10, 7)  # status 2: 1 September + 35 days + 1
+    # A status on 27 April (the window's first day) counts; on 26 April it is too early.
+    assert not rules.status_due(_status_course(**_full_status(date(2026, 4, 27))), STATUS, date(2026, 7, 7)).holds(
+        date(2026, 7, 7)
+    )
+    early = rules.status_due(_status_course(**_full_status(date(2026, 4, 26))), STATUS, date(2026, 7, 7))
+    assert early.holds(date(2026, 7, 7))
+    # The first status on time, none for the second: raised 7 October as "status 2".
+    second = rules.status_due(_status_course(**_full_status(date(2026, 6, 1))), STATUS, date(2026, 10, 7))
+    assert second.occurrence == "status 2" and second.raise_on == date(2026, 10, 7)
+
+
+def test_status_due_cadence_is_configurable_per_method_and_cti_asks_for_a_final_measurement() -> None:
+    # ACT configured to every 2 months: due 1 May, window closes 5 June, raised 6 June.
+    act = rules.effective_params(rules.CATALOGUE["status_due"], {"method:ACT": {"every_months": 2}}, method="ACT")
+    assert rules.status_due(_status_course("ACT"), act, date(2026, 6, 5)).raise_on == date(2026, 6, 6)
+    # CTI phase 3 from 1 March, planned end 1 June: a measurement from 1 May on, or raised 2 June.
+    phases = {"3": (date(2026, 3, 1), date(2026, 6, 1))}
+    cti = _status_course("CTI", phases=phases, **_full_status(date(2026, 4, 30)))
+    final = rules.status_due(cti, STATUS, date(2026, 6, 2))
+    assert (final.raise_on, final.occurrence) == (date(2026, 6, 2), "final measurement")
+    measured = _status_course(
+        "CTI", phases=phases, citizen=CitizenView("c1"), measurements=(Measurement(date(2026, 5, 1), "WHO5", 60),)
+    )
+    assert not rules.status_due(measured, STATUS, date(2026, 6, 2)).holds(date(2026, 6, 2))

@@ -132,9 +132,11 @@ def test_killed_while_deadlines_are_due_then_restarted_raises_each_once(system: 
     assert raised_before_kill < DUE, "the kill should land while deadlines are still due"
 
     alerts.start()  # its clock is the real one again: everything from 2025 is due
-    assert wait_counts(system.database_url, DUE) == (DUE, DUE, DUE)
-    published = wait_published(system.nats_url, DUE)
-    assert len(published) == DUE and len({m["alert_id"] for m in published}) == DUE
+    # ... status_due too: the real clock is past each course's first status window (D0 + 126 days).
+    due_later = DUE + COURSES
+    assert wait_counts(system.database_url, due_later) == (due_later, due_later, due_later)
+    published = wait_published(system.nats_url, due_later)
+    assert len(published) == due_later and len({m["alert_id"] for m in published}) == due_later
 
 
 def test_two_replicas_raise_no_duplicates(system: System, tmp_path) -> None:
@@ -294,7 +296,7 @@ def _exercise_api(system: System, alerts: ServiceProcess) -> None:
 
         # Rule configuration: visible, overridable per municipality and per team or method.
         catalogue = {r["rule"]: r for r in client.get("/v1/rules").json()["rules"]}
-        assert len(catalogue) == 19 and all(r["definition"] and r["reacts_to"] for r in catalogue.values())
+        assert len(catalogue) == 20 and all(r["definition"] and r["reacts_to"] for r in catalogue.values())
         assert catalogue["handleplan_missing"]["subject_types"] == ["course", "citizen"]
         assert "ShelterStayEnded" in catalogue["cti_started_without_housing"]["reacts_to"]["course"]
         assert "`ready_days` days after the stay began" in catalogue["shelter_stay_long"]["definition"]

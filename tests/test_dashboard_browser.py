@@ -504,8 +504,24 @@ def test_each_role_opens_every_page_it_is_shown_in_danish_and_english(visit: Vis
 
 def test_the_navigation_of_each_role_is_its_pages(visit: Visit) -> None:
     expected = {
-        "chef-101": ["Nøgletal", "Advarsler", "By-name-liste", "Sammenligning", "Organisation"],
-        "leder-101": ["Teamets forløb", "Nøgletal", "Advarsler", "Forløb", "By-name-liste", "Organisation"],
+        "chef-101": [
+            "Nøgletal",
+            "Advarsler",
+            "By-name-liste",
+            "Datakvalitet",
+            "Investering",
+            "Sammenligning",
+            "Organisation",
+        ],
+        "leder-101": [
+            "Teamets forløb",
+            "Nøgletal",
+            "Advarsler",
+            "Forløb",
+            "By-name-liste",
+            "Datakvalitet",
+            "Organisation",
+        ],
         "medarbejder-101": ["Mine borgere", "Forløb", "Organisation"],
     }
     for user, pages in expected.items():
@@ -514,6 +530,44 @@ def test_the_navigation_of_each_role_is_its_pages(visit: Visit) -> None:
         assert visit.page.locator("#nav a").all_inner_texts() == pages, user
         visit.page.get_by_role("button", name="Log ud").click()
         visit.page.wait_for_url("**/login")
+
+
+def test_data_quality_shows_the_api_s_shares_for_a_manager_and_a_team_leader(visit: Visit, running: System) -> None:
+    visit.login("chef-101")
+    visit.open("#/quality")
+    figures = api(running, "projections", "/v1/data-quality?municipality=101").json()
+    rows = [r.get_attribute("data-row") for r in visit.page.locator("#quality-table tbody tr").all()]
+    expected = ["overall"] + [f"team-{t['team']}" for t in figures["teams"]]
+    assert rows == expected + [f"worker-{w['worker']}" for w in figures["workers"]]
+    overall = visit.page.locator("#quality-table tbody tr[data-row='overall'] td")
+    assert overall.nth(0).inner_text() == str(figures["overall"]["active_courses"])
+    time_plan = figures["overall"]["no_time_plan"]
+    assert overall.nth(1).get_attribute("title") == f"{time_plan['count']} / {time_plan['of']}"
+    visit.assert_accessible()
+    visit.screenshot("data-quality")
+    visit.page.get_by_role("button", name="Log ud").click()
+    visit.page.wait_for_url("**/login")
+    visit.login("leder-101")
+    visit.open("#/quality")
+    team = api(running, "projections", "/v1/data-quality?municipality=101", "leder-101").json()
+    shown = visit.page.locator("#quality-table tbody tr[data-row='overall'] td").nth(0).inner_text()
+    assert shown == str(team["overall"]["active_courses"]) and team["team"] is not None
+
+
+def test_the_manager_moves_the_investment_sliders_and_reads_the_api_s_net_result(visit: Visit, running: System) -> None:
+    visit.login("chef-101")
+    visit.open("#/investment")
+    first = api(running, "projections", "/v1/investment?municipality=101&success_rate=0.63&horizon_years=5").json()
+    assert visit.page.locator("#investment-table tbody tr[data-payer='state'] td").count() == 3  # low, mid, high
+    visit.page.locator("#slider-success_rate").fill("0.1")
+    visit.page.wait_for_function("location.hash.includes('success_rate=0.1')")
+    visit.page.wait_for_selector("main[data-ready='true']")
+    lower = api(running, "projections", "/v1/investment?municipality=101&success_rate=0.1&horizon_years=5").json()
+    assert lower["scenarios"][1]["net_total"] <= first["scenarios"][1]["net_total"]
+    shown = visit.page.locator("#investment-table tbody tr[data-payer='total'] td").nth(1).inner_text()
+    assert re.sub(r"\D", "", shown) == str(abs(round(lower["scenarios"][1]["net_total"])))
+    visit.assert_accessible()
+    visit.screenshot("investment")
 
 
 def test_the_manager_reads_every_teams_alerts_without_actions_and_pages_through_them(

@@ -238,6 +238,22 @@ def tour_calls(system: System) -> dict[str, list[tuple[str, str, Call]]]:
                 {"path_parameters": {"citizen_id": CITIZEN}, "query": history},
             ),
             (
+                "POST",
+                "/v1/exports/shelter-stays/reidentify",
+                {
+                    "query": history,
+                    "body": {
+                        "version": "shelter-stays/1",
+                        "rows": [{"citizen": CITIZEN, "shelter": "s", "check_in": "2026-01-05"}],
+                    },
+                },
+            ),
+            (
+                "POST",
+                "/v1/exports/shelter-stays/reidentify",
+                {"query": history | {"csv": True}, "body": {"version": "shelter-stays/1", "rows": []}},
+            ),
+            (
                 "GET",
                 "/v1/citizens/{citizen_id}/courses/{course_id}/history",
                 {"path_parameters": {"citizen_id": CITIZEN, "course_id": COURSE}, "query": history},
@@ -336,6 +352,38 @@ def tour_calls(system: System) -> dict[str, list[tuple[str, str, Call]]]:
                 "/v1/organisation/benchmark",
                 {"query": {"municipality": "101", "survey": "self_evaluation_outreach", "round": "2026-H1"}},
             ),
+            ("GET", "/v1/data-quality", {"query": kpi}),
+            ("GET", "/v1/exports/vive-count", {"query": kpi | {"week": "2026-01-05"}}),
+            ("GET", "/v1/exports/vive-count", {"query": kpi | {"week": "2026-01-05", "format": "csv"}}),
+            ("GET", "/v1/exports/shelter-stays", {"query": kpi | {"quarter": "2026-01-05", "format": "xlsx"}}),
+            ("GET", "/v1/exports/shelter-stays", {"query": kpi | {"quarter": "2026-01-05"}}),
+            (
+                "PUT",
+                "/v1/price-books",
+                {
+                    "body": {
+                        "municipality": "101",
+                        "version": "kk-1",
+                        "valid_from": "2025-01-01",
+                        "price_level": "2025",
+                        "prices": [
+                            {
+                                "id": "shelter_bed_day",
+                                "name_da": "Døgn",
+                                "name_en": "Bed-day",
+                                "unit": "bed-day",
+                                "unit_price_dkk": 1100,
+                                "split": {"municipality": 0.5, "state": 0.5},
+                                "effect_years": 3,
+                                "source": "own rate",
+                            }
+                        ],
+                    }
+                },
+            ),
+            ("GET", "/v1/price-books", {"query": kpi}),
+            ("GET", "/v1/investment", {"query": kpi | {"success_rate": 0.63, "psychiatric_admissions_per_year": 0.1}}),
+            ("GET", "/v1/investment", {"query": kpi | {"success_rate": 0.63, "format": "xlsx", "horizon_years": 3}}),
             ("GET", "/v1/position", {}),
         ],
         "alerts": [

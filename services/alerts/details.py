@@ -55,6 +55,14 @@ KEYS: dict[str, tuple[str, str, Kind, str | None]] = {
     "course_ended": ("Forløbet afsluttet", "Course ended", "date", None),
     "index": ("WHO-5-indeks", "WHO-5 index", "number", None),
     "previous": ("Forrige måling", "Previous measurement", "number", None),
+    "due_on": ("Forfalder", "Due on", "date", None),
+    "window_closes": ("Vinduet lukker", "Window closes", "date", None),
+    "status": (
+        "Mangler (bolig, indkomst, beskæftigelse, måling, slutmåling)",
+        "Missing (housing, income, employment, measurement, final_measurement)",
+        "text",
+        None,
+    ),
 }
 
 # The values of coded details that are not contract codes.

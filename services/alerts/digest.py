@@ -11,7 +11,7 @@ import asyncio
 import logging
 import smtplib
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from email.message import EmailMessage
 from typing import Any
 
@@ -19,9 +19,12 @@ import asyncpg
 
 from runtime.clock import SystemClock
 from runtime.metrics import ERRORS
-from services.alerts import rules, store
+from services.alerts import evaluation, rules, store
 
 log = logging.getLogger(__name__)
+
+STATUS_RULE = "status_due"
+CLOSING_WITHIN_DAYS = 7  # the digest warns of status windows that close within this many days
 
 
 @dataclass(frozen=True)
@@ -50,13 +53,60 @@ class SmtpSettings:
         )
 
 
-def compose(sender: str, to: str, team: str, day: date, alerts: list[dict[str, Any]]) -> EmailMessage:
-    """The digest mail: Danish first, English names alongside, one line per alert."""
+async def closing_statuses(db: asyncpg.Connection, municipality: str, team: str, day: date) -> list[dict[str, Any]]:
+    """The team's courses whose status window (status_due) closes within CLOSING_WITHIN_DAYS days
+    and would raise the alert as things stand: each with the day it closes and what is missing."""
+    rule = rules.CATALOGUE[STATUS_RULE]
+    config = await evaluation.overrides(db, municipality)
+    closing = []
+    for row in await db.fetch(
+        """SELECT subject_id, due_on FROM alert_deadlines
+           WHERE rule = $1 AND municipality = $2 AND team = $3 AND subject_type = 'course' AND state = 'pending'
+             AND due_on > $4 AND due_on <= $5 ORDER BY due_on, subject_id""",
+        STATUS_RULE,
+        municipality,
+        team,
+        day,
+        day + timedelta(days=CLOSING_WITHIN_DAYS + 1),  # due_on: the day after the window's last
+    ):
+        view = await evaluation.load_course(db, municipality, row["subject_id"])
+        if view is None:
+            continue
+        params = rules.effective_params(rule, config.get(STATUS_RULE, {}), team=view.team, method=view.method)
+        verdict = rule.checks["course"](view, params, row["due_on"])
+        if verdict.holds(row["due_on"]):
+            closing.append(
+                {"course": row["subject_id"], "closes": row["due_on"] - timedelta(days=1), "missing": verdict.details}
+            )
+    return closing
+
+
+def compose(
+    sender: str,
+    to: str,
+    team: str,
+    day: date,
+    alerts: list[dict[str, Any]],
+    closing: list[dict[str, Any]] | None = None,
+) -> EmailMessage:
+    """The digest mail: Danish first, English names alongside, one line per alert; then the status
+    windows about to close without a complete status."""
     message = EmailMessage()
     message["From"] = sender
     message["To"] = to
     message["Subject"] = f"casetrack: {len(alerts)} åbne advarsler for {team} ({day.isoformat()})"
     lines = [f"Åbne advarsler for team {team} pr. {day.isoformat()} / Open alerts for team {team}:", ""]
+    if closing:
+        lines[:0] = [
+            f"Status, der lukker inden for {CLOSING_WITHIN_DAYS} dage uden alle registreringer"
+            f" / Status windows closing within {CLOSING_WITHIN_DAYS} days without every registration:",
+            *(
+                f"- course {c['course']}: lukker/closes {c['closes'].isoformat()},"
+                f" mangler/missing {c['missing'].get('status', '')}"
+                for c in closing
+            ),
+            "",
+        ]
     for alert in alerts:
         rule = rules.CATALOGUE.get(alert["rule"])
         name = f"{rule.name_da} / {rule.name_en}" if rule else alert["rule"]
@@ -106,9 +156,10 @@ async def send_due_digests(pool: asyncpg.Pool, clock: SystemClock, settings: Smt
                 len(team_alerts),
                 now,
             )
-            if not claimed or not team_alerts:
+            closing = await closing_statuses(db, leader["municipality"], leader["team"], now.date())
+            if not claimed or not (team_alerts or closing):
                 continue  # sent already, or nothing to tell today
-            message = compose(settings.sender, leader["email"], leader["team"], now.date(), team_alerts)
+            message = compose(settings.sender, leader["email"], leader["team"], now.date(), team_alerts, closing)
             await asyncio.to_thread(_send, settings, message)
             sent += 1
     return sent

@@ -98,6 +98,18 @@ async def worker_left(db: asyncpg.Connection, fact: facts.WorkerLeft) -> None:
 # --- Citizen ------------------------------------------------------------------------------------
 
 
+async def _status_registered(db: asyncpg.Connection, fact: facts.CitizenFact, kind: str) -> None:
+    """A part of the citizen's status (status_due) was registered on the fact's day; the latest day counts."""
+    await _update_citizen(
+        db,
+        fact,
+        """status_on = status_on || jsonb_build_object($3::text,
+               greatest(coalesce((status_on ->> $3::text)::date, $4::date), $4::date)::text)""",
+        kind,
+        fact.effective_date,
+    )
+
+
 async def _housing_is(db: asyncpg.Connection, fact: facts.CitizenFact, housing: HousingSituation) -> Changed:
     """The citizen's housing is now `housing`: housed in an own home (domain §5, as the KPIs count
     it) or not; `unknown` leaves what is known as it was."""
@@ -109,11 +121,23 @@ async def _housing_is(db: asyncpg.Connection, fact: facts.CitizenFact, housing: 
 
 
 async def housing_situation_recorded(db: asyncpg.Connection, fact: facts.HousingSituationRecorded) -> Changed:
+    await _status_registered(db, fact, "housing")
     return await _housing_is(db, fact, fact.housing)
 
 
 async def housing_gained(db: asyncpg.Connection, fact: facts.HousingGained) -> Changed:
+    await _status_registered(db, fact, "housing")
     return await _housing_is(db, fact, fact.housing)
+
+
+async def income_type_recorded(db: asyncpg.Connection, fact: facts.IncomeTypeRecorded) -> Changed:
+    await _status_registered(db, fact, "income")
+    return Changed(citizen_id=fact.citizen_id)
+
+
+async def employment_status_recorded(db: asyncpg.Connection, fact: facts.EmploymentStatusRecorded) -> Changed:
+    await _status_registered(db, fact, "employment")
+    return Changed(citizen_id=fact.citizen_id)
 
 
 async def housing_lost(db: asyncpg.Connection, fact: facts.HousingLost) -> Changed:
@@ -122,6 +146,7 @@ async def housing_lost(db: asyncpg.Connection, fact: facts.HousingLost) -> Chang
 
 
 async def shelter_stay_started(db: asyncpg.Connection, fact: facts.ShelterStayStarted) -> Changed:
+    await _status_registered(db, fact, "housing")
     await _update_citizen(
         db, fact, "stay_started_on = $3, stay_contact_on = NULL, ready_to_move_on = NULL", fact.effective_date
     )
@@ -130,6 +155,7 @@ async def shelter_stay_started(db: asyncpg.Connection, fact: facts.ShelterStaySt
 
 async def shelter_stay_ended(db: asyncpg.Connection, fact: facts.ShelterStayEnded) -> Changed:
     """The stay is over; its destination is the citizen's housing now (an own home is housing gained)."""
+    await _status_registered(db, fact, "housing")
     await _update_citizen(db, fact, "stay_started_on = NULL, stay_contact_on = NULL, ready_to_move_on = NULL")
     return await _housing_is(db, fact, fact.destination)
 
@@ -330,6 +356,8 @@ HANDLERS: dict[str, Handler] = {
     "WorkerMovedTeam": worker_moved_team,
     "WorkerLeft": worker_left,
     "HousingSituationRecorded": housing_situation_recorded,
+    "IncomeTypeRecorded": income_type_recorded,
+    "EmploymentStatusRecorded": employment_status_recorded,
     "HousingGained": housing_gained,
     "HousingLost": housing_lost,
     "ShelterStayStarted": shelter_stay_started,

@@ -36,11 +36,14 @@ from contracts.methods import (
     NO_CONTACT_DAYS,
     SHELTER_LONG_STAY_DAYS,
     SHELTER_READY_STAY_DAYS,
+    STATUS_CADENCE,
+    STATUS_KINDS,
     SURVEY_ROUND_MONTHS,
     WHO5_DEPRESSION,
     WHO5_MEANINGFUL_CHANGE,
     add_months,
     planned_phase_end,
+    status_due_on,
 )
 from contracts.rule_config import CASELOAD_PARAM, effective
 from contracts.surveys import FIDELITY_BY_METHOD, round_of, round_start
@@ -208,6 +211,8 @@ class CitizenView:
     eviction_risk_on: date | None = None
     eviction_risk_kind: str | None = None
     has_active_course: bool = False
+    # The latest day of each status kind registered for the citizen: housing, income, employment.
+    status_on: Mapping[str, date] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -1005,6 +1010,100 @@ def no_follow_on_offer(course: CourseView, p: Params, today: date) -> Verdict:
     return Verdict(
         raise_on=course.ended_on,
         details={"follow_on_offer": course.follow_on_offer, "ended": course.ended_on.isoformat()},
+    )
+
+
+CTI_STATUS = STATUS_CADENCE[Method.CTI]
+
+
+@rule(
+    "status_due",
+    "Status mangler",
+    "Status missing",
+    "info",
+    "course",
+    trigger="time",
+    reacts_to=COURSE_LIFE
+    + CTI_PHASES
+    + ("MeasurementRecorded", "HousingSituationRecorded", "HousingGained")
+    + SHELTER_STAY
+    + ("IncomeTypeRecorded", "EmploymentStatusRecorded"),
+    defaults={
+        "every_months": CTI_STATUS.every_months,
+        "window_weeks": CTI_STATUS.window_weeks,
+        "cti_final_measurement_months": CTI_STATUS.final_measurement_months,
+    },
+    clears_when="the missing registrations are recorded, or the course ends",
+    definition="""
+    An active course asks for a status every `every_months` months from its start: a housing
+    situation (a situation recorded, housing gained, a §110 stay begun or ended), an income type,
+    an employment status and a measurement, each registered within ±`window_weeks` weeks of the day
+    it is due (or later): raised the day after the window closes without all four, one occurrence
+    per status. A CTI course also asks for a measurement in the last `cti_final_measurement_months`
+    month(s) of phase 3 (up to its planned end): raised the day after the planned end without it.
+    The cadence is configurable per method (contracts/methods.py `STATUS_CADENCE`, and by method
+    in the rule's configuration).
+    """,
+    definition_da="""
+    Et aktivt forløb skal have en status hver `every_months` måned fra starten: boligsituation
+    (registreret situation, opnået bolig, et §110-ophold begyndt eller afsluttet), indkomsttype,
+    beskæftigelsesstatus og en måling, hver registreret inden for ±`window_weeks` uger fra den dag,
+    statussen forfalder (eller senere): rejses dagen efter, at vinduet lukker uden alle fire, én
+    forekomst pr. status. Et CTI-forløb skal desuden have en måling i fase 3's sidste
+    `cti_final_measurement_months` måned(er) (frem til den planlagte slut): rejses dagen efter den
+    planlagte slut uden den. Kadencen kan sættes pr. metode.
+    """,
+    clears_when_da="de manglende registreringer foretages, eller forløbet slutter",
+)
+def status_due(course: CourseView, p: Params, today: date) -> Verdict:
+    if not course.active or p["every_months"] < 1:
+        return NOT_NOW
+    assert course.started_on is not None
+    window = timedelta(weeks=int(p["window_weeks"]))
+    latest: dict[str, date] = dict(course.citizen.status_on) if course.citizen else {}
+    if course.measurements:
+        latest["measurement"] = max(m.on for m in course.measurements)
+    candidates: list[Verdict] = []
+    number = 1
+    while True:  # the status whose window closed last, and the next one
+        due = status_due_on(course.started_on, number, int(p["every_months"]))
+        closes = _later(due, window + timedelta(days=1))
+        if closes > today:
+            candidates.append(Verdict(raise_on=closes, occurrence=f"status {number}"))
+            break
+        number += 1
+    if number > 1:
+        due = status_due_on(course.started_on, number - 1, int(p["every_months"]))
+        missing = [kind for kind in STATUS_KINDS if latest.get(kind) is None or latest[kind] < due - window]
+        if missing:
+            closes = _later(due, window + timedelta(days=1))
+            details = {"due_on": due.isoformat(), "window_closes": (closes - timedelta(days=1)).isoformat()}
+            candidates.append(
+                Verdict(raise_on=closes, occurrence=f"status {number - 1}", details=details | {"status": missing})
+            )
+    months = int(p["cti_final_measurement_months"])
+    if course.method == Method.CTI.value and "3" in course.phases and months > 0:
+        start, planned_end = course.phases["3"]
+        end = planned_phase_end(start, planned_end)
+        since = add_months(end, -months)
+        if not any(m.on >= since for m in course.measurements):
+            candidates.append(
+                Verdict(
+                    raise_on=_later(end, timedelta(days=1)),
+                    occurrence="final measurement",
+                    details={"planned_end": end.isoformat(), "status": ["final_measurement"]},
+                )
+            )
+    holding = sorted((v for v in candidates if v.holds(today)), key=lambda v: v.raise_on or date.max)
+    waiting = sorted(v.raise_on for v in candidates if v.raise_on is not None and not v.holds(today))
+    if not holding:
+        return Verdict(raise_on=waiting[0] if waiting else None)
+    first = holding[0]
+    return Verdict(
+        raise_on=first.raise_on,
+        recheck_on=waiting[0] if waiting else None,
+        occurrence=first.occurrence,
+        details={k: (",".join(v) if isinstance(v, list) else v) for k, v in first.details.items()},
     )
 
 

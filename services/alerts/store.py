@@ -47,6 +47,8 @@ CREATE TABLE IF NOT EXISTS alert_citizens (
     eviction_risk_kind text,
     PRIMARY KEY (municipality, citizen_id)
 );
+-- status_due: the latest day of each status kind registered (housing, income, employment).
+ALTER TABLE alert_citizens ADD COLUMN IF NOT EXISTS status_on jsonb NOT NULL DEFAULT '{}';
 CREATE TABLE IF NOT EXISTS alert_workers (
     municipality text NOT NULL,
     worker_id text NOT NULL,

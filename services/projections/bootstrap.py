@@ -16,8 +16,11 @@ from runtime.database import create_pool, ping
 from runtime.http import create_service_app
 from runtime.metrics import CONSUMER_LAG
 from runtime.settings import Settings
-from services.projections import projector, store, targets
+from services.projections import price_books, projector, store, targets
 from services.projections.api import router
+from services.projections.data_quality_api import router as data_quality_router
+from services.projections.investment_api import router as investment_router
+from services.projections.national_api import router as national_router
 from services.projections.organisation_api import router as organisation_router
 from services.projections.roster_api import router as roster_router
 from services.projections.rule_config import RuleConfigReader
@@ -32,6 +35,7 @@ def create_app(settings: Settings) -> FastAPI:
         pool = await create_pool(settings.database_url)
         await projector.prepare(pool)
         await pool.execute(targets.SCHEMA)
+        await pool.execute(price_books.SCHEMA)
         applier = CheckpointedApplier(
             pool, service="projections", prefix="projection", consumer=CONSUMER, apply=projector.apply
         )
@@ -73,6 +77,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(router)
     app.include_router(roster_router)
     app.include_router(organisation_router)
+    app.include_router(data_quality_router)
+    app.include_router(national_router)
+    app.include_router(investment_router)
     app.include_router(position_router)
 
     return app

@@ -23,12 +23,14 @@ from contracts.codes import (
     EmploymentStatus,
     FollowOnOffer,
     FollowUpAnswer,
+    Gender,
     HousingSituation,
     IncomeType,
     Method,
+    ShelterDischarge,
 )
 from contracts.instruments import Instrument, score
-from contracts.methods import CTI_MONTHS, cti_planned_end, planned_phase_end
+from contracts.methods import BACKDATED_AFTER_DAYS, CTI_MONTHS, cti_planned_end, planned_phase_end
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,6 +197,9 @@ class Stay:
     end: date | None = None
     contact_on: date | None = None
     ready_on: date | None = None
+    shelter: str = ""
+    discharge: ShelterDischarge | None = None
+    destination: HousingSituation | None = None
 
     def nights(self, start: date, end: date) -> int:
         """Bed-days (nights) of the stay within [start, end]: each night counted on its evening."""
@@ -220,6 +225,12 @@ class Citizen:
     allocation_offers: list[tuple[date, bool]] = field(default_factory=list)
     waiting_lists: list[date] = field(default_factory=list)
     consents: list[tuple[date, int, str, bool]] = field(default_factory=list)  # (on, pos, scope, given)
+    birth_year: int | None = None
+    gender: Gender = Gender.UNKNOWN
+    # Facts about the citizen, and those told more than BACKDATED_AFTER_DAYS after they happened,
+    # by the course they are about ("" for a citizen fact): the data-quality figures.
+    facts_told: dict[str, int] = field(default_factory=dict)
+    facts_backdated: dict[str, int] = field(default_factory=dict)
 
     def consents_on(self, scope: str, day: date) -> bool:
         """Whether the citizen's consent to `scope` stood on `day` (given and not withdrawn since)."""
@@ -332,6 +343,10 @@ def _apply(history: History, record: Record) -> None:  # noqa: C901 - one branch
         return  # the other organisation facts: no figure uses them yet
     citizen = _citizen(history, fact)
     day = _day(fact.effective_date)
+    about = getattr(fact, "course_id", None) or ""
+    citizen.facts_told[about] = citizen.facts_told.get(about, 0) + 1
+    if (record.recorded_at.date() - day).days > BACKDATED_AFTER_DAYS:
+        citizen.facts_backdated[about] = citizen.facts_backdated.get(about, 0) + 1
     course = history.courses.get(getattr(fact, "course_id", None) or "")
     match fact:
         case f.VisitationDecided():
@@ -386,6 +401,8 @@ def _apply(history: History, record: Record) -> None:  # noqa: C901 - one branch
             _keep(course, record, follow_up)
         case f.FactWithdrawn() if course:
             course.withdraw(fact.withdrawn_event_id)
+        case f.CitizenRegistered():
+            citizen.birth_year, citizen.gender = fact.birth_year, fact.gender
         case f.HousingSituationRecorded():
             citizen.housing.append((day, position, fact.housing, "recorded"))
         case f.HousingGained():
@@ -393,12 +410,12 @@ def _apply(history: History, record: Record) -> None:  # noqa: C901 - one branch
         case f.HousingLost():
             citizen.housing.append((day, position, HousingSituation.UNKNOWN, "lost"))
         case f.ShelterStayStarted():
-            citizen.stays.append(Stay(day))
+            citizen.stays.append(Stay(day, shelter=fact.shelter))
             citizen.housing.append((day, position, HousingSituation.SHELTER_110, "shelter"))
         case f.ShelterStayEnded():
             stay = _open_stay(citizen, day)
             if stay:
-                stay.end = day
+                stay.end, stay.discharge, stay.destination = day, fact.discharge, fact.destination
             citizen.housing.append((day, position, fact.destination, "shelter_left"))
         case f.ShelterContactMade():
             stay = _open_stay(citizen, day)

@@ -20,6 +20,7 @@ from services.registration.application import Registration, postgres_env
 from services.registration.availability import StoreWatch, store_available
 from services.registration.entrypoints.http import router
 from services.registration.entrypoints.nats import create_broker
+from services.registration.entrypoints.reidentify import router as reidentify_router
 from services.registration.entrypoints.surveys import router as surveys_router
 from services.registration.identity import PSEUDONYM_KEY_ENV, Pseudonyms
 from services.registration.masterkeys import MASTER_KEY_FILE_ENV, Keyring
@@ -105,6 +106,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     the_app.include_router(router, dependencies=[Depends(store_available)])
     the_app.include_router(surveys_router, dependencies=[Depends(store_available)])
+    the_app.include_router(reidentify_router, dependencies=[Depends(store_available)])
     the_app.include_router(audit_router)
     return the_app
 

@@ -38,6 +38,17 @@ const TEXTS = {
     prev_page: "Forrige side", next_page: "Næste side", showing: "Viser", course_pick: "Vælg et forløb",
     read_only: "Advarslerne vises til orientering; teamlederen kvitterer, udsætter og løser dem.",
     subject_types: { course: "Forløb", citizen: "Borger", worker: "Medarbejder" },
+    nav_investment: "Investering", investment_title: "Investering (SØM)",
+    investment_intro: "Indsatsens nettoresultat for kommune, region, stat og andre over 1-5 år: timer, overnatninger på §110, udsættelser og succesrate målt fra registreringerne; resten er forudsætninger, du kan flytte.",
+    success_rate: "Succesrate", horizon: "År", overhead: "Overhead", psychiatry: "Indlæggelser i psykiatrien undgået pr. borger pr. år",
+    payers: { municipality: "Kommune", region: "Region", state: "Stat", other: "Andre", total: "I alt", per_citizen: "Pr. borger" },
+    scenario_names: { low: "Lav", mid: "Middel", high: "Høj" }, payer: "Betaler",
+    sensitivity_title: "Følsomhed (middel)", sensitivities: { success_rate: "Succesrate 10 %", cost_up: "Omkostning +20 %", cost_down: "Omkostning -20 %", consequences_up: "Konsekvenser +20 %", consequences_down: "Konsekvenser -20 %" },
+    measured_title: "Målt", measured: { citizens: "Borgere i målgruppen", hours_per_citizen: "Timer pr. borger", observed_success_rate: "Observeret succesrate", bed_days_per_citizen_year: "Overnatninger på §110 året før pr. borger", evictions_per_citizen_year: "Udsættelser året før pr. borger" },
+    net_change: "Ændring", export_investment: "Hent beregningen som Excel (SØM-struktur)",
+    nav_quality: "Datakvalitet", quality_title: "Datakvalitet",
+    quality_intro: "Hvad mangler i registreringerne bag tallene: andelen af aktive forløb uden tidsplan, forventet progression, medarbejder, boligsituation de seneste 90 dage, udgangsmåling eller rettidig status; ukendte koder; efterregistrerede fakta; afsluttede forløb uden tilbud.",
+    quality_row: "Opgørelse", quality_cols: { active_courses: "Aktive forløb", no_time_plan: "Uden tidsplan", no_expected_progression: "Uden forventet progression", no_worker: "Uden medarbejder", no_recent_housing: "Uden boligsituation (90 dage)", no_baseline_measurement: "Uden udgangsmåling", status_late: "Status for sent", backdated_facts: "Efterregistreret (> 30 dage)", unknown_housing: "Bolig ukendt", unknown_employment: "Beskæftigelse ukendt", unknown_gender: "Køn ukendt", unknown_follow_on_offer: "Tilbud ukendt", ended_without_follow_on_offer: "Afsluttet uden tilbud" },
     nav_mine: "Mine borgere", nav_team: "Teamets forløb", nav_homeless: "By-name-liste",
     mine_title: "Mine borgere", team_title: "Teamets forløb", homeless_title: "By-name-liste",
     mine_intro: "Dine aktive forløb: fase, seneste personlige kontakt, timer mod plan og det næste, der skal gøres.",
@@ -132,6 +143,17 @@ const TEXTS = {
     prev_page: "Previous page", next_page: "Next page", showing: "Showing", course_pick: "Choose a course",
     read_only: "The alerts are shown for information; the team leader acknowledges, snoozes and resolves them.",
     subject_types: { course: "Course", citizen: "Citizen", worker: "Worker" },
+    nav_investment: "Investment", investment_title: "Investment (SØM)",
+    investment_intro: "The effort's net result for municipality, region, state and others over 1-5 years: hours, §110 bed-days, evictions and success rate measured from the registrations; the rest are assumptions you can move.",
+    success_rate: "Success rate", horizon: "Years", overhead: "Overhead", psychiatry: "Psychiatric admissions avoided per citizen a year",
+    payers: { municipality: "Municipality", region: "Region", state: "State", other: "Others", total: "Total", per_citizen: "Per citizen" },
+    scenario_names: { low: "Low", mid: "Mid", high: "High" }, payer: "Payer",
+    sensitivity_title: "Sensitivity (mid)", sensitivities: { success_rate: "Success rate 10%", cost_up: "Cost +20%", cost_down: "Cost -20%", consequences_up: "Consequences +20%", consequences_down: "Consequences -20%" },
+    measured_title: "Measured", measured: { citizens: "Citizens in the target group", hours_per_citizen: "Hours per citizen", observed_success_rate: "Observed success rate", bed_days_per_citizen_year: "§110 bed-days the year before per citizen", evictions_per_citizen_year: "Evictions the year before per citizen" },
+    net_change: "Change", export_investment: "Download the calculation as Excel (SØM structure)",
+    nav_quality: "Data quality", quality_title: "Data quality",
+    quality_intro: "What is missing from the registrations behind the figures: the share of active courses without a time plan, expected progression, worker, housing situation in the last 90 days, baseline measurement or a status on time; unknown codes; backdated facts; ended courses without an offer.",
+    quality_row: "Figures for", quality_cols: { active_courses: "Active courses", no_time_plan: "No time plan", no_expected_progression: "No expected progression", no_worker: "No worker", no_recent_housing: "No housing situation (90 days)", no_baseline_measurement: "No baseline measurement", status_late: "Status late", backdated_facts: "Backdated (> 30 days)", unknown_housing: "Housing unknown", unknown_employment: "Employment unknown", unknown_gender: "Gender unknown", unknown_follow_on_offer: "Offer unknown", ended_without_follow_on_offer: "Ended without an offer" },
     nav_mine: "My citizens", nav_team: "Team's courses", nav_homeless: "By-name list",
     mine_title: "My citizens", team_title: "The team's courses", homeless_title: "By-name list",
     mine_intro: "Your active courses: phase, last face-to-face contact, hours against plan and what is due next.",
@@ -943,6 +965,59 @@ async function organisationPage(main) {
   const outcomes = await outcomeFigures(team);
   main.append(...[h("div", { class: "organisation-grid" }, profile, outcomes), form].filter(Boolean));
   await drawProfile();
+/* Data quality: the shares of data-quality.py, overall, by team and by worker (a share's count
+   and base in its title). */
+async function qualityPage(main) {
+  const team = teamScope();
+  const result = await api("projections", `v1/data-quality?${query({ municipality: state.session.municipality, team })}`);
+  main.append(h("h1", {}, t().quality_title), h("p", { class: "meta" }, t().quality_intro), teamPicker("#/quality"),
+    h("p", { class: "meta" }, `${t().on_day}: ${formatDate(result.on)}`));
+  const columns = Object.keys(t().quality_cols);
+  const share = (figure) => h("td", { class: "num", title: `${figure.count} / ${figure.of}` }, formatValue(figure.share, "share"));
+  const cells = (figures) => columns.map((key) => {
+    if (key === "active_courses") return h("td", { class: "num" }, formatValue(figures.active_courses));
+    if (key.startsWith("unknown_")) return share(figures.unknown[key.slice(8)]);
+    return share(figures[key]);
+  });
+  const rows = [[team ? teamName(team) : t().whole_municipality, "overall", result.overall]]
+    .concat(team ? [] : result.teams.map((r) => [teamName(r.team), `team-${r.team}`, r]))
+    .concat(result.workers.map((r) => [`${t().worker_col} ${r.worker} (${teamName(r.team)})`, `worker-${r.worker}`, r]));
+  main.append(h("div", { class: "table-wrap" }, h("table", { id: "quality-table" },
+    h("thead", {}, h("tr", {}, h("th", { scope: "col" }, t().quality_row), columns.map((key) => h("th", { scope: "col", class: "num" }, t().quality_cols[key])))),
+    h("tbody", {}, rows.map(([name, id, figures]) => h("tr", { "data-row": id }, h("th", { scope: "row" }, name), cells(figures)))))));
+}
+
+/* Investment: the manager moves the sliders (success rate, horizon, overhead, psychiatric
+   admissions); each move is a new calculation by GET /v1/investment. */
+async function investmentPage(main) {
+  const p = hashParams();
+  const chosen = { success_rate: p.success_rate || "0.63", horizon_years: p.horizon_years || "5", overhead: p.overhead || "0.25", psychiatric_admissions_per_year: p.psychiatric_admissions_per_year || "0" };
+  const params = { municipality: state.session.municipality, team: teamScope(), ...chosen };
+  const result = await api("projections", `v1/investment?${query(params)}`);
+  const slider = (key, text, min, max, step, shown) => h("label", { for: `slider-${key}` }, `${text}: ${shown}`,
+    h("input", { type: "range", id: `slider-${key}`, min, max, step, value: chosen[key],
+      onchange: (e) => { location.hash = `#/investment?${query({ ...hashParams(), [key]: e.target.value })}`; } }));
+  const kr = (v) => `${formatValue(Math.round(v))} ${t().units.DKK}`;
+  main.append(h("h1", {}, t().investment_title), h("p", { class: "meta" }, t().investment_intro),
+    teamPicker("#/investment", h("a", { href: `/api/projections/v1/investment?${query({ ...params, format: "xlsx" })}`, id: "export-investment", download: "" }, t().export_investment)),
+    h("div", { class: "toolbar", id: "sliders" },
+      slider("success_rate", t().success_rate, 0, 1, 0.01, formatValue(Number(chosen.success_rate), "share")),
+      slider("horizon_years", t().horizon, 1, 5, 1, chosen.horizon_years),
+      slider("overhead", t().overhead, 0, 1, 0.05, formatValue(Number(chosen.overhead), "share")),
+      slider("psychiatric_admissions_per_year", t().psychiatry, 0, 1, 0.05, formatValue(Number(chosen.psychiatric_admissions_per_year)))));
+  main.append(h("h2", {}, t().measured_title), h("dl", { class: "definition", id: "measured" },
+    Object.entries(t().measured).flatMap(([key, text]) => [h("dt", {}, text),
+      h("dd", {}, formatValue(result.measured[key], key === "observed_success_rate" ? "share" : undefined))])));
+  const payers = ["municipality", "region", "state", "other"];
+  main.append(h("div", { class: "table-wrap" }, h("table", { id: "investment-table" },
+    h("thead", {}, h("tr", {}, h("th", { scope: "col" }, t().payer), result.scenarios.map((r) => h("th", { scope: "col", class: "num" }, t().scenario_names[r.scenario.name])))),
+    h("tbody", {},
+      payers.map((payer) => h("tr", { "data-payer": payer }, h("th", { scope: "row" }, t().payers[payer]), result.scenarios.map((r) => h("td", { class: "num" }, kr(r.totals.net[payer]))))),
+      h("tr", { "data-payer": "total" }, h("th", { scope: "row" }, t().payers.total), result.scenarios.map((r) => h("td", { class: "num" }, kr(r.net_total)))),
+      h("tr", { "data-payer": "per_citizen" }, h("th", { scope: "row" }, t().payers.per_citizen), result.scenarios.map((r) => h("td", { class: "num" }, r.net_per_citizen === null ? t().no_value : kr(r.net_per_citizen))))))));
+  main.append(h("h2", {}, t().sensitivity_title), h("div", { class: "table-wrap" }, h("table", { id: "sensitivity-table" },
+    h("thead", {}, h("tr", {}, [t().sensitivity_title, t().payers.total, t().net_change].map((c, i) => h("th", { scope: "col", class: i ? "num" : "" }, c)))),
+    h("tbody", {}, result.sensitivity.map((r) => h("tr", {}, h("th", { scope: "row" }, t().sensitivities[r.assumption]), h("td", { class: "num" }, kr(r.net_total)), h("td", { class: "num" }, kr(r.change_from_base))))))));
 }
 
 /* --- shell -------------------------------------------------------------------------------- */
@@ -958,6 +1033,8 @@ const ROUTES = [
   ["#/week", null, ["support_worker"], (main) => window.courseForms.weekPage(main)],
   ["#/course", "nav_course", ["team_leader", "support_worker"], (main, rest) => coursePage(main, decodeURIComponent(rest.replace(/^\//, "")))],
   ["#/homeless", "nav_homeless", ["team_leader", "manager"], (main) => homelessPage(main)],
+  ["#/quality", "nav_quality", ["team_leader", "manager"], (main) => qualityPage(main)],
+  ["#/investment", "nav_investment", ["manager"], (main) => investmentPage(main)],
   ["#/benchmark", "nav_benchmark", ["manager"], (main, rest) => benchmarkPage(main, rest.replace(/^\//, ""))],
   ["#/organisation", "nav_organisation", ["support_worker", "team_leader", "manager"], (main) => organisationPage(main)],
 ];
