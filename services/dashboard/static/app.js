@@ -965,6 +965,8 @@ async function organisationPage(main) {
   const outcomes = await outcomeFigures(team);
   main.append(...[h("div", { class: "organisation-grid" }, profile, outcomes), form].filter(Boolean));
   await drawProfile();
+}
+
 /* Data quality: the shares of data-quality.py, overall, by team and by worker (a share's count
    and base in its title). */
 async function qualityPage(main) {
