@@ -9,6 +9,7 @@ happened); the recorded time (when it was told) and who told it are added by reg
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
+from uuid import UUID
 
 from pydantic import (
     AfterValidator,
@@ -583,6 +584,29 @@ class CtiPhaseStartCorrected(CourseFact):
     planned_end: PlannedDate | None = None
 
 
+# The course facts a FactWithdrawn may take back (docs/domain.md §4, corrections).
+WITHDRAWABLE_FACTS: tuple[str, ...] = (
+    "ContactRecorded",
+    "TimePlanned",
+    "ExpectedProgressionSet",
+    "MeasurementRecorded",
+    "FollowUpRecorded",
+)
+
+
+class FactWithdrawn(CourseFact):
+    """A correction: the course's fact stored as event `withdrawn_event_id` (one of
+    WITHDRAWABLE_FACTS) was entered by mistake and no longer counts. Nothing is deleted: the history
+    keeps both, each with who recorded it and when; a corrected value is this withdrawal followed by
+    the right fact. `effective_date` is the day of the withdrawal."""
+
+    type: Literal["FactWithdrawn"] = "FactWithdrawn"
+    withdrawn_event_id: UUID = Field(description="the event id of the fact withdrawn (its receipt's `event_id`)")
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=500)] = Field(
+        description="why it is withdrawn, e.g. recorded on the wrong citizen"
+    )
+
+
 FACT_TYPES: tuple[type[FactBase], ...] = (
     TeamRegistered,
     WorkerRegistered,
@@ -629,6 +653,7 @@ FACT_TYPES: tuple[type[FactBase], ...] = (
     CourseEnded,
     CourseStartCorrected,
     CtiPhaseStartCorrected,
+    FactWithdrawn,
 )
 
 # Fields of which a fact must carry exactly one (not null), by the model that asks it.

@@ -211,6 +211,7 @@ FACT_LABELS: dict[str, Label] = {
     "TimePlanned": ("Tid afsat", "Time planned"),
     "ExpectedProgressionSet": ("Forventet progression sat", "Expected progression set"),
     "ContactRecorded": ("Kontakt registreret", "Contact recorded"),
+    "FactWithdrawn": ("Registrering trukket tilbage", "Fact withdrawn"),
     "MeasurementRecorded": ("Måling registreret", "Measurement recorded"),
     "CourseEnded": ("Forløb afsluttet", "Course ended"),
     "CourseStartCorrected": ("Forløbets start rettet", "Course start corrected"),

@@ -4,6 +4,7 @@ The table (README "Roles and scopes" has it too):
 
     operation                                   client  support_worker  team_leader  manager  admin
     submit facts (HTTP, NATS)                   own m.  -               -            -        all
+    submit course facts (HTTP only)             own m.  own courses     team's       -        all
     citizen/course history (registration)       own m.  own citizens    team's       -        all
     personal details of a citizen               -       own citizens    team's       -        all
     team history                                own m.  -               own team     -        all
@@ -13,6 +14,7 @@ The table (README "Roles and scopes" has it too):
                                                                         own m. whole
     benchmark, targets                          -       -               -            own m.   all
     double bottom line of a course              -       own courses     team's       -        all
+    median time plan                            -       own team        own team     own m.   all
     course roster (GET /v1/courses)             -       own courses     team's       own m.   all
     by-name list (GET /v1/homeless-list)        -       -               team's       own m.   all
     data quality (GET /v1/data-quality)         -       own courses     team's       own m.   all
@@ -29,6 +31,12 @@ The table (README "Roles and scopes" has it too):
     organisational indicators                   -       own team        own team     own m.   all
 
 Erasure is the fact CitizenErased: submitted like any fact, by the case system.
+
+"course facts": what no case system holds and the support workers record themselves from the
+course page (PERSON_FACTS: contacts, time plans, expected progression, measurements, follow-ups,
+phase changes, whose method rules registration checks as for any fact, and the withdrawal of such
+a fact entered by mistake). Every other fact stays with the case system's token, and the bus
+(`casetrack.facts.submit`) stays the case systems' only.
 
 "own citizens"/"own courses": a course of which the worker is the (current) support worker;
 "team's": a course of the leader's team. A caller limited to some objects gets the same 403
@@ -79,6 +87,46 @@ def ensure_course(principal: Principal, course: CourseScope | None) -> None:
 def ensure_citizen(principal: Principal, courses: Iterable[CourseScope] | None) -> None:
     """A scoped caller reaches a citizen through one of the citizen's courses; None: no such citizen."""
     if principal.role in SCOPED_ROLES and (courses is None or not any(in_scope(principal, c) for c in courses)):
+        raise forbidden()
+
+
+# The facts a support worker may submit for their own courses and a team leader for the team's.
+PERSON_FACTS: frozenset[str] = frozenset(
+    {
+        "ContactRecorded",
+        "TimePlanned",
+        "ExpectedProgressionSet",
+        "MeasurementRecorded",
+        "FollowUpRecorded",
+        "CtiPhaseStarted",
+        "OutreachPhaseStarted",
+        "FactWithdrawn",
+    }
+)
+# Who submits facts at all: over HTTP, and over the bus (the case systems only).
+FACT_SUBMITTERS: tuple[Role, ...] = ("client", "support_worker", "team_leader")
+BUS_FACT_SUBMITTERS: tuple[Role, ...] = ("client",)
+
+
+def fact_type_forbidden(fact_type: str) -> ApiError:
+    return ApiError(
+        403,
+        "fact_type_forbidden",
+        f"Du må ikke registrere {fact_type}: det gør kommunens fagsystem.",
+        f"You may not submit {fact_type}: the municipality's case system does.",
+        [{"field": "type", "problem": "submitted by the case system only", "type": "fact_type_forbidden"}],
+    )
+
+
+def ensure_may_submit(principal: Principal, fact_type: str, course: CourseScope | None) -> None:
+    """A support worker or team leader submits PERSON_FACTS about a course in their scope (`course`:
+    the course as registered, None when there is no such course): another fact type is
+    `403 fact_type_forbidden`; a course out of reach, or none, `403 forbidden` alike."""
+    if principal.role not in SCOPED_ROLES:
+        return
+    if fact_type not in PERSON_FACTS:
+        raise fact_type_forbidden(fact_type)
+    if course is None or not in_scope(principal, course):
         raise forbidden()
 
 

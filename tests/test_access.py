@@ -64,6 +64,21 @@ SUBMIT = (
         }
     },
 )
+SUBMIT_K2 = ("POST", "/v1/facts", {"json": SUBMIT[2]["json"] | {"citizen_id": "cit-2", "course_id": "k2"}})
+SUBMIT_NOT_COURSE_FACT = (
+    "POST",
+    "/v1/facts",
+    {
+        "json": {
+            "type": "HousingGained",
+            "municipality": "101",
+            "citizen_id": "cit-1",
+            "effective_date": D,
+            "housing": "almen",
+        }
+    },
+)
+SUBMIT_BATCH = ("POST", "/v1/facts/batch", {"json": {"facts": [SUBMIT[2]["json"]]}})
 KPI = ("GET", "/v1/kpis/P1", {"params": {"municipality": "101"}})
 KPI_TEAM_B = ("GET", "/v1/kpis/P1", {"params": {"municipality": "101", "team": "team-b"}})
 KPI_WHOLE = ("GET", "/v1/kpis/P1", {"params": {"municipality": "101", "scope": "municipality"}})
@@ -71,6 +86,8 @@ BENCHMARK = ("GET", "/v1/kpis/P1/benchmark", {"params": {"municipality": "101"}}
 TARGET = ("PUT", "/v1/targets/P1", {"json": {"municipality": "101", "value": 3}})
 DBL_1 = ("GET", "/v1/courses/k1/double-bottom-line", {"params": {"municipality": "101"}})
 DBL_2 = ("GET", "/v1/courses/k2/double-bottom-line", {"params": {"municipality": "101"}})
+MEDIAN = ("GET", "/v1/time-plan-median", {"params": {"municipality": "101", "method": "ICM"}})
+MEDIAN_TEAM_B = ("GET", "/v1/time-plan-median", {"params": {"municipality": "101", "method": "ICM", "team": "team-b"}})
 ROSTER = ("GET", "/v1/courses", {"params": {"municipality": "101"}})
 ROSTER_TEAM_B = ("GET", "/v1/courses", {"params": {"municipality": "101", "team": "team-b"}})
 ROSTER_OF_BO = ("GET", "/v1/courses", {"params": {"municipality": "101", "worker": "w-bo"}})
@@ -153,7 +170,10 @@ PARTNER_MEETING = (
 
 # service, operation, then the status each role gets: client, support worker, team leader, manager, admin.
 TABLE = [
-    ("registration", SUBMIT, (201, 403, 403, 403, 201)),
+    ("registration", SUBMIT, (201, 201, 201, 403, 201)),  # a contact on k1: Anna's course, Lise's team's
+    ("registration", SUBMIT_K2, (201, 403, 403, 403, 201)),  # on k2: Bo's, team-b's
+    ("registration", SUBMIT_NOT_COURSE_FACT, (201, 403, 403, 403, 201)),  # the case system's fact
+    ("registration", SUBMIT_BATCH, (200, 200, 200, 403, 200)),  # a batch answers per fact (below)
     ("registration", CITIZEN_1, (200, 200, 200, 403, 200)),
     ("registration", CITIZEN_2, (200, 403, 403, 403, 200)),  # team-b, Bo's
     ("registration", COURSE_1, (200, 200, 200, 403, 200)),
@@ -168,6 +188,8 @@ TABLE = [
     ("projections", TARGET, (403, 403, 403, 200, 200)),
     ("projections", DBL_1, (403, 200, 200, 403, 200)),
     ("projections", DBL_2, (403, 403, 403, 403, 200)),
+    ("projections", MEDIAN, (403, 200, 200, 200, 200)),  # a worker's and a leader's: their own team's
+    ("projections", MEDIAN_TEAM_B, (403, 403, 403, 200, 200)),
     ("projections", ROSTER, (403, 200, 200, 200, 200)),  # each their own rows (test_roster.py)
     ("projections", ROSTER_TEAM_B, (403, 200, 403, 200, 200)),  # a worker's own rows of team-b: none
     ("projections", ROSTER_OF_BO, (403, 403, 200, 200, 200)),  # a leader: Bo's rows of the leader's team
@@ -323,6 +345,8 @@ def test_an_attacker_is_refused_everywhere_and_reaches_no_store(system: System) 
         "token-expired-101": (401, "token_expired"),
         "token-nope": (401, "token_invalid"),
         "token-manager-101": (403, "forbidden"),
+        "token-worker-101": (403, "forbidden"),  # people submit over HTTP only
+        "token-leader-101": (403, "forbidden"),
         "token-147": (403, "municipality_forbidden"),
     }.items():
         answer = asyncio.run(nats_request(system.nats_url, fact, {"Authorization": f"Bearer {token}"}))

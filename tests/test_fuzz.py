@@ -334,6 +334,8 @@ def tour_calls(system: System) -> dict[str, list[tuple[str, str, Call]]]:
                 "/v1/courses/{course_id}/double-bottom-line",
                 {"path_parameters": {"course_id": COURSE}, "query": kpi},
             ),
+            ("GET", "/v1/time-plan-median", {"query": {"municipality": "101", "method": "ICM"}}),
+            ("GET", "/v1/time-plan-median", {"query": {"municipality": "101", "method": "CTI", "phase": "1"}}),
             ("GET", "/v1/courses", {"query": kpi}),
             ("GET", "/v1/courses", {"query": kpi | {"state": "all", "sort": "gap", "page_size": 5}}),
             ("GET", "/v1/courses", {"query": kpi | {"format": "csv", "sort": "last_contact"}}),

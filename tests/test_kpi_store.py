@@ -18,10 +18,12 @@ async def _everything(pool, municipality: str):  # noqa: ANN001, ANN202
     from contracts.facts import fact_adapter
 
     rows = await pool.fetch(
-        "SELECT position, recorded_at, fact::text AS fact FROM kpi_g1.kpi_facts WHERE municipality = $1", municipality
+        "SELECT position, recorded_at, event_id, fact::text AS fact FROM kpi_g1.kpi_facts WHERE municipality = $1",
+        municipality,
     )
     return fold(
-        municipality, [Record(r["position"], r["recorded_at"], fact_adapter.validate_json(r["fact"])) for r in rows]
+        municipality,
+        [Record(r["position"], r["recorded_at"], fact_adapter.validate_json(r["fact"]), r["event_id"]) for r in rows],
     )
 
 

@@ -11,6 +11,8 @@ import pytest
 from casetrack.cli import provision_streams
 from casetrack.embedded import EmbeddedNats
 from contracts.facts import FACT_TYPES
+from services.registration.domain.citizen import citizen_uuid
+from services.registration.domain.recorded import event_id
 from tests.support import System, create_database
 
 pytestmark = pytest.mark.integration
@@ -132,6 +134,26 @@ FACTS: list[dict[str, Any]] = [
 ]
 
 
+def _withdrawing(facts: list[dict[str, Any]], fact_type: str) -> list[dict[str, Any]]:
+    """The facts with a FactWithdrawn of the first `fact_type` right after it: its event id is the
+    citizen's aggregate id and version (the citizen's how-manieth fact it is)."""
+    at = next(n for n, f in enumerate(facts) if f["type"] == fact_type)
+    original = facts[at]
+    version = sum(1 for f in facts[: at + 1] if f.get("citizen_id") == original["citizen_id"])
+    withdrawn = event_id(citizen_uuid(M, original["citizen_id"]), version)
+    withdrawal = fact(
+        {k: original[k] for k in ("municipality", "citizen_id", "course_id")},
+        "FactWithdrawn",
+        original["effective_date"],
+        withdrawn_event_id=str(withdrawn),
+        reason="registreret på den forkerte dag",
+    )
+    return [*facts[: at + 1], withdrawal, *facts[at + 1 :]]
+
+
+FACTS = _withdrawing(FACTS, "ContactRecorded")
+
+
 RULES = CITIZEN | {"citizen_id": "c-rules"}
 # Facts that break a rule, name an unknown subject or are invalid, after one valid registration.
 REFUSED: list[dict[str, Any]] = [
@@ -223,7 +245,7 @@ def recorded(postgres_admin_url: str, tmp_path_factory: pytest.TempPathFactory) 
 
 def test_the_facts_cover_the_whole_catalogue() -> None:
     assert {f["type"] for f in FACTS} == {t.__name__ for t in FACT_TYPES}
-    assert len(FACT_TYPES) == 45
+    assert len(FACT_TYPES) == 46
 
 
 @pytest.mark.parametrize("fact_type", [t.__name__ for t in FACT_TYPES])

@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 
 # Request headers passed on to the service, and response headers passed back.
 FORWARD_REQUEST = ("content-type", "accept", "idempotency-key", "last-event-id")
-FORWARD_RESPONSE = ("content-type", "content-disposition", "retry-after", "cache-control")
+FORWARD_RESPONSE = ("content-type", "content-disposition", "retry-after", "cache-control", "idempotent-replayed")
 
 
 def api_path(path: str) -> str:

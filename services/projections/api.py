@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from contracts.codes import Method
+from contracts.codes import CtiPhase, Method
 from contracts.facts import Identifier, MunicipalityCode
 from runtime import access
 from runtime.audit import audited_read
@@ -33,8 +33,10 @@ from services.projections.responses import (
     TargetSetOut,
     TargetsOut,
     TeamsOut,
+    TimePlanMedianOut,
     downloads,
 )
+from services.projections.time_plans import time_plan_median
 
 router = APIRouter(prefix="/v1")
 Caller = Annotated[Principal, Depends(current_principal)]
@@ -388,4 +390,43 @@ async def get_double_bottom_line(
         "municipality": municipality,
         "as_of": as_of.isoformat() if as_of else None,
         **double_bottom_line(course, on or request.app.state.clock.today()),
+    }
+
+
+@router.get("/time-plan-median", response_model=TimePlanMedianOut, responses=error_responses(403, 422))
+async def get_time_plan_median(
+    request: Request,
+    principal: Caller,
+    municipality: Annotated[MunicipalityCode, Query()],
+    method: Annotated[Method, Query()],
+    team: Annotated[Identifier | None, Query()] = None,
+    phase: Annotated[CtiPhase | None, Query(description="the CTI phase (CTI only)")] = None,
+) -> dict[str, Any]:
+    """The median planned hours of the team's courses of a method, for a CTI phase or (other
+    methods) a month: the best guess a support worker's new time plan starts from. Support workers
+    and team leaders get their own team's (another team is 403), managers any team's or the
+    municipality's."""
+    access.allow(principal, municipality, "support_worker", "team_leader", "manager")
+    if access.hides_existence(principal):
+        if team is not None and team != principal.team:
+            raise access.forbidden()
+        team = principal.team
+    if (method == Method.CTI) != (phase is not None):
+        problem = "a CTI phase is asked with method CTI, and only then"
+        raise ApiError(
+            422,
+            "validation_error",
+            "Ugyldige data: fase angives for CTI og kun for CTI.",
+            "Invalid input: a phase goes with CTI, and only with CTI.",
+            [{"field": "phase", "problem": problem, "type": "phase_for_cti_only"}],
+        )
+    history = await store.history(request.app.state.pool, municipality, None)
+    found = time_plan_median(history, team, method, phase)
+    return {
+        "municipality": municipality,
+        "team": team,
+        "method": method.value,
+        "phase": phase.value if phase is not None else None,
+        "median_hours": found.median_hours,
+        "courses": found.courses,
     }

@@ -2,7 +2,9 @@
 
 Pure domain, no I/O. The fold keeps every effective date, so a KPI can ask "as it stood on day D"
 by comparing dates; which facts were known at all ("as of" a recorded date) is decided before the
-fold, by the store (store.py). Corrections are later facts that replace an earlier value.
+fold, by the store (store.py). Corrections are later facts that replace an earlier value; a
+`FactWithdrawn` takes a course's contact, time plan, expected progression, measurement or follow-up
+back out of the fold (found by its event id), so every figure built on it follows.
 """
 
 from bisect import bisect_left, bisect_right, insort
@@ -11,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from statistics import mean
 from typing import Any
+from uuid import UUID
 
 from contracts import facts as f
 from contracts.codes import (
@@ -37,6 +40,7 @@ class Record:
     position: int
     recorded_at: datetime
     fact: f.FactBase
+    event_id: UUID | None = None  # known for facts applied since the read model kept it
 
 
 def headline(instrument: Instrument, scores: dict[str, float]) -> float:
@@ -103,6 +107,27 @@ class Course:
     contacts: list[Contact] = field(default_factory=list)  # by date (then as recorded)
     measurements: list[Measurement] = field(default_factory=list)
     follow_ups: list[tuple[date, int, FollowUpAnswer]] = field(default_factory=list)
+    # What a FactWithdrawn may take back: each plan and expected progression as recorded (the
+    # latest standing one counts), and the contacts, measurements and follow-ups by event id.
+    plans: list[tuple[UUID | None, CtiPhase | date, float]] = field(default_factory=list)
+    progressions: list[tuple[UUID | None, Instrument, list[tuple[date, float]]]] = field(default_factory=list)
+    entries: dict[UUID, Contact | Measurement | tuple[date, int, FollowUpAnswer]] = field(default_factory=dict)
+
+    def withdraw(self, event_id: UUID) -> None:
+        """The fact of this course stored as `event_id` no longer counts."""
+        entry = self.entries.pop(event_id, None)
+        if isinstance(entry, Contact):
+            self.contacts.remove(entry)
+        elif isinstance(entry, Measurement):
+            self.measurements.remove(entry)
+        elif entry is not None:
+            self.follow_ups.remove(entry)
+        if any(e == event_id for e, _, _ in self.plans):
+            self.plans = [p for p in self.plans if p[0] != event_id]
+            self.planned_hours = {unit: hours for _, unit, hours in self.plans}  # the latest per unit
+        if any(e == event_id for e, _, _ in self.progressions):
+            self.progressions = [p for p in self.progressions if p[0] != event_id]
+            self.progression = {instrument: points for _, instrument, points in self.progressions}
 
     def active_on(self, day: date) -> bool:
         return self.started_on is not None and self.started_on <= day and (self.ended_on is None or self.ended_on > day)
@@ -355,16 +380,27 @@ def _apply(history: History, record: Record) -> None:  # noqa: C901 - one branch
             unit: CtiPhase | date | None = fact.cti_phase if fact.cti_phase is not None else fact.month
             assert unit is not None  # TimePlanned's validator: a phase or a month
             course.planned_hours[unit] = fact.expected_hours  # a later plan replaces the earlier
+            course.plans.append((record.event_id, unit, fact.expected_hours))
         case f.ExpectedProgressionSet() if course:
-            course.progression[fact.instrument] = sorted((c.on, c.value) for c in fact.checkpoints)
+            points = sorted((c.on, c.value) for c in fact.checkpoints)
+            course.progression[fact.instrument] = points
+            course.progressions.append((record.event_id, fact.instrument, points))
         case f.ContactRecorded() if course:
-            insort(course.contacts, Contact(day, fact.minutes, fact.kind), key=_on)
+            contact = Contact(day, fact.minutes, fact.kind)
+            insort(course.contacts, contact, key=_on)
+            _keep(course, record, contact)
         case f.MeasurementRecorded() if course:
-            course.measurements.append(Measurement(day, fact.instrument, fact.answers))
+            measurement = Measurement(day, fact.instrument, fact.answers)
+            course.measurements.append(measurement)
+            _keep(course, record, measurement)
         case f.CourseEnded() if course:
             course.ended_on, course.end_reason, course.follow_on_offer = day, fact.reason, fact.follow_on_offer
         case f.FollowUpRecorded() if course:
-            course.follow_ups.append((day, fact.months_after_end, fact.keeps_own_housing))
+            follow_up = (day, fact.months_after_end, fact.keeps_own_housing)
+            course.follow_ups.append(follow_up)
+            _keep(course, record, follow_up)
+        case f.FactWithdrawn() if course:
+            course.withdraw(fact.withdrawn_event_id)
         case f.CitizenRegistered():
             citizen.birth_year, citizen.gender = fact.birth_year, fact.gender
         case f.HousingSituationRecorded():
@@ -413,6 +449,11 @@ def _apply(history: History, record: Record) -> None:  # noqa: C901 - one branch
             citizen.consents.append((day, position, fact.scope, True))
         case f.ConsentWithdrawn():
             citizen.consents.append((day, position, fact.scope, False))
+
+
+def _keep(course: Course, record: Record, entry: Contact | Measurement | tuple[date, int, FollowUpAnswer]) -> None:
+    if record.event_id is not None:
+        course.entries[record.event_id] = entry
 
 
 def latest(entries: list[tuple[date, int, Any]], day: date) -> Any:

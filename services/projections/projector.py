@@ -38,6 +38,9 @@ CREATE TABLE IF NOT EXISTS {schema}.kpi_facts (
     recorded_at timestamptz NOT NULL,     -- when casetrack was told
     fact jsonb NOT NULL
 );
+-- The stored event's id, which a FactWithdrawn names (a generation made before it was kept has
+-- none in its earlier rows: a rebuild fills them in).
+ALTER TABLE {schema}.kpi_facts ADD COLUMN IF NOT EXISTS event_id uuid;
 """
 GENERATION_INDEXES = """
 CREATE INDEX IF NOT EXISTS kpi_facts_known ON {schema}.kpi_facts (municipality, recorded_at);
@@ -88,8 +91,8 @@ async def current_generation(db: asyncpg.Connection | asyncpg.Pool) -> str:
 
 
 _RECORD_FACT = """INSERT INTO {schema}.kpi_facts
-        (position, event_type, municipality, citizen_id, course_id, effective_date, recorded_at, fact)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb)
+        (position, event_type, municipality, citizen_id, course_id, effective_date, recorded_at, fact, event_id)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9)
     ON CONFLICT (position) DO NOTHING"""
 
 
@@ -104,6 +107,7 @@ def _fact_row(event: EventMessage) -> tuple:
         fact.effective_date,
         event.recorded_at,
         fact.model_dump_json(),
+        event.event_id,
     )
 
 
@@ -121,6 +125,7 @@ _FACT_COLUMNS = (
     "effective_date",
     "recorded_at",
     "fact",
+    "event_id",
 )
 _STAGING = "kpi_facts_staging"
 

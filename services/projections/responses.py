@@ -188,6 +188,15 @@ class ProgressionLine(Answer):
     actual: list[Checkpoint]
 
 
+class TimePlanMedianOut(Answer):
+    municipality: str
+    team: str | None = Field(description="the team the courses are of; null: the whole municipality")
+    method: Method
+    phase: str | None = Field(description="the CTI phase; null for the methods planned by the month")
+    median_hours: Number | None = Field(description="the median planned hours; null when no course has a plan")
+    courses: int = Field(ge=0, description="the courses with such a plan the median is taken over")
+
+
 class DoubleBottomLineOut(Answer):
     municipality: str
     as_of: date | None

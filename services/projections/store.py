@@ -57,7 +57,10 @@ async def _generation(db: asyncpg.Pool) -> Generation:
 
 
 def _records(rows: list[asyncpg.Record]) -> list[Record]:
-    return [Record(row["position"], row["recorded_at"], fact_adapter.validate_json(row["fact"])) for row in rows]
+    return [
+        Record(row["position"], row["recorded_at"], fact_adapter.validate_json(row["fact"]), row["event_id"])
+        for row in rows
+    ]
 
 
 @dataclass
@@ -90,7 +93,7 @@ async def _advance(db: asyncpg.Pool, schema: str, live: Live) -> History:
     async with live.lock:
         while True:
             rows = await db.fetch(
-                f"""SELECT position, recorded_at, fact::text AS fact FROM {schema}.kpi_facts
+                f"""SELECT position, recorded_at, event_id, fact::text AS fact FROM {schema}.kpi_facts
                     WHERE municipality = $1 AND position > $2 ORDER BY position LIMIT {PAGE}""",
                 live.history.municipality,
                 live.position,
@@ -134,7 +137,8 @@ async def _past_history(
     after = 0
     while True:  # a page at a time, so only one page of parsed facts is in memory besides the fold
         rows = await db.fetch(
-            f"""SELECT position, recorded_at, municipality, fact::text AS fact FROM {generation.schema}.kpi_facts
+            f"""SELECT position, recorded_at, municipality, event_id, fact::text AS fact
+                FROM {generation.schema}.kpi_facts
                 WHERE ($1::text IS NULL OR municipality = $1) AND recorded_at < $2 AND position > $3
                 ORDER BY position LIMIT {PAGE}""",
             municipality,

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import unquote, urlparse
-from uuid import UUID, uuid5
+from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
@@ -32,6 +32,7 @@ from services.registration.domain import rules
 from services.registration.domain.citizen import Citizen, citizen_uuid
 from services.registration.domain.municipality import MunicipalityFigures, municipality_uuid
 from services.registration.domain.organisation import Team, Worker, team_uuid, worker_uuid
+from services.registration.domain.recorded import event_id
 from services.registration.domain.rules import RuleViolation, UnknownSubject
 from services.registration.domain.surveys import (
     SURVEY_VERSION_EXISTS,
@@ -63,11 +64,6 @@ class FactAsDict(Transcoding):
 
     def decode(self, data: dict[str, Any]) -> FactBase:
         return self.fact_type.model_validate(data)
-
-
-def event_id(originator_id: UUID, originator_version: int) -> UUID:
-    """A stable identity for a stored event, the same every time it is read or published."""
-    return uuid5(originator_id, str(originator_version))
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,8 @@ from pydantic import ValidationError
 
 from contracts.facts import Admission, FactBase, admit, fact_adapter
 from contracts.submission import MAX_BATCH, MAX_IDEMPOTENCY_KEY
+from runtime import access
+from runtime.access import CourseScope
 from runtime.auth import Principal, Role
 from runtime.errors import ApiError, validation_fields
 from services.registration.application import (
@@ -56,8 +58,10 @@ def validation_error(exc: ValidationError) -> ApiError:
     )
 
 
-# Facts come from the case systems (and the administrator); people read, they do not submit here.
-SUBMITTERS: tuple[Role, ...] = ("client",)
+def _submitters(bus: bool) -> tuple[Role, ...]:
+    """Over HTTP the case systems, and the support workers and team leaders their course facts
+    (runtime/access.py); over the bus the case systems only."""
+    return access.BUS_FACT_SUBMITTERS if bus else access.FACT_SUBMITTERS
 
 
 class Submissions:
@@ -66,9 +70,12 @@ class Submissions:
         self.pseudonyms = pseudonyms
         self.admission = admission  # known municipalities, the window of dates
 
-    def raw_fact(self, principal: Principal, raw: Any, key: str | None) -> Submitted:
+    def raw_fact(self, principal: Principal, raw: Any, key: str | None, *, bus: bool = False) -> Submitted:
         try:
+            principal.ensure_role(*_submitters(bus))
             fact = fact_adapter.validate_python(raw, context=self.admission)
+        except ApiError as error:
+            return Submitted(error)
         except ValidationError as exc:
             return Submitted(validation_error(exc))
         return self._submit(principal, fact, key)
@@ -83,9 +90,9 @@ class Submissions:
 
     def _submit(self, principal: Principal, fact: FactBase, key: str | None) -> Submitted:
         try:
-            principal.ensure_role(*SUBMITTERS)
+            principal.ensure_role(*_submitters(False))
             idempotency = self._idempotency(principal, key)
-            fact, details = self._admit(principal, fact)
+            fact, details = self._admit(principal, fact, {})
         except ApiError as error:
             return Submitted(error)
         idempotency = idempotency and IdempotencyKey(idempotency.client, idempotency.key, request_hash(_dump(fact)))
@@ -100,7 +107,7 @@ class Submissions:
             return Submitted(rejection)
         return Submitted(receipt)
 
-    def batch(self, principal: Principal, raw_facts: Sequence[Any], key: str | None) -> Submitted:
+    def batch(self, principal: Principal, raw_facts: Sequence[Any], key: str | None, *, bus: bool = False) -> Submitted:
         if len(raw_facts) > MAX_BATCH:
             return Submitted(
                 ApiError(
@@ -112,16 +119,17 @@ class Submissions:
                 )
             )
         try:
-            principal.ensure_role(*SUBMITTERS)
+            principal.ensure_role(*_submitters(bus))
             idempotency = self._idempotency(principal, key)
         except ApiError as error:
             return Submitted(error)
+        scopes: dict[tuple[str, str], dict[str, CourseScope] | None] = {}  # each citizen's courses, looked up once
         early: dict[int, ApiError] = {}  # facts refused before recording: invalid or forbidden
         admitted: list[tuple[int, FactBase]] = []
         details: list[PersonalDetails | None] = []
         for index, raw in enumerate(raw_facts):
             try:
-                fact, given = self._admit(principal, fact_adapter.validate_python(raw, context=self.admission))
+                fact, given = self._admit(principal, fact_adapter.validate_python(raw, context=self.admission), scopes)
             except ValidationError as exc:
                 early[index] = validation_error(exc)
                 continue
@@ -150,13 +158,32 @@ class Submissions:
             return self._replayed(idempotency, answered.stored, in_order)
         return Submitted(in_order(recorded))
 
-    def _admit(self, principal: Principal, fact: FactBase) -> tuple[FactBase, PersonalDetails | None]:
-        """The fact as it is stored (pseudonymous, without personal details), and those details."""
+    def _admit(
+        self, principal: Principal, fact: FactBase, scopes: dict[tuple[str, str], dict[str, CourseScope] | None]
+    ) -> tuple[FactBase, PersonalDetails | None]:
+        """The fact as it is stored (pseudonymous, without personal details), and those details.
+        A support worker's or team leader's fact must be one of theirs about a course in their
+        scope (as registered when the request came; `scopes` keeps each citizen's courses)."""
         principal.ensure_municipality(fact.municipality)
         fact, details = take_details(fact)
         if details and not self.app.keyring:
             raise master_key_missing()
-        return self.pseudonyms.identify(fact), details
+        fact = self.pseudonyms.identify(fact)
+        if access.hides_existence(principal):
+            access.ensure_may_submit(principal, fact.type, self._course_scope(fact, scopes))
+        return fact, details
+
+    def _course_scope(
+        self, fact: FactBase, scopes: dict[tuple[str, str], dict[str, CourseScope] | None]
+    ) -> CourseScope | None:
+        citizen_id, course_id = getattr(fact, "citizen_id", None), getattr(fact, "course_id", None)
+        if citizen_id is None or course_id is None:
+            return None
+        key = (fact.municipality, citizen_id)
+        if key not in scopes:
+            scopes[key] = self.app.course_scopes(citizen_id, fact.municipality)
+        courses = scopes[key]
+        return None if courses is None else courses.get(course_id)
 
     def _idempotency(self, principal: Principal, key: str | None) -> IdempotencyKey | None:
         if key is None:

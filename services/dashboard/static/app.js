@@ -65,6 +65,38 @@ const TEXTS = {
     homeless_sorts: { days_homeless: "Længst i hjemløshed først", ready_to_move: "Klar til bolig først", inflow: "Tilgang i måneden først" },
     due_kinds: { measurement: "Måling", follow_up: "Opfølgning", contact: "Personlig kontakt", handleplan: "Handleplan (§141)", phase_change: "Faseskift", course_end: "Forløbet slutter" },
     choose: "Vælg …",
+    forms: {
+      title: "Registrér i forløbet", intro: "Det, fagsystemet ikke har: kontakter, tid, progression, målinger og opfølgning. Hver formular gemmer én registrering; det indtastede bliver stående, hvis noget afvises.",
+      save: "Gem", saving: "Gemmer …", saved: "Gemt", refused: "Afvist", field_problem: "Ret feltet",
+      no_answer: "Intet svar fra serveren; prøv igen (samme registrering gemmes kun én gang).",
+      date: "Dato", contact_title: "Kontakt", contact_kind: "Kontaktform", minutes: "Minutter", other_minutes: "Andet antal minutter",
+      minutes_missing: "Vælg eller skriv antal minutter.",
+      plan_title: "Afsat tid", hours: "Timer", median: "Teamets median", no_median: "Teamet har ingen plan endnu at foreslå ud fra.",
+      hours_missing: "Skriv antal timer.",
+      progression_title: "Forventet progression", instrument: "Måleredskab", checkpoint: "Delmål", add_checkpoint: "Tilføj delmål",
+      checkpoints_missing: "Udfyld mindst ét delmål (dato og værdi).",
+      measurement_title: "Måling", score_pending: "Scoren vises, når svarene er gyldige.",
+      score_raw: "Råscore", score_index: "Indeks", score_total: "Sum", score_mean: "Gennemsnit", items_answered: "punkter besvaret",
+      follow_up_title: "Opfølgning efter forløbet", months_after_end: "Måneder efter afslutning", months: "måneder",
+      keeps_own_housing: "Har borgeren fortsat egen bolig?", answer_missing: "Vælg et svar.",
+      correct_col: "Ret", withdraw: "Træk tilbage", withdraw_reason: "Hvorfor trækkes den tilbage?", withdraw_confirm: "Bekræft",
+      withdrawn_mark: "trukket tilbage", reason_missing: "Skriv hvorfor.", withdrawn_saved: "Registreringen er trukket tilbage",
+      week_link: "Registrér ugens kontakter", week_title: "Ugens kontakter", week_intro: "Minutter pr. kontakt for hver af dine borgere, dag for dag; alt gemmes på én gang. Tomme felter: ingen kontakt.",
+      week_previous: "Forrige uge", week_next: "Næste uge", week_of: "Uge", week_minutes: "Minutter pr. dag", week_save: "Gem ugens kontakter",
+      week_none: "Du har ingen aktive forløb.", week_empty: "Skriv minutter ud for mindst én kontakt.", week_stored: "Gemt", week_refused: "Afvist",
+      items: {
+        WHO5: ["Jeg har været glad og i godt humør", "Jeg har følt mig rolig og afslappet", "Jeg har følt mig aktiv og energisk",
+               "Jeg er vågnet frisk og udhvilet", "Min dagligdag har været fyldt med ting, der interesserer mig"],
+        UCLA3: ["Hvor ofte føler du, at du mangler nogen at være sammen med?", "Hvor ofte føler du dig holdt udenfor?", "Hvor ofte føler du dig isoleret fra andre?"],
+        ORS: ["Individuelt (personligt velbefindende)", "Relationer (familie, nære relationer)", "Socialt (arbejde, skole, venskaber)", "Generelt (samlet velbefindende)"],
+        SRS: ["Relation (følte mig hørt og forstået)", "Mål og emner (talte om det, jeg ville)", "Tilgang eller metode (passede til mig)", "Generelt (samtalen var rigtig for mig)"],
+        LIKERT: { bokompetence: "Bokompetence", oekonomi: "Kan overskue og forvalte økonomi", stabil_livsstil: "Stabil livsstil",
+                  mentale_vanskeligheder: "Mentale vanskeligheder står i vejen", rusmiddelforbrug: "Rusmiddelforbrug står i vejen" },
+        RECOVERY_STAR: { mental_health: "Psykisk helbred", physical_health_self_care: "Fysisk helbred og egenomsorg", living_skills: "Praktiske færdigheder",
+                         social_networks: "Socialt netværk", work: "Arbejde", relationships: "Relationer", addictive_behaviour: "Afhængighed",
+                         responsibilities: "Ansvar", identity_self_esteem: "Identitet og selvværd", trust_hope: "Tillid og håb" },
+      },
+    },
     nav_organisation: "Organisation", organisation_title: "Organisation: metodefidelitet, trivsel og modenhed",
     organisation_intro: "Teamets profil i medarbejderundersøgelsen, fidelitetsmålingen og modenhedsmålingen, runde for runde, ved siden af teamets outcome-nøgletal. Resultater vises først, når mindst 5 har svaret; ingen kan se den enkeltes svar.",
     answer_title: "Besvar en runde", survey: "Spørgeskema", round: "Runde", answer_submit: "Send besvarelse",
@@ -138,6 +170,38 @@ const TEXTS = {
     homeless_sorts: { days_homeless: "Longest homeless first", ready_to_move: "Ready to move first", inflow: "Inflow this month first" },
     due_kinds: { measurement: "Measurement", follow_up: "Follow-up", contact: "Face-to-face contact", handleplan: "Handleplan (§141)", phase_change: "Phase change", course_end: "Course ends" },
     choose: "Choose …",
+    forms: {
+      title: "Record in the course", intro: "What the case system does not hold: contacts, time, progression, measurements and follow-up. Each form stores one fact; what you typed stays if something is refused.",
+      save: "Save", saving: "Saving …", saved: "Saved", refused: "Refused", field_problem: "Correct the field",
+      no_answer: "No answer from the server; try again (the same entry is stored only once).",
+      date: "Date", contact_title: "Contact", contact_kind: "Kind of contact", minutes: "Minutes", other_minutes: "Other number of minutes",
+      minutes_missing: "Choose or type the minutes.",
+      plan_title: "Time set aside", hours: "Hours", median: "The team's median", no_median: "The team has no plan yet to suggest from.",
+      hours_missing: "Type the hours.",
+      progression_title: "Expected progression", instrument: "Instrument", checkpoint: "Checkpoint", add_checkpoint: "Add a checkpoint",
+      checkpoints_missing: "Fill in at least one checkpoint (date and value).",
+      measurement_title: "Measurement", score_pending: "The score shows once the answers are valid.",
+      score_raw: "Raw score", score_index: "Index", score_total: "Total", score_mean: "Mean", items_answered: "items answered",
+      follow_up_title: "Follow-up after the course", months_after_end: "Months after the end", months: "months",
+      keeps_own_housing: "Does the citizen still have an own home?", answer_missing: "Choose an answer.",
+      correct_col: "Correct", withdraw: "Withdraw", withdraw_reason: "Why is it withdrawn?", withdraw_confirm: "Confirm",
+      withdrawn_mark: "withdrawn", reason_missing: "Say why.", withdrawn_saved: "The entry is withdrawn",
+      week_link: "Record the week's contacts", week_title: "The week's contacts", week_intro: "Minutes per contact for each of your citizens, day by day; all stored at once. Empty fields: no contact.",
+      week_previous: "Previous week", week_next: "Next week", week_of: "Week", week_minutes: "Minutes per day", week_save: "Save the week's contacts",
+      week_none: "You have no active courses.", week_empty: "Type the minutes of at least one contact.", week_stored: "Stored", week_refused: "Refused",
+      items: {
+        WHO5: ["I have felt cheerful and in good spirits", "I have felt calm and relaxed", "I have felt active and vigorous",
+               "I woke up feeling fresh and rested", "My daily life has been filled with things that interest me"],
+        UCLA3: ["How often do you feel that you lack companionship?", "How often do you feel left out?", "How often do you feel isolated from others?"],
+        ORS: ["Individually (personal well-being)", "Interpersonally (family, close relationships)", "Socially (work, school, friendships)", "Overall (general sense of well-being)"],
+        SRS: ["Relationship (felt heard and understood)", "Goals and topics (talked about what I wanted)", "Approach or method (a good fit for me)", "Overall (the session was right for me)"],
+        LIKERT: { bokompetence: "Housing skills", oekonomi: "Manages own finances", stabil_livsstil: "Stable lifestyle",
+                  mentale_vanskeligheder: "Mental difficulties stand in the way", rusmiddelforbrug: "Substance use stands in the way" },
+        RECOVERY_STAR: { mental_health: "Mental health", physical_health_self_care: "Physical health and self-care", living_skills: "Living skills",
+                         social_networks: "Social networks", work: "Work", relationships: "Relationships", addictive_behaviour: "Addictive behaviour",
+                         responsibilities: "Responsibilities", identity_self_esteem: "Identity and self-esteem", trust_hope: "Trust and hope" },
+      },
+    },
     nav_organisation: "Organisation", organisation_title: "Organisation: method fidelity, staff survey and maturity",
     organisation_intro: "The team's profile in the staff survey, the fidelity round and the maturity measurement, round by round, beside the team's outcome figures. Results show once at least 5 have answered; no one can see one person's answers.",
     answer_title: "Answer a round", survey: "Survey", round: "Round", answer_submit: "Send answers",
@@ -582,14 +646,18 @@ async function coursePage(main, courseId) {
         .map(([kind, p]) => h("tr", {}, h("td", {}, kind), h("td", {}, formatDate(p.on)), h("td", { class: "num" }, formatValue(p.value))))))));
   }
   main.append(section);
+  // The forms (static/forms.js): the course's support worker and the team's leader record its facts.
+  if (window.courseForms) main.append(window.courseForms.section(courseId, dbl.citizen, dbl.method));
   const history = h("section", { "aria-labelledby": "history-heading", id: "course-history" }, h("h2", { id: "history-heading" }, t().history));
   main.append(history);
   try {
     const events = await api("registration", `v1/citizens/${encodeURIComponent(dbl.citizen)}/courses/${encodeURIComponent(courseId)}/history?${query({ municipality })}`);
     history.append(h("div", { class: "table-wrap" }, h("table", { id: "history-table" },
       h("thead", {}, h("tr", {}, [t().effective, t().fact, t().recorded, t().by].map((c) => h("th", { scope: "col" }, c)))),
-      h("tbody", {}, events.events.map((e) => h("tr", { "data-fact": e.fact.type }, h("td", {}, formatDate(e.fact.effective_date)),
+      h("tbody", {}, events.events.map((e) => h("tr", { "data-fact": e.fact.type, "data-event": e.event_id }, h("td", {}, formatDate(e.fact.effective_date)),
         h("td", {}, label("facts", e.fact.type)), h("td", {}, formatDateTime(e.recorded_at)), h("td", {}, e.recorded_by)))))));
+    // A fact entered by mistake is withdrawn from its row (static/forms.js), never deleted.
+    if (window.courseForms) window.courseForms.withdrawals(history.querySelector("#history-table"), events.events, courseId, dbl.citizen);
   } catch (error) {
     history.append(h("p", { class: "error" }, failureText(error)));
   }
@@ -695,7 +763,8 @@ async function rosterPage(main, kind) {
   // A support worker's own courses, of whichever team; a team leader's team.
   const base = { municipality: state.session.municipality, state: "active", sort, team: kind === "mine" ? null : teamScope() };
   main.append(teamPicker(route, h("label", { for: "sort-select" }, t().sort_by, sortSelect),
-    h("a", { href: `/api/projections/v1/courses?${query({ ...base, format: "xlsx" })}`, id: "export-roster", download: "" }, t().export_list)));
+    h("a", { href: `/api/projections/v1/courses?${query({ ...base, format: "xlsx" })}`, id: "export-roster", download: "" }, t().export_list),
+    kind === "mine" ? h("a", { href: "#/week", id: "week-link" }, t().forms.week_link) : null));
   const result = await api("projections", `v1/courses?${query({ ...base, page, page_size: ROSTER_PAGE })}`);
   if (kind === "team") {
     // The alerts service owns the alerts: its open ones of the team, counted per course beside the rows.
@@ -963,6 +1032,7 @@ const ROUTES = [
   ["#/kpis", "nav_kpis", ["team_leader", "manager"], (main) => overviewPage(main)],
   ["#/kpi/", null, ["team_leader", "manager"], (main, rest) => kpiPage(main, rest)],
   ["#/alerts", "nav_alerts", ["team_leader", "manager"], (main) => alertsPage(main)],
+  ["#/week", null, ["support_worker"], (main) => window.courseForms.weekPage(main)],
   ["#/course", "nav_course", ["team_leader", "support_worker"], (main, rest) => coursePage(main, decodeURIComponent(rest.replace(/^\//, "")))],
   ["#/homeless", "nav_homeless", ["team_leader", "manager"], (main) => homelessPage(main)],
   ["#/quality", "nav_quality", ["team_leader", "manager"], (main) => qualityPage(main)],

@@ -17,6 +17,7 @@ from eventsourcing.domain import Aggregate, event
 from contracts.codes import CourseEndReason, CtiPhase, HousingSituation, Method, OutreachPhase
 from contracts.facts import (
     FACT_TYPES,
+    WITHDRAWABLE_FACTS,
     AssessedReadyToMove,
     CitizenErased,
     CitizenFact,
@@ -35,6 +36,7 @@ from contracts.facts import (
     EvictionRiskRegistered,
     ExpectedProgressionSet,
     FactBase,
+    FactWithdrawn,
     FollowUpRecorded,
     HandleplanCreated,
     HandleplanDeclined,
@@ -119,6 +121,9 @@ class Citizen(Aggregate):
         self.consents: set[str] = set()
         self.handleplans: list[date] = []
         self.courses: dict[str, Course] = {}
+        # The course facts a FactWithdrawn may still take back, by event id; withdrawn ones leave.
+        self.withdrawable: dict[UUID, CourseFact] = {}
+        self.withdrawn: set[UUID] = set()
 
     @property
     def housed(self) -> bool:
@@ -276,6 +281,14 @@ class Citizen(Aggregate):
             raise RuleViolation(rules.PHASE_STARTS_AFTER_COURSE_END)
         return _with_planned_end(fact)
 
+    def _check_fact_withdrawn(self, fact: FactWithdrawn) -> None:
+        self._course(fact.course_id)
+        if fact.withdrawn_event_id in self.withdrawn:
+            raise RuleViolation(rules.FACT_ALREADY_WITHDRAWN)
+        original = self.withdrawable.get(fact.withdrawn_event_id)
+        if original is None or original.course_id != fact.course_id:
+            raise RuleViolation(rules.FACT_NOT_WITHDRAWABLE)
+
     def _course(self, course_id: str) -> Course:
         course = self.courses.get(course_id)
         if course is None:
@@ -296,6 +309,18 @@ class Citizen(Aggregate):
         apply = _APPLY.get(type(fact))
         if apply is not None:
             apply(self, fact)
+
+    def note_event(self, event_id: UUID, fact: FactBase) -> None:
+        """Called with each recorded event's id (domain/recorded.py): keeps what may be withdrawn."""
+        if fact.type in WITHDRAWABLE_FACTS and isinstance(fact, CourseFact):
+            self.withdrawable[event_id] = fact
+        elif isinstance(fact, FactWithdrawn):
+            original = self.withdrawable.pop(fact.withdrawn_event_id, None)
+            self.withdrawn.add(fact.withdrawn_event_id)
+            if isinstance(original, FollowUpRecorded) and original.course_id in self.courses:
+                # The follow-up may be recorded again, rightly this time.
+                course = self.courses[original.course_id]
+                self._update_course(course.course_id, follow_ups=course.follow_ups - {original.months_after_end})
 
     def _update_course(self, course_id: str, **changes: Any) -> None:
         self.courses[course_id] = replace(self.courses[course_id], **changes)
@@ -359,6 +384,7 @@ _CHECKS: dict[type[FactBase], Callable[[Citizen, Any], Any]] = {
     FollowUpRecorded: Citizen._check_follow_up,
     CourseStartCorrected: Citizen._check_course_start_corrected,
     CtiPhaseStartCorrected: Citizen._check_cti_phase_start_corrected,
+    FactWithdrawn: Citizen._check_fact_withdrawn,
 }
 
 

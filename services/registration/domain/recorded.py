@@ -7,10 +7,16 @@ aggregate is loaded from its history.
 """
 
 from typing import Any
+from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
 from contracts.facts import FactBase
+
+
+def event_id(originator_id: UUID, originator_version: int) -> UUID:
+    """A stable identity for a stored event, the same every time it is read or published."""
+    return uuid5(originator_id, str(originator_version))
 
 
 class FactRecorded(Aggregate.Event):
@@ -19,6 +25,9 @@ class FactRecorded(Aggregate.Event):
 
     def apply(self, aggregate: Any) -> None:
         aggregate.apply_fact(self.fact)
+        noted = getattr(aggregate, "note_event", None)  # aggregates that know their events by id
+        if noted is not None:
+            noted(event_id(self.originator_id, self.originator_version), self.fact)
 
 
 def define_fact_events(aggregate: type[Aggregate], names: list[str], **versions: dict[str, Any]) -> None:

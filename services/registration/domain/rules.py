@@ -243,6 +243,18 @@ HOUSING_STOCK_PERIOD_OVERLAPS = Rule(
     "Perioden overlapper en tidligere indberettet periode (samme periode kan indberettes igen).",
     "The period overlaps an earlier reported period (the same period may be reported again).",
 )
+FACT_NOT_WITHDRAWABLE = Rule(
+    "fact_not_withdrawable",
+    "Registreringen findes ikke i dette forløb eller kan ikke trækkes tilbage "
+    "(kun kontakter, tidsplaner, forventet progression, målinger og opfølgninger).",
+    "No such fact in this course, or it cannot be withdrawn "
+    "(only contacts, time plans, expected progression, measurements and follow-ups).",
+)
+FACT_ALREADY_WITHDRAWN = Rule(
+    "fact_already_withdrawn",
+    "Registreringen er allerede trukket tilbage.",
+    "The fact has already been withdrawn.",
+)
 
 
 def team_not_found() -> UnknownSubject:

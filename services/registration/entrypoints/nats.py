@@ -163,9 +163,9 @@ async def _answer(
                     [{"field": "facts", "problem": f"a list of at most {MAX_BATCH} facts", "type": "list_type"}],
                 )
             )
-        submitted = await asyncio.to_thread(submissions.batch, principal, facts, key)
+        submitted = await asyncio.to_thread(submissions.batch, principal, facts, key, bus=True)
     else:
-        submitted = await asyncio.to_thread(submissions.raw_fact, principal, payload, key)
+        submitted = await asyncio.to_thread(submissions.raw_fact, principal, payload, key, bus=True)
     return answers.answer(submitted)
 
 
