@@ -635,7 +635,7 @@ def _open_first_course(visit: Visit, links: str) -> None:
     assert visit.page.locator("#course-select").input_value() == course  # chosen in the course picker
 
 
-def test_roster_and_by_name_list_counts_equal_p1_o11_and_the_open_alerts(running: System) -> None:
+def test_roster_and_by_name_list_counts_equal_p1_p7_o11_and_the_open_alerts(running: System) -> None:
     today = date.today()
     month = {"from": today.replace(day=1).isoformat(), "to": today.isoformat()}
     for user, query in (
@@ -644,9 +644,14 @@ def test_roster_and_by_name_list_counts_equal_p1_o11_and_the_open_alerts(running
         ("chef-101", {"method": "ACT"}),
         ("leder-101", {}),  # the team leader's team: team-icm
     ):
-        roster = api(running, "projections", f"/v1/courses?municipality=101&{_q(query)}", user).json()
+        roster = api(running, "projections", f"/v1/courses?municipality=101&page_size=500&{_q(query)}", user).json()
         p1 = api(running, "projections", f"/v1/kpis/P1?municipality=101&on={today}&{_q(query)}", user).json()
         assert roster["total"] == p1["value"] and roster["total"] > 0, (user, query)
+        # P7: the mean caseload per worker is the roster's active rows with a worker, counted per worker.
+        assert roster["total"] == len(roster["rows"])  # one page holds the demo's courses
+        per_worker = Counter(r["worker"] for r in roster["rows"] if r["worker"])
+        p7 = api(running, "projections", f"/v1/kpis/P7?municipality=101&on={today}&{_q(query)}", user).json()
+        assert p7["value"] == round(sum(per_worker.values()) / len(per_worker), 4), (user, query)
     for user, query in (("chef-101", {}), ("chef-101", {"team": "team-act"}), ("leder-101", {})):
         listed = api(running, "projections", f"/v1/homeless-list?municipality=101&{_q(query)}", user).json()
         o11 = api(running, "projections", f"/v1/kpis/O11?municipality=101&{_q(query | month)}", user).json()
