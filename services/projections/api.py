@@ -60,6 +60,21 @@ def _kpi(kpi_id: str) -> Kpi:
     return kpi
 
 
+def own_municipality(principal: Principal, municipality: str | None) -> str:
+    """The municipality a benchmark is seen from: the one asked for, else the caller's own; an
+    administrator, who has none, must name it (422 municipality_missing)."""
+    own = municipality or principal.municipality
+    if own is None:
+        raise ApiError(
+            422,
+            "municipality_missing",
+            "Angiv 'municipality'.",
+            "Give 'municipality'.",
+            [{"field": "municipality", "problem": "required for the administrator"}],
+        )
+    return own
+
+
 def _params(
     ucla3_threshold: Annotated[int, Query(ge=3, le=9)] = Params.ucla3_lonely_at,
     day_rate: Annotated[float, Query(ge=0)] = Params.shelter_day_rate_dkk,
@@ -309,15 +324,7 @@ async def benchmark(
     municipality: Annotated[MunicipalityCode | None, Query(description="the caller's own; needed for admin")] = None,
 ) -> dict[str, Any]:
     kpi = _kpi(kpi_id)
-    own = municipality or principal.municipality
-    if own is None:
-        raise ApiError(
-            422,
-            "municipality_missing",
-            "Angiv 'municipality'.",
-            "Give 'municipality'.",
-            [{"field": "municipality", "problem": "required for the administrator"}],
-        )
+    own = own_municipality(principal, municipality)
     access.allow(principal, own, "manager")
     histories = await store.histories(request.app.state.pool, query.as_of)
     histories.setdefault(own, fold(own, []))
