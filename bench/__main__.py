@@ -48,6 +48,14 @@ class Figure:
         return f"| {self.name} | {self.value:,.1f} {self.unit} | {base} | {ratio} | {self.goal} | {met} |"
 
 
+def print_table(figures: list[Figure]) -> None:
+    """The figures as a Markdown table, each beside its raw baseline."""
+    print("| figure | measured | raw baseline (same run) | ratio | goal | met |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for figure in figures:
+        print(figure.row())
+
+
 def pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
@@ -543,10 +551,7 @@ def main() -> None:
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
     )
     print(f"machine: {machine()}\n")
-    print("| figure | measured | raw baseline (same run) | ratio | goal | met |")
-    print("| --- | --- | --- | --- | --- | --- |")
-    for figure in figures:
-        print(figure.row())
+    print_table(figures)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
-from bench.__main__ import Figure, pct, publish_history
+from bench.__main__ import Figure, pct, print_table, publish_history
 from casetrack.embedded import EmbeddedPostgres
 from contracts.events import EventMessage
 from contracts.facts import fact_adapter
@@ -235,10 +235,7 @@ def main() -> None:
     finally:
         postgres.stop()
         shutil.rmtree(work, ignore_errors=True)
-    print("| figure | measured | raw baseline (same run) | ratio | goal | met |")
-    print("| --- | --- | --- | --- | --- | --- |")
-    for figure in figures:
-        print(figure.row())
+    print_table(figures)
 
 
 if __name__ == "__main__":

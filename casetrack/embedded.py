@@ -26,6 +26,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import IO, Any
 
 import psycopg
 from psycopg import sql
@@ -221,15 +222,7 @@ class EmbeddedPostgres:
         for name, value in self._settings().items():
             args += ["-c", f"{name}={value}"]
         with open(self.log_file, "ab") as log:
-            self._proc = subprocess.Popen(
-                args,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                cwd=self.pgdata,
-                start_new_session=True,
-                **_drop_privileges(run_as),
-            )
+            self._proc = subprocess.Popen(args, **self._child_options(log, run_as))
         atexit.register(self.stop)
 
         try:
@@ -285,6 +278,18 @@ class EmbeddedPostgres:
     def __exit__(self, *exc_info) -> None:
         self.stop()
 
+    def _child_options(self, log: IO[bytes], run_as: pwd.struct_passwd | None) -> dict[str, Any]:
+        """How initdb and postgres run: output to the log, in the data directory, in a session of
+        their own, as the PostgreSQL system user when we are root."""
+        return {
+            "stdin": subprocess.DEVNULL,
+            "stdout": log,
+            "stderr": subprocess.STDOUT,
+            "cwd": self.pgdata,
+            "start_new_session": True,
+            **_drop_privileges(run_as),
+        }
+
     def _initdb(self, run_as: pwd.struct_passwd | None) -> None:
         args = [
             str(pg_bin("initdb")),
@@ -305,15 +310,7 @@ class EmbeddedPostgres:
             "C",
         ]
         with open(self.log_file, "ab") as log:
-            result = subprocess.run(
-                args,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                cwd=self.pgdata,
-                start_new_session=True,
-                **_drop_privileges(run_as),
-            )
+            result = subprocess.run(args, **self._child_options(log, run_as))
         if result.returncode != 0:
             raise EmbeddedServerError(
                 f"initdb failed (exit {result.returncode}); last lines of {self.log_file}:\n{log_tail(self.log_file)}"

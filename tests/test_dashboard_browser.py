@@ -13,6 +13,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -56,22 +57,47 @@ def ensure_chromium() -> None:
     ensure_package("chromium", str(CHROMIUM))
 
 
-@pytest.fixture(scope="module")
-def running(postgres_admin_url: str) -> Iterator[System]:
-    work = Path(tempfile.mkdtemp(prefix="casetrack-dashboard-"))
+@contextmanager
+def dashboard_system(
+    postgres_admin_url: str, prefix: str, users: dict[str, dict[str, str]], passwords: dict[str, str]
+) -> Iterator[System]:
+    """The whole system with the dashboard, started; the users sign in with their passwords."""
+    work = Path(tempfile.mkdtemp(prefix=prefix))
     nats = SecuredNats(work / "nats")
     nats.start()
-    users = {name: user | {"password_hash": hash_password(PASSWORDS[name])} for name, user in USERS.items()}
+    hashed = {name: user | {"password_hash": hash_password(passwords[name])} for name, user in users.items()}
     system = System(
         database_url=create_database(postgres_admin_url),
         nats_url=nats.url,
         work_dir=work / "logs",
         nats_env=nats.service_env(),
         with_dashboard=True,
-        extra_env={"CASETRACK_SIGNING_KEY": SIGNING_KEY, "CASETRACK_USERS": json.dumps(users)},
+        extra_env={"CASETRACK_SIGNING_KEY": SIGNING_KEY, "CASETRACK_USERS": json.dumps(hashed)},
     )
     try:
         system.start()
+        yield system
+    finally:
+        system.stop()
+        nats.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+@contextmanager
+def chromium() -> Iterator[object]:
+    """Debian's Chromium, headless, driven by Playwright."""
+    ensure_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def running(postgres_admin_url: str) -> Iterator[System]:
+    with dashboard_system(postgres_admin_url, "casetrack-dashboard-", USERS, PASSWORDS) as system:
         registration = system.services["registration"].url
         for municipality, citizens in (("101", 14), ("147", 2)):
             facts = demo.generate(municipality, citizens=citizens, months=12, seed=7)
@@ -83,25 +109,18 @@ def running(postgres_admin_url: str) -> Iterator[System]:
         system.wait_applied("projections", last["position"])
         system.wait_applied("alerts", last["position"])
         yield system
-    finally:
-        system.stop()
-        nats.stop()
-        shutil.rmtree(work, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
 def browser(running: System) -> Iterator[object]:
-    ensure_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 class Visit:
     """One browser context: a page, every request it made, its downloads."""
+
+    passwords = PASSWORDS  # the login form's, by username
 
     def __init__(self, browser: object, system: System):
         self.base = system.services["dashboard"].url
@@ -119,7 +138,7 @@ class Visit:
     def login(self, username: str) -> None:
         self.page.goto("/login")
         self.page.get_by_label("Brugernavn").fill(username)
-        self.page.get_by_label("Adgangskode").fill(PASSWORDS[username])
+        self.page.get_by_label("Adgangskode").fill(self.passwords[username])
         self.page.get_by_role("button", name="Log ind").click()
         self.page.wait_for_url(f"{self.base}/")
 

@@ -2,20 +2,15 @@
 a staff survey round through the form; the team's profile stays hidden until five have answered,
 then shows the team's means; the team leader sees it beside the team's outcome figures."""
 
-import json
-import shutil
-import tempfile
 from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 
 import pytest
 
 from contracts.surveys import STAFF
 from runtime.auth import SessionSigner, principal_from
-from runtime.passwords import hash_password
-from tests.support import SecuredNats, System, create_database
-from tests.test_dashboard_browser import CHROMIUM, CHROMIUM_ARGS, SIGNING_KEY, Visit, ensure_chromium
+from tests.support import System
+from tests.test_dashboard_browser import SIGNING_KEY, Visit, chromium, dashboard_system
 
 pytestmark = pytest.mark.integration
 
@@ -34,20 +29,7 @@ ROUND = f"{date.today().year}-H{1 if date.today().month <= 6 else 2}"
 
 @pytest.fixture(scope="module")
 def running(postgres_admin_url: str) -> Iterator[System]:
-    work = Path(tempfile.mkdtemp(prefix="casetrack-organisation-"))
-    nats = SecuredNats(work / "nats")
-    nats.start()
-    users = {name: user | {"password_hash": hash_password(PASSWORDS[name])} for name, user in USERS.items()}
-    system = System(
-        database_url=create_database(postgres_admin_url),
-        nats_url=nats.url,
-        work_dir=work / "logs",
-        nats_env=nats.service_env(),
-        with_dashboard=True,
-        extra_env={"CASETRACK_SIGNING_KEY": SIGNING_KEY, "CASETRACK_USERS": json.dumps(users)},
-    )
-    try:
-        system.start()
+    with dashboard_system(postgres_admin_url, "casetrack-organisation-", USERS, PASSWORDS) as system:
         receipt = system.submit(
             {
                 "type": "TeamRegistered",
@@ -60,30 +42,16 @@ def running(postgres_admin_url: str) -> Iterator[System]:
         )
         system.wait_applied("projections", receipt["position"])
         yield system
-    finally:
-        system.stop()
-        nats.stop()
-        shutil.rmtree(work, ignore_errors=True)
 
 
 class Person(Visit):
-    def login(self, username: str) -> None:
-        self.page.goto("/login")
-        self.page.get_by_label("Brugernavn").fill(username)
-        self.page.get_by_label("Adgangskode").fill(PASSWORDS[username])
-        self.page.get_by_role("button", name="Log ind").click()
-        self.page.wait_for_url(f"{self.base}/")
+    passwords = PASSWORDS
 
 
 @pytest.fixture(scope="module")
 def browser(running: System) -> Iterator[object]:
-    ensure_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 def _answer_by_api(system: System, user: str, value: int) -> int:

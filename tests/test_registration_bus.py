@@ -12,6 +12,14 @@ from tests.test_registration_privacy import nats_request
 pytestmark = pytest.mark.integration
 
 AUTH = {"Authorization": "Bearer token-101"}
+# cit-1 gains housing: the single fact the idempotency tests send again.
+HOUSING = {
+    "type": "HousingGained",
+    "municipality": "101",
+    "citizen_id": "cit-1",
+    "effective_date": "2026-03-10",
+    "housing": "almen",
+}
 
 
 def request(system: System, payload: object, headers: dict[str, str] | None = None) -> dict:
@@ -43,14 +51,7 @@ def test_facts_over_nats_are_answered_as_over_http(system: System) -> None:
 
     # Idempotent over the bus too.
     key = AUTH | {"Idempotency-Key": "bus-1"}
-    housing = {
-        "type": "HousingGained",
-        "municipality": "101",
-        "citizen_id": "cit-1",
-        "effective_date": "2026-03-10",
-        "housing": "almen",
-    }
-    assert request(system, housing, key) == request(system, housing, key)
+    assert request(system, HOUSING, key) == request(system, HOUSING, key)
     assert stored_event_count(system.database_url) == 4
 
     # Still serving after all that, and the HTTP history has what came over the bus.

@@ -14,7 +14,7 @@ from psycopg.types.json import Jsonb
 from services.registration.application import Receipt, StoredOutcome
 from tests.support import System, course_facts
 from tests.test_pipeline import stored_event_count
-from tests.test_registration_bus import request
+from tests.test_registration_bus import HOUSING, request
 
 
 def post(system: System, path: str, body: dict, key: str | None, token: str = "token-101"):
@@ -29,18 +29,11 @@ def test_retries_with_the_same_key_store_nothing_new_also_after_a_restart(system
     facts = course_facts("101", "cit-1", "k-1", "ICM", "2026-03-01")
     first_batch = post(system, "/v1/facts/batch", {"facts": facts}, "batch-1")
     assert first_batch.status_code == 200 and first_batch.json()["accepted"] == 3
-    housing = {
-        "type": "HousingGained",
-        "municipality": "101",
-        "citizen_id": "cit-1",
-        "effective_date": "2026-03-10",
-        "housing": "almen",
-    }
-    first = post(system, "/v1/facts", housing, "fact-1")
+    first = post(system, "/v1/facts", HOUSING, "fact-1")
     assert first.status_code == 201
     assert stored_event_count(system.database_url) == 4
 
-    again = post(system, "/v1/facts", housing, "fact-1")
+    again = post(system, "/v1/facts", HOUSING, "fact-1")
     assert (again.status_code, again.json()) == (201, first.json())
     assert again.headers["Idempotent-Replayed"] == "true"
     assert post(system, "/v1/facts/batch", {"facts": facts}, "batch-1").json() == first_batch.json()
@@ -48,13 +41,13 @@ def test_retries_with_the_same_key_store_nothing_new_also_after_a_restart(system
 
     system.services["registration"].stop()
     system.services["registration"].start()
-    after_restart = post(system, "/v1/facts", housing, "fact-1")
+    after_restart = post(system, "/v1/facts", HOUSING, "fact-1")
     assert (after_restart.status_code, after_restart.json()) == (201, first.json())
     assert post(system, "/v1/facts/batch", {"facts": facts}, "batch-1").json() == first_batch.json()
     assert stored_event_count(system.database_url) == 4
 
     # The same key for another request is a client error; another client's key is its own.
-    other = post(system, "/v1/facts", housing | {"housing": "skaev"}, "fact-1")
+    other = post(system, "/v1/facts", HOUSING | {"housing": "skaev"}, "fact-1")
     assert (other.status_code, other.json()["error"]["reason"]) == (409, "idempotency_key_reused")
     theirs = post(
         system,
@@ -64,7 +57,7 @@ def test_retries_with_the_same_key_store_nothing_new_also_after_a_restart(system
         token="token-147",
     )
     assert theirs.status_code == 201
-    too_long = post(system, "/v1/facts", housing, "k" * 201)
+    too_long = post(system, "/v1/facts", HOUSING, "k" * 201)
     assert (too_long.status_code, too_long.json()["error"]["reason"]) == (422, "idempotency_key_invalid")
     # Without a key, a retry is a new request: here it breaks a rule.
     assert post(system, "/v1/facts", facts[0], None).json()["error"]["reason"] == "citizen_already_registered"
@@ -172,14 +165,7 @@ def test_answers_stored_by_the_earlier_version_still_replay(system: System) -> N
     }
     first_batch = post(system, "/v1/facts/batch", batch, "old-batch")
     assert [r["status"] for r in first_batch.json()["results"]] == [201, 201, 409, 422, 403, 404]
-    housing = {
-        "type": "HousingGained",
-        "municipality": "101",
-        "citizen_id": "cit-1",
-        "effective_date": "2026-03-10",
-        "housing": "almen",
-    }
-    first = post(system, "/v1/facts", housing, "old-fact")
+    first = post(system, "/v1/facts", HOUSING, "old-fact")
     assert first.status_code == 201
     system.services["registration"].stop()
 
@@ -197,7 +183,7 @@ def test_answers_stored_by_the_earlier_version_still_replay(system: System) -> N
     system.services["registration"].start()
     for path, body, key, answer in (
         ("/v1/facts/batch", batch, "old-batch", first_batch),
-        ("/v1/facts", housing, "old-fact", first),
+        ("/v1/facts", HOUSING, "old-fact", first),
     ):
         again = post(system, path, body, key)
         assert (again.status_code, again.json()) == (answer.status_code, answer.json())
@@ -208,7 +194,7 @@ def test_answers_stored_by_the_earlier_version_still_replay(system: System) -> N
             {"Authorization": "Bearer token-101", "Idempotency-Key": key},
         )
         assert over_nats == {"status": answer.status_code, "body": answer.json()}
-    other = post(system, "/v1/facts", housing | {"housing": "skaev"}, "old-fact")
+    other = post(system, "/v1/facts", HOUSING | {"housing": "skaev"}, "old-fact")
     assert (other.status_code, other.json()["error"]["reason"]) == (409, "idempotency_key_reused")
     assert stored_event_count(system.database_url) == events
     with psycopg.connect(system.database_url) as connection:

@@ -62,6 +62,21 @@ def _kpi(kpi_id: str) -> Kpi:
     return kpi
 
 
+def own_municipality(principal: Principal, municipality: str | None) -> str:
+    """The municipality a benchmark is seen from: the one asked for, else the caller's own; an
+    administrator, who has none, must name it (422 municipality_missing)."""
+    own = municipality or principal.municipality
+    if own is None:
+        raise ApiError(
+            422,
+            "municipality_missing",
+            "Angiv 'municipality'.",
+            "Give 'municipality'.",
+            [{"field": "municipality", "problem": "required for the administrator"}],
+        )
+    return own
+
+
 def _params(
     ucla3_threshold: Annotated[int, Query(ge=3, le=9)] = Params.ucla3_lonely_at,
     day_rate: Annotated[float, Query(ge=0)] = Params.shelter_day_rate_dkk,
@@ -189,6 +204,30 @@ def _download(body: bytes, media_type: str, filename: str) -> Response:
     return Response(body, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
+def language_code(lang: Language) -> Literal["da", "en"]:
+    return "da" if lang == Language.DA else "en"
+
+
+def list_download(
+    format: Format,  # noqa: A002 - the query parameter's name
+    columns: list[export.Column],
+    rows: list[dict[str, Any]],
+    lang: Literal["da", "en"],
+    sheet: tuple[str, str],
+    name: str,
+) -> Response:
+    """A list (one flat row each) as `name`.csv or as `name`.xlsx, a workbook whose one sheet is
+    titled in the language: `sheet` is its (Danish, English) title."""
+    if format == Format.CSV:
+        return _download(export.list_csv(columns, rows, lang), "text/csv; charset=utf-8", f"{name}.csv")
+    title = sheet[0] if lang == "da" else sheet[1]
+    return _download(export.list_xlsx(title, columns, rows, lang), XLSX_TYPE, f"{name}.xlsx")
+
+
+def day_or_none(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
 QUERY_RULES = {
     "period": "from/to: the days the figure covers (default: the last 365 days); figures with on_date are "
     "taken on `to` (or `on`). period=month|quarter|year gives a series of whole calendar periods.",
@@ -311,15 +350,7 @@ async def benchmark(
     municipality: Annotated[MunicipalityCode | None, Query(description="the caller's own; needed for admin")] = None,
 ) -> dict[str, Any]:
     kpi = _kpi(kpi_id)
-    own = municipality or principal.municipality
-    if own is None:
-        raise ApiError(
-            422,
-            "municipality_missing",
-            "Angiv 'municipality'.",
-            "Give 'municipality'.",
-            [{"field": "municipality", "problem": "required for the administrator"}],
-        )
+    own = own_municipality(principal, municipality)
     access.allow(principal, own, "manager")
     histories = await store.histories(request.app.state.pool, query.as_of)
     histories.setdefault(own, fold(own, []))

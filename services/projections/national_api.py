@@ -3,7 +3,7 @@ count-week snapshot and the quarterly §110 stays file, as JSON, CSV or XLSX. Fo
 administrator); every export is one read on the audit trail, like the roster's list reads."""
 
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
@@ -17,9 +17,9 @@ from runtime.audit import audited_read
 from runtime.auth import Principal, current_principal
 from runtime.errors import error_responses
 from services.projections import export, store
-from services.projections.api import Format, Language, _dates_in_window, _download
+from services.projections.api import Format, Language, _dates_in_window, day_or_none, language_code, list_download
 from services.projections.national import shelter_stays, vive_count
-from services.projections.responses import XLSX_TYPE, downloads
+from services.projections.responses import downloads
 
 router = APIRouter(prefix="/v1/exports")
 Caller = Annotated[Principal, Depends(current_principal)]
@@ -77,10 +77,6 @@ class ShelterStaysOut(Answer):
     rows: list[StayRowOut]
 
 
-def _lang(lang: Language) -> Literal["da", "en"]:
-    return "da" if lang == Language.DA else "en"
-
-
 VIVE_COLUMNS: list[export.Column] = [
     ("vive_category", "VIVE-kategori", "VIVE category"),
     ("situation", "Situation", "Situation"),
@@ -100,10 +96,6 @@ STAY_COLUMNS: list[export.Column] = [
     ("ready_to_move_on", "Vurderet klar til bolig", "Assessed ready to move"),
 ]
 YES_NO = {True: ("ja", "yes"), False: ("nej", "no")}
-
-
-def _day(value: str | None) -> date | None:
-    return date.fromisoformat(value) if value else None
 
 
 @router.get(
@@ -139,7 +131,7 @@ async def get_vive_count(
     result = {"municipality": municipality, "as_of": as_of.isoformat() if as_of else None} | vive_count(history, week)
     if format == Format.JSON:
         return result
-    lang_code = _lang(lang)
+    lang_code = language_code(lang)
     flat = [
         r
         | {
@@ -150,10 +142,7 @@ async def get_vive_count(
         for r in result["rows"]
     ]
     name = f"vive-optaelling-{municipality}-{result['week_start']}"
-    if format == Format.CSV:
-        return _download(export.list_csv(VIVE_COLUMNS, flat, lang_code), "text/csv; charset=utf-8", f"{name}.csv")
-    body = export.list_xlsx("VIVE-optælling" if lang_code == "da" else "VIVE count", VIVE_COLUMNS, flat, lang_code)
-    return _download(body, XLSX_TYPE, f"{name}.xlsx")
+    return list_download(format, VIVE_COLUMNS, flat, lang_code, ("VIVE-optælling", "VIVE count"), name)
 
 
 @router.get(
@@ -188,20 +177,17 @@ async def get_shelter_stays(
     result |= shelter_stays(history, quarter)
     if format == Format.JSON:
         return result
-    lang_code = _lang(lang)
+    lang_code = language_code(lang)
     flat = [
         r
         | {
-            "check_in": _day(r["check_in"]),
-            "check_out": _day(r["check_out"]),
-            "ready_to_move_on": _day(r["ready_to_move_on"]),
+            "check_in": day_or_none(r["check_in"]),
+            "check_out": day_or_none(r["check_out"]),
+            "ready_to_move_on": day_or_none(r["ready_to_move_on"]),
             "discharge": code_label(ShelterDischarge(r["discharge"]), lang_code) if r["discharge"] else None,
             "destination": code_label(HousingSituation(r["destination"]), lang_code) if r["destination"] else None,
         }
         for r in result["rows"]
     ]
     name = f"paragraf110-ophold-{municipality}-{result['quarter_start']}"
-    if format == Format.CSV:
-        return _download(export.list_csv(STAY_COLUMNS, flat, lang_code), "text/csv; charset=utf-8", f"{name}.csv")
-    body = export.list_xlsx("§110-ophold" if lang_code == "da" else "§110 stays", STAY_COLUMNS, flat, lang_code)
-    return _download(body, XLSX_TYPE, f"{name}.xlsx")
+    return list_download(format, STAY_COLUMNS, flat, lang_code, ("§110-ophold", "§110 stays"), name)

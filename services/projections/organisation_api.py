@@ -22,6 +22,7 @@ from runtime import access
 from runtime.auth import Principal, Role, current_principal
 from runtime.errors import ApiError, error_responses
 from services.projections import organisation, organisation_export
+from services.projections.api import own_municipality
 from services.projections.organisation_responses import (
     OrganisationBenchmarkOut,
     OrganisationCatalogueOut,
@@ -168,15 +169,7 @@ async def organisation_benchmark(
 ) -> dict[str, Any]:
     """A shipped survey's round in every municipality: each municipality's pooled row, own first;
     suppressed where fewer than 5 counted."""
-    own = municipality or principal.municipality
-    if own is None:
-        raise ApiError(
-            422,
-            "municipality_missing",
-            "Angiv 'municipality'.",
-            "Give 'municipality'.",
-            [{"field": "municipality", "problem": "required for the administrator"}],
-        )
+    own = own_municipality(principal, municipality)
     access.allow(principal, own, "manager")
     definition = SHIPPED.get((survey, version))
     if definition is None:

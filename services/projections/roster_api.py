@@ -20,9 +20,9 @@ from runtime.audit import audited_read
 from runtime.auth import Principal, current_principal
 from runtime.errors import error_responses
 from services.projections import export, roster_cache, store
-from services.projections.api import Format, Language, _dates_in_window, _download
+from services.projections.api import Format, Language, _dates_in_window, day_or_none, language_code, list_download
 from services.projections.homeless_list import HomelessSort, homeless_list
-from services.projections.responses import XLSX_TYPE, downloads
+from services.projections.responses import downloads
 from services.projections.roster import RosterFilter, Sort, State, ordered, page_of, selected
 from services.projections.roster_responses import HomelessListOut, RosterOut
 
@@ -123,13 +123,9 @@ async def course_roster(
     }
     if format == Format.JSON:
         return header | page_of(chosen, page, page_size)
-    lang_code: Literal["da", "en"] = "da" if lang == Language.DA else "en"
+    lang_code = language_code(lang)
     flat = [_flat_row(r, lang_code) for r in chosen]
-    if format == Format.CSV:
-        body = export.list_csv(ROSTER_COLUMNS, flat, lang_code)
-        return _download(body, "text/csv; charset=utf-8", f"forloeb-{municipality}.csv")
-    body = export.list_xlsx("Forløb" if lang_code == "da" else "Courses", ROSTER_COLUMNS, flat, lang_code)
-    return _download(body, XLSX_TYPE, f"forloeb-{municipality}.xlsx")
+    return list_download(format, ROSTER_COLUMNS, flat, lang_code, ("Forløb", "Courses"), f"forloeb-{municipality}")
 
 
 @router.get(
@@ -176,13 +172,10 @@ async def get_homeless_list(
     result |= listed
     if format == Format.JSON:
         return result
-    lang_code: Literal["da", "en"] = "da" if lang == Language.DA else "en"
+    lang_code = language_code(lang)
     flat = [_flat_citizen(c, lang_code) for c in listed["citizens"]]
-    if format == Format.CSV:
-        body = export.list_csv(HOMELESS_COLUMNS, flat, lang_code)
-        return _download(body, "text/csv; charset=utf-8", f"by-name-liste-{municipality}.csv")
-    body = export.list_xlsx("By-name-liste" if lang_code == "da" else "By-name list", HOMELESS_COLUMNS, flat, lang_code)
-    return _download(body, XLSX_TYPE, f"by-name-liste-{municipality}.xlsx")
+    sheet = ("By-name-liste", "By-name list")
+    return list_download(format, HOMELESS_COLUMNS, flat, lang_code, sheet, f"by-name-liste-{municipality}")
 
 
 # --- exports: one flat row per course or citizen, with Danish or English labels ----------------------
@@ -230,10 +223,6 @@ def _text(pair: tuple[str, str], lang: Literal["da", "en"]) -> str:
     return pair[0] if lang == "da" else pair[1]
 
 
-def _day(value: str | None) -> date | None:
-    return date.fromisoformat(value) if value else None
-
-
 def _flat_row(r: dict[str, Any], lang: Literal["da", "en"]) -> dict[str, Any]:
     phase, contact, hours = r["phase"] or {}, r["contact"], r["hours"]
     measurement, due, situation = r["measurement"] or {}, r["next_due"] or {}, r["housing"]["situation"]
@@ -244,11 +233,11 @@ def _flat_row(r: dict[str, Any], lang: Literal["da", "en"]) -> dict[str, Any]:
         "team": r["team"],
         "worker": r["worker"],
         "state": _text(STATES[r["state"]], lang),
-        "start": _day(r["start"]),
+        "start": day_or_none(r["start"]),
         "phase": code_label(CtiPhase(phase["phase"]), lang) if phase else None,
-        "phase_ends_on": _day(phase.get("ends_on")),
+        "phase_ends_on": day_or_none(phase.get("ends_on")),
         "phase_days_left": phase.get("days_left"),
-        "last_face_to_face_on": _day(contact["last_face_to_face_on"]),
+        "last_face_to_face_on": day_or_none(contact["last_face_to_face_on"]),
         "days_since_contact": contact["days_since"],
         "contact_every_days": contact["every_days"],
         "hours_actual": hours["actual"],
@@ -258,10 +247,10 @@ def _flat_row(r: dict[str, Any], lang: Literal["da", "en"]) -> dict[str, Any]:
         "measurement": code_label(Instrument(measurement["instrument"]), lang) if measurement else None,
         "measurement_value": measurement.get("value"),
         "measurement_expected": measurement.get("expected"),
-        "measurement_on": _day(measurement.get("on")),
+        "measurement_on": day_or_none(measurement.get("on")),
         "housing": code_label(HousingSituation(situation), lang) if situation else None,
         "next_due": _text(DUE_KINDS[due["kind"]], lang) if due else None,
-        "next_due_on": _day(due.get("due_on")),
+        "next_due_on": day_or_none(due.get("due_on")),
         "next_due_days_left": due.get("days_left"),
     }
 
@@ -282,10 +271,10 @@ def _flat_citizen(c: dict[str, Any], lang: Literal["da", "en"]) -> dict[str, Any
     return {
         "citizen": c["citizen"],
         "situation": code_label(HousingSituation(c["situation"]), lang) if c["situation"] else None,
-        "homeless_since": _day(c["homeless_since"]),
+        "homeless_since": day_or_none(c["homeless_since"]),
         "days_homeless": c["days_homeless"],
         "ready_to_move": _text(("ja", "yes") if c["ready_to_move"] else ("nej", "no"), lang),
-        "ready_to_move_on": _day(c["ready_to_move_on"]),
+        "ready_to_move_on": day_or_none(c["ready_to_move_on"]),
         "courses": ", ".join(f"{x['course']} ({code_label(Method(x['method']), lang)})" for x in c["courses"]),
         "inflow": _text(FLOWS[c["inflow"]], lang) if c["inflow"] else None,
     }
