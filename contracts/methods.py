@@ -162,6 +162,33 @@ INSTITUTION: frozenset[HousingSituation] = frozenset(
 )
 HOUSING_GROUPS = ("homeless", "own_home", "supported", "institution", "unknown")
 
+# --- Breakdowns and flow measures (docs/domain.md §7) ------------------------------------------------
+
+# Age bands (first age, last age; None: no upper bound), as the strategy's young-people goal needs.
+AGE_BANDS: dict[str, tuple[int, int | None]] = {
+    "18-24": (18, 24),
+    "25-29": (25, 29),
+    "30-39": (30, 39),
+    "40-49": (40, 49),
+    "50-64": (50, 64),
+    "65+": (65, None),
+}
+YOUNG_AGE_BAND = "18-24"
+RETURN_MONTHS = (6, 12, 24)  # returns to homelessness within these months of being housed
+FIRST_TIME_HOMELESS_MONTHS = 24  # first-time homeless: not homeless on any day of the months before
+
+
+def age_band(birth_year: int | None, year: int) -> str | None:
+    """The band of the age reached in `year` (only the birth year is kept: age = year - birth year),
+    None for an unknown birth year or an age under 18."""
+    if birth_year is None:
+        return None
+    age = year - birth_year
+    for band, (first, last) in AGE_BANDS.items():
+        if first <= age and (last is None or age <= last):
+            return band
+    return None
+
 
 def housing_group(situation: HousingSituation | None) -> str:
     if situation in HOMELESS:

@@ -227,6 +227,7 @@ class Citizen:
     consents: list[tuple[date, int, str, bool]] = field(default_factory=list)  # (on, pos, scope, given)
     birth_year: int | None = None
     gender: Gender = Gender.UNKNOWN
+    target_groups: tuple[str, ...] = ()
     # Facts about the citizen, and those told more than BACKDATED_AFTER_DAYS after they happened,
     # by the course they are about ("" for a citizen fact): the data-quality figures.
     facts_told: dict[str, int] = field(default_factory=dict)
@@ -403,6 +404,7 @@ def _apply(history: History, record: Record) -> None:  # noqa: C901 - one branch
             course.withdraw(fact.withdrawn_event_id)
         case f.CitizenRegistered():
             citizen.birth_year, citizen.gender = fact.birth_year, fact.gender
+            citizen.target_groups = fact.target_groups
         case f.HousingSituationRecorded():
             citizen.housing.append((day, position, fact.housing, "recorded"))
         case f.HousingGained():
