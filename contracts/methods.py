@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
-from contracts.codes import CtiPhase, HousingSituation, Method
+from contracts.codes import ContactKind, CtiPhase, HousingSituation, Method
 
 # --- Calendar ------------------------------------------------------------------------------------
 
@@ -176,6 +176,27 @@ AGE_BANDS: dict[str, tuple[int, int | None]] = {
 YOUNG_AGE_BAND = "18-24"
 RETURN_MONTHS = (6, 12, 24)  # returns to homelessness within these months of being housed
 FIRST_TIME_HOMELESS_MONTHS = 24  # first-time homeless: not homeless on any day of the months before
+
+# --- Recovery Star (docs/domain.md §6) ---------------------------------------------------------------
+
+# The ladder of change: each band's first and last step (1 lowest, 10: no longer needs help).
+RECOVERY_STAR_BANDS: dict[str, tuple[int, int]] = {
+    "stuck": (1, 2),
+    "accepting_help": (3, 4),
+    "believing": (5, 6),
+    "learning": (7, 8),
+    "self_reliance": (9, 10),
+}
+
+
+# Contact is established on the course's first contact of these kinds (not an attempt, a cancelled
+# meeting or a call to partners): a Recovery Star baseline counts from that day, not from the start.
+CONTACT_ESTABLISHED_KINDS = frozenset({ContactKind.FACE_TO_FACE, ContactKind.PHONE_DIGITAL})
+
+
+def recovery_star_band(step: float) -> str:
+    """The ladder band of a step 1-10."""
+    return next(band for band, (first, last) in RECOVERY_STAR_BANDS.items() if first <= step <= last)
 
 
 def age_band(birth_year: int | None, year: int) -> str | None:

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.integration
 
 CATALOGUE_IDS = (
     {f"P{i}" for i in range(1, 8)}
-    | {f"O{i}" for i in range(1, 16)}  # O12-O15: the flow measures
+    | {f"O{i}" for i in range(1, 17)}  # O12-O15: the flow measures, O16 the Recovery Star
     | {f"E{i}" for i in range(1, 5)}
     | {"S1", "S2", "S3"}
 )
