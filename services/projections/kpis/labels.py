@@ -31,6 +31,7 @@ UNITS: dict[str, tuple[str, str]] = {
     "points": ("point", "points"),
     "hours": ("timer", "hours"),
     "answers": ("svar", "answers"),
+    "referrals": ("henvendelser", "referrals"),
     "days": ("dage", "days"),
     "DKK": ("kr.", "DKK"),
     "homes": ("boliger", "homes"),
