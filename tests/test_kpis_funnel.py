@@ -1,9 +1,14 @@
 """P8, the referral funnel, on a small fixed scenario: each step among those that reached the step
 before, the conversion and median days per step, a backdated assessment and an `as_of` query."""
 
+from datetime import date
+
 import pytest
 
+from casetrack import demo
+from services.projections.kpis import CATALOGUE, Context, Window
 from tests.kpi_scenario import Scenario, figure, kpi_pool  # noqa: F401 - fixture
+from tests.test_kpi_texts import TODAY, demo_history
 
 pytestmark = pytest.mark.integration
 
@@ -55,3 +60,23 @@ async def test_p8_the_referral_funnel_step_by_step(kpi_pool) -> None:
     v = p8["values"]
     assert [v[step] for step in steps] == [5, 3, 2, 2, 2, 1]
     assert (v["assessed.median_days"], v["in_target_group.conversion"], p8["value"]) == (3.0, 0.6667, 0.4)
+
+
+def test_the_funnel_adds_up_step_by_step_on_the_demo_data() -> None:
+    history = demo_history()
+    window = Window(date(2025, 7, 1), date(2026, 6, 30))
+    v = CATALOGUE["P8"].compute(Context(history, window))["values"]
+    steps = ("received", "assessed", "in_target_group", "visitation_decided", "course_started", "contact_established")
+    counts = [v[step] for step in steps]
+    # Every demo citizen arrives with one referral: the ReferralReceived facts of the window.
+    facts = demo.generate("101", 300, 24, seed=7, today=TODAY)
+    sent = [f for f in facts if f["type"] == "ReferralReceived"]
+    assert len(sent) == sum(1 for f in facts if f["type"] == "CitizenRegistered")
+    assert counts[0] == sum(1 for f in sent if window.holds(date.fromisoformat(f["effective_date"]))) > 0
+    assert all(later <= earlier for earlier, later in zip(counts, counts[1:], strict=False)), counts
+    assert counts[-1] > 0, counts
+    for before, step in zip(steps, steps[1:], strict=False):
+        assert v[f"{step}.conversion"] == round(v[step] / v[before], 4)
+    # The Recovery Star of the demo's ICM and ACT courses reaches O16.
+    o16 = CATALOGUE["O16"].compute(Context(history, window))
+    assert o16["values"]["measured_twice"] > 0 and o16["value"] is not None
