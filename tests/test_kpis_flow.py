@@ -184,5 +184,13 @@ async def test_breakdown_cells_under_5_citizens_are_hidden(kpi_pool) -> None:
         assert csv.status_code == 200 and "40" not in csv.text, csv.text
         series = (await api.get("/v1/kpis/O4", params={**query, "period": "month"})).json()["series"]
         assert [(p["suppressed"], p["value"]) for p in series] == [(True, None), (True, None)]
+        # The benchmark of a cell hides it the same way, and shows a cell of 5.
+        params = {"from": "2026-01-01", "to": "2026-01-31"}
+        bench = (await api.get("/v1/kpis/O4/benchmark", params={**params, "age_band": "18-24"})).json()
+        assert [(r["municipality"], r["suppressed"], r["value"]) for r in bench["municipalities"]] == [
+            ("101", True, None)
+        ]
+        bench = (await api.get("/v1/kpis/O4/benchmark", params={**params, "age_band": "30-39"})).json()
+        assert [(r["suppressed"], r["value"]) for r in bench["municipalities"]] == [(False, 100)]
         # An age band that is not one of the six is refused.
         assert (await api.get("/v1/kpis/O4", params={"municipality": "101", "age_band": "18-30"})).status_code == 422
