@@ -314,7 +314,7 @@ def tour_calls(system: System) -> dict[str, list[tuple[str, str, Call]]]:
             ),
             *[
                 ("GET", "/v1/kpis/{kpi_id}", {"path_parameters": {"kpi_id": kpi_id}, "query": kpi})
-                for kpi_id in ("P1", "P2", "P3", "O1", "O12", "O13", "O15", "E2", "S1")
+                for kpi_id in ("P1", "P2", "P3", "P8", "O1", "O12", "O13", "O15", "O16", "E2", "S1")
             ],
             ("GET", "/v1/kpis/{kpi_id}", {"path_parameters": {"kpi_id": "P4"}, "query": kpi | {"period": "quarter"}}),
             (
