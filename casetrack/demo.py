@@ -33,6 +33,7 @@ import httpx
 
 from casetrack import demo_surveys
 from contracts.codes import CtiPhase, Method
+from contracts.instruments import RECOVERY_STAR_AREAS
 from contracts.methods import (
     CONTACT_EVERY_DAYS,
     CTI_CONTACT_PHASE_WEEKS,
@@ -92,6 +93,16 @@ CONTACT_KINDS = {
 }
 
 # Within a day, facts are submitted in this order (the rest in between).
+REFERRAL_SOURCES = {
+    "citizen": 0.2,
+    "relative": 0.1,
+    "caretaker": 0.05,
+    "municipal_professional": 0.25,
+    "hospital_psychiatry": 0.1,
+    "prison_probation": 0.05,
+    "shelter": 0.15,
+    "outreach": 0.1,
+}
 FIRST = {
     "CitizenRegistered": 0,
     "HousingSituationRecorded": 1,
@@ -258,6 +269,7 @@ class CitizenStory:
             gender="male" if rng.random() < 0.75 else "female",
             target_groups=["youth"] if young else [],
         )
+        self.referral(entry)
         situation = pick(rng, ENTRY)
         self.add("HousingSituationRecorded", entry, housing=situation)
         self.add("IncomeTypeRecorded", entry + self.days(0, 20), income_type=pick(rng, INCOME))
@@ -291,6 +303,43 @@ class CitizenStory:
         if rng.random() < 0.01:
             last = max(e[0] for e in self.entries)
             self.add("CitizenErased", min(self.today, last + self.days(1, 30)))
+
+    def extra(self, what: str) -> random.Random:
+        """A random source of its own for the facts added later (referrals, Recovery Star), so the
+        rest of the demo stays as it was for the same seed."""
+        return random.Random(f"{self.place.code}-{self.number}-{hash(self.rng.getstate()[1])}-{what}")
+
+    def referral(self, entry: date) -> None:
+        """The referral that made the citizen known, assessed within days: most in the target group,
+        some not (already supported, or referred on) - the referral funnel's first steps."""
+        rng = self.extra("referral")
+        referral = f"h-{self.number:05d}"
+        self.add(
+            "ReferralReceived",
+            entry,
+            referral_id=referral,
+            source=pick(rng, REFERRAL_SOURCES),
+            channel=pick(rng, {"phone": 0.6, "in_person": 0.15, "written": 0.1, "outreach": 0.15}),
+        )
+        fits = rng.random() < 0.85
+        self.add(
+            "ReferralAssessed",
+            entry + timedelta(days=rng.randint(0, 7)),
+            referral_id=referral,
+            in_target_group=fits,
+            already_supported=not fits and rng.random() < 0.5,
+            referred_to=None if fits else rng.choice(["health_care", "drop_in", "jobcentre", "gp", "other_sel99"]),
+        )
+
+    def recovery_star(self, started: date, end: date | None, course_id: str) -> None:
+        """A Recovery Star a month after the start and then every six months, mostly climbing."""
+        rng = self.extra(f"star-{course_id}")
+        steps = {area: rng.randint(2, 6) for area in RECOVERY_STAR_AREAS}
+        day = started + timedelta(days=rng.randint(25, 40))
+        while day <= (end or self.today):
+            self.add("MeasurementRecorded", day, course_id=course_id, instrument="RECOVERY_STAR", answers=steps)
+            steps = {area: max(1, min(10, step + rng.choice([-1, 0, 0, 1, 1, 2]))) for area, step in steps.items()}
+            day = add_months(day, 6)
 
     def shelter_stay(self, start: date) -> date:
         self.stay_started = start
@@ -327,6 +376,8 @@ class CitizenStory:
         end, reason = self.course_end(method, started)
         self.handleplans(decided, started, end, course_id)
         self.measurements(started, end, course_id)
+        if method in ("ICM", "ACT"):
+            self.recovery_star(started, end, course_id)
         if method == "CTI":
             self.cti_phases(started, end, course_id)
         else:

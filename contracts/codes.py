@@ -169,3 +169,38 @@ class WaitingListHousing(StrEnum):
     SKAEV = "skaev"
     SUPPORTED = "shared_supported"
     OTHER = "other"
+
+
+class ReferralSource(StrEnum):
+    """Who turned to the municipality about a citizen (henvendelse; docs/domain.md §4)."""
+
+    CITIZEN = "citizen"  # the citizen themself
+    PRIVATE_PERSON = "private_person"
+    RELATIVE = "relative"
+    CARETAKER = "caretaker"  # varmemester, vicevært
+    MUNICIPAL_PROFESSIONAL = "municipal_professional"
+    GP = "gp"
+    HOSPITAL_PSYCHIATRY = "hospital_psychiatry"
+    PRISON_PROBATION = "prison_probation"
+    SHELTER = "shelter"
+    OUTREACH = "outreach"  # found by the municipality's own outreach
+    OTHER = "other"
+
+
+class ReferralChannel(StrEnum):
+    PHONE = "phone"
+    IN_PERSON = "in_person"
+    WRITTEN = "written"  # letter, e-mail, digital post
+    OUTREACH = "outreach"  # met during outreach
+
+
+class ReferralDestination(StrEnum):
+    """Where a referral outside the target group was referred on to."""
+
+    HEALTH_CARE = "health_care"  # sundhed og omsorg
+    DROP_IN = "drop_in"  # væresteder
+    JOBCENTRE = "jobcentre"
+    VISITING_FRIEND = "visiting_friend"  # besøgsven
+    GP = "gp"
+    OTHER_SEL99 = "other_sel99"  # another §99 effort
+    OTHER = "other"

@@ -39,6 +39,9 @@ from contracts.codes import (
     JobcentreCategory,
     Method,
     OutreachPhase,
+    ReferralChannel,
+    ReferralDestination,
+    ReferralSource,
     ShelterDischarge,
     WaitingListHousing,
     WorkerRole,
@@ -452,6 +455,28 @@ class FollowUpRecorded(CourseFact):
     keeps_own_housing: FollowUpAnswer
 
 
+class ReferralReceived(CitizenFact):
+    """A referral (henvendelse) about the citizen reached the municipality: the funnel's first step."""
+
+    type: Literal["ReferralReceived"] = "ReferralReceived"
+    referral_id: Identifier
+    source: ReferralSource
+    channel: ReferralChannel
+    concern: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{1,40}$")] | None = Field(
+        default=None, description="what the referral is about, as a code (e.g. isolation, eviction_risk)"
+    )
+
+
+class ReferralAssessed(CitizenFact):
+    """The referral was assessed: in the target group or not, already supported, referred on."""
+
+    type: Literal["ReferralAssessed"] = "ReferralAssessed"
+    referral_id: Identifier
+    in_target_group: bool
+    already_supported: bool = False
+    referred_to: ReferralDestination | None = Field(default=None, description="referred on to, if so")
+
+
 class ConsentGiven(CitizenFact):
     type: Literal["ConsentGiven"] = "ConsentGiven"
     scope: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{1,40}$")] = Field(
@@ -640,6 +665,8 @@ FACT_TYPES: tuple[type[FactBase], ...] = (
     FollowUpRecorded,
     ConsentGiven,
     ConsentWithdrawn,
+    ReferralReceived,
+    ReferralAssessed,
     CitizenErased,
     VisitationDecided,
     CourseStarted,

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
-from contracts.codes import CtiPhase, HousingSituation, Method
+from contracts.codes import ContactKind, CtiPhase, HousingSituation, Method
 
 # --- Calendar ------------------------------------------------------------------------------------
 
@@ -161,6 +161,54 @@ INSTITUTION: frozenset[HousingSituation] = frozenset(
     {HousingSituation.PRISON, HousingSituation.HOSPITAL, HousingSituation.TREATMENT}
 )
 HOUSING_GROUPS = ("homeless", "own_home", "supported", "institution", "unknown")
+
+# --- Breakdowns and flow measures (docs/domain.md §7) ------------------------------------------------
+
+# Age bands (first age, last age; None: no upper bound), as the strategy's young-people goal needs.
+AGE_BANDS: dict[str, tuple[int, int | None]] = {
+    "18-24": (18, 24),
+    "25-29": (25, 29),
+    "30-39": (30, 39),
+    "40-49": (40, 49),
+    "50-64": (50, 64),
+    "65+": (65, None),
+}
+YOUNG_AGE_BAND = "18-24"
+RETURN_MONTHS = (6, 12, 24)  # returns to homelessness within these months of being housed
+FIRST_TIME_HOMELESS_MONTHS = 24  # first-time homeless: not homeless on any day of the months before
+
+# --- Recovery Star (docs/domain.md §6) ---------------------------------------------------------------
+
+# The ladder of change: each band's first and last step (1 lowest, 10: no longer needs help).
+RECOVERY_STAR_BANDS: dict[str, tuple[int, int]] = {
+    "stuck": (1, 2),
+    "accepting_help": (3, 4),
+    "believing": (5, 6),
+    "learning": (7, 8),
+    "self_reliance": (9, 10),
+}
+
+
+# Contact is established on the course's first contact of these kinds (not an attempt, a cancelled
+# meeting or a call to partners): a Recovery Star baseline counts from that day, not from the start.
+CONTACT_ESTABLISHED_KINDS = frozenset({ContactKind.FACE_TO_FACE, ContactKind.PHONE_DIGITAL})
+
+
+def recovery_star_band(step: float) -> str:
+    """The ladder band of a step 1-10."""
+    return next(band for band, (first, last) in RECOVERY_STAR_BANDS.items() if first <= step <= last)
+
+
+def age_band(birth_year: int | None, year: int) -> str | None:
+    """The band of the age reached in `year` (only the birth year is kept: age = year - birth year),
+    None for an unknown birth year or an age under 18."""
+    if birth_year is None:
+        return None
+    age = year - birth_year
+    for band, (first, last) in AGE_BANDS.items():
+        if first <= age and (last is None or age <= last):
+            return band
+    return None
 
 
 def housing_group(situation: HousingSituation | None) -> str:

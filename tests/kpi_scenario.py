@@ -64,12 +64,28 @@ class Scenario:
         self.events.append(event)
         return event
 
-    def citizen(self, citizen: str, on: str, municipality: str | None = None, recorded: str | None = None) -> None:
+    def citizen(
+        self,
+        citizen: str,
+        on: str,
+        municipality: str | None = None,
+        recorded: str | None = None,
+        *,
+        birth_year: int = 1980,
+        **details: Any,
+    ) -> None:
+        """Registers the citizen once (born 1980 unless told; `details`: gender, target_groups)."""
         key = (municipality or self.municipality, citizen)
         if key not in self._registered:
             self._registered.add(key)
             self.fact(
-                "CitizenRegistered", on, recorded=recorded, citizen=citizen, municipality=municipality, birth_year=1980
+                "CitizenRegistered",
+                on,
+                recorded=recorded,
+                citizen=citizen,
+                municipality=municipality,
+                birth_year=birth_year,
+                **details,
             )
 
     def course(

@@ -256,6 +256,11 @@ def test_kpi_detail_shows_definition_series_breakdown_and_downloads_xlsx(
     assert visit.page.locator("#series-table tbody tr").count() == 12
     assert visit.page.locator("svg.chart rect").count() >= 1
     visit.page.wait_for_function("document.querySelectorAll('#breakdown-table tbody tr').length >= 4")
+    # By age band and gender too, each cell as the API gives it: a cell under 5 citizens hidden.
+    for params, row in (({"age_band": "50-64"}, "Alder 50-64"), ({"gender": "female"}, "Køn: Kvinde")):
+        cell = api(running, "projections", f"/v1/kpis/P2?municipality=101&{_q(params)}", "chef-101").json()
+        shown = visit.page.locator("#breakdown-table tbody tr", has_text=row).locator("td").inner_text()
+        assert (shown == "Skjult (færre end 5 borgere)") == bool(cell.get("suppressed")), (row, shown, cell)
     with visit.page.expect_download() as download_info:
         visit.page.locator("#export-xlsx").click()
     download = download_info.value

@@ -314,9 +314,14 @@ def tour_calls(system: System) -> dict[str, list[tuple[str, str, Call]]]:
             ),
             *[
                 ("GET", "/v1/kpis/{kpi_id}", {"path_parameters": {"kpi_id": kpi_id}, "query": kpi})
-                for kpi_id in ("P1", "P2", "P3", "O1", "E2", "S1")
+                for kpi_id in ("P1", "P2", "P3", "P8", "O1", "O12", "O13", "O15", "O16", "E2", "S1")
             ],
             ("GET", "/v1/kpis/{kpi_id}", {"path_parameters": {"kpi_id": "P4"}, "query": kpi | {"period": "quarter"}}),
+            (
+                "GET",
+                "/v1/kpis/{kpi_id}",
+                {"path_parameters": {"kpi_id": "O4"}, "query": kpi | {"age_band": "18-24", "gender": "female"}},
+            ),
             ("GET", "/v1/kpis/{kpi_id}", {"path_parameters": {"kpi_id": "P1"}, "query": kpi | {"format": "csv"}}),
             ("GET", "/v1/kpis/{kpi_id}", {"path_parameters": {"kpi_id": "P1"}, "query": kpi | {"format": "xlsx"}}),
             ("GET", "/v1/kpis/export", {"query": kpi | {"ids": "P1,P2", "format": "csv"}}),

@@ -15,8 +15,8 @@ from tests.kpi_scenario import Scenario, client, kpi_pool  # noqa: F401 - fixtur
 pytestmark = pytest.mark.integration
 
 CATALOGUE_IDS = (
-    {f"P{i}" for i in range(1, 8)}
-    | {f"O{i}" for i in range(1, 12)}
+    {f"P{i}" for i in range(1, 9)}  # P8: the referral funnel
+    | {f"O{i}" for i in range(1, 17)}  # O12-O15: the flow measures, O16 the Recovery Star
     | {f"E{i}" for i in range(1, 5)}
     | {"S1", "S2", "S3"}
 )

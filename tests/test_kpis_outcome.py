@@ -1,4 +1,4 @@
-"""Outcome KPIs O1-O11 on small fixed scenarios; each has a backdated fact and an `as_of` query."""
+"""Outcome KPIs O1-O11 (O12-O15: tests/test_kpis_flow.py) on small fixed scenarios; each has a backdated fact and an `as_of` query."""
 
 import pytest
 

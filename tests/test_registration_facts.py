@@ -81,6 +81,16 @@ FACTS: list[dict[str, Any]] = [
         | dict.fromkeys(("cooperation_works", "cooperation_binding", "visitation_clear", "visitation_fit"), 2),
     ),
     fact(CITIZEN, "CitizenRegistered", "2026-01-02", birth_year=1990, gender="male", target_groups=["youth"]),
+    fact(
+        CITIZEN,
+        "ReferralReceived",
+        "2026-01-02",
+        referral_id="h-1",
+        source="caretaker",
+        channel="phone",
+        concern="isolation",
+    ),
+    fact(CITIZEN, "ReferralAssessed", "2026-01-03", referral_id="h-1", in_target_group=True),
     fact(CITIZEN, "HousingSituationRecorded", "2026-01-02", housing="street"),
     fact(CITIZEN, "HousingWaitingListRegistered", "2026-01-03", housing_type="almen"),
     fact(CITIZEN, "ShelterStayStarted", "2026-01-05", shelter="herberg-1"),
@@ -158,6 +168,20 @@ RULES = CITIZEN | {"citizen_id": "c-rules"}
 # Facts that break a rule, name an unknown subject or are invalid, after one valid registration.
 REFUSED: list[dict[str, Any]] = [
     fact(RULES, "CitizenRegistered", "2026-01-02"),
+    fact(RULES, "ReferralAssessed", "2026-02-01", referral_id="h-0", in_target_group=False),
+    fact(RULES, "ReferralReceived", "2026-02-01", referral_id="h-9", source="relative", channel="written"),
+    fact(RULES, "ReferralReceived", "2026-02-02", referral_id="h-9", source="gp", channel="phone"),
+    fact(RULES, "ReferralAssessed", "2026-01-31", referral_id="h-9", in_target_group=False),
+    fact(
+        RULES,
+        "ReferralAssessed",
+        "2026-02-03",
+        referral_id="h-9",
+        in_target_group=False,
+        already_supported=False,
+        referred_to="drop_in",
+    ),
+    fact(RULES, "ReferralAssessed", "2026-02-04", referral_id="h-9", in_target_group=True),
     fact(RULES, "HousingLost", "2026-02-01", reason="eviction"),
     fact(RULES, "ShelterStayStarted", "2026-02-01", shelter="h"),
     fact(RULES, "ShelterStayStarted", "2026-02-02", shelter="h"),
@@ -171,6 +195,12 @@ REFUSED: list[dict[str, Any]] = [
 ]
 REFUSED_ANSWERS = [
     (201, None),
+    (409, "referral_not_found"),
+    (201, None),
+    (409, "referral_already_exists"),
+    (409, "referral_assessed_before_received"),
+    (201, None),  # not in the target group: referred on to a drop-in centre
+    (409, "referral_already_assessed"),
     (409, "not_housed"),
     (201, None),
     (409, "shelter_stay_already_open"),
@@ -245,7 +275,7 @@ def recorded(postgres_admin_url: str, tmp_path_factory: pytest.TempPathFactory) 
 
 def test_the_facts_cover_the_whole_catalogue() -> None:
     assert {f["type"] for f in FACTS} == {t.__name__ for t in FACT_TYPES}
-    assert len(FACT_TYPES) == 46
+    assert len(FACT_TYPES) == 48
 
 
 @pytest.mark.parametrize("fact_type", [t.__name__ for t in FACT_TYPES])
@@ -271,7 +301,9 @@ def test_each_fact_type_is_recorded_and_read_back(recorded: dict[str, Any], fact
 def test_broken_rules_unknown_subjects_and_invalid_input_over_http(recorded: dict[str, Any]) -> None:
     answers = recorded["refused"]
     assert [(a.status_code, a.json().get("error", {}).get("reason")) for a in answers] == REFUSED_ANSWERS
-    not_housed = answers[1].json()["error"]
+    not_housed = answers[REFUSED_ANSWERS.index((409, "not_housed"))].json()["error"]
+    not_received = answers[REFUSED_ANSWERS.index((409, "referral_not_found"))].json()["error"]
+    assert not_received["message_da"] == "Borgeren har ingen henvendelse med dette id."
     assert not_housed["message_da"].startswith("Bolig kan kun mistes")
     assert not_housed["message"] == "Housing can be lost only while the citizen is housed."
     fields = [[f["field"] for f in a.json()["error"]["fields"]] for a in answers[-4:]]

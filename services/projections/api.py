@@ -11,8 +11,9 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from contracts.codes import CtiPhase, Method
+from contracts.codes import CtiPhase, Gender, Method
 from contracts.facts import Identifier, MunicipalityCode
+from contracts.methods import AGE_BANDS
 from runtime import access
 from runtime.audit import audited_read
 from runtime.auth import Principal, Role, current_principal
@@ -37,6 +38,8 @@ from services.projections.responses import (
     downloads,
 )
 from services.projections.time_plans import time_plan_median
+
+AgeBand = StrEnum("AgeBand", {band: band for band in AGE_BANDS})  # type: ignore[misc]
 
 router = APIRouter(prefix="/v1")
 Caller = Annotated[Principal, Depends(current_principal)]
@@ -121,6 +124,11 @@ def _query(
     period_to: Annotated[date | None, Query(alias="to")] = None,
     period: PeriodKind | None = None,
     as_of: date | None = None,
+    age_band: Annotated[
+        AgeBand | None, Query(description="only citizens of this age band on the period's last day")
+    ] = None,
+    gender: Gender | None = None,
+    target_group: Annotated[str | None, Query(pattern=r"^[a-z0-9_]{1,40}$")] = None,
     scope: Annotated[
         Literal["municipality"] | None,
         Query(description="municipality: the whole municipality's figure, also for a team leader (no team)"),
@@ -163,7 +171,8 @@ def _query(
             [{"field": "scope", "problem": "not with team"}],
         )
     chosen_team = None if scope == "municipality" else access.team_filter(principal, team)
-    return figures.Query(Window(start, end), period, Filters(chosen_team, method), params, as_of)
+    breakdown = Filters(chosen_team, method, age_band.value if age_band else None, gender, target_group)
+    return figures.Query(Window(start, end), period, breakdown, params, as_of)
 
 
 QueryDep = Annotated[figures.Query, Depends(_query)]
@@ -180,6 +189,9 @@ def _header(kpi: Kpi, municipality: str, query: figures.Query) -> dict[str, Any]
         "as_of": query.as_of.isoformat() if query.as_of else None,
         "team": query.filters.team,
         "method": query.filters.method.value if query.filters.method else None,
+        "age_band": query.filters.age_band,
+        "gender": query.filters.gender.value if query.filters.gender else None,
+        "target_group": query.filters.target_group,
     }
 
 
@@ -237,6 +249,9 @@ QUERY_RULES = {
     "stays, income, treatment, evictions) count the citizens who have such a course.",
     "comparison": "each figure carries `previous` (the period before) and `target` (the måltal set "
     "with PUT /v1/targets/{kpi} that applied on as_of).",
+    "breakdowns": "age_band (18-24, 25-29, 30-39, 40-49, 50-64, 65+: the age reached in the year of the "
+    "period's last day), gender and target_group count only the courses and citizens of that cell; a "
+    f"cell built on fewer than {figures.SUPPRESS_BELOW_CITIZENS} citizens is suppressed (value null).",
     "benchmark": f"/v1/kpis/{{id}}/benchmark: each municipality's aggregate; a figure built on fewer "
     f"than {figures.SUPPRESS_BELOW_CITIZENS} citizens is suppressed.",
     "formats": "format=json|csv|xlsx; /v1/kpis/export?ids=P1,P2 gives one workbook, one sheet per KPI. "

@@ -22,8 +22,14 @@ class Query:
 
 
 def compute(kpi: Kpi, history: History, window: Window, query: Query) -> dict[str, Any]:
+    """The figure for the window; a cell of a breakdown by citizen (age band, gender, target
+    group) built on fewer than 5 citizens is suppressed, also within the municipality's own figures."""
     figure = kpi.compute(Context(history, window, query.filters, query.params))
-    return {"from": window.start.isoformat(), "to": window.end.isoformat(), **figure}
+    figure = {"from": window.start.isoformat(), "to": window.end.isoformat(), **figure}
+    if not query.filters.breakdown:
+        return figure
+    cell = suppressed(figure)
+    return {**cell, "citizens": None} if cell["suppressed"] else cell
 
 
 def compare(figure: dict[str, Any], before: dict[str, Any], target: float | None) -> dict[str, Any]:
@@ -61,6 +67,8 @@ def figures(kpi: Kpi, history: History, query: Query, target: float | None) -> d
 def suppressed(figure: dict[str, Any]) -> dict[str, Any]:
     """Hides a figure built on fewer than 5 citizens: only that it is hidden remains."""
     citizens = figure.get("citizens")
+    if figure.get("suppressed"):  # a breakdown's cell, hidden already
+        return {"from": figure["from"], "to": figure["to"], "suppressed": True, "value": None}
     if citizens is None or citizens >= SUPPRESS_BELOW_CITIZENS:
         return {**figure, "suppressed": False}
     return {"from": figure["from"], "to": figure["to"], "suppressed": True, "value": None}

@@ -27,6 +27,9 @@ from contracts.codes import (
     HousingSituation,
     IncomeType,
     Method,
+    ReferralChannel,
+    ReferralDestination,
+    ReferralSource,
     ShelterDischarge,
 )
 from contracts.instruments import Instrument, score
@@ -209,6 +212,20 @@ class Stay:
 
 
 @dataclass(slots=True)
+class Referral:
+    """A referral (henvendelse) about the citizen, and its assessment once made."""
+
+    referral_id: str
+    received_on: date
+    source: ReferralSource
+    channel: ReferralChannel
+    assessed_on: date | None = None
+    in_target_group: bool | None = None
+    already_supported: bool | None = None
+    referred_to: ReferralDestination | None = None
+
+
+@dataclass(slots=True)
 class Citizen:
     citizen_id: str
     first_seen: date
@@ -227,6 +244,8 @@ class Citizen:
     consents: list[tuple[date, int, str, bool]] = field(default_factory=list)  # (on, pos, scope, given)
     birth_year: int | None = None
     gender: Gender = Gender.UNKNOWN
+    target_groups: tuple[str, ...] = ()
+    referrals: dict[str, Referral] = field(default_factory=dict)
     # Facts about the citizen, and those told more than BACKDATED_AFTER_DAYS after they happened,
     # by the course they are about ("" for a citizen fact): the data-quality figures.
     facts_told: dict[str, int] = field(default_factory=dict)
@@ -403,6 +422,7 @@ def _apply(history: History, record: Record) -> None:  # noqa: C901 - one branch
             course.withdraw(fact.withdrawn_event_id)
         case f.CitizenRegistered():
             citizen.birth_year, citizen.gender = fact.birth_year, fact.gender
+            citizen.target_groups = fact.target_groups
         case f.HousingSituationRecorded():
             citizen.housing.append((day, position, fact.housing, "recorded"))
         case f.HousingGained():
@@ -445,6 +465,12 @@ def _apply(history: History, record: Record) -> None:  # noqa: C901 - one branch
             citizen.allocation_offers.append((day, fact.accepted))
         case f.HousingWaitingListRegistered():
             citizen.waiting_lists.append(day)
+        case f.ReferralReceived():
+            citizen.referrals[fact.referral_id] = Referral(fact.referral_id, day, fact.source, fact.channel)
+        case f.ReferralAssessed() if fact.referral_id in citizen.referrals:
+            referral = citizen.referrals[fact.referral_id]
+            referral.assessed_on, referral.in_target_group = day, fact.in_target_group
+            referral.already_supported, referral.referred_to = fact.already_supported, fact.referred_to
         case f.ConsentGiven():
             citizen.consents.append((day, position, fact.scope, True))
         case f.ConsentWithdrawn():

@@ -97,6 +97,11 @@ class FigureOut(BaseModel):
     numerator: Number | None = Field(default=None, description="of a share")
     denominator: Number | None = Field(default=None, description="of a share")
     values: dict[str, Any] | None = Field(default=None, description="the KPI's breakdown of its figure")
+    suppressed: bool | None = Field(
+        default=None,
+        description="with age_band, gender or target_group: true when the cell counts fewer than 5 "
+        "citizens (then value and citizens are null and nothing else is shown)",
+    )
     on: date | None = Field(default=None, description="the day a stock is taken on")
     total: Number | None = None
     reported_period: Any = Field(default=None, description="the reporting period a reported figure is for")
@@ -114,6 +119,9 @@ class KpiHeader(Answer):
     as_of: date | None = Field(description="the day the figure is known as of; null: now")
     team: str | None
     method: Method | None
+    age_band: str | None = Field(default=None, description="the breakdown cell asked for, if any")
+    gender: str | None = None
+    target_group: str | None = None
 
 
 class KpiFigureOut(KpiHeader, FigureOut):

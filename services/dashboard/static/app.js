@@ -13,7 +13,7 @@ const TEXTS = {
     target: "Måltal", no_target: "intet måltal", change: "Ændring siden forrige periode", no_value: "–",
     loading: "Henter …", failed: "Kunne ikke hente data", forbidden: "Din rolle har ikke adgang til dette.",
     definition: "Definition", unit: "Enhed", kind: "Type", series: "Udvikling pr. måned", period: "Periode", value: "Værdi",
-    previous: "Forrige", breakdown: "Fordelt på team og metode (seneste 12 måneder)", export: "Eksport",
+    previous: "Forrige", breakdown: "Fordelt på team, metode, alder og køn (seneste 12 måneder)", age_band: "Alder", gender: "Køn", export: "Eksport",
     export_csv: "Hent CSV", export_xlsx: "Hent Excel (XLSX)", export_all: "Alle nøgletal i én Excel-fil",
     benchmark_link: "Sammenlign med andre kommuner",
     alerts_title: "Advarsler", state: "Tilstand",
@@ -118,7 +118,7 @@ const TEXTS = {
     target: "Target", no_target: "no target", change: "Change since previous period", no_value: "–",
     loading: "Loading …", failed: "Could not load data", forbidden: "Your role has no access to this.",
     definition: "Definition", unit: "Unit", kind: "Kind", series: "By month", period: "Period", value: "Value",
-    previous: "Previous", breakdown: "By team and method (last 12 months)", export: "Export",
+    previous: "Previous", breakdown: "By team, method, age and gender (last 12 months)", age_band: "Age", gender: "Gender", export: "Export",
     export_csv: "Download CSV", export_xlsx: "Download Excel (XLSX)", export_all: "All key figures in one Excel file",
     benchmark_link: "Compare with other municipalities",
     alerts_title: "Alerts", state: "State",
@@ -216,6 +216,8 @@ const TEXTS = {
 };
 const KINDS = ["process", "outcome", "economy", "structure"];
 const METHODS = ["CTI", "ICM", "ACT", "SEL85"];
+const AGE_BANDS = ["18-24", "25-29", "30-39", "40-49", "50-64", "65+"];  // contracts/methods.py AGE_BANDS
+const GENDERS = ["female", "male"];
 
 const state = { lang: readLang(), session: null, catalogue: null, rules: null, labels: null, teams: null };
 const t = () => TEXTS[state.lang];
@@ -509,15 +511,19 @@ async function kpiPage(main, kpiId) {
   }
   // Other teams' figures only for a manager; a team leader's breakdown is by method within the team.
   const rows = [...(team || state.session.role !== "manager" ? [] : state.teams.map((x) => ({ label: `${t().team} ${x.name}`, params: { team: x.team } }))),
-    ...METHODS.map((m) => ({ label: `${t().method} ${label("Method", m)}`, params: { method: m, team } }))];
+    ...METHODS.map((m) => ({ label: `${t().method} ${label("Method", m)}`, params: { method: m, team } })),
+    ...AGE_BANDS.map((band) => ({ label: `${t().age_band} ${band}`, params: { age_band: band, team } })),
+    ...GENDERS.map((g) => ({ label: `${t().gender}: ${label("Gender", g)}`, params: { gender: g, team } }))];
   const tbody = h("tbody");
   main.append(h("section", { "aria-labelledby": "breakdown-heading" }, h("h2", { id: "breakdown-heading" }, t().breakdown),
     h("div", { class: "table-wrap" }, h("table", { id: "breakdown-table" },
       h("thead", {}, h("tr", {}, h("td", {}), h("th", { scope: "col", class: "num" }, t().value))), tbody))));
   const values = await inBatches(rows, 4, (row) =>
-    api("projections", `v1/kpis/${kpi.id}?${query({ municipality, ...window_, ...row.params })}`).then((r) => r.value, () => null));
-  rows.forEach((row, i) => tbody.append(h("tr", {}, h("th", { scope: "row" }, row.label),
-    h("td", { class: "num" }, formatValue(values[i], kpi.unit)))));
+    api("projections", `v1/kpis/${kpi.id}?${query({ municipality, ...window_, ...row.params })}`).then((r) => r, () => null));
+  // A cell of an age band or gender counting fewer than 5 citizens comes back suppressed: said so.
+  rows.forEach((row, i) => tbody.append(h("tr", { "data-breakdown": Object.keys(row.params).filter((k) => k !== "team").join(",") },
+    h("th", { scope: "row" }, row.label),
+    h("td", { class: "num" }, values[i] && values[i].suppressed ? t().suppressed : formatValue(values[i] && values[i].value, kpi.unit)))));
 }
 
 async function ruleNames() {

@@ -3,7 +3,7 @@
 One module per KPI family; each registers its KPIs in `CATALOGUE` when imported.
 """
 
-from services.projections.kpis import economy, outcome, process, structure  # noqa: F401 - registers
+from services.projections.kpis import economy, flow, funnel, outcome, process, recovery, structure  # noqa: F401 - registers
 from services.projections.kpis.common import CATALOGUE, Context, Filters, Kpi, Params, Window
 
 __all__ = ["CATALOGUE", "Context", "Filters", "Kpi", "Params", "Window"]

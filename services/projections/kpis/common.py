@@ -6,10 +6,10 @@ from datetime import date
 from statistics import mean, median
 from typing import Any, Literal
 
-from contracts.codes import Method
-from contracts.methods import UCLA3_LONELY_THRESHOLD
+from contracts.codes import Gender, Method
+from contracts.methods import UCLA3_LONELY_THRESHOLD, age_band
 from contracts.rule_config import Overrides
-from services.projections.history import History
+from services.projections.history import Citizen, History
 from services.projections.kpis.labels import UNITS, Label, Labels, Lang, unit_text
 
 Kind = Literal["process", "outcome", "economy", "structure"]
@@ -33,8 +33,31 @@ class Window:
 
 @dataclass(frozen=True)
 class Filters:
+    """Which courses and citizens a figure counts: a team's, a method's, and the breakdowns by the
+    citizen (age band on the window's last day, gender, target group of CitizenRegistered)."""
+
     team: str | None = None
     method: Method | None = None
+    age_band: str | None = None
+    gender: Gender | None = None
+    target_group: str | None = None
+
+    @property
+    def breakdown(self) -> bool:
+        """A cell of a breakdown by citizen: shown only when built on 5 citizens or more."""
+        return self.age_band is not None or self.gender is not None or self.target_group is not None
+
+    def admits(self, citizen: Citizen | None, day: date) -> bool:
+        """Whether the citizen falls in the breakdown's cell (every citizen without one)."""
+        if not self.breakdown:
+            return True
+        if citizen is None:
+            return False
+        return (
+            (self.age_band is None or age_band(citizen.birth_year, day.year) == self.age_band)
+            and (self.gender is None or citizen.gender == self.gender)
+            and (self.target_group is None or self.target_group in citizen.target_groups)
+        )
 
 
 @dataclass(frozen=True)
@@ -64,10 +87,15 @@ class Context:
     params: Params = field(default_factory=Params)
 
     def courses(self):  # noqa: ANN201
-        return self.history.courses_for(self.filters.team, self.filters.method)
+        courses = self.history.courses_for(self.filters.team, self.filters.method)
+        if not self.filters.breakdown:
+            return courses
+        citizens = self.history.citizens
+        return [c for c in courses if self.filters.admits(citizens.get(c.citizen_id), self.window.end)]
 
     def citizens(self):  # noqa: ANN201
-        return self.history.citizens_for(self.filters.team, self.filters.method)
+        citizens = self.history.citizens_for(self.filters.team, self.filters.method)
+        return [c for c in citizens if self.filters.admits(c, self.window.end)]
 
 
 Compute = Callable[[Context], Figure]

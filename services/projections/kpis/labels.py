@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from contracts.codes import CtiPhase, IncomeType, Method
-from contracts.instruments import LIKERT_DIMENSIONS
-from contracts.methods import HOUSING_GROUPS
+from contracts.instruments import LIKERT_DIMENSIONS, RECOVERY_STAR_AREAS
+from contracts.methods import HOUSING_GROUPS, RECOVERY_STAR_BANDS
 
 Lang = Literal["da", "en"]
 
@@ -30,6 +30,8 @@ UNITS: dict[str, tuple[str, str]] = {
     "score 1-5": ("score 1-5", "score 1-5"),
     "points": ("point", "points"),
     "hours": ("timer", "hours"),
+    "answers": ("svar", "answers"),
+    "referrals": ("henvendelser", "referrals"),
     "days": ("dage", "days"),
     "DKK": ("kr.", "DKK"),
     "homes": ("boliger", "homes"),
@@ -130,5 +132,25 @@ CTI_PHASES: dict[CtiPhase, tuple[str, str]] = {
     CtiPhase.PHASE_2: ("fase 2", "phase 2"),
     CtiPhase.PHASE_3: ("fase 3", "phase 3"),
 }
+RECOVERY_STAR: dict[str, tuple[str, str]] = {  # the Danish names of the ten life areas (docs/domain.md §6)
+    "mental_health": ("psykisk velbefindende", "mental health"),
+    "physical_health_self_care": ("fysisk sundhed", "physical health and self-care"),
+    "living_skills": ("hverdagsaktiviteter", "living skills"),
+    "social_networks": ("socialt netværk", "social networks"),
+    "work": ("arbejde og uddannelse", "work and education"),
+    "relationships": ("relationer", "relationships"),
+    "addictive_behaviour": ("alkohol og stoffer", "alcohol and drugs"),
+    "responsibilities": ("ansvar og forpligtelse", "responsibilities"),
+    "identity_self_esteem": ("identitet og selvværd", "identity and self-esteem"),
+    "trust_hope": ("tillid og håb", "trust and hope"),
+}
+RECOVERY_STAR_LADDER: dict[str, tuple[str, str]] = {  # the ladder of change's bands
+    "stuck": ("Trin 1-2: sidder fast", "Steps 1-2: stuck"),
+    "accepting_help": ("Trin 3-4: accepterer hjælp", "Steps 3-4: accepting help"),
+    "believing": ("Trin 5-6: håb og tro", "Steps 5-6: believing"),
+    "learning": ("Trin 7-8: læring", "Steps 7-8: learning"),
+    "self_reliance": ("Trin 9-10: selvværd", "Steps 9-10: self-reliance"),
+}
 assert set(METHODS) == set(Method) and set(HOUSING) == set(HOUSING_GROUPS) and set(INCOMES) == set(IncomeType)
 assert set(LIKERT) == set(LIKERT_DIMENSIONS) and set(CTI_PHASES) == set(CtiPhase)
+assert set(RECOVERY_STAR) == set(RECOVERY_STAR_AREAS) and set(RECOVERY_STAR_LADDER) == set(RECOVERY_STAR_BANDS)

@@ -47,6 +47,8 @@ from contracts.facts import (
     HousingSituationRecorded,
     MeasurementRecorded,
     OutreachPhaseStarted,
+    ReferralAssessed,
+    ReferralReceived,
     ShelterContactMade,
     ShelterStayEnded,
     ShelterStayStarted,
@@ -119,6 +121,7 @@ class Citizen(Aggregate):
         self.eviction_risk_open = False
         self.in_treatment = False
         self.consents: set[str] = set()
+        self.referrals: dict[str, tuple[date, bool]] = {}  # referral id -> (received on, assessed)
         self.handleplans: list[date] = []
         self.courses: dict[str, Course] = {}
         # The course facts a FactWithdrawn may still take back, by event id; withdrawn ones leave.
@@ -176,6 +179,19 @@ class Citizen(Aggregate):
     def _check_consent_withdrawn(self, fact: ConsentWithdrawn) -> None:
         if fact.scope not in self.consents:
             raise RuleViolation(rules.NO_CONSENT_TO_WITHDRAW)
+
+    def _check_referral_received(self, fact: ReferralReceived) -> None:
+        if fact.referral_id in self.referrals:
+            raise RuleViolation(rules.REFERRAL_ALREADY_EXISTS)
+
+    def _check_referral_assessed(self, fact: ReferralAssessed) -> None:
+        if fact.referral_id not in self.referrals:
+            raise RuleViolation(rules.REFERRAL_NOT_FOUND)
+        received_on, assessed = self.referrals[fact.referral_id]
+        if assessed:
+            raise RuleViolation(rules.REFERRAL_ALREADY_ASSESSED)
+        if fact.effective_date < received_on:
+            raise RuleViolation(rules.REFERRAL_ASSESSED_BEFORE_RECEIVED)
 
     def _check_handleplan(
         self, fact: HandleplanOffered | HandleplanCreated | HandleplanDeclined | HandleplanRevised
@@ -367,6 +383,8 @@ _CHECKS: dict[type[FactBase], Callable[[Citizen, Any], Any]] = {
     SubstanceTreatmentStarted: Citizen._check_treatment_started,
     SubstanceTreatmentEnded: Citizen._check_treatment_ended,
     ConsentWithdrawn: Citizen._check_consent_withdrawn,
+    ReferralReceived: Citizen._check_referral_received,
+    ReferralAssessed: Citizen._check_referral_assessed,
     HandleplanOffered: Citizen._check_handleplan,
     HandleplanCreated: Citizen._check_handleplan,
     HandleplanDeclined: Citizen._check_handleplan,
@@ -423,6 +441,8 @@ _APPLY: dict[type[FactBase], Callable[[Citizen, Any], None]] = {
     SubstanceTreatmentEnded: _set(in_treatment=lambda f: False),
     ConsentGiven: lambda c, f: c.consents.add(f.scope),
     ConsentWithdrawn: lambda c, f: c.consents.discard(f.scope),
+    ReferralReceived: lambda c, f: c.referrals.__setitem__(f.referral_id, (f.effective_date, False)),
+    ReferralAssessed: lambda c, f: c.referrals.__setitem__(f.referral_id, (c.referrals[f.referral_id][0], True)),
     CitizenErased: _set(erased=lambda f: True),
     HandleplanCreated: lambda c, f: c.handleplans.append(f.effective_date),
     VisitationDecided: _visitation_decided,

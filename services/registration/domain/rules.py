@@ -134,6 +134,26 @@ NO_CONSENT_TO_WITHDRAW = Rule(
     "Der er intet samtykke at trække tilbage for dette formål.",
     "There is no consent to withdraw for this scope.",
 )
+REFERRAL_ALREADY_EXISTS = Rule(
+    "referral_already_exists",
+    "Henvendelsen er allerede registreret.",
+    "A referral with this id is already recorded.",
+)
+REFERRAL_NOT_FOUND = Rule(
+    "referral_not_found",
+    "Borgeren har ingen henvendelse med dette id.",
+    "The citizen has no referral with this id.",
+)
+REFERRAL_ALREADY_ASSESSED = Rule(
+    "referral_already_assessed",
+    "Henvendelsen er allerede vurderet.",
+    "The referral has already been assessed.",
+)
+REFERRAL_ASSESSED_BEFORE_RECEIVED = Rule(
+    "referral_assessed_before_received",
+    "Henvendelsen kan ikke vurderes før den blev modtaget.",
+    "A referral cannot be assessed before it was received.",
+)
 NO_HANDLEPLAN_TO_REVISE = Rule(
     "no_handleplan_to_revise",
     "Der er ingen handleplan at revidere.",
