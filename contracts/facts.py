@@ -381,6 +381,23 @@ class ShelterStayEnded(CitizenFact):
     destination: HousingSituation = HousingSituation.UNKNOWN
 
 
+class UdredningStarted(CitizenFact):
+    """*Udredning og Plan* began during the citizen's open §110 stay (docs/domain.md §1): it starts
+    at once and is finished within 6 weeks."""
+
+    type: Literal["UdredningStarted"] = "UdredningStarted"
+
+
+class UdredningCompleted(CitizenFact):
+    """*Udredning og Plan* was finished, with its recommendations on housing and on support."""
+
+    type: Literal["UdredningCompleted"] = "UdredningCompleted"
+    recommended_housing: HousingSituation = Field(description="the housing the plan recommends")
+    recommended_support: Method | None = Field(
+        default=None, description="the support method the plan recommends; none: no support needed"
+    )
+
+
 class ShelterContactMade(CitizenFact):
     """The municipality contacted the citizen during the §110 stay."""
 
@@ -649,6 +666,8 @@ FACT_TYPES: tuple[type[FactBase], ...] = (
     HousingLost,
     ShelterStayStarted,
     ShelterStayEnded,
+    UdredningStarted,
+    UdredningCompleted,
     ShelterContactMade,
     AssessedReadyToMove,
     HandleplanOffered,

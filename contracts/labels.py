@@ -217,6 +217,8 @@ FACT_LABELS: dict[str, Label] = {
     "ShelterStayStarted": ("Ophold på §110-tilbud begyndt", "§110 stay started"),
     "ShelterStayEnded": ("Ophold på §110-tilbud afsluttet", "§110 stay ended"),
     "ShelterContactMade": ("Kontakt under §110-ophold", "Contact during §110 stay"),
+    "UdredningStarted": ("Udredning og Plan påbegyndt", "Udredning og Plan started"),
+    "UdredningCompleted": ("Udredning og Plan afsluttet med anbefalinger", "Udredning og Plan completed"),
     "AssessedReadyToMove": ("Vurderet klar til egen bolig", "Assessed ready to move"),
     "HandleplanOffered": ("Handleplan tilbudt", "Handleplan offered"),
     "HandleplanCreated": ("Handleplan udarbejdet", "Handleplan created"),

@@ -147,6 +147,16 @@ SCENARIOS: dict[str, Scenario] = {
         ),
         note="the stay ended",
     ),
+    "udredning_overdue": Scenario(
+        on(D0, fact("ShelterStayStarted", D0, "c1", shelter="herberg-1"), fact("UdredningStarted", D0, "c1")),
+        raise_on=D0 + days(43),  # 42 days (6 weeks) after it began: raised the day after
+        subject="c1",
+        clear=on(
+            D0 + days(45),
+            fact("UdredningCompleted", D0 + days(45), "c1", recommended_housing="almen", recommended_support="CTI"),
+        ),
+        note="completed with its recommendations",
+    ),
     "no_contact": Scenario(
         on(D0, *course_opened("c1", "k1", "ICM", D0))
         + on(D0 + days(1), fact("ContactRecorded", D0 + days(1), "c1", "k1", minutes=60, kind="face_to_face"))

@@ -231,3 +231,17 @@ def test_status_due_cadence_is_configurable_per_method_and_cti_asks_for_a_final_
         "CTI", phases=phases, citizen=CitizenView("c1"), measurements=(Measurement(date(2026, 5, 1), "WHO5", 60),)
     )
     assert not rules.status_due(measured, STATUS, date(2026, 6, 2)).holds(date(2026, 6, 2))
+
+
+def test_udredning_overdue_counts_six_weeks_from_its_start_and_is_configurable() -> None:
+    begun = CitizenView("c1", stay_started_on=D0, udredning_started_on=D0 + timedelta(days=2))
+    # Begun on day 2; 42 days later is day 44, still allowed: raised the day after, day 45.
+    verdict = rules.udredning_overdue(begun, params("udredning_overdue"), D0)
+    assert verdict.raise_on == D0 + timedelta(days=45)
+    assert not verdict.holds(D0 + timedelta(days=44)) and verdict.holds(D0 + timedelta(days=45))
+    # A municipality allowing 28 days: 2 + 28 + 1 = day 31.
+    assert rules.udredning_overdue(begun, params("udredning_overdue", days=28), D0).raise_on == D0 + timedelta(days=31)
+    # None begun (or completed: the column is cleared): nothing to raise.
+    assert (
+        rules.udredning_overdue(CitizenView("c1", stay_started_on=D0), params("udredning_overdue"), D0).raise_on is None
+    )

@@ -156,12 +156,26 @@ async def shelter_stay_started(db: asyncpg.Connection, fact: facts.ShelterStaySt
 async def shelter_stay_ended(db: asyncpg.Connection, fact: facts.ShelterStayEnded) -> Changed:
     """The stay is over; its destination is the citizen's housing now (an own home is housing gained)."""
     await _status_registered(db, fact, "housing")
-    await _update_citizen(db, fact, "stay_started_on = NULL, stay_contact_on = NULL, ready_to_move_on = NULL")
+    await _update_citizen(
+        db,
+        fact,
+        "stay_started_on = NULL, stay_contact_on = NULL, ready_to_move_on = NULL, udredning_started_on = NULL",
+    )
     return await _housing_is(db, fact, fact.destination)
 
 
 async def shelter_contact_made(db: asyncpg.Connection, fact: facts.ShelterContactMade) -> Changed:
     await _update_citizen(db, fact, "stay_contact_on = $3", fact.effective_date)
+    return Changed(citizen_id=fact.citizen_id)
+
+
+async def udredning_started(db: asyncpg.Connection, fact: facts.UdredningStarted) -> Changed:
+    await _update_citizen(db, fact, "udredning_started_on = $3", fact.effective_date)
+    return Changed(citizen_id=fact.citizen_id)
+
+
+async def udredning_completed(db: asyncpg.Connection, fact: facts.UdredningCompleted) -> Changed:
+    await _update_citizen(db, fact, "udredning_started_on = NULL")
     return Changed(citizen_id=fact.citizen_id)
 
 
@@ -364,6 +378,8 @@ HANDLERS: dict[str, Handler] = {
     "ShelterStayEnded": shelter_stay_ended,
     "ShelterContactMade": shelter_contact_made,
     "AssessedReadyToMove": assessed_ready_to_move,
+    "UdredningStarted": udredning_started,
+    "UdredningCompleted": udredning_completed,
     "HandleplanCreated": handleplan_in_place,
     "HandleplanDeclined": handleplan_in_place,
     "EvictionRiskRegistered": eviction_risk_registered,

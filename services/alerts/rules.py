@@ -39,6 +39,7 @@ from contracts.methods import (
     STATUS_CADENCE,
     STATUS_KINDS,
     SURVEY_ROUND_MONTHS,
+    UDREDNING_DAYS,
     WHO5_DEPRESSION,
     WHO5_MEANINGFUL_CHANGE,
     add_months,
@@ -211,6 +212,7 @@ class CitizenView:
     eviction_risk_on: date | None = None
     eviction_risk_kind: str | None = None
     has_active_course: bool = False
+    udredning_started_on: date | None = None  # Udredning og Plan in progress during the §110 stay
     # The latest day of each status kind registered for the citizen: housing, income, employment.
     status_on: Mapping[str, date] = field(default_factory=dict)
 
@@ -672,6 +674,37 @@ def shelter_stay_long(citizen: CitizenView, p: Params, today: date) -> Verdict:
         candidates.append((ready_since, "ready_to_move"))
     raise_on, reason = min(candidates)
     return Verdict(raise_on=raise_on, details={"reason": reason, "stay_started": citizen.stay_started_on.isoformat()})
+
+
+@rule(
+    "udredning_overdue",
+    "Udredning og Plan overskredet",
+    "Udredning og Plan overdue",
+    "warning",
+    "citizen",
+    trigger="time",
+    reacts_to=SHELTER_STAY + ("UdredningStarted", "UdredningCompleted"),
+    defaults={"days": UDREDNING_DAYS},
+    clears_when="the Udredning og Plan is completed with its recommendations, or the stay ends",
+    definition="""
+    An Udredning og Plan begun during a §110 stay is not completed `days` days after it began (the
+    method: finished within 6 weeks, with recommendations on housing and support): raised the day
+    after.
+    """,
+    definition_da="""
+    En Udredning og Plan, påbegyndt under et §110-ophold, er ikke afsluttet `days` dage efter
+    starten (metoden: afsluttet inden for 6 uger, med anbefalinger om bolig og støtte): rejses
+    dagen efter.
+    """,
+    clears_when_da="Udredning og Plan afsluttes med sine anbefalinger, eller opholdet slutter",
+)
+def udredning_overdue(citizen: CitizenView, p: Params, today: date) -> Verdict:
+    if citizen.udredning_started_on is None:
+        return NOT_NOW
+    return Verdict(
+        raise_on=_day_after(citizen.udredning_started_on, p["days"]),
+        details={"started": citizen.udredning_started_on.isoformat()},
+    )
 
 
 CADENCE_PARAM = {

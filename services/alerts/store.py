@@ -49,6 +49,8 @@ CREATE TABLE IF NOT EXISTS alert_citizens (
 );
 -- status_due: the latest day of each status kind registered (housing, income, employment).
 ALTER TABLE alert_citizens ADD COLUMN IF NOT EXISTS status_on jsonb NOT NULL DEFAULT '{}';
+-- udredning_overdue: the day the stay's Udredning og Plan began, until it is completed.
+ALTER TABLE alert_citizens ADD COLUMN IF NOT EXISTS udredning_started_on date;
 CREATE TABLE IF NOT EXISTS alert_workers (
     municipality text NOT NULL,
     worker_id text NOT NULL,

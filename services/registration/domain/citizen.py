@@ -56,6 +56,8 @@ from contracts.facts import (
     SubstanceTreatmentStarted,
     SupportWorkerChanged,
     TimePlanned,
+    UdredningCompleted,
+    UdredningStarted,
     VisitationDecided,
     schema_version,
 )
@@ -118,6 +120,8 @@ class Citizen(Aggregate):
         self.erased = False
         self.housing: HousingSituation | None = None
         self.shelter_stay_started_on: date | None = None
+        # This stay's Udredning og Plan: (started or completed on, completed).
+        self.udredning: tuple[date, bool] | None = None
         self.eviction_risk_open = False
         self.in_treatment = False
         self.consents: set[str] = set()
@@ -154,11 +158,24 @@ class Citizen(Aggregate):
         if self.shelter_stay_started_on is not None:
             raise RuleViolation(rules.SHELTER_STAY_ALREADY_OPEN)
 
-    def _check_in_shelter(self, fact: ShelterStayEnded | ShelterContactMade | AssessedReadyToMove) -> None:
+    def _check_in_shelter(
+        self, fact: ShelterStayEnded | ShelterContactMade | AssessedReadyToMove | UdredningStarted
+    ) -> None:
         if self.shelter_stay_started_on is None:
             raise RuleViolation(rules.NO_OPEN_SHELTER_STAY)
         if fact.effective_date < self.shelter_stay_started_on:
             raise RuleViolation(rules.BEFORE_SHELTER_STAY)
+
+    def _check_udredning_started(self, fact: UdredningStarted) -> None:
+        self._check_in_shelter(fact)
+        if self.udredning is not None:
+            raise RuleViolation(rules.UDREDNING_ALREADY_STARTED)
+
+    def _check_udredning_completed(self, fact: UdredningCompleted) -> None:
+        if self.udredning is None or self.udredning[1]:
+            raise RuleViolation(rules.NO_UDREDNING_STARTED)
+        if fact.effective_date < self.udredning[0]:
+            raise RuleViolation(rules.UDREDNING_COMPLETED_BEFORE_STARTED)
 
     def _check_eviction_risk(self, fact: EvictionRiskRegistered) -> None:
         if not self.housed:
@@ -375,6 +392,8 @@ _CHECKS: dict[type[FactBase], Callable[[Citizen, Any], Any]] = {
     HousingLost: Citizen._check_housing_lost,
     ShelterStayStarted: Citizen._check_shelter_stay_started,
     ShelterStayEnded: Citizen._check_in_shelter,
+    UdredningStarted: Citizen._check_udredning_started,
+    UdredningCompleted: Citizen._check_udredning_completed,
     ShelterContactMade: Citizen._check_in_shelter,
     AssessedReadyToMove: Citizen._check_in_shelter,
     EvictionRiskRegistered: Citizen._check_eviction_risk,
@@ -433,7 +452,9 @@ _APPLY: dict[type[FactBase], Callable[[Citizen, Any], None]] = {
     HousingGained: _set(housing=lambda f: f.housing),
     HousingLost: _set(housing=lambda f: HousingSituation.UNKNOWN, eviction_risk_open=lambda f: False),
     ShelterStayStarted: _set(shelter_stay_started_on=lambda f: f.effective_date),
-    ShelterStayEnded: _set(shelter_stay_started_on=lambda f: None),
+    ShelterStayEnded: _set(shelter_stay_started_on=lambda f: None, udredning=lambda f: None),
+    UdredningStarted: _set(udredning=lambda f: (f.effective_date, False)),
+    UdredningCompleted: _set(udredning=lambda f: (f.effective_date, True)),
     EvictionRiskRegistered: _set(eviction_risk_open=lambda f: True),
     EvictionPrevented: _set(eviction_risk_open=lambda f: False),
     EvictionCarriedOut: _set(eviction_risk_open=lambda f: False),
