@@ -42,6 +42,7 @@ from contracts.codes import (
     ReferralChannel,
     ReferralDestination,
     ReferralSource,
+    ReleaseFrom,
     ShelterDischarge,
     WaitingListHousing,
     WorkerRole,
@@ -398,6 +399,30 @@ class UdredningCompleted(CitizenFact):
     )
 
 
+class ReleasePlanned(CitizenFact):
+    """*Køreplan*: the citizen's release from prison or discharge from hospital or treatment is
+    planned for a day (docs/domain.md §1); the effective date is when it was planned."""
+
+    type: Literal["ReleasePlanned"] = "ReleasePlanned"
+    release_from: ReleaseFrom
+    planned_release_on: PlannedDate = Field(description="the planned day of release or discharge")
+
+
+class ReleaseMeetingHeld(CitizenFact):
+    """*Køreplan*: the meeting before release was held, and whether housing and support were agreed."""
+
+    type: Literal["ReleaseMeetingHeld"] = "ReleaseMeetingHeld"
+    housing_agreed: bool
+    support_agreed: bool
+
+
+class ReleaseCompleted(CitizenFact):
+    """*Køreplan*: the citizen was released or discharged (the effective date); the Køreplan ends."""
+
+    type: Literal["ReleaseCompleted"] = "ReleaseCompleted"
+    housing: HousingSituation = Field(default=HousingSituation.UNKNOWN, description="where the citizen went")
+
+
 class ShelterContactMade(CitizenFact):
     """The municipality contacted the citizen during the §110 stay."""
 
@@ -668,6 +693,9 @@ FACT_TYPES: tuple[type[FactBase], ...] = (
     ShelterStayEnded,
     UdredningStarted,
     UdredningCompleted,
+    ReleasePlanned,
+    ReleaseMeetingHeld,
+    ReleaseCompleted,
     ShelterContactMade,
     AssessedReadyToMove,
     HandleplanOffered,

@@ -81,6 +81,7 @@ FOLLOW_UP_MONTHS: tuple[int, ...] = (6, 9, 12)  # follow-ups this many months af
 FOLLOW_UP_WINDOW_DAYS = 30  # a follow-up counts as on time up to this many days after it is due
 SHELTER_READY_STAY_DAYS = 90  # the national goal: 3-4 months at most for citizens ready to move
 UDREDNING_DAYS = 6 * 7  # Udredning og Plan at a §110 shelter: started at once, finished within 6 weeks
+RELEASE_MEETING_MONTHS = 1  # Køreplan: the release meeting is held at least a month before a planned release
 SHELTER_LONG_STAY_DAYS = 120  # the official indicator of a long §110 stay
 BACKDATED_AFTER_DAYS = 30  # data quality: a fact recorded more than this many days after it happened
 RECENT_HOUSING_DAYS = 90  # data quality: an active course's citizen has a housing situation this recent

@@ -157,6 +157,16 @@ SCENARIOS: dict[str, Scenario] = {
         ),
         note="completed with its recommendations",
     ),
+    "release_meeting_missing": Scenario(
+        # Planned on D0 (6 January 2025) for 7 March: one month before is 7 February = D0 + 32 days.
+        on(D0, fact("ReleasePlanned", D0, "c1", release_from="prison", planned_release_on=D0 + days(60))),
+        raise_on=D0 + days(32),
+        subject="c1",
+        clear=on(
+            D0 + days(35), fact("ReleaseMeetingHeld", D0 + days(35), "c1", housing_agreed=True, support_agreed=True)
+        ),
+        note="the release meeting was held",
+    ),
     "no_contact": Scenario(
         on(D0, *course_opened("c1", "k1", "ICM", D0))
         + on(D0 + days(1), fact("ContactRecorded", D0 + days(1), "c1", "k1", minutes=60, kind="face_to_face"))

@@ -245,3 +245,14 @@ def test_udredning_overdue_counts_six_weeks_from_its_start_and_is_configurable()
     assert (
         rules.udredning_overdue(CitizenView("c1", stay_started_on=D0), params("udredning_overdue"), D0).raise_on is None
     )
+
+
+def test_release_meeting_missing_falls_due_a_month_before_the_planned_release() -> None:
+    planned = CitizenView("c1", release_on=date(2025, 3, 31))
+    # One month before 31 March is 28 February (no 31st); two months (configured) is 31 January.
+    assert rules.release_meeting_missing(planned, params("release_meeting_missing"), D0).raise_on == date(2025, 2, 28)
+    two = params("release_meeting_missing", months=2)
+    assert rules.release_meeting_missing(planned, two, D0).raise_on == date(2025, 1, 31)
+    held = CitizenView("c1", release_on=date(2025, 3, 31), release_meeting_on=date(2025, 2, 1))
+    assert rules.release_meeting_missing(held, params("release_meeting_missing"), D0).raise_on is None
+    assert rules.release_meeting_missing(CitizenView("c1"), params("release_meeting_missing"), D0).raise_on is None

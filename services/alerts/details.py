@@ -32,6 +32,7 @@ KEYS: dict[str, tuple[str, str, Kind, str | None]] = {
     "measured_on": ("Målt den", "Measured on", "date", None),
     "since": ("Regnet fra", "Counted from", "code", "since"),
     "started": ("Begyndt", "Started", "date", None),
+    "planned_release": ("Planlagt løsladelse/udskrivning", "Planned release", "date", None),
     "stay_started": ("Opholdet begyndt", "Stay started", "date", None),
     "reason": ("Årsag", "Reason", "code", "reason"),
     "lost_on": ("Boligen mistet", "Housing lost on", "date", None),

@@ -76,6 +76,8 @@ async def load_citizen(db: asyncpg.Connection, municipality: str, citizen_id: st
         eviction_risk_kind=row["eviction_risk_kind"],
         has_active_course=active > 0,
         udredning_started_on=row["udredning_started_on"],
+        release_on=row["release_on"],
+        release_meeting_on=row["release_meeting_on"],
         status_on={kind: date.fromisoformat(on) for kind, on in json.loads(row["status_on"]).items()},
     )
     return view, team or UNASSIGNED_TEAM

@@ -179,6 +179,21 @@ async def udredning_completed(db: asyncpg.Connection, fact: facts.UdredningCompl
     return Changed(citizen_id=fact.citizen_id)
 
 
+async def release_planned(db: asyncpg.Connection, fact: facts.ReleasePlanned) -> Changed:
+    await _update_citizen(db, fact, "release_on = $3, release_meeting_on = NULL", fact.planned_release_on)
+    return Changed(citizen_id=fact.citizen_id)
+
+
+async def release_meeting_held(db: asyncpg.Connection, fact: facts.ReleaseMeetingHeld) -> Changed:
+    await _update_citizen(db, fact, "release_meeting_on = $3", fact.effective_date)
+    return Changed(citizen_id=fact.citizen_id)
+
+
+async def release_completed(db: asyncpg.Connection, fact: facts.ReleaseCompleted) -> Changed:
+    await _update_citizen(db, fact, "release_on = NULL, release_meeting_on = NULL")
+    return Changed(citizen_id=fact.citizen_id)
+
+
 async def assessed_ready_to_move(db: asyncpg.Connection, fact: facts.AssessedReadyToMove) -> Changed:
     await _update_citizen(db, fact, "ready_to_move_on = coalesce(ready_to_move_on, $3)", fact.effective_date)
     return Changed(citizen_id=fact.citizen_id)
@@ -380,6 +395,9 @@ HANDLERS: dict[str, Handler] = {
     "AssessedReadyToMove": assessed_ready_to_move,
     "UdredningStarted": udredning_started,
     "UdredningCompleted": udredning_completed,
+    "ReleasePlanned": release_planned,
+    "ReleaseMeetingHeld": release_meeting_held,
+    "ReleaseCompleted": release_completed,
     "HandleplanCreated": handleplan_in_place,
     "HandleplanDeclined": handleplan_in_place,
     "EvictionRiskRegistered": eviction_risk_registered,

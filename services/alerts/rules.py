@@ -34,6 +34,7 @@ from contracts.methods import (
     FOLLOW_UP_WINDOW_DAYS,
     HANDLEPLAN_DAYS,
     NO_CONTACT_DAYS,
+    RELEASE_MEETING_MONTHS,
     SHELTER_LONG_STAY_DAYS,
     SHELTER_READY_STAY_DAYS,
     STATUS_CADENCE,
@@ -212,6 +213,8 @@ class CitizenView:
     eviction_risk_on: date | None = None
     eviction_risk_kind: str | None = None
     has_active_course: bool = False
+    release_on: date | None = None  # the open Køreplan's planned release, if any
+    release_meeting_on: date | None = None  # its release meeting, once held
     udredning_started_on: date | None = None  # Udredning og Plan in progress during the §110 stay
     # The latest day of each status kind registered for the citizen: housing, income, employment.
     status_on: Mapping[str, date] = field(default_factory=dict)
@@ -704,6 +707,39 @@ def udredning_overdue(citizen: CitizenView, p: Params, today: date) -> Verdict:
     return Verdict(
         raise_on=_day_after(citizen.udredning_started_on, p["days"]),
         details={"started": citizen.udredning_started_on.isoformat()},
+    )
+
+
+@rule(
+    "release_meeting_missing",
+    "Køreplan: møde før løsladelse mangler",
+    "Release meeting missing",
+    "warning",
+    "citizen",
+    trigger="time",
+    reacts_to=("ReleasePlanned", "ReleaseMeetingHeld", "ReleaseCompleted"),
+    defaults={"months": RELEASE_MEETING_MONTHS},
+    clears_when="the release meeting is held, or the citizen is released",
+    definition="""
+    A Køreplan's release from prison or discharge from hospital or treatment is planned, and no
+    release meeting (to agree housing and support before release) has been held `months` months
+    before the planned day: raised on that day (on the day the release was planned, when it is
+    planned at shorter notice).
+    """,
+    definition_da="""
+    En køreplans løsladelse fra fængsel eller udskrivning fra hospital eller behandling er planlagt,
+    men der er ikke holdt møde før løsladelsen (om bolig og støtte) `months` måneder før den
+    planlagte dag: rejses den dag (eller på dagen for planlægningen, hvis varslet er kortere).
+    """,
+    clears_when_da="mødet før løsladelsen holdes, eller borgeren løslades",
+)
+def release_meeting_missing(citizen: CitizenView, p: Params, today: date) -> Verdict:
+    if citizen.release_on is None or citizen.release_meeting_on is not None:
+        return NOT_NOW
+    return Verdict(
+        raise_on=add_months(citizen.release_on, -int(p["months"])),
+        occurrence=citizen.release_on.isoformat(),
+        details={"planned_release": citizen.release_on.isoformat()},
     )
 
 

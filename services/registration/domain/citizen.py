@@ -49,6 +49,9 @@ from contracts.facts import (
     OutreachPhaseStarted,
     ReferralAssessed,
     ReferralReceived,
+    ReleaseCompleted,
+    ReleaseMeetingHeld,
+    ReleasePlanned,
     ShelterContactMade,
     ShelterStayEnded,
     ShelterStayStarted,
@@ -122,6 +125,7 @@ class Citizen(Aggregate):
         self.shelter_stay_started_on: date | None = None
         # This stay's Udredning og Plan: (started or completed on, completed).
         self.udredning: tuple[date, bool] | None = None
+        self.release_planned_on: date | None = None  # the open Køreplan: the day it was made
         self.eviction_risk_open = False
         self.in_treatment = False
         self.consents: set[str] = set()
@@ -176,6 +180,16 @@ class Citizen(Aggregate):
             raise RuleViolation(rules.NO_UDREDNING_STARTED)
         if fact.effective_date < self.udredning[0]:
             raise RuleViolation(rules.UDREDNING_COMPLETED_BEFORE_STARTED)
+
+    def _check_release_planned(self, fact: ReleasePlanned) -> None:
+        if self.release_planned_on is not None:
+            raise RuleViolation(rules.RELEASE_ALREADY_PLANNED)
+
+    def _check_release_open(self, fact: ReleaseMeetingHeld | ReleaseCompleted) -> None:
+        if self.release_planned_on is None:
+            raise RuleViolation(rules.NO_RELEASE_PLANNED)
+        if fact.effective_date < self.release_planned_on:
+            raise RuleViolation(rules.BEFORE_RELEASE_PLANNED)
 
     def _check_eviction_risk(self, fact: EvictionRiskRegistered) -> None:
         if not self.housed:
@@ -393,6 +407,9 @@ _CHECKS: dict[type[FactBase], Callable[[Citizen, Any], Any]] = {
     ShelterStayStarted: Citizen._check_shelter_stay_started,
     ShelterStayEnded: Citizen._check_in_shelter,
     UdredningStarted: Citizen._check_udredning_started,
+    ReleasePlanned: Citizen._check_release_planned,
+    ReleaseMeetingHeld: Citizen._check_release_open,
+    ReleaseCompleted: Citizen._check_release_open,
     UdredningCompleted: Citizen._check_udredning_completed,
     ShelterContactMade: Citizen._check_in_shelter,
     AssessedReadyToMove: Citizen._check_in_shelter,
@@ -454,6 +471,8 @@ _APPLY: dict[type[FactBase], Callable[[Citizen, Any], None]] = {
     ShelterStayStarted: _set(shelter_stay_started_on=lambda f: f.effective_date),
     ShelterStayEnded: _set(shelter_stay_started_on=lambda f: None, udredning=lambda f: None),
     UdredningStarted: _set(udredning=lambda f: (f.effective_date, False)),
+    ReleasePlanned: _set(release_planned_on=lambda f: f.effective_date),
+    ReleaseCompleted: _set(release_planned_on=lambda f: None),
     UdredningCompleted: _set(udredning=lambda f: (f.effective_date, True)),
     EvictionRiskRegistered: _set(eviction_risk_open=lambda f: True),
     EvictionPrevented: _set(eviction_risk_open=lambda f: False),

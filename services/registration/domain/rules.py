@@ -149,6 +149,21 @@ UDREDNING_COMPLETED_BEFORE_STARTED = Rule(
     "Udredning og Plan kan ikke afsluttes før den blev påbegyndt.",
     "Udredning og Plan cannot be completed before it started.",
 )
+RELEASE_ALREADY_PLANNED = Rule(
+    "release_already_planned",
+    "Borgeren har allerede en åben køreplan for løsladelse eller udskrivning.",
+    "The citizen already has an open Køreplan for release or discharge.",
+)
+NO_RELEASE_PLANNED = Rule(
+    "no_release_planned",
+    "Borgeren har ingen åben køreplan for løsladelse eller udskrivning.",
+    "The citizen has no open Køreplan for release or discharge.",
+)
+BEFORE_RELEASE_PLANNED = Rule(
+    "before_release_planned",
+    "Datoen ligger før køreplanen blev lagt.",
+    "The date lies before the Køreplan was made.",
+)
 REFERRAL_ALREADY_EXISTS = Rule(
     "referral_already_exists",
     "Henvendelsen er allerede registreret.",
