@@ -256,3 +256,31 @@ def test_release_meeting_missing_falls_due_a_month_before_the_planned_release() 
     held = CitizenView("c1", release_on=date(2025, 3, 31), release_meeting_on=date(2025, 2, 1))
     assert rules.release_meeting_missing(held, params("release_meeting_missing"), D0).raise_on is None
     assert rules.release_meeting_missing(CitizenView("c1"), params("release_meeting_missing"), D0).raise_on is None
+
+
+def test_outreach_phase_long_is_off_until_a_duration_is_configured() -> None:
+    course = CourseView(
+        "k1", "c1", "team-a", "SEL85", started_on=D0, outreach_phase="contact_making", outreach_phase_on=D0
+    )
+    assert rules.outreach_phase_long(course, params("outreach_phase_long"), D0).raise_on is None  # 0: off
+    # 30 days configured for contact making: day 30 still allowed, raised on day 31.
+    verdict = rules.outreach_phase_long(course, params("outreach_phase_long", contact_making_days=30), D0)
+    assert verdict.raise_on == D0 + timedelta(days=31) and verdict.occurrence == "contact_making"
+    # Another phase's duration does not apply to it.
+    assert rules.outreach_phase_long(course, params("outreach_phase_long", bridging_days=30), D0).raise_on is None
+
+
+def test_bridging_ended_without_handover_needs_the_bridging_phase_and_no_follow_on_offer() -> None:
+    ended = D0 + timedelta(days=40)
+
+    def course(phase: str, offer: str) -> CourseView:
+        return CourseView(
+            "k1", "c1", "team-a", "SEL85", started_on=D0, ended_on=ended, follow_on_offer=offer, outreach_phase=phase
+        )
+
+    p = params("bridging_ended_without_handover")
+    for offer in ("ringe", "slet_ikke", "ved_ikke"):
+        assert rules.bridging_ended_without_handover(course("bridging", offer), p, ended).raise_on == ended
+    for offer in ("hoej", "nogen"):  # handed over
+        assert rules.bridging_ended_without_handover(course("bridging", offer), p, ended).raise_on is None
+    assert rules.bridging_ended_without_handover(course("relationship", "ved_ikke"), p, ended).raise_on is None

@@ -109,6 +109,8 @@ async def load_course(db: asyncpg.Connection, municipality: str, course_id: str)
         progression_instrument=row["progression_instrument"],
         progression=tuple((date.fromisoformat(d), v) for d, v in json.loads(row["progression"])),
         follow_ups=frozenset(row["follow_ups"]),
+        outreach_phase=row["outreach_phase"],
+        outreach_phase_on=row["outreach_phase_on"],
         citizen=citizen,
     )
 

@@ -277,6 +277,13 @@ async def cti_phase_started(
     return None if await _update_course(db, fact, "phases = phases || $3::jsonb", entry) is None else _course(fact)
 
 
+async def outreach_phase_started(db: asyncpg.Connection, fact: facts.OutreachPhaseStarted) -> Changed | None:
+    update = "outreach_phase = $3, outreach_phase_on = $4"
+    if await _update_course(db, fact, update, fact.phase.value, fact.effective_date) is None:
+        return None
+    return _course(fact)
+
+
 async def time_planned(db: asyncpg.Connection, fact: facts.TimePlanned) -> Changed | None:
     month = fact.month.isoformat() if fact.month is not None else None  # TimePlanned: a phase or a month
     key = f"phase:{fact.cti_phase.value}" if fact.cti_phase is not None else f"month:{month}"
@@ -395,6 +402,7 @@ HANDLERS: dict[str, Handler] = {
     "AssessedReadyToMove": assessed_ready_to_move,
     "UdredningStarted": udredning_started,
     "UdredningCompleted": udredning_completed,
+    "OutreachPhaseStarted": outreach_phase_started,
     "ReleasePlanned": release_planned,
     "ReleaseMeetingHeld": release_meeting_held,
     "ReleaseCompleted": release_completed,

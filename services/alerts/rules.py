@@ -23,7 +23,7 @@ from itertools import pairwise
 from typing import Any, Literal
 
 from contracts.alerts import Severity
-from contracts.codes import LEFT_SUPPORT, FollowOnOffer, Method
+from contracts.codes import LEFT_SUPPORT, FollowOnOffer, Method, OutreachPhase
 from contracts.instruments import Instrument
 from contracts.methods import (
     CASELOAD_NORM,
@@ -243,6 +243,8 @@ class CourseView:
     progression: tuple[tuple[date, float], ...] = ()
     follow_ups: frozenset[int] = frozenset()
     citizen: CitizenView | None = None
+    outreach_phase: str | None = None  # the current SEL §99 outreach phase, and the day it began
+    outreach_phase_on: date | None = None
 
     @property
     def active(self) -> bool:
@@ -740,6 +742,84 @@ def release_meeting_missing(citizen: CitizenView, p: Params, today: date) -> Ver
         raise_on=add_months(citizen.release_on, -int(p["months"])),
         occurrence=citizen.release_on.isoformat(),
         details={"planned_release": citizen.release_on.isoformat()},
+    )
+
+
+# outreach_phase_long: a parameter per outreach phase; 0 (the default) leaves the phase unchecked.
+OUTREACH_PHASE_PARAM = {phase.value: f"{phase.value}_days" for phase in OutreachPhase}
+
+
+@rule(
+    "outreach_phase_long",
+    "Opsøgende fase varer længe",
+    "Outreach phase long",
+    "info",
+    "course",
+    trigger="time",
+    reacts_to=COURSE_LIFE + ("OutreachPhaseStarted",),
+    defaults=dict.fromkeys(OUTREACH_PHASE_PARAM.values(), 0),
+    clears_when="the next outreach phase starts, or the course ends",
+    definition="""
+    SEL §99 outreach has no fixed deadlines, so this rule is off until a municipality configures
+    a duration for a phase (`contact_making_days`, `relationship_days`, `bridging_days`; 0: off).
+    An active course is still in the phase longer than its configured days after the phase began:
+    raised the day after. Each phase is its own occurrence.
+    """,
+    definition_da="""
+    Opsøgende arbejde efter SEL §99 har ingen faste frister, så reglen er slået fra, indtil en
+    kommune angiver en varighed for en fase (`contact_making_days`, `relationship_days`,
+    `bridging_days`; 0: slået fra). Et aktivt forløb er stadig i fasen flere dage efter fasens
+    start end angivet: rejses dagen efter. Hver fase er sin egen forekomst.
+    """,
+    clears_when_da="næste opsøgende fase begynder, eller forløbet slutter",
+)
+def outreach_phase_long(course: CourseView, p: Params, today: date) -> Verdict:
+    if not course.active or course.outreach_phase is None or course.outreach_phase_on is None:
+        return NOT_NOW
+    allowed = p.get(OUTREACH_PHASE_PARAM.get(course.outreach_phase, ""), 0)
+    if allowed <= 0:
+        return NOT_NOW
+    return Verdict(
+        raise_on=_day_after(course.outreach_phase_on, allowed),
+        occurrence=course.outreach_phase,
+        details={"outreach_phase": course.outreach_phase, "started": course.outreach_phase_on.isoformat()},
+    )
+
+
+HANDED_OVER = {FollowOnOffer.HIGH.value, FollowOnOffer.SOME.value}
+
+
+@rule(
+    "bridging_ended_without_handover",
+    "Brobygning sluttede uden overdragelse",
+    "Bridging ended without handover",
+    "warning",
+    "course",
+    trigger="event",
+    reacts_to=COURSE_LIFE + ("OutreachPhaseStarted",),
+    defaults={},
+    clears_when="none: resolve by hand",
+    definition="""
+    An outreach course ended in its bridging phase (brobygning og overdragelse) without a handover:
+    the follow-on offer at the end was not in place (ringe, slet ikke or ved ikke): raised on the
+    end day.
+    """,
+    definition_da="""
+    Et opsøgende forløb sluttede i fasen brobygning og overdragelse uden overdragelse: et tilbud
+    efter forløbet var ikke på plads (ringe, slet ikke eller ved ikke): rejses på slutdagen.
+    """,
+    clears_when_da="ingen: løses i hånden",
+)
+def bridging_ended_without_handover(course: CourseView, p: Params, today: date) -> Verdict:
+    if (
+        course.ended_on is None
+        or course.outreach_phase != OutreachPhase.BRIDGING.value
+        or course.follow_on_offer in HANDED_OVER
+    ):
+        return NOT_NOW
+    return Verdict(
+        raise_on=course.ended_on,
+        details={"ended": course.ended_on.isoformat(), "follow_on_offer": course.follow_on_offer or "ved_ikke"},
     )
 
 

@@ -53,6 +53,9 @@ ALTER TABLE alert_citizens ADD COLUMN IF NOT EXISTS status_on jsonb NOT NULL DEF
 ALTER TABLE alert_citizens ADD COLUMN IF NOT EXISTS udredning_started_on date;
 -- release_meeting_missing: the open Køreplan's planned release and its meeting.
 ALTER TABLE alert_citizens ADD COLUMN IF NOT EXISTS release_on date;
+-- outreach_phase_long, bridging_ended_without_handover: the course's current outreach phase and its start.
+ALTER TABLE alert_courses ADD COLUMN IF NOT EXISTS outreach_phase text;
+ALTER TABLE alert_courses ADD COLUMN IF NOT EXISTS outreach_phase_on date;
 ALTER TABLE alert_citizens ADD COLUMN IF NOT EXISTS release_meeting_on date;
 CREATE TABLE IF NOT EXISTS alert_workers (
     municipality text NOT NULL,
