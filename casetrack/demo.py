@@ -349,7 +349,21 @@ class CitizenStory:
             self.add("ShelterContactMade", start + self.days(1, 20))
         if self.rng.random() < 0.6:
             self.add("AssessedReadyToMove", start + self.days(21, 29))
+        self.udredning(start)
         return end
+
+    def udredning(self, start: date) -> None:
+        """Udredning og Plan at once, mostly completed within its 6 weeks (before the stay's 30th
+        day, when it ends at the earliest); one in ten is not completed while the stay lasts."""
+        rng = self.extra(f"udredning-{start.isoformat()}")
+        self.add("UdredningStarted", start + timedelta(days=rng.randint(0, 2)))
+        if rng.random() < 0.9:
+            self.add(
+                "UdredningCompleted",
+                start + timedelta(days=rng.randint(20, 29)),
+                recommended_housing=rng.choice(["almen", "skaev", "sel107", "shared_supported"]),
+                recommended_support=rng.choice(["CTI", "ICM", "SEL85"]),
+            )
 
     def course(self, method: str, decided: date, course_id: str, stay_end: date | None, depth: int) -> None:
         rng, place = self.rng, self.place
