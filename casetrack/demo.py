@@ -283,6 +283,7 @@ class CitizenStory:
         stay_end: date | None = None
         if situation == "shelter_110":
             stay_end = self.shelter_stay(entry)
+        self.koereplan(entry, situation)
         if rng.random() < 0.65:
             self.add(
                 "HousingWaitingListRegistered",
@@ -351,6 +352,28 @@ class CitizenStory:
             self.add("AssessedReadyToMove", start + self.days(21, 29))
         self.udredning(start)
         return end
+
+    def koereplan(self, entry: date, situation: str) -> None:
+        """A Køreplan for a citizen known from prison or hospital (or one in ten others, from
+        treatment): a release planned one to four months ahead, a release meeting held a month or
+        more before it in four cases of five, then the release."""
+        rng = self.extra(f"koereplan-{entry.isoformat()}")
+        released_from = {"prison_no_housing": "prison", "hospital_no_housing": "hospital"}.get(situation)
+        if released_from is None:
+            if rng.random() >= 0.1:
+                return
+            released_from = "treatment"
+        release = entry + timedelta(days=rng.randint(30, 120))
+        if not self.add("ReleasePlanned", entry, release_from=released_from, planned_release_on=release.isoformat()):
+            return
+        if rng.random() < 0.8:
+            self.add(
+                "ReleaseMeetingHeld",
+                max(entry, release - timedelta(days=rng.randint(30, 50))),
+                housing_agreed=rng.random() < 0.7,
+                support_agreed=rng.random() < 0.9,
+            )
+        self.add("ReleaseCompleted", release, housing=rng.choice(["sofa", "street", "shelter_110", "almen"]))
 
     def udredning(self, start: date) -> None:
         """Udredning og Plan at once, mostly completed within its 6 weeks (before the stay's 30th
