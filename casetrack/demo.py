@@ -283,6 +283,7 @@ class CitizenStory:
         stay_end: date | None = None
         if situation == "shelter_110":
             stay_end = self.shelter_stay(entry)
+        self.koereplan(entry, situation)
         if rng.random() < 0.65:
             self.add(
                 "HousingWaitingListRegistered",
@@ -349,7 +350,43 @@ class CitizenStory:
             self.add("ShelterContactMade", start + self.days(1, 20))
         if self.rng.random() < 0.6:
             self.add("AssessedReadyToMove", start + self.days(21, 29))
+        self.udredning(start)
         return end
+
+    def koereplan(self, entry: date, situation: str) -> None:
+        """A Køreplan for a citizen known from prison or hospital (or one in ten others, from
+        treatment): a release planned one to four months ahead, a release meeting held a month or
+        more before it in four cases of five, then the release."""
+        rng = self.extra(f"koereplan-{entry.isoformat()}")
+        released_from = {"prison_no_housing": "prison", "hospital_no_housing": "hospital"}.get(situation)
+        if released_from is None:
+            if rng.random() >= 0.1:
+                return
+            released_from = "treatment"
+        release = entry + timedelta(days=rng.randint(30, 120))
+        if not self.add("ReleasePlanned", entry, release_from=released_from, planned_release_on=release.isoformat()):
+            return
+        if rng.random() < 0.8:
+            self.add(
+                "ReleaseMeetingHeld",
+                max(entry, release - timedelta(days=rng.randint(30, 50))),
+                housing_agreed=rng.random() < 0.7,
+                support_agreed=rng.random() < 0.9,
+            )
+        self.add("ReleaseCompleted", release, housing=rng.choice(["sofa", "street", "shelter_110", "almen"]))
+
+    def udredning(self, start: date) -> None:
+        """Udredning og Plan at once, mostly completed within its 6 weeks (before the stay's 30th
+        day, when it ends at the earliest); one in ten is not completed while the stay lasts."""
+        rng = self.extra(f"udredning-{start.isoformat()}")
+        self.add("UdredningStarted", start + timedelta(days=rng.randint(0, 2)))
+        if rng.random() < 0.9:
+            self.add(
+                "UdredningCompleted",
+                start + timedelta(days=rng.randint(20, 29)),
+                recommended_housing=rng.choice(["almen", "skaev", "sel107", "shared_supported"]),
+                recommended_support=rng.choice(["CTI", "ICM", "SEL85"]),
+            )
 
     def course(self, method: str, decided: date, course_id: str, stay_end: date | None, depth: int) -> None:
         rng, place = self.rng, self.place

@@ -107,6 +107,14 @@ class FollowOnOffer(StrEnum):
     UNKNOWN = "ved_ikke"
 
 
+class ReleaseFrom(StrEnum):
+    """Where a Køreplan releases or discharges the citizen from (docs/domain.md §1)."""
+
+    PRISON = "prison"  # løsladelse fra fængsel
+    HOSPITAL = "hospital"  # udskrivning fra hospital
+    TREATMENT = "treatment"  # udskrivning fra behandling
+
+
 class ShelterDischarge(StrEnum):
     PLANNED = "planned"
     UNPLANNED = "unplanned"

@@ -42,6 +42,7 @@ from contracts.codes import (
     ReferralChannel,
     ReferralDestination,
     ReferralSource,
+    ReleaseFrom,
     ShelterDischarge,
     WaitingListHousing,
     WorkerRole,
@@ -381,6 +382,47 @@ class ShelterStayEnded(CitizenFact):
     destination: HousingSituation = HousingSituation.UNKNOWN
 
 
+class UdredningStarted(CitizenFact):
+    """*Udredning og Plan* began during the citizen's open §110 stay (docs/domain.md §1): it starts
+    at once and is finished within 6 weeks."""
+
+    type: Literal["UdredningStarted"] = "UdredningStarted"
+
+
+class UdredningCompleted(CitizenFact):
+    """*Udredning og Plan* was finished, with its recommendations on housing and on support."""
+
+    type: Literal["UdredningCompleted"] = "UdredningCompleted"
+    recommended_housing: HousingSituation = Field(description="the housing the plan recommends")
+    recommended_support: Method | None = Field(
+        default=None, description="the support method the plan recommends; none: no support needed"
+    )
+
+
+class ReleasePlanned(CitizenFact):
+    """*Køreplan*: the citizen's release from prison or discharge from hospital or treatment is
+    planned for a day (docs/domain.md §1); the effective date is when it was planned."""
+
+    type: Literal["ReleasePlanned"] = "ReleasePlanned"
+    release_from: ReleaseFrom
+    planned_release_on: PlannedDate = Field(description="the planned day of release or discharge")
+
+
+class ReleaseMeetingHeld(CitizenFact):
+    """*Køreplan*: the meeting before release was held, and whether housing and support were agreed."""
+
+    type: Literal["ReleaseMeetingHeld"] = "ReleaseMeetingHeld"
+    housing_agreed: bool
+    support_agreed: bool
+
+
+class ReleaseCompleted(CitizenFact):
+    """*Køreplan*: the citizen was released or discharged (the effective date); the Køreplan ends."""
+
+    type: Literal["ReleaseCompleted"] = "ReleaseCompleted"
+    housing: HousingSituation = Field(default=HousingSituation.UNKNOWN, description="where the citizen went")
+
+
 class ShelterContactMade(CitizenFact):
     """The municipality contacted the citizen during the §110 stay."""
 
@@ -649,6 +691,11 @@ FACT_TYPES: tuple[type[FactBase], ...] = (
     HousingLost,
     ShelterStayStarted,
     ShelterStayEnded,
+    UdredningStarted,
+    UdredningCompleted,
+    ReleasePlanned,
+    ReleaseMeetingHeld,
+    ReleaseCompleted,
     ShelterContactMade,
     AssessedReadyToMove,
     HandleplanOffered,

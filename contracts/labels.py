@@ -176,6 +176,11 @@ CODE_LABELS: dict[type[StrEnum], dict[str, Label]] = {
         "written": ("Skriftligt", "Written"),
         "outreach": ("Under opsøgende arbejde", "During outreach"),
     },
+    codes.ReleaseFrom: {
+        "prison": ("Fængsel", "Prison"),
+        "hospital": ("Hospital", "Hospital"),
+        "treatment": ("Behandling", "Treatment"),
+    },
     codes.ReferralDestination: {
         "health_care": ("Sundhed og omsorg", "Health and care"),
         "drop_in": ("Værested", "Drop-in centre"),
@@ -217,6 +222,11 @@ FACT_LABELS: dict[str, Label] = {
     "ShelterStayStarted": ("Ophold på §110-tilbud begyndt", "§110 stay started"),
     "ShelterStayEnded": ("Ophold på §110-tilbud afsluttet", "§110 stay ended"),
     "ShelterContactMade": ("Kontakt under §110-ophold", "Contact during §110 stay"),
+    "ReleasePlanned": ("Køreplan: løsladelse/udskrivning planlagt", "Køreplan: release planned"),
+    "ReleaseMeetingHeld": ("Køreplan: møde før løsladelse/udskrivning holdt", "Køreplan: release meeting held"),
+    "ReleaseCompleted": ("Køreplan: løsladt/udskrevet", "Køreplan: released"),
+    "UdredningStarted": ("Udredning og Plan påbegyndt", "Udredning og Plan started"),
+    "UdredningCompleted": ("Udredning og Plan afsluttet med anbefalinger", "Udredning og Plan completed"),
     "AssessedReadyToMove": ("Vurderet klar til egen bolig", "Assessed ready to move"),
     "HandleplanOffered": ("Handleplan tilbudt", "Handleplan offered"),
     "HandleplanCreated": ("Handleplan udarbejdet", "Handleplan created"),

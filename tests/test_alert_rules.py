@@ -2,10 +2,11 @@
 the condition raises exactly one alert, on the day it should; clearing it resolves the alert."""
 
 import inspect
+import json
 import re
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -15,7 +16,7 @@ from contracts.alerts import AlertMessage
 from contracts.facts import FACT_TYPES
 from services.alerts import deadlines, details, evaluation, handlers, rules, store
 from services.alerts.rules import add_months
-from tests.alerts_support import Alerts, alerts_database, course_opened, days, fact
+from tests.alerts_support import MUNICIPALITY, Alerts, alerts_database, course_opened, days, fact
 
 pytestmark = pytest.mark.integration
 
@@ -40,6 +41,7 @@ class Scenario:
     subject: str
     clear: list[tuple[date, Any]] | str  # facts that clear the condition, or BY_HAND
     note: str = ""  # why the alert resolves
+    config: dict[str, float] = field(default_factory=dict)  # the municipality's configuration of the rule
 
 
 def who5(*answers: int) -> dict[str, Any]:
@@ -146,6 +148,47 @@ SCENARIOS: dict[str, Scenario] = {
             D0 + days(105), fact("ShelterStayEnded", D0 + days(105), "c1", discharge="planned", destination="almen")
         ),
         note="the stay ended",
+    ),
+    "udredning_overdue": Scenario(
+        on(D0, fact("ShelterStayStarted", D0, "c1", shelter="herberg-1"), fact("UdredningStarted", D0, "c1")),
+        raise_on=D0 + days(43),  # 42 days (6 weeks) after it began: raised the day after
+        subject="c1",
+        clear=on(
+            D0 + days(45),
+            fact("UdredningCompleted", D0 + days(45), "c1", recommended_housing="almen", recommended_support="CTI"),
+        ),
+        note="completed with its recommendations",
+    ),
+    "release_meeting_missing": Scenario(
+        # Planned on D0 (6 January 2025) for 7 March: one month before is 7 February = D0 + 32 days.
+        on(D0, fact("ReleasePlanned", D0, "c1", release_from="prison", planned_release_on=D0 + days(60))),
+        raise_on=D0 + days(32),
+        subject="c1",
+        clear=on(
+            D0 + days(35), fact("ReleaseMeetingHeld", D0 + days(35), "c1", housing_agreed=True, support_agreed=True)
+        ),
+        note="the release meeting was held",
+    ),
+    "outreach_phase_long": Scenario(
+        on(D0, *course_opened("c1", "k1", "SEL85", D0))
+        + on(D0 + days(2), fact("OutreachPhaseStarted", D0 + days(2), "c1", "k1", phase="relationship")),
+        raise_on=D0 + days(63),  # the municipality allows 60 days: 2 + 60 = day 62 still allowed, raised day 63
+        subject="k1",
+        clear=on(D0 + days(70), fact("OutreachPhaseStarted", D0 + days(70), "c1", "k1", phase="bridging")),
+        note="the next phase (bridging) started, with no duration configured for it",
+        config={"relationship_days": 60},
+    ),
+    "bridging_ended_without_handover": Scenario(
+        on(D0, *course_opened("c1", "k1", "SEL85", D0))
+        + on(D0 + days(5), fact("OutreachPhaseStarted", D0 + days(5), "c1", "k1", phase="bridging"))
+        + on(
+            D0 + days(40),
+            fact("CourseEnded", D0 + days(40), "c1", "k1", reason="completed", follow_on_offer="ved_ikke"),
+        ),
+        raise_on=D0 + days(40),
+        subject="k1",
+        clear=BY_HAND,
+        note="the leader resolved it after arranging the handover",
     ),
     "no_contact": Scenario(
         on(D0, *course_opened("c1", "k1", "ICM", D0))
@@ -307,6 +350,15 @@ def test_every_rule_in_the_catalogue_has_a_definition_a_scenario_and_the_facts_i
 
 
 async def _raise(alerts: Alerts, rule: str, scenario: Scenario) -> dict[str, Any]:
+    if scenario.config:
+        async with alerts.pool.acquire() as db:
+            await db.execute(
+                """INSERT INTO alert_rule_config (rule, municipality, scope, params, updated_at, updated_by)
+                   VALUES ($1, $2, '', $3::jsonb, now(), 'leader-1')""",
+                rule,
+                MUNICIPALITY,
+                json.dumps(scenario.config),
+            )
     before = [(d, f) for d, f in scenario.timeline if d < scenario.raise_on]
     await alerts.play(before)
     await alerts.tick(scenario.raise_on - days(1))

@@ -231,3 +231,56 @@ def test_status_due_cadence_is_configurable_per_method_and_cti_asks_for_a_final_
         "CTI", phases=phases, citizen=CitizenView("c1"), measurements=(Measurement(date(2026, 5, 1), "WHO5", 60),)
     )
     assert not rules.status_due(measured, STATUS, date(2026, 6, 2)).holds(date(2026, 6, 2))
+
+
+def test_udredning_overdue_counts_six_weeks_from_its_start_and_is_configurable() -> None:
+    begun = CitizenView("c1", stay_started_on=D0, udredning_started_on=D0 + timedelta(days=2))
+    # Begun on day 2; 42 days later is day 44, still allowed: raised the day after, day 45.
+    verdict = rules.udredning_overdue(begun, params("udredning_overdue"), D0)
+    assert verdict.raise_on == D0 + timedelta(days=45)
+    assert not verdict.holds(D0 + timedelta(days=44)) and verdict.holds(D0 + timedelta(days=45))
+    # A municipality allowing 28 days: 2 + 28 + 1 = day 31.
+    assert rules.udredning_overdue(begun, params("udredning_overdue", days=28), D0).raise_on == D0 + timedelta(days=31)
+    # None begun (or completed: the column is cleared): nothing to raise.
+    assert (
+        rules.udredning_overdue(CitizenView("c1", stay_started_on=D0), params("udredning_overdue"), D0).raise_on is None
+    )
+
+
+def test_release_meeting_missing_falls_due_a_month_before_the_planned_release() -> None:
+    planned = CitizenView("c1", release_on=date(2025, 3, 31))
+    # One month before 31 March is 28 February (no 31st); two months (configured) is 31 January.
+    assert rules.release_meeting_missing(planned, params("release_meeting_missing"), D0).raise_on == date(2025, 2, 28)
+    two = params("release_meeting_missing", months=2)
+    assert rules.release_meeting_missing(planned, two, D0).raise_on == date(2025, 1, 31)
+    held = CitizenView("c1", release_on=date(2025, 3, 31), release_meeting_on=date(2025, 2, 1))
+    assert rules.release_meeting_missing(held, params("release_meeting_missing"), D0).raise_on is None
+    assert rules.release_meeting_missing(CitizenView("c1"), params("release_meeting_missing"), D0).raise_on is None
+
+
+def test_outreach_phase_long_is_off_until_a_duration_is_configured() -> None:
+    course = CourseView(
+        "k1", "c1", "team-a", "SEL85", started_on=D0, outreach_phase="contact_making", outreach_phase_on=D0
+    )
+    assert rules.outreach_phase_long(course, params("outreach_phase_long"), D0).raise_on is None  # 0: off
+    # 30 days configured for contact making: day 30 still allowed, raised on day 31.
+    verdict = rules.outreach_phase_long(course, params("outreach_phase_long", contact_making_days=30), D0)
+    assert verdict.raise_on == D0 + timedelta(days=31) and verdict.occurrence == "contact_making"
+    # Another phase's duration does not apply to it.
+    assert rules.outreach_phase_long(course, params("outreach_phase_long", bridging_days=30), D0).raise_on is None
+
+
+def test_bridging_ended_without_handover_needs_the_bridging_phase_and_no_follow_on_offer() -> None:
+    ended = D0 + timedelta(days=40)
+
+    def course(phase: str, offer: str) -> CourseView:
+        return CourseView(
+            "k1", "c1", "team-a", "SEL85", started_on=D0, ended_on=ended, follow_on_offer=offer, outreach_phase=phase
+        )
+
+    p = params("bridging_ended_without_handover")
+    for offer in ("ringe", "slet_ikke", "ved_ikke"):
+        assert rules.bridging_ended_without_handover(course("bridging", offer), p, ended).raise_on == ended
+    for offer in ("hoej", "nogen"):  # handed over
+        assert rules.bridging_ended_without_handover(course("bridging", offer), p, ended).raise_on is None
+    assert rules.bridging_ended_without_handover(course("relationship", "ved_ikke"), p, ended).raise_on is None

@@ -53,6 +53,11 @@ def test_demo_over_24_months_is_accepted_plausible_and_keeps_no_cpr(system: Syst
         "CourseEnded",
         "FollowUpRecorded",
         "HandleplanCreated",
+        "UdredningStarted",
+        "UdredningCompleted",
+        "ReleasePlanned",
+        "ReleaseMeetingHeld",
+        "ReleaseCompleted",
     } <= set(kinds)
     methods = Counter(f["method"] for f in facts if f["type"] == "VisitationDecided")
     courses = sum(methods.values())

@@ -95,6 +95,11 @@ FACTS: list[dict[str, Any]] = [
     fact(CITIZEN, "HousingWaitingListRegistered", "2026-01-03", housing_type="almen"),
     fact(CITIZEN, "ShelterStayStarted", "2026-01-05", shelter="herberg-1"),
     fact(CITIZEN, "ShelterContactMade", "2026-01-08"),
+    fact(CITIZEN, "UdredningStarted", "2026-01-08"),
+    fact(CITIZEN, "ReleasePlanned", "2026-01-02", release_from="prison", planned_release_on="2026-02-15"),
+    fact(CITIZEN, "ReleaseMeetingHeld", "2026-01-09", housing_agreed=True, support_agreed=True),
+    fact(CITIZEN, "ReleaseCompleted", "2026-02-15", housing="almen"),
+    fact(CITIZEN, "UdredningCompleted", "2026-01-19", recommended_housing="almen", recommended_support="ICM"),
     fact(CITIZEN, "AssessedReadyToMove", "2026-01-20"),
     fact(CITIZEN, "HandleplanOffered", "2026-01-21"),
     fact(CTI, "VisitationDecided", "2026-01-22", method="CTI", team="t1", assessment_done=True, fits_target_group=True),
@@ -183,8 +188,17 @@ REFUSED: list[dict[str, Any]] = [
     ),
     fact(RULES, "ReferralAssessed", "2026-02-04", referral_id="h-9", in_target_group=True),
     fact(RULES, "HousingLost", "2026-02-01", reason="eviction"),
+    fact(RULES, "UdredningStarted", "2026-02-01"),
     fact(RULES, "ShelterStayStarted", "2026-02-01", shelter="h"),
     fact(RULES, "ShelterStayStarted", "2026-02-02", shelter="h"),
+    fact(RULES, "UdredningCompleted", "2026-02-02", recommended_housing="skaev"),
+    fact(RULES, "ReleaseMeetingHeld", "2026-02-05", housing_agreed=True, support_agreed=False),
+    fact(RULES, "ReleasePlanned", "2026-02-05", release_from="hospital", planned_release_on="2026-03-01"),
+    fact(RULES, "ReleasePlanned", "2026-02-06", release_from="treatment", planned_release_on="2026-03-02"),
+    fact(RULES, "ReleaseCompleted", "2026-02-04"),
+    fact(RULES, "UdredningStarted", "2026-02-03"),
+    fact(RULES, "UdredningStarted", "2026-02-04"),
+    fact(RULES, "UdredningCompleted", "2026-02-02", recommended_housing="skaev"),
     fact(RULES | {"course_id": "nope"}, "CourseStarted", "2026-02-01"),
     fact(CITIZEN | {"citizen_id": "nobody"}, "HousingGained", "2026-02-01", housing="almen"),
     fact(ORG, "WorkerRegistered", "2026-01-02", worker_id="w9", team_id="no-team", role="support_worker"),
@@ -202,8 +216,17 @@ REFUSED_ANSWERS = [
     (201, None),  # not in the target group: referred on to a drop-in centre
     (409, "referral_already_assessed"),
     (409, "not_housed"),
+    (409, "no_open_shelter_stay"),  # Udredning og Plan only during a §110 stay
     (201, None),
     (409, "shelter_stay_already_open"),
+    (409, "no_udredning_started"),
+    (409, "no_release_planned"),
+    (201, None),
+    (409, "release_already_planned"),
+    (409, "before_release_planned"),
+    (201, None),
+    (409, "udredning_already_started"),
+    (409, "udredning_completed_before_started"),
     (404, "course_not_found"),
     (404, "citizen_not_found"),
     (404, "team_not_found"),
@@ -275,7 +298,7 @@ def recorded(postgres_admin_url: str, tmp_path_factory: pytest.TempPathFactory) 
 
 def test_the_facts_cover_the_whole_catalogue() -> None:
     assert {f["type"] for f in FACTS} == {t.__name__ for t in FACT_TYPES}
-    assert len(FACT_TYPES) == 48
+    assert len(FACT_TYPES) == 53
 
 
 @pytest.mark.parametrize("fact_type", [t.__name__ for t in FACT_TYPES])

@@ -32,6 +32,8 @@ KEYS: dict[str, tuple[str, str, Kind, str | None]] = {
     "measured_on": ("Målt den", "Measured on", "date", None),
     "since": ("Regnet fra", "Counted from", "code", "since"),
     "started": ("Begyndt", "Started", "date", None),
+    "outreach_phase": ("Opsøgende fase", "Outreach phase", "code", "OutreachPhase"),
+    "planned_release": ("Planlagt løsladelse/udskrivning", "Planned release", "date", None),
     "stay_started": ("Opholdet begyndt", "Stay started", "date", None),
     "reason": ("Årsag", "Reason", "code", "reason"),
     "lost_on": ("Boligen mistet", "Housing lost on", "date", None),
@@ -90,7 +92,7 @@ VALUES: dict[str, dict[str, Label]] = {
         "end": ("Måling ved forløbets slutning", "Measurement at the course's end"),
     },
 }
-for _code_list in (codes.CtiPhase, codes.EvictionRiskKind, codes.FollowOnOffer, Instrument):
+for _code_list in (codes.CtiPhase, codes.EvictionRiskKind, codes.FollowOnOffer, codes.OutreachPhase, Instrument):
     VALUES[_code_list.__name__] = CODE_LABELS[_code_list]
 
 

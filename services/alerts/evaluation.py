@@ -75,6 +75,9 @@ async def load_citizen(db: asyncpg.Connection, municipality: str, citizen_id: st
         eviction_risk_on=row["eviction_risk_on"],
         eviction_risk_kind=row["eviction_risk_kind"],
         has_active_course=active > 0,
+        udredning_started_on=row["udredning_started_on"],
+        release_on=row["release_on"],
+        release_meeting_on=row["release_meeting_on"],
         status_on={kind: date.fromisoformat(on) for kind, on in json.loads(row["status_on"]).items()},
     )
     return view, team or UNASSIGNED_TEAM
@@ -106,6 +109,8 @@ async def load_course(db: asyncpg.Connection, municipality: str, course_id: str)
         progression_instrument=row["progression_instrument"],
         progression=tuple((date.fromisoformat(d), v) for d, v in json.loads(row["progression"])),
         follow_ups=frozenset(row["follow_ups"]),
+        outreach_phase=row["outreach_phase"],
+        outreach_phase_on=row["outreach_phase_on"],
         citizen=citizen,
     )
 

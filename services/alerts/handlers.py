@@ -156,12 +156,41 @@ async def shelter_stay_started(db: asyncpg.Connection, fact: facts.ShelterStaySt
 async def shelter_stay_ended(db: asyncpg.Connection, fact: facts.ShelterStayEnded) -> Changed:
     """The stay is over; its destination is the citizen's housing now (an own home is housing gained)."""
     await _status_registered(db, fact, "housing")
-    await _update_citizen(db, fact, "stay_started_on = NULL, stay_contact_on = NULL, ready_to_move_on = NULL")
+    await _update_citizen(
+        db,
+        fact,
+        "stay_started_on = NULL, stay_contact_on = NULL, ready_to_move_on = NULL, udredning_started_on = NULL",
+    )
     return await _housing_is(db, fact, fact.destination)
 
 
 async def shelter_contact_made(db: asyncpg.Connection, fact: facts.ShelterContactMade) -> Changed:
     await _update_citizen(db, fact, "stay_contact_on = $3", fact.effective_date)
+    return Changed(citizen_id=fact.citizen_id)
+
+
+async def udredning_started(db: asyncpg.Connection, fact: facts.UdredningStarted) -> Changed:
+    await _update_citizen(db, fact, "udredning_started_on = $3", fact.effective_date)
+    return Changed(citizen_id=fact.citizen_id)
+
+
+async def udredning_completed(db: asyncpg.Connection, fact: facts.UdredningCompleted) -> Changed:
+    await _update_citizen(db, fact, "udredning_started_on = NULL")
+    return Changed(citizen_id=fact.citizen_id)
+
+
+async def release_planned(db: asyncpg.Connection, fact: facts.ReleasePlanned) -> Changed:
+    await _update_citizen(db, fact, "release_on = $3, release_meeting_on = NULL", fact.planned_release_on)
+    return Changed(citizen_id=fact.citizen_id)
+
+
+async def release_meeting_held(db: asyncpg.Connection, fact: facts.ReleaseMeetingHeld) -> Changed:
+    await _update_citizen(db, fact, "release_meeting_on = $3", fact.effective_date)
+    return Changed(citizen_id=fact.citizen_id)
+
+
+async def release_completed(db: asyncpg.Connection, fact: facts.ReleaseCompleted) -> Changed:
+    await _update_citizen(db, fact, "release_on = NULL, release_meeting_on = NULL")
     return Changed(citizen_id=fact.citizen_id)
 
 
@@ -246,6 +275,13 @@ async def cti_phase_started(
     planned_end = fact.planned_end.isoformat() if fact.planned_end else None
     entry = json.dumps({fact.phase.value: [fact.effective_date.isoformat(), planned_end]})
     return None if await _update_course(db, fact, "phases = phases || $3::jsonb", entry) is None else _course(fact)
+
+
+async def outreach_phase_started(db: asyncpg.Connection, fact: facts.OutreachPhaseStarted) -> Changed | None:
+    update = "outreach_phase = $3, outreach_phase_on = $4"
+    if await _update_course(db, fact, update, fact.phase.value, fact.effective_date) is None:
+        return None
+    return _course(fact)
 
 
 async def time_planned(db: asyncpg.Connection, fact: facts.TimePlanned) -> Changed | None:
@@ -364,6 +400,12 @@ HANDLERS: dict[str, Handler] = {
     "ShelterStayEnded": shelter_stay_ended,
     "ShelterContactMade": shelter_contact_made,
     "AssessedReadyToMove": assessed_ready_to_move,
+    "UdredningStarted": udredning_started,
+    "UdredningCompleted": udredning_completed,
+    "OutreachPhaseStarted": outreach_phase_started,
+    "ReleasePlanned": release_planned,
+    "ReleaseMeetingHeld": release_meeting_held,
+    "ReleaseCompleted": release_completed,
     "HandleplanCreated": handleplan_in_place,
     "HandleplanDeclined": handleplan_in_place,
     "EvictionRiskRegistered": eviction_risk_registered,

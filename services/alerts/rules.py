@@ -23,7 +23,7 @@ from itertools import pairwise
 from typing import Any, Literal
 
 from contracts.alerts import Severity
-from contracts.codes import LEFT_SUPPORT, FollowOnOffer, Method
+from contracts.codes import LEFT_SUPPORT, FollowOnOffer, Method, OutreachPhase
 from contracts.instruments import Instrument
 from contracts.methods import (
     CASELOAD_NORM,
@@ -34,11 +34,13 @@ from contracts.methods import (
     FOLLOW_UP_WINDOW_DAYS,
     HANDLEPLAN_DAYS,
     NO_CONTACT_DAYS,
+    RELEASE_MEETING_MONTHS,
     SHELTER_LONG_STAY_DAYS,
     SHELTER_READY_STAY_DAYS,
     STATUS_CADENCE,
     STATUS_KINDS,
     SURVEY_ROUND_MONTHS,
+    UDREDNING_DAYS,
     WHO5_DEPRESSION,
     WHO5_MEANINGFUL_CHANGE,
     add_months,
@@ -211,6 +213,9 @@ class CitizenView:
     eviction_risk_on: date | None = None
     eviction_risk_kind: str | None = None
     has_active_course: bool = False
+    release_on: date | None = None  # the open Køreplan's planned release, if any
+    release_meeting_on: date | None = None  # its release meeting, once held
+    udredning_started_on: date | None = None  # Udredning og Plan in progress during the §110 stay
     # The latest day of each status kind registered for the citizen: housing, income, employment.
     status_on: Mapping[str, date] = field(default_factory=dict)
 
@@ -238,6 +243,8 @@ class CourseView:
     progression: tuple[tuple[date, float], ...] = ()
     follow_ups: frozenset[int] = frozenset()
     citizen: CitizenView | None = None
+    outreach_phase: str | None = None  # the current SEL §99 outreach phase, and the day it began
+    outreach_phase_on: date | None = None
 
     @property
     def active(self) -> bool:
@@ -672,6 +679,148 @@ def shelter_stay_long(citizen: CitizenView, p: Params, today: date) -> Verdict:
         candidates.append((ready_since, "ready_to_move"))
     raise_on, reason = min(candidates)
     return Verdict(raise_on=raise_on, details={"reason": reason, "stay_started": citizen.stay_started_on.isoformat()})
+
+
+@rule(
+    "udredning_overdue",
+    "Udredning og Plan overskredet",
+    "Udredning og Plan overdue",
+    "warning",
+    "citizen",
+    trigger="time",
+    reacts_to=SHELTER_STAY + ("UdredningStarted", "UdredningCompleted"),
+    defaults={"days": UDREDNING_DAYS},
+    clears_when="the Udredning og Plan is completed with its recommendations, or the stay ends",
+    definition="""
+    An Udredning og Plan begun during a §110 stay is not completed `days` days after it began (the
+    method: finished within 6 weeks, with recommendations on housing and support): raised the day
+    after.
+    """,
+    definition_da="""
+    En Udredning og Plan, påbegyndt under et §110-ophold, er ikke afsluttet `days` dage efter
+    starten (metoden: afsluttet inden for 6 uger, med anbefalinger om bolig og støtte): rejses
+    dagen efter.
+    """,
+    clears_when_da="Udredning og Plan afsluttes med sine anbefalinger, eller opholdet slutter",
+)
+def udredning_overdue(citizen: CitizenView, p: Params, today: date) -> Verdict:
+    if citizen.udredning_started_on is None:
+        return NOT_NOW
+    return Verdict(
+        raise_on=_day_after(citizen.udredning_started_on, p["days"]),
+        details={"started": citizen.udredning_started_on.isoformat()},
+    )
+
+
+@rule(
+    "release_meeting_missing",
+    "Køreplan: møde før løsladelse mangler",
+    "Release meeting missing",
+    "warning",
+    "citizen",
+    trigger="time",
+    reacts_to=("ReleasePlanned", "ReleaseMeetingHeld", "ReleaseCompleted"),
+    defaults={"months": RELEASE_MEETING_MONTHS},
+    clears_when="the release meeting is held, or the citizen is released",
+    definition="""
+    A Køreplan's release from prison or discharge from hospital or treatment is planned, and no
+    release meeting (to agree housing and support before release) has been held `months` months
+    before the planned day: raised on that day (on the day the release was planned, when it is
+    planned at shorter notice).
+    """,
+    definition_da="""
+    En køreplans løsladelse fra fængsel eller udskrivning fra hospital eller behandling er planlagt,
+    men der er ikke holdt møde før løsladelsen (om bolig og støtte) `months` måneder før den
+    planlagte dag: rejses den dag (eller på dagen for planlægningen, hvis varslet er kortere).
+    """,
+    clears_when_da="mødet før løsladelsen holdes, eller borgeren løslades",
+)
+def release_meeting_missing(citizen: CitizenView, p: Params, today: date) -> Verdict:
+    if citizen.release_on is None or citizen.release_meeting_on is not None:
+        return NOT_NOW
+    return Verdict(
+        raise_on=add_months(citizen.release_on, -int(p["months"])),
+        occurrence=citizen.release_on.isoformat(),
+        details={"planned_release": citizen.release_on.isoformat()},
+    )
+
+
+# outreach_phase_long: a parameter per outreach phase; 0 (the default) leaves the phase unchecked.
+OUTREACH_PHASE_PARAM = {phase.value: f"{phase.value}_days" for phase in OutreachPhase}
+
+
+@rule(
+    "outreach_phase_long",
+    "Opsøgende fase varer længe",
+    "Outreach phase long",
+    "info",
+    "course",
+    trigger="time",
+    reacts_to=COURSE_LIFE + ("OutreachPhaseStarted",),
+    defaults=dict.fromkeys(OUTREACH_PHASE_PARAM.values(), 0),
+    clears_when="the next outreach phase starts, or the course ends",
+    definition="""
+    SEL §99 outreach has no fixed deadlines, so this rule is off until a municipality configures
+    a duration for a phase (`contact_making_days`, `relationship_days`, `bridging_days`; 0: off).
+    An active course is still in the phase longer than its configured days after the phase began:
+    raised the day after. Each phase is its own occurrence.
+    """,
+    definition_da="""
+    Opsøgende arbejde efter SEL §99 har ingen faste frister, så reglen er slået fra, indtil en
+    kommune angiver en varighed for en fase (`contact_making_days`, `relationship_days`,
+    `bridging_days`; 0: slået fra). Et aktivt forløb er stadig i fasen flere dage efter fasens
+    start end angivet: rejses dagen efter. Hver fase er sin egen forekomst.
+    """,
+    clears_when_da="næste opsøgende fase begynder, eller forløbet slutter",
+)
+def outreach_phase_long(course: CourseView, p: Params, today: date) -> Verdict:
+    if not course.active or course.outreach_phase is None or course.outreach_phase_on is None:
+        return NOT_NOW
+    allowed = p.get(OUTREACH_PHASE_PARAM.get(course.outreach_phase, ""), 0)
+    if allowed <= 0:
+        return NOT_NOW
+    return Verdict(
+        raise_on=_day_after(course.outreach_phase_on, allowed),
+        occurrence=course.outreach_phase,
+        details={"outreach_phase": course.outreach_phase, "started": course.outreach_phase_on.isoformat()},
+    )
+
+
+HANDED_OVER = {FollowOnOffer.HIGH.value, FollowOnOffer.SOME.value}
+
+
+@rule(
+    "bridging_ended_without_handover",
+    "Brobygning sluttede uden overdragelse",
+    "Bridging ended without handover",
+    "warning",
+    "course",
+    trigger="event",
+    reacts_to=COURSE_LIFE + ("OutreachPhaseStarted",),
+    defaults={},
+    clears_when="none: resolve by hand",
+    definition="""
+    An outreach course ended in its bridging phase (brobygning og overdragelse) without a handover:
+    the follow-on offer at the end was not in place (ringe, slet ikke or ved ikke): raised on the
+    end day.
+    """,
+    definition_da="""
+    Et opsøgende forløb sluttede i fasen brobygning og overdragelse uden overdragelse: et tilbud
+    efter forløbet var ikke på plads (ringe, slet ikke eller ved ikke): rejses på slutdagen.
+    """,
+    clears_when_da="ingen: løses i hånden",
+)
+def bridging_ended_without_handover(course: CourseView, p: Params, today: date) -> Verdict:
+    if (
+        course.ended_on is None
+        or course.outreach_phase != OutreachPhase.BRIDGING.value
+        or course.follow_on_offer in HANDED_OVER
+    ):
+        return NOT_NOW
+    return Verdict(
+        raise_on=course.ended_on,
+        details={"ended": course.ended_on.isoformat(), "follow_on_offer": course.follow_on_offer or "ved_ikke"},
+    )
 
 
 CADENCE_PARAM = {

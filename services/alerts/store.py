@@ -49,6 +49,14 @@ CREATE TABLE IF NOT EXISTS alert_citizens (
 );
 -- status_due: the latest day of each status kind registered (housing, income, employment).
 ALTER TABLE alert_citizens ADD COLUMN IF NOT EXISTS status_on jsonb NOT NULL DEFAULT '{}';
+-- udredning_overdue: the day the stay's Udredning og Plan began, until it is completed.
+ALTER TABLE alert_citizens ADD COLUMN IF NOT EXISTS udredning_started_on date;
+-- release_meeting_missing: the open Køreplan's planned release and its meeting.
+ALTER TABLE alert_citizens ADD COLUMN IF NOT EXISTS release_on date;
+-- outreach_phase_long, bridging_ended_without_handover: the course's current outreach phase and its start.
+ALTER TABLE alert_courses ADD COLUMN IF NOT EXISTS outreach_phase text;
+ALTER TABLE alert_courses ADD COLUMN IF NOT EXISTS outreach_phase_on date;
+ALTER TABLE alert_citizens ADD COLUMN IF NOT EXISTS release_meeting_on date;
 CREATE TABLE IF NOT EXISTS alert_workers (
     municipality text NOT NULL,
     worker_id text NOT NULL,

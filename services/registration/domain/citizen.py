@@ -49,6 +49,9 @@ from contracts.facts import (
     OutreachPhaseStarted,
     ReferralAssessed,
     ReferralReceived,
+    ReleaseCompleted,
+    ReleaseMeetingHeld,
+    ReleasePlanned,
     ShelterContactMade,
     ShelterStayEnded,
     ShelterStayStarted,
@@ -56,6 +59,8 @@ from contracts.facts import (
     SubstanceTreatmentStarted,
     SupportWorkerChanged,
     TimePlanned,
+    UdredningCompleted,
+    UdredningStarted,
     VisitationDecided,
     schema_version,
 )
@@ -118,6 +123,9 @@ class Citizen(Aggregate):
         self.erased = False
         self.housing: HousingSituation | None = None
         self.shelter_stay_started_on: date | None = None
+        # This stay's Udredning og Plan: (started or completed on, completed).
+        self.udredning: tuple[date, bool] | None = None
+        self.release_planned_on: date | None = None  # the open Køreplan: the day it was made
         self.eviction_risk_open = False
         self.in_treatment = False
         self.consents: set[str] = set()
@@ -154,11 +162,34 @@ class Citizen(Aggregate):
         if self.shelter_stay_started_on is not None:
             raise RuleViolation(rules.SHELTER_STAY_ALREADY_OPEN)
 
-    def _check_in_shelter(self, fact: ShelterStayEnded | ShelterContactMade | AssessedReadyToMove) -> None:
+    def _check_in_shelter(
+        self, fact: ShelterStayEnded | ShelterContactMade | AssessedReadyToMove | UdredningStarted
+    ) -> None:
         if self.shelter_stay_started_on is None:
             raise RuleViolation(rules.NO_OPEN_SHELTER_STAY)
         if fact.effective_date < self.shelter_stay_started_on:
             raise RuleViolation(rules.BEFORE_SHELTER_STAY)
+
+    def _check_udredning_started(self, fact: UdredningStarted) -> None:
+        self._check_in_shelter(fact)
+        if self.udredning is not None:
+            raise RuleViolation(rules.UDREDNING_ALREADY_STARTED)
+
+    def _check_udredning_completed(self, fact: UdredningCompleted) -> None:
+        if self.udredning is None or self.udredning[1]:
+            raise RuleViolation(rules.NO_UDREDNING_STARTED)
+        if fact.effective_date < self.udredning[0]:
+            raise RuleViolation(rules.UDREDNING_COMPLETED_BEFORE_STARTED)
+
+    def _check_release_planned(self, fact: ReleasePlanned) -> None:
+        if self.release_planned_on is not None:
+            raise RuleViolation(rules.RELEASE_ALREADY_PLANNED)
+
+    def _check_release_open(self, fact: ReleaseMeetingHeld | ReleaseCompleted) -> None:
+        if self.release_planned_on is None:
+            raise RuleViolation(rules.NO_RELEASE_PLANNED)
+        if fact.effective_date < self.release_planned_on:
+            raise RuleViolation(rules.BEFORE_RELEASE_PLANNED)
 
     def _check_eviction_risk(self, fact: EvictionRiskRegistered) -> None:
         if not self.housed:
@@ -375,6 +406,11 @@ _CHECKS: dict[type[FactBase], Callable[[Citizen, Any], Any]] = {
     HousingLost: Citizen._check_housing_lost,
     ShelterStayStarted: Citizen._check_shelter_stay_started,
     ShelterStayEnded: Citizen._check_in_shelter,
+    UdredningStarted: Citizen._check_udredning_started,
+    ReleasePlanned: Citizen._check_release_planned,
+    ReleaseMeetingHeld: Citizen._check_release_open,
+    ReleaseCompleted: Citizen._check_release_open,
+    UdredningCompleted: Citizen._check_udredning_completed,
     ShelterContactMade: Citizen._check_in_shelter,
     AssessedReadyToMove: Citizen._check_in_shelter,
     EvictionRiskRegistered: Citizen._check_eviction_risk,
@@ -433,7 +469,11 @@ _APPLY: dict[type[FactBase], Callable[[Citizen, Any], None]] = {
     HousingGained: _set(housing=lambda f: f.housing),
     HousingLost: _set(housing=lambda f: HousingSituation.UNKNOWN, eviction_risk_open=lambda f: False),
     ShelterStayStarted: _set(shelter_stay_started_on=lambda f: f.effective_date),
-    ShelterStayEnded: _set(shelter_stay_started_on=lambda f: None),
+    ShelterStayEnded: _set(shelter_stay_started_on=lambda f: None, udredning=lambda f: None),
+    UdredningStarted: _set(udredning=lambda f: (f.effective_date, False)),
+    ReleasePlanned: _set(release_planned_on=lambda f: f.effective_date),
+    ReleaseCompleted: _set(release_planned_on=lambda f: None),
+    UdredningCompleted: _set(udredning=lambda f: (f.effective_date, True)),
     EvictionRiskRegistered: _set(eviction_risk_open=lambda f: True),
     EvictionPrevented: _set(eviction_risk_open=lambda f: False),
     EvictionCarriedOut: _set(eviction_risk_open=lambda f: False),

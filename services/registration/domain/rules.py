@@ -134,6 +134,36 @@ NO_CONSENT_TO_WITHDRAW = Rule(
     "Der er intet samtykke at trække tilbage for dette formål.",
     "There is no consent to withdraw for this scope.",
 )
+UDREDNING_ALREADY_STARTED = Rule(
+    "udredning_already_started",
+    "Udredning og Plan er allerede påbegyndt under dette ophold.",
+    "Udredning og Plan has already started during this stay.",
+)
+NO_UDREDNING_STARTED = Rule(
+    "no_udredning_started",
+    "Der er ingen påbegyndt Udredning og Plan at afslutte.",
+    "There is no Udredning og Plan in progress to complete.",
+)
+UDREDNING_COMPLETED_BEFORE_STARTED = Rule(
+    "udredning_completed_before_started",
+    "Udredning og Plan kan ikke afsluttes før den blev påbegyndt.",
+    "Udredning og Plan cannot be completed before it started.",
+)
+RELEASE_ALREADY_PLANNED = Rule(
+    "release_already_planned",
+    "Borgeren har allerede en åben køreplan for løsladelse eller udskrivning.",
+    "The citizen already has an open Køreplan for release or discharge.",
+)
+NO_RELEASE_PLANNED = Rule(
+    "no_release_planned",
+    "Borgeren har ingen åben køreplan for løsladelse eller udskrivning.",
+    "The citizen has no open Køreplan for release or discharge.",
+)
+BEFORE_RELEASE_PLANNED = Rule(
+    "before_release_planned",
+    "Datoen ligger før køreplanen blev lagt.",
+    "The date lies before the Køreplan was made.",
+)
 REFERRAL_ALREADY_EXISTS = Rule(
     "referral_already_exists",
     "Henvendelsen er allerede registreret.",
