@@ -655,6 +655,8 @@ def _open_first_course(visit: Visit, links: str) -> None:
     course = link.get_attribute("href").removeprefix("#/course/")
     link.click()
     visit.page.wait_for_url(f"**/#/course/{course}")
+    # The URL changes before the hashchange handler clears the last page's data-ready: wait for the course page itself.
+    visit.page.wait_for_selector("#double-bottom-line")
     visit.page.wait_for_selector("main[data-ready='true']")
     assert visit.page.locator("#double-bottom-line").count() == 1
     assert visit.page.locator("#course-select").input_value() == course  # chosen in the course picker
