@@ -3,28 +3,15 @@ support worker records the facts of their own course and sees the double bottom 
 409 shows the rule's Danish reason and keeps what was typed; a retry after a lost answer stores
 once; another worker's course has no forms and the API refuses its facts (issue 16)."""
 
-import json
-import shutil
-import tempfile
 from collections.abc import Iterator
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
-from runtime.passwords import hash_password
-from tests.support import SecuredNats, System, course_facts, create_database
-from tests.test_dashboard_browser import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    PASSWORDS,
-    SIGNING_KEY,
-    USERS,
-    Visit,
-    ensure_chromium,
-)
+from tests.support import System, course_facts
+from tests.test_dashboard_browser import PASSWORDS, USERS, Visit, chromium, dashboard_system
 
 pytestmark = pytest.mark.integration
 
@@ -35,20 +22,7 @@ MONTH = date.today().replace(day=1)
 
 @pytest.fixture(scope="module")
 def running(postgres_admin_url: str) -> Iterator[System]:
-    work = Path(tempfile.mkdtemp(prefix="casetrack-forms-"))
-    nats = SecuredNats(work / "nats")
-    nats.start()
-    users = {name: user | {"password_hash": hash_password(PASSWORDS[name])} for name, user in USERS.items()}
-    system = System(
-        database_url=create_database(postgres_admin_url),
-        nats_url=nats.url,
-        work_dir=work / "logs",
-        nats_env=nats.service_env(),
-        with_dashboard=True,
-        extra_env={"CASETRACK_SIGNING_KEY": SIGNING_KEY, "CASETRACK_USERS": json.dumps(users)},
-    )
-    try:
-        system.start()
+    with dashboard_system(postgres_admin_url, "casetrack-forms-", USERS, PASSWORDS) as system:
         start = (date.today() - timedelta(days=40)).isoformat()
         facts = course_facts("101", "c-mine", MINE, "ICM", start, team="team-icm")
         facts[-1]["support_worker"] = "w-icm-1"
@@ -59,21 +33,12 @@ def running(postgres_admin_url: str) -> Iterator[System]:
         last = [system.submit(fact) for fact in facts][-1]
         system.wait_applied("projections", last["position"])
         yield system
-    finally:
-        system.stop()
-        nats.stop()
-        shutil.rmtree(work, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
 def browser(running: System) -> Iterator[object]:
-    ensure_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture
