@@ -35,9 +35,15 @@ def _date(value: str | None) -> date | None:
     return date.fromisoformat(value) if value else None
 
 
-async def overrides(db: asyncpg.Connection, municipality: str) -> dict[str, dict[str, dict[str, float]]]:
-    """rule -> scope -> overridden parameters, for one municipality."""
-    result: dict[str, dict[str, dict[str, float]]] = {}
+Config = dict[str, dict[str, dict[str, float]]]
+
+
+async def overrides(db: asyncpg.Connection, municipality: str, config: Config | None = None) -> Config:
+    """rule -> scope -> overridden parameters, for one municipality; `config` where the caller has
+    read them already (a batch of events reads them once)."""
+    if config is not None:
+        return config
+    result: Config = {}
     for row in await db.fetch(
         "SELECT rule, scope, params FROM alert_rule_config WHERE municipality = $1", municipality
     ):
@@ -47,22 +53,21 @@ async def overrides(db: asyncpg.Connection, municipality: str) -> dict[str, dict
 
 async def load_citizen(db: asyncpg.Connection, municipality: str, citizen_id: str) -> tuple[CitizenView, str]:
     """The citizen as the rules see it, and the team their alerts go to (that of the latest active course)."""
+    # One round trip: the citizen's row (NULLs where there is none), their team and active courses.
     row = await db.fetchrow(
-        "SELECT * FROM alert_citizens WHERE municipality = $1 AND citizen_id = $2", municipality, citizen_id
-    )
-    team = await db.fetchval(
-        """SELECT team FROM alert_courses WHERE municipality = $1 AND citizen_id = $2
-           ORDER BY (ended_on IS NULL AND started_on IS NOT NULL) DESC, started_on DESC NULLS LAST LIMIT 1""",
+        """SELECT alert_citizens.*,
+             (SELECT team FROM alert_courses WHERE municipality = $1 AND citizen_id = $2
+              ORDER BY (ended_on IS NULL AND started_on IS NOT NULL) DESC, started_on DESC NULLS LAST
+              LIMIT 1) AS latest_course_team,
+             (SELECT count(*) FROM alert_courses WHERE municipality = $1 AND citizen_id = $2
+              AND started_on IS NOT NULL AND ended_on IS NULL) AS active_courses
+           FROM (SELECT 1) AS one
+           LEFT JOIN alert_citizens ON alert_citizens.municipality = $1 AND alert_citizens.citizen_id = $2""",
         municipality,
         citizen_id,
     )
-    active = await db.fetchval(
-        """SELECT count(*) FROM alert_courses WHERE municipality = $1 AND citizen_id = $2
-           AND started_on IS NOT NULL AND ended_on IS NULL""",
-        municipality,
-        citizen_id,
-    )
-    if row is None:
+    team, active = row["latest_course_team"], row["active_courses"]
+    if row["citizen_id"] is None:  # not known yet
         return CitizenView(citizen_id, has_active_course=active > 0), team or UNASSIGNED_TEAM
     view = CitizenView(
         citizen_id=citizen_id,
@@ -178,6 +183,7 @@ async def course(
     now: datetime,
     cause: str,
     only: Iterable[str] | None = None,
+    config: Config | None = None,
 ) -> None:
     selected = _selected(only, cause, "course")
     if not selected:
@@ -185,7 +191,7 @@ async def course(
     view = await load_course(db, municipality, course_id)
     if view is None:
         return
-    config = await overrides(db, municipality)
+    config = await overrides(db, municipality, config)
     verdicts = _verdicts(view, "course", selected, config, now.date(), view.team, view.method)
     await _settle_all(db, "course", course_id, municipality, view.team, verdicts, now, cause)
 
@@ -197,12 +203,13 @@ async def citizen(
     now: datetime,
     cause: str,
     only: Iterable[str] | None = None,
+    config: Config | None = None,
 ) -> None:
     selected = _selected(only, cause, "citizen")
     if not selected:
         return
     view, team = await load_citizen(db, municipality, citizen_id)
-    config = await overrides(db, municipality)
+    config = await overrides(db, municipality, config)
     verdicts = _verdicts(view, "citizen", selected, config, now.date(), team)
     await _settle_all(db, "citizen", citizen_id, municipality, team, verdicts, now, cause)
 
@@ -214,6 +221,7 @@ async def citizen_courses(
     now: datetime,
     cause: str,
     only: Iterable[str] | None = None,
+    config: Config | None = None,
 ) -> None:
     if not _selected(only, cause, "course"):
         return
@@ -222,7 +230,7 @@ async def citizen_courses(
         municipality,
         citizen_id,
     ):
-        await course(db, municipality, row["course_id"], now, cause, only)
+        await course(db, municipality, row["course_id"], now, cause, only, config)
 
 
 async def worker(
@@ -232,12 +240,13 @@ async def worker(
     now: datetime,
     cause: str,
     only: Iterable[str] | None = None,
+    config: Config | None = None,
 ) -> None:
     selected = _selected(only, cause, "worker")
     if worker_id is None or not selected:
         return
     view, team = await load_worker(db, municipality, worker_id)
-    config = await overrides(db, municipality)
+    config = await overrides(db, municipality, config)
     verdicts = _verdicts(view, "worker", selected, config, now.date(), team)
     await _settle_all(db, "worker", worker_id, municipality, team, verdicts, now, cause)
 
@@ -249,6 +258,7 @@ async def team(
     now: datetime,
     cause: str,
     only: Iterable[str] | None = None,
+    config: Config | None = None,
 ) -> None:
     selected = _selected(only, cause, "team")
     if not selected:
@@ -256,25 +266,31 @@ async def team(
     view = await load_team(db, municipality, team_id)
     if view is None:
         return
-    config = await overrides(db, municipality)
+    config = await overrides(db, municipality, config)
     verdicts = _verdicts(view, "team", selected, config, now.date(), team_id)
     await _settle_all(db, "team", team_id, municipality, team_id, verdicts, now, cause)
 
 
 async def after_fact(
-    db: asyncpg.Connection, fact_type: str, municipality: str, changed: Changed, now: datetime
+    db: asyncpg.Connection,
+    fact_type: str,
+    municipality: str,
+    changed: Changed,
+    now: datetime,
+    config: Config | None = None,
 ) -> None:
-    """Looks at the subjects a fact changed with the rules that react to it (the catalogue says which)."""
+    """Looks at the subjects a fact changed with the rules that react to it (the catalogue says which).
+    `config`: the municipality's overrides where the caller has them (else they are read)."""
     if changed.course_id is not None:
-        await course(db, municipality, changed.course_id, now, fact_type)
+        await course(db, municipality, changed.course_id, now, fact_type, config=config)
     elif changed.citizen_id is not None:
-        await citizen_courses(db, municipality, changed.citizen_id, now, fact_type)
+        await citizen_courses(db, municipality, changed.citizen_id, now, fact_type, config=config)
     if changed.citizen_id is not None:
-        await citizen(db, municipality, changed.citizen_id, now, fact_type)
+        await citizen(db, municipality, changed.citizen_id, now, fact_type, config=config)
     for worker_id in changed.workers:
-        await worker(db, municipality, worker_id, now, fact_type)
+        await worker(db, municipality, worker_id, now, fact_type, config=config)
     for team_id in changed.teams:
-        await team(db, municipality, team_id, now, fact_type)
+        await team(db, municipality, team_id, now, fact_type, config=config)
 
 
 async def subject(
