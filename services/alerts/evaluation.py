@@ -51,50 +51,74 @@ async def overrides(db: asyncpg.Connection, municipality: str, config: Config | 
     return result
 
 
+def _citizen_columns(municipality: str, citizen_id: str) -> str:
+    """What the rules see of a citizen, as select-list columns named citizen_*: their row (NULLs
+    where there is none), the team of their latest course and how many courses are active. The
+    arguments are the SQL expressions of the municipality and the citizen id."""
+    return f"""citizen.citizen_id AS citizen_known, citizen.housed AS citizen_housed,
+        citizen.housing_lost_on AS citizen_housing_lost_on, citizen.stay_started_on AS citizen_stay_started_on,
+        citizen.stay_contact_on AS citizen_stay_contact_on, citizen.ready_to_move_on AS citizen_ready_to_move_on,
+        citizen.handleplan_on AS citizen_handleplan_on, citizen.eviction_risk_on AS citizen_eviction_risk_on,
+        citizen.eviction_risk_kind AS citizen_eviction_risk_kind,
+        citizen.udredning_started_on AS citizen_udredning_started_on, citizen.release_on AS citizen_release_on,
+        citizen.release_meeting_on AS citizen_release_meeting_on, citizen.status_on AS citizen_status_on,
+        (SELECT team FROM alert_courses WHERE municipality = {municipality} AND citizen_id = {citizen_id}
+         ORDER BY (ended_on IS NULL AND started_on IS NOT NULL) DESC, started_on DESC NULLS LAST
+         LIMIT 1) AS citizen_latest_course_team,
+        (SELECT count(*) FROM alert_courses WHERE municipality = {municipality} AND citizen_id = {citizen_id}
+         AND started_on IS NOT NULL AND ended_on IS NULL) AS citizen_active_courses"""
+
+
+def _citizen_view(citizen_id: str, row: asyncpg.Record) -> tuple[CitizenView, str]:
+    """The citizen and their team from the columns of `_citizen_columns`."""
+    team, active = row["citizen_latest_course_team"] or UNASSIGNED_TEAM, row["citizen_active_courses"] > 0
+    if row["citizen_known"] is None:  # not known yet
+        return CitizenView(citizen_id, has_active_course=active), team
+    view = CitizenView(
+        citizen_id=citizen_id,
+        housed=row["citizen_housed"],
+        housing_lost_on=row["citizen_housing_lost_on"],
+        stay_started_on=row["citizen_stay_started_on"],
+        stay_contact_on=row["citizen_stay_contact_on"],
+        ready_to_move_on=row["citizen_ready_to_move_on"],
+        handleplan_on=row["citizen_handleplan_on"],
+        eviction_risk_on=row["citizen_eviction_risk_on"],
+        eviction_risk_kind=row["citizen_eviction_risk_kind"],
+        has_active_course=active,
+        udredning_started_on=row["citizen_udredning_started_on"],
+        release_on=row["citizen_release_on"],
+        release_meeting_on=row["citizen_release_meeting_on"],
+        status_on={kind: date.fromisoformat(on) for kind, on in json.loads(row["citizen_status_on"]).items()},
+    )
+    return view, team
+
+
 async def load_citizen(db: asyncpg.Connection, municipality: str, citizen_id: str) -> tuple[CitizenView, str]:
     """The citizen as the rules see it, and the team their alerts go to (that of the latest active course)."""
-    # One round trip: the citizen's row (NULLs where there is none), their team and active courses.
     row = await db.fetchrow(
-        """SELECT alert_citizens.*,
-             (SELECT team FROM alert_courses WHERE municipality = $1 AND citizen_id = $2
-              ORDER BY (ended_on IS NULL AND started_on IS NOT NULL) DESC, started_on DESC NULLS LAST
-              LIMIT 1) AS latest_course_team,
-             (SELECT count(*) FROM alert_courses WHERE municipality = $1 AND citizen_id = $2
-              AND started_on IS NOT NULL AND ended_on IS NULL) AS active_courses
-           FROM (SELECT 1) AS one
-           LEFT JOIN alert_citizens ON alert_citizens.municipality = $1 AND alert_citizens.citizen_id = $2""",
+        f"""SELECT {_citizen_columns("$1", "$2")}
+            FROM (SELECT 1) AS one
+            LEFT JOIN alert_citizens AS citizen ON citizen.municipality = $1 AND citizen.citizen_id = $2""",
         municipality,
         citizen_id,
     )
-    team, active = row["latest_course_team"], row["active_courses"]
-    if row["citizen_id"] is None:  # not known yet
-        return CitizenView(citizen_id, has_active_course=active > 0), team or UNASSIGNED_TEAM
-    view = CitizenView(
-        citizen_id=citizen_id,
-        housed=row["housed"],
-        housing_lost_on=row["housing_lost_on"],
-        stay_started_on=row["stay_started_on"],
-        stay_contact_on=row["stay_contact_on"],
-        ready_to_move_on=row["ready_to_move_on"],
-        handleplan_on=row["handleplan_on"],
-        eviction_risk_on=row["eviction_risk_on"],
-        eviction_risk_kind=row["eviction_risk_kind"],
-        has_active_course=active > 0,
-        udredning_started_on=row["udredning_started_on"],
-        release_on=row["release_on"],
-        release_meeting_on=row["release_meeting_on"],
-        status_on={kind: date.fromisoformat(on) for kind, on in json.loads(row["status_on"]).items()},
-    )
-    return view, team or UNASSIGNED_TEAM
+    return _citizen_view(citizen_id, row)
 
 
 async def load_course(db: asyncpg.Connection, municipality: str, course_id: str) -> CourseView | None:
+    """The course as the rules see it, its citizen's in it; one round trip."""
     row = await db.fetchrow(
-        "SELECT * FROM alert_courses WHERE municipality = $1 AND course_id = $2", municipality, course_id
+        f"""SELECT course.*, {_citizen_columns("course.municipality", "course.citizen_id")}
+            FROM alert_courses AS course
+            LEFT JOIN alert_citizens AS citizen
+              ON citizen.municipality = course.municipality AND citizen.citizen_id = course.citizen_id
+            WHERE course.municipality = $1 AND course.course_id = $2""",
+        municipality,
+        course_id,
     )
     if row is None:
         return None
-    citizen, _ = await load_citizen(db, municipality, row["citizen_id"])
+    citizen, _ = _citizen_view(row["citizen_id"], row)
     return CourseView(
         course_id=course_id,
         citizen_id=row["citizen_id"],
@@ -184,16 +208,18 @@ async def course(
     cause: str,
     only: Iterable[str] | None = None,
     config: Config | None = None,
-) -> None:
+) -> bool:
+    """Whether the subject was looked at (False: no such subject, or no rule to look with)."""
     selected = _selected(only, cause, "course")
     if not selected:
-        return
+        return False
     view = await load_course(db, municipality, course_id)
     if view is None:
-        return
+        return False
     config = await overrides(db, municipality, config)
     verdicts = _verdicts(view, "course", selected, config, now.date(), view.team, view.method)
     await _settle_all(db, "course", course_id, municipality, view.team, verdicts, now, cause)
+    return True
 
 
 async def citizen(
@@ -204,14 +230,16 @@ async def citizen(
     cause: str,
     only: Iterable[str] | None = None,
     config: Config | None = None,
-) -> None:
+) -> bool:
+    """Whether the subject was looked at (False: no such subject, or no rule to look with)."""
     selected = _selected(only, cause, "citizen")
     if not selected:
-        return
+        return False
     view, team = await load_citizen(db, municipality, citizen_id)
     config = await overrides(db, municipality, config)
     verdicts = _verdicts(view, "citizen", selected, config, now.date(), team)
     await _settle_all(db, "citizen", citizen_id, municipality, team, verdicts, now, cause)
+    return True
 
 
 async def citizen_courses(
@@ -241,14 +269,16 @@ async def worker(
     cause: str,
     only: Iterable[str] | None = None,
     config: Config | None = None,
-) -> None:
+) -> bool:
+    """Whether the subject was looked at (False: no such subject, or no rule to look with)."""
     selected = _selected(only, cause, "worker")
     if worker_id is None or not selected:
-        return
+        return False
     view, team = await load_worker(db, municipality, worker_id)
     config = await overrides(db, municipality, config)
     verdicts = _verdicts(view, "worker", selected, config, now.date(), team)
     await _settle_all(db, "worker", worker_id, municipality, team, verdicts, now, cause)
+    return True
 
 
 async def team(
@@ -259,16 +289,18 @@ async def team(
     cause: str,
     only: Iterable[str] | None = None,
     config: Config | None = None,
-) -> None:
+) -> bool:
+    """Whether the subject was looked at (False: no such subject, or no rule to look with)."""
     selected = _selected(only, cause, "team")
     if not selected:
-        return
+        return False
     view = await load_team(db, municipality, team_id)
     if view is None:
-        return
+        return False
     config = await overrides(db, municipality, config)
     verdicts = _verdicts(view, "team", selected, config, now.date(), team_id)
     await _settle_all(db, "team", team_id, municipality, team_id, verdicts, now, cause)
+    return True
 
 
 async def after_fact(
@@ -301,16 +333,18 @@ async def subject(
     subject_id: str,
     now: datetime,
     cause: str,
-) -> None:
-    """Looks at one (rule, subject) again: the poller's entry."""
+    config: Config | None = None,
+) -> bool:
+    """Looks at one (rule, subject) again: the poller's entry. Whether it was looked at (then its
+    deadline was moved on)."""
     if subject_type == "course":
-        await course(db, municipality, subject_id, now, cause, only=(rule_id,))
+        return await course(db, municipality, subject_id, now, cause, only=(rule_id,), config=config)
     elif subject_type == "citizen":
-        await citizen(db, municipality, subject_id, now, cause, only=(rule_id,))
+        return await citizen(db, municipality, subject_id, now, cause, only=(rule_id,), config=config)
     elif subject_type == "team":
-        await team(db, municipality, subject_id, now, cause, only=(rule_id,))
+        return await team(db, municipality, subject_id, now, cause, only=(rule_id,), config=config)
     else:
-        await worker(db, municipality, subject_id, now, cause, only=(rule_id,))
+        return await worker(db, municipality, subject_id, now, cause, only=(rule_id,), config=config)
 
 
 async def rule_everywhere(pool: asyncpg.Pool, rule: rules.Rule, municipality: str, now: datetime, cause: str) -> None:
