@@ -438,9 +438,16 @@ async def _settle_all(
     rows = {
         row["rule"]: row
         for row in await db.fetch(
-            """SELECT rule, due_on, state, raised_for, team FROM alert_deadlines
+            # alert_open: whether the rule's alert about the subject is open (or acknowledged, or
+            # snoozed). Only a rule raises one, holding this row's lock, so it cannot open meanwhile.
+            """SELECT rule, due_on, state, raised_for, team,
+                 EXISTS (SELECT 1 FROM alerts
+                         WHERE alerts.rule = alert_deadlines.rule AND alerts.municipality = $1
+                           AND alerts.subject_type = $2 AND alerts.subject_id = $3
+                           AND alerts.state <> 'resolved') AS alert_open
+               FROM alert_deadlines
                WHERE municipality = $1 AND subject_type = $2 AND subject_id = $3 AND rule = ANY($4::text[])
-               ORDER BY rule FOR UPDATE""",
+               ORDER BY rule FOR UPDATE OF alert_deadlines""",
             municipality,
             subject_type,
             subject_id,
@@ -476,21 +483,24 @@ async def _settle(
 ) -> None:
     today = now.date()
     raised_for = row["raised_for"] if row else None
+    # Without a row (nothing watched yet) whether an alert is open is not known: look as before.
+    may_be_open = row is None or row["alert_open"]
     key: dict[str, Any] = dict(
         rule=rule.id, municipality=municipality, subject_type=subject_type, subject_id=subject_id
     )
     if verdict.holds(today):
         if raised_for != verdict.occurrence:
-            if raised_for is not None:
+            if raised_for is not None and may_be_open:
                 await store.resolve_open(
                     db, **key, at=now, by="casetrack", note=f"superseded by {verdict.occurrence or 'a new occurrence'}"
                 )
             await store.raise_alert(db, **key, severity=rule.severity, team=team, details=verdict.details, at=now)
             raised_for = verdict.occurrence
-        else:
+        elif may_be_open:
             await store.refresh_details(db, **key, details=verdict.details, at=now)
     else:
-        await store.resolve_open(db, **key, at=now, by="casetrack", note=f"condition cleared ({cause})")
+        if may_be_open:
+            await store.resolve_open(db, **key, at=now, by="casetrack", note=f"condition cleared ({cause})")
         raised_for = None
     wake = verdict.wake_on(today)
     if wake is not None and wake <= today:  # never due again today: the poller would spin
