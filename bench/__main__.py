@@ -101,24 +101,32 @@ def wait_position(system: System, service: str, position: int, timeout: float = 
 # --- batch import -------------------------------------------------------------------------------
 
 
-def batch_import(system: System, count: int, offset: int, batch: int = 1000) -> float:
+def batch_import(system: System, count: int, offset: int, batch: int = 1000) -> tuple[float, int]:
+    """When the import started, and the log position of its last fact."""
     facts = workload.facts(count, municipality="101", offset=offset)
     started = time.perf_counter()
+    last = 0
     with system.client("registration") as client:
         for i in range(0, count, batch):
             response = client.post("/v1/facts/batch", json={"facts": facts[i : i + batch]})
             assert response.status_code == 200 and response.json()["accepted"] == len(facts[i : i + batch]), (
                 response.text[:500]
             )
-    return started
+            last = max(last, *(r["receipt"]["position"] for r in response.json()["results"]))
+    return started, last
 
 
 def import_figures(system: System, count: int, baseline_url: str, offset: int = 10_000_000) -> list[Figure]:
     already = asyncio.run(stream_count(system.nats_url))
-    started = batch_import(system, count, offset)
+    started, last = batch_import(system, count, offset)
     while asyncio.run(stream_count(system.nats_url)) < already + count:  # in the store AND the stream
         time.sleep(0.02)
     rate = count / (time.perf_counter() - started)
+    # The consumers apply the facts while they are imported: how soon each has them all.
+    applied = {}
+    for service in ("projections", "alerts"):
+        system.wait_applied(service, last, timeout=3600)
+        applied[service] = count / (time.perf_counter() - started)
     baseline = eventsourcing_baseline(baseline_url, count)
     return [
         Figure(
@@ -129,7 +137,19 @@ def import_figures(system: System, count: int, baseline_url: str, offset: int = 
             rate >= 0.6 * baseline,
             baseline,
             "eventsourcing save, batches of 1000",
-        )
+        ),
+        *(
+            Figure(
+                f"{service}: the {count:,} imported facts applied (live consumer, from the import's start)",
+                applied[service],
+                "events/s",
+                "keeps up: >= 0.9 of the import",
+                applied[service] >= 0.9 * rate,
+                rate,
+                "the import's rate",
+            )
+            for service in ("projections", "alerts")
+        ),
     ]
 
 
@@ -541,9 +561,11 @@ def main() -> None:
             seconds_taken = []
             for n, imported in enumerate(imports):
                 print(f"batch import of {imported:,} facts ...", file=sys.stderr)
-                figure = import_figures(system, imported, create_database(postgres.url), 10_000_000 + n * 1_000_000)[0]
-                figures.append(figure)
-                seconds_taken.append(imported / figure.value)
+                imported_figures = import_figures(
+                    system, imported, create_database(postgres.url), 10_000_000 + n * 1_000_000
+                )
+                figures += imported_figures
+                seconds_taken.append(imported / imported_figures[0].value)
             growth.append(Growth("batch import: time", list(imports), seconds_taken))
             print(f"single facts for {seconds:.0f} s ...", file=sys.stderr)
             figures += single_fact_figures(system, seconds)
