@@ -8,16 +8,20 @@ benchmark's ten years of demo history (bench/workload.py). The baseline is an as
 same rows into a table of the kpi_facts shape, in the same run.
 
     .venv/bin/python -m bench.apply --sizes 10000,30000,100000
+    BENCH_NO_BATCH=1 .venv/bin/python -m bench.apply     # one `apply` an event, as before apply_batch
 """
 
 import argparse
 import asyncio
 import os
+import shutil
 import sys
+import tempfile
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from itertools import pairwise
+from pathlib import Path
 
 import asyncpg
 from nats.aio.msg import Msg
@@ -102,9 +106,6 @@ async def copy_rate(database_url: str, events: Sequence[EventMessage]) -> float:
     return await copy_baseline(database_url, list(events))
 
 
-Rate = Callable[[str, Sequence[Msg]], Awaitable[float]]
-
-
 def apply_figures(admin_url: str, sizes: Sequence[int], alerts_sizes: Sequence[int]) -> tuple[list, list]:
     """Figures (one per service and size) and growth rows (one per service)."""
     from bench.__main__ import Figure
@@ -172,8 +173,6 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,30000,100000", help="events for projections, comma-separated")
     parser.add_argument("--alerts-sizes", default="2000,6000,20000", help="events for alerts, comma-separated")
     args = parser.parse_args()
-    import tempfile
-    from pathlib import Path
 
     work = Path(tempfile.mkdtemp(prefix="casetrack-bench-apply-"))
     postgres = EmbeddedPostgres(work / "pg", fast=True)
@@ -186,6 +185,7 @@ def main() -> None:
         )
     finally:
         postgres.stop()
+        shutil.rmtree(work, ignore_errors=True)
     print_table(figures)
     print_growth(growth)
 
