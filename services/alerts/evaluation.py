@@ -7,7 +7,7 @@ together.
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -105,19 +105,46 @@ async def load_citizen(db: asyncpg.Connection, municipality: str, citizen_id: st
     return _citizen_view(citizen_id, row)
 
 
+_COURSE_FROM = """FROM alert_courses AS course
+    LEFT JOIN alert_citizens AS citizen
+      ON citizen.municipality = course.municipality AND citizen.citizen_id = course.citizen_id"""
+
+
 async def load_course(db: asyncpg.Connection, municipality: str, course_id: str) -> CourseView | None:
     """The course as the rules see it, its citizen's in it; one round trip."""
     row = await db.fetchrow(
         f"""SELECT course.*, {_citizen_columns("course.municipality", "course.citizen_id")}
-            FROM alert_courses AS course
-            LEFT JOIN alert_citizens AS citizen
-              ON citizen.municipality = course.municipality AND citizen.citizen_id = course.citizen_id
-            WHERE course.municipality = $1 AND course.course_id = $2""",
+            {_COURSE_FROM} WHERE course.municipality = $1 AND course.course_id = $2""",
         municipality,
         course_id,
     )
+    return None if row is None else _course_view(course_id, row)
+
+
+async def _load_course_watched(
+    db: asyncpg.Connection, municipality: str, course_id: str, selected: Iterable[str]
+) -> tuple[CourseView, dict[str, Mapping[str, Any]]] | None:
+    """`load_course` and, in the same round trip, the course's deadline rows of the `selected`
+    rules, locked as `_settle_all` locks them (None, and nothing locked, when there is no course)."""
+    row = await db.fetchrow(
+        f"""WITH watched AS ({_WATCHED})
+            SELECT course.*, {_citizen_columns("course.municipality", "course.citizen_id")},
+              (SELECT coalesce(json_agg(watched ORDER BY rule), '[]') FROM watched) AS watched
+            {_COURSE_FROM} WHERE course.municipality = $1 AND course.course_id = $3""",
+        municipality,
+        "course",
+        course_id,
+        sorted(selected),
+    )
     if row is None:
         return None
+    watched: dict[str, Mapping[str, Any]] = {
+        w["rule"]: {**w, "due_on": _date(w["due_on"])} for w in json.loads(row["watched"])
+    }
+    return _course_view(course_id, row), watched
+
+
+def _course_view(course_id: str, row: asyncpg.Record) -> CourseView:
     citizen, _ = _citizen_view(row["citizen_id"], row)
     return CourseView(
         course_id=course_id,
@@ -213,12 +240,13 @@ async def course(
     selected = _selected(only, cause, "course")
     if not selected:
         return False
-    view = await load_course(db, municipality, course_id)
-    if view is None:
+    loaded = await _load_course_watched(db, municipality, course_id, selected)
+    if loaded is None:
         return False
+    view, watched = loaded
     config = await overrides(db, municipality, config)
     verdicts = _verdicts(view, "course", selected, config, now.date(), view.team, view.method)
-    await _settle_all(db, "course", course_id, municipality, view.team, verdicts, now, cause)
+    await _settle_all(db, "course", course_id, municipality, view.team, verdicts, now, cause, watched)
     return True
 
 
@@ -425,6 +453,19 @@ async def catch_up_changed_rules(pool: asyncpg.Pool, now: datetime) -> list[str]
     return caught_up
 
 
+# The subject's deadline rows of some rules, locked in rule order, with whether each rule's alert
+# about it is open (or acknowledged, or snoozed). Only a rule raises one, holding its row's lock,
+# so none opens meanwhile. $1 municipality, $2 subject type, $3 subject id, $4 the rules.
+_WATCHED = """SELECT rule, due_on, state, raised_for, team,
+      EXISTS (SELECT 1 FROM alerts
+              WHERE alerts.rule = alert_deadlines.rule AND alerts.municipality = $1
+                AND alerts.subject_type = $2 AND alerts.subject_id = $3
+                AND alerts.state <> 'resolved') AS alert_open
+    FROM alert_deadlines
+    WHERE municipality = $1 AND subject_type = $2 AND subject_id = $3 AND rule = ANY($4::text[])
+    ORDER BY rule FOR UPDATE OF alert_deadlines"""
+
+
 async def _settle_all(
     db: asyncpg.Connection,
     subject_type: str,
@@ -434,26 +475,14 @@ async def _settle_all(
     verdicts: dict[str, Verdict],
     now: datetime,
     cause: str,
+    watched: dict[str, Mapping[str, Any]] | None = None,
 ) -> None:
-    rows = {
-        row["rule"]: row
-        for row in await db.fetch(
-            # alert_open: whether the rule's alert about the subject is open (or acknowledged, or
-            # snoozed). Only a rule raises one, holding this row's lock, so it cannot open meanwhile.
-            """SELECT rule, due_on, state, raised_for, team,
-                 EXISTS (SELECT 1 FROM alerts
-                         WHERE alerts.rule = alert_deadlines.rule AND alerts.municipality = $1
-                           AND alerts.subject_type = $2 AND alerts.subject_id = $3
-                           AND alerts.state <> 'resolved') AS alert_open
-               FROM alert_deadlines
-               WHERE municipality = $1 AND subject_type = $2 AND subject_id = $3 AND rule = ANY($4::text[])
-               ORDER BY rule FOR UPDATE OF alert_deadlines""",
-            municipality,
-            subject_type,
-            subject_id,
-            sorted(verdicts),
-        )
-    }
+    """`watched`: the rows of `_WATCHED` for these verdicts' rules where the caller has them."""
+    rows: dict[str, Mapping[str, Any]] = (
+        {row["rule"]: row for row in await db.fetch(_WATCHED, municipality, subject_type, subject_id, sorted(verdicts))}
+        if watched is None
+        else watched
+    )
     for rule_id in sorted(verdicts):
         await _settle(
             db,
@@ -477,7 +506,7 @@ async def _settle(
     municipality: str,
     team: str,
     verdict: Verdict,
-    row: asyncpg.Record | None,
+    row: Mapping[str, Any] | None,
     now: datetime,
     cause: str,
 ) -> None:
