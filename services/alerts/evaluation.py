@@ -124,10 +124,10 @@ async def load_course(db: asyncpg.Connection, municipality: str, course_id: str)
 async def _load_course_watched(
     db: asyncpg.Connection, municipality: str, course_id: str, selected: Iterable[str]
 ) -> tuple[CourseView, dict[str, Mapping[str, Any]]] | None:
-    """`load_course` and, in the same round trip, the course's deadline rows of the `selected`
-    rules, locked as `_settle_all` locks them (None, and nothing locked, when there is no course)."""
+    """`load_course` and, in the same round trip, `_WATCHED` for the `selected` rules: the course's
+    deadline rows locked as `_settle_all` locks them (None, and nothing locked, without the course)."""
     row = await db.fetchrow(
-        f"""WITH watched AS ({_WATCHED})
+        f"""WITH {_WATCHED}
             SELECT course.*, {_citizen_columns("course.municipality", "course.citizen_id")},
               (SELECT coalesce(json_agg(watched ORDER BY rule), '[]') FROM watched) AS watched
             {_COURSE_FROM} WHERE course.municipality = $1 AND course.course_id = $3""",
@@ -453,17 +453,22 @@ async def catch_up_changed_rules(pool: asyncpg.Pool, now: datetime) -> list[str]
     return caught_up
 
 
-# The subject's deadline rows of some rules, locked in rule order, with whether each rule's alert
-# about it is open (or acknowledged, or snoozed). Only a rule raises one, holding its row's lock,
-# so none opens meanwhile. $1 municipality, $2 subject type, $3 subject id, $4 the rules.
-_WATCHED = """SELECT rule, due_on, state, raised_for, team,
-      EXISTS (SELECT 1 FROM alerts
-              WHERE alerts.rule = alert_deadlines.rule AND alerts.municipality = $1
-                AND alerts.subject_type = $2 AND alerts.subject_id = $3
-                AND alerts.state <> 'resolved') AS alert_open
-    FROM alert_deadlines
-    WHERE municipality = $1 AND subject_type = $2 AND subject_id = $3 AND rule = ANY($4::text[])
-    ORDER BY rule FOR UPDATE OF alert_deadlines"""
+# For each of some rules ($4): the subject's deadline row, locked in rule order (has_row: there is
+# one), and whether the rule's alert about the subject is open (or acknowledged, or snoozed). A
+# rule raises one only holding the row's lock (and inserts the row with it), so with a row none
+# opens meanwhile. $1 municipality, $2 subject type, $3 subject id.
+_WATCHED = """locked AS (
+      SELECT rule, due_on, state, raised_for, team FROM alert_deadlines
+      WHERE municipality = $1 AND subject_type = $2 AND subject_id = $3 AND rule = ANY($4::text[])
+      ORDER BY rule FOR UPDATE),
+    watched AS (
+      SELECT given.rule, locked.due_on, locked.state, locked.raised_for, locked.team,
+        locked.rule IS NOT NULL AS has_row,
+        EXISTS (SELECT 1 FROM alerts
+                WHERE alerts.rule = given.rule AND alerts.municipality = $1
+                  AND alerts.subject_type = $2 AND alerts.subject_id = $3
+                  AND alerts.state <> 'resolved') AS alert_open
+      FROM unnest($4::text[]) AS given (rule) LEFT JOIN locked ON locked.rule = given.rule)"""
 
 
 async def _settle_all(
@@ -478,11 +483,17 @@ async def _settle_all(
     watched: dict[str, Mapping[str, Any]] | None = None,
 ) -> None:
     """`watched`: the rows of `_WATCHED` for these verdicts' rules where the caller has them."""
-    rows: dict[str, Mapping[str, Any]] = (
-        {row["rule"]: row for row in await db.fetch(_WATCHED, municipality, subject_type, subject_id, sorted(verdicts))}
-        if watched is None
-        else watched
-    )
+    if watched is None:
+        watched = {
+            row["rule"]: row
+            for row in await db.fetch(
+                f"WITH {_WATCHED} SELECT * FROM watched ORDER BY rule",
+                municipality,
+                subject_type,
+                subject_id,
+                sorted(verdicts),
+            )
+        }
     for rule_id in sorted(verdicts):
         await _settle(
             db,
@@ -492,7 +503,8 @@ async def _settle_all(
             municipality,
             team,
             verdicts[rule_id],
-            rows.get(rule_id),
+            watched[rule_id] if watched[rule_id]["has_row"] else None,
+            watched[rule_id]["alert_open"],
             now,
             cause,
         )
@@ -507,28 +519,27 @@ async def _settle(
     team: str,
     verdict: Verdict,
     row: Mapping[str, Any] | None,
+    alert_open: bool,
     now: datetime,
     cause: str,
 ) -> None:
     today = now.date()
     raised_for = row["raised_for"] if row else None
-    # Without a row (nothing watched yet) whether an alert is open is not known: look as before.
-    may_be_open = row is None or row["alert_open"]
     key: dict[str, Any] = dict(
         rule=rule.id, municipality=municipality, subject_type=subject_type, subject_id=subject_id
     )
     if verdict.holds(today):
         if raised_for != verdict.occurrence:
-            if raised_for is not None and may_be_open:
+            if raised_for is not None and alert_open:
                 await store.resolve_open(
                     db, **key, at=now, by="casetrack", note=f"superseded by {verdict.occurrence or 'a new occurrence'}"
                 )
             await store.raise_alert(db, **key, severity=rule.severity, team=team, details=verdict.details, at=now)
             raised_for = verdict.occurrence
-        elif may_be_open:
+        elif alert_open:
             await store.refresh_details(db, **key, details=verdict.details, at=now)
     else:
-        if may_be_open:
+        if alert_open:
             await store.resolve_open(db, **key, at=now, by="casetrack", note=f"condition cleared ({cause})")
         raised_for = None
     wake = verdict.wake_on(today)
