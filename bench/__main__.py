@@ -566,7 +566,7 @@ def main() -> None:
                 )
                 figures += imported_figures
                 seconds_taken.append(imported / imported_figures[0].value)
-            growth.append(Growth("batch import: time", list(imports), seconds_taken))
+            growth.append(Growth("batch import: time", list(imports), seconds_taken, "facts"))
             print(f"single facts for {seconds:.0f} s ...", file=sys.stderr)
             figures += single_fact_figures(system, seconds)
             peak = memory.stop()
@@ -589,7 +589,7 @@ def main() -> None:
                 deadline, cycle = asyncio.run(deadline_figures(create_database(postgres.url), n))
                 figures += deadline
                 cycles.append(cycle)
-            growth.append(Growth("deadline poll: slowest cycle", list(courses), cycles))
+            growth.append(Growth("deadline poll: slowest cycle", list(courses), cycles, "courses"))
         for name, rss in peak.items():
             figures.append(Figure(f"peak memory: {name}", rss / 2**20, "MiB", "<= 250 MB RSS", rss <= 250 * 10**6))
     finally:

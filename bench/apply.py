@@ -142,14 +142,14 @@ def apply_figures(admin_url: str, sizes: Sequence[int], alerts_sizes: Sequence[i
 class Growth:
     """A cost at three (or more) sizes, and the factor it grows by from one size to the next."""
 
-    def __init__(self, name: str, sizes: list[int], costs: list[float]):
-        self.name, self.sizes, self.costs = name, sizes, costs
+    def __init__(self, name: str, sizes: list[int], costs: list[float], unit: str = "events"):
+        self.name, self.sizes, self.costs, self.unit = name, sizes, costs, unit
 
     def row(self) -> str:
         points = list(zip(self.sizes, self.costs, strict=True))
         at = " / ".join(f"{cost:,.2f} s at {size:,}" for size, cost in points)
         factors = ", ".join(
-            f"x{cost / before:.2f} for x{size / smaller:.1f} events"
+            f"x{cost / before:.2f} for x{size / smaller:.1f} {self.unit}"
             for (smaller, before), (size, cost) in pairwise(points)
             if before > 0
         )
@@ -159,7 +159,7 @@ class Growth:
 def print_growth(rows: Sequence[Growth]) -> None:
     if not rows:
         return
-    print("\n| cost | at each size | grows (linear: the same factor as the events) |")
+    print("\n| cost | at each size | grows (linear: by the same factor as the size) |")
     print("| --- | --- | --- |")
     for row in rows:
         print(row.row())
