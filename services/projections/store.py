@@ -12,6 +12,8 @@ commits in log order), so two kinds of history can be kept in memory and reused:
   recorded more than SETTLED after that moment has been applied, no fact recorded before it can
   still come (a registration transaction takes milliseconds, not minutes), so the history is final
   and kept by (generation, municipality, day); before that it is also keyed by the last position.
+  An import brings facts known on past days (their source's recorded time) after that: a kept
+  history is used only while no fact known before the day's end has been applied since it was folded.
 """
 
 import asyncio
@@ -85,7 +87,7 @@ class Live:
 
 
 _live: dict[tuple[str, str], Live] = {}  # (generation id, municipality)
-_past: OrderedDict[tuple, dict[str, History]] = OrderedDict()
+_past: OrderedDict[tuple, tuple[int, dict[str, History]]] = OrderedDict()  # the last position folded, histories
 
 
 async def _advance(db: asyncpg.Pool, schema: str, live: Live) -> History:
@@ -131,8 +133,10 @@ async def _past_history(
     settled = generation.last_recorded_at is not None and generation.last_recorded_at > cutoff + SETTLED
     key = (generation.generation_id, municipality, as_of, None if settled else generation.last_position)
     if key in _past:
-        _past.move_to_end(key)
-        return _past[key]
+        folded_up_to, kept = _past[key]
+        if not settled or not await _known_since(db, generation.schema, municipality, cutoff, folded_up_to):
+            _past.move_to_end(key)
+            return kept
     result: dict[str, History] = {}
     after = 0
     while True:  # a page at a time, so only one page of parsed facts is in memory besides the fold
@@ -153,11 +157,26 @@ async def _past_history(
         if len(rows) < PAGE:
             break
         after = rows[-1]["position"]
-    _past[key] = result
+    _past[key] = (generation.last_position or 0, result)
     while len(_past) > CACHED_PAST_HISTORIES:
         _past.popitem(last=False)
     _kept_for_long()
     return result
+
+
+async def _known_since(db: asyncpg.Pool, schema: str, municipality: str | None, cutoff: datetime, after: int) -> bool:
+    """Whether a fact known before `cutoff` was applied after position `after`. Facts told to
+    casetrack come in the order they were recorded, so a settled day gets none; an imported fact
+    (EventMessage.imported) is known from its source's recorded time and may land on any past day."""
+    return bool(
+        await db.fetchval(
+            f"""SELECT EXISTS (SELECT 1 FROM {schema}.kpi_facts
+                WHERE ($1::text IS NULL OR municipality = $1) AND recorded_at < $2 AND position > $3)""",
+            municipality,
+            cutoff,
+            after,
+        )
+    )
 
 
 def _kept_for_long() -> None:

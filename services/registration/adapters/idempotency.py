@@ -111,7 +111,11 @@ class IdempotencyTable:
         self._insert = SQL(
             "INSERT INTO {0} (client, key, request_hash, outcome) VALUES (%s, %s, %s, %s) RETURNING 1"
         ).format(table)
-        self._delete_older = SQL("DELETE FROM {0} WHERE recorded_at < now() - make_interval(days => %s)").format(table)
+        # The keys of imported lines are kept for good: a file imported again a year later must
+        # still store nothing twice (submission.IMPORT_KEY_PREFIX).
+        self._delete_older = SQL(
+            "DELETE FROM {0} WHERE recorded_at < now() - make_interval(days => %s) AND key NOT LIKE 'import:%%'"
+        ).format(table)
         self._select = SQL("SELECT request_hash, outcome, answer FROM {0} WHERE client = %s AND key = %s").format(table)
 
     def insert(self, curs: Cursor[DictRow], idempotency: IdempotencyKey, outcomes: list[Outcome]) -> None:
