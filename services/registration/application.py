@@ -216,6 +216,12 @@ class Registration(Application[UUID]):
         outcomes = getattr(self.recorder, "outcomes", None)  # none in the in-memory store of unit tests
         return None if outcomes is None else outcomes.stored(idempotency.client, idempotency.key)
 
+    def keep_refusal(self, idempotency: IdempotencyKey, rejection: Rejection) -> None:
+        """Keeps a refusal under the key, though nothing was stored (imports: submission.py)."""
+        outcomes = getattr(self.recorder, "outcomes", None)
+        if outcomes is not None:
+            outcomes.insert_alone(idempotency, [rejection])
+
     def forget_answers(self, days: int) -> int:
         """Drops the outcomes kept for idempotency keys older than `days`; returns how many."""
         outcomes = getattr(self.recorder, "outcomes", None)

@@ -175,7 +175,8 @@ class Submissions:
         administrator. Each line is judged on its own, as of the day its source recorded it, and
         stored in a transaction of its own, with an idempotency key of its own (its source and id,
         or else its content): a line stored before is answered with its receipt (`replayed`) and
-        stored nothing again. So a batch cut short by a crash is simply sent again."""
+        stored nothing again, a line the rules refused with the same refusal. So a batch cut short
+        by a crash is simply sent again."""
         if len(raw_lines) > MAX_IMPORT_BATCH:
             return ApiError(
                 413,
@@ -226,6 +227,10 @@ class Submissions:
             [outcome] = self.app.record_batch([(fact, principal.name)], key, [details], [origin])
         except AlreadyAnswered as answered:
             return self._replayed(key, answered.stored, lambda outcomes: outcomes[0])
+        if isinstance(outcome, (RuleViolation, UnknownSubject)):
+            # Judged against the history as it stood when the line came; a rerun, with later lines
+            # in by then, would judge it against the future: it gets this answer again instead.
+            self.app.keep_refusal(key, outcome)
         return Submitted(outcome)
 
     def _admit(

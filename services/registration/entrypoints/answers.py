@@ -44,7 +44,7 @@ def import_answer(outcome: list[Submitted] | ApiError) -> Answer:
         return error_answer(outcome)
     report = batch_answer([one.outcome for one in outcome])  # type: ignore[misc]  # one outcome per line
     for result, one in zip(report["body"]["results"], outcome, strict=True):
-        result["imported_before"] = one.replayed
+        result["imported_before"] = one.replayed and result["status"] == 201
     return report
 
 
