@@ -211,6 +211,7 @@ def run_import(
     state_path: Path | None = None,
     batch_size: int = DEFAULT_BATCH,
     progress_stream: TextIO = sys.stderr,
+    transport: httpx.BaseTransport | None = None,
 ) -> State:
     """Imports the file (or the rest of it, after a run cut short); returns what was done in all."""
     batch_size = max(1, min(batch_size, MAX_IMPORT_BATCH))
@@ -221,7 +222,8 @@ def run_import(
         old_report.truncate(state.report_bytes)  # refusals of a batch not finished are reported again
     progress = Progress(count_lines(path), _lines_before(path, state.next_line), progress_stream)
     headers = {"Authorization": f"Bearer {token}"}
-    with httpx.Client(base_url=url, headers=headers, timeout=300) as client, report_path.open("a") as report:
+    client = httpx.Client(base_url=url, headers=headers, timeout=300, transport=transport)
+    with client, report_path.open("a") as report:
         batch: list[tuple[int, dict[str, Any]]] = []
         local: list[Refusal] = []  # refused here, among the lines of the batch not yet sent
         done = progress.start_done
