@@ -16,7 +16,8 @@ def history_lines(municipality: str, citizens: int, years: int, today: date, sou
     about another municipality (its pseudonyms would differ)."""
     facts = demo.generate(municipality, citizens=citizens, months=12 * years, seed=2021, today=today)
     ordered = sorted(enumerate(facts), key=lambda pair: (_recorded_day(pair[1], today), pair[0]))
-    lines, per_day = [], {}
+    lines: list[dict[str, Any]] = []
+    per_day: dict[date, int] = {}
     for _, fact in ordered:
         day = _recorded_day(fact, today)
         per_day[day] = per_day.get(day, -1) + 1
