@@ -4,8 +4,8 @@ A file to import is JSON lines, one `ImportLine` each: a fact as for `POST /v1/f
 source system recorded it and the source's name, optionally the source's own id for it. The same
 lines, up to `MAX_IMPORT_BATCH` at a time, are the body of `POST /v1/import`. Each line is judged by
 registration's rules on its own, as of the day it was recorded in the source, and stored whole (one
-event, one transaction) or refused; a line stored once is answered from what was stored the next
-time it comes (by its id, or else by its content), so a rerun stores nothing twice.
+event, in the request's transaction, with its outcome) or refused; a line that comes again is
+answered from what was kept (by its id, or else by its content), so a rerun stores nothing twice.
 """
 
 from typing import Any

@@ -156,6 +156,7 @@ class Registration(Application[UUID]):
         idempotency: IdempotencyKey | None = None,
         details: Sequence[PersonalDetails | None] | None = None,
         imported: Sequence[Imported | None] | None = None,
+        line_keys: Sequence[IdempotencyKey] | None = None,
     ) -> list[Outcome]:
         """Applies facts in order, each against the aggregates as the facts before it left them,
         then stores every accepted event in one transaction. A fact that breaks a rule is reported
@@ -165,7 +166,9 @@ class Registration(Application[UUID]):
         `details[i]`: the personal details that came with facts[i] (a CitizenRegistered), sealed in
         the same transaction; an accepted CitizenErased deletes the citizen's key and details in it.
         `imported[i]`: facts[i] comes from another system's history; its event keeps the source and
-        the source's recorded time (EventMessage.imported)."""
+        the source's recorded time (EventMessage.imported). `line_keys[i]`: facts[i]'s own key (an
+        imported line's), under which its own outcome, a refusal too, is kept in the same
+        transaction."""
         for attempt in range(SAVE_ATTEMPTS):
             touched: dict[UUID, Aggregate] = {}
             known = self._existing_of(facts)
@@ -197,7 +200,12 @@ class Registration(Application[UUID]):
 
             try:
                 recordings = self.save(
-                    *touched.values(), idempotency=idempotency, outcome=outcome, keep=keep, erase=erase
+                    *touched.values(),
+                    idempotency=idempotency,
+                    outcome=outcome,
+                    keep=keep,
+                    erase=erase,
+                    line_keys=line_keys,
                 )
             except IntegrityError:
                 # Another writer got to one of these aggregates first, or answered this key.

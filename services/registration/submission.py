@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from eventsourcing.persistence import IntegrityError
 from pydantic import ValidationError
 
 from contracts.events import Imported
@@ -172,11 +173,11 @@ class Submissions:
 
     def import_lines(self, principal: Principal, raw_lines: Sequence[Any]) -> list[Submitted] | ApiError:
         """Imports lines of another system's history (contracts/imports.py, docs/import.md), for the
-        administrator. Each line is judged on its own, as of the day its source recorded it, and
-        stored in a transaction of its own, with an idempotency key of its own (its source and id,
-        or else its content): a line stored before is answered with its receipt (`replayed`) and
-        stored nothing again, a line the rules refused with the same refusal. So a batch cut short
-        by a crash is simply sent again."""
+        administrator. Each line is judged on its own, in order, as of the day its source recorded
+        it; the lines not imported before are stored in one transaction, each with an idempotency key
+        of its own (its source and id, or else its content) under which its outcome is kept. A line
+        stored before is answered with its receipt (`replayed`) and stored nothing again, a line the
+        rules refused with the same refusal. So a batch cut short by a crash is simply sent again."""
         if len(raw_lines) > MAX_IMPORT_BATCH:
             return ApiError(
                 413,
@@ -189,9 +190,18 @@ class Submissions:
             principal.ensure_admin()
         except ApiError as error:
             return error
-        return [self._import_line(principal, raw) for raw in raw_lines]
+        prepared = [self._prepare_line(principal, raw) for raw in raw_lines]
+        lines = [line for line in prepared if isinstance(line, _ImportLine)]
+        recorded = None
+        if len({line.key.key for line in lines}) == len(lines):
+            recorded = self._record_lines(principal, lines)
+        if recorded is None:  # a line twice in the batch, or the same lines imported at the same time
+            recorded = [self._record_line(principal, line) for line in lines]
+        answers = iter(recorded)
+        return [one if isinstance(one, Submitted) else next(answers) for one in prepared]
 
-    def _import_line(self, principal: Principal, raw: Any) -> Submitted:
+    def _prepare_line(self, principal: Principal, raw: Any) -> "Submitted | _ImportLine":
+        """The line ready to record, or its answer: refused before recording, or stored before."""
         try:
             line = ImportLine.model_validate(raw)
         except ValidationError as exc:
@@ -222,15 +232,39 @@ class Submissions:
         stored = self._stored(key)
         if stored is not None:
             return self._replayed(key, stored, lambda outcomes: outcomes[0])
-        origin = Imported(source=line.source, recorded_at=recorded_at)
+        return _ImportLine(fact, details, Imported(source=line.source, recorded_at=recorded_at), key)
+
+    def _record_lines(self, principal: Principal, lines: "list[_ImportLine]") -> list[Submitted] | None:
+        """The lines in one transaction, each with its own key; None when a key was taken meanwhile."""
+        if not lines:
+            return []
         try:
-            [outcome] = self.app.record_batch([(fact, principal.name)], key, [details], [origin])
+            outcomes = self.app.record_batch(
+                [(line.fact, principal.name) for line in lines],
+                details=[line.details for line in lines],
+                imported=[line.origin for line in lines],
+                line_keys=[line.key for line in lines],
+            )
+        except IntegrityError:
+            return None
+        if not any(isinstance(outcome, Receipt) for outcome in outcomes):  # nothing stored, no transaction
+            for line, outcome in zip(lines, outcomes, strict=True):
+                self.app.keep_refusal(line.key, outcome)  # type: ignore[arg-type]  # all refusals here
+        return [Submitted(outcome) for outcome in outcomes]
+
+    def _record_line(self, principal: Principal, line: "_ImportLine") -> Submitted:
+        """One line in a transaction of its own (the way round a key taken meanwhile)."""
+        stored = self._stored(line.key)
+        if stored is not None:
+            return self._replayed(line.key, stored, lambda outcomes: outcomes[0])
+        try:
+            [outcome] = self.app.record_batch([(line.fact, principal.name)], line.key, [line.details], [line.origin])
         except AlreadyAnswered as answered:
-            return self._replayed(key, answered.stored, lambda outcomes: outcomes[0])
+            return self._replayed(line.key, answered.stored, lambda outcomes: outcomes[0])
         if isinstance(outcome, (RuleViolation, UnknownSubject)):
             # Judged against the history as it stood when the line came; a rerun, with later lines
             # in by then, would judge it against the future: it gets this answer again instead.
-            self.app.keep_refusal(key, outcome)
+            self.app.keep_refusal(line.key, outcome)
         return Submitted(outcome)
 
     def _admit(
@@ -293,6 +327,16 @@ class Submissions:
                 )
             )
         return Submitted(outcome_of(stored.outcomes), replayed=True)
+
+
+@dataclass(frozen=True)
+class _ImportLine:
+    """An import line admitted and not stored before: what to record, and under which key."""
+
+    fact: FactBase
+    details: PersonalDetails | None
+    origin: Imported
+    key: IdempotencyKey
 
 
 def _dump(fact: FactBase) -> dict[str, Any]:

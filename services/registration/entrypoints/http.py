@@ -95,9 +95,9 @@ async def import_history(
     service: Annotated[Submissions, Depends(submissions)],
 ) -> JSONResponse:
     """Another system's history, for the administrator (`casetrack import FILE`, docs/import.md):
-    each line a fact with the time its source recorded it, judged as of that day and stored whole
-    in a transaction of its own, or refused; a line stored before is answered with its receipt
-    (imported_before) and not stored again."""
+    each line a fact with the time its source recorded it, judged in order as of that day and
+    stored whole (the request's accepted lines in one transaction), or refused; a line stored before
+    is answered with its receipt (imported_before) and not stored again."""
     rendered = import_answer(await asyncio.to_thread(service.import_lines, principal, batch.facts))
     return JSONResponse(rendered["body"], status_code=rendered["status"])
 
