@@ -201,3 +201,13 @@ def test_only_the_administrator_imports() -> None:
     submissions = Submissions(Registration(), Pseudonyms(None), Admission())
     refused = submissions.import_lines(Principal("sag", "101", "client"), [line("2023-05-04")])
     assert isinstance(refused, Exception) and refused.status == 403
+
+
+def test_a_line_twice_in_one_request_is_judged_twice_in_order() -> None:
+    app = Registration()
+    submissions = Submissions(app, Pseudonyms(None), Admission())
+    outcome = submissions.import_lines(ADMIN, [line("2023-05-04"), line("2023-05-04"), line("2023-05-05", id="t")])
+    assert not isinstance(outcome, Exception)
+    results = import_answer(outcome)["body"]["results"]
+    assert [(r["index"], r["status"]) for r in results] == [(0, 201), (1, 409), (2, 409)]
+    assert results[1]["error"]["reason"] == "team_already_registered"
