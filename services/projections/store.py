@@ -87,7 +87,8 @@ class Live:
 
 
 _live: dict[tuple[str, str], Live] = {}  # (generation id, municipality)
-_past: OrderedDict[tuple, tuple[int, dict[str, History]]] = OrderedDict()  # the last position folded, histories
+_past: OrderedDict[tuple, dict[str, History]] = OrderedDict()
+_folded_up_to: dict[tuple, int] = {}  # a kept past history's key -> the last log position when it was folded
 
 
 async def _advance(db: asyncpg.Pool, schema: str, live: Live) -> History:
@@ -132,11 +133,11 @@ async def _past_history(
     assert cutoff is not None  # a past day has an end
     settled = generation.last_recorded_at is not None and generation.last_recorded_at > cutoff + SETTLED
     key = (generation.generation_id, municipality, as_of, None if settled else generation.last_position)
+    if key in _past and settled and await _known_since(db, generation.schema, municipality, cutoff, key):
+        _past.pop(key)  # an import brought facts known on that day: folded again
     if key in _past:
-        folded_up_to, kept = _past[key]
-        if not settled or not await _known_since(db, generation.schema, municipality, cutoff, folded_up_to):
-            _past.move_to_end(key)
-            return kept
+        _past.move_to_end(key)
+        return _past[key]
     result: dict[str, History] = {}
     after = 0
     while True:  # a page at a time, so only one page of parsed facts is in memory besides the fold
@@ -157,24 +158,27 @@ async def _past_history(
         if len(rows) < PAGE:
             break
         after = rows[-1]["position"]
-    _past[key] = (generation.last_position or 0, result)
+    for old in [k for k in _folded_up_to if k not in _past]:
+        del _folded_up_to[old]  # dropped from the cache meanwhile
+    _folded_up_to[key] = generation.last_position or 0
+    _past[key] = result
     while len(_past) > CACHED_PAST_HISTORIES:
         _past.popitem(last=False)
     _kept_for_long()
     return result
 
 
-async def _known_since(db: asyncpg.Pool, schema: str, municipality: str | None, cutoff: datetime, after: int) -> bool:
-    """Whether a fact known before `cutoff` was applied after position `after`. Facts told to
-    casetrack come in the order they were recorded, so a settled day gets none; an imported fact
-    (EventMessage.imported) is known from its source's recorded time and may land on any past day."""
+async def _known_since(db: asyncpg.Pool, schema: str, municipality: str | None, cutoff: datetime, key: tuple) -> bool:
+    """Whether a fact known before `cutoff` was applied after the kept history `key` was folded.
+    Facts told to casetrack come in the order they were recorded, so a settled day gets none; an
+    imported fact (EventMessage.imported) is known from its source's recorded time, any past day."""
     return bool(
         await db.fetchval(
             f"""SELECT EXISTS (SELECT 1 FROM {schema}.kpi_facts
                 WHERE ($1::text IS NULL OR municipality = $1) AND recorded_at < $2 AND position > $3)""",
             municipality,
             cutoff,
-            after,
+            _folded_up_to.get(key, 0),
         )
     )
 
