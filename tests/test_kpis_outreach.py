@@ -9,7 +9,6 @@ import openpyxl
 import pytest
 
 from contracts.codes import CitizenMethod, Method
-
 from tests.kpi_scenario import Scenario, client, figure, kpi_pool  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.integration
