@@ -82,9 +82,9 @@ def steps(referral: Referral, courses: list[Course], end: date) -> dict[str, dat
     modtaget, vurderet, i målgruppen, visitation afgjort eller afslået, visiteret, forløb startet,
     kontakt skabt (første møde eller opkald i forløbet) og overdraget til et navngivet tilbud ved
     forløbets afslutning. Afslag på visitation vises særskilt med antallet. Hvert trin tæller kun
-    de henvendelser, der nåede trinnet før, så tallene falder trin for trin. For hvert trin vises antallet, andelen af trinnet før og
-    medianen af dage fra trinnet før. Nøgletallet er andelen af de modtagne henvendelser, der
-    førte til et startet forløb.
+    de henvendelser, der nåede trinnet før, så tallene falder trin for trin. For hvert trin vises
+    antallet, andelen af trinnet før og medianen af dage fra trinnet før. Nøgletallet er andelen
+    af de modtagne henvendelser, der førte til et startet forløb.
     """,
     definition_en="""
     Referrals about citizens received in the period, followed step by step to the period's last
@@ -126,7 +126,8 @@ def steps(referral: Referral, courses: list[Course], end: date) -> dict[str, dat
     was the VisitationDecided (`visitation_refused` counts the others); course_started on that
     course's CourseStarted; contact_established on its first ContactRecorded of kind face_to_face or
     phone_digital from the start; handed_over on its CourseHandedOver. A step needs the step
-    before. `values.<step>` = referrals reaching it, `<step>.conversion` = of the step before, `<step>.median_days` = median days from the step before; `value` = course_started /
+    before. `values.<step>` = referrals reaching it, `<step>.conversion` = of the step before,
+    `<step>.median_days` = median days from the step before; `value` = course_started /
     received; `citizens` = the citizens referred.
     """,
 )
