@@ -654,12 +654,13 @@ class CitizenStory:
             )
             month = add_months(month, 1)
         self.contacts(started, until, contact_every(Method(method)), course_id)
-        if rng.random() < 0.15:  # outreach from the street: contact-making, relationship, bridging
+        if rng.random() < 0.15:
+            # Outreach phases belong to outreach courses now (outreach_course); the draws that
+            # placed them here are kept, so the rest of the demo stays as it was for a seed.
             day = started
-            for phase in ("contact_making", "relationship", "bridging"):
+            for _phase in ("contact_making", "relationship", "bridging"):
                 if day >= until:
                     break
-                self.add("OutreachPhaseStarted", day, course_id=course_id, phase=phase)
                 day += self.days(30, 150)
 
     def worker_changes(self, team: Team, worker: str, started: date, end: date | None, course_id: str) -> None:
