@@ -71,7 +71,11 @@ END_REASONS_CTI = {
 }
 REVISITATION = {"CTI": "ICM", "ICM": "ACT", "ACT": "ICM"}
 HANDOVER_TO = {"CTI": "sel85", "ICM": "sel85", "ACT": "icm", "OUTREACH": "icm"}  # the offer a course hands over to
-OUTREACH_FROM = ("street", "sofa", "night_shelter")  # entries met by outreach (seed 003's target group)
+OUTREACH_FROM = (
+    "street",
+    "sofa",
+    "night_shelter",
+)  # entries met by outreach (the outreach evaluation's target group, docs/domain.md §10)
 REFUSALS = {"needs_less": 0.35, "needs_more": 0.25, "declined_by_citizen": 0.2, "no_capacity": 0.1, "other": 0.1}
 FOLLOW_ON = {"hoej": 0.30, "nogen": 0.30, "ringe": 0.11, "slet_ikke": 0.14, "ved_ikke": 0.15}
 ENTRY = {
@@ -170,7 +174,7 @@ class Municipality:
             self._worker(team, f"leder-{method.lower()}", first, role="team_leader")
             for n in range({"CTI": 3, "ICM": 4, "ACT": 3}[method]):
                 self._worker(team, f"w-{method.lower()}-{n + 1}", first)
-        # Outreach (§99): its own team, where the leader also goes out (seed 003 counts both's hours).
+        # Outreach (§99): its own team, where the leader also goes out (the outreach evaluation counts both's hours).
         self.outreach = Team("team-outreach", "OUTREACH")
         self._fact("TeamRegistered", first, team_id="team-outreach", name="Opsøgende team", methods=["OUTREACH"])
         self._worker(self.outreach, "leder-outreach", first, role="team_leader")

@@ -199,7 +199,7 @@ CONTACT_ESTABLISHED_KINDS = frozenset({ContactKind.FACE_TO_FACE, ContactKind.PHO
 # meetings of outreach are about the relationship, not about forms.
 RECOVERY_STAR_BASELINE_DAYS = 30
 # The methods whose courses measure with the Recovery Star: outreach (the outreach evaluation's
-# outcome measure, seed 003).
+# outcome measure, docs/domain.md §10).
 RECOVERY_STAR_METHODS = frozenset({Method.OUTREACH})
 
 
