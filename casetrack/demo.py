@@ -369,7 +369,7 @@ class CitizenStory:
         if rng.random() >= 0.5:
             return
         team, course_id = self.place.outreach, f"{self.number:05d}-o"
-        course = {"course_id": course_id}
+        course: dict[str, Any] = {"course_id": course_id}
         worker = team.worker_on(rng, entry)
         self.add("VisitationDecided", entry, **course, method="OUTREACH", team=team.team_id)
         self.add("CourseStarted", entry, **course, support_worker=worker)
