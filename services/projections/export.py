@@ -7,6 +7,8 @@ The numbers are the JSON figures' numbers, unrounded further.
 - English (`lang=en`): English headers and labels; the CSV has `,` and a decimal point.
 - Both: dates as ISO 8601 (2026-01-31), which LibreOffice reads as a date in every locale (also
   without "detect special numbers") and Excel too; UTF-8 with a BOM, so Excel reads æøå right.
+- Every row names the filters the figure was computed with (team, method, age band, gender,
+  target group; empty when none), as the JSON header does.
 - XLSX: dates are date cells, numbers are numbers with a number format, shares have a percent
   format, the columns are as wide as their content."""
 
