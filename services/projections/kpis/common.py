@@ -46,6 +46,13 @@ class Filters:
     gender: Gender | None = None
     target_group: str | None = None
 
+    def __post_init__(self) -> None:
+        """A method given by its code ("ICM", "UDREDNING") is taken as its enum."""
+        method = self.method
+        if method is not None and not isinstance(method, Method | CitizenMethod):
+            known = Method(method) if method in Method.__members__.values() else CitizenMethod(method)
+            object.__setattr__(self, "method", known)
+
     @property
     def breakdown(self) -> bool:
         """A cell of a breakdown by citizen: shown only when built on 5 citizens or more."""
