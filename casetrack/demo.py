@@ -176,7 +176,7 @@ class Municipality:
                 self._worker(team, f"w-{method.lower()}-{n + 1}", first)
         # Outreach (§99): its own team, where the leader also goes out (the outreach evaluation counts both's hours).
         self.outreach = Team("team-outreach", "OUTREACH")
-        self._fact("TeamRegistered", first, team_id="team-outreach", name="Opsøgende team", methods=["OUTREACH"])
+        self._fact("TeamRegistered", first, team_id="team-outreach", name="OUTREACH-teamet", methods=["OUTREACH"])
         self._worker(self.outreach, "leder-outreach", first, role="team_leader")
         self.outreach.workers.append(("leder-outreach", first, None))
         for n in range(2):

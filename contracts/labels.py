@@ -34,8 +34,8 @@ CODE_LABELS: dict[type[StrEnum], dict[str, Label]] = {
         "OUTREACH": ("Opsøgende indsats (§99)", "Outreach (§99)"),
     },
     codes.CitizenMethod: {
-        "UDREDNING": ("Udredning og Plan", "Udredning og Plan (assessment and plan)"),
-        "KOREPLAN": ("Køreplan", "Køreplan (release plan)"),
+        "UDREDNING": ("Udredning og Plan", "Assessment and plan (Udredning)"),
+        "KOREPLAN": ("Køreplan", "Release plan (Køreplan)"),
     },
     codes.VisitationRefusal: {
         "not_in_target_group": ("Ikke i målgruppen", "Not in the target group"),

@@ -110,7 +110,7 @@ async def test_the_method_filter_takes_outreach_udredning_and_koereplan(kpi_pool
     header = [c.value for c in sheet[1]]
     first = dict(zip(header, (c.value for c in sheet[2]), strict=True))
     assert (first["Method"], first["Gender"], first["Age band"]) == (
-        "Udredning og Plan (assessment and plan)",
+        "Assessment and plan (Udredning)",
         "Male",
         None,
     )
