@@ -24,6 +24,7 @@ from nats.js.errors import NotFoundError
 from pydantic import ValidationError
 
 from contracts.events import EVENTS_STREAM, EVENTS_SUBJECT_ROOT, EventMessage
+from runtime.bus import servers_and_credentials
 from runtime.database import create_pool
 from runtime.replay import StreamReplay
 from runtime.settings import secret
@@ -101,7 +102,7 @@ async def _next_schema(connection: asyncpg.Connection) -> str:
 async def rebuild(database_url: str, nats_url: str, *, out: TextIO | None = sys.stderr, batch: int = 5000) -> str:
     """Rebuilds into a new generation and switches to it; returns the new schema's name."""
     pool = await create_pool(database_url, max_size=2)
-    nc = await nats.connect(nats_url, name="projections-rebuild")
+    nc = await nats.connect(**servers_and_credentials(nats_url), name="projections-rebuild")
     try:
         await projector.prepare(pool)
         async with pool.acquire() as connection:
