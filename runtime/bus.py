@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable, Collection, Sequence
 from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
+import asyncpg
 import nats
 from nats.aio.client import Client as NatsClient
 from nats.aio.msg import Msg
@@ -145,16 +146,26 @@ def stream_replicas() -> int:
 
 
 async def ensure_streams(
-    js: JetStreamContext, names: Collection[str] | None = None, replicas: int | None = None
+    js: JetStreamContext,
+    names: Collection[str] | None = None,
+    replicas: int | None = None,
+    partitions: int | None = None,
 ) -> None:
     """Creates or updates the streams `names` (default: all), each on `replicas` nodes (default
-    CASETRACK_STREAM_REPLICAS). The operator's work (`casetrack streams`, `casetrack run`): no service
-    may create, change or remove a stream (casetrack.natsauth)."""
+    CASETRACK_STREAM_REPLICAS), the events stream in `partitions` partitions by municipality
+    (default CASETRACK_EVENT_PARTITIONS; 0: none; runtime/partitions.py). The operator's work
+    (`casetrack streams`, `casetrack run`): no service may create, change or remove a stream
+    (casetrack.natsauth)."""
+    from runtime.partitions import event_partitions, events_transform  # it builds on this module
+
     replicas = stream_replicas() if replicas is None else replicas
+    partitions = event_partitions() if partitions is None else partitions
     for template in STREAMS:
         if names is not None and template.name not in names:
             continue
         config = dataclasses.replace(template, num_replicas=replicas)
+        if config.name == EVENTS_STREAM:
+            config = dataclasses.replace(config, subject_transform=events_transform(partitions))
         assert config.name is not None  # every stream in STREAMS is named
         try:
             await js.stream_info(config.name)
@@ -231,6 +242,11 @@ class OrderedConsumer:
         leadership = await acquire_leadership(self.database_url, f"consumer:{self.durable}", stop)
         if leadership is None:
             return
+        await self.consume(leadership, stop)
+
+    async def consume(self, leadership: asyncpg.Connection, stop: asyncio.Event) -> None:
+        """Consumes while `leadership` (the connection holding this consumer's lock) is held and
+        `stop` is not set; closes it on the way out, which lets another replica lead."""
         try:
             subscription = await self._subscribe_from_checkpoint()
             while not stop.is_set():

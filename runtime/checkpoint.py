@@ -233,14 +233,16 @@ async def position(request: Request) -> dict[str, int]:
     return {"position": await request.app.state.applier.position()}
 
 
-def redrive_main(open_applier: Callable[[asyncpg.Pool], Awaitable[CheckpointedApplier]]) -> None:
-    """The body of a service's `python -m services.<name>.redrive` command: applies its parked
-    events (DATABASE_URL from the environment), prints the outcome, exits 1 while any still fails."""
+def redrive_main(open_appliers: Callable[[asyncpg.Pool], Awaitable[Sequence[CheckpointedApplier]]]) -> None:
+    """The body of a service's `python -m services.<name>.redrive` command: applies the parked events
+    of its consumers (one, or one per partition: runtime/partitions.py; DATABASE_URL from the
+    environment), prints the outcome, exits 1 while any still fails."""
 
     async def redrive() -> tuple[int, int]:
         pool = await create_pool(required("DATABASE_URL"), max_size=2)
         try:
-            return await (await open_applier(pool)).redrive_parked()
+            outcomes = [await applier.redrive_parked() for applier in await open_appliers(pool)]
+            return sum(applied for applied, _ in outcomes), sum(failing for _, failing in outcomes)
         finally:
             await pool.close()
 

@@ -10,6 +10,7 @@ import asyncpg
 
 from runtime.checkpoint import CheckpointedApplier, redrive_main
 from runtime.clock import SystemClock
+from runtime.partitions import checkpointed_consumers
 from services.alerts import handlers, store
 from services.alerts.bootstrap import CONSUMER
 
@@ -23,5 +24,16 @@ async def open_applier(pool: asyncpg.Pool) -> CheckpointedApplier:
     return applier
 
 
+async def open_appliers(pool: asyncpg.Pool) -> list[CheckpointedApplier]:
+    """The one consumer's applier and, where the events stream is partitioned, each partition's."""
+    first = await open_applier(pool)
+    others = [
+        CheckpointedApplier(pool, service="alerts", prefix="alert", consumer=consumer, apply=first.apply)
+        for consumer in await checkpointed_consumers(pool, "alert")
+        if consumer != first.consumer
+    ]
+    return [first, *others]
+
+
 if __name__ == "__main__":
-    redrive_main(open_applier)
+    redrive_main(open_appliers)

@@ -8,6 +8,7 @@ Prints how many were applied and how many still fail; exits 1 while any still fa
 import asyncpg
 
 from runtime.checkpoint import CheckpointedApplier, redrive_main
+from runtime.partitions import checkpointed_consumers
 from services.projections import projector
 from services.projections.bootstrap import CONSUMER
 
@@ -21,5 +22,16 @@ async def open_applier(pool: asyncpg.Pool) -> CheckpointedApplier:
     return applier
 
 
+async def open_appliers(pool: asyncpg.Pool) -> list[CheckpointedApplier]:
+    """The one consumer's applier and, where the events stream is partitioned, each partition's."""
+    first = await open_applier(pool)
+    others = [
+        CheckpointedApplier(pool, service="projections", prefix="projection", consumer=consumer, apply=first.apply)
+        for consumer in await checkpointed_consumers(pool, "projection")
+        if consumer != first.consumer
+    ]
+    return [first, *others]
+
+
 if __name__ == "__main__":
-    redrive_main(open_applier)
+    redrive_main(open_appliers)
