@@ -41,7 +41,6 @@ from dataclasses import dataclass, field
 import asyncpg
 from nats.js import JetStreamContext
 from nats.js.api import StreamConfig, SubjectTransform
-from nats.js.errors import NotFoundError
 
 from contracts.events import EVENTS_STREAM, EVENTS_SUBJECT_ROOT
 from runtime.bus import BatchHandler, OrderedConsumer
@@ -280,14 +279,18 @@ class PartitionedConsumers:
     async def position(self) -> int:
         """Read-your-writes over the partitions (see the module's docstring)."""
         positions = {p: await applier.position() for p, applier in self.appliers.items()}
-        behind = [positions[p] for p in positions if not await self._caught_up(p)]
+        caught_up = await asyncio.gather(*(self._caught_up(p) for p in positions))
+        behind = [positions[p] for p, done in zip(positions, caught_up, strict=True) if not done]
         return min(behind) if behind else max(positions.values(), default=0)
 
     async def _caught_up(self, partition: int) -> bool:
+        """No message of the partition waits for its consumer. Unknown (nobody leads it yet, or the
+        bus does not answer just now, e.g. during a stream leader election) counts as behind: the
+        position then understates, never overstates, what was applied."""
         try:
-            info = await self.js.consumer_info(EVENTS_STREAM, consumer_name(self.service, partition), timeout=2)
-        except NotFoundError:
-            return False  # nobody has led it yet
+            info = await self.js.consumer_info(EVENTS_STREAM, consumer_name(self.service, partition), timeout=1)
+        except Exception:
+            return False
         return not info.num_pending and not info.num_ack_pending
 
 

@@ -16,13 +16,16 @@ from tests.support import _nats_hashes, nats_passwords
 
 
 class SecuredCluster(NatsCluster):
-    def __init__(self, data_dir: Path):
+    """`partitions`: of the events stream (runtime/partitions.py), as the cluster deployment has them."""
+
+    def __init__(self, data_dir: Path, partitions: int = 4):
         super().__init__(data_dir, natsauth.authorization_config(_nats_hashes()))
+        self.partitions = partitions
 
     def start(self, timeout: float = 30.0) -> None:
         super().start(timeout)
         self.wait_for_meta_leader(timeout)
-        provision_streams(self.url, replicas=len(self.nodes))
+        provision_streams(self.url, replicas=len(self.nodes), partitions=self.partitions)
 
     @property
     def first(self) -> EmbeddedNats:
