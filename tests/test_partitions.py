@@ -12,16 +12,10 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
-from nats.js.api import StreamConfig
 
 from casetrack.embedded import free_port
 from casetrack.processes import ServiceProcess
-from runtime.partitions import (
-    consumer_name,
-    events_transform,
-    partitions_of,
-    preferred_order,
-)
+from runtime.partitions import consumer_name
 from services.projections.rebuild import rebuild
 from tests.faults import counts, stored_positions
 from tests.support import SecuredNats, System, course_facts
@@ -29,21 +23,6 @@ from tests.support import SecuredNats, System, course_facts
 pytestmark = pytest.mark.integration
 
 PARTITIONS = 4
-
-
-def test_the_transform_puts_each_municipality_in_one_of_n_partitions() -> None:
-    transform = events_transform(PARTITIONS)
-    assert transform is not None
-    assert transform.src == "casetrack.events.*.*"
-    assert transform.dest == "casetrack.events.{{partition(4,1)}}.{{wildcard(1)}}.{{wildcard(2)}}"
-    assert partitions_of(StreamConfig(subject_transform=transform)) == PARTITIONS
-    assert partitions_of(StreamConfig()) == 0
-    assert events_transform(0) is None
-    assert consumer_name("alerts", 3) == "alerts-p3"
-    # Every replica tries every partition once, replicas from different places.
-    orders = [preferred_order(f"projections@host:{pid}", PARTITIONS) for pid in range(20)]
-    assert all(sorted(order) == list(range(PARTITIONS)) for order in orders)
-    assert len({order[0] for order in orders}) > 1
 
 
 @pytest.fixture
