@@ -132,10 +132,13 @@ async def connect(url: str, name: str, **options: Any) -> NatsClient:
     )
 
 
-def stream_replicas() -> int:
+def stream_replicas() -> int | None:
     """CASETRACK_STREAM_REPLICAS: how many nodes keep each stream (1: one server; 3: the three-node
-    cluster of deploy/RUNBOOK-cluster.md). At most the cluster's size, which nats-server checks."""
-    raw = os.environ.get("CASETRACK_STREAM_REPLICAS", "1")
+    cluster of deploy/RUNBOOK-cluster.md). At most the cluster's size, which nats-server checks.
+    Unset: None, a new stream on one node and an existing one left as it is."""
+    raw = os.environ.get("CASETRACK_STREAM_REPLICAS")
+    if not raw:
+        return None
     try:
         replicas = int(raw)
     except ValueError:
@@ -153,25 +156,33 @@ async def ensure_streams(
 ) -> None:
     """Creates or updates the streams `names` (default: all), each on `replicas` nodes (default
     CASETRACK_STREAM_REPLICAS), the events stream in `partitions` partitions by municipality
-    (default CASETRACK_EVENT_PARTITIONS; 0: none; runtime/partitions.py). The operator's work
-    (`casetrack streams`, `casetrack run`): no service may create, change or remove a stream
-    (casetrack.natsauth)."""
-    from runtime.partitions import event_partitions, events_transform  # it builds on this module
+    (default CASETRACK_EVENT_PARTITIONS; 0: none; runtime/partitions.py). Where neither is given, a
+    new stream gets one node and no partitions and an existing one keeps what it has: running
+    `casetrack streams` again without them never shrinks a cluster's streams or undoes the
+    partitions the consumers follow. The operator's work (`casetrack streams`, `casetrack run`): no
+    service may create, change or remove a stream (casetrack.natsauth)."""
+    from runtime.partitions import event_partitions, events_transform, partitions_of  # it builds on this module
 
     replicas = stream_replicas() if replicas is None else replicas
     partitions = event_partitions() if partitions is None else partitions
     for template in STREAMS:
         if names is not None and template.name not in names:
             continue
-        config = dataclasses.replace(template, num_replicas=replicas)
-        if config.name == EVENTS_STREAM:
-            config = dataclasses.replace(config, subject_transform=events_transform(partitions))
-        assert config.name is not None  # every stream in STREAMS is named
+        assert template.name is not None  # every stream in STREAMS is named
         try:
-            await js.stream_info(config.name)
-            await js.update_stream(config)
+            current: StreamConfig | None = (await js.stream_info(template.name)).config
         except NotFoundError:
+            current = None
+        config = dataclasses.replace(
+            template, num_replicas=replicas or (current.num_replicas if current is not None else None) or 1
+        )
+        if config.name == EVENTS_STREAM:
+            wanted = partitions if partitions is not None else partitions_of(current) if current is not None else 0
+            config = dataclasses.replace(config, subject_transform=events_transform(wanted))
+        if current is None:
             await js.add_stream(config)
+        else:
+            await js.update_stream(config)
 
 
 async def wait_for_streams(js: JetStreamContext, names: Collection[str], retry_seconds: float = 1.0) -> None:

@@ -57,10 +57,13 @@ _PARTITION_FUNCTION = re.compile(r"\{\{\s*partition\(\s*(\d+)\s*,")
 TICK_SECONDS = 1.0
 
 
-def event_partitions() -> int:
-    """CASETRACK_EVENT_PARTITIONS for the operator's `casetrack streams`: 0 (default) keeps one
-    consumer per service; 1..16 partitions the events stream by municipality."""
-    raw = os.environ.get(PARTITIONS_SETTING, "0")
+def event_partitions() -> int | None:
+    """CASETRACK_EVENT_PARTITIONS for the operator's `casetrack streams`: 0 keeps one consumer per
+    service; 1..16 partitions the events stream by municipality. Unset: None, the stream's own
+    setting kept (none for a new stream)."""
+    raw = os.environ.get(PARTITIONS_SETTING)
+    if not raw:
+        return None
     try:
         partitions = int(raw)
     except ValueError:

@@ -41,9 +41,9 @@ def test_no_server_is_refused() -> None:
         servers_and_credentials(" , ", "")
 
 
-def test_stream_replicas_default_one_and_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_stream_replicas_unset_or_checked(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("CASETRACK_STREAM_REPLICAS", raising=False)
-    assert stream_replicas() == 1
+    assert stream_replicas() is None  # a new stream on one node, an existing one as it is
     monkeypatch.setenv("CASETRACK_STREAM_REPLICAS", "3")
     assert stream_replicas() == 3
     for bad in ("0", "7", "three"):

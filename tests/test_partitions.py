@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import nats
 import psycopg
 import pytest
 
@@ -136,3 +137,24 @@ def test_two_replicas_share_the_partitions_and_one_takes_over_when_the_other_die
         assert kpi_facts(database_url, "kpi_g2") == live
     finally:
         second.stop()
+
+
+def test_provisioning_again_without_the_setting_keeps_the_partitions(
+    partitioned_nats: SecuredNats, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from casetrack.cli import provision_streams
+    from runtime.partitions import stream_partitions
+
+    async def partitions() -> int:
+        nc = await nats.connect(partitioned_nats.url)
+        try:
+            return await stream_partitions(nc.jetstream())
+        finally:
+            await nc.close()
+
+    assert asyncio.run(partitions()) == PARTITIONS
+    monkeypatch.delenv("CASETRACK_EVENT_PARTITIONS")
+    provision_streams(partitioned_nats.url)  # an upgrade's `casetrack streams`, the setting forgotten
+    assert asyncio.run(partitions()) == PARTITIONS
+    provision_streams(partitioned_nats.url, partitions=0)  # said explicitly
+    assert asyncio.run(partitions()) == 0
