@@ -138,6 +138,8 @@ class PartitionedConsumers:
         self.replica = self.replica or replica_name(self.service)
         self.partitions = len(self.appliers)
         self.order = preferred_order(self.replica, self.partitions)
+        for partition in range(self.partitions):  # 0 for those it does not lead: partition_not_led sums them
+            PARTITION_LED.labels(self.service, str(partition)).set(0)
 
     @classmethod
     async def prepare(
