@@ -120,3 +120,45 @@ def test_events_stream_leader_killed_and_restarted_under_a_stream_of_facts(
     # The read side answered all along: 200, or 503 (service_unavailable) while it could not.
     assert set(readers.statuses) <= {200, 503}, readers.statuses
     assert readers.longest_silence() < 5.0, readers.statuses
+
+
+def test_a_service_connection_moves_to_another_node_when_its_node_dies(
+    nats_cluster: SecuredCluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """runtime.bus.connect with a service's own URL and NATS_SERVERS: the node it is on killed with
+    SIGKILL, it reconnects to another within seconds, as the same user, and JetStream answers."""
+    import asyncio
+
+    from casetrack import natsauth
+    from runtime.bus import connect
+    from tests.support import nats_passwords
+
+    monkeypatch.setenv("NATS_SERVERS", nats_cluster.servers())
+    own_url = natsauth.user_url(nats_cluster.first.url, "projections", nats_passwords()["projections"])
+
+    def on(nc: object) -> str:
+        url = getattr(nc, "connected_url", None)
+        return url.netloc if url is not None and getattr(nc, "is_connected", False) else ""
+
+    async def scenario() -> tuple[str, str, int]:
+        nc = await connect(own_url, "projections")
+        try:
+            before = on(nc)
+            next(n for n in nats_cluster.nodes.values() if n.url.endswith(before)).kill()
+            deadline = time.monotonic() + 15
+            while on(nc) in ("", before):
+                assert time.monotonic() < deadline, "no reconnect to another node"
+                await asyncio.sleep(0.1)
+            for _ in range(60):  # the JetStream API answers once the streams' leaders are settled
+                try:
+                    info = await nc.jetstream(timeout=2).stream_info(EVENTS_STREAM)
+                    return before, on(nc), info.config.num_replicas or 0
+                except Exception:
+                    await asyncio.sleep(0.25)
+            raise AssertionError("JetStream did not answer after the reconnect")
+        finally:
+            await nc.close()
+
+    before, after, replicas = asyncio.run(scenario())
+    assert before and after and before != after
+    assert replicas == 3
