@@ -133,6 +133,7 @@ class PartitionedConsumers:
     replica: str = ""
     led: dict[int, _Led] = field(default_factory=dict)
     lag: dict[int, int] = field(default_factory=dict)
+    _probe: asyncpg.Connection | None = None
 
     def __post_init__(self) -> None:
         self.replica = self.replica or replica_name(self.service)
@@ -188,6 +189,8 @@ class PartitionedConsumers:
             for partition in list(self.led):
                 await self._step_down(partition)
             membership.terminate()
+            if self._probe is not None:
+                self._probe.terminate()
 
     async def _join(self) -> asyncpg.Connection:
         while True:
@@ -233,15 +236,21 @@ class PartitionedConsumers:
                 await self._try_lead(partition)
 
     async def _try_lead(self, partition: int) -> None:
+        """Leads `partition` if its lock is free. The lock is tried on a connection kept for trying
+        (no new connection a second for every partition another replica leads); once it holds a
+        lock it becomes that partition's and the next try opens another."""
         name = consumer_name(self.service, partition)
-        connection = await asyncpg.connect(self.database_url, timeout=5)
+        if self._probe is None or self._probe.is_closed():
+            self._probe = await asyncpg.connect(self.database_url, timeout=5)
+        connection = self._probe
         try:
             if not await connection.fetchval("SELECT pg_try_advisory_lock($1)", lock_key(f"consumer:{name}")):
-                await connection.close(timeout=5)
                 return
         except BaseException:
             connection.terminate()
+            self._probe = None
             raise
+        self._probe = None
         applier = self.appliers[partition]
         consumer = OrderedConsumer(
             self.js,
