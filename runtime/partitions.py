@@ -27,6 +27,7 @@ applied anywhere. A partition nobody leads yet counts as behind.
 from __future__ import annotations
 
 import asyncio
+import copy
 import functools
 import hashlib
 import logging
@@ -144,32 +145,25 @@ class PartitionedConsumers:
 
     @classmethod
     async def prepare(
-        cls,
-        js: JetStreamContext,
-        pool: asyncpg.Pool,
-        database_url: str,
-        make_applier: Callable[[str], CheckpointedApplier],
-        *,
-        service: str,
-        unpartitioned_consumer: str,
-        partitions: int,
+        cls, js: JetStreamContext, applier: CheckpointedApplier, database_url: str, partitions: int
     ) -> PartitionedConsumers:
-        """An applier per partition; a partition's checkpoint starts where the one consumer of an
-        unpartitioned stream had got to (the log positions are global, so nothing is applied twice)."""
+        """An applier per partition, like `applier` (the one consumer's, prepared) but with the
+        partition's own checkpoint row, which starts where the one consumer had got to (the log
+        positions are global, so nothing is applied twice)."""
         appliers = {}
         for partition in range(partitions):
-            applier = make_applier(consumer_name(service, partition))
-            await applier.prepare()  # creates the tables and, if new, a row at 0
-            await pool.execute(
+            twin = applier_for(applier, consumer_name(applier.service, partition))
+            await twin.prepare()  # a row at 0 if new
+            await applier.pool.execute(
                 f"""UPDATE {applier.prefix}_checkpoint AS p
                     SET position = u.position, stream_sequence = u.stream_sequence
                     FROM {applier.prefix}_checkpoint AS u
                     WHERE p.consumer = $1 AND u.consumer = $2 AND p.position = 0 AND p.stream_sequence = 0""",
+                twin.consumer,
                 applier.consumer,
-                unpartitioned_consumer,
             )
-            appliers[partition] = applier
-        return cls(js, database_url, service, appliers)
+            appliers[partition] = twin
+        return cls(js, database_url, applier.service, appliers)
 
     async def run(self, stop: asyncio.Event) -> None:
         membership = await self._join()
@@ -326,43 +320,41 @@ class EventConsumption:
 
 async def consume_events(
     js: JetStreamContext,
-    pool: asyncpg.Pool,
+    applier: CheckpointedApplier,
     database_url: str,
-    make_applier: Callable[[str], CheckpointedApplier],
     *,
-    service: str,
-    consumer: str,
     on_lag: Callable[[int], None],
     stop: asyncio.Event,
 ) -> EventConsumption:
-    """Starts consuming the events stream into the appliers `make_applier(<consumer name>)` makes, as
-    the stream is provisioned: partitioned or not. `consumer`: the one consumer's name."""
-    unpartitioned = make_applier(consumer)
-    await unpartitioned.prepare()
+    """Starts consuming the events stream as it is provisioned: into `applier` (prepared) with one
+    OrderedConsumer named like its consumer, or, on a partitioned stream, this replica's share of
+    the partitions into appliers like it (`applier_for`)."""
     partitions = await stream_partitions(js)
     if partitions:
-        consumers = await PartitionedConsumers.prepare(
-            js,
-            pool,
-            database_url,
-            make_applier,
-            service=service,
-            unpartitioned_consumer=consumer,
-            partitions=partitions,
+        consumers = await PartitionedConsumers.prepare(js, applier, database_url, partitions)
+        log.info(
+            "consuming the events stream's partitions", extra={"service": applier.service, "partitions": partitions}
         )
-        log.info("consuming the events stream's partitions", extra={"service": service, "partitions": partitions})
-        return EventConsumption(asyncio.create_task(consumers.run(stop), name="consumer"), unpartitioned, consumers)
+        return EventConsumption(asyncio.create_task(consumers.run(stop), name="consumer"), applier, consumers)
     one = OrderedConsumer(
         js,
         stream=EVENTS_STREAM,
-        durable=consumer,
+        durable=applier.consumer,
         subject=f"{EVENTS_SUBJECT_ROOT}.>",
-        handle=unpartitioned,
-        resume_after=unpartitioned.stream_sequence,
+        handle=applier,
+        resume_after=applier.stream_sequence,
         database_url=database_url,
         on_lag=on_lag,
     )
-    return EventConsumption(asyncio.create_task(one.run(stop), name="consumer"), unpartitioned, None)
+    return EventConsumption(asyncio.create_task(one.run(stop), name="consumer"), applier, None)
+
+
+def applier_for(applier: CheckpointedApplier, consumer: str) -> CheckpointedApplier:
+    """`applier` as it is (its apply functions, attempts, tables) for another consumer's checkpoint
+    row and parked events: a partition's."""
+    twin = copy.copy(applier)
+    twin.consumer, twin.parked = consumer, 0
+    return twin
 
 
 async def checkpointed_consumers(pool: asyncpg.Pool, prefix: str) -> list[str]:

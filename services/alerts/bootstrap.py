@@ -51,6 +51,10 @@ def create_app(settings: Settings) -> FastAPI:
         await pool.execute(store.SCHEMA)
         async with pool.acquire() as db:
             await store.republish_rule_config(db)
+        applier = CheckpointedApplier(
+            pool, service="alerts", prefix="alert", consumer=CONSUMER, apply=handlers.applier(clock.now)
+        )
+        await applier.prepare()
         nc = await connect(settings.nats_url, "alerts")
         js = nc.jetstream()
         await wait_for_streams(
@@ -60,16 +64,7 @@ def create_app(settings: Settings) -> FastAPI:
         stop, wake = asyncio.Event(), asyncio.Event()
         # One consumer, or this replica's share of the events stream's partitions (runtime/partitions.py).
         consumption = await consume_events(
-            js,
-            pool,
-            settings.database_url,
-            lambda consumer: CheckpointedApplier(
-                pool, service="alerts", prefix="alert", consumer=consumer, apply=handlers.applier(clock.now)
-            ),
-            service="alerts",
-            consumer=CONSUMER,
-            on_lag=CONSUMER_LAG.labels("alerts").set,
-            stop=stop,
+            js, applier, settings.database_url, on_lag=CONSUMER_LAG.labels("alerts").set, stop=stop
         )
         tasks = [
             consumption.task,

@@ -10,7 +10,7 @@ import asyncpg
 
 from runtime.checkpoint import CheckpointedApplier, redrive_main
 from runtime.clock import SystemClock
-from runtime.partitions import checkpointed_consumers
+from runtime.partitions import applier_for, checkpointed_consumers
 from services.alerts import handlers, store
 from services.alerts.bootstrap import CONSUMER
 
@@ -27,12 +27,8 @@ async def open_applier(pool: asyncpg.Pool) -> CheckpointedApplier:
 async def open_appliers(pool: asyncpg.Pool) -> list[CheckpointedApplier]:
     """The one consumer's applier and, where the events stream is partitioned, each partition's."""
     first = await open_applier(pool)
-    others = [
-        CheckpointedApplier(pool, service="alerts", prefix="alert", consumer=consumer, apply=first.apply)
-        for consumer in await checkpointed_consumers(pool, "alert")
-        if consumer != first.consumer
-    ]
-    return [first, *others]
+    consumers = await checkpointed_consumers(pool, first.prefix)
+    return [first, *(applier_for(first, consumer) for consumer in consumers if consumer != first.consumer)]
 
 
 if __name__ == "__main__":

@@ -37,6 +37,10 @@ def create_app(settings: Settings) -> FastAPI:
         await projector.prepare(pool)
         await pool.execute(targets.SCHEMA)
         await pool.execute(price_books.SCHEMA)
+        applier = CheckpointedApplier(
+            pool, service="projections", prefix="projection", consumer=CONSUMER, apply=projector.apply
+        )
+        await applier.prepare()
         nc = await connect(settings.nats_url, "projections")
         js = nc.jetstream()  # reads the events stream, writes the audit trail (the operator provisions both)
         await wait_for_streams(js, [EVENTS_STREAM, AUDIT_STREAM])
@@ -45,16 +49,7 @@ def create_app(settings: Settings) -> FastAPI:
         stop = asyncio.Event()
         # One consumer, or this replica's share of the events stream's partitions (runtime/partitions.py).
         consumption = await consume_events(
-            js,
-            pool,
-            settings.database_url,
-            lambda consumer: CheckpointedApplier(
-                pool, service="projections", prefix="projection", consumer=consumer, apply=projector.apply
-            ),
-            service="projections",
-            consumer=CONSUMER,
-            on_lag=CONSUMER_LAG.labels("projections").set,
-            stop=stop,
+            js, applier, settings.database_url, on_lag=CONSUMER_LAG.labels("projections").set, stop=stop
         )
         task = consumption.task
         warming = asyncio.create_task(store.warm(pool, stop), name="warm-histories")

@@ -8,7 +8,7 @@ Prints how many were applied and how many still fail; exits 1 while any still fa
 import asyncpg
 
 from runtime.checkpoint import CheckpointedApplier, redrive_main
-from runtime.partitions import checkpointed_consumers
+from runtime.partitions import applier_for, checkpointed_consumers
 from services.projections import projector
 from services.projections.bootstrap import CONSUMER
 
@@ -25,12 +25,8 @@ async def open_applier(pool: asyncpg.Pool) -> CheckpointedApplier:
 async def open_appliers(pool: asyncpg.Pool) -> list[CheckpointedApplier]:
     """The one consumer's applier and, where the events stream is partitioned, each partition's."""
     first = await open_applier(pool)
-    others = [
-        CheckpointedApplier(pool, service="projections", prefix="projection", consumer=consumer, apply=first.apply)
-        for consumer in await checkpointed_consumers(pool, "projection")
-        if consumer != first.consumer
-    ]
-    return [first, *others]
+    consumers = await checkpointed_consumers(pool, first.prefix)
+    return [first, *(applier_for(first, consumer) for consumer in consumers if consumer != first.consumer)]
 
 
 if __name__ == "__main__":
