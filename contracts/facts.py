@@ -62,13 +62,19 @@ class Admission:
 
     municipalities: frozenset[str] = field(default_factory=lambda: frozenset(DANISH_MUNICIPALITIES))
     window: DateWindow = field(default_factory=DateWindow)
+    # The day the fact is judged on: today, or for an imported fact the day its source system
+    # recorded it (what was "in the future" then, docs/import.md).
+    today: date | None = None
 
 
 def _admission(info: ValidationInfo) -> Admission | None:
     return info.context if isinstance(info.context, Admission) else None
 
 
-def _today() -> date:
+def _today(info: ValidationInfo | None = None) -> date:
+    admission = _admission(info) if info is not None else None
+    if admission is not None and admission.today is not None:
+        return admission.today
     return datetime.now(UTC).date()
 
 
@@ -95,7 +101,7 @@ def _plausible_date(value: date, info: ValidationInfo) -> date:
     admission = _admission(info)
     if admission is not None and value < admission.window.earliest:
         raise _out_of_range(f"before {admission.window.earliest.isoformat()}")
-    if value > _today() + timedelta(days=1):
+    if value > _today(info) + timedelta(days=1):
         raise _out_of_range("more than a day in the future")
     return value
 
@@ -105,7 +111,7 @@ def _planned_date(value: date, info: ValidationInfo) -> date:
     _not_before_oldest(value)
     admission = _admission(info)
     if admission is not None:
-        problem = admission.window.problem(value, _today())
+        problem = admission.window.problem(value, _today(info))
         if problem is not None:
             raise _out_of_range(problem)
     return value
@@ -282,9 +288,9 @@ class SurveyAnswered(FactBase):
 
     @field_validator("round")
     @classmethod
-    def _round_begun(cls, value: str) -> str:
+    def _round_begun(cls, value: str, info: ValidationInfo) -> str:
         """A round is answered once it has begun (like an effective date, at most a day ahead)."""
-        if round_start(value) > _today() + timedelta(days=1):
+        if round_start(value) > _today(info) + timedelta(days=1):
             raise _out_of_range(f"round {value} has not begun")
         return value
 

@@ -5,6 +5,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import asyncpg
 from fastapi import FastAPI
@@ -22,7 +23,7 @@ from runtime.http import create_service_app
 from runtime.metrics import CONSUMER_LAG, ERRORS
 from runtime.partitions import consume_events
 from runtime.settings import Settings
-from services.alerts import deadlines, digest, evaluation, handlers, publisher, store
+from services.alerts import deadlines, digest, evaluation, handlers, imported, publisher, store
 from services.alerts.api import router
 
 DEFAULT_PORT = 8003
@@ -44,11 +45,13 @@ async def _catch_up(pool: asyncpg.Pool, clock: SystemClock) -> None:
 def create_app(settings: Settings) -> FastAPI:
     clock = AdjustableClock() if settings.adjustable_clock else SystemClock()
     poll_interval = float(settings.extra.get("CASETRACK_ALERTS_POLL_SECONDS", "5"))
+    import_quiet = float(settings.extra.get("CASETRACK_ALERTS_IMPORT_QUIET_SECONDS", imported.DEFAULT_QUIET_SECONDS))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         pool = await create_pool(settings.database_url)
         await pool.execute(store.SCHEMA)
+        await pool.execute(imported.SCHEMA)
         async with pool.acquire() as db:
             await store.republish_rule_config(db)
         applier = CheckpointedApplier(
@@ -70,6 +73,10 @@ def create_app(settings: Settings) -> FastAPI:
             consumption.task,
             asyncio.create_task(deadlines.poll_forever(pool, clock, stop, wake, poll_interval), name="poller"),
             asyncio.create_task(publisher.publish_forever(pool, js, stop, 0.2), name="publisher"),
+            asyncio.create_task(
+                imported.settle_forever(pool, clock, stop, poll_interval, timedelta(seconds=import_quiet)),
+                name="imported-history",
+            ),
         ]
         catch_up = asyncio.create_task(_catch_up(pool, clock), name="rule-catch-up")
         smtp = digest.SmtpSettings.from_env(settings.extra)

@@ -20,7 +20,7 @@ from contracts.events import EventMessage
 from contracts.instruments import Instrument, score
 from contracts.methods import OWN_HOME
 from contracts.surveys import FIDELITY_BY_METHOD
-from services.alerts import evaluation
+from services.alerts import evaluation, imported
 from services.alerts.evaluation import Changed
 
 Clock = Callable[[], datetime]
@@ -432,7 +432,9 @@ def applier(now: Clock) -> Callable[[asyncpg.Connection, EventMessage], Awaitabl
         if handler is None:
             return
         changed = await handler(db, event.fact)
-        if changed is not None:
+        if changed is not None and event.imported is not None:  # history: looked at once it is all in
+            await imported.note(db, event.fact.municipality, changed)
+        elif changed is not None:
             await evaluation.after_fact(db, event.type, event.fact.municipality, changed, now())
 
     return apply
