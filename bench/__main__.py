@@ -538,6 +538,7 @@ def main() -> None:
     apply_sizes = sizes(args.apply_sizes, (100_000, 300_000, 1_000_000) if args.full else (10_000, 30_000, 100_000))
     alerts_sizes = sizes(args.alerts_sizes, (100_000, 300_000, 1_000_000) if args.full else (2_000, 6_000, 20_000))
     seconds = 60.0 if args.full else 15.0
+    partitioned = 200_000 if args.full else 10_000  # applied three times: unpartitioned, one replica, two
 
     work = Path(tempfile.mkdtemp(prefix="casetrack-bench-"))
     postgres = EmbeddedPostgres(work / "pg", fast=True)
@@ -575,6 +576,11 @@ def main() -> None:
         history, history_peak = history_figures(postgres.url, work, events)
         figures += history
         peak |= history_peak
+        if not args.only_history:
+            print(f"apply of {partitioned:,} events with one projections replica and with two ...", file=sys.stderr)
+            from bench.partitions import partition_figures  # it imports this module's Figure
+
+            figures += partition_figures(postgres.url, work, partitioned)
         print(f"course roster of {args.roster_courses:,} active courses ...", file=sys.stderr)
         from bench.roster import roster_figures  # it imports this module's Figure
 

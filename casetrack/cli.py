@@ -156,23 +156,29 @@ def _embedded_nats(data_dir: Path, municipalities: list[str]) -> tuple["Embedded
     return server, {"NATS_URL": url} | natsauth.service_env(url, passwords), passwords
 
 
-def provision_streams(url: str) -> None:
+def provision_streams(url: str, replicas: int | None = None, partitions: int | None = None) -> None:
     """Creates or updates casetrack's streams as the operator (whose user `url` carries): the
-    services may only look them up (casetrack.natsauth). Safe to repeat."""
+    services may only look them up (casetrack.natsauth). Safe to repeat. `replicas`: nodes per
+    stream, default CASETRACK_STREAM_REPLICAS; `partitions` of the events stream, default
+    CASETRACK_EVENT_PARTITIONS."""
 
     async def provision() -> None:
         import nats
 
         from casetrack.natsauth import ADMIN
-        from runtime.bus import ensure_streams, inbox_prefix
+        from runtime.bus import ensure_streams, inbox_prefix, servers_and_credentials
 
         nc = await nats.connect(
-            url, name="casetrack-streams", inbox_prefix=inbox_prefix(ADMIN), allow_reconnect=False, connect_timeout=5
+            **servers_and_credentials(url),
+            name="casetrack-streams",
+            inbox_prefix=inbox_prefix(ADMIN),
+            allow_reconnect=False,
+            connect_timeout=5,
         )
         try:
             for attempt in range(20):  # a server just started may not have JetStream ready yet
                 try:
-                    await ensure_streams(nc.jetstream(timeout=10))
+                    await ensure_streams(nc.jetstream(timeout=10), replicas=replicas, partitions=partitions)
                     return
                 except (nats.errors.NoRespondersError, nats.js.errors.ServiceUnavailableError):
                     if attempt == 19:

@@ -33,6 +33,7 @@ from contracts.codes import (
     FollowOnOffer,
     FollowUpAnswer,
     Gender,
+    HandoverOffer,
     HousingLossReason,
     HousingSituation,
     IncomeType,
@@ -44,6 +45,7 @@ from contracts.codes import (
     ReferralSource,
     ReleaseFrom,
     ShelterDischarge,
+    VisitationRefusal,
     WaitingListHousing,
     WorkerRole,
 )
@@ -525,6 +527,16 @@ class ReferralAssessed(CitizenFact):
     referred_to: ReferralDestination | None = Field(default=None, description="referred on to, if so")
 
 
+class VisitationRefused(CitizenFact):
+    """The visitation asked for after a referral was refused (afslag): the funnel's step "visitation
+    decided or refused" for a referral that opens no course (a granted one is VisitationDecided)."""
+
+    type: Literal["VisitationRefused"] = "VisitationRefused"
+    referral_id: Identifier
+    method: Method = Field(description="the method the visitation was about")
+    reason: VisitationRefusal
+
+
 class ConsentGiven(CitizenFact):
     type: Literal["ConsentGiven"] = "ConsentGiven"
     scope: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{1,40}$")] = Field(
@@ -643,6 +655,17 @@ class CourseEnded(CourseFact):
     follow_on_offer: FollowOnOffer = FollowOnOffer.UNKNOWN
 
 
+class CourseHandedOver(CourseFact):
+    """At the end of a course the citizen was handed over to a named follow-on offer (overdragelse):
+    the funnel's last step. Recorded before or on the day the course ends."""
+
+    type: Literal["CourseHandedOver"] = "CourseHandedOver"
+    offer: HandoverOffer = Field(description="the follow-on offer the citizen was handed over to")
+    provider: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = Field(
+        default=None, description="the offer's name (the team, shelter or organisation), if any"
+    )
+
+
 class CourseStartCorrected(CourseFact):
     """A correction: the course started on `effective_date`, not on the date first recorded."""
 
@@ -720,6 +743,7 @@ FACT_TYPES: tuple[type[FactBase], ...] = (
     ConsentWithdrawn,
     ReferralReceived,
     ReferralAssessed,
+    VisitationRefused,
     CitizenErased,
     VisitationDecided,
     CourseStarted,
@@ -731,6 +755,7 @@ FACT_TYPES: tuple[type[FactBase], ...] = (
     ContactRecorded,
     MeasurementRecorded,
     CourseEnded,
+    CourseHandedOver,
     CourseStartCorrected,
     CtiPhaseStartCorrected,
     FactWithdrawn,

@@ -167,6 +167,8 @@ def _course_view(course_id: str, row: asyncpg.Record) -> CourseView:
         follow_ups=frozenset(row["follow_ups"]),
         outreach_phase=row["outreach_phase"],
         outreach_phase_on=row["outreach_phase_on"],
+        contact_established_on=row["contact_established_on"],
+        handed_over_on=row["handed_over_on"],
         citizen=citizen,
     )
 
