@@ -100,9 +100,10 @@ async def test_poison_event_is_parked_and_the_rest_applied(database_url: str, na
     assert "cannot apply this event" in parked[0]["error"] and "not a valid event" in parked[1]["error"]
     assert await applier.position() == 5
     assert await applier.applied() == 4
-    if batched:  # a batch with the poison event was tried whole, then one event at a time
-        assert any(len(b) > 1 and "poison" in b for b in batches), batches
-        assert batches.count(["poison"]) == 3, batches  # its attempts alone, the last one parks it
+    if batched:  # the batch holding the poison event was tried whole, then one event at a time
+        holding = [b for b in batches if "poison" in b]
+        alone = 3 if len(holding[0]) > 1 else 4  # (the consumer may have fetched it in a batch of its own)
+        assert holding.count(["poison"]) == alone, batches  # the three attempts alone; the event is parked
     assert REGISTRY.get_sample_value("casetrack_events_parked", {"service": "test"}) == 2  # operators are alerted on it
 
     broken = False  # the fix is deployed
