@@ -55,7 +55,12 @@ def create_app(settings: Settings) -> FastAPI:
         async with pool.acquire() as db:
             await store.republish_rule_config(db)
         applier = CheckpointedApplier(
-            pool, service="alerts", prefix="alert", consumer=CONSUMER, apply=handlers.applier(clock.now)
+            pool,
+            service="alerts",
+            prefix="alert",
+            consumer=CONSUMER,
+            apply=handlers.applier(clock.now),
+            apply_batch=handlers.batch_applier(clock.now),
         )
         await applier.prepare()
         nc = await connect(settings.nats_url, "alerts")

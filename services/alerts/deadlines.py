@@ -27,29 +27,36 @@ async def fire_due_deadlines(pool: asyncpg.Pool, clock: SystemClock, limit: int 
     the event handlers, which lock a subject's rows in rule order."""
     taken = 0
     now = clock.now()
-    while taken < limit:
-        async with pool.acquire() as db, db.transaction():
-            deadline = await db.fetchrow(
-                """SELECT rule, subject_type, subject_id, municipality FROM alert_deadlines
-                   WHERE state = 'pending' AND due_on <= $1
-                   ORDER BY due_on LIMIT 1 FOR UPDATE SKIP LOCKED""",
-                now.date(),
-            )
-            if deadline is None:
-                break
-            key = (deadline["rule"], deadline["subject_type"], deadline["subject_id"], deadline["municipality"])
-            await evaluation.subject(db, key[0], key[1], key[3], key[2], now, "deadline")
-            # A subject the rules no longer know (nothing moved the deadline on) is not taken again.
-            await db.execute(
-                """UPDATE alert_deadlines SET state = 'done'
-                   WHERE rule = $1 AND subject_type = $2 AND subject_id = $3 AND municipality = $4
-                     AND state = 'pending' AND due_on <= $5""",
-                *key,
-                now.date(),
-            )
-        taken += 1
-    async with pool.acquire() as db, db.transaction():
-        taken += await store.wake_snoozed(db, now.date(), now)
+    configs: dict[str, evaluation.Config] = {}  # a municipality's rule overrides, read once a cycle
+    async with pool.acquire() as db:  # one connection for the cycle, a transaction per deadline
+        while taken < limit:
+            async with db.transaction():
+                deadline = await db.fetchrow(
+                    """SELECT rule, subject_type, subject_id, municipality FROM alert_deadlines
+                       WHERE state = 'pending' AND due_on <= $1
+                       ORDER BY due_on LIMIT 1 FOR UPDATE SKIP LOCKED""",
+                    now.date(),
+                )
+                if deadline is None:
+                    break
+                key = (deadline["rule"], deadline["subject_type"], deadline["subject_id"], deadline["municipality"])
+                if key[3] not in configs:
+                    configs[key[3]] = await evaluation.overrides(db, key[3])
+                looked_at = await evaluation.subject(
+                    db, key[0], key[1], key[3], key[2], now, "deadline", configs[key[3]]
+                )
+                if not looked_at:
+                    # A subject the rules no longer know (nothing moved the deadline on) is not taken again.
+                    await db.execute(
+                        """UPDATE alert_deadlines SET state = 'done'
+                           WHERE rule = $1 AND subject_type = $2 AND subject_id = $3 AND municipality = $4
+                             AND state = 'pending' AND due_on <= $5""",
+                        *key,
+                        now.date(),
+                    )
+            taken += 1
+        async with db.transaction():
+            taken += await store.wake_snoozed(db, now.date(), now)
     return taken
 
 

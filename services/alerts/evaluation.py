@@ -7,7 +7,7 @@ together.
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -35,9 +35,15 @@ def _date(value: str | None) -> date | None:
     return date.fromisoformat(value) if value else None
 
 
-async def overrides(db: asyncpg.Connection, municipality: str) -> dict[str, dict[str, dict[str, float]]]:
-    """rule -> scope -> overridden parameters, for one municipality."""
-    result: dict[str, dict[str, dict[str, float]]] = {}
+Config = dict[str, dict[str, dict[str, float]]]
+
+
+async def overrides(db: asyncpg.Connection, municipality: str, config: Config | None = None) -> Config:
+    """rule -> scope -> overridden parameters, for one municipality; `config` where the caller has
+    read them already (a batch of events reads them once)."""
+    if config is not None:
+        return config
+    result: Config = {}
     for row in await db.fetch(
         "SELECT rule, scope, params FROM alert_rule_config WHERE municipality = $1", municipality
     ):
@@ -45,51 +51,101 @@ async def overrides(db: asyncpg.Connection, municipality: str) -> dict[str, dict
     return result
 
 
+def _citizen_columns(municipality: str, citizen_id: str) -> str:
+    """What the rules see of a citizen, as select-list columns named citizen_*: their row (NULLs
+    where there is none), the team of their latest course and how many courses are active. The
+    arguments are the SQL expressions of the municipality and the citizen id."""
+    return f"""citizen.citizen_id AS citizen_known, citizen.housed AS citizen_housed,
+        citizen.housing_lost_on AS citizen_housing_lost_on, citizen.stay_started_on AS citizen_stay_started_on,
+        citizen.stay_contact_on AS citizen_stay_contact_on, citizen.ready_to_move_on AS citizen_ready_to_move_on,
+        citizen.handleplan_on AS citizen_handleplan_on, citizen.eviction_risk_on AS citizen_eviction_risk_on,
+        citizen.eviction_risk_kind AS citizen_eviction_risk_kind,
+        citizen.udredning_started_on AS citizen_udredning_started_on, citizen.release_on AS citizen_release_on,
+        citizen.release_meeting_on AS citizen_release_meeting_on, citizen.status_on AS citizen_status_on,
+        (SELECT team FROM alert_courses WHERE municipality = {municipality} AND citizen_id = {citizen_id}
+         ORDER BY (ended_on IS NULL AND started_on IS NOT NULL) DESC, started_on DESC NULLS LAST
+         LIMIT 1) AS citizen_latest_course_team,
+        (SELECT count(*) FROM alert_courses WHERE municipality = {municipality} AND citizen_id = {citizen_id}
+         AND started_on IS NOT NULL AND ended_on IS NULL) AS citizen_active_courses"""
+
+
+def _citizen_view(citizen_id: str, row: asyncpg.Record) -> tuple[CitizenView, str]:
+    """The citizen and their team from the columns of `_citizen_columns`."""
+    team, active = row["citizen_latest_course_team"] or UNASSIGNED_TEAM, row["citizen_active_courses"] > 0
+    if row["citizen_known"] is None:  # not known yet
+        return CitizenView(citizen_id, has_active_course=active), team
+    view = CitizenView(
+        citizen_id=citizen_id,
+        housed=row["citizen_housed"],
+        housing_lost_on=row["citizen_housing_lost_on"],
+        stay_started_on=row["citizen_stay_started_on"],
+        stay_contact_on=row["citizen_stay_contact_on"],
+        ready_to_move_on=row["citizen_ready_to_move_on"],
+        handleplan_on=row["citizen_handleplan_on"],
+        eviction_risk_on=row["citizen_eviction_risk_on"],
+        eviction_risk_kind=row["citizen_eviction_risk_kind"],
+        has_active_course=active,
+        udredning_started_on=row["citizen_udredning_started_on"],
+        release_on=row["citizen_release_on"],
+        release_meeting_on=row["citizen_release_meeting_on"],
+        status_on={kind: date.fromisoformat(on) for kind, on in json.loads(row["citizen_status_on"]).items()},
+    )
+    return view, team
+
+
 async def load_citizen(db: asyncpg.Connection, municipality: str, citizen_id: str) -> tuple[CitizenView, str]:
     """The citizen as the rules see it, and the team their alerts go to (that of the latest active course)."""
     row = await db.fetchrow(
-        "SELECT * FROM alert_citizens WHERE municipality = $1 AND citizen_id = $2", municipality, citizen_id
-    )
-    team = await db.fetchval(
-        """SELECT team FROM alert_courses WHERE municipality = $1 AND citizen_id = $2
-           ORDER BY (ended_on IS NULL AND started_on IS NOT NULL) DESC, started_on DESC NULLS LAST LIMIT 1""",
+        f"""SELECT {_citizen_columns("$1", "$2")}
+            FROM (SELECT 1) AS one
+            LEFT JOIN alert_citizens AS citizen ON citizen.municipality = $1 AND citizen.citizen_id = $2""",
         municipality,
         citizen_id,
     )
-    active = await db.fetchval(
-        """SELECT count(*) FROM alert_courses WHERE municipality = $1 AND citizen_id = $2
-           AND started_on IS NOT NULL AND ended_on IS NULL""",
-        municipality,
-        citizen_id,
-    )
-    if row is None:
-        return CitizenView(citizen_id, has_active_course=active > 0), team or UNASSIGNED_TEAM
-    view = CitizenView(
-        citizen_id=citizen_id,
-        housed=row["housed"],
-        housing_lost_on=row["housing_lost_on"],
-        stay_started_on=row["stay_started_on"],
-        stay_contact_on=row["stay_contact_on"],
-        ready_to_move_on=row["ready_to_move_on"],
-        handleplan_on=row["handleplan_on"],
-        eviction_risk_on=row["eviction_risk_on"],
-        eviction_risk_kind=row["eviction_risk_kind"],
-        has_active_course=active > 0,
-        udredning_started_on=row["udredning_started_on"],
-        release_on=row["release_on"],
-        release_meeting_on=row["release_meeting_on"],
-        status_on={kind: date.fromisoformat(on) for kind, on in json.loads(row["status_on"]).items()},
-    )
-    return view, team or UNASSIGNED_TEAM
+    return _citizen_view(citizen_id, row)
+
+
+_COURSE_FROM = """FROM alert_courses AS course
+    LEFT JOIN alert_citizens AS citizen
+      ON citizen.municipality = course.municipality AND citizen.citizen_id = course.citizen_id"""
 
 
 async def load_course(db: asyncpg.Connection, municipality: str, course_id: str) -> CourseView | None:
+    """The course as the rules see it, its citizen's in it; one round trip."""
     row = await db.fetchrow(
-        "SELECT * FROM alert_courses WHERE municipality = $1 AND course_id = $2", municipality, course_id
+        f"""SELECT course.*, {_citizen_columns("course.municipality", "course.citizen_id")}
+            {_COURSE_FROM} WHERE course.municipality = $1 AND course.course_id = $2""",
+        municipality,
+        course_id,
+    )
+    return None if row is None else _course_view(course_id, row)
+
+
+async def _load_course_watched(
+    db: asyncpg.Connection, municipality: str, course_id: str, selected: Iterable[str]
+) -> tuple[CourseView, dict[str, Mapping[str, Any]]] | None:
+    """`load_course` and, in the same round trip, `_WATCHED` for the `selected` rules: the course's
+    deadline rows locked as `_settle_all` locks them (None, and nothing locked, without the course)."""
+    row = await db.fetchrow(
+        f"""WITH {_WATCHED}
+            SELECT course.*, {_citizen_columns("course.municipality", "course.citizen_id")},
+              (SELECT coalesce(json_agg(watched ORDER BY rule), '[]') FROM watched) AS watched
+            {_COURSE_FROM} WHERE course.municipality = $1 AND course.course_id = $3""",
+        municipality,
+        "course",
+        course_id,
+        sorted(selected),
     )
     if row is None:
         return None
-    citizen, _ = await load_citizen(db, municipality, row["citizen_id"])
+    watched: dict[str, Mapping[str, Any]] = {
+        w["rule"]: {**w, "due_on": _date(w["due_on"])} for w in json.loads(row["watched"])
+    }
+    return _course_view(course_id, row), watched
+
+
+def _course_view(course_id: str, row: asyncpg.Record) -> CourseView:
+    citizen, _ = _citizen_view(row["citizen_id"], row)
     return CourseView(
         course_id=course_id,
         citizen_id=row["citizen_id"],
@@ -180,16 +236,20 @@ async def course(
     now: datetime,
     cause: str,
     only: Iterable[str] | None = None,
-) -> None:
+    config: Config | None = None,
+) -> bool:
+    """Whether the subject was looked at (False: no such subject, or no rule to look with)."""
     selected = _selected(only, cause, "course")
     if not selected:
-        return
-    view = await load_course(db, municipality, course_id)
-    if view is None:
-        return
-    config = await overrides(db, municipality)
+        return False
+    loaded = await _load_course_watched(db, municipality, course_id, selected)
+    if loaded is None:
+        return False
+    view, watched = loaded
+    config = await overrides(db, municipality, config)
     verdicts = _verdicts(view, "course", selected, config, now.date(), view.team, view.method)
-    await _settle_all(db, "course", course_id, municipality, view.team, verdicts, now, cause)
+    await _settle_all(db, "course", course_id, municipality, view.team, verdicts, now, cause, watched)
+    return True
 
 
 async def citizen(
@@ -199,14 +259,17 @@ async def citizen(
     now: datetime,
     cause: str,
     only: Iterable[str] | None = None,
-) -> None:
+    config: Config | None = None,
+) -> bool:
+    """Whether the subject was looked at (False: no such subject, or no rule to look with)."""
     selected = _selected(only, cause, "citizen")
     if not selected:
-        return
+        return False
     view, team = await load_citizen(db, municipality, citizen_id)
-    config = await overrides(db, municipality)
+    config = await overrides(db, municipality, config)
     verdicts = _verdicts(view, "citizen", selected, config, now.date(), team)
     await _settle_all(db, "citizen", citizen_id, municipality, team, verdicts, now, cause)
+    return True
 
 
 async def citizen_courses(
@@ -216,6 +279,7 @@ async def citizen_courses(
     now: datetime,
     cause: str,
     only: Iterable[str] | None = None,
+    config: Config | None = None,
 ) -> None:
     if not _selected(only, cause, "course"):
         return
@@ -224,7 +288,7 @@ async def citizen_courses(
         municipality,
         citizen_id,
     ):
-        await course(db, municipality, row["course_id"], now, cause, only)
+        await course(db, municipality, row["course_id"], now, cause, only, config)
 
 
 async def worker(
@@ -234,14 +298,17 @@ async def worker(
     now: datetime,
     cause: str,
     only: Iterable[str] | None = None,
-) -> None:
+    config: Config | None = None,
+) -> bool:
+    """Whether the subject was looked at (False: no such subject, or no rule to look with)."""
     selected = _selected(only, cause, "worker")
     if worker_id is None or not selected:
-        return
+        return False
     view, team = await load_worker(db, municipality, worker_id)
-    config = await overrides(db, municipality)
+    config = await overrides(db, municipality, config)
     verdicts = _verdicts(view, "worker", selected, config, now.date(), team)
     await _settle_all(db, "worker", worker_id, municipality, team, verdicts, now, cause)
+    return True
 
 
 async def team(
@@ -251,32 +318,41 @@ async def team(
     now: datetime,
     cause: str,
     only: Iterable[str] | None = None,
-) -> None:
+    config: Config | None = None,
+) -> bool:
+    """Whether the subject was looked at (False: no such subject, or no rule to look with)."""
     selected = _selected(only, cause, "team")
     if not selected:
-        return
+        return False
     view = await load_team(db, municipality, team_id)
     if view is None:
-        return
-    config = await overrides(db, municipality)
+        return False
+    config = await overrides(db, municipality, config)
     verdicts = _verdicts(view, "team", selected, config, now.date(), team_id)
     await _settle_all(db, "team", team_id, municipality, team_id, verdicts, now, cause)
+    return True
 
 
 async def after_fact(
-    db: asyncpg.Connection, fact_type: str, municipality: str, changed: Changed, now: datetime
+    db: asyncpg.Connection,
+    fact_type: str,
+    municipality: str,
+    changed: Changed,
+    now: datetime,
+    config: Config | None = None,
 ) -> None:
-    """Looks at the subjects a fact changed with the rules that react to it (the catalogue says which)."""
+    """Looks at the subjects a fact changed with the rules that react to it (the catalogue says which).
+    `config`: the municipality's overrides where the caller has them (else they are read)."""
     if changed.course_id is not None:
-        await course(db, municipality, changed.course_id, now, fact_type)
+        await course(db, municipality, changed.course_id, now, fact_type, config=config)
     elif changed.citizen_id is not None:
-        await citizen_courses(db, municipality, changed.citizen_id, now, fact_type)
+        await citizen_courses(db, municipality, changed.citizen_id, now, fact_type, config=config)
     if changed.citizen_id is not None:
-        await citizen(db, municipality, changed.citizen_id, now, fact_type)
+        await citizen(db, municipality, changed.citizen_id, now, fact_type, config=config)
     for worker_id in changed.workers:
-        await worker(db, municipality, worker_id, now, fact_type)
+        await worker(db, municipality, worker_id, now, fact_type, config=config)
     for team_id in changed.teams:
-        await team(db, municipality, team_id, now, fact_type)
+        await team(db, municipality, team_id, now, fact_type, config=config)
 
 
 async def subject(
@@ -287,16 +363,18 @@ async def subject(
     subject_id: str,
     now: datetime,
     cause: str,
-) -> None:
-    """Looks at one (rule, subject) again: the poller's entry."""
+    config: Config | None = None,
+) -> bool:
+    """Looks at one (rule, subject) again: the poller's entry. Whether it was looked at (then its
+    deadline was moved on)."""
     if subject_type == "course":
-        await course(db, municipality, subject_id, now, cause, only=(rule_id,))
+        return await course(db, municipality, subject_id, now, cause, only=(rule_id,), config=config)
     elif subject_type == "citizen":
-        await citizen(db, municipality, subject_id, now, cause, only=(rule_id,))
+        return await citizen(db, municipality, subject_id, now, cause, only=(rule_id,), config=config)
     elif subject_type == "team":
-        await team(db, municipality, subject_id, now, cause, only=(rule_id,))
+        return await team(db, municipality, subject_id, now, cause, only=(rule_id,), config=config)
     else:
-        await worker(db, municipality, subject_id, now, cause, only=(rule_id,))
+        return await worker(db, municipality, subject_id, now, cause, only=(rule_id,), config=config)
 
 
 async def rule_everywhere(pool: asyncpg.Pool, rule: rules.Rule, municipality: str, now: datetime, cause: str) -> None:
@@ -377,6 +455,24 @@ async def catch_up_changed_rules(pool: asyncpg.Pool, now: datetime) -> list[str]
     return caught_up
 
 
+# For each of some rules ($4): the subject's deadline row, locked in rule order (has_row: there is
+# one), and whether the rule's alert about the subject is open (or acknowledged, or snoozed). A
+# rule raises one only holding the row's lock (and inserts the row with it), so with a row none
+# opens meanwhile. $1 municipality, $2 subject type, $3 subject id.
+_WATCHED = """locked AS (
+      SELECT rule, due_on, state, raised_for, team FROM alert_deadlines
+      WHERE municipality = $1 AND subject_type = $2 AND subject_id = $3 AND rule = ANY($4::text[])
+      ORDER BY rule FOR UPDATE),
+    watched AS (
+      SELECT given.rule, locked.due_on, locked.state, locked.raised_for, locked.team,
+        locked.rule IS NOT NULL AS has_row,
+        EXISTS (SELECT 1 FROM alerts
+                WHERE alerts.rule = given.rule AND alerts.municipality = $1
+                  AND alerts.subject_type = $2 AND alerts.subject_id = $3
+                  AND alerts.state <> 'resolved') AS alert_open
+      FROM unnest($4::text[]) AS given (rule) LEFT JOIN locked ON locked.rule = given.rule)"""
+
+
 async def _settle_all(
     db: asyncpg.Connection,
     subject_type: str,
@@ -386,19 +482,20 @@ async def _settle_all(
     verdicts: dict[str, Verdict],
     now: datetime,
     cause: str,
+    watched: dict[str, Mapping[str, Any]] | None = None,
 ) -> None:
-    rows = {
-        row["rule"]: row
-        for row in await db.fetch(
-            """SELECT rule, due_on, state, raised_for, team FROM alert_deadlines
-               WHERE municipality = $1 AND subject_type = $2 AND subject_id = $3 AND rule = ANY($4::text[])
-               ORDER BY rule FOR UPDATE""",
-            municipality,
-            subject_type,
-            subject_id,
-            sorted(verdicts),
-        )
-    }
+    """`watched`: the rows of `_WATCHED` for these verdicts' rules where the caller has them."""
+    if watched is None:
+        watched = {
+            row["rule"]: row
+            for row in await db.fetch(
+                f"WITH {_WATCHED} SELECT * FROM watched ORDER BY rule",
+                municipality,
+                subject_type,
+                subject_id,
+                sorted(verdicts),
+            )
+        }
     for rule_id in sorted(verdicts):
         await _settle(
             db,
@@ -408,7 +505,8 @@ async def _settle_all(
             municipality,
             team,
             verdicts[rule_id],
-            rows.get(rule_id),
+            watched[rule_id] if watched[rule_id]["has_row"] else None,
+            watched[rule_id]["alert_open"],
             now,
             cause,
         )
@@ -422,7 +520,8 @@ async def _settle(
     municipality: str,
     team: str,
     verdict: Verdict,
-    row: asyncpg.Record | None,
+    row: Mapping[str, Any] | None,
+    alert_open: bool,
     now: datetime,
     cause: str,
 ) -> None:
@@ -433,16 +532,17 @@ async def _settle(
     )
     if verdict.holds(today):
         if raised_for != verdict.occurrence:
-            if raised_for is not None:
+            if raised_for is not None and alert_open:
                 await store.resolve_open(
                     db, **key, at=now, by="casetrack", note=f"superseded by {verdict.occurrence or 'a new occurrence'}"
                 )
             await store.raise_alert(db, **key, severity=rule.severity, team=team, details=verdict.details, at=now)
             raised_for = verdict.occurrence
-        else:
+        elif alert_open:
             await store.refresh_details(db, **key, details=verdict.details, at=now)
     else:
-        await store.resolve_open(db, **key, at=now, by="casetrack", note=f"condition cleared ({cause})")
+        if alert_open:
+            await store.resolve_open(db, **key, at=now, by="casetrack", note=f"condition cleared ({cause})")
         raised_for = None
     wake = verdict.wake_on(today)
     if wake is not None and wake <= today:  # never due again today: the poller would spin

@@ -167,6 +167,10 @@ CREATE TABLE IF NOT EXISTS alert_digests (
 """
 
 
+# The number of an alert's next transition, in SQL.
+_NEXT_TRANSITION = "(SELECT coalesce(max(transition), 0) + 1 FROM alert_transitions WHERE alert_id = {alert_id})"
+
+
 async def raise_alert(
     db: asyncpg.Connection,
     *,
@@ -179,15 +183,19 @@ async def raise_alert(
     details: dict[str, Any],
     at: datetime,
 ) -> uuid.UUID | None:
-    """Raises an alert unless one is already open for (rule, subject); returns its id if raised."""
-    alert_id = uuid.uuid4()
-    inserted = await db.fetchval(
-        """INSERT INTO alerts
-             (id, rule, subject_type, subject_id, municipality, team, state, severity, raised_at, details)
-           VALUES ($1, $2, $3, $4, $5, $6, 'open', $7, $8, $9)
-           ON CONFLICT (rule, municipality, subject_type, subject_id) WHERE state <> 'resolved' DO NOTHING
-           RETURNING id""",
-        alert_id,
+    """Raises an alert unless one is already open for (rule, subject); returns its id if raised.
+    The alert and its first transition in one statement."""
+    return await db.fetchval(
+        """WITH raised AS (
+             INSERT INTO alerts
+               (id, rule, subject_type, subject_id, municipality, team, state, severity, raised_at, details)
+             VALUES ($1, $2, $3, $4, $5, $6, 'open', $7, $8, $9)
+             ON CONFLICT (rule, municipality, subject_type, subject_id) WHERE state <> 'resolved' DO NOTHING
+             RETURNING id)
+           INSERT INTO alert_transitions (alert_id, transition, state, at, by, note, on_behalf_of)
+           SELECT id, 1, 'open', $8, 'casetrack', NULL, NULL FROM raised
+           RETURNING alert_id""",
+        uuid.uuid4(),
         rule,
         subject_type,
         subject_id,
@@ -197,10 +205,6 @@ async def raise_alert(
         at,
         json.dumps(details),
     )
-    if inserted is None:
-        return None
-    await _transition(db, alert_id, "open", at, "casetrack", None)
-    return alert_id
 
 
 async def refresh_details(
@@ -238,19 +242,25 @@ async def resolve_open(
     by: str,
     note: str,
 ) -> uuid.UUID | None:
-    """Resolves the open alert for (rule, subject), if any: the condition has cleared."""
-    alert_id = await db.fetchval(
-        """UPDATE alerts SET state = 'resolved', snoozed_until = NULL
-           WHERE rule = $1 AND municipality = $2 AND subject_type = $3 AND subject_id = $4 AND state <> 'resolved'
-           RETURNING id""",
+    """Resolves the open alert for (rule, subject), if any: the condition has cleared. The state
+    and its transition in one statement."""
+    return await db.fetchval(
+        f"""WITH resolved AS (
+              UPDATE alerts SET state = 'resolved', snoozed_until = NULL
+              WHERE rule = $1 AND municipality = $2 AND subject_type = $3 AND subject_id = $4
+                AND state <> 'resolved'
+              RETURNING id)
+            INSERT INTO alert_transitions (alert_id, transition, state, at, by, note, on_behalf_of)
+            SELECT id, {_NEXT_TRANSITION.format(alert_id="resolved.id")}, 'resolved', $5, $6, $7, NULL FROM resolved
+            RETURNING alert_id""",
         rule,
         municipality,
         subject_type,
         subject_id,
+        at,
+        by,
+        note,
     )
-    if alert_id is not None:
-        await _transition(db, alert_id, "resolved", at, by, note)
-    return alert_id
 
 
 class TransitionRefused(Exception):

@@ -38,7 +38,12 @@ def create_app(settings: Settings) -> FastAPI:
         await pool.execute(targets.SCHEMA)
         await pool.execute(price_books.SCHEMA)
         applier = CheckpointedApplier(
-            pool, service="projections", prefix="projection", consumer=CONSUMER, apply=projector.apply
+            pool,
+            service="projections",
+            prefix="projection",
+            consumer=CONSUMER,
+            apply=projector.apply,
+            apply_batch=projector.apply_batch,
         )
         await applier.prepare()
         nc = await connect(settings.nats_url, "projections")

@@ -7,6 +7,8 @@ it was recorded, never updated, so any figure can be re-computed "as of" an earl
 """
 
 import re
+from collections import Counter
+from collections.abc import Sequence
 
 import asyncpg
 
@@ -130,7 +132,7 @@ _FACT_COLUMNS = (
 _STAGING = "kpi_facts_staging"
 
 
-async def record_facts(db: asyncpg.Connection, schema: str, events: list[EventMessage]) -> None:
+async def record_facts(db: asyncpg.Connection, schema: str, events: Sequence[EventMessage]) -> None:
     """`record_fact` for many events (rebuilds), idempotent by position like it. COPY cannot skip
     a row that is there already, so the rows are copied into a temporary table of this connection
     and go on with one INSERT ... SELECT ... ON CONFLICT (position) DO NOTHING."""
@@ -152,6 +154,27 @@ async def apply(db: asyncpg.Connection, event: EventMessage) -> None:
            ON CONFLICT (event_type) DO UPDATE SET applied = projection_event_counts.applied + 1""",
         event.type,
     )
+
+
+async def apply_batch(db: asyncpg.Connection, events: Sequence[EventMessage]) -> None:
+    """`apply` for each of `events` in a few statements: the rows by COPY (a few events by one
+    pipelined INSERT each, cheaper than a COPY's set-up), the counts in one statement."""
+    schema = await current_generation(db)
+    if len(events) < _COPY_FROM:
+        await db.executemany(_RECORD_FACT.format(schema=schema), [_fact_row(event) for event in events])
+    else:
+        await record_facts(db, schema, events)
+    counts = sorted(Counter(event.type for event in events).items())  # in one order: no deadlock
+    await db.execute(
+        """INSERT INTO projection_event_counts (event_type, applied)
+           SELECT * FROM unnest($1::text[], $2::bigint[])
+           ON CONFLICT (event_type) DO UPDATE SET applied = projection_event_counts.applied + EXCLUDED.applied""",
+        [event_type for event_type, _ in counts],
+        [n for _, n in counts],
+    )
+
+
+_COPY_FROM = 20  # events in a batch from which COPY is cheaper than an INSERT each
 
 
 async def apply_out_of_order(db: asyncpg.Connection, event: EventMessage) -> None:
