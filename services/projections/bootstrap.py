@@ -32,6 +32,7 @@ CONSUMER = "projections"
 def create_app(settings: Settings) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        store.budget_bytes()  # a CASETRACK_HISTORY_BUDGET_MB that is no number stops the start here
         pool = await create_pool(settings.database_url)
         await projector.prepare(pool)
         await pool.execute(targets.SCHEMA)
