@@ -16,7 +16,7 @@ from runtime.database import create_pool, ping
 from runtime.http import create_service_app
 from runtime.metrics import CONSUMER_LAG
 from runtime.settings import Settings
-from services.projections import price_books, projector, store, targets
+from services.projections import price_books, projector, snapshots, store, targets
 from services.projections.api import router
 from services.projections.data_quality_api import router as data_quality_router
 from services.projections.investment_api import router as investment_router
@@ -37,6 +37,7 @@ def create_app(settings: Settings) -> FastAPI:
         await projector.prepare(pool)
         await pool.execute(targets.SCHEMA)
         await pool.execute(price_books.SCHEMA)
+        await pool.execute(snapshots.SCHEMA)
         applier = CheckpointedApplier(
             pool, service="projections", prefix="projection", consumer=CONSUMER, apply=projector.apply
         )

@@ -26,6 +26,7 @@ import asyncpg
 
 from contracts.facts import fact_adapter
 from runtime.settings import ConfigError
+from services.projections import snapshots
 from services.projections.history import History, Record, advance, fold
 from services.projections.projector import generation_number
 
@@ -41,6 +42,10 @@ WARM_EVERY_SECONDS = 5.0
 # of one municipality: 14.8 MB; two thirds of the facts are contacts). Estimating costs nothing per
 # query, where measuring the objects would walk millions of them.
 BYTES_PER_FACT = 150
+# A history is saved (snapshots.py) once this many facts were folded beyond its last snapshot — a
+# live one also on the first warm round of a new day with facts since — so a start, or a history
+# dropped by the budget, is read back and advanced rather than folded from the first fact.
+SNAPSHOT_AFTER_FACTS = 5000
 BUDGET_SETTING = "CASETRACK_HISTORY_BUDGET_MB"
 DEFAULT_BUDGET_MB = 512
 
@@ -95,10 +100,15 @@ class Live:
     course_changed_at: dict[str, int] = field(default_factory=dict)
     citizen_changed_at: dict[str, int] = field(default_factory=dict)
     facts: int = 0  # folded in: the history's size as the budget counts it
+    unidentified: int = 0  # of which without an event id
+    started: bool = False  # from the nearest snapshot (snapshots.py), once
+    snapshot_facts: int = 0  # facts of the last snapshot saved or started from
+    snapshot_day: date | None = None  # the day it was saved
 
     def advance(self, records: list[Record]) -> None:
         advance(self.history, records)
         self.facts += len(records)
+        self.unidentified += sum(1 for record in records if record.event_id is None)
         for record in records:
             if course := getattr(record.fact, "course_id", None):
                 self.course_changed_at[course] = record.position
@@ -145,6 +155,17 @@ def _forget(key: tuple) -> None:
 async def _advance(db: asyncpg.Pool, schema: str, live: Live) -> History:
     """Folds in the municipality's facts applied after the last one folded, a page at a time."""
     async with live.lock:
+        if not live.started:
+            live.started = True
+            snapshot = await snapshots.nearest(db, schema, live.history.municipality, None)
+            if snapshot is not None:
+                live.history, live.position = snapshot.history, snapshot.position
+                live.facts, live.unidentified = snapshot.facts, snapshot.unidentified
+                live.course_changed_at, live.citizen_changed_at = (
+                    snapshot.course_changed_at,
+                    snapshot.citizen_changed_at,
+                )
+                live.snapshot_facts, live.snapshot_day = snapshot.facts, datetime.now(UTC).date()
         while True:
             rows = await db.fetch(
                 f"""SELECT position, recorded_at, event_id, fact::text AS fact FROM {schema}.kpi_facts
@@ -191,7 +212,13 @@ async def _past_history(
         _used(("past", *key), _held.get(("past", *key), 0))
         return _past[key]
     result: dict[str, History] = {}
-    after, facts = 0, 0
+    after, facts, unidentified, started_from = 0, 0, 0, 0
+    if municipality is not None and settled:
+        snapshot = await snapshots.nearest(db, generation.schema, municipality, cutoff)
+        if snapshot is not None:
+            result[municipality] = snapshot.history
+            after, facts, unidentified = snapshot.position, snapshot.facts, snapshot.unidentified
+            started_from = snapshot.facts
     while True:  # a page at a time, so only one page of parsed facts is in memory besides the fold
         rows = await db.fetch(
             f"""SELECT position, recorded_at, municipality, event_id, fact::text AS fact
@@ -208,9 +235,15 @@ async def _past_history(
         for m, municipality_rows in by_municipality.items():
             advance(result.setdefault(m, History(m)), _records(municipality_rows))
         facts += len(rows)
+        unidentified += sum(1 for row in rows if row["event_id"] is None)
         if len(rows) < PAGE:
+            if rows:
+                after = rows[-1]["position"]
             break
         after = rows[-1]["position"]
+    if municipality is not None and settled and facts - started_from >= SNAPSHOT_AFTER_FACTS:
+        kept = snapshots.Snapshot(after, facts, unidentified, result[municipality], {}, {})
+        await snapshots.save(db, kept, cutoff)  # settled: the next replica or start begins here
     _past[key] = result
     _used(("past", *key), facts)
     while len(_past) > CACHED_PAST_HISTORIES:
@@ -259,6 +292,26 @@ async def histories(db: asyncpg.Pool, as_of: date | None) -> dict[str, History]:
     return {m: await _live_history(db, generation, m) for m in await _municipalities(db, generation.schema)}
 
 
+async def _keep_snapshot(db: asyncpg.Pool, live: Live) -> None:
+    """Saves the live history if SNAPSHOT_AFTER_FACTS were folded since its last snapshot, or any
+    on a new day (a start for `as_of` the days after it, snapshots.py)."""
+    today = datetime.now(UTC).date()
+    new = live.facts - live.snapshot_facts
+    if new < SNAPSHOT_AFTER_FACTS and not (new > 0 and live.snapshot_day != today):
+        return
+    async with live.lock:  # no fact folded in while it is pickled
+        kept = snapshots.Snapshot(
+            live.position,
+            live.facts,
+            live.unidentified,
+            live.history,
+            dict(live.course_changed_at),
+            dict(live.citizen_changed_at),
+        )
+        await snapshots.save(db, kept, None)
+        live.snapshot_facts, live.snapshot_day = live.facts, today
+
+
 async def warm(db: asyncpg.Pool, stop: asyncio.Event) -> None:
     """Keeps every municipality's live history folded, across starts and generation switches."""
     warmed = None
@@ -267,7 +320,8 @@ async def warm(db: asyncpg.Pool, stop: asyncio.Event) -> None:
             generation = await _generation(db)
             if generation.generation_id != warmed:
                 started = asyncio.get_running_loop().time()
-                await histories(db, None)
+                for municipality in await _municipalities(db, generation.schema):
+                    await _keep_snapshot(db, await _live_of(db, generation, municipality))
                 _kept_for_long()
                 warmed = generation.generation_id
                 log.info(
@@ -277,6 +331,10 @@ async def warm(db: asyncpg.Pool, stop: asyncio.Event) -> None:
                         "seconds": round(asyncio.get_running_loop().time() - started, 2),
                     },
                 )
+            else:
+                for (generation_id, _), kept in list(_live.items()):
+                    if generation_id == generation.generation_id:
+                        await _keep_snapshot(db, kept)
         except Exception as error:  # the database may be restarting: try again on the next round
             log.warning("could not fold the live histories yet", extra={"error": repr(error)})
         try:
