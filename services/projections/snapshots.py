@@ -20,14 +20,19 @@ another version of the fold's code (`CODE`) are never read (and are deleted as n
 """
 
 import asyncio
+import copyreg
 import hashlib
+import io
 import logging
 import pickle
 import sys
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
+from uuid import UUID, SafeUUID
 
 import asyncpg
 
@@ -77,8 +82,31 @@ class Snapshot:
     citizen_changed_at: dict[str, int]
 
 
+_UNKNOWN = SafeUUID.unknown
+
+
+def _uuid(value: int) -> UUID:
+    """An event id read back: UUID's own state reads an enum member per id (slow on Python 3.11)."""
+    uuid = object.__new__(UUID)
+    object.__setattr__(uuid, "int", value)
+    object.__setattr__(uuid, "is_safe", _UNKNOWN)
+    return uuid
+
+
+def _reduce_uuid(uuid: UUID) -> tuple[Callable[..., Any], tuple[Any, ...]]:
+    return (_uuid, (uuid.int,))
+
+
+_DISPATCH = copyreg.dispatch_table.copy()
+_DISPATCH[UUID] = _reduce_uuid
+
+
 def _dump(history: History, course_changed_at: dict[str, int], citizen_changed_at: dict[str, int]) -> bytes:
-    return zlib.compress(pickle.dumps((history, course_changed_at, citizen_changed_at), protocol=5), 1)
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=5)
+    pickler.dispatch_table = _DISPATCH
+    pickler.dump((history, course_changed_at, citizen_changed_at))
+    return zlib.compress(buffer.getvalue(), 1)
 
 
 def _load(data: bytes) -> tuple[History, dict[str, int], dict[str, int]]:
