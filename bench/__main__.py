@@ -496,8 +496,15 @@ def main() -> None:
     parser.add_argument(
         "--roster-courses", type=int, default=5000, help="active courses for the roster (bench/roster.py)"
     )
+    parser.add_argument(
+        "--history-sizes", help="events, comma-separated, for the history's growth table (bench/history.py)"
+    )
     args = parser.parse_args()
     events = args.events or (1_000_000 if args.full else 20_000)
+    history_sizes = [
+        int(n)
+        for n in (args.history_sizes or ("100000,300000,1000000" if args.full else "5000,15000,50000")).split(",")
+    ]
     courses = args.courses or (100_000 if args.full else 5_000)
     imported = 50_000 if args.full else 10_000
     seconds = 60.0 if args.full else 15.0
@@ -515,6 +522,7 @@ def main() -> None:
         extra_env={"LOG_LEVEL": "WARNING"},
     )
     figures: list[Figure] = []
+    growth: list[str] = []
     try:
         peak: dict[str, int] = {}
         if not args.only_history:
@@ -537,6 +545,10 @@ def main() -> None:
         if not args.only_history:
             print(f"deadline poll with {courses:,} courses ...", file=sys.stderr)
             figures += asyncio.run(deadline_figures(create_database(postgres.url), courses))
+        print(f"history costs at {history_sizes} events ...", file=sys.stderr)
+        from bench.history import history_size_figures
+
+        growth = history_size_figures(postgres.url, history_sizes)
         for name, rss in peak.items():
             figures.append(Figure(f"peak memory: {name}", rss / 2**20, "MiB", "<= 250 MB RSS", rss <= 250 * 10**6))
     finally:
@@ -552,6 +564,8 @@ def main() -> None:
     )
     print(f"machine: {machine()}\n")
     print_table(figures)
+    print("\nHow the history's costs grow (bench/history.py, in-process, store.py's own code):\n")
+    print("\n".join(growth))
 
 
 if __name__ == "__main__":

@@ -42,9 +42,11 @@ WARM_EVERY_SECONDS = 5.0
 # of one municipality: 14.8 MB; two thirds of the facts are contacts). Estimating costs nothing per
 # query, where measuring the objects would walk millions of them.
 BYTES_PER_FACT = 150
-# A history is saved (snapshots.py) once this many facts were folded beyond its last snapshot — a
-# live one also on the first warm round of a new day with facts since — so a start, or a history
-# dropped by the budget, is read back and advanced rather than folded from the first fact.
+# A history is saved (snapshots.py) once this many facts were folded beyond its last snapshot (a
+# live one: and half as many as it had; also on the first warm round of a new day with facts
+# since), so a start, or a history dropped by the budget, is read back and advanced rather than
+# folded from the first fact. The warm loop saves the live histories in memory; a past day's is
+# saved when folded, once settled.
 SNAPSHOT_AFTER_FACTS = 5000
 BUDGET_SETTING = "CASETRACK_HISTORY_BUDGET_MB"
 DEFAULT_BUDGET_MB = 512
@@ -293,11 +295,12 @@ async def histories(db: asyncpg.Pool, as_of: date | None) -> dict[str, History]:
 
 
 async def _keep_snapshot(db: asyncpg.Pool, live: Live) -> None:
-    """Saves the live history if SNAPSHOT_AFTER_FACTS were folded since its last snapshot, or any
-    on a new day (a start for `as_of` the days after it, snapshots.py)."""
+    """Saves the live history if it grew by half or SNAPSHOT_AFTER_FACTS, whichever is more, since
+    its last snapshot (so an import saves it a few times, not every few thousand facts), or by any
+    fact on a new day (a start for `as_of` the days after it, snapshots.py)."""
     today = datetime.now(UTC).date()
     new = live.facts - live.snapshot_facts
-    if new < SNAPSHOT_AFTER_FACTS and not (new > 0 and live.snapshot_day != today):
+    if new < max(SNAPSHOT_AFTER_FACTS, live.snapshot_facts // 2) and not (new > 0 and live.snapshot_day != today):
         return
     async with live.lock:  # no fact folded in while it is pickled
         kept = snapshots.Snapshot(
