@@ -58,7 +58,7 @@ CREATE INDEX IF NOT EXISTS history_snapshots_nearest ON history_snapshots (munic
 """
 
 KEEP = 8  # per municipality: the newest live snapshots, and as many of past days
-CANDIDATES = 3  # snapshots checked (newest position first) before folding from the first fact
+CANDIDATES = 3  # snapshots checked (one of the same moment, then the highest position first) before a full fold
 
 
 def _code() -> str:
@@ -115,15 +115,17 @@ def _load(data: bytes) -> tuple[History, dict[str, int], dict[str, int]]:
 
 
 async def nearest(db: asyncpg.Pool, schema: str, municipality: str, known_before: datetime | None) -> Snapshot | None:
-    """The snapshot with the highest position a fold of the facts recorded before `known_before`
-    (every fact when None) may start from, or None."""
+    """A snapshot a fold of the facts recorded before `known_before` (every fact when None) may
+    start from — one of that same moment first, else the one with the highest position — or None."""
     try:
         candidates = await db.fetch(
             """SELECT snapshot_id, known_before, position, facts, unidentified FROM history_snapshots
-               WHERE municipality = $1 AND code = $2 ORDER BY position DESC, taken_at DESC LIMIT $3""",
+               WHERE municipality = $1 AND code = $2
+               ORDER BY known_before IS NOT DISTINCT FROM $4 DESC, position DESC, taken_at DESC LIMIT $3""",
             municipality,
             CODE,
             CANDIDATES,
+            known_before,
         )
     except asyncpg.UndefinedTableError:
         return None  # not prepared (SCHEMA): no snapshots
