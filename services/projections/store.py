@@ -19,6 +19,7 @@ import gc
 import logging
 import os
 from collections import OrderedDict, defaultdict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -36,6 +37,7 @@ PAGE = 5000  # facts fetched and folded at a time; the event loop runs between p
 SETTLED = timedelta(minutes=5)
 CACHED_PAST_HISTORIES = 16  # (municipality, day) pairs: ten municipalities asked about one day fit
 WARM_EVERY_SECONDS = 5.0
+FOLDING_AT_ONCE = 3  # municipalities folded or read back at the same time after a start
 # The histories kept in memory, live and past, are held under a byte budget (least recently used
 # dropped, folded again when next asked for). A history's size is estimated from the facts folded
 # into it: ~150 bytes a fact, measured with tracemalloc on ten years of demo history (111,618 facts
@@ -292,7 +294,21 @@ async def histories(db: asyncpg.Pool, as_of: date | None) -> dict[str, History]:
     generation = await _generation(db)
     if is_past(as_of):
         return dict(await _past_history(db, generation, None, as_of))
-    return {m: await _live_history(db, generation, m) for m in await _municipalities(db, generation.schema)}
+    municipalities = await _municipalities(db, generation.schema)
+    lives = await _each(municipalities, lambda m: _live_of(db, generation, m))
+    return {m: live.history for m, live in zip(municipalities, lives, strict=True)}
+
+
+async def _each(municipalities: list[str], work: Callable[[str], Awaitable[Live]]) -> list[Live]:
+    """`work` for each municipality, FOLDING_AT_ONCE at a time: one's reading from the database (a
+    snapshot, its check, the facts) overlaps another's folding or unpickling."""
+    room = asyncio.Semaphore(FOLDING_AT_ONCE)
+
+    async def one(municipality: str) -> Live:
+        async with room:
+            return await work(municipality)
+
+    return list(await asyncio.gather(*(one(m) for m in municipalities)))
 
 
 async def _keep_snapshot(db: asyncpg.Pool, live: Live) -> None:
@@ -324,8 +340,13 @@ async def warm(db: asyncpg.Pool, stop: asyncio.Event) -> None:
             generation = await _generation(db)
             if generation.generation_id != warmed:
                 started = asyncio.get_running_loop().time()
-                for municipality in await _municipalities(db, generation.schema):
-                    await _keep_snapshot(db, await _live_of(db, generation, municipality))
+
+                async def fold_and_keep(municipality: str, generation: Generation = generation) -> Live:
+                    live = await _live_of(db, generation, municipality)
+                    await _keep_snapshot(db, live)
+                    return live
+
+                await _each(await _municipalities(db, generation.schema), fold_and_keep)
                 _kept_for_long()
                 warmed = generation.generation_id
                 log.info(
