@@ -24,6 +24,7 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -313,6 +314,7 @@ def main() -> None:
         lines = history_size_figures(postgres.url, sizes)
     finally:
         postgres.stop()
+        shutil.rmtree(work, ignore_errors=True)
     print(f"\ncasetrack history benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC\n")
     print("\n".join(lines))
 
