@@ -12,6 +12,10 @@ commits in log order), so two kinds of history can be kept in memory and reused:
   recorded more than SETTLED after that moment has been applied, no fact recorded before it can
   still come (a registration transaction takes milliseconds, not minutes), so the history is final
   and kept by (generation, municipality, day); before that it is also keyed by the last position.
+
+Both kinds are kept under a byte budget (CASETRACK_HISTORY_BUDGET_MB; least recently used dropped)
+and saved in PostgreSQL (snapshots.py): a fold — after a start, after the budget dropped a history,
+of a past day — starts from the nearest snapshot it may start from rather than the first fact.
 """
 
 import asyncio
