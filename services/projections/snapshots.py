@@ -21,6 +21,7 @@ another version of the fold's code (`CODE`) are never read (and are deleted as n
 
 import asyncio
 import copyreg
+import gc
 import hashlib
 import io
 import logging
@@ -110,7 +111,17 @@ def _dump(history: History, course_changed_at: dict[str, int], citizen_changed_a
 
 
 def _load(data: bytes) -> tuple[History, dict[str, int], dict[str, int]]:
-    loaded: tuple[History, dict[str, int], dict[str, int]] = pickle.loads(zlib.decompress(data))  # noqa: S301 - our own table
+    """The pickle read back with the cyclic garbage collector paused: the hundreds of thousands of
+    objects it makes would otherwise set off full collections that walk every history already in
+    memory (ten histories of 100,000 facts read back one after the other: 12 s, paused: 2.6 s)."""
+    raw = zlib.decompress(data)
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        loaded: tuple[History, dict[str, int], dict[str, int]] = pickle.loads(raw)  # noqa: S301 - our own table
+    finally:
+        if paused:
+            gc.enable()
     return loaded
 
 

@@ -175,6 +175,7 @@ async def _advance(db: asyncpg.Pool, schema: str, live: Live) -> History:
                     snapshot.citizen_changed_at,
                 )
                 live.snapshot_facts, live.snapshot_day = snapshot.facts, datetime.now(UTC).date()
+                _kept_for_long()
         while True:
             rows = await db.fetch(
                 f"""SELECT position, recorded_at, event_id, fact::text AS fact FROM {schema}.kpi_facts
@@ -299,7 +300,13 @@ async def histories(db: asyncpg.Pool, as_of: date | None) -> dict[str, History]:
     if is_past(as_of):
         return dict(await _past_history(db, generation, None, as_of))
     municipalities = await _municipalities(db, generation.schema)
-    lives = await _each(municipalities, lambda m: _live_of(db, generation, m))
+
+    async def fold_one(municipality: str) -> Live:
+        live = await _live_of(db, generation, municipality)
+        _kept_for_long()
+        return live
+
+    lives = await _each(municipalities, fold_one)
     return {m: live.history for m, live in zip(municipalities, lives, strict=True)}
 
 
@@ -347,6 +354,7 @@ async def warm(db: asyncpg.Pool, stop: asyncio.Event) -> None:
 
                 async def fold_and_keep(municipality: str, generation: Generation = generation) -> Live:
                     live = await _live_of(db, generation, municipality)
+                    _kept_for_long()  # each one: the next fold's collections need not walk it
                     await _keep_snapshot(db, live)
                     return live
 
