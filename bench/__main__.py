@@ -508,6 +508,7 @@ def main() -> None:
     courses = args.courses or (100_000 if args.full else 5_000)
     imported = 50_000 if args.full else 10_000
     seconds = 60.0 if args.full else 15.0
+    partitioned = 200_000 if args.full else 10_000  # applied three times: unpartitioned, one replica, two
 
     work = Path(tempfile.mkdtemp(prefix="casetrack-bench-"))
     postgres = EmbeddedPostgres(work / "pg", fast=True)
@@ -538,6 +539,11 @@ def main() -> None:
         history, history_peak = history_figures(postgres.url, work, events)
         figures += history
         peak |= history_peak
+        if not args.only_history:
+            print(f"apply of {partitioned:,} events with one projections replica and with two ...", file=sys.stderr)
+            from bench.partitions import partition_figures  # it imports this module's Figure
+
+            figures += partition_figures(postgres.url, work, partitioned)
         print(f"course roster of {args.roster_courses:,} active courses ...", file=sys.stderr)
         from bench.roster import roster_figures  # it imports this module's Figure
 

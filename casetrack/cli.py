@@ -156,23 +156,29 @@ def _embedded_nats(data_dir: Path, municipalities: list[str]) -> tuple["Embedded
     return server, {"NATS_URL": url} | natsauth.service_env(url, passwords), passwords
 
 
-def provision_streams(url: str) -> None:
+def provision_streams(url: str, replicas: int | None = None, partitions: int | None = None) -> None:
     """Creates or updates casetrack's streams as the operator (whose user `url` carries): the
-    services may only look them up (casetrack.natsauth). Safe to repeat."""
+    services may only look them up (casetrack.natsauth). Safe to repeat. `replicas`: nodes per
+    stream, default CASETRACK_STREAM_REPLICAS; `partitions` of the events stream, default
+    CASETRACK_EVENT_PARTITIONS."""
 
     async def provision() -> None:
         import nats
 
         from casetrack.natsauth import ADMIN
-        from runtime.bus import ensure_streams, inbox_prefix
+        from runtime.bus import ensure_streams, inbox_prefix, servers_and_credentials
 
         nc = await nats.connect(
-            url, name="casetrack-streams", inbox_prefix=inbox_prefix(ADMIN), allow_reconnect=False, connect_timeout=5
+            **servers_and_credentials(url),
+            name="casetrack-streams",
+            inbox_prefix=inbox_prefix(ADMIN),
+            allow_reconnect=False,
+            connect_timeout=5,
         )
         try:
             for attempt in range(20):  # a server just started may not have JetStream ready yet
                 try:
-                    await ensure_streams(nc.jetstream(timeout=10))
+                    await ensure_streams(nc.jetstream(timeout=10), replicas=replicas, partitions=partitions)
                     return
                 except (nats.errors.NoRespondersError, nats.js.errors.ServiceUnavailableError):
                     if attempt == 19:
@@ -349,6 +355,36 @@ def demo_command(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def import_command(args: argparse.Namespace) -> int:
+    """`casetrack import FILE`: another system's history, with its original times (docs/import.md)."""
+    from casetrack import importer
+
+    token = args.token or secret("CASETRACK_IMPORT_TOKEN")
+    if not token:
+        print("error: give --token or CASETRACK_IMPORT_TOKEN (the administrator's token)", file=sys.stderr)
+        return 2
+    path = Path(args.file)
+    report = Path(args.report) if args.report else path.with_name(path.name + ".refused.jsonl")
+    try:
+        state = importer.run_import(
+            path,
+            args.url,
+            token,
+            source=args.source,
+            report_path=report,
+            state_path=Path(args.state) if args.state else None,
+            batch_size=args.batch,
+        )
+    except OSError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except importer.ImportFailed as error:
+        print(f"error: {error}; run the command again to go on where it stopped", file=sys.stderr)
+        return 3
+    print(importer.summary(state, report), flush=True)
+    return 1 if state.refused else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="casetrack", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -365,7 +401,19 @@ def main(argv: list[str] | None = None) -> int:
     demo_parser.add_argument("--seed", type=int, default=2026)
     streams_parser = commands.add_parser("streams", help="create or update the NATS streams (the operator's job)")
     streams_parser.add_argument("--url", help="NATS URL with the operator's user; default OPERATOR_NATS_URL")
+    import_parser = commands.add_parser(
+        "import", help="import another system's history with its original times (the administrator's)"
+    )
+    import_parser.add_argument("file", help="JSON lines: recorded_at, source, fact (docs/import.md)")
+    import_parser.add_argument("--url", default="http://127.0.0.1:8001", help="the registration service")
+    import_parser.add_argument("--token", help="the administrator's token; default CASETRACK_IMPORT_TOKEN")
+    import_parser.add_argument("--source", help="the source system, for lines that do not name one")
+    import_parser.add_argument("--report", help="the refused lines with reasons; default FILE.refused.jsonl")
+    import_parser.add_argument("--state", help="where a run keeps how far it got; default FILE.import-state.json")
+    import_parser.add_argument("--batch", type=int, default=200, help="lines per request (at most 1000)")
     args = parser.parse_args(argv)
+    if args.command == "import":
+        return import_command(args)
     if args.command == "streams":
         return streams_command(args)
     if args.command == "run":

@@ -18,6 +18,10 @@ evaluation of the Homelessness Strategy 2009-13 (docs/domain.md §1, §10):
 - follow-ups 6, 9 and 12 months after a course ended; income, employment, substance-abuse
   treatment, eviction risks (most prevented), consent; teams, workers (one joins, one moves
   team, one leaves) and quarterly housing-stock figures.
+- issue 17's methods: outreach (§99) courses from the street, in the phases contact making,
+  relationship and bridging, with the Recovery Star from contact established and a handover to the
+  method that follows; Udredning og Plan in §110 stays; Køreplan for releases; referrals assessed,
+  some refused a visitation; courses ending well handed over to a named offer.
 About a third of the citizens are sent with a (made-up) CPR number instead of an id, as a case
 system would; registration turns it into the pseudonymous id.
 """
@@ -66,6 +70,13 @@ END_REASONS_CTI = {
     "contact_lost": 0.05,
 }
 REVISITATION = {"CTI": "ICM", "ICM": "ACT", "ACT": "ICM"}
+HANDOVER_TO = {"CTI": "sel85", "ICM": "sel85", "ACT": "icm", "OUTREACH": "icm"}  # the offer a course hands over to
+OUTREACH_FROM = (
+    "street",
+    "sofa",
+    "night_shelter",
+)  # entries met by outreach (the outreach evaluation's target group, docs/domain.md §10)
+REFUSALS = {"needs_less": 0.35, "needs_more": 0.25, "declined_by_citizen": 0.2, "no_capacity": 0.1, "other": 0.1}
 FOLLOW_ON = {"hoej": 0.30, "nogen": 0.30, "ringe": 0.11, "slet_ikke": 0.14, "ved_ikke": 0.15}
 ENTRY = {
     "shelter_110": 0.55,
@@ -163,6 +174,13 @@ class Municipality:
             self._worker(team, f"leder-{method.lower()}", first, role="team_leader")
             for n in range({"CTI": 3, "ICM": 4, "ACT": 3}[method]):
                 self._worker(team, f"w-{method.lower()}-{n + 1}", first)
+        # Outreach (§99): its own team, where the leader also goes out (the outreach evaluation counts both's hours).
+        self.outreach = Team("team-outreach", "OUTREACH")
+        self._fact("TeamRegistered", first, team_id="team-outreach", name="OUTREACH-teamet", methods=["OUTREACH"])
+        self._worker(self.outreach, "leder-outreach", first, role="team_leader")
+        self.outreach.workers.append(("leder-outreach", first, None))
+        for n in range(2):
+            self._worker(self.outreach, f"w-outreach-{n + 1}", first)
         span = (today - first).days
         # The ICM team grows; a CTI worker moves to the ACT team; an ICM worker leaves.
         self._worker(self.teams["ICM"], "w-icm-5", first + timedelta(days=span // 4))
@@ -296,6 +314,8 @@ class CitizenStory:
                 self.add("SubstanceTreatmentEnded", started + self.days(60, 200))
         visitation = entry + self.days(10, 60)
         method = pick(rng, METHOD_WEIGHTS)
+        if situation in OUTREACH_FROM:
+            self.outreach_course(entry, method)
         if rng.random() < 0.9:
             self.add("ConsentGiven", visitation, scope="outcome_measurements")
             if rng.random() < 0.03:
@@ -330,6 +350,62 @@ class CitizenStory:
             in_target_group=fits,
             already_supported=not fits and rng.random() < 0.5,
             referred_to=None if fits else rng.choice(["health_care", "drop_in", "jobcentre", "gp", "other_sel99"]),
+        )
+        if fits and rng.random() < 0.1:  # the visitation asked for is refused (the citizen may come back later)
+            self.add(
+                "VisitationRefused",
+                entry + timedelta(days=rng.randint(8, 20)),
+                referral_id=referral,
+                method=pick(rng, METHOD_WEIGHTS),
+                reason=pick(rng, REFUSALS),
+            )
+
+    def outreach_course(self, entry: date, method: str) -> None:
+        """Half of the citizens met on the street or sofa-surfing get a §99 outreach course from the
+        day they are known: contact making (attempts first), relationship, bridging; weekly contacts;
+        a Recovery Star soon after contact is established (most) and every three months; after 2-7
+        months a handover to the method that follows."""
+        rng = self.extra("outreach")
+        if rng.random() >= 0.5:
+            return
+        team, course_id = self.place.outreach, f"{self.number:05d}-o"
+        course: dict[str, Any] = {"course_id": course_id}
+        worker = team.worker_on(rng, entry)
+        self.add("VisitationDecided", entry, **course, method="OUTREACH", team=team.team_id)
+        self.add("CourseStarted", entry, **course, support_worker=worker)
+        end = entry + timedelta(days=rng.randint(60, 210))
+        relationship = entry + timedelta(days=rng.randint(14, 40))
+        bridging = max(relationship + timedelta(days=7), end - timedelta(days=rng.randint(14, 30)))
+        phases = [(entry, "contact_making"), (relationship, "relationship"), (bridging, "bridging")]
+        for day, phase in phases:
+            self.add("OutreachPhaseStarted", day, **course, phase=phase)
+        established = None
+        day = entry + timedelta(days=rng.randint(1, 7))
+        while day < min(end, self.today):
+            kind = "attempted" if established is None and rng.random() < 0.5 else pick(rng, CONTACT_KINDS)
+            minutes = {"face_to_face": rng.randint(20, 90), "phone_digital": rng.randint(5, 20)}.get(kind, 10)
+            self.add("ContactRecorded", day, **course, minutes=minutes, kind=kind)
+            if established is None and kind in ("face_to_face", "phone_digital"):
+                established = day
+            day += timedelta(days=rng.randint(4, 10))
+        if established is not None and rng.random() < 0.85:
+            measured = established + timedelta(days=rng.randint(3, 25))
+            steps = {area: rng.randint(1, 5) for area in RECOVERY_STAR_AREAS}
+            while measured < min(end, self.today):
+                self.add("MeasurementRecorded", measured, **course, instrument="RECOVERY_STAR", answers=steps)
+                steps = {a: max(1, min(10, s + rng.choice([-1, 0, 1, 1, 2]))) for a, s in steps.items()}
+                measured = add_months(measured, 3)
+        if end > self.today:
+            return
+        handed = rng.random() < 0.75
+        if handed:
+            self.add("CourseHandedOver", end, **course, offer=HANDOVER_TO["OUTREACH"], provider=f"{method}-teamet")
+        self.add(
+            "CourseEnded",
+            end,
+            **course,
+            reason="completed" if handed else pick(rng, END_REASONS_OPEN),
+            follow_on_offer="hoej" if handed else rng.choice(["ringe", "ved_ikke"]),
         )
 
     def recovery_star(self, started: date, end: date | None, course_id: str) -> None:
@@ -426,6 +502,8 @@ class CitizenStory:
         fields: dict[str, Any] = {"reason": reason, "follow_on_offer": pick(rng, FOLLOW_ON)}
         if reason == "needs_other_support":
             fields["revisitation_method"] = REVISITATION[method]
+        if fields["follow_on_offer"] in ("hoej", "nogen") and self.extra(f"handover-{course_id}").random() < 0.7:
+            self.add("CourseHandedOver", end, **course, offer=HANDOVER_TO[method])
         self.add("CourseEnded", end, **course, **fields)
         for months in FOLLOW_UP_MONTHS:
             if rng.random() < 0.8:
@@ -580,12 +658,13 @@ class CitizenStory:
             )
             month = add_months(month, 1)
         self.contacts(started, until, contact_every(Method(method)), course_id)
-        if rng.random() < 0.15:  # outreach from the street: contact-making, relationship, bridging
+        if rng.random() < 0.15:
+            # Outreach phases belong to outreach courses now (outreach_course); the draws that
+            # placed them here are kept, so the rest of the demo stays as it was for a seed.
             day = started
-            for phase in ("contact_making", "relationship", "bridging"):
+            for _phase in ("contact_making", "relationship", "bridging"):
                 if day >= until:
                     break
-                self.add("OutreachPhaseStarted", day, course_id=course_id, phase=phase)
                 day += self.days(30, 150)
 
     def worker_changes(self, team: Team, worker: str, started: date, end: date | None, course_id: str) -> None:

@@ -55,6 +55,7 @@ from contracts.events import EVENTS_STREAM, EVENTS_SUBJECT_ROOT
 from contracts.rule_config import RULE_CONFIG_STREAM, RULE_CONFIG_SUBJECT_ROOT
 from contracts.submission import FACTS_SUBMIT_SUBJECT
 from runtime.bus import inbox_prefix
+from runtime.partitions import MAX_PARTITIONS, consumer_name, partition_subject
 
 SERVICES = ("registration", "projections", "alerts")
 RELAY = "relay"  # registration's relay: the only service identity that publishes events
@@ -90,6 +91,18 @@ def _durable_consumer(stream: str, durable: str, filter_subject: str) -> list[st
         f"$JS.API.CONSUMER.CREATE.{stream}.{durable}.{filter_subject}",
         f"$JS.API.CONSUMER.MSG.NEXT.{stream}.{durable}",
         f"$JS.ACK.{stream}.{durable}.>",
+    ]
+
+
+def _partition_consumers(service: str) -> list[str]:
+    """The durable consumers of the events stream's partitions (runtime/partitions.py), one per
+    partition, each filtered to its partition's subjects; as many as the stream may have."""
+    return [
+        subject
+        for partition in range(MAX_PARTITIONS)
+        for subject in _durable_consumer(
+            EVENTS_STREAM, consumer_name(service, partition), partition_subject(partition)
+        )[1:]  # the stream's info is in the list once
     ]
 
 
@@ -140,6 +153,7 @@ def permissions_for(user: str, municipalities: Iterable[str] = (), *, admin: boo
         return _permissions(
             [
                 *_durable_consumer(EVENTS_STREAM, user, events),
+                *_partition_consumers(user),
                 *_write_audit(user),
                 f"$JS.API.DIRECT.GET.{RULE_CONFIG_STREAM}.{RULE_CONFIG_SUBJECT_ROOT}.>",
             ],
@@ -150,6 +164,7 @@ def permissions_for(user: str, municipalities: Iterable[str] = (), *, admin: boo
         return _permissions(
             [
                 *_durable_consumer(EVENTS_STREAM, user, events),
+                *_partition_consumers(user),
                 f"{ALERTS_SUBJECT_ROOT}.>",
                 _stream_info(ALERTS_STREAM),
                 f"{RULE_CONFIG_SUBJECT_ROOT}.>",

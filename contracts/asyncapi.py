@@ -61,7 +61,7 @@ def document() -> dict[str, Any]:
         "asyncapi": ASYNCAPI_VERSION,
         "info": {
             "title": "casetrack bus",
-            "version": "1",
+            "version": "2",  # 2: EventMessage.imported (an imported fact's source and recorded time)
             "description": "What casetrack receives and publishes on NATS: facts in by request/reply, "
             "recorded events, alert transitions, the read audit trail and rule configurations out on "
             "JetStream. Every connection signs in as its own NATS user with only these subjects "

@@ -11,6 +11,43 @@ class Method(StrEnum):
     ICM = "ICM"  # Intensive Case Management, open-ended
     ACT = "ACT"  # Assertive Community Treatment, multidisciplinary team
     SEL85 = "SEL85"  # ordinary home support under SEL §85
+    OUTREACH = "OUTREACH"  # outreach under SEL §99 (opsøgende indsats), in OutreachPhase phases
+
+
+class CitizenMethod(StrEnum):
+    """The methods followed as facts about the citizen, not as a course (docs/domain.md §1): a KPI's
+    `method` filter takes these beside the course methods (Method) and then counts the citizens who
+    followed the method in the period, and their courses."""
+
+    UDREDNING = "UDREDNING"  # Udredning og Plan at a §110 shelter (UdredningStarted/Completed)
+    KOREPLAN = "KOREPLAN"  # Køreplan for a release or discharge (ReleasePlanned/MeetingHeld/Completed)
+
+
+class VisitationRefusal(StrEnum):
+    """Why a referral's visitation was refused (afslag; docs/domain.md §4)."""
+
+    NOT_IN_TARGET_GROUP = "not_in_target_group"  # outside the method's target group
+    NEEDS_LESS = "needs_less"  # the need is met by less intensive support
+    NEEDS_MORE = "needs_more"  # the need calls for more (e.g. §107/§108 or treatment)
+    DECLINED_BY_CITIZEN = "declined_by_citizen"  # the citizen does not want the offer
+    NO_CAPACITY = "no_capacity"  # no place in the offer now
+    OTHER = "other"
+
+
+class HandoverOffer(StrEnum):
+    """The named follow-on offer a course hands the citizen over to at its end (overdragelse)."""
+
+    SEL85 = "sel85"  # home support under SEL §85
+    SEL99 = "sel99"  # another §99 outreach effort
+    SEL107 = "sel107"  # temporary supported housing
+    SEL108 = "sel108"  # long-term supported housing
+    ICM = "icm"
+    ACT = "act"
+    CTI = "cti"
+    TREATMENT = "treatment"  # substance or psychiatric treatment
+    JOBCENTRE = "jobcentre"
+    NETWORK = "network"  # relatives, volunteers, a visiting friend
+    OTHER = "other"
 
 
 class CtiPhase(StrEnum):

@@ -20,6 +20,20 @@ class EventHeaders(BaseModel):
     nats_msg_id: UUID = Field(alias="Nats-Msg-Id", description="the event id: the stream keeps each event once")
 
 
+IMPORT_SOURCE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
+
+
+class Imported(BaseModel):
+    """Where an imported fact comes from: the source system and when that system recorded it
+    (`casetrack import`, docs/import.md). Added in version 2 of the bus contract; absent on facts
+    told to casetrack directly."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    source: str = Field(pattern=IMPORT_SOURCE_PATTERN, description="the source system, e.g. its name")
+    recorded_at: datetime = Field(description="when the source system recorded the fact")
+
+
 class EventMessage(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -29,6 +43,17 @@ class EventMessage(BaseModel):
     recorded_at: datetime = Field(description="when casetrack was told")
     recorded_by: str = Field(description="the client that recorded the fact")
     fact: Fact
+    imported: Imported | None = Field(
+        default=None,
+        description="for a fact imported from another system's history: the source and its recorded time "
+        "(since version 2 of the bus contract; absent otherwise)",
+    )
+
+    @property
+    def known_at(self) -> datetime:
+        """When the fact became known: the source system's recorded time for an imported fact, else
+        when casetrack was told. What `as_of` questions filter by."""
+        return self.imported.recorded_at if self.imported is not None else self.recorded_at
 
     @property
     def type(self) -> str:

@@ -5,6 +5,7 @@ fails when the files in the repository no longer match the code.
 - `contracts/schema/facts/<FactType>.json`: what a client submits (validation schema; `cpr` is
   accepted at the edge only), with `x-schema-version` of the event it becomes;
 - `contracts/schema/EventMessage.json`, `AlertMessage.json`: what is on the streams;
+- `contracts/schema/ImportLine.json`: one line of a file for `casetrack import` (contracts/imports.py);
 - `contracts/asyncapi.yaml`: the bus, every subject with its payload and headers (contracts/asyncapi.py).
 """
 
@@ -19,6 +20,7 @@ from contracts import asyncapi
 from contracts.alerts import AlertMessage
 from contracts.events import EventMessage
 from contracts.facts import FACT_TYPES, schema_version
+from contracts.imports import ImportLine
 
 HERE = Path(__file__).parent
 DOCUMENT = asyncapi.DOCUMENT
@@ -33,6 +35,7 @@ def documents() -> dict[Path, str]:
         docs[Path("schema/facts") / f"{fact_type.__name__}.json"] = _json(schema)
     for message in (EventMessage, AlertMessage):
         docs[Path("schema") / f"{message.__name__}.json"] = _json(_serialization_schema(message))
+    docs[Path("schema") / "ImportLine.json"] = _json(ImportLine.model_json_schema(mode="validation"))
     docs[DOCUMENT.relative_to(HERE)] = asyncapi.render()
     return docs
 

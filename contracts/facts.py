@@ -33,6 +33,7 @@ from contracts.codes import (
     FollowOnOffer,
     FollowUpAnswer,
     Gender,
+    HandoverOffer,
     HousingLossReason,
     HousingSituation,
     IncomeType,
@@ -44,6 +45,7 @@ from contracts.codes import (
     ReferralSource,
     ReleaseFrom,
     ShelterDischarge,
+    VisitationRefusal,
     WaitingListHousing,
     WorkerRole,
 )
@@ -62,13 +64,19 @@ class Admission:
 
     municipalities: frozenset[str] = field(default_factory=lambda: frozenset(DANISH_MUNICIPALITIES))
     window: DateWindow = field(default_factory=DateWindow)
+    # The day the fact is judged on: today, or for an imported fact the day its source system
+    # recorded it (what was "in the future" then, docs/import.md).
+    today: date | None = None
 
 
 def _admission(info: ValidationInfo) -> Admission | None:
     return info.context if isinstance(info.context, Admission) else None
 
 
-def _today() -> date:
+def _today(info: ValidationInfo | None = None) -> date:
+    admission = _admission(info) if info is not None else None
+    if admission is not None and admission.today is not None:
+        return admission.today
     return datetime.now(UTC).date()
 
 
@@ -95,7 +103,7 @@ def _plausible_date(value: date, info: ValidationInfo) -> date:
     admission = _admission(info)
     if admission is not None and value < admission.window.earliest:
         raise _out_of_range(f"before {admission.window.earliest.isoformat()}")
-    if value > _today() + timedelta(days=1):
+    if value > _today(info) + timedelta(days=1):
         raise _out_of_range("more than a day in the future")
     return value
 
@@ -105,7 +113,7 @@ def _planned_date(value: date, info: ValidationInfo) -> date:
     _not_before_oldest(value)
     admission = _admission(info)
     if admission is not None:
-        problem = admission.window.problem(value, _today())
+        problem = admission.window.problem(value, _today(info))
         if problem is not None:
             raise _out_of_range(problem)
     return value
@@ -282,9 +290,9 @@ class SurveyAnswered(FactBase):
 
     @field_validator("round")
     @classmethod
-    def _round_begun(cls, value: str) -> str:
+    def _round_begun(cls, value: str, info: ValidationInfo) -> str:
         """A round is answered once it has begun (like an effective date, at most a day ahead)."""
-        if round_start(value) > _today() + timedelta(days=1):
+        if round_start(value) > _today(info) + timedelta(days=1):
             raise _out_of_range(f"round {value} has not begun")
         return value
 
@@ -519,6 +527,16 @@ class ReferralAssessed(CitizenFact):
     referred_to: ReferralDestination | None = Field(default=None, description="referred on to, if so")
 
 
+class VisitationRefused(CitizenFact):
+    """The visitation asked for after a referral was refused (afslag): the funnel's step "visitation
+    decided or refused" for a referral that opens no course (a granted one is VisitationDecided)."""
+
+    type: Literal["VisitationRefused"] = "VisitationRefused"
+    referral_id: Identifier
+    method: Method = Field(description="the method the visitation was about")
+    reason: VisitationRefusal
+
+
 class ConsentGiven(CitizenFact):
     type: Literal["ConsentGiven"] = "ConsentGiven"
     scope: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{1,40}$")] = Field(
@@ -637,6 +655,17 @@ class CourseEnded(CourseFact):
     follow_on_offer: FollowOnOffer = FollowOnOffer.UNKNOWN
 
 
+class CourseHandedOver(CourseFact):
+    """At the end of a course the citizen was handed over to a named follow-on offer (overdragelse):
+    the funnel's last step. Recorded before or on the day the course ends."""
+
+    type: Literal["CourseHandedOver"] = "CourseHandedOver"
+    offer: HandoverOffer = Field(description="the follow-on offer the citizen was handed over to")
+    provider: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = Field(
+        default=None, description="the offer's name (the team, shelter or organisation), if any"
+    )
+
+
 class CourseStartCorrected(CourseFact):
     """A correction: the course started on `effective_date`, not on the date first recorded."""
 
@@ -714,6 +743,7 @@ FACT_TYPES: tuple[type[FactBase], ...] = (
     ConsentWithdrawn,
     ReferralReceived,
     ReferralAssessed,
+    VisitationRefused,
     CitizenErased,
     VisitationDecided,
     CourseStarted,
@@ -725,6 +755,7 @@ FACT_TYPES: tuple[type[FactBase], ...] = (
     ContactRecorded,
     MeasurementRecorded,
     CourseEnded,
+    CourseHandedOver,
     CourseStartCorrected,
     CtiPhaseStartCorrected,
     FactWithdrawn,

@@ -194,6 +194,13 @@ RECOVERY_STAR_BANDS: dict[str, tuple[int, int]] = {
 # Contact is established on the course's first contact of these kinds (not an attempt, a cancelled
 # meeting or a call to partners): a Recovery Star baseline counts from that day, not from the start.
 CONTACT_ESTABLISHED_KINDS = frozenset({ContactKind.FACE_TO_FACE, ContactKind.PHONE_DIGITAL})
+# The Recovery Star baseline is due within this many days of contact established (the alert
+# recovery_star_baseline_missing): a month, like a course's baseline measurement, as the first
+# meetings of outreach are about the relationship, not about forms.
+RECOVERY_STAR_BASELINE_DAYS = 30
+# The methods whose courses measure with the Recovery Star: outreach (the outreach evaluation's
+# outcome measure, docs/domain.md §10).
+RECOVERY_STAR_METHODS = frozenset({Method.OUTREACH})
 
 
 def recovery_star_band(step: float) -> str:

@@ -21,6 +21,7 @@ The table (README "Roles and scopes" has it too):
     national exports (GET /v1/exports/...)      -       -               -            own m.   all
     investment calculation, price books         -       -               -            own m.   all
     §110 stays re-identified with CPR (POST)    -       -               -            -        all
+    import history (POST /v1/import)            -       -               -            -        all
     alerts (list, stream, by id)                -       -               own team     own m.   all
     alerts (acknowledge, snooze, resolve)       -       -               own team     -        all
     rules (read)                                -       -               own m.       own m.   all

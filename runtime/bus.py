@@ -1,10 +1,15 @@
 """NATS JetStream plumbing shared by the services: connection, streams, an ordered batch consumer."""
 
 import asyncio
+import dataclasses
 import logging
+import os
 import time
 from collections.abc import Awaitable, Callable, Collection, Sequence
+from typing import Any
+from urllib.parse import unquote, urlsplit, urlunsplit
 
+import asyncpg
 import nats
 from nats.aio.client import Client as NatsClient
 from nats.aio.msg import Msg
@@ -76,8 +81,34 @@ def inbox_prefix(user: str) -> str:
     return f"_INBOX.{user}"
 
 
-async def connect(url: str, name: str) -> NatsClient:
-    """Connects as the service `name`; the URL carries that service's NATS user and password."""
+def servers_and_credentials(url: str, more_servers: str | None = None) -> dict[str, Any]:
+    """The nats.connect arguments for `url`: one server, or a cluster's servers separated by commas
+    (`nats://projections:<password>@n1:4222,nats://n2:4222,nats://n3:4222`), and the servers of
+    `more_servers` (default: NATS_SERVERS, the cluster's nodes without users, so each service's own
+    `<SERVICE>_NATS_URL` secret can keep naming one node). The user and password of the first URL
+    that carries them are given to every server, and to the nodes the cluster tells the client about
+    later (nats-py signs in to those with the `user`/`password` options)."""
+    if more_servers is None:
+        more_servers = os.environ.get("NATS_SERVERS", "")
+    servers: list[str] = []
+    user = password = None
+    for part in (p.strip() for p in f"{url},{more_servers}".split(",")):
+        if not part:
+            continue
+        parts = urlsplit(part if "://" in part else f"nats://{part}")
+        if parts.username is not None and user is None:
+            user, password = unquote(parts.username), unquote(parts.password or "")
+        server = urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[-1]))
+        if server not in servers:
+            servers.append(server)
+    if not servers:
+        raise ValueError("no NATS server given")
+    return {"servers": servers, "user": user, "password": password}
+
+
+async def connect(url: str, name: str, **options: Any) -> NatsClient:
+    """Connects as the service `name`; the URL carries that service's NATS user and password. With a
+    cluster's servers (comma-separated) a lost connection is taken up by another node."""
 
     async def _disconnected() -> None:
         log.warning("nats disconnected")
@@ -89,7 +120,7 @@ async def connect(url: str, name: str) -> NatsClient:
         log.warning("nats error", extra={"error": repr(exc)})
 
     return await nats.connect(
-        url,
+        **servers_and_credentials(url),
         name=name,
         max_reconnect_attempts=-1,
         reconnect_time_wait=0.5,
@@ -97,21 +128,61 @@ async def connect(url: str, name: str) -> NatsClient:
         reconnected_cb=_reconnected,
         error_cb=_error,
         inbox_prefix=inbox_prefix(name),
+        **options,
     )
 
 
-async def ensure_streams(js: JetStreamContext, names: Collection[str] | None = None) -> None:
-    """Creates or updates the streams `names` (default: all). The operator's work (`casetrack streams`,
-    `casetrack run`): no service may create, change or remove a stream (casetrack.natsauth)."""
-    for config in STREAMS:
-        if names is not None and config.name not in names:
+def stream_replicas() -> int | None:
+    """CASETRACK_STREAM_REPLICAS: how many nodes keep each stream (1: one server; 3: the three-node
+    cluster of deploy/RUNBOOK-cluster.md). At most the cluster's size, which nats-server checks.
+    Unset: None, a new stream on one node and an existing one left as it is."""
+    raw = os.environ.get("CASETRACK_STREAM_REPLICAS")
+    if not raw:
+        return None
+    try:
+        replicas = int(raw)
+    except ValueError:
+        raise ValueError(f"CASETRACK_STREAM_REPLICAS must be a whole number, got {raw!r}") from None
+    if not 1 <= replicas <= 5:
+        raise ValueError(f"CASETRACK_STREAM_REPLICAS must be between 1 and 5, got {replicas}")
+    return replicas
+
+
+async def ensure_streams(
+    js: JetStreamContext,
+    names: Collection[str] | None = None,
+    replicas: int | None = None,
+    partitions: int | None = None,
+) -> None:
+    """Creates or updates the streams `names` (default: all), each on `replicas` nodes (default
+    CASETRACK_STREAM_REPLICAS), the events stream in `partitions` partitions by municipality
+    (default CASETRACK_EVENT_PARTITIONS; 0: none; runtime/partitions.py). Where neither is given, a
+    new stream gets one node and no partitions and an existing one keeps what it has: running
+    `casetrack streams` again without them never shrinks a cluster's streams or undoes the
+    partitions the consumers follow. The operator's work (`casetrack streams`, `casetrack run`): no
+    service may create, change or remove a stream (casetrack.natsauth)."""
+    from runtime.partitions import event_partitions, events_transform, partitions_of  # it builds on this module
+
+    replicas = stream_replicas() if replicas is None else replicas
+    partitions = event_partitions() if partitions is None else partitions
+    for template in STREAMS:
+        if names is not None and template.name not in names:
             continue
-        assert config.name is not None  # every stream in STREAMS is named
+        assert template.name is not None  # every stream in STREAMS is named
         try:
-            await js.stream_info(config.name)
-            await js.update_stream(config)
+            current: StreamConfig | None = (await js.stream_info(template.name)).config
         except NotFoundError:
+            current = None
+        config = dataclasses.replace(
+            template, num_replicas=replicas or (current.num_replicas if current is not None else None) or 1
+        )
+        if config.name == EVENTS_STREAM:
+            wanted = partitions if partitions is not None else partitions_of(current) if current is not None else 0
+            config = dataclasses.replace(config, subject_transform=events_transform(wanted))
+        if current is None:
             await js.add_stream(config)
+        else:
+            await js.update_stream(config)
 
 
 async def wait_for_streams(js: JetStreamContext, names: Collection[str], retry_seconds: float = 1.0) -> None:
@@ -182,6 +253,11 @@ class OrderedConsumer:
         leadership = await acquire_leadership(self.database_url, f"consumer:{self.durable}", stop)
         if leadership is None:
             return
+        await self.consume(leadership, stop)
+
+    async def consume(self, leadership: asyncpg.Connection, stop: asyncio.Event) -> None:
+        """Consumes while `leadership` (the connection holding this consumer's lock) is held and
+        `stop` is not set; closes it on the way out, which lets another replica lead."""
         try:
             subscription = await self._subscribe_from_checkpoint()
             while not stop.is_set():

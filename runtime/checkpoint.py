@@ -33,6 +33,9 @@ STORE_UNAVAILABLE = (
     asyncpg.exceptions.CannotConnectNowError,
 )
 
+# Another transaction's fault, not the batch's: applied again as it is.
+CONTENDED = (asyncpg.exceptions.DeadlockDetectedError, asyncpg.exceptions.SerializationError)
+
 Apply = Callable[[asyncpg.Connection, EventMessage], Awaitable[None]]
 
 CHECKPOINT_DDL = """
@@ -105,15 +108,31 @@ class CheckpointedApplier:
 
     async def __call__(self, messages: Sequence[Msg]) -> None:
         try:
-            await self._apply(messages)
+            await self._apply_contended(messages)
         except STORE_UNAVAILABLE:
             raise  # the consumer resumes from the checkpoint once the store is back
-        except Exception:
-            log.warning("batch failed; applying one event at a time", extra={"consumer": self.consumer})
+        except Exception as exc:
+            log.warning(
+                "batch failed; applying one event at a time", extra={"consumer": self.consumer, "error": repr(exc)}
+            )
             for message in messages:
                 await self._apply_alone(message)
         if self.parked:
             await self.count_parked()  # a re-drive (another process) may have emptied the table
+
+    async def _apply_contended(self, messages: Sequence[Msg]) -> None:
+        """The batch, again (up to `attempts` times) when PostgreSQL chose it as the victim of a
+        deadlock with another consumer's transaction (partitions applied side by side,
+        runtime/partitions.py, update shared rows): nothing wrong with the events themselves."""
+        for attempt in range(self.attempts):
+            try:
+                await self._apply(messages)
+                return
+            except CONTENDED:
+                if attempt == self.attempts - 1:
+                    raise
+                log.info("batch contended; applying it again", extra={"consumer": self.consumer})
+                await asyncio.sleep(self.backoff_seconds * attempt)
 
     async def _apply_alone(self, message: Msg) -> None:
         """Retries one event with backoff; an event that still fails is parked with its error, so
@@ -233,14 +252,16 @@ async def position(request: Request) -> dict[str, int]:
     return {"position": await request.app.state.applier.position()}
 
 
-def redrive_main(open_applier: Callable[[asyncpg.Pool], Awaitable[CheckpointedApplier]]) -> None:
-    """The body of a service's `python -m services.<name>.redrive` command: applies its parked
-    events (DATABASE_URL from the environment), prints the outcome, exits 1 while any still fails."""
+def redrive_main(open_appliers: Callable[[asyncpg.Pool], Awaitable[Sequence[CheckpointedApplier]]]) -> None:
+    """The body of a service's `python -m services.<name>.redrive` command: applies the parked events
+    of its consumers (one, or one per partition: runtime/partitions.py; DATABASE_URL from the
+    environment), prints the outcome, exits 1 while any still fails."""
 
     async def redrive() -> tuple[int, int]:
         pool = await create_pool(required("DATABASE_URL"), max_size=2)
         try:
-            return await (await open_applier(pool)).redrive_parked()
+            outcomes = [await applier.redrive_parked() for applier in await open_appliers(pool)]
+            return sum(applied for applied, _ in outcomes), sum(failing for _, failing in outcomes)
         finally:
             await pool.close()
 

@@ -2,7 +2,7 @@
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 
 import asyncpg
@@ -23,7 +23,9 @@ log = logging.getLogger(__name__)
 # Room for a batch of 5,000 facts; anything larger is refused with 413 before it is parsed.
 DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024
 
-HealthCheck = Callable[[], Awaitable[dict[str, bool]]]
+# Checks by name: a bool each (all true: healthy); other entries (e.g. the partitions a replica
+# leads, runtime/partitions.py) are shown as they are.
+HealthCheck = Callable[[], Awaitable[Mapping[str, object]]]
 
 # Errors that mean a backing server is unreachable: the client should retry, nothing was stored.
 UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
@@ -91,7 +93,7 @@ def create_service_app(
             checks = await health()
         except Exception as exc:  # health must answer, whatever is down
             return JSONResponse({"status": "unavailable", "error": repr(exc)}, status_code=503)
-        ok = all(checks.values())
+        ok = all(value for value in checks.values() if isinstance(value, bool))
         return JSONResponse({"status": "ok" if ok else "degraded", **checks}, status_code=200 if ok else 503)
 
     @app.get("/metrics", include_in_schema=False)

@@ -7,6 +7,15 @@ EVENTS_PROCESSED = Counter(
 )
 EVENTS_SKIPPED = Counter("casetrack_events_skipped_total", "Redelivered events skipped as already applied", ["service"])
 CONSUMER_LAG = Gauge("casetrack_consumer_lag", "Messages in the stream not yet processed by this consumer", ["service"])
+# Partitioned apply (runtime/partitions.py): per partition of the events stream.
+PARTITION_LAG = Gauge(
+    "casetrack_partition_lag",
+    "Messages in a partition of the events stream not yet applied, for the partitions this replica leads",
+    ["service", "partition"],
+)
+PARTITION_LED = Gauge(
+    "casetrack_partition_led", "1 while this replica leads the partition, else 0", ["service", "partition"]
+)
 EVENTS_PARKED = Gauge(
     "casetrack_events_parked", "Events parked after failing every attempt, waiting for a re-drive", ["service"]
 )

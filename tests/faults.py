@@ -94,9 +94,9 @@ def counts(database_url: str) -> dict[str, int]:
         one = lambda sql: connection.execute(sql).fetchone()[0]  # noqa: E731
         return {
             "store": one("SELECT count(*) FROM registration_events"),
-            "projections": one("SELECT applied FROM projection_checkpoint"),
+            "projections": one("SELECT coalesce(sum(applied), 0) FROM projection_checkpoint"),
             "projections_by_type": one("SELECT coalesce(sum(applied), 0) FROM projection_event_counts"),
-            "alerts": one("SELECT applied FROM alert_checkpoint"),
+            "alerts": one("SELECT coalesce(sum(applied), 0) FROM alert_checkpoint"),
         }
 
 

@@ -79,6 +79,7 @@ SUBMIT_NOT_COURSE_FACT = (
     },
 )
 SUBMIT_BATCH = ("POST", "/v1/facts/batch", {"json": {"facts": [SUBMIT[2]["json"]]}})
+IMPORT = ("POST", "/v1/import", {"json": {"facts": []}})
 KPI = ("GET", "/v1/kpis/P1", {"params": {"municipality": "101"}})
 KPI_TEAM_B = ("GET", "/v1/kpis/P1", {"params": {"municipality": "101", "team": "team-b"}})
 KPI_WHOLE = ("GET", "/v1/kpis/P1", {"params": {"municipality": "101", "scope": "municipality"}})
@@ -181,6 +182,7 @@ TABLE = [
     ("registration", HOUSING, (404, 403, 403, 404, 404)),
     ("registration", AUDIT, (403, 403, 403, 403, 200)),
     ("registration", REIDENTIFY, (403, 403, 403, 403, 200)),  # the administrator only (test_reidentify.py)
+    ("registration", IMPORT, (403, 403, 403, 403, 200)),  # the administrator only (test_import.py)
     ("projections", KPI, (403, 403, 200, 200, 200)),
     ("projections", KPI_TEAM_B, (403, 403, 403, 200, 200)),
     ("projections", KPI_WHOLE, (403, 403, 200, 200, 200)),

@@ -14,6 +14,7 @@ import pytest
 
 from contracts.alerts import AlertMessage
 from contracts.facts import FACT_TYPES
+from contracts.instruments import RECOVERY_STAR_AREAS
 from services.alerts import deadlines, details, evaluation, handlers, rules, store
 from services.alerts.rules import add_months
 from tests.alerts_support import MUNICIPALITY, Alerts, alerts_database, course_opened, days, fact
@@ -170,7 +171,7 @@ SCENARIOS: dict[str, Scenario] = {
         note="the release meeting was held",
     ),
     "outreach_phase_long": Scenario(
-        on(D0, *course_opened("c1", "k1", "SEL85", D0))
+        on(D0, *course_opened("c1", "k1", "OUTREACH", D0))
         + on(D0 + days(2), fact("OutreachPhaseStarted", D0 + days(2), "c1", "k1", phase="relationship")),
         raise_on=D0 + days(63),  # the municipality allows 60 days: 2 + 60 = day 62 still allowed, raised day 63
         subject="k1",
@@ -179,7 +180,7 @@ SCENARIOS: dict[str, Scenario] = {
         config={"relationship_days": 60},
     ),
     "bridging_ended_without_handover": Scenario(
-        on(D0, *course_opened("c1", "k1", "SEL85", D0))
+        on(D0, *course_opened("c1", "k1", "OUTREACH", D0))
         + on(D0 + days(5), fact("OutreachPhaseStarted", D0 + days(5), "c1", "k1", phase="bridging"))
         + on(
             D0 + days(40),
@@ -189,6 +190,28 @@ SCENARIOS: dict[str, Scenario] = {
         subject="k1",
         clear=BY_HAND,
         note="the leader resolved it after arranging the handover",
+    ),
+    "recovery_star_baseline_missing": Scenario(
+        on(D0, *course_opened("c1", "k1", "OUTREACH", D0))
+        + on(D0 + days(3), fact("ContactRecorded", D0 + days(3), "c1", "k1", minutes=0, kind="attempted"))
+        + on(D0 + days(9), fact("ContactRecorded", D0 + days(9), "c1", "k1", minutes=30, kind="face_to_face"))
+        + on(D0 + days(12), fact("MeasurementRecorded", D0 + days(12), "c1", "k1", **who5(3, 3, 3, 3, 3))),
+        # contact established on day 9 (the attempt on day 3 is none); 30 days: day 39 allowed, raised
+        # day 40; a WHO-5 is no Recovery Star.
+        raise_on=D0 + days(40),
+        subject="k1",
+        clear=on(
+            D0 + days(44),
+            fact(
+                "MeasurementRecorded",
+                D0 + days(44),
+                "c1",
+                "k1",
+                instrument="RECOVERY_STAR",
+                answers=dict.fromkeys(RECOVERY_STAR_AREAS, 4),
+            ),
+        ),
+        note="the Recovery Star baseline was recorded",
     ),
     "no_contact": Scenario(
         on(D0, *course_opened("c1", "k1", "ICM", D0))

@@ -284,3 +284,32 @@ def test_bridging_ended_without_handover_needs_the_bridging_phase_and_no_follow_
     for offer in ("hoej", "nogen"):  # handed over
         assert rules.bridging_ended_without_handover(course("bridging", offer), p, ended).raise_on is None
     assert rules.bridging_ended_without_handover(course("relationship", "ved_ikke"), p, ended).raise_on is None
+    # A handover to a named offer (CourseHandedOver) on or before the end is a handover.
+    handed = CourseView(
+        "k1", "c1", "team-a", "OUTREACH", started_on=D0, ended_on=ended, outreach_phase="bridging", handed_over_on=ended
+    )
+    assert rules.bridging_ended_without_handover(handed, p, ended).raise_on is None
+
+
+def test_recovery_star_baseline_missing_counts_from_contact_established_in_outreach_courses() -> None:
+    established = D0 + timedelta(days=9)
+
+    def course(method: str = "OUTREACH", *measurements: Measurement) -> CourseView:
+        return CourseView(
+            "k1", "c1", "team-a", method, started_on=D0, contact_established_on=established, measurements=measurements
+        )
+
+    p = params("recovery_star_baseline_missing")
+    assert p["days"] == 30  # contracts/methods.py RECOVERY_STAR_BASELINE_DAYS
+    assert rules.recovery_star_baseline_missing(course(), p, D0).raise_on == established + timedelta(days=31)
+    custom = params("recovery_star_baseline_missing", days=14)
+    assert rules.recovery_star_baseline_missing(course(), custom, D0).raise_on == established + timedelta(days=15)
+    # A Recovery Star before contact was established is no baseline; one on the day is.
+    before = Measurement(established - timedelta(days=1), "RECOVERY_STAR", None)
+    assert rules.recovery_star_baseline_missing(course("OUTREACH", before), p, D0).raise_on is not None
+    on_the_day = Measurement(established, "RECOVERY_STAR", None)
+    assert rules.recovery_star_baseline_missing(course("OUTREACH", on_the_day), p, D0).raise_on is None
+    # Not an outreach course, or no contact established yet: nothing due.
+    assert rules.recovery_star_baseline_missing(course("ICM"), p, D0).raise_on is None
+    unreached = CourseView("k1", "c1", "team-a", "OUTREACH", started_on=D0)
+    assert rules.recovery_star_baseline_missing(unreached, p, D0).raise_on is None

@@ -296,7 +296,7 @@ def _exercise_api(system: System, alerts: ServiceProcess) -> None:
 
         # Rule configuration: visible, overridable per municipality and per team or method.
         catalogue = {r["rule"]: r for r in client.get("/v1/rules").json()["rules"]}
-        assert len(catalogue) == 24 and all(r["definition"] and r["reacts_to"] for r in catalogue.values())
+        assert len(catalogue) == 25 and all(r["definition"] and r["reacts_to"] for r in catalogue.values())
         assert catalogue["handleplan_missing"]["subject_types"] == ["course", "citizen"]
         assert "ShelterStayEnded" in catalogue["cti_started_without_housing"]["reacts_to"]["course"]
         assert "`ready_days` days after the stay began" in catalogue["shelter_stay_long"]["definition"]

@@ -34,6 +34,9 @@ def course(method: str = "CTI", course_id: str = "k1", started: str | None = "20
 CTI = REGISTERED + course("CTI")
 CTI_PHASE_1 = CTI + [f("CtiPhaseStarted", "2026-01-10", course_id="k1", phase="1")]
 ICM = REGISTERED + course("ICM")
+OUTREACH = REGISTERED + course("OUTREACH")
+REFERRED = REGISTERED + [f("ReferralReceived", "2026-01-02", referral_id="h1", source="gp", channel="phone")]
+ASSESSED = REFERRED + [f("ReferralAssessed", "2026-01-04", referral_id="h1", in_target_group=True)]
 ENDED = CTI + [f("CourseEnded", "2026-05-01", course_id="k1", reason="completed")]
 HOUSED = REGISTERED + [f("HousingGained", "2026-01-20", housing="almen")]
 IN_SHELTER = REGISTERED + [f("ShelterStayStarted", "2026-01-10", shelter="herberg-1")]
@@ -151,9 +154,57 @@ VIOLATIONS: list[tuple[str, list[Any], Any, str]] = [
     ),
     (
         "same outreach phase",
-        ICM + [f("OutreachPhaseStarted", "2026-01-10", course_id="k1", phase="contact_making")],
+        OUTREACH + [f("OutreachPhaseStarted", "2026-01-10", course_id="k1", phase="contact_making")],
         f("OutreachPhaseStarted", "2026-02-10", course_id="k1", phase="contact_making"),
         "outreach_phase_unchanged",
+    ),
+    (
+        "outreach phase only in an outreach course",
+        ICM,
+        f("OutreachPhaseStarted", "2026-01-10", course_id="k1", phase="contact_making"),
+        "not_an_outreach_course",
+    ),
+    (
+        "visitation refused before the assessment",
+        REFERRED,
+        f("VisitationRefused", "2026-01-05", referral_id="h1", method="ICM", reason="no_capacity"),
+        "referral_not_assessed",
+    ),
+    (
+        "visitation refused on a day before the assessment",
+        ASSESSED,
+        f("VisitationRefused", "2026-01-03", referral_id="h1", method="ICM", reason="no_capacity"),
+        "visitation_refused_before_assessed",
+    ),
+    (
+        "visitation refused twice",
+        ASSESSED + [f("VisitationRefused", "2026-01-05", referral_id="h1", method="ICM", reason="needs_more")],
+        f("VisitationRefused", "2026-01-06", referral_id="h1", method="ACT", reason="needs_more"),
+        "visitation_already_refused",
+    ),
+    (
+        "visitation refused for an unknown referral",
+        REGISTERED,
+        f("VisitationRefused", "2026-01-06", referral_id="h9", method="ACT", reason="other"),
+        "referral_not_found",
+    ),
+    (
+        "handover before the course started",
+        REGISTERED + course("OUTREACH", started=None),
+        f("CourseHandedOver", "2026-01-06", course_id="k1", offer="sel85"),
+        "course_not_started",
+    ),
+    (
+        "handed over twice",
+        OUTREACH + [f("CourseHandedOver", "2026-03-01", course_id="k1", offer="sel85")],
+        f("CourseHandedOver", "2026-03-02", course_id="k1", offer="treatment"),
+        "course_already_handed_over",
+    ),
+    (
+        "handover after the course ended",
+        OUTREACH + [f("CourseEnded", "2026-03-01", course_id="k1", reason="completed")],
+        f("CourseHandedOver", "2026-03-02", course_id="k1", offer="sel85"),
+        "course_ended",
     ),
     (
         "revisitation names the method",

@@ -605,7 +605,7 @@ def test_the_manager_reads_every_teams_alerts_without_actions_and_pages_through_
     assert visit.page.locator("#alerts-table button, #alerts-table form").count() == 0
     assert visit.page.locator("#alerts-table a[href^='#/course/']").count() == 0  # course pages are not theirs
     options = visit.page.locator("#team-select option").all_inner_texts()
-    assert options == ["Hele kommunen", "ACT-teamet", "CTI-teamet", "ICM-teamet"]
+    assert options == ["Hele kommunen", "ACT-teamet", "CTI-teamet", "ICM-teamet", "OUTREACH-teamet"]
     if every["total"] > 20:
         visit.page.locator("#next-page").click()
         visit.page.wait_for_selector("main[data-ready='true']")

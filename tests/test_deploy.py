@@ -83,19 +83,22 @@ def test_settings_read_secrets_from_files(tmp_path: Path, monkeypatch: pytest.Mo
         Settings.from_env("projections", 8002)
 
 
-def compose_config(tmp_path: Path) -> dict:
-    """`docker compose config` of the repository's compose file with secrets made for it, as JSON."""
-    shutil.copy(COMPOSE, tmp_path / "docker-compose.yml")
+def compose_config(tmp_path: Path, *overrides: str) -> dict:
+    """`docker compose config` of the repository's compose file (and `overrides`, e.g. the cluster
+    variant) with secrets made for it, as JSON."""
+    files = ["docker-compose.yml", *overrides]
+    for name in files:
+        shutil.copy(ROOT / name, tmp_path / name)
     (tmp_path / "deploy").mkdir()
-    shutil.copy(ROOT / "deploy" / "nats.conf", tmp_path / "deploy" / "nats.conf")
+    for name in ("nats.conf", "nats-cluster.conf"):
+        shutil.copy(ROOT / "deploy" / name, tmp_path / "deploy" / name)
     deploy_secrets.write(tmp_path / "deploy" / "secrets", tmp_path / "deploy" / "nats-auth.conf", ["101"])
     if shutil.which("docker") and subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0:
         command = ["docker", "compose"]
     else:
         command = [str(ensure_package("docker-compose", "docker-compose"))]
-    result = subprocess.run(
-        [*command, "-f", str(tmp_path / "docker-compose.yml"), "config"], capture_output=True, text=True, cwd=tmp_path
-    )
+    arguments = [argument for name in files for argument in ("-f", str(tmp_path / name))]
+    result = subprocess.run([*command, *arguments, "config"], capture_output=True, text=True, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     return yaml.safe_load(result.stdout)
 
@@ -116,6 +119,40 @@ def test_the_compose_file_is_valid_waits_for_a_healthy_nats_and_holds_no_secret(
                 mounted = value.removeprefix("/run/secrets/")
                 assert mounted in [s if isinstance(s, str) else s["source"] for s in service["secrets"]], (name, key)
     assert set(config["secrets"]) == set(compose_secrets())
+
+
+def volume_source(volume: str | dict) -> str:
+    """A volume's source, from compose's long (v2) or short (v1: `source:target:mode`) form."""
+    source = volume["source"] if isinstance(volume, dict) else volume.split(":", 1)[0]
+    return source.rsplit("_", 1)[-1] if source.count("_") else source  # less a project prefix
+
+
+def volume_target(volume: str | dict) -> str:
+    return volume["target"] if isinstance(volume, dict) else volume.split(":")[1]
+
+
+def test_the_cluster_variant_runs_three_nats_nodes_and_gives_the_services_every_node(tmp_path: Path) -> None:
+    config = compose_config(tmp_path, "docker-compose.cluster.yml")
+    services = config["services"]
+    nodes = ("nats", "nats-2", "nats-3")
+    names = {services[node]["environment"]["NATS_SERVER_NAME"] for node in nodes}
+    assert names == {"nats-1", "nats-2", "nats-3"}
+    stores = {volume_source(v) for node in nodes for v in services[node]["volumes"] if volume_target(v) == "/data"}
+    assert stores == {"nats-data", "nats-2-data", "nats-3-data"}  # a store of its own each
+    for node in nodes:
+        configs = [volume_source(v) for v in services[node]["volumes"] if volume_target(v) == "/etc/nats/nats.conf"]
+        assert len(configs) == 1 and configs[0].endswith("nats-cluster.conf"), (node, configs)
+    cluster_conf = (ROOT / "deploy" / "nats-cluster.conf").read_text()
+    assert all(f"nats-route://{node}:6222" in cluster_conf for node in nodes)
+    assert 'include "nats-auth.conf"' in cluster_conf  # the same users and rights as one server
+    servers = "nats://nats:4222,nats://nats-2:4222,nats://nats-3:4222"
+    for name in ("streams", "registration", "projections", "alerts"):
+        assert services[name]["environment"]["NATS_SERVERS"] == servers, name
+    assert services["streams"]["environment"]["CASETRACK_STREAM_REPLICAS"] == "3"
+    assert int(services["streams"]["environment"]["CASETRACK_EVENT_PARTITIONS"]) >= 2
+    assert set(services["streams"]["depends_on"]) >= set(nodes)
+    # Still the secrets as files only.
+    assert services["projections"]["environment"]["PROJECTIONS_NATS_URL_FILE"] == "/run/secrets/projections_nats_url"
 
 
 @pytest.mark.integration
@@ -153,3 +190,20 @@ def test_registration_runs_on_secrets_from_files_alone(
         assert answer.json()["citizen_id"] == Pseudonyms("pseudonym-key-from-a-file").citizen_id("101", "0101011234")
     finally:
         system.stop()
+
+
+def test_the_cluster_nats_config_is_valid_for_nats_server(tmp_path: Path) -> None:
+    """deploy/nats-cluster.conf as nats-server reads it (`-t`: check the configuration and exit), with
+    the example users beside it."""
+    from casetrack.embedded import find_nats_server
+
+    shutil.copy(ROOT / "deploy" / "nats-cluster.conf", tmp_path / "nats.conf")
+    shutil.copy(ROOT / "deploy" / "nats-auth.example.conf", tmp_path / "nats-auth.conf")
+    result = subprocess.run(
+        [find_nats_server(), "-c", "nats.conf", "-t"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={"NATS_SERVER_NAME": "nats-2"},
+    )
+    assert result.returncode == 0 and "is valid" in result.stdout + result.stderr, result.stdout + result.stderr

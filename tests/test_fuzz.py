@@ -233,6 +233,31 @@ def tour_calls(system: System) -> dict[str, list[tuple[str, str, Call]]]:
                 },
             ),
             (
+                "POST",
+                "/v1/import",
+                {
+                    "body": {
+                        "facts": [
+                            {
+                                "recorded_at": f"{TODAY.isoformat()}T08:00:00+00:00",
+                                "source": "fuzz-tour",
+                                "id": "contact-1",
+                                "fact": {
+                                    "type": "ContactRecorded",
+                                    "municipality": "101",
+                                    "citizen_id": CITIZEN,
+                                    "course_id": COURSE,
+                                    "effective_date": TODAY.isoformat(),
+                                    "minutes": 15,
+                                    "kind": "phone_digital",
+                                },
+                            },
+                            {"recorded_at": "yesterday", "source": "fuzz-tour", "fact": {}},
+                        ]
+                    }
+                },
+            ),
+            (
                 "GET",
                 "/v1/citizens/{citizen_id}/history",
                 {"path_parameters": {"citizen_id": CITIZEN}, "query": history},

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.integration
 CATALOGUE_IDS = (
     {f"P{i}" for i in range(1, 9)}  # P8: the referral funnel
     | {f"O{i}" for i in range(1, 17)}  # O12-O15: the flow measures, O16 the Recovery Star
-    | {f"E{i}" for i in range(1, 5)}
+    | {f"E{i}" for i in range(1, 6)}
     | {"S1", "S2", "S3"}
 )
 

@@ -7,6 +7,7 @@ import pytest
 
 from casetrack import demo
 from services.projections.kpis import CATALOGUE, Context, Window
+from services.projections.kpis.funnel import STEPS
 from tests.kpi_scenario import Scenario, figure, kpi_pool  # noqa: F401 - fixture
 from tests.test_kpi_texts import TODAY, demo_history
 
@@ -40,33 +41,50 @@ async def test_p8_the_referral_funnel_step_by_step(kpi_pool) -> None:
     received("f5", "2026-03-15")
     assessed("f5", "2026-03-16", True, recorded="2026-04-10")  # 1 day, told late
     s.course("f5", "k5", "CTI", None, decided="2026-03-20", recorded="2026-04-10")  # 4 days; not started
+    received("f6", "2026-03-20")
+    assessed("f6", "2026-03-21", True)  # 1 day
+    s.fact(  # 4 days; refused, told late (backdated)
+        "VisitationRefused",
+        "2026-03-25",
+        recorded="2026-04-15",
+        citizen="f6",
+        referral_id="h-f6",
+        method="ICM",
+        reason="needs_more",
+    )
+    s.fact("CourseHandedOver", "2026-03-30", citizen="f1", course="k1", offer="sel85")  # 14 days after contact
     await s.apply(kpi_pool)
 
     p8 = await figure(kpi_pool, "P8", "2026-03-01", "2026-03-31")
     v = p8["values"]
-    # received f1-f5 = 5; assessed f1, f2, f3, f5 = 4; in the target group f1, f2, f5 = 3;
-    # visitation f1, f2, f5 = 3; started f1, f2 = 2; contact established f1 = 1.
-    steps = ("received", "assessed", "in_target_group", "visitation_decided", "course_started", "contact_established")
-    assert [v[step] for step in steps] == [5, 4, 3, 3, 2, 1]
-    # 4/5, 3/4, 3/3, 2/3, 1/2.
-    assert [v[f"{step}.conversion"] for step in steps[1:]] == [0.8, 0.75, 1.0, 0.6667, 0.5]
-    # assessed after [3, 7, 2, 1] days -> median (2 + 3) / 2 = 2.5; in the target group the same
-    # day [0, 0, 0]; visitation [4, 1, 4] -> 4; start [3, 9] -> 6; contact [4].
-    assert [v[f"{step}.median_days"] for step in steps[1:]] == [2.5, 0.0, 4.0, 6.0, 4.0]
-    assert (p8["value"], p8["numerator"], p8["denominator"], p8["citizens"]) == (0.4, 2, 5, 5)
+    # received f1-f6 = 6; assessed f1, f2, f3, f5, f6 = 5; in the target group f1, f2, f5, f6 = 4;
+    # visitation decided or refused f1, f2, f5, f6 = 4; decided f1, f2, f5 = 3 (f6 refused: 1);
+    # started f1, f2 = 2; contact established f1 = 1; handed over f1 = 1.
+    assert [v[step] for step in STEPS] == [6, 5, 4, 4, 3, 2, 1, 1]
+    assert v["visitation_refused"] == 1
+    # 5/6, 4/5, 4/4, 3/4, 2/3, 1/2, 1/1.
+    assert [v[f"{step}.conversion"] for step in STEPS[1:]] == [0.8333, 0.8, 1.0, 0.75, 0.6667, 0.5, 1.0]
+    # assessed after [3, 7, 2, 1, 1] days -> median 2; in the target group the same day [0, 0, 0, 0];
+    # visitation [4, 1, 4, 4] -> 4; decided the same day [0, 0, 0]; start [3, 9] -> 6; contact [4];
+    # handover [14] (16 to 30 March).
+    assert [v[f"{step}.median_days"] for step in STEPS[1:]] == [2.0, 0.0, 4.0, 0.0, 6.0, 4.0, 14.0]
+    assert (p8["value"], p8["numerator"], p8["denominator"], p8["citizens"]) == (0.3333, 2, 6, 6)
 
-    # Known on 1 April, f5's assessment and visitation were not: assessed 3 after [3, 7, 2] days.
+    # Known on 1 April, f5's assessment and visitation and f6's refusal were not: assessed f1, f2,
+    # f3, f6 = 4 after [3, 7, 2, 1] days -> (2 + 3) / 2 = 2.5; in the target group f1, f2, f6 = 3
+    # (3/4); visitation f1, f2 = 2, none refused.
     p8 = await figure(kpi_pool, "P8", "2026-03-01", "2026-03-31", as_of="2026-04-01")
     v = p8["values"]
-    assert [v[step] for step in steps] == [5, 3, 2, 2, 2, 1]
-    assert (v["assessed.median_days"], v["in_target_group.conversion"], p8["value"]) == (3.0, 0.6667, 0.4)
+    assert [v[step] for step in STEPS] == [6, 4, 3, 2, 2, 2, 1, 1]
+    assert (v["assessed.median_days"], v["in_target_group.conversion"], v["visitation_refused"]) == (2.5, 0.75, 0)
+    assert p8["value"] == 0.3333
 
 
 def test_the_funnel_adds_up_step_by_step_on_the_demo_data() -> None:
     history = demo_history()
     window = Window(date(2025, 7, 1), date(2026, 6, 30))
     v = CATALOGUE["P8"].compute(Context(history, window))["values"]
-    steps = ("received", "assessed", "in_target_group", "visitation_decided", "course_started", "contact_established")
+    steps = STEPS
     counts = [v[step] for step in steps]
     # Every demo citizen arrives with one referral: the ReferralReceived facts of the window.
     facts = demo.generate("101", 300, 24, seed=7, today=TODAY)
@@ -74,7 +92,8 @@ def test_the_funnel_adds_up_step_by_step_on_the_demo_data() -> None:
     assert len(sent) == sum(1 for f in facts if f["type"] == "CitizenRegistered")
     assert counts[0] == sum(1 for f in sent if window.holds(date.fromisoformat(f["effective_date"]))) > 0
     assert all(later <= earlier for earlier, later in zip(counts, counts[1:], strict=False)), counts
-    assert counts[-1] > 0, counts
+    assert counts[-1] > 0, counts  # handovers at the end of courses
+    assert v["visitation_refused"] > 0 and v["visitation_refused"] == v["visitation"] - v["visitation_decided"]
     for before, step in zip(steps, steps[1:], strict=False):
         assert v[f"{step}.conversion"] == round(v[step] / v[before], 4)
     # The Recovery Star of the demo's ICM and ACT courses reaches O16.

@@ -19,7 +19,7 @@ async def test_p1_active_courses_by_method(kpi_pool) -> None:
 
     # 31 March: k1 (CTI), k2 and k4 (ICM); k3 ended on 1 March.
     p1 = await figure(kpi_pool, "P1", "2026-03-31")
-    assert p1["values"] == {"CTI": 1, "ICM": 2, "ACT": 0, "SEL85": 0} and p1["total"] == 3 == p1["value"]
+    assert p1["values"] == {"CTI": 1, "ICM": 2, "ACT": 0, "SEL85": 0, "OUTREACH": 0} and p1["total"] == 3 == p1["value"]
     # As known on 1 April, k4 had not been told: 1 CTI + 1 ICM.
     before = await figure(kpi_pool, "P1", "2026-03-31", as_of="2026-04-01")
     assert before["values"]["ICM"] == 1 and before["total"] == 2

@@ -29,6 +29,7 @@ from contracts.submission import FACTS_SUBMIT_SUBJECT
 from runtime.audit import AuditLog
 from runtime.auth import Principal
 from runtime.bus import STREAMS
+from runtime.partitions import MAX_PARTITIONS
 from tests.support import SecuredNats, System
 from tests.test_nats_permissions import Connection
 from tests.test_pipeline import stream_messages
@@ -345,9 +346,18 @@ async def test_audit_entries_are_written_only_in_the_writers_own_name_and_once(n
 # The permission table -------------------------------------------------------------------------
 
 
+def by_partition(subjects: list[str]) -> list[str]:
+    """A subject naming `<partition>` once for each partition the events stream may have."""
+    return [
+        subject.replace("<partition>", str(p))
+        for subject in subjects
+        for p in (range(MAX_PARTITIONS) if "<partition>" in subject else [0])
+    ]
+
+
 def readme_table() -> dict[str, tuple[set[str], set[str], set[str]]]:
     """The README's table: user -> (publish, subscribe, publish refused), placeholders expanded
-    for the municipalities 101 and 147."""
+    for the municipalities 101 and 147 and the partitions 0..15."""
     section = README.read_text().split("## NATS users and permissions", 1)[1].split("\n## ", 1)[0]
     table: dict[str, tuple[set[str], set[str], set[str]]] = {}
     for line in section.splitlines():
@@ -362,7 +372,7 @@ def readme_table() -> dict[str, tuple[set[str], set[str], set[str]]]:
 
             def expand(subjects: list[str]) -> set[str]:
                 found: set[str] = set()
-                for subject in subjects:
+                for subject in by_partition(subjects):
                     if "<municipality>" not in subject:
                         found.add(subject)
                     elif name.startswith("client-"):

@@ -58,7 +58,15 @@ def test_demo_over_24_months_is_accepted_plausible_and_keeps_no_cpr(system: Syst
         "ReleasePlanned",
         "ReleaseMeetingHeld",
         "ReleaseCompleted",
+        "ReferralReceived",
+        "ReferralAssessed",
+        "OutreachPhaseStarted",
+        "CourseHandedOver",
     } <= set(kinds)
+    # Every method of issue 17: outreach courses (§99) with their phases and Recovery Star.
+    outreach = {f["course_id"] for f in facts if f["type"] == "VisitationDecided" and f["method"] == "OUTREACH"}
+    assert outreach and {f["course_id"] for f in facts if f["type"] == "OutreachPhaseStarted"} <= outreach
+    assert any(f.get("instrument") == "RECOVERY_STAR" and f["course_id"] in outreach for f in facts)
     methods = Counter(f["method"] for f in facts if f["type"] == "VisitationDecided")
     courses = sum(methods.values())
     assert 0.3 <= methods["ICM"] / courses <= 0.75 and methods["ACT"] / courses <= 0.35 and methods["CTI"] > 0

@@ -21,6 +21,7 @@ M = "101"
 CITIZEN = {"municipality": M, "citizen_id": "c-all"}
 CTI = CITIZEN | {"course_id": "k-cti"}
 ICM = CITIZEN | {"course_id": "k-icm"}
+OUTREACH = CITIZEN | {"course_id": "k-out"}
 ORG = {"municipality": M}
 
 
@@ -142,8 +143,15 @@ FACTS: list[dict[str, Any]] = [
     ),
     fact(ICM, "VisitationDecided", "2026-05-01", method="ICM", team="t2"),
     fact(ICM, "CourseStarted", "2026-06-02", support_worker="w1"),
-    fact(ICM, "OutreachPhaseStarted", "2026-06-02", phase="contact_making"),
     fact(ICM, "TimePlanned", "2026-06-02", month="2026-06-01", expected_hours=12),
+    fact(CITIZEN, "ReferralReceived", "2026-06-01", referral_id="h-2", source="relative", channel="written"),
+    fact(CITIZEN, "ReferralAssessed", "2026-06-03", referral_id="h-2", in_target_group=True),
+    fact(CITIZEN, "VisitationRefused", "2026-06-04", referral_id="h-2", method="ACT", reason="needs_less"),
+    fact(OUTREACH, "VisitationDecided", "2026-06-05", method="OUTREACH", team="t2"),
+    fact(OUTREACH, "CourseStarted", "2026-06-05", support_worker="w1"),
+    fact(OUTREACH, "OutreachPhaseStarted", "2026-06-05", phase="contact_making"),
+    fact(OUTREACH, "OutreachPhaseStarted", "2026-07-01", phase="bridging"),
+    fact(OUTREACH, "CourseHandedOver", "2026-08-01", offer="sel85", provider="Bostøtten Nord"),
     fact(CTI, "FollowUpRecorded", "2026-11-02", months_after_end=6, keeps_own_housing="no"),
     fact(CITIZEN, "CitizenErased", "2026-11-20"),
 ]
@@ -199,6 +207,19 @@ REFUSED: list[dict[str, Any]] = [
     fact(RULES, "UdredningStarted", "2026-02-03"),
     fact(RULES, "UdredningStarted", "2026-02-04"),
     fact(RULES, "UdredningCompleted", "2026-02-02", recommended_housing="skaev"),
+    fact(RULES, "VisitationRefused", "2026-02-05", referral_id="h-0", method="ICM", reason="no_capacity"),
+    fact(RULES, "ReferralReceived", "2026-02-05", referral_id="h-8", source="gp", channel="phone"),
+    fact(RULES, "VisitationRefused", "2026-02-06", referral_id="h-8", method="ICM", reason="no_capacity"),
+    fact(RULES, "ReferralAssessed", "2026-02-07", referral_id="h-8", in_target_group=True),
+    fact(RULES, "VisitationRefused", "2026-02-06", referral_id="h-8", method="ICM", reason="no_capacity"),
+    fact(RULES, "VisitationRefused", "2026-02-08", referral_id="h-8", method="ICM", reason="no_capacity"),
+    fact(RULES, "VisitationRefused", "2026-02-09", referral_id="h-8", method="ACT", reason="declined_by_citizen"),
+    fact(RULES | {"course_id": "k-r"}, "VisitationDecided", "2026-02-05", method="ICM", team="t2"),
+    fact(RULES | {"course_id": "k-r"}, "OutreachPhaseStarted", "2026-02-05", phase="contact_making"),
+    fact(RULES | {"course_id": "k-r"}, "CourseHandedOver", "2026-02-05", offer="sel85"),
+    fact(RULES | {"course_id": "k-r"}, "CourseStarted", "2026-02-06"),
+    fact(RULES | {"course_id": "k-r"}, "CourseHandedOver", "2026-02-07", offer="sel85"),
+    fact(RULES | {"course_id": "k-r"}, "CourseHandedOver", "2026-02-08", offer="treatment"),
     fact(RULES | {"course_id": "nope"}, "CourseStarted", "2026-02-01"),
     fact(CITIZEN | {"citizen_id": "nobody"}, "HousingGained", "2026-02-01", housing="almen"),
     fact(ORG, "WorkerRegistered", "2026-01-02", worker_id="w9", team_id="no-team", role="support_worker"),
@@ -227,6 +248,19 @@ REFUSED_ANSWERS = [
     (201, None),
     (409, "udredning_already_started"),
     (409, "udredning_completed_before_started"),
+    (409, "referral_not_found"),  # a visitation refused after a referral never received
+    (201, None),
+    (409, "referral_not_assessed"),
+    (201, None),
+    (409, "visitation_refused_before_assessed"),
+    (201, None),  # refused: the need is met by less
+    (409, "visitation_already_refused"),
+    (201, None),
+    (409, "not_an_outreach_course"),  # outreach phases only in an OUTREACH course
+    (409, "course_not_started"),
+    (201, None),
+    (201, None),  # handed over to §85 home support
+    (409, "course_already_handed_over"),
     (404, "course_not_found"),
     (404, "citizen_not_found"),
     (404, "team_not_found"),
@@ -298,7 +332,7 @@ def recorded(postgres_admin_url: str, tmp_path_factory: pytest.TempPathFactory) 
 
 def test_the_facts_cover_the_whole_catalogue() -> None:
     assert {f["type"] for f in FACTS} == {t.__name__ for t in FACT_TYPES}
-    assert len(FACT_TYPES) == 53
+    assert len(FACT_TYPES) == 55
 
 
 @pytest.mark.parametrize("fact_type", [t.__name__ for t in FACT_TYPES])

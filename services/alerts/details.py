@@ -33,6 +33,7 @@ KEYS: dict[str, tuple[str, str, Kind, str | None]] = {
     "since": ("Regnet fra", "Counted from", "code", "since"),
     "started": ("Begyndt", "Started", "date", None),
     "outreach_phase": ("Opsøgende fase", "Outreach phase", "code", "OutreachPhase"),
+    "contact_established": ("Kontakt skabt", "Contact established", "date", None),
     "planned_release": ("Planlagt løsladelse/udskrivning", "Planned release", "date", None),
     "stay_started": ("Opholdet begyndt", "Stay started", "date", None),
     "reason": ("Årsag", "Reason", "code", "reason"),

@@ -111,6 +111,8 @@ async def load_course(db: asyncpg.Connection, municipality: str, course_id: str)
         follow_ups=frozenset(row["follow_ups"]),
         outreach_phase=row["outreach_phase"],
         outreach_phase_on=row["outreach_phase_on"],
+        contact_established_on=row["contact_established_on"],
+        handed_over_on=row["handed_over_on"],
         citizen=citizen,
     )
 

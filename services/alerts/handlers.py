@@ -18,9 +18,9 @@ from contracts import facts
 from contracts.codes import ContactKind, HousingSituation
 from contracts.events import EventMessage
 from contracts.instruments import Instrument, score
-from contracts.methods import OWN_HOME
+from contracts.methods import CONTACT_ESTABLISHED_KINDS, OWN_HOME
 from contracts.surveys import FIDELITY_BY_METHOD
-from services.alerts import evaluation
+from services.alerts import evaluation, imported
 from services.alerts.evaluation import Changed
 
 Clock = Callable[[], datetime]
@@ -311,16 +311,25 @@ async def expected_progression_set(db: asyncpg.Connection, fact: facts.ExpectedP
 
 async def contact_recorded(db: asyncpg.Connection, fact: facts.ContactRecorded) -> Changed | None:
     face_to_face = fact.effective_date if fact.kind == ContactKind.FACE_TO_FACE else None
+    established = fact.effective_date if fact.kind in CONTACT_ESTABLISHED_KINDS else None
     if (
         await _update_course(
             db,
             fact,
-            "actual_minutes = actual_minutes + $3, last_face_to_face = greatest(last_face_to_face, $4)",
+            "actual_minutes = actual_minutes + $3, last_face_to_face = greatest(last_face_to_face, $4),"
+            " contact_established_on = least(contact_established_on, $5)",
             fact.minutes,
             face_to_face,
+            established,
         )
         is None
     ):
+        return None
+    return _course(fact)
+
+
+async def course_handed_over(db: asyncpg.Connection, fact: facts.CourseHandedOver) -> Changed | None:
+    if await _update_course(db, fact, "handed_over_on = $3", fact.effective_date) is None:
         return None
     return _course(fact)
 
@@ -420,6 +429,7 @@ HANDLERS: dict[str, Handler] = {
     "TimePlanned": time_planned,
     "ExpectedProgressionSet": expected_progression_set,
     "ContactRecorded": contact_recorded,
+    "CourseHandedOver": course_handed_over,
     "MeasurementRecorded": measurement_recorded,
     "CourseEnded": course_ended,
     "FollowUpRecorded": follow_up_recorded,
@@ -432,7 +442,9 @@ def applier(now: Clock) -> Callable[[asyncpg.Connection, EventMessage], Awaitabl
         if handler is None:
             return
         changed = await handler(db, event.fact)
-        if changed is not None:
+        if changed is not None and event.imported is not None:  # history: looked at once it is all in
+            await imported.note(db, event.fact.municipality, changed)
+        elif changed is not None:
             await evaluation.after_fact(db, event.type, event.fact.municipality, changed, now())
 
     return apply

@@ -10,6 +10,7 @@ import asyncpg
 
 from runtime.checkpoint import CheckpointedApplier, redrive_main
 from runtime.clock import SystemClock
+from runtime.partitions import applier_for, checkpointed_consumers
 from services.alerts import handlers, store
 from services.alerts.bootstrap import CONSUMER
 
@@ -23,5 +24,12 @@ async def open_applier(pool: asyncpg.Pool) -> CheckpointedApplier:
     return applier
 
 
+async def open_appliers(pool: asyncpg.Pool) -> list[CheckpointedApplier]:
+    """The one consumer's applier and, where the events stream is partitioned, each partition's."""
+    first = await open_applier(pool)
+    consumers = await checkpointed_consumers(pool, first.prefix)
+    return [first, *(applier_for(first, consumer) for consumer in consumers if consumer != first.consumer)]
+
+
 if __name__ == "__main__":
-    redrive_main(open_applier)
+    redrive_main(open_appliers)

@@ -34,6 +34,8 @@ from contracts.methods import (
     FOLLOW_UP_WINDOW_DAYS,
     HANDLEPLAN_DAYS,
     NO_CONTACT_DAYS,
+    RECOVERY_STAR_BASELINE_DAYS,
+    RECOVERY_STAR_METHODS,
     RELEASE_MEETING_MONTHS,
     SHELTER_LONG_STAY_DAYS,
     SHELTER_READY_STAY_DAYS,
@@ -245,6 +247,8 @@ class CourseView:
     citizen: CitizenView | None = None
     outreach_phase: str | None = None  # the current SEL §99 outreach phase, and the day it began
     outreach_phase_on: date | None = None
+    contact_established_on: date | None = None  # the first face-to-face or phone/digital contact
+    handed_over_on: date | None = None  # CourseHandedOver: handed over to a named follow-on offer
 
     @property
     def active(self) -> bool:
@@ -796,17 +800,18 @@ HANDED_OVER = {FollowOnOffer.HIGH.value, FollowOnOffer.SOME.value}
     "warning",
     "course",
     trigger="event",
-    reacts_to=COURSE_LIFE + ("OutreachPhaseStarted",),
+    reacts_to=COURSE_LIFE + ("OutreachPhaseStarted", "CourseHandedOver"),
     defaults={},
     clears_when="none: resolve by hand",
     definition="""
     An outreach course ended in its bridging phase (brobygning og overdragelse) without a handover:
-    the follow-on offer at the end was not in place (ringe, slet ikke or ved ikke): raised on the
-    end day.
+    no CourseHandedOver to a named offer, and the follow-on offer at the end was not in place
+    (ringe, slet ikke or ved ikke): raised on the end day.
     """,
     definition_da="""
-    Et opsøgende forløb sluttede i fasen brobygning og overdragelse uden overdragelse: et tilbud
-    efter forløbet var ikke på plads (ringe, slet ikke eller ved ikke): rejses på slutdagen.
+    Et opsøgende forløb sluttede i fasen brobygning og overdragelse uden overdragelse: ingen
+    overdragelse til et navngivet tilbud, og et tilbud efter forløbet var ikke på plads (ringe,
+    slet ikke eller ved ikke): rejses på slutdagen.
     """,
     clears_when_da="ingen: løses i hånden",
 )
@@ -815,11 +820,46 @@ def bridging_ended_without_handover(course: CourseView, p: Params, today: date) 
         course.ended_on is None
         or course.outreach_phase != OutreachPhase.BRIDGING.value
         or course.follow_on_offer in HANDED_OVER
+        or (course.handed_over_on is not None and course.handed_over_on <= course.ended_on)
     ):
         return NOT_NOW
     return Verdict(
         raise_on=course.ended_on,
         details={"ended": course.ended_on.isoformat(), "follow_on_offer": course.follow_on_offer or "ved_ikke"},
+    )
+
+
+@rule(
+    "recovery_star_baseline_missing",
+    "Recovery-stjerne mangler ved start",
+    "Recovery Star baseline missing",
+    "info",
+    "course",
+    trigger="time",
+    reacts_to=COURSE_LIFE + ("ContactRecorded", "MeasurementRecorded"),
+    defaults={"days": RECOVERY_STAR_BASELINE_DAYS},
+    clears_when="a Recovery Star measurement is recorded on or after the day contact was established",
+    definition="""
+    An active outreach course (§99, whose outcome measure is the Recovery Star) has no Recovery Star
+    measurement on or after the day contact was established (its first face-to-face or phone/digital
+    contact) within `days` days of that day: raised the day after.
+    """,
+    definition_da="""
+    Et aktivt opsøgende forløb (§99, hvor Recovery-stjernen er effektmålet) har ingen måling med
+    Recovery-stjernen på eller efter dagen, hvor der blev skabt kontakt (første møde eller
+    telefon/digitale kontakt), inden for `days` dage fra den dag: rejses dagen efter.
+    """,
+    clears_when_da="en måling med Recovery-stjernen registreres på eller efter dagen, hvor der blev skabt kontakt",
+)
+def recovery_star_baseline_missing(course: CourseView, p: Params, today: date) -> Verdict:
+    established = course.contact_established_on
+    if not course.active or established is None or course.method not in RECOVERY_STAR_METHODS:
+        return NOT_NOW
+    if any(m.instrument == "RECOVERY_STAR" and m.on >= established for m in course.measurements):
+        return NOT_NOW
+    return Verdict(
+        raise_on=_day_after(established, p["days"]),
+        details={"contact_established": established.isoformat()},
     )
 
 

@@ -57,6 +57,10 @@ ALTER TABLE alert_citizens ADD COLUMN IF NOT EXISTS release_on date;
 ALTER TABLE alert_courses ADD COLUMN IF NOT EXISTS outreach_phase text;
 ALTER TABLE alert_courses ADD COLUMN IF NOT EXISTS outreach_phase_on date;
 ALTER TABLE alert_citizens ADD COLUMN IF NOT EXISTS release_meeting_on date;
+-- recovery_star_baseline_missing: the course's first face-to-face or phone/digital contact;
+-- bridging_ended_without_handover: the day of the course's handover (CourseHandedOver).
+ALTER TABLE alert_courses ADD COLUMN IF NOT EXISTS contact_established_on date;
+ALTER TABLE alert_courses ADD COLUMN IF NOT EXISTS handed_over_on date;
 CREATE TABLE IF NOT EXISTS alert_workers (
     municipality text NOT NULL,
     worker_id text NOT NULL,

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from contracts.codes import CtiPhase, Gender, Method
+from contracts.codes import CitizenMethod, CtiPhase, Gender, Method
 from contracts.facts import Identifier, MunicipalityCode
 from contracts.methods import AGE_BANDS
 from runtime import access
@@ -118,7 +118,10 @@ def _query(
     principal: Caller,
     params: Annotated[Params, Depends(_params)],
     team: Identifier | None = None,
-    method: Method | None = None,
+    method: Annotated[
+        Method | CitizenMethod | None,
+        Query(description="a course method, or UDREDNING/KOREPLAN: the citizens who followed it in the period"),
+    ] = None,
     on: date | None = None,
     period_from: Annotated[date | None, Query(alias="from")] = None,
     period_to: Annotated[date | None, Query(alias="to")] = None,
@@ -246,7 +249,9 @@ QUERY_RULES = {
     "as_of": "the figure as it was known at the end of that day (UTC): facts recorded later are left out, "
     "also when they are effective earlier.",
     "team_method": "course figures count the courses of that team/method; citizen figures (housing, "
-    "stays, income, treatment, evictions) count the citizens who have such a course.",
+    "stays, income, treatment, evictions) count the citizens who have such a course. method=UDREDNING "
+    "(Udredning og Plan) or KOREPLAN (Køreplan), the methods recorded as facts about the citizen: the "
+    "citizens who followed it on a day of the period (from its start to its completion), and their courses.",
     "comparison": "each figure carries `previous` (the period before) and `target` (the måltal set "
     "with PUT /v1/targets/{kpi} that applied on as_of).",
     "breakdowns": "age_band (18-24, 25-29, 30-39, 40-49, 50-64, 65+: the age reached in the year of the "

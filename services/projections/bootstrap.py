@@ -7,14 +7,15 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 
 from contracts.audit import AUDIT_STREAM
-from contracts.events import EVENTS_STREAM, EVENTS_SUBJECT_ROOT
+from contracts.events import EVENTS_STREAM
 from runtime.audit import AuditLog
-from runtime.bus import OrderedConsumer, connect, wait_for_streams
+from runtime.bus import connect, wait_for_streams
 from runtime.checkpoint import CheckpointedApplier, position_router
 from runtime.clock import SystemClock
 from runtime.database import create_pool, ping
 from runtime.http import create_service_app
 from runtime.metrics import CONSUMER_LAG
+from runtime.partitions import consume_events
 from runtime.settings import Settings
 from services.projections import price_books, projector, snapshots, store, targets
 from services.projections.api import router
@@ -47,20 +48,14 @@ def create_app(settings: Settings) -> FastAPI:
         await wait_for_streams(js, [EVENTS_STREAM, AUDIT_STREAM])
         app.state.audit = AuditLog(js, "projections")
         app.state.rule_config = RuleConfigReader(js)
-        consumer = OrderedConsumer(
-            js,
-            stream=EVENTS_STREAM,
-            durable=CONSUMER,
-            subject=f"{EVENTS_SUBJECT_ROOT}.>",
-            handle=applier,
-            resume_after=applier.stream_sequence,
-            database_url=settings.database_url,
-            on_lag=CONSUMER_LAG.labels("projections").set,
-        )
         stop = asyncio.Event()
-        task = asyncio.create_task(consumer.run(stop), name="consumer")
+        # One consumer, or this replica's share of the events stream's partitions (runtime/partitions.py).
+        consumption = await consume_events(
+            js, applier, settings.database_url, on_lag=CONSUMER_LAG.labels("projections").set, stop=stop
+        )
+        task = consumption.task
         warming = asyncio.create_task(store.warm(pool, stop), name="warm-histories")
-        app.state.pool, app.state.nats, app.state.applier = pool, nc, applier
+        app.state.pool, app.state.nats, app.state.applier = pool, nc, consumption
         app.state.clock = SystemClock()
         try:
             yield
@@ -72,8 +67,12 @@ def create_app(settings: Settings) -> FastAPI:
             await nc.close()
             await pool.close()
 
-    async def health() -> dict[str, bool]:
-        return {"database": await ping(app.state.pool), "nats": app.state.nats.is_connected}
+    async def health() -> dict[str, object]:
+        return {
+            "database": await ping(app.state.pool),
+            "nats": app.state.nats.is_connected,
+            "events": app.state.applier.health(),  # the partitions this replica leads, their lag
+        }
 
     app = create_service_app(settings, title="casetrack projections", lifespan=lifespan, health=health)
     app.include_router(router)

@@ -7,6 +7,8 @@ The numbers are the JSON figures' numbers, unrounded further.
 - English (`lang=en`): English headers and labels; the CSV has `,` and a decimal point.
 - Both: dates as ISO 8601 (2026-01-31), which LibreOffice reads as a date in every locale (also
   without "detect special numbers") and Excel too; UTF-8 with a BOM, so Excel reads æøå right.
+- Every row names the filters the figure was computed with (team, method, age band, gender,
+  target group; empty when none), as the JSON header does.
 - XLSX: dates are date cells, numbers are numbers with a number format, shares have a percent
   format, the columns are as wide as their content."""
 
@@ -16,11 +18,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
+from contracts.codes import CitizenMethod, Gender, Method
+from contracts.labels import code_label
 from services.projections.kpis import Kpi
 from services.projections.kpis.labels import Label, Lang, unit_text
 
@@ -41,6 +46,12 @@ COLUMNS = {
     "citizens": ("Borgere", "Citizens"),
     "target": ("Måltal", "Target"),
     "previous": ("Forrige periode", "Previous period"),
+    # The filters the figure was computed with (empty: none), as the JSON header names them.
+    "team": ("Team", "Team"),
+    "method": ("Metode", "Method"),
+    "age_band": ("Aldersgruppe", "Age band"),
+    "gender": ("Køn", "Gender"),
+    "target_group": ("Målgruppe", "Target group"),
     "key": ("Teknisk nøgle", "Technical key"),  # the breakdown key as the JSON has it, for joins
 }
 HEADLINE = ("Hovedtal", "Headline figure")
@@ -69,6 +80,7 @@ class Row:
     citizens: int | None = None
     target: float | None = None
     previous: float | None = None
+    filters: tuple[tuple[str, Any], ...] = ()  # (filter, its value as the JSON header has it)
 
     def cells(self, lang: Lang) -> dict[str, Any]:
         return {
@@ -87,13 +99,30 @@ class Row:
             "citizens": self.citizens,
             "target": self.target,
             "previous": self.previous,
+            **{name: _filter_text(name, dict(self.filters).get(name), lang) for name in FILTERS},
             "key": self.key,
         }
 
 
+FILTERS = ("team", "method", "age_band", "gender", "target_group")
+_FILTER_CODES: dict[str, tuple[type[StrEnum], ...]] = {"method": (Method, CitizenMethod), "gender": (Gender,)}
+
+
+def _filter_text(name: str, value: Any, lang: Lang) -> str | None:
+    """A filter's value as a reader sees it: a method or gender by its label, the rest as given."""
+    if value is None:
+        return None
+    for codes in _FILTER_CODES.get(name, ()):
+        if value in codes.__members__.values():
+            return code_label(codes(value), lang)
+    return str(value)
+
+
 def rows(kpi: Kpi, municipality: str, result: dict[str, Any], as_of: str | None) -> list[Row]:
-    """The rows of one KPI's result (one figure or a series): per period the headline, then its breakdown."""
+    """The rows of one KPI's result (one figure or a series): per period the headline, then its
+    breakdown; each row names the filters the figure was computed with."""
     table = []
+    filters = tuple((name, result.get(name)) for name in FILTERS)
     headline = Label(*HEADLINE, kpi.unit)
     for figure in result.get("series") or [result]:
         lead = {
@@ -103,6 +132,7 @@ def rows(kpi: Kpi, municipality: str, result: dict[str, Any], as_of: str | None)
             "start": date.fromisoformat(figure["from"]),
             "end": date.fromisoformat(figure["to"]),
             "as_of": date.fromisoformat(as_of) if as_of else None,
+            "filters": filters,
         }
         table.append(
             Row(

@@ -17,6 +17,7 @@ from uuid import UUID
 
 from contracts import facts as f
 from contracts.codes import (
+    CitizenMethod,
     ContactKind,
     CourseEndReason,
     CtiPhase,
@@ -24,13 +25,16 @@ from contracts.codes import (
     FollowOnOffer,
     FollowUpAnswer,
     Gender,
+    HandoverOffer,
     HousingSituation,
     IncomeType,
     Method,
+    OutreachPhase,
     ReferralChannel,
     ReferralDestination,
     ReferralSource,
     ShelterDischarge,
+    WorkerRole,
 )
 from contracts.instruments import Instrument, score
 from contracts.methods import BACKDATED_AFTER_DAYS, CTI_MONTHS, cti_planned_end, planned_phase_end
@@ -129,6 +133,8 @@ class Course:
     contacts: list[Contact] = field(default_factory=list)  # by date (then as recorded)
     measurements: list[Measurement] = field(default_factory=list)
     follow_ups: list[tuple[date, int, FollowUpAnswer]] = field(default_factory=list)
+    outreach_phases: list[tuple[date, OutreachPhase]] = field(default_factory=list)  # by start (stable)
+    handed_over: tuple[date, HandoverOffer] | None = None  # CourseHandedOver: the day and the offer
     # What a FactWithdrawn may take back: each plan and expected progression as recorded (the
     # latest standing one counts), and the contacts, measurements and follow-ups by event id —
     # kept as the ids' 16 bytes one after the other and the entries in the same order: a dict of
@@ -220,6 +226,15 @@ class Course:
         start = first[0].start if first else self.started_on
         return cti_planned_end(start, cti_months) if start else None
 
+    def outreach_phase_on(self, day: date) -> OutreachPhase | None:
+        """The SEL §99 outreach phase the course was in on `day` (None before its first phase)."""
+        current = None
+        for start, phase in self.outreach_phases:
+            if start > day:
+                break
+            current = phase
+        return current
+
     def time_unit(self, day: date) -> CtiPhase | date:
         """The double-bottom-line unit a day belongs to: its CTI phase, or its month."""
         if self.method == Method.CTI:
@@ -264,6 +279,7 @@ class Referral:
     in_target_group: bool | None = None
     already_supported: bool | None = None
     referred_to: ReferralDestination | None = None
+    refused_on: date | None = None  # VisitationRefused: the visitation asked for was refused
 
 
 @dataclass(slots=True)
@@ -287,6 +303,10 @@ class Citizen:
     gender: Gender = Gender.UNKNOWN
     target_groups: tuple[str, ...] = ()
     referrals: dict[str, Referral] = field(default_factory=dict)
+    # The citizen methods (CitizenMethod) as spans [first day, last day or None while open]:
+    # Udredning og Plan from UdredningStarted to UdredningCompleted (or the stay's end), Køreplan
+    # from ReleasePlanned to ReleaseCompleted.
+    spans: dict[CitizenMethod, list[list[date | None]]] = field(default_factory=dict)
     # Facts about the citizen, and those told more than BACKDATED_AFTER_DAYS after they happened,
     # by the course they are about ("" for a citizen fact): the data-quality figures.
     facts_told: dict[str, int] = field(default_factory=dict)
@@ -295,6 +315,21 @@ class Citizen:
     def consents_on(self, scope: str, day: date) -> bool:
         """Whether the citizen's consent to `scope` stood on `day` (given and not withdrawn since)."""
         return bool(latest([(d, p, given) for d, p, s, given in self.consents if s == scope], day))
+
+    def follows(self, method: CitizenMethod, start: date, end: date) -> bool:
+        """Whether the citizen followed the citizen method on a day of [start, end]."""
+        return any(
+            first is not None and first <= end and (last is None or last >= start)
+            for first, last in self.spans.get(method, [])
+        )
+
+    def open_span(self, method: CitizenMethod, day: date) -> None:
+        self.spans.setdefault(method, []).append([day, None])
+
+    def close_span(self, method: CitizenMethod, day: date) -> None:
+        for span in self.spans.get(method, []):
+            if span[1] is None:
+                span[1] = day
 
     def housing_on(self, day: date) -> HousingSituation | None:
         return latest([(d, p, code) for d, p, code, _ in self.housing], day)
@@ -336,6 +371,7 @@ class History:
     citizens: dict[str, Citizen] = field(default_factory=dict)
     stock: list[HousingStock] = field(default_factory=list)
     registered_teams: dict[str, Team] = field(default_factory=dict)
+    worker_roles: dict[str, WorkerRole] = field(default_factory=dict)  # WorkerRegistered: each worker's role
 
     def teams(self) -> list[Team]:
         """The registered teams (TeamRegistered), and any other team a course names, by id."""
@@ -402,6 +438,9 @@ def _apply(history: History, record: Record) -> None:  # noqa: C901 - one branch
     if isinstance(fact, f.TeamRegistered):
         history.registered_teams[fact.team_id] = Team(fact.team_id, fact.name, fact.methods)
         return
+    if isinstance(fact, f.WorkerRegistered):
+        history.worker_roles[fact.worker_id] = fact.role
+        return
     if not isinstance(fact, f.CitizenFact):
         return  # the other organisation facts: no figure uses them yet
     citizen = _citizen(history, fact)
@@ -456,6 +495,10 @@ def _apply(history: History, record: Record) -> None:  # noqa: C901 - one branch
             measurement = Measurement(day, fact.instrument, fact.answers)
             course.measurements.append(measurement)
             _keep(course, record, measurement)
+        case f.OutreachPhaseStarted() if course:
+            insort(course.outreach_phases, (day, fact.phase), key=lambda p: p[0])
+        case f.CourseHandedOver() if course:
+            course.handed_over = (day, fact.offer)
         case f.CourseEnded() if course:
             course.ended_on, course.end_reason, course.follow_on_offer = day, fact.reason, fact.follow_on_offer
         case f.FollowUpRecorded() if course:
@@ -480,6 +523,7 @@ def _apply(history: History, record: Record) -> None:  # noqa: C901 - one branch
             stay = _open_stay(citizen, day)
             if stay:
                 stay.end, stay.discharge, stay.destination = day, fact.discharge, fact.destination
+            citizen.close_span(CitizenMethod.UDREDNING, day)  # an Udredning og Plan ends with its stay
             citizen.housing.append((day, position, fact.destination, "shelter_left"))
         case f.ShelterContactMade():
             stay = _open_stay(citizen, day)
@@ -515,6 +559,16 @@ def _apply(history: History, record: Record) -> None:  # noqa: C901 - one branch
             referral = citizen.referrals[fact.referral_id]
             referral.assessed_on, referral.in_target_group = day, fact.in_target_group
             referral.already_supported, referral.referred_to = fact.already_supported, fact.referred_to
+        case f.VisitationRefused() if fact.referral_id in citizen.referrals:
+            citizen.referrals[fact.referral_id].refused_on = day
+        case f.UdredningStarted():
+            citizen.open_span(CitizenMethod.UDREDNING, day)
+        case f.UdredningCompleted():
+            citizen.close_span(CitizenMethod.UDREDNING, day)
+        case f.ReleasePlanned():
+            citizen.open_span(CitizenMethod.KOREPLAN, day)
+        case f.ReleaseCompleted():
+            citizen.close_span(CitizenMethod.KOREPLAN, day)
         case f.ConsentGiven():
             citizen.consents.append((day, position, fact.scope, True))
         case f.ConsentWithdrawn():

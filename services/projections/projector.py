@@ -35,7 +35,7 @@ CREATE TABLE IF NOT EXISTS {schema}.kpi_facts (
     citizen_id text,
     course_id text,
     effective_date date NOT NULL,         -- when it happened
-    recorded_at timestamptz NOT NULL,     -- when casetrack was told
+    recorded_at timestamptz NOT NULL,     -- when it became known: casetrack told, or an import's source
     fact jsonb NOT NULL
 );
 -- The stored event's id, which a FactWithdrawn names (a generation made before it was kept has
@@ -105,7 +105,7 @@ def _fact_row(event: EventMessage) -> tuple:
         getattr(fact, "citizen_id", None),
         getattr(fact, "course_id", None),
         fact.effective_date,
-        event.recorded_at,
+        event.known_at,  # an imported fact: when its source recorded it, so `as_of` answers as the source would
         fact.model_dump_json(),
         event.event_id,
     )

@@ -3,7 +3,7 @@
     python -m services.projections.rebuild        (DATABASE_URL and NATS_URL from the environment)
 
 The next generation schema (`kpi_g<N+1>`) is filled from stream sequence 1 while the current one
-keeps serving. To switch, the rebuild holds the live consumer's checkpoint row (the live applier
+keeps serving. To switch, the rebuild holds the live consumers' checkpoint rows (each live applier
 locks it for every batch), drains what reached the stream meanwhile and moves the pointer in the
 same transaction; the live applier then continues into the new generation. Facts are recorded by
 log position with ON CONFLICT DO NOTHING, so an event seen by both lands once. The previous
@@ -24,6 +24,7 @@ from nats.js.errors import NotFoundError
 from pydantic import ValidationError
 
 from contracts.events import EVENTS_STREAM, EVENTS_SUBJECT_ROOT, EventMessage
+from runtime.bus import servers_and_credentials
 from runtime.database import create_pool
 from runtime.replay import StreamReplay
 from runtime.settings import secret
@@ -101,7 +102,7 @@ async def _next_schema(connection: asyncpg.Connection) -> str:
 async def rebuild(database_url: str, nats_url: str, *, out: TextIO | None = sys.stderr, batch: int = 5000) -> str:
     """Rebuilds into a new generation and switches to it; returns the new schema's name."""
     pool = await create_pool(database_url, max_size=2)
-    nc = await nats.connect(nats_url, name="projections-rebuild")
+    nc = await nats.connect(**servers_and_credentials(nats_url), name="projections-rebuild")
     try:
         await projector.prepare(pool)
         async with pool.acquire() as connection:
@@ -122,8 +123,12 @@ async def rebuild(database_url: str, nats_url: str, *, out: TextIO | None = sys.
             await projector.create_indexes(connection, new)
             async with connection.transaction():
                 if await connection.fetchval("SELECT to_regclass('projection_checkpoint') IS NOT NULL"):
+                    # Every live consumer's row: the one consumer's and each partition's
+                    # (projections-p<N>, runtime/partitions.py), so none applies during the switch.
                     await connection.execute(
-                        "SELECT 1 FROM projection_checkpoint WHERE consumer = $1 FOR UPDATE", LIVE_CONSUMER
+                        "SELECT 1 FROM projection_checkpoint WHERE consumer = $1 OR consumer LIKE $1 || '-p%'"
+                        " ORDER BY consumer FOR UPDATE",
+                        LIVE_CONSUMER,
                     )
                 if replay:
                     await _drain(replay, connection, new, progress, batch)

@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from contracts.codes import Method
+from contracts.codes import CitizenMethod, Method
 from runtime.responses import Number, Timestamp
 
 # The download formats of the KPI endpoints, with the media types they are served as.
@@ -118,7 +118,7 @@ class KpiHeader(Answer):
     municipality: str
     as_of: date | None = Field(description="the day the figure is known as of; null: now")
     team: str | None
-    method: Method | None
+    method: Method | CitizenMethod | None
     age_band: str | None = Field(default=None, description="the breakdown cell asked for, if any")
     gender: str | None = None
     target_group: str | None = None

@@ -6,8 +6,9 @@ what the roster takes in from it (store.Live's `*_changed_at`). A fold may start
 when the facts up to its position that the fold wants are exactly the facts the snapshot took:
 counted in the current generation's `kpi_facts` (facts are only ever added, so equal counts mean
 equal sets), with as many without an event id. So a snapshot survives a restart and a rebuild of
-the same stream (the same facts at the same positions), and one no longer valid (a parked fact
-re-driven into its range, an import of facts recorded back then) is simply passed over.
+the same stream (the same facts at the same positions), one no longer valid (a parked fact
+re-driven into its range) is simply passed over, and facts imported later (recorded back then,
+at later positions) are read after it like any other.
 
 A live snapshot is usable for `as_of` a later day as long as nothing recorded after that day sits
 at a position before it: with facts registered live (positions in the order they were recorded),

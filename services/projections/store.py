@@ -12,6 +12,8 @@ commits in log order), so two kinds of history can be kept in memory and reused:
   recorded more than SETTLED after that moment has been applied, no fact recorded before it can
   still come (a registration transaction takes milliseconds, not minutes), so the history is final
   and kept by (generation, municipality, day); before that it is also keyed by the last position.
+  An import brings facts known on past days (their source's recorded time) after that: a kept
+  history is used only while no fact known before the day's end has been applied since it was folded.
 
 Both kinds are kept under a byte budget (CASETRACK_HISTORY_BUDGET_MB; least recently used dropped)
 and saved in PostgreSQL (snapshots.py): a fold — after a start, after the budget dropped a history,
@@ -129,6 +131,7 @@ class Live:
 
 _live: dict[tuple[str, str], Live] = {}  # (generation id, municipality)
 _past: OrderedDict[tuple, dict[str, History]] = OrderedDict()
+_folded_up_to: dict[tuple, int] = {}  # a kept past history's key -> the last log position when it was folded
 # Every history kept, live ("live", generation id, municipality) and past ("past", *its _past key),
 # with the facts folded into it; least recently used first.
 _held: OrderedDict[tuple, int] = OrderedDict()
@@ -217,6 +220,8 @@ async def _past_history(
     assert cutoff is not None  # a past day has an end
     settled = generation.last_recorded_at is not None and generation.last_recorded_at > cutoff + SETTLED
     key = (generation.generation_id, municipality, as_of, None if settled else generation.last_position)
+    if key in _past and settled and await _known_since(db, generation.schema, municipality, cutoff, key):
+        _past.pop(key)  # an import brought facts known on that day: folded again
     if key in _past:
         _past.move_to_end(key)
         _used(("past", *key), _held.get(("past", *key), 0))
@@ -254,12 +259,30 @@ async def _past_history(
     if municipality is not None and settled and facts - started_from >= SNAPSHOT_AFTER_FACTS:
         kept = snapshots.Snapshot(after, facts, unidentified, result[municipality], {}, {})
         await snapshots.save(db, kept, cutoff)  # settled: the next replica or start begins here
+    for old in [k for k in _folded_up_to if k not in _past]:
+        del _folded_up_to[old]  # dropped from the cache meanwhile
+    _folded_up_to[key] = generation.last_position or 0
     _past[key] = result
     _used(("past", *key), facts)
     while len(_past) > CACHED_PAST_HISTORIES:
         _forget(("past", *next(iter(_past))))
     _kept_for_long()
     return result
+
+
+async def _known_since(db: asyncpg.Pool, schema: str, municipality: str | None, cutoff: datetime, key: tuple) -> bool:
+    """Whether a fact known before `cutoff` was applied after the kept history `key` was folded.
+    Facts told to casetrack come in the order they were recorded, so a settled day gets none; an
+    imported fact (EventMessage.imported) is known from its source's recorded time, any past day."""
+    return bool(
+        await db.fetchval(
+            f"""SELECT EXISTS (SELECT 1 FROM {schema}.kpi_facts
+                WHERE ($1::text IS NULL OR municipality = $1) AND recorded_at < $2 AND position > $3)""",
+            municipality,
+            cutoff,
+            _folded_up_to.get(key, 0),
+        )
+    )
 
 
 def _kept_for_long() -> None:

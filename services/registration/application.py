@@ -11,7 +11,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
 
-from contracts.events import EventMessage
+from contracts.events import EventMessage, Imported
 from contracts.facts import (
     FACT_TYPES,
     CitizenErased,
@@ -155,6 +155,8 @@ class Registration(Application[UUID]):
         facts: Sequence[tuple[FactBase, str]],
         idempotency: IdempotencyKey | None = None,
         details: Sequence[PersonalDetails | None] | None = None,
+        imported: Sequence[Imported | None] | None = None,
+        line_keys: Sequence[IdempotencyKey] | None = None,
     ) -> list[Outcome]:
         """Applies facts in order, each against the aggregates as the facts before it left them,
         then stores every accepted event in one transaction. A fact that breaks a rule is reported
@@ -162,18 +164,24 @@ class Registration(Application[UUID]):
         ids, positions, reason codes) are stored under it in the same transaction; when another
         request with the key got there first, `AlreadyAnswered` carries its stored outcome.
         `details[i]`: the personal details that came with facts[i] (a CitizenRegistered), sealed in
-        the same transaction; an accepted CitizenErased deletes the citizen's key and details in it."""
+        the same transaction; an accepted CitizenErased deletes the citizen's key and details in it.
+        `imported[i]`: facts[i] comes from another system's history; its event keeps the source and
+        the source's recorded time (EventMessage.imported). `line_keys[i]`: facts[i]'s own key (an
+        imported line's), under which its own outcome, a refusal too, is kept in the same
+        transaction."""
         for attempt in range(SAVE_ATTEMPTS):
             touched: dict[UUID, Aggregate] = {}
             known = self._existing_of(facts)
             outcomes: list[Any] = []
-            for fact, recorded_by in facts:
+            for n, (fact, recorded_by) in enumerate(facts):
                 try:
                     aggregate = self._decide(fact, recorded_by, touched, known)
                 except (RuleViolation, UnknownSubject) as rejection:
                     outcomes.append(rejection)
                     continue
                 touched[aggregate.id] = aggregate
+                if imported is not None and (origin := imported[n]) is not None:
+                    _mark_imported(aggregate.pending_events[-1], origin)
                 outcomes.append(aggregate.pending_events[-1])
             in_save_order = [e for a in touched.values() for e in a.pending_events]
             keep, erase = _personal_changes(facts, outcomes, details, self.keyring)
@@ -192,7 +200,12 @@ class Registration(Application[UUID]):
 
             try:
                 recordings = self.save(
-                    *touched.values(), idempotency=idempotency, outcome=outcome, keep=keep, erase=erase
+                    *touched.values(),
+                    idempotency=idempotency,
+                    outcome=outcome,
+                    keep=keep,
+                    erase=erase,
+                    line_keys=line_keys,
                 )
             except IntegrityError:
                 # Another writer got to one of these aggregates first, or answered this key.
@@ -210,6 +223,12 @@ class Registration(Application[UUID]):
     def stored_outcome(self, idempotency: IdempotencyKey) -> StoredOutcome | None:
         outcomes = getattr(self.recorder, "outcomes", None)  # none in the in-memory store of unit tests
         return None if outcomes is None else outcomes.stored(idempotency.client, idempotency.key)
+
+    def keep_refusal(self, idempotency: IdempotencyKey, rejection: Rejection) -> None:
+        """Keeps a refusal under the key, though nothing was stored (imports: submission.py)."""
+        outcomes = getattr(self.recorder, "outcomes", None)
+        if outcomes is not None:
+            outcomes.insert_alone(idempotency, [rejection])
 
     def forget_answers(self, days: int) -> int:
         """Drops the outcomes kept for idempotency keys older than `days`; returns how many."""
@@ -270,6 +289,7 @@ class Registration(Application[UUID]):
             recorded_at=domain_event.timestamp,
             recorded_by=domain_event.recorded_by,
             fact=domain_event.fact,
+            imported=imported_from(domain_event),
         )
 
     def _decide(
@@ -393,6 +413,18 @@ class Registration(Application[UUID]):
 
     def _messages(self, aggregate_id: UUID) -> list[EventMessage]:
         return [self.to_message(e, position=None) for e in self.events.get(aggregate_id)]
+
+
+def _mark_imported(domain_event: Any, origin: Imported) -> None:
+    """Keeps the source and its recorded time with the event: an attribute beside the fact, stored
+    with the event's state (eventsourcing stores and restores the event's attributes as they are);
+    events recorded without it simply have none."""
+    object.__setattr__(domain_event, "imported", origin.model_dump(mode="json"))
+
+
+def imported_from(domain_event: Any) -> Imported | None:
+    origin = getattr(domain_event, "imported", None)
+    return None if origin is None else Imported.model_validate(origin)
 
 
 def _registers(fact: FactBase) -> UUID | None:

@@ -5,7 +5,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from contracts.events import EventMessage
+from contracts.events import EventMessage, Imported
 from contracts.facts import Fact
 from contracts.submission import BatchReport, FactReceipt
 
@@ -27,6 +27,9 @@ class HistoryEvent(Answer):
     recorded_at: datetime = Field(description="when casetrack was told")
     recorded_by: str = Field(description="the client that recorded the fact")
     fact: Fact
+    imported: Imported | None = Field(
+        default=None, description="for an imported fact: the source system and when it recorded the fact"
+    )
 
     @classmethod
     def of(cls, message: EventMessage) -> "HistoryEvent":
@@ -38,6 +41,7 @@ class HistoryEvent(Answer):
             recorded_at=message.recorded_at,
             recorded_by=message.recorded_by,
             fact=message.fact,
+            imported=message.imported,
         )
 
 

@@ -8,12 +8,16 @@ The result says what became of each fact (`Submitted`); the entrypoints put it i
 import hashlib
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from eventsourcing.persistence import IntegrityError
 from pydantic import ValidationError
 
+from contracts.events import Imported
 from contracts.facts import Admission, FactBase, admit, fact_adapter
+from contracts.imports import MAX_IMPORT_BATCH, ImportLine
 from contracts.submission import MAX_BATCH, MAX_IDEMPOTENCY_KEY
 from runtime import access
 from runtime.access import CourseScope
@@ -44,17 +48,26 @@ class Submitted:
     replayed: bool = False  # the stored outcome of an earlier request with the same key
 
 
+# How far ahead of casetrack's clock a source's recorded time may lie (clocks drift a little).
+IMPORT_CLOCK_SKEW = timedelta(minutes=5)
+IMPORT_KEY_PREFIX = "import:"  # the idempotency keys of imported lines, kept for good (adapters/idempotency.py)
+
+
 def request_hash(payload: Any) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def validation_error(exc: ValidationError) -> ApiError:
+def validation_error(exc: ValidationError, prefix: str | None = None) -> ApiError:
+    """`prefix`: the field the validated data sits in (an import line's `fact`)."""
+    errors = exc.errors(include_url=False, include_input=False)
+    if prefix is not None:
+        errors = [e | {"loc": (prefix, *e["loc"])} for e in errors]
     return ApiError(
         422,
         "validation_error",
         "Ugyldige data: se felterne.",
         "Invalid input: see fields.",
-        validation_fields(exc.errors(include_url=False, include_input=False)),
+        validation_fields(errors),
     )
 
 
@@ -158,6 +171,102 @@ class Submissions:
             return self._replayed(idempotency, answered.stored, in_order)
         return Submitted(in_order(recorded))
 
+    def import_lines(self, principal: Principal, raw_lines: Sequence[Any]) -> list[Submitted] | ApiError:
+        """Imports lines of another system's history (contracts/imports.py, docs/import.md), for the
+        administrator. Each line is judged on its own, in order, as of the day its source recorded
+        it; the lines not imported before are stored in one transaction, each with an idempotency key
+        of its own (its source and id, or else its content) under which its outcome is kept. A line
+        stored before is answered with its receipt (`replayed`) and stored nothing again, a line the
+        rules refused with the same refusal. So a batch cut short by a crash is simply sent again."""
+        if len(raw_lines) > MAX_IMPORT_BATCH:
+            return ApiError(
+                413,
+                "batch_too_large",
+                f"Højst {MAX_IMPORT_BATCH} linjer i en import-anmodning; del den op.",
+                f"At most {MAX_IMPORT_BATCH} lines in an import request; split it.",
+                [{"field": "facts", "problem": f"at most {MAX_IMPORT_BATCH} lines", "type": "too_long"}],
+            )
+        try:
+            principal.ensure_admin()
+        except ApiError as error:
+            return error
+        prepared = [self._prepare_line(principal, raw) for raw in raw_lines]
+        lines = [line for line in prepared if isinstance(line, _ImportLine)]
+        recorded = None
+        if len({line.key.key for line in lines}) == len(lines):
+            recorded = self._record_lines(principal, lines)
+        if recorded is None:  # a line twice in the batch, or the same lines imported at the same time
+            recorded = [self._record_line(principal, line) for line in lines]
+        answers = iter(recorded)
+        return [one if isinstance(one, Submitted) else next(answers) for one in prepared]
+
+    def _prepare_line(self, principal: Principal, raw: Any) -> "Submitted | _ImportLine":
+        """The line ready to record, or its answer: refused before recording, or stored before."""
+        try:
+            line = ImportLine.model_validate(raw)
+        except ValidationError as exc:
+            return Submitted(validation_error(exc))
+        recorded_at = line.recorded_at.astimezone(UTC)
+        if recorded_at > datetime.now(UTC) + IMPORT_CLOCK_SKEW:
+            return Submitted(
+                ApiError(
+                    422,
+                    "recorded_in_future",
+                    "Tidspunktet, kildesystemet registrerede faktum, ligger i fremtiden.",
+                    "The time the source system recorded the fact lies in the future.",
+                    [{"field": "recorded_at", "problem": "in the future", "type": "recorded_in_future"}],
+                )
+            )
+        # Judged as of the day the source recorded it: an effective date "in the future" then, or
+        # a plan beyond the window then, is refused as it would have been had it been told live.
+        admission = replace(self.admission, today=recorded_at.date())
+        try:
+            fact = fact_adapter.validate_python(line.fact, context=admission)
+            fact, details = self._admit(principal, fact, {})
+        except ValidationError as exc:
+            return Submitted(validation_error(exc, prefix="fact"))
+        except ApiError as error:
+            return Submitted(error)
+        content = request_hash([line.source, recorded_at.isoformat(), _dump(fact)])
+        key = IdempotencyKey(principal.name, f"{IMPORT_KEY_PREFIX}{line.source}:{line.id or content}", content)
+        stored = self._stored(key)
+        if stored is not None:
+            return self._replayed(key, stored, lambda outcomes: outcomes[0])
+        return _ImportLine(fact, details, Imported(source=line.source, recorded_at=recorded_at), key)
+
+    def _record_lines(self, principal: Principal, lines: "list[_ImportLine]") -> list[Submitted] | None:
+        """The lines in one transaction, each with its own key; None when a key was taken meanwhile."""
+        if not lines:
+            return []
+        try:
+            outcomes = self.app.record_batch(
+                [(line.fact, principal.name) for line in lines],
+                details=[line.details for line in lines],
+                imported=[line.origin for line in lines],
+                line_keys=[line.key for line in lines],
+            )
+        except IntegrityError:
+            return None
+        if not any(isinstance(outcome, Receipt) for outcome in outcomes):  # nothing stored, no transaction
+            for line, outcome in zip(lines, outcomes, strict=True):
+                self.app.keep_refusal(line.key, outcome)  # type: ignore[arg-type]  # all refusals here
+        return [Submitted(outcome) for outcome in outcomes]
+
+    def _record_line(self, principal: Principal, line: "_ImportLine") -> Submitted:
+        """One line in a transaction of its own (the way round a key taken meanwhile)."""
+        stored = self._stored(line.key)
+        if stored is not None:
+            return self._replayed(line.key, stored, lambda outcomes: outcomes[0])
+        try:
+            [outcome] = self.app.record_batch([(line.fact, principal.name)], line.key, [line.details], [line.origin])
+        except AlreadyAnswered as answered:
+            return self._replayed(line.key, answered.stored, lambda outcomes: outcomes[0])
+        if isinstance(outcome, (RuleViolation, UnknownSubject)):
+            # Judged against the history as it stood when the line came; a rerun, with later lines
+            # in by then, would judge it against the future: it gets this answer again instead.
+            self.app.keep_refusal(line.key, outcome)
+        return Submitted(outcome)
+
     def _admit(
         self, principal: Principal, fact: FactBase, scopes: dict[tuple[str, str], dict[str, CourseScope] | None]
     ) -> tuple[FactBase, PersonalDetails | None]:
@@ -218,6 +327,16 @@ class Submissions:
                 )
             )
         return Submitted(outcome_of(stored.outcomes), replayed=True)
+
+
+@dataclass(frozen=True)
+class _ImportLine:
+    """An import line admitted and not stored before: what to record, and under which key."""
+
+    fact: FactBase
+    details: PersonalDetails | None
+    origin: Imported
+    key: IdempotencyKey
 
 
 def _dump(fact: FactBase) -> dict[str, Any]:

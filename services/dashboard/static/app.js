@@ -215,7 +215,10 @@ const TEXTS = {
   },
 };
 const KINDS = ["process", "outcome", "economy", "structure"];
-const METHODS = ["CTI", "ICM", "ACT", "SEL85"];
+// The KPIs' method filter: the course methods (Method), then the methods recorded as facts about the
+// citizen (CitizenMethod: Udredning og Plan, Køreplan), each with the code list that names it.
+const METHODS = [...["CTI", "ICM", "ACT", "SEL85", "OUTREACH"].map((m) => ["Method", m]),
+  ...["UDREDNING", "KOREPLAN"].map((m) => ["CitizenMethod", m])];
 const AGE_BANDS = ["18-24", "25-29", "30-39", "40-49", "50-64", "65+"];  // contracts/methods.py AGE_BANDS
 const GENDERS = ["female", "male"];
 
@@ -511,7 +514,7 @@ async function kpiPage(main, kpiId) {
   }
   // Other teams' figures only for a manager; a team leader's breakdown is by method within the team.
   const rows = [...(team || state.session.role !== "manager" ? [] : state.teams.map((x) => ({ label: `${t().team} ${x.name}`, params: { team: x.team } }))),
-    ...METHODS.map((m) => ({ label: `${t().method} ${label("Method", m)}`, params: { method: m, team } })),
+    ...METHODS.map(([codes, m]) => ({ label: `${t().method} ${label(codes, m)}`, params: { method: m, team } })),
     ...AGE_BANDS.map((band) => ({ label: `${t().age_band} ${band}`, params: { age_band: band, team } })),
     ...GENDERS.map((g) => ({ label: `${t().gender}: ${label("Gender", g)}`, params: { gender: g, team } }))];
   const tbody = h("tbody");

@@ -3,7 +3,16 @@
 One module per KPI family; each registers its KPIs in `CATALOGUE` when imported.
 """
 
-from services.projections.kpis import economy, flow, funnel, outcome, process, recovery, structure  # noqa: F401 - registers
+from services.projections.kpis import (  # noqa: F401 - registers
+    economy,
+    flow,
+    funnel,
+    outcome,
+    outreach,
+    process,
+    recovery,
+    structure,
+)
 from services.projections.kpis.common import CATALOGUE, Context, Filters, Kpi, Params, Window
 
 __all__ = ["CATALOGUE", "Context", "Filters", "Kpi", "Params", "Window"]

@@ -6,7 +6,7 @@ from datetime import date
 from statistics import mean, median
 from typing import Any, Literal
 
-from contracts.codes import Gender, Method
+from contracts.codes import CitizenMethod, Gender, Method
 from contracts.methods import UCLA3_LONELY_THRESHOLD, age_band
 from contracts.rule_config import Overrides
 from services.projections.history import Citizen, History
@@ -34,13 +34,24 @@ class Window:
 @dataclass(frozen=True)
 class Filters:
     """Which courses and citizens a figure counts: a team's, a method's, and the breakdowns by the
-    citizen (age band on the window's last day, gender, target group of CitizenRegistered)."""
+    citizen (age band on the window's last day, gender, target group of CitizenRegistered).
+
+    `method` is a course method (Method: the courses of that method, and the citizens who have one)
+    or a citizen method (CitizenMethod: Udredning og Plan, Køreplan, which are facts about the
+    citizen, not courses: the citizens who followed it on a day of the window, and their courses)."""
 
     team: str | None = None
-    method: Method | None = None
+    method: Method | CitizenMethod | None = None
     age_band: str | None = None
     gender: Gender | None = None
     target_group: str | None = None
+
+    def __post_init__(self) -> None:
+        """A method given by its code ("ICM", "UDREDNING") is taken as its enum."""
+        method = self.method
+        if method is not None and not isinstance(method, Method | CitizenMethod):
+            known = Method(method) if method in Method.__members__.values() else CitizenMethod(method)
+            object.__setattr__(self, "method", known)
 
     @property
     def breakdown(self) -> bool:
@@ -86,16 +97,32 @@ class Context:
     filters: Filters = field(default_factory=Filters)
     params: Params = field(default_factory=Params)
 
+    @property
+    def course_method(self) -> Method | None:
+        return self.filters.method if isinstance(self.filters.method, Method) else None
+
+    def _follows(self, citizen: Citizen | None) -> bool:
+        """Whether the citizen followed the filter's citizen method in the window (always without one)."""
+        method = self.filters.method
+        if not isinstance(method, CitizenMethod):
+            return True
+        return citizen is not None and citizen.follows(method, self.window.start, self.window.end)
+
     def courses(self):  # noqa: ANN201
-        courses = self.history.courses_for(self.filters.team, self.filters.method)
-        if not self.filters.breakdown:
+        courses = self.history.courses_for(self.filters.team, self.course_method)
+        if not self.filters.breakdown and not isinstance(self.filters.method, CitizenMethod):
             return courses
         citizens = self.history.citizens
-        return [c for c in courses if self.filters.admits(citizens.get(c.citizen_id), self.window.end)]
+        return [
+            c
+            for c in courses
+            if self._follows(citizens.get(c.citizen_id))
+            and self.filters.admits(citizens.get(c.citizen_id), self.window.end)
+        ]
 
     def citizens(self):  # noqa: ANN201
-        citizens = self.history.citizens_for(self.filters.team, self.filters.method)
-        return [c for c in citizens if self.filters.admits(c, self.window.end)]
+        citizens = self.history.citizens_for(self.filters.team, self.course_method)
+        return [c for c in citizens if self._follows(c) and self.filters.admits(c, self.window.end)]
 
 
 Compute = Callable[[Context], Figure]

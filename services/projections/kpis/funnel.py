@@ -1,6 +1,12 @@
-"""The referral funnel (P8, docs/domain.md §7): from a referral (henvendelse) received to contact
-established in the course it led to, each step counted among those that reached the step before,
-with the conversion and the median waiting days per step."""
+"""The referral funnel (P8, docs/domain.md §7): from a referral (henvendelse) received to the
+handover at the end of the course it led to, each step counted among those that reached the step
+before, with the conversion and the median waiting days per step.
+
+Contact established is the course's first face-to-face or phone/digital ContactRecorded, not a fact
+of its own: the same day starts the Recovery Star's baseline (kpis/recovery.py) and the alert
+`recovery_star_baseline_missing`, so one definition serves all three and no second date can
+disagree with the contacts recorded. It follows the course's start because a contact is recorded
+on a course."""
 
 from datetime import date
 
@@ -9,14 +15,25 @@ from services.projections.history import Course, Referral
 from services.projections.kpis.common import Context, Figure, kpi, median_or_none, share
 
 # The steps in order; each is reached on a day (None: not reached by the period's last day).
-STEPS = ("received", "assessed", "in_target_group", "visitation_decided", "course_started", "contact_established")
+STEPS = (
+    "received",
+    "assessed",
+    "in_target_group",
+    "visitation",
+    "visitation_decided",
+    "course_started",
+    "contact_established",
+    "handed_over",
+)
 STEP_LABELS: dict[str, tuple[str, str]] = {
     "received": ("modtaget", "received"),
     "assessed": ("vurderet", "assessed"),
     "in_target_group": ("i målgruppen", "in the target group"),
+    "visitation": ("visitation afgjort eller afslået", "visitation decided or refused"),
     "visitation_decided": ("visiteret", "visitation decided"),
     "course_started": ("forløb startet", "course started"),
     "contact_established": ("kontakt skabt", "contact established"),
+    "handed_over": ("overdraget til tilbud efter forløbet", "handed over to a follow-on offer"),
 }
 
 
@@ -31,10 +48,14 @@ def steps(referral: Referral, courses: list[Course], end: date) -> dict[str, dat
         return reached
     reached["in_target_group"] = referral.assessed_on
     decided = sorted((c for c in courses if referral.received_on <= c.decided_on <= end), key=lambda c: c.decided_on)
-    if not decided:
+    refused = referral.refused_on if referral.refused_on is not None and referral.refused_on <= end else None
+    course = decided[0] if decided else None
+    if course is None and refused is None:
         return reached
-    course = decided[0]
-    reached["visitation_decided"] = max(course.decided_on, referral.assessed_on)
+    if course is None or (refused is not None and refused < course.decided_on):
+        reached["visitation"] = max(refused or referral.assessed_on, referral.assessed_on)  # refused first
+        return reached
+    reached["visitation"] = reached["visitation_decided"] = max(course.decided_on, referral.assessed_on)
     if course.started_on is None or course.started_on > end:
         return reached
     reached["course_started"] = max(course.started_on, reached["visitation_decided"])
@@ -42,8 +63,11 @@ def steps(referral: Referral, courses: list[Course], end: date) -> dict[str, dat
         (c.on for c in course.contacts if c.kind in CONTACT_ESTABLISHED_KINDS and course.started_on <= c.on <= end),
         None,
     )
-    if contact is not None:
-        reached["contact_established"] = contact
+    if contact is None:
+        return reached
+    reached["contact_established"] = contact
+    if course.handed_over is not None and course.handed_over[0] <= end:
+        reached["handed_over"] = max(course.handed_over[0], contact)
     return reached
 
 
@@ -55,16 +79,19 @@ def steps(referral: Referral, courses: list[Course], end: date) -> dict[str, dat
     "share",
     definition_da="""
     Henvendelser om borgere modtaget i perioden, fulgt trin for trin til periodens sidste dag:
-    modtaget, vurderet, i målgruppen, visiteret, forløb startet og kontakt skabt (første møde
-    eller opkald i forløbet). Hvert trin tæller kun de henvendelser, der nåede trinnet før, så
-    tallene falder trin for trin. For hvert trin vises antallet, andelen af trinnet før og
-    medianen af dage fra trinnet før. Nøgletallet er andelen af de modtagne henvendelser, der
-    førte til et startet forløb.
+    modtaget, vurderet, i målgruppen, visitation afgjort eller afslået, visiteret, forløb startet,
+    kontakt skabt (første møde eller opkald i forløbet) og overdraget til et navngivet tilbud ved
+    forløbets afslutning. Afslag på visitation vises særskilt med antallet. Hvert trin tæller kun
+    de henvendelser, der nåede trinnet før, så tallene falder trin for trin. For hvert trin vises
+    antallet, andelen af trinnet før og medianen af dage fra trinnet før. Nøgletallet er andelen
+    af de modtagne henvendelser, der førte til et startet forløb.
     """,
     definition_en="""
     Referrals about citizens received in the period, followed step by step to the period's last
-    day: received, assessed, in the target group, visitation decided, course started and contact
-    established (the first meeting or call in the course). Each step counts only the referrals
+    day: received, assessed, in the target group, visitation decided or refused, visitation
+    decided, course started, contact established (the first meeting or call in the course) and
+    handed over to a named follow-on offer at the course's end. Refused visitations are shown as a
+    count of their own. Each step counts only the referrals
     that reached the step before, so the numbers fall step by step. For each step: the number, the
     share of the step before and the median days from the step before. The key figure is the share
     of the referrals received that led to a started course.
@@ -89,15 +116,18 @@ def steps(referral: Referral, courses: list[Course], end: date) -> dict[str, dat
             for step, (da, en) in STEP_LABELS.items()
             if step != "received"
         },
+        "visitation_refused": ("Visitation afslået", "Visitation refused", "referrals"),
     },
     computation="""
     Each ReferralReceived effective in the period, followed to the period's last day: assessed on
     its ReferralAssessed; in_target_group when that says in_target_group = true (the same day);
-    visitation_decided on the first VisitationDecided of the citizen on or after the day received
-    (not before the assessment); course_started on that course's CourseStarted; contact_established
-    on its first ContactRecorded of kind face_to_face or phone_digital from the start. A step needs
-    the step before. `values.<step>` = referrals reaching it, `<step>.conversion` = of the step
-    before, `<step>.median_days` = median days from the step before; `value` = course_started /
+    visitation on the earlier of its VisitationRefused and the first VisitationDecided of the
+    citizen on or after the day received (not before the assessment); visitation_decided when that
+    was the VisitationDecided (`visitation_refused` counts the others); course_started on that
+    course's CourseStarted; contact_established on its first ContactRecorded of kind face_to_face or
+    phone_digital from the start; handed_over on its CourseHandedOver. A step needs the step
+    before. `values.<step>` = referrals reaching it, `<step>.conversion` = of the step before,
+    `<step>.median_days` = median days from the step before; `value` = course_started /
     received; `citizens` = the citizens referred.
     """,
 )
@@ -120,6 +150,7 @@ def referral_funnel(ctx: Context) -> Figure:
         if before:
             values[f"{step}.conversion"] = share(len(counted), values[before] or 0)
             values[f"{step}.median_days"] = median_or_none([float((r[step] - r[before]).days) for r in counted])
+    values["visitation_refused"] = (values["visitation"] or 0) - (values["visitation_decided"] or 0)
     started, received = values["course_started"] or 0, values["received"] or 0
     return {
         "value": share(started, received),

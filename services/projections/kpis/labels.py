@@ -99,6 +99,7 @@ METHODS: dict[Method, tuple[str, str]] = {
     Method.ICM: ("ICM", "ICM"),
     Method.ACT: ("ACT", "ACT"),
     Method.SEL85: ("§85-støtte", "§85 support"),
+    Method.OUTREACH: ("Opsøgende (§99)", "Outreach (§99)"),
 }
 HOUSING: dict[str, tuple[str, str]] = {
     "homeless": ("hjemløs", "homeless"),

@@ -344,9 +344,12 @@ def caseload_against_norm(ctx: Context) -> Figure:
         for worker, n in by_worker.items():
             per_worker[worker] += n
         values[f"{method.value}.mean"] = mean_or_none(list(by_worker.values()))
-        values[f"{method.value}.norm"] = norms[method]
-        # Each worker against the norm of their team, as caseload_over_norm judges them.
-        values[f"{method.value}.workers_over_norm"] = sum(
-            1 for worker, n in by_worker.items() if n > caseload_norms(overrides, teams[worker])[method]
+        values[f"{method.value}.norm"] = norms.get(method)
+        # Each worker against the norm of their team, as caseload_over_norm judges them; outreach
+        # (§99) has no caseload norm.
+        values[f"{method.value}.workers_over_norm"] = (
+            sum(1 for worker, n in by_worker.items() if n > caseload_norms(overrides, teams[worker])[method])
+            if method in norms
+            else None
         )
     return {"value": mean_or_none(list(per_worker.values())), "citizens": len(citizens), "values": values}

@@ -11,7 +11,9 @@ a restart. Two concurrent requests with the same key cannot both commit: the key
 primary key, and the loser's transaction fails, is retried, and then finds the outcome. Only
 requests that stored something are kept: a refused request stored nothing, so a retry is simply
 decided again. Outcomes are kept for `CASETRACK_IDEMPOTENCY_DAYS` (default 30), far longer than any
-client retries.
+client retries. Imported lines (`POST /v1/import`, keys `import:...`) are the exception: their
+outcomes are kept for good, a refusal by the rules too (`insert_alone`), so a file imported again
+stores nothing twice and judges no line again against a history that has moved on.
 
 Earlier versions kept the HTTP answer itself in the column `answer`; such rows are read as the
 outcome they report (`legacy_outcomes`) until they expire.
@@ -111,7 +113,14 @@ class IdempotencyTable:
         self._insert = SQL(
             "INSERT INTO {0} (client, key, request_hash, outcome) VALUES (%s, %s, %s, %s) RETURNING 1"
         ).format(table)
-        self._delete_older = SQL("DELETE FROM {0} WHERE recorded_at < now() - make_interval(days => %s)").format(table)
+        # The keys of imported lines are kept for good: a file imported again a year later must
+        # still store nothing twice (submission.IMPORT_KEY_PREFIX).
+        self._insert_alone = SQL(
+            "INSERT INTO {0} (client, key, request_hash, outcome) VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING"
+        ).format(table)
+        self._delete_older = SQL(
+            "DELETE FROM {0} WHERE recorded_at < now() - make_interval(days => %s) AND key NOT LIKE 'import:%%'"
+        ).format(table)
         self._select = SQL("SELECT request_hash, outcome, answer FROM {0} WHERE client = %s AND key = %s").format(table)
 
     def insert(self, curs: Cursor[DictRow], idempotency: IdempotencyKey, outcomes: list[Outcome]) -> None:
@@ -120,6 +129,16 @@ class IdempotencyTable:
             self._insert, (idempotency.client, idempotency.key, idempotency.request_hash, Jsonb(encode(outcomes)))
         )
         curs.fetchone()  # surfaces a duplicate key here, inside the transaction
+
+    def insert_alone(self, idempotency: IdempotencyKey, outcomes: list[Outcome]) -> None:
+        """An outcome that stored nothing (an imported line the rules refused), in a transaction of
+        its own: the line is answered the same when it comes again, not judged again against a
+        state that has moved on. A concurrent insert of the key wins; this one is dropped."""
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(
+                self._insert_alone,
+                (idempotency.client, idempotency.key, idempotency.request_hash, Jsonb(encode(outcomes))),
+            )
 
     def stored(self, client: str, key: str) -> StoredOutcome | None:
         with self.datastore.transaction(commit=False) as curs:

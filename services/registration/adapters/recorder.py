@@ -64,6 +64,7 @@ class RegistrationRecorder(PostgresApplicationRecorder):
         outcome: Callable[[Sequence[int]], list[Outcome]] | None = None,
         keep: Sequence[ToKeep] = (),
         erase: Sequence[ToErase] = (),
+        line_keys: Sequence[IdempotencyKey] | None = None,
         **kwargs: Any,
     ) -> Sequence[int] | None:
         notification_ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
@@ -72,6 +73,9 @@ class RegistrationRecorder(PostgresApplicationRecorder):
                 self.personal.write(curs, stored_events, keep, erase)
                 if idempotency is not None and outcome is not None:
                     self.outcomes.insert(curs, idempotency, outcome(notification_ids))
+                if line_keys is not None and outcome is not None:  # imported lines: each its own outcome
+                    for key, one in zip(line_keys, outcome(notification_ids), strict=True):
+                        self.outcomes.insert(curs, key, [one])
         except Exception as error:
             if not isinstance(error, psycopg.Error):  # else the server has already failed the transaction
                 log.exception("the events' transaction is rolled back: the recorder failed")

@@ -27,6 +27,7 @@ from contracts.facts import (
     ContactRecorded,
     CourseEnded,
     CourseFact,
+    CourseHandedOver,
     CourseStartCorrected,
     CourseStarted,
     CtiPhaseStartCorrected,
@@ -62,6 +63,7 @@ from contracts.facts import (
     UdredningCompleted,
     UdredningStarted,
     VisitationDecided,
+    VisitationRefused,
     schema_version,
 )
 from contracts.methods import CTI_PHASE_ORDER, OWN_HOME, follow_up_due, planned_phase_end
@@ -90,6 +92,7 @@ class Course:
     previous_cti_phase_started_on: date | None = None
     first_cti_phase_started_on: date | None = None
     outreach_phase: OutreachPhase | None = None
+    handed_over: bool = False
     support_worker: str | None = None
     follow_ups: frozenset[int] = frozenset()
 
@@ -130,6 +133,8 @@ class Citizen(Aggregate):
         self.in_treatment = False
         self.consents: set[str] = set()
         self.referrals: dict[str, tuple[date, bool]] = {}  # referral id -> (received on, assessed)
+        self.referrals_assessed_on: dict[str, date] = {}
+        self.visitations_refused: set[str] = set()  # the referrals whose visitation was refused
         self.handleplans: list[date] = []
         self.courses: dict[str, Course] = {}
         # The course facts a FactWithdrawn may still take back, by event id; withdrawn ones leave.
@@ -224,6 +229,17 @@ class Citizen(Aggregate):
         if fact.effective_date < received_on:
             raise RuleViolation(rules.REFERRAL_ASSESSED_BEFORE_RECEIVED)
 
+    def _check_visitation_refused(self, fact: VisitationRefused) -> None:
+        if fact.referral_id not in self.referrals:
+            raise RuleViolation(rules.REFERRAL_NOT_FOUND)
+        assessed_on = self.referrals_assessed_on.get(fact.referral_id)
+        if assessed_on is None:
+            raise RuleViolation(rules.REFERRAL_NOT_ASSESSED)
+        if fact.referral_id in self.visitations_refused:
+            raise RuleViolation(rules.VISITATION_ALREADY_REFUSED)
+        if fact.effective_date < assessed_on:
+            raise RuleViolation(rules.VISITATION_REFUSED_BEFORE_ASSESSED)
+
     def _check_handleplan(
         self, fact: HandleplanOffered | HandleplanCreated | HandleplanDeclined | HandleplanRevised
     ) -> None:
@@ -270,8 +286,17 @@ class Citizen(Aggregate):
 
     def _check_outreach_phase(self, fact: OutreachPhaseStarted) -> None:
         course = self._open_course(fact.course_id, fact.effective_date)
+        if course.method != Method.OUTREACH:
+            raise RuleViolation(rules.NOT_AN_OUTREACH_COURSE)
         if course.outreach_phase == fact.phase:
             raise RuleViolation(rules.OUTREACH_PHASE_UNCHANGED)
+
+    def _check_handed_over(self, fact: CourseHandedOver) -> None:
+        course = self._open_course(fact.course_id, fact.effective_date)
+        if course.started_on is None:
+            raise RuleViolation(rules.COURSE_NOT_STARTED)
+        if course.handed_over:
+            raise RuleViolation(rules.COURSE_ALREADY_HANDED_OVER)
 
     def _check_time_planned(self, fact: TimePlanned) -> None:
         course = self._open_course(fact.course_id, fact.effective_date)
@@ -421,6 +446,8 @@ _CHECKS: dict[type[FactBase], Callable[[Citizen, Any], Any]] = {
     ConsentWithdrawn: Citizen._check_consent_withdrawn,
     ReferralReceived: Citizen._check_referral_received,
     ReferralAssessed: Citizen._check_referral_assessed,
+    VisitationRefused: Citizen._check_visitation_refused,
+    CourseHandedOver: Citizen._check_handed_over,
     HandleplanOffered: Citizen._check_handleplan,
     HandleplanCreated: Citizen._check_handleplan,
     HandleplanDeclined: Citizen._check_handleplan,
@@ -464,6 +491,11 @@ def _visitation_decided(citizen: Citizen, fact: VisitationDecided) -> None:
     )
 
 
+def _referral_assessed(citizen: Citizen, fact: ReferralAssessed) -> None:
+    citizen.referrals[fact.referral_id] = (citizen.referrals[fact.referral_id][0], True)
+    citizen.referrals_assessed_on[fact.referral_id] = fact.effective_date
+
+
 _APPLY: dict[type[FactBase], Callable[[Citizen, Any], None]] = {
     HousingSituationRecorded: _set(housing=lambda f: f.housing),
     HousingGained: _set(housing=lambda f: f.housing),
@@ -482,7 +514,9 @@ _APPLY: dict[type[FactBase], Callable[[Citizen, Any], None]] = {
     ConsentGiven: lambda c, f: c.consents.add(f.scope),
     ConsentWithdrawn: lambda c, f: c.consents.discard(f.scope),
     ReferralReceived: lambda c, f: c.referrals.__setitem__(f.referral_id, (f.effective_date, False)),
-    ReferralAssessed: lambda c, f: c.referrals.__setitem__(f.referral_id, (c.referrals[f.referral_id][0], True)),
+    ReferralAssessed: _referral_assessed,
+    VisitationRefused: lambda c, f: c.visitations_refused.add(f.referral_id),
+    CourseHandedOver: _course(handed_over=lambda f, c: True),
     CitizenErased: _set(erased=lambda f: True),
     HandleplanCreated: lambda c, f: c.handleplans.append(f.effective_date),
     VisitationDecided: _visitation_decided,

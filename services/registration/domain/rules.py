@@ -184,6 +184,21 @@ REFERRAL_ASSESSED_BEFORE_RECEIVED = Rule(
     "Henvendelsen kan ikke vurderes før den blev modtaget.",
     "A referral cannot be assessed before it was received.",
 )
+REFERRAL_NOT_ASSESSED = Rule(
+    "referral_not_assessed",
+    "Henvendelsen er ikke vurderet endnu; visitationen kan først afslås efter vurderingen.",
+    "The referral has not been assessed yet; a visitation can be refused only after the assessment.",
+)
+VISITATION_ALREADY_REFUSED = Rule(
+    "visitation_already_refused",
+    "Visitationen efter denne henvendelse er allerede afslået.",
+    "The visitation after this referral has already been refused.",
+)
+VISITATION_REFUSED_BEFORE_ASSESSED = Rule(
+    "visitation_refused_before_assessed",
+    "Visitationen kan ikke afslås før henvendelsen blev vurderet.",
+    "A visitation cannot be refused before the referral was assessed.",
+)
 NO_HANDLEPLAN_TO_REVISE = Rule(
     "no_handleplan_to_revise",
     "Der er ingen handleplan at revidere.",
@@ -206,6 +221,16 @@ OUTREACH_PHASE_UNCHANGED = Rule(
     "outreach_phase_unchanged",
     "Forløbet er allerede i denne fase.",
     "The course is already in this outreach phase.",
+)
+NOT_AN_OUTREACH_COURSE = Rule(
+    "not_an_outreach_course",
+    "Opsøgende faser findes kun i opsøgende forløb (§99, metode OUTREACH).",
+    "Outreach phases exist only in outreach courses (§99, method OUTREACH).",
+)
+COURSE_ALREADY_HANDED_OVER = Rule(
+    "course_already_handed_over",
+    "Forløbet er allerede overdraget til et tilbud.",
+    "The course has already been handed over to a follow-on offer.",
 )
 CTI_TIME_PLANNED_PER_PHASE = Rule(
     "cti_time_planned_per_phase",

@@ -37,6 +37,17 @@ def batch_answer(outcomes: list[FactOutcome]) -> Answer:
     return {"status": 200, "body": {"accepted": accepted, "rejected": len(results) - accepted, "results": results}}
 
 
+def import_answer(outcome: list[Submitted] | ApiError) -> Answer:
+    """The answer to POST /v1/import (contracts/imports.py): per line as for a batch, and whether
+    an earlier import stored it already."""
+    if isinstance(outcome, ApiError):
+        return error_answer(outcome)
+    report = batch_answer([one.outcome for one in outcome])  # type: ignore[misc]  # one outcome per line
+    for result, one in zip(report["body"]["results"], outcome, strict=True):
+        result["imported_before"] = one.replayed and result["status"] == 201
+    return report
+
+
 def error_answer(error: ApiError) -> Answer:
     return {"status": error.status, "body": error.body()}
 

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from contracts.events import EventMessage
 from contracts.facts import Fact, Identifier, MunicipalityCode
+from contracts.imports import ImportBatch, ImportReport
 from contracts.submission import MAX_BATCH
 from runtime import access
 from runtime.audit import audited_read
@@ -18,7 +19,7 @@ from runtime.auth import Principal, Role, current_principal
 from runtime.errors import ApiError, error_responses
 from services.registration.application import Registration
 from services.registration.domain.rules import UnknownSubject
-from services.registration.entrypoints.answers import answer
+from services.registration.entrypoints.answers import answer, import_answer
 from services.registration.personal import PersonalDetails
 from services.registration.responses import (
     BatchOut,
@@ -85,6 +86,20 @@ async def submit_batch(
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
     return respond(await asyncio.to_thread(service.batch, principal, batch.facts, idempotency_key))
+
+
+@router.post("/import", response_model=ImportReport, responses=error_responses(400, 403, 413, 422))
+async def import_history(
+    batch: ImportBatch,
+    principal: Annotated[Principal, Depends(current_principal)],
+    service: Annotated[Submissions, Depends(submissions)],
+) -> JSONResponse:
+    """Another system's history, for the administrator (`casetrack import FILE`, docs/import.md):
+    each line a fact with the time its source recorded it, judged in order as of that day and
+    stored whole (the request's accepted lines in one transaction), or refused; a line stored before
+    is answered with its receipt (imported_before) and not stored again."""
+    rendered = import_answer(await asyncio.to_thread(service.import_lines, principal, batch.facts))
+    return JSONResponse(rendered["body"], status_code=rendered["status"])
 
 
 async def _history(read: Callable[[], list[EventMessage]], principal: Principal) -> dict[str, Any]:
