@@ -531,12 +531,19 @@ def main() -> None:
     parser.add_argument(
         "--roster-courses", type=int, default=5000, help="active courses for the roster (bench/roster.py)"
     )
+    parser.add_argument(
+        "--history-sizes", help="events, comma-separated, for the history's growth table (bench/history.py)"
+    )
     args = parser.parse_args()
     events = args.events or (1_000_000 if args.full else 20_000)
     courses = sizes(args.courses, (10_000, 30_000, 100_000) if args.full else (1_000, 3_000, 10_000))
     imports = sizes(args.imports, (30_000, 100_000, 300_000) if args.full else (3_000, 10_000, 30_000))
     apply_sizes = sizes(args.apply_sizes, (100_000, 300_000, 1_000_000) if args.full else (10_000, 30_000, 100_000))
     alerts_sizes = sizes(args.alerts_sizes, (100_000, 300_000, 1_000_000) if args.full else (2_000, 6_000, 20_000))
+    history_sizes = [
+        int(n)
+        for n in (args.history_sizes or ("100000,300000,1000000" if args.full else "5000,15000,50000")).split(",")
+    ]
     seconds = 60.0 if args.full else 15.0
     partitioned = 200_000 if args.full else 10_000  # applied three times: unpartitioned, one replica, two
 
@@ -554,6 +561,7 @@ def main() -> None:
     )
     figures: list[Figure] = []
     growth: list[Growth] = []
+    history_growth: list[str] = []
     try:
         peak: dict[str, int] = {}
         if not args.only_history:
@@ -596,6 +604,10 @@ def main() -> None:
                 figures += deadline
                 cycles.append(cycle)
             growth.append(Growth("deadline poll: slowest cycle", list(courses), cycles, "courses"))
+        print(f"history costs at {history_sizes} events ...", file=sys.stderr)
+        from bench.history import history_size_figures
+
+        history_growth = history_size_figures(postgres.url, history_sizes)
         for name, rss in peak.items():
             figures.append(Figure(f"peak memory: {name}", rss / 2**20, "MiB", "<= 250 MB RSS", rss <= 250 * 10**6))
     finally:
@@ -613,6 +625,8 @@ def main() -> None:
     print(f"machine: {machine()}\n")
     print_table(figures)
     print_growth(growth)
+    print("\nHow the history's costs grow (bench/history.py, in-process, store.py's own code):\n")
+    print("\n".join(history_growth))
 
 
 def sizes(given: str | None, default: tuple[int, ...]) -> tuple[int, ...]:

@@ -18,7 +18,7 @@ from runtime.audit import AuditLog
 from runtime.auth import TokenTable
 from runtime.errors import install_error_handlers
 from runtime.settings import Settings
-from services.projections import projector, store, targets
+from services.projections import projector, snapshots, store, targets
 from services.projections.api import router
 from services.projections.kpis import CATALOGUE, Context, Filters, Params, Window
 from services.projections.roster_api import router as roster_router
@@ -166,6 +166,7 @@ async def read_model(database_url: str) -> asyncpg.Pool:
     pool = await asyncpg.create_pool(database_url, min_size=1, max_size=4)
     await projector.prepare(pool)
     await pool.execute(targets.SCHEMA)
+    await pool.execute(snapshots.SCHEMA)
     return pool
 
 

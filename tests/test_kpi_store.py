@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from runtime.settings import ConfigError
 from services.projections import projector, store
 from services.projections.history import Record, fold
 from tests.kpi_scenario import Scenario, kpi_pool  # noqa: F401 - fixture
@@ -106,3 +107,62 @@ async def test_a_fact_applied_out_of_order_is_folded_in(kpi_pool) -> None:
     async with kpi_pool.acquire() as connection:  # the re-drive, after the fix
         await projector.apply_out_of_order(connection, parked)
     assert (await store.history(kpi_pool, "101", None)).courses["k1"].ended_on == date(2026, 3, 1)
+
+
+async def test_the_budget_drops_the_least_recently_used_history_and_a_later_query_folds_it_again(
+    kpi_pool, monkeypatch
+) -> None:
+    s = Scenario()
+    for municipality in ("101", "147", "151"):
+        for n in range(3):
+            s.course(f"{municipality}-c{n}", f"{municipality}-k{n}", "ICM", "2026-01-10", municipality=municipality)
+            s.fact(
+                "ContactRecorded",
+                "2026-01-20",
+                citizen=f"{municipality}-c{n}",
+                course=f"{municipality}-k{n}",
+                minutes=45,
+                kind="face_to_face",
+                municipality=municipality,
+            )
+    await s.apply(kpi_pool)
+    generation = (await store._generation(kpi_pool)).generation_id
+    facts_each = await kpi_pool.fetchval("SELECT count(*) FROM kpi_g1.kpi_facts WHERE municipality = '101'")
+    # Room for two of the three municipalities' live histories, not for three.
+    monkeypatch.setenv(store.BUDGET_SETTING, str(2.5 * facts_each * store.BYTES_PER_FACT / 10**6))
+
+    first = await store.history(kpi_pool, "101", None)
+    await store.history(kpi_pool, "147", None)
+    assert await store.history(kpi_pool, "101", None) is first  # used again: now "147" is the oldest
+    await store.history(kpi_pool, "151", None)
+    kept = {m for g, m in store._live if g == generation}
+    assert kept == {"101", "151"}  # "147", least recently used, was dropped
+    assert store.held_bytes() <= store.budget_bytes()
+
+    again = await store.history(kpi_pool, "147", None)  # folded again on demand, the same as before
+    assert again == await _everything(kpi_pool, "147")
+    assert set(again.courses) == {"147-k0", "147-k1", "147-k2"}
+    assert {m for g, m in store._live if g == generation} == {"147", "151"}  # now "101" had to go
+
+
+async def test_a_history_larger_than_the_budget_is_still_answered(kpi_pool, monkeypatch) -> None:
+    s = Scenario()
+    s.course("c1", "k1", "ICM", "2026-01-10")
+    await s.apply(kpi_pool)
+    monkeypatch.setenv(store.BUDGET_SETTING, "0.000001")
+    assert set((await store.history(kpi_pool, "101", None)).courses) == {"k1"}
+    yesterday = (datetime.now(UTC) - timedelta(days=1)).date()
+    assert set((await store.history(kpi_pool, "101", yesterday)).courses) == {"k1"}
+    generation = (await store._generation(kpi_pool)).generation_id
+    assert [key[0] for key in store._held if generation in key] == ["past"]  # only the one in use is kept
+
+
+def test_the_budget_setting_must_be_a_positive_number(monkeypatch) -> None:
+    monkeypatch.delenv(store.BUDGET_SETTING, raising=False)
+    assert store.budget_bytes() == store.DEFAULT_BUDGET_MB * 10**6
+    monkeypatch.setenv(store.BUDGET_SETTING, "100")
+    assert store.budget_bytes() == 100 * 10**6
+    for bad in ("lots", "0", "-5"):
+        monkeypatch.setenv(store.BUDGET_SETTING, bad)
+        with pytest.raises(ConfigError, match=store.BUDGET_SETTING):
+            store.budget_bytes()

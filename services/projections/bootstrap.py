@@ -17,7 +17,7 @@ from runtime.http import create_service_app
 from runtime.metrics import CONSUMER_LAG
 from runtime.partitions import consume_events
 from runtime.settings import Settings
-from services.projections import price_books, projector, store, targets
+from services.projections import price_books, projector, snapshots, store, targets
 from services.projections.api import router
 from services.projections.data_quality_api import router as data_quality_router
 from services.projections.investment_api import router as investment_router
@@ -33,10 +33,12 @@ CONSUMER = "projections"
 def create_app(settings: Settings) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        store.budget_bytes()  # a CASETRACK_HISTORY_BUDGET_MB that is no number stops the start here
         pool = await create_pool(settings.database_url)
         await projector.prepare(pool)
         await pool.execute(targets.SCHEMA)
         await pool.execute(price_books.SCHEMA)
+        await pool.execute(snapshots.SCHEMA)
         applier = CheckpointedApplier(
             pool,
             service="projections",

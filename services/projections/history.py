@@ -66,12 +66,21 @@ class Phase:
     start: date
     planned_end: date | None
 
+    def __reduce__(self) -> tuple[Any, ...]:  # see Contact
+        return (Phase, (self.phase, self.start, self.planned_end))
+
 
 @dataclass(frozen=True, slots=True)
 class Contact:
     on: date
     minutes: int
     kind: ContactKind
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled (snapshots.py) as its constructor's arguments: the dataclasses module's own
+        state for a frozen class with slots looks its fields up again for every object, half the
+        time of reading a history back."""
+        return (Contact, (self.on, self.minutes, self.kind))
 
 
 def _on(contact: Contact) -> date:
@@ -88,9 +97,19 @@ class Measurement:
     def __post_init__(self) -> None:
         object.__setattr__(self, "scores", score(self.instrument, self.answers))
 
+    def __reduce__(self) -> tuple[Any, ...]:  # see Contact; the scores are not worked out again
+        return (_measurement, (self.on, self.instrument, self.answers, self.scores))
+
     @property
     def value(self) -> float:
         return headline(self.instrument, self.scores)
+
+
+def _measurement(on: date, instrument: Instrument, answers: Any, scores: dict[str, float]) -> Measurement:
+    measurement = object.__new__(Measurement)
+    for name, value in (("on", on), ("instrument", instrument), ("answers", answers), ("scores", scores)):
+        object.__setattr__(measurement, name, value)
+    return measurement
 
 
 @dataclass(slots=True)
@@ -117,14 +136,36 @@ class Course:
     outreach_phases: list[tuple[date, OutreachPhase]] = field(default_factory=list)  # by start (stable)
     handed_over: tuple[date, HandoverOffer] | None = None  # CourseHandedOver: the day and the offer
     # What a FactWithdrawn may take back: each plan and expected progression as recorded (the
-    # latest standing one counts), and the contacts, measurements and follow-ups by event id.
+    # latest standing one counts), and the contacts, measurements and follow-ups by event id —
+    # kept as the ids' 16 bytes one after the other and the entries in the same order: a dict of
+    # UUID objects took two thirds of a contact's memory, and a withdrawal is rare.
     plans: list[tuple[UUID | None, CtiPhase | date, float]] = field(default_factory=list)
     progressions: list[tuple[UUID | None, Instrument, list[tuple[date, float]]]] = field(default_factory=list)
-    entries: dict[UUID, Contact | Measurement | tuple[date, int, FollowUpAnswer]] = field(default_factory=dict)
+    entry_ids: bytearray = field(default_factory=bytearray)
+    entry_values: list[Contact | Measurement | tuple[date, int, FollowUpAnswer]] = field(default_factory=list)
+
+    @property
+    def entries(self) -> dict[UUID, Contact | Measurement | tuple[date, int, FollowUpAnswer]]:
+        """The contacts, measurements and follow-ups a FactWithdrawn may take back, by event id."""
+        ids = bytes(self.entry_ids)
+        return {UUID(bytes=ids[16 * i : 16 * i + 16]): value for i, value in enumerate(self.entry_values)}
+
+    def keep(self, event_id: UUID, entry: Contact | Measurement | tuple[date, int, FollowUpAnswer]) -> None:
+        """`entry` came with the fact stored as `event_id`: a FactWithdrawn naming it takes it back."""
+        self.entry_ids += event_id.bytes
+        self.entry_values.append(entry)
+
+    def _take_entry(self, event_id: UUID) -> Contact | Measurement | tuple[date, int, FollowUpAnswer] | None:
+        wanted, at = event_id.bytes, -1
+        while (at := self.entry_ids.find(wanted, at + 1)) != -1:
+            if at % 16 == 0:
+                del self.entry_ids[at : at + 16]
+                return self.entry_values.pop(at // 16)
+        return None
 
     def withdraw(self, event_id: UUID) -> None:
         """The fact of this course stored as `event_id` no longer counts."""
-        entry = self.entries.pop(event_id, None)
+        entry = self._take_entry(event_id)
         if isinstance(entry, Contact):
             self.contacts.remove(entry)
         elif isinstance(entry, Measurement):
@@ -316,6 +357,9 @@ class Team:
     team_id: str
     name: str
     methods: tuple[Method, ...]
+
+    def __reduce__(self) -> tuple[Any, ...]:  # see Contact
+        return (Team, (self.team_id, self.name, self.methods))
 
 
 @dataclass(slots=True)
@@ -533,7 +577,7 @@ def _apply(history: History, record: Record) -> None:  # noqa: C901 - one branch
 
 def _keep(course: Course, record: Record, entry: Contact | Measurement | tuple[date, int, FollowUpAnswer]) -> None:
     if record.event_id is not None:
-        course.entries[record.event_id] = entry
+        course.keep(record.event_id, entry)
 
 
 def latest(entries: list[tuple[date, int, Any]], day: date) -> Any:
