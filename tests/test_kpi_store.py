@@ -77,6 +77,33 @@ async def test_a_past_day_is_read_again_until_it_has_settled(kpi_pool) -> None:
     assert await store.history(kpi_pool, "101", yesterday) is settled
 
 
+async def test_a_past_day_waits_for_its_own_municipalitys_facts_not_the_logs_newest(kpi_pool) -> None:
+    """With the events stream partitioned by municipality (runtime/partitions.py), another
+    municipality's partition may be applied ahead: a fact of 102 recorded today says nothing about
+    whether all of 101's facts recorded yesterday have come."""
+    yesterday = (datetime.now(UTC) - timedelta(days=1)).date()
+    today = datetime.now(UTC).date()
+
+    def at(scenario: Scenario, first: int) -> Scenario:
+        scenario.events[:] = [e.model_copy(update={"position": first + i}) for i, e in enumerate(scenario.events)]
+        return scenario
+
+    s = Scenario()
+    s.course("c1", "k1", "ICM", "2026-01-10", recorded=yesterday.isoformat())
+    await s.apply(kpi_pool)
+    ahead = Scenario(municipality="102")
+    ahead.course("c9", "k9", "ICM", "2026-01-10", recorded=today.isoformat())  # another partition, ahead
+    await at(ahead, 100).apply(kpi_pool)
+    assert set((await store.history(kpi_pool, "101", yesterday)).courses) == {"k1"}
+
+    behind = Scenario()  # 101's partition catches up: positions below 102's, recorded yesterday
+    behind.course("c2", "k2", "ICM", "2026-01-12", recorded=yesterday.isoformat())
+    await at(behind, 50).apply(kpi_pool)
+    assert set((await store.history(kpi_pool, "101", yesterday)).courses) == {"k1", "k2"}
+    assert set((await store.histories(kpi_pool, yesterday))["101"].courses) == {"k1", "k2"}
+    assert set(await store.histories(kpi_pool, yesterday)) == {"101"}  # 102 was not there yet
+
+
 async def test_warm_folds_every_municipality(kpi_pool) -> None:
     s = Scenario()
     s.course("c1", "k1", "ICM", "2026-01-10")

@@ -8,10 +8,14 @@ commits in log order), so two kinds of history can be kept in memory and reused:
   Queries without `as_of`, or `as_of` today or later, are answered from it. `warm` folds every
   municipality's history when the service starts and after a rebuild switched the generation, so
   dashboards don't pay for the first fold.
-- The history as of a past day: the facts recorded before the end of that day. Once a fact
-  recorded more than SETTLED after that moment has been applied, no fact recorded before it can
-  still come (a registration transaction takes milliseconds, not minutes), so the history is final
-  and kept by (generation, municipality, day); before that it is also keyed by the last position.
+- The history as of a past day: the facts recorded before the end of that day. Once a fact of the
+  municipality recorded more than SETTLED after that moment has been applied, no fact of it recorded
+  before can still come (a registration transaction takes milliseconds, not minutes), so the history
+  is final and kept by (generation, municipality, day); before that it is also keyed by the
+  municipality's last position. Each is the municipality's own: with the events stream partitioned
+  by municipality (runtime/partitions.py) a municipality's facts are applied in log order, but
+  another partition's may be applied ahead of them, so the log's last position says nothing about
+  whether a municipality's facts have all come.
   An import brings facts known on past days (their source's recorded time) after that: a kept
   history is used only while no fact known before the day's end has been applied since it was folded.
 
@@ -24,24 +28,28 @@ import asyncio
 import gc
 import logging
 import os
-from collections import OrderedDict, defaultdict
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TypeVar
 
 import asyncpg
 
 from contracts.facts import fact_adapter
 from runtime.settings import ConfigError
 from services.projections import snapshots
-from services.projections.history import History, Record, advance, fold
+from services.projections.history import History, Record, advance
 from services.projections.projector import generation_number
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 PAGE = 5000  # facts fetched and folded at a time; the event loop runs between pages
 SETTLED = timedelta(minutes=5)
-CACHED_PAST_HISTORIES = 16  # (municipality, day) pairs: ten municipalities asked about one day fit
+# (municipality, day) pairs: every municipality asked about a day or two fits (a benchmark across
+# municipalities asks for each); the byte budget bounds what they hold.
+CACHED_PAST_HISTORIES = 256
 WARM_EVERY_SECONDS = 5.0
 FOLDING_AT_ONCE = 3  # municipalities folded or read back at the same time after a start
 # The histories kept in memory, live and past, are held under a byte budget (least recently used
@@ -82,16 +90,23 @@ def known_by(as_of: date | None) -> datetime | None:
 class Generation:
     schema: str
     generation_id: str
-    last_position: int | None
-    last_recorded_at: datetime | None
 
 
 async def _generation(db: asyncpg.Pool) -> Generation:
     pointer = await db.fetchrow("SELECT schema_name, generation_id FROM projection_generation")
     schema = pointer["schema_name"]
     generation_number(schema)  # interpolated into SQL below
-    last = await db.fetchrow(f"SELECT position, recorded_at FROM {schema}.kpi_facts ORDER BY position DESC LIMIT 1")
-    return Generation(schema, str(pointer["generation_id"]), last and last["position"], last and last["recorded_at"])
+    return Generation(schema, str(pointer["generation_id"]))
+
+
+async def _last_of(db: asyncpg.Pool, schema: str, municipality: str) -> tuple[int, datetime | None]:
+    """The municipality's last fact applied: its position (0 before the first) and recorded time."""
+    last = await db.fetchrow(
+        f"""SELECT position, recorded_at FROM {schema}.kpi_facts WHERE municipality = $1
+            ORDER BY position DESC LIMIT 1""",
+        municipality,
+    )
+    return (last["position"], last["recorded_at"]) if last else (0, None)
 
 
 def _records(rows: list[asyncpg.Record]) -> list[Record]:
@@ -130,7 +145,7 @@ class Live:
 
 
 _live: dict[tuple[str, str], Live] = {}  # (generation id, municipality)
-_past: OrderedDict[tuple, dict[str, History]] = OrderedDict()
+_past: OrderedDict[tuple, tuple[History, int]] = OrderedDict()  # key -> (history, facts folded into it)
 _folded_up_to: dict[tuple, int] = {}  # a kept past history's key -> the last log position when it was folded
 # Every history kept, live ("live", generation id, municipality) and past ("past", *its _past key),
 # with the facts folded into it; least recently used first.
@@ -214,41 +229,39 @@ async def live(db: asyncpg.Pool, municipality: str) -> tuple[str, Live]:
 
 
 async def _past_history(
-    db: asyncpg.Pool, generation: Generation, municipality: str | None, as_of: date | None
-) -> dict[str, History]:
+    db: asyncpg.Pool, generation: Generation, municipality: str, as_of: date
+) -> tuple[History, int]:
+    """The municipality's history as of the end of `as_of`, with the number of facts folded into it."""
     cutoff = known_by(as_of)
     assert cutoff is not None  # a past day has an end
-    settled = generation.last_recorded_at is not None and generation.last_recorded_at > cutoff + SETTLED
-    key = (generation.generation_id, municipality, as_of, None if settled else generation.last_position)
+    last_position, last_recorded_at = await _last_of(db, generation.schema, municipality)
+    settled = last_recorded_at is not None and last_recorded_at > cutoff + SETTLED
+    key = (generation.generation_id, municipality, as_of, None if settled else last_position)
     if key in _past and settled and await _known_since(db, generation.schema, municipality, cutoff, key):
         _past.pop(key)  # an import brought facts known on that day: folded again
     if key in _past:
         _past.move_to_end(key)
         _used(("past", *key), _held.get(("past", *key), 0))
         return _past[key]
-    result: dict[str, History] = {}
+    result = History(municipality)
     after, facts, unidentified, started_from = 0, 0, 0, 0
-    if municipality is not None and settled:
+    if settled:
         snapshot = await snapshots.nearest(db, generation.schema, municipality, cutoff)
         if snapshot is not None:
-            result[municipality] = snapshot.history
+            result = snapshot.history
             after, facts, unidentified = snapshot.position, snapshot.facts, snapshot.unidentified
             started_from = snapshot.facts
     while True:  # a page at a time, so only one page of parsed facts is in memory besides the fold
         rows = await db.fetch(
-            f"""SELECT position, recorded_at, municipality, event_id, fact::text AS fact
+            f"""SELECT position, recorded_at, event_id, fact::text AS fact
                 FROM {generation.schema}.kpi_facts
-                WHERE ($1::text IS NULL OR municipality = $1) AND recorded_at < $2 AND position > $3
+                WHERE municipality = $1 AND recorded_at < $2 AND position > $3
                 ORDER BY position LIMIT {PAGE}""",
             municipality,
             cutoff,
             after,
         )
-        by_municipality: dict[str, list[asyncpg.Record]] = defaultdict(list)
-        for row in rows:
-            by_municipality[row["municipality"]].append(row)
-        for m, municipality_rows in by_municipality.items():
-            advance(result.setdefault(m, History(m)), _records(municipality_rows))
+        advance(result, _records(rows))
         facts += len(rows)
         unidentified += sum(1 for row in rows if row["event_id"] is None)
         if len(rows) < PAGE:
@@ -256,28 +269,28 @@ async def _past_history(
                 after = rows[-1]["position"]
             break
         after = rows[-1]["position"]
-    if municipality is not None and settled and facts - started_from >= SNAPSHOT_AFTER_FACTS:
-        kept = snapshots.Snapshot(after, facts, unidentified, result[municipality], {}, {})
+    if settled and facts - started_from >= SNAPSHOT_AFTER_FACTS:
+        kept = snapshots.Snapshot(after, facts, unidentified, result, {}, {})
         await snapshots.save(db, kept, cutoff)  # settled: the next replica or start begins here
     for old in [k for k in _folded_up_to if k not in _past]:
         del _folded_up_to[old]  # dropped from the cache meanwhile
-    _folded_up_to[key] = generation.last_position or 0
-    _past[key] = result
+    _folded_up_to[key] = last_position
+    _past[key] = result, facts
     _used(("past", *key), facts)
     while len(_past) > CACHED_PAST_HISTORIES:
         _forget(("past", *next(iter(_past))))
     _kept_for_long()
-    return result
+    return result, facts
 
 
-async def _known_since(db: asyncpg.Pool, schema: str, municipality: str | None, cutoff: datetime, key: tuple) -> bool:
+async def _known_since(db: asyncpg.Pool, schema: str, municipality: str, cutoff: datetime, key: tuple) -> bool:
     """Whether a fact known before `cutoff` was applied after the kept history `key` was folded.
     Facts told to casetrack come in the order they were recorded, so a settled day gets none; an
     imported fact (EventMessage.imported) is known from its source's recorded time, any past day."""
     return bool(
         await db.fetchval(
             f"""SELECT EXISTS (SELECT 1 FROM {schema}.kpi_facts
-                WHERE ($1::text IS NULL OR municipality = $1) AND recorded_at < $2 AND position > $3)""",
+                WHERE municipality = $1 AND recorded_at < $2 AND position > $3)""",
             municipality,
             cutoff,
             _folded_up_to.get(key, 0),
@@ -300,7 +313,8 @@ def is_past(as_of: date | None) -> bool:
 async def history(db: asyncpg.Pool, municipality: str, as_of: date | None) -> History:
     generation = await _generation(db)
     if is_past(as_of):
-        return (await _past_history(db, generation, municipality, as_of)).get(municipality) or fold(municipality, [])
+        assert as_of is not None
+        return (await _past_history(db, generation, municipality, as_of))[0]
     return await _live_history(db, generation, municipality)
 
 
@@ -320,9 +334,12 @@ async def _municipalities(db: asyncpg.Pool, schema: str) -> list[str]:
 async def histories(db: asyncpg.Pool, as_of: date | None) -> dict[str, History]:
     """Every municipality's history (benchmarks across municipalities)."""
     generation = await _generation(db)
-    if is_past(as_of):
-        return dict(await _past_history(db, generation, None, as_of))
     municipalities = await _municipalities(db, generation.schema)
+    if is_past(as_of):
+        assert as_of is not None
+        past = await _each(municipalities, lambda municipality: _past_history(db, generation, municipality, as_of))
+        # A municipality whose first fact came after that day was not there yet.
+        return {m: history for m, (history, facts) in zip(municipalities, past, strict=True) if facts}
 
     async def fold_one(municipality: str) -> Live:
         live = await _live_of(db, generation, municipality)
@@ -333,12 +350,12 @@ async def histories(db: asyncpg.Pool, as_of: date | None) -> dict[str, History]:
     return {m: live.history for m, live in zip(municipalities, lives, strict=True)}
 
 
-async def _each(municipalities: list[str], work: Callable[[str], Awaitable[Live]]) -> list[Live]:
+async def _each(municipalities: list[str], work: Callable[[str], Awaitable[T]]) -> list[T]:
     """`work` for each municipality, FOLDING_AT_ONCE at a time: one's reading from the database (a
     snapshot, its check, the facts) overlaps another's folding or unpickling."""
     room = asyncio.Semaphore(FOLDING_AT_ONCE)
 
-    async def one(municipality: str) -> Live:
+    async def one(municipality: str) -> T:
         async with room:
             return await work(municipality)
 
