@@ -27,7 +27,8 @@ PARTITIONS = 4
 
 
 @pytest.fixture
-def partitioned_nats(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SecuredNats]:
+def nats_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SecuredNats]:
+    """conftest's server, its events stream in partitions (conftest's `system` runs on it)."""
     monkeypatch.setenv("CASETRACK_EVENT_PARTITIONS", str(PARTITIONS))  # read by provision_streams
     server = SecuredNats(tmp_path / "nats")
     server.start()
@@ -35,20 +36,6 @@ def partitioned_nats(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterato
         yield server
     finally:
         server.stop()
-
-
-@pytest.fixture
-def partitioned_system(database_url: str, partitioned_nats: SecuredNats, tmp_path: Path) -> Iterator[System]:
-    system = System(
-        database_url=database_url,
-        nats_url=partitioned_nats.url,
-        work_dir=tmp_path / "logs",
-        nats_env=partitioned_nats.service_env(),
-    )
-    try:
-        yield system
-    finally:
-        system.stop()
 
 
 def events(replica: ServiceProcess) -> dict:
@@ -82,9 +69,8 @@ def kpi_facts(database_url: str, schema: str) -> list[tuple]:
 
 
 def test_two_replicas_share_the_partitions_and_one_takes_over_when_the_other_dies(
-    partitioned_system: System, database_url: str, tmp_path: Path
+    system: System, database_url: str, tmp_path: Path
 ) -> None:
-    system = partitioned_system
     system.start()
     first = system.services["projections"]
     second = ServiceProcess(
@@ -140,13 +126,13 @@ def test_two_replicas_share_the_partitions_and_one_takes_over_when_the_other_die
 
 
 def test_provisioning_again_without_the_setting_keeps_the_partitions(
-    partitioned_nats: SecuredNats, monkeypatch: pytest.MonkeyPatch
+    nats_server: SecuredNats, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from casetrack.cli import provision_streams
     from runtime.partitions import stream_partitions
 
     async def partitions() -> int:
-        nc = await nats.connect(partitioned_nats.url)
+        nc = await nats.connect(nats_server.url)
         try:
             return await stream_partitions(nc.jetstream())
         finally:
@@ -154,7 +140,7 @@ def test_provisioning_again_without_the_setting_keeps_the_partitions(
 
     assert asyncio.run(partitions()) == PARTITIONS
     monkeypatch.delenv("CASETRACK_EVENT_PARTITIONS")
-    provision_streams(partitioned_nats.url)  # an upgrade's `casetrack streams`, the setting forgotten
+    provision_streams(nats_server.url)  # an upgrade's `casetrack streams`, the setting forgotten
     assert asyncio.run(partitions()) == PARTITIONS
-    provision_streams(partitioned_nats.url, partitions=0)  # said explicitly
+    provision_streams(nats_server.url, partitions=0)  # said explicitly
     assert asyncio.run(partitions()) == 0
