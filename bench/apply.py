@@ -14,19 +14,17 @@ same rows into a table of the kpi_facts shape, in the same run.
 import argparse
 import asyncio
 import os
-import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from itertools import pairwise
-from pathlib import Path
 
 import asyncpg
 from nats.aio.msg import Msg
 
 from bench import workload
+from bench.scratch import scratch_postgres
 from contracts.events import EVENTS_STREAM, EventMessage
 from runtime.checkpoint import CheckpointedApplier
 
@@ -167,25 +165,18 @@ def print_growth(rows: Sequence[Growth]) -> None:
 
 def main() -> None:
     from bench.__main__ import print_table
-    from casetrack.embedded import EmbeddedPostgres
 
     parser = argparse.ArgumentParser(prog="python -m bench.apply", description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,30000,100000", help="events for projections, comma-separated")
     parser.add_argument("--alerts-sizes", default="2000,6000,20000", help="events for alerts, comma-separated")
     args = parser.parse_args()
 
-    work = Path(tempfile.mkdtemp(prefix="casetrack-bench-apply-"))
-    postgres = EmbeddedPostgres(work / "pg", fast=True)
-    postgres.start()
-    try:
+    with scratch_postgres("apply") as (postgres_url, _):
         figures, growth = apply_figures(
-            postgres.url,
+            postgres_url,
             [int(s) for s in args.sizes.split(",")],
             [int(s) for s in args.alerts_sizes.split(",")],
         )
-    finally:
-        postgres.stop()
-        shutil.rmtree(work, ignore_errors=True)
     print_table(figures)
     print_growth(growth)
 

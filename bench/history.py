@@ -24,21 +24,18 @@ import argparse
 import asyncio
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from uuid import uuid4
 
 import asyncpg
 import psutil
 
 from bench import workload
-from casetrack.embedded import EmbeddedPostgres
+from bench.scratch import scratch_postgres
 from contracts.events import EventMessage
 from contracts.facts import fact_adapter
 from services.projections import projector, snapshots, store
@@ -313,14 +310,8 @@ def main() -> None:
         print(json.dumps(asyncio.run(_replica(args.replica))))
         return
     sizes = [int(s) for s in args.sizes.split(",")]
-    work = Path(tempfile.mkdtemp(prefix="casetrack-bench-history-"))
-    postgres = EmbeddedPostgres(work / "pg", fast=True)
-    postgres.start()
-    try:
-        lines = history_size_figures(postgres.url, sizes)
-    finally:
-        postgres.stop()
-        shutil.rmtree(work, ignore_errors=True)
+    with scratch_postgres("history") as (postgres_url, _):
+        lines = history_size_figures(postgres_url, sizes)
     print(f"\ncasetrack history benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC\n")
     print("\n".join(lines))
 

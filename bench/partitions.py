@@ -14,9 +14,7 @@ shows what sharing costs here more than what a second machine would bring.
 
 import argparse
 import asyncio
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -25,7 +23,8 @@ import nats
 
 from bench import workload
 from bench.__main__ import Figure, print_table
-from casetrack.embedded import EmbeddedPostgres, free_port
+from bench.scratch import scratch_postgres
+from casetrack.embedded import free_port
 from casetrack.processes import ServiceProcess
 from contracts.events import EventMessage
 from runtime.bus import ensure_streams
@@ -134,15 +133,9 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=20_000, help="events of the history applied")
     parser.add_argument("--partitions", type=int, default=4, help="partitions of the events stream")
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="casetrack-bench-partitions-"))
-    postgres = EmbeddedPostgres(work / "pg", fast=True)
-    postgres.start()
-    try:
+    with scratch_postgres("partitions") as (postgres_url, work):
         print(f"apply of {args.events:,} events with one replica and with two ...", file=sys.stderr)
-        figures = partition_figures(postgres.url, work, args.events, args.partitions)
-    finally:
-        postgres.stop()
-        shutil.rmtree(work, ignore_errors=True)
+        figures = partition_figures(postgres_url, work, args.events, args.partitions)
     print_table(figures)
 
 

@@ -14,9 +14,7 @@ yesterday (`on`), which is worked out from the fold on every query, as any day b
 
 import argparse
 import asyncio
-import shutil
 import sys
-import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -24,7 +22,7 @@ from typing import Any
 from uuid import uuid4
 
 from bench.__main__ import Figure, pct, print_table, publish_history
-from casetrack.embedded import EmbeddedPostgres
+from bench.scratch import scratch_postgres
 from contracts.events import EventMessage
 from contracts.facts import fact_adapter
 from tests.support import SecuredNats, System, create_database
@@ -226,15 +224,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.roster", description=__doc__.splitlines()[0])
     parser.add_argument("--courses", type=int, default=5000, help="active courses of the municipality")
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="casetrack-bench-roster-"))
-    postgres = EmbeddedPostgres(work / "pg", fast=True)
-    postgres.start()
-    try:
+    with scratch_postgres("roster") as (postgres_url, work):
         print(f"roster of {args.courses:,} courses ...", file=sys.stderr)
-        figures = roster_figures(postgres.url, work, args.courses)
-    finally:
-        postgres.stop()
-        shutil.rmtree(work, ignore_errors=True)
+        figures = roster_figures(postgres_url, work, args.courses)
     print_table(figures)
 
 
