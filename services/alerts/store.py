@@ -34,11 +34,6 @@ CREATE TABLE IF NOT EXISTS alert_courses (
 );
 CREATE INDEX IF NOT EXISTS alert_courses_citizen ON alert_courses (municipality, citizen_id);
 CREATE INDEX IF NOT EXISTS alert_courses_worker ON alert_courses (municipality, support_worker) WHERE ended_on IS NULL;
--- A citizen's active courses (the rules' has_active_course, counted each time a course or citizen is
--- looked at). Without it a planner with no statistics yet (tables filled within the last minute, as
--- after an import) took alert_courses_worker and read every open course of the municipality.
-CREATE INDEX IF NOT EXISTS alert_courses_citizen_active ON alert_courses (municipality, citizen_id)
-    WHERE started_on IS NOT NULL AND ended_on IS NULL;
 CREATE TABLE IF NOT EXISTS alert_citizens (
     municipality text NOT NULL,
     citizen_id text NOT NULL,
