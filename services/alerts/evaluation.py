@@ -540,13 +540,14 @@ async def _settle(
     key: dict[str, Any] = dict(
         rule=rule.id, municipality=municipality, subject_type=subject_type, subject_id=subject_id
     )
+    raise_now = False
     if verdict.holds(today):
         if raised_for != verdict.occurrence:
             if raised_for is not None and alert_open:
                 await store.resolve_open(
                     db, **key, at=now, by="casetrack", note=f"superseded by {verdict.occurrence or 'a new occurrence'}"
                 )
-            await store.raise_alert(db, **key, severity=rule.severity, team=team, details=verdict.details, at=now)
+            raise_now = True
             raised_for = verdict.occurrence
         elif alert_open:
             await store.refresh_details(db, **key, details=verdict.details, at=now)
@@ -558,32 +559,15 @@ async def _settle(
     if wake is not None and wake <= today:  # never due again today: the poller would spin
         wake = today + timedelta(days=1)
     state = "pending" if wake is not None else "done"
+    deadline: store.DeadlineWrite | None = None
     if row is None:
-        if wake is None and raised_for is None:
-            return  # nothing to watch
-        await db.execute(
-            """INSERT INTO alert_deadlines
-                 (rule, subject_type, subject_id, municipality, team, due_on, state, raised_for)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8)""",
-            rule.id,
-            subject_type,
-            subject_id,
-            municipality,
-            team,
-            wake,
-            state,
-            raised_for,
-        )
+        if wake is not None or raised_for is not None:  # else nothing to watch
+            deadline = store.DeadlineWrite("insert", team, wake, state, raised_for)
     elif (row["due_on"], row["state"], row["raised_for"], row["team"]) != (wake, state, raised_for, team):
-        await db.execute(
-            """UPDATE alert_deadlines SET due_on = $5, state = $6, raised_for = $7, team = $8
-               WHERE rule = $1 AND municipality = $2 AND subject_type = $3 AND subject_id = $4""",
-            rule.id,
-            municipality,
-            subject_type,
-            subject_id,
-            wake,
-            state,
-            raised_for,
-            team,
+        deadline = store.DeadlineWrite("update", team, wake, state, raised_for)
+    if raise_now:  # the alert and the deadline row that records it, in one statement
+        await store.raise_alert(
+            db, **key, severity=rule.severity, team=team, details=verdict.details, at=now, deadline=deadline
         )
+    elif deadline is not None:
+        await store.write_deadline(db, **key, deadline=deadline)
