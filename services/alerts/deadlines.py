@@ -28,7 +28,7 @@ async def fire_due_deadlines(pool: asyncpg.Pool, clock: SystemClock, limit: int 
     the event handlers, which lock a subject's rows in rule order.
 
     The transactions are begun and ended by hand so that one ends and the next begins in a single
-    round trip (`COMMIT; BEGIN`): five round trips a deadline instead of six. The last one does the
+    round trip (`COMMIT; BEGIN`): one round trip fewer a deadline. The last one does the
     snoozed alerts whose day has come.
 
     For the cycle the connection uses the generic plan of each prepared statement: left to choose
