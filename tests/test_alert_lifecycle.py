@@ -138,6 +138,44 @@ async def test_pollers_side_by_side_raise_each_due_alert_once(alerts: Alerts) ->
     assert await alerts.pool.fetchval("SELECT count(*) FROM alert_transitions") == 180
 
 
+async def test_a_cycle_that_fails_keeps_what_it_committed_and_leaves_the_failed_deadline_due(
+    postgres_admin_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The poller ends one deadline's transaction and begins the next in one round trip; a failure
+    in the middle rolls back only the deadline at hand, and the connection goes back clean (one
+    connection in the pool: the poller's)."""
+    async with alerts_database(postgres_admin_url, D0, max_size=1) as alerts:
+        await _fail_a_cycle_midway(alerts, monkeypatch)
+
+
+async def _fail_a_cycle_midway(alerts: Alerts, monkeypatch: pytest.MonkeyPatch) -> None:
+    for n in range(3):
+        await alerts.apply(*course_opened(f"c{n}", f"k{n}", "ICM", D0))
+    alerts.clock.set(at_morning(D0 + days(31)))
+    looked_at = evaluation.subject
+    calls = 0
+
+    async def fails_the_third(*args: object, **kwargs: object) -> bool:
+        nonlocal calls
+        calls += 1
+        if calls == 3:
+            raise RuntimeError("the rules failed")
+        return await looked_at(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(evaluation, "subject", fails_the_third)
+    with pytest.raises(RuntimeError):
+        await deadlines.fire_due_deadlines(alerts.pool, alerts.clock)
+    assert await alerts.pool.fetchval("SELECT count(*) FROM alerts") == 2  # the two before it, committed
+    due = "SELECT count(*) FROM alert_deadlines WHERE state = 'pending' AND due_on <= $1"
+    assert await alerts.pool.fetchval(due, alerts.clock.now().date()) == 3 * 3 - 2  # the third still due
+    async with alerts.pool.acquire() as db:  # back in the pool outside any transaction, settings reset
+        assert not db.is_in_transaction()
+        assert await db.fetchval("SHOW plan_cache_mode") == "auto"
+    monkeypatch.setattr(evaluation, "subject", looked_at)
+    assert await alerts.tick(D0 + days(31)) == 3 * 3 - 2
+    assert await alerts.pool.fetchval("SELECT count(*) FROM alerts") == 3 * 3
+
+
 async def test_handleplan_missing_after_a_shelter_stay_start_is_about_the_citizen(alerts: Alerts) -> None:
     await alerts.apply(
         fact("ShelterStayStarted", D0, "c1", shelter="herberg-1"), fact("ShelterContactMade", D0 + days(2), "c1")

@@ -53,8 +53,14 @@ async def overrides(db: asyncpg.Connection, municipality: str, config: Config | 
 
 def _citizen_columns(municipality: str, citizen_id: str) -> str:
     """What the rules see of a citizen, as select-list columns named citizen_*: their row (NULLs
-    where there is none), the team of their latest course and how many courses are active. The
-    arguments are the SQL expressions of the municipality and the citizen id."""
+    where there is none), the team of their latest course and whether one is active. The
+    arguments are the SQL expressions of the municipality and the citizen id.
+
+    Whether one is active is read as the first of the citizen's courses in the order that puts the
+    active ones first (active if any is), not as a count `WHERE ... AND ended_on IS NULL`: a
+    planner without statistics (tables filled within the last minute, as after an import) answered
+    that count from the partial index alert_courses_worker, reading every open course of the
+    municipality, each time a course was looked at."""
     return f"""citizen.citizen_id AS citizen_known, citizen.housed AS citizen_housed,
         citizen.housing_lost_on AS citizen_housing_lost_on, citizen.stay_started_on AS citizen_stay_started_on,
         citizen.stay_contact_on AS citizen_stay_contact_on, citizen.ready_to_move_on AS citizen_ready_to_move_on,
@@ -63,15 +69,19 @@ def _citizen_columns(municipality: str, citizen_id: str) -> str:
         citizen.udredning_started_on AS citizen_udredning_started_on, citizen.release_on AS citizen_release_on,
         citizen.release_meeting_on AS citizen_release_meeting_on, citizen.status_on AS citizen_status_on,
         (SELECT team FROM alert_courses WHERE municipality = {municipality} AND citizen_id = {citizen_id}
-         ORDER BY (ended_on IS NULL AND started_on IS NOT NULL) DESC, started_on DESC NULLS LAST
-         LIMIT 1) AS citizen_latest_course_team,
-        (SELECT count(*) FROM alert_courses WHERE municipality = {municipality} AND citizen_id = {citizen_id}
-         AND started_on IS NOT NULL AND ended_on IS NULL) AS citizen_active_courses"""
+         ORDER BY {_LATEST_FIRST} LIMIT 1) AS citizen_latest_course_team,
+        (SELECT {_ACTIVE} FROM alert_courses WHERE municipality = {municipality} AND citizen_id = {citizen_id}
+         ORDER BY {_LATEST_FIRST} LIMIT 1) AS citizen_has_active_course"""
+
+
+# A course that has started and not ended; a citizen's courses, the active first, the latest first.
+_ACTIVE = "(ended_on IS NULL AND started_on IS NOT NULL)"
+_LATEST_FIRST = f"{_ACTIVE} DESC, started_on DESC NULLS LAST"
 
 
 def _citizen_view(citizen_id: str, row: asyncpg.Record) -> tuple[CitizenView, str]:
     """The citizen and their team from the columns of `_citizen_columns`."""
-    team, active = row["citizen_latest_course_team"] or UNASSIGNED_TEAM, row["citizen_active_courses"] > 0
+    team, active = row["citizen_latest_course_team"] or UNASSIGNED_TEAM, row["citizen_has_active_course"] is True
     if row["citizen_known"] is None:  # not known yet
         return CitizenView(citizen_id, has_active_course=active), team
     view = CitizenView(
@@ -530,13 +540,14 @@ async def _settle(
     key: dict[str, Any] = dict(
         rule=rule.id, municipality=municipality, subject_type=subject_type, subject_id=subject_id
     )
+    raise_now = False
     if verdict.holds(today):
         if raised_for != verdict.occurrence:
             if raised_for is not None and alert_open:
                 await store.resolve_open(
                     db, **key, at=now, by="casetrack", note=f"superseded by {verdict.occurrence or 'a new occurrence'}"
                 )
-            await store.raise_alert(db, **key, severity=rule.severity, team=team, details=verdict.details, at=now)
+            raise_now = True
             raised_for = verdict.occurrence
         elif alert_open:
             await store.refresh_details(db, **key, details=verdict.details, at=now)
@@ -548,32 +559,15 @@ async def _settle(
     if wake is not None and wake <= today:  # never due again today: the poller would spin
         wake = today + timedelta(days=1)
     state = "pending" if wake is not None else "done"
+    deadline: store.DeadlineWrite | None = None
     if row is None:
-        if wake is None and raised_for is None:
-            return  # nothing to watch
-        await db.execute(
-            """INSERT INTO alert_deadlines
-                 (rule, subject_type, subject_id, municipality, team, due_on, state, raised_for)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8)""",
-            rule.id,
-            subject_type,
-            subject_id,
-            municipality,
-            team,
-            wake,
-            state,
-            raised_for,
-        )
+        if wake is not None or raised_for is not None:  # else nothing to watch
+            deadline = store.DeadlineWrite("insert", team, wake, state, raised_for)
     elif (row["due_on"], row["state"], row["raised_for"], row["team"]) != (wake, state, raised_for, team):
-        await db.execute(
-            """UPDATE alert_deadlines SET due_on = $5, state = $6, raised_for = $7, team = $8
-               WHERE rule = $1 AND municipality = $2 AND subject_type = $3 AND subject_id = $4""",
-            rule.id,
-            municipality,
-            subject_type,
-            subject_id,
-            wake,
-            state,
-            raised_for,
-            team,
+        deadline = store.DeadlineWrite("update", team, wake, state, raised_for)
+    if raise_now:  # the alert and the deadline row that records it, in one statement
+        await store.raise_alert(
+            db, **key, severity=rule.severity, team=team, details=verdict.details, at=now, deadline=deadline
         )
+    elif deadline is not None:
+        await store.write_deadline(db, **key, deadline=deadline)

@@ -2,8 +2,9 @@
 
 import json
 import uuid
+from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 import asyncpg
 
@@ -167,6 +168,61 @@ CREATE TABLE IF NOT EXISTS alert_digests (
 """
 
 
+@dataclass(frozen=True)
+class DeadlineWrite:
+    """A (rule, subject)'s deadline row as it is to be: inserted (there is none yet) or updated."""
+
+    kind: Literal["insert", "update"]
+    team: str
+    due_on: date | None
+    state: str
+    raised_for: str | None
+
+
+# The deadline row written, in SQL; the placeholders name the parameters' numbers.
+_DEADLINE_SQL = {
+    "insert": """INSERT INTO alert_deadlines
+                   (rule, subject_type, subject_id, municipality, team, due_on, state, raised_for)
+                 VALUES ({rule}, {subject_type}, {subject_id}, {municipality},
+                         {team}, {due_on}, {state}, {raised_for})""",
+    "update": """UPDATE alert_deadlines
+                 SET due_on = {due_on}, state = {state}, raised_for = {raised_for}, team = {team}
+                 WHERE rule = {rule} AND municipality = {municipality}
+                   AND subject_type = {subject_type} AND subject_id = {subject_id}""",
+}
+
+
+async def write_deadline(
+    db: asyncpg.Connection,
+    *,
+    rule: str,
+    municipality: str,
+    subject_type: str,
+    subject_id: str,
+    deadline: DeadlineWrite,
+) -> None:
+    await db.execute(
+        _DEADLINE_SQL[deadline.kind].format(
+            rule="$1",
+            subject_type="$2",
+            subject_id="$3",
+            municipality="$4",
+            team="$5",
+            due_on="$6",
+            state="$7",
+            raised_for="$8",
+        ),
+        rule,
+        subject_type,
+        subject_id,
+        municipality,
+        deadline.team,
+        deadline.due_on,
+        deadline.state,
+        deadline.raised_for,
+    )
+
+
 # The number of an alert's next transition, in SQL.
 _NEXT_TRANSITION = "(SELECT coalesce(max(transition), 0) + 1 FROM alert_transitions WHERE alert_id = {alert_id})"
 
@@ -182,19 +238,37 @@ async def raise_alert(
     team: str,
     details: dict[str, Any],
     at: datetime,
+    deadline: DeadlineWrite | None = None,
 ) -> uuid.UUID | None:
     """Raises an alert unless one is already open for (rule, subject); returns its id if raised.
-    The alert and its first transition in one statement."""
+    The alert, its first transition and (`deadline`) the (rule, subject)'s deadline row as it is
+    to be, in one statement."""
+    moved = ""
+    extra: tuple[Any, ...] = ()
+    if deadline is not None:
+        moved = ", moved AS ({})".format(
+            _DEADLINE_SQL[deadline.kind].format(
+                rule="$2",
+                subject_type="$3",
+                subject_id="$4",
+                municipality="$5",
+                team="$10",
+                due_on="$11",
+                state="$12",
+                raised_for="$13",
+            )
+        )
+        extra = (deadline.team, deadline.due_on, deadline.state, deadline.raised_for)
     return await db.fetchval(
-        """WITH raised AS (
-             INSERT INTO alerts
-               (id, rule, subject_type, subject_id, municipality, team, state, severity, raised_at, details)
-             VALUES ($1, $2, $3, $4, $5, $6, 'open', $7, $8, $9)
-             ON CONFLICT (rule, municipality, subject_type, subject_id) WHERE state <> 'resolved' DO NOTHING
-             RETURNING id)
-           INSERT INTO alert_transitions (alert_id, transition, state, at, by, note, on_behalf_of)
-           SELECT id, 1, 'open', $8, 'casetrack', NULL, NULL FROM raised
-           RETURNING alert_id""",
+        f"""WITH raised AS (
+              INSERT INTO alerts
+                (id, rule, subject_type, subject_id, municipality, team, state, severity, raised_at, details)
+              VALUES ($1, $2, $3, $4, $5, $6, 'open', $7, $8, $9)
+              ON CONFLICT (rule, municipality, subject_type, subject_id) WHERE state <> 'resolved' DO NOTHING
+              RETURNING id){moved}
+            INSERT INTO alert_transitions (alert_id, transition, state, at, by, note, on_behalf_of)
+            SELECT id, 1, 'open', $8, 'casetrack', NULL, NULL FROM raised
+            RETURNING alert_id""",
         uuid.uuid4(),
         rule,
         subject_type,
@@ -204,6 +278,7 @@ async def raise_alert(
         severity,
         at,
         json.dumps(details),
+        *extra,
     )
 
 
