@@ -16,7 +16,7 @@ import asyncio
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from itertools import pairwise
 
@@ -26,7 +26,7 @@ from nats.aio.msg import Msg
 from bench import workload
 from bench.scratch import scratch_postgres
 from contracts.events import EVENTS_STREAM, EventMessage
-from runtime.checkpoint import CheckpointedApplier
+from runtime.checkpoint import Apply, ApplyBatch, CheckpointedApplier
 
 BATCH = 200  # what OrderedConsumer fetches at a time
 
@@ -56,39 +56,50 @@ async def drive(applier: CheckpointedApplier, batch: Sequence[Msg]) -> float:
 async def projections_rate(database_url: str, batch: Sequence[Msg]) -> float:
     from services.projections import projector
 
-    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=2)
-    try:
-        await projector.prepare(pool)
-        applier = CheckpointedApplier(
-            pool,
-            service="projections",
-            prefix="projection",
-            consumer="projections",
-            apply=projector.apply,
-            apply_batch=None if os.environ.get("BENCH_NO_BATCH") else projector.apply_batch,
-        )
-        await applier.prepare()
-        rate = await drive(applier, batch)
-        assert await applier.applied() == len(batch)
-        return rate
-    finally:
-        await pool.close()
+    return await _rate(
+        database_url, batch, projector.prepare, "projections", "projection", projector.apply, projector.apply_batch
+    )
 
 
 async def alerts_rate(database_url: str, batch: Sequence[Msg]) -> float:
     from services.alerts import handlers, store
 
+    async def prepare(pool: asyncpg.Pool) -> None:
+        await pool.execute(store.SCHEMA)
+
+    now = datetime.now(UTC)
+    return await _rate(
+        database_url,
+        batch,
+        prepare,
+        "alerts",
+        "alert",
+        handlers.applier(lambda: now),
+        handlers.batch_applier(lambda: now),
+    )
+
+
+async def _rate(
+    database_url: str,
+    batch: Sequence[Msg],
+    prepare: Callable[[asyncpg.Pool], Awaitable[None]],
+    service: str,
+    prefix: str,
+    apply: Apply,
+    apply_batch: ApplyBatch,
+) -> float:
+    """The service's applier in this process over `batch`, in batches of BATCH (BENCH_NO_BATCH:
+    without its batch apply)."""
     pool = await asyncpg.create_pool(database_url, min_size=1, max_size=2)
     try:
-        await pool.execute(store.SCHEMA)
-        now = datetime.now(UTC)
+        await prepare(pool)
         applier = CheckpointedApplier(
             pool,
-            service="alerts",
-            prefix="alert",
-            consumer="alerts",
-            apply=handlers.applier(lambda: now),
-            apply_batch=None if os.environ.get("BENCH_NO_BATCH") else handlers.batch_applier(lambda: now),
+            service=service,
+            prefix=prefix,
+            consumer=service,
+            apply=apply,
+            apply_batch=None if os.environ.get("BENCH_NO_BATCH") else apply_batch,
         )
         await applier.prepare()
         rate = await drive(applier, batch)

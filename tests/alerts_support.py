@@ -14,7 +14,7 @@ from typing import Any
 
 import asyncpg
 
-from contracts.events import EventMessage
+from contracts.events import EventMessage, Imported
 from contracts.facts import fact_adapter
 from runtime.clock import SystemClock
 from services.alerts import deadlines, handlers, store
@@ -71,7 +71,8 @@ class Alerts:
     position: int = 0
     applied: list[EventMessage] = field(default_factory=list)
 
-    async def apply(self, *facts: Any) -> None:
+    async def apply(self, *facts: Any, imported: Imported | None = None) -> None:
+        """Applies each fact as the next event, told now (or `imported` with its source's time)."""
         apply = handlers.applier(self.clock.now)
         for one in facts:
             self.position += 1
@@ -80,8 +81,9 @@ class Alerts:
                 position=self.position,
                 schema_version=1,
                 recorded_at=self.clock.now(),
-                recorded_by="test",
+                recorded_by="admin" if imported else "test",
                 fact=one,
+                imported=imported,
             )
             async with self.pool.acquire() as db, db.transaction():
                 await apply(db, event)

@@ -2,15 +2,14 @@
 nothing on arrival; once the import is quiet their subjects are looked at once, at now, which opens
 what is open now. The same facts told live raise and resolve as they come (the storm avoided)."""
 
-import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from contracts.events import EventMessage, Imported
-from services.alerts import handlers, imported
+from contracts.events import Imported
+from services.alerts import imported
 from tests.alerts_support import Alerts, alerts_database, at_morning, course_opened, fact
 
 pytestmark = pytest.mark.integration
@@ -44,20 +43,8 @@ async def alerts(postgres_admin_url: str) -> AsyncIterator[Alerts]:
 
 
 async def import_facts(alerts: Alerts, facts: list[tuple[date, Any]]) -> None:
-    apply = handlers.applier(alerts.clock.now)
     for day, one in facts:
-        alerts.position += 1
-        event = EventMessage(
-            event_id=uuid.uuid4(),
-            position=alerts.position,
-            schema_version=1,
-            recorded_at=alerts.clock.now(),
-            recorded_by="admin",
-            fact=one,
-            imported=Imported(source="sag-101", recorded_at=at_morning(day)),
-        )
-        async with alerts.pool.acquire() as db, db.transaction():
-            await apply(db, event)
+        await alerts.apply(one, imported=Imported(source="sag-101", recorded_at=at_morning(day)))
 
 
 def opened(found: list[dict[str, Any]]) -> set[tuple[str, str]]:

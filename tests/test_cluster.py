@@ -32,17 +32,9 @@ def nats_cluster(tmp_path: Path) -> Iterator[SecuredCluster]:
 
 
 @pytest.fixture
-def cluster_system(database_url: str, nats_cluster: SecuredCluster, tmp_path: Path) -> Iterator[System]:
-    system = System(
-        database_url=database_url,
-        nats_url=nats_cluster.url,
-        work_dir=tmp_path / "logs",
-        nats_env=nats_cluster.service_env(),
-    )
-    try:
-        yield system
-    finally:
-        system.stop()
+def nats_server(nats_cluster: SecuredCluster) -> SecuredCluster:
+    """conftest's `system` runs on the cluster."""
+    return nats_cluster
 
 
 class Readers:
@@ -100,9 +92,8 @@ def test_streams_have_three_replicas_on_the_cluster(nats_cluster: SecuredCluster
 
 
 def test_events_stream_leader_killed_and_restarted_under_a_stream_of_facts(
-    cluster_system: System, nats_cluster: SecuredCluster
+    system: System, nats_cluster: SecuredCluster
 ) -> None:
-    system = cluster_system
     system.start()
     with Readers(system) as readers:
         stream = FactStream(system, rate=30).start()
