@@ -9,6 +9,9 @@ reported (a warning and `casetrack_errors_total{kind="foreign_event"}`) and step
 message can stop publication. Each publish carries `Nats-Expected-Last-Sequence`,
 so the server refuses anything out of order, and `Nats-Msg-Id` = the event's stable id, so a
 retried publish inside the duplicate window is dropped. One relay at a time holds an advisory lock.
+The log still says what comes next; an event this process stored itself is published from memory
+instead of decoded again (recent.py), the same message. Each batch has its publishes in flight
+together (the first awaited alone, see `_publish`).
 """
 
 import asyncio
