@@ -141,9 +141,9 @@ async def test_pollers_side_by_side_raise_each_due_alert_once(alerts: Alerts) ->
 async def test_a_cycle_that_fails_keeps_what_it_committed_and_leaves_the_failed_deadline_due(
     postgres_admin_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The poller ends one deadline's transaction and begins the next in one round trip; a failure
-    in the middle rolls back only the deadline at hand, and the connection goes back clean (one
-    connection in the pool: the poller's)."""
+    """The poller ends one transaction of deadlines and begins the next in one round trip; a failure
+    in the middle rolls back only the deadlines of its transaction (two here: the third and the
+    fourth), and the connection goes back clean (one connection in the pool: the poller's)."""
     async with alerts_database(postgres_admin_url, D0, max_size=1) as alerts:
         await _fail_a_cycle_midway(alerts, monkeypatch)
 
@@ -164,10 +164,10 @@ async def _fail_a_cycle_midway(alerts: Alerts, monkeypatch: pytest.MonkeyPatch) 
 
     monkeypatch.setattr(evaluation, "subject", fails_the_third)
     with pytest.raises(RuntimeError):
-        await deadlines.fire_due_deadlines(alerts.pool, alerts.clock)
-    assert await alerts.pool.fetchval("SELECT count(*) FROM alerts") == 2  # the two before it, committed
+        await deadlines.fire_due_deadlines(alerts.pool, alerts.clock, per_transaction=2)
+    assert await alerts.pool.fetchval("SELECT count(*) FROM alerts") == 2  # the first transaction's two, committed
     due = "SELECT count(*) FROM alert_deadlines WHERE state = 'pending' AND due_on <= $1"
-    assert await alerts.pool.fetchval(due, alerts.clock.now().date()) == 3 * 3 - 2  # the third still due
+    assert await alerts.pool.fetchval(due, alerts.clock.now().date()) == 3 * 3 - 2  # the third and fourth still due
     async with alerts.pool.acquire() as db:  # back in the pool outside any transaction, settings reset
         assert not db.is_in_transaction()
         assert await db.fetchval("SHOW plan_cache_mode") == "auto"
