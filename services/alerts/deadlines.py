@@ -8,6 +8,7 @@ alert it raises commits in the same transaction as the deadline row that records
 
 import asyncio
 import logging
+from collections.abc import Mapping
 from datetime import datetime
 
 import asyncpg
@@ -59,8 +60,11 @@ async def fire_due_deadlines(
             while taken < limit:
                 wanted = min(per_transaction, limit - taken)
                 due = await db.fetch(_TAKE, now.date(), wanted)
+                courses = await evaluation.courses_due(
+                    db, [(d["rule"], d["municipality"], d["subject_id"]) for d in due if d["subject_type"] == "course"]
+                )
                 for deadline in due:
-                    await _look_again(db, deadline, now, configs)
+                    await _look_again(db, deadline, now, configs, courses)
                 await db.execute("COMMIT; BEGIN")
                 taken += len(due)
                 if len(due) < wanted:  # none left that no other poller holds
@@ -81,13 +85,21 @@ _TAKE = """SELECT rule, subject_type, subject_id, municipality FROM alert_deadli
 
 
 async def _look_again(
-    db: asyncpg.Connection, deadline: asyncpg.Record, now: datetime, configs: dict[str, evaluation.Config]
+    db: asyncpg.Connection,
+    deadline: asyncpg.Record,
+    now: datetime,
+    configs: dict[str, evaluation.Config],
+    courses: Mapping[tuple[str, str, str], evaluation.Loaded],
 ) -> None:
-    """The rules look at the deadline's subject at `now`, in the caller's transaction."""
+    """The rules look at the deadline's subject at `now`, in the caller's transaction; `courses`:
+    the courses of the transaction's deadlines, read together (`evaluation.courses_due`)."""
     key = (deadline["rule"], deadline["subject_type"], deadline["subject_id"], deadline["municipality"])
     if key[3] not in configs:
         configs[key[3]] = await evaluation.overrides(db, key[3])
-    looked_at = await evaluation.subject(db, key[0], key[1], key[3], key[2], now, "deadline", configs[key[3]])
+    loaded = courses.get((key[0], key[3], key[2])) if key[1] == "course" else None
+    looked_at = await evaluation.subject(
+        db, key[0], key[1], key[3], key[2], now, "deadline", configs[key[3]], loaded=loaded
+    )
     if not looked_at:
         # A subject the rules no longer know (nothing moved the deadline on) is not taken again.
         await db.execute(
