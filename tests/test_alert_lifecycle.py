@@ -138,6 +138,40 @@ async def test_pollers_side_by_side_raise_each_due_alert_once(alerts: Alerts) ->
     assert await alerts.pool.fetchval("SELECT count(*) FROM alert_transitions") == 180
 
 
+async def test_a_handler_needing_a_deadline_the_poller_holds_waits_for_its_transaction(
+    alerts: Alerts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The poller holds several deadlines a transaction; a handler that locks one of them (the fact
+    changes that course) waits until the poller commits, then sees what it raised: no deadlock."""
+    for n in range(2):
+        await alerts.apply(*course_opened(f"c{n}", f"k{n}", "ICM", D0))
+    alerts.clock.set(at_morning(D0 + days(31)))
+    looked_at = evaluation.subject
+    handler: asyncio.Task[None] | None = None
+
+    async def with_a_handler_waiting(*args: object, **kwargs: object) -> bool:
+        nonlocal handler
+        if handler is None:  # the first deadline: all six are held by now
+            handler = asyncio.create_task(alerts.apply(fact("HandleplanCreated", D0 + days(31), "c1")))
+            waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+            for _ in range(500):
+                if await alerts.pool.fetchval(waiting):
+                    break
+                await asyncio.sleep(0.01)
+            else:
+                raise AssertionError("the handler never waited for the poller's deadline")
+        return await looked_at(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(evaluation, "subject", with_a_handler_waiting)
+    assert await deadlines.fire_due_deadlines(alerts.pool, alerts.clock, per_transaction=10) == 2 * 3
+    assert handler is not None
+    await asyncio.wait_for(handler, timeout=30)
+    assert sorted((a["subject_id"], a["state"]) for a in await alerts.alerts("handleplan_missing")) == [
+        ("k0", "open"),
+        ("k1", "resolved"),  # raised by the poller, then cleared by the handler that waited for it
+    ]
+
+
 async def test_a_cycle_that_fails_keeps_what_it_committed_and_leaves_the_failed_deadline_due(
     postgres_admin_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

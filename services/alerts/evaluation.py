@@ -7,10 +7,10 @@ together.
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 
@@ -18,6 +18,7 @@ from services.alerts import rules, store
 from services.alerts.rules import CitizenView, CourseView, Measurement, TeamView, Verdict, WorkerView
 
 UNASSIGNED_TEAM = "unassigned"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -136,15 +137,19 @@ async def _load_course_watched(
 ) -> tuple[CourseView, dict[str, Mapping[str, Any]]] | None:
     """`load_course` and, in the same round trip, `_WATCHED` for the `selected` rules: the course's
     deadline rows locked as `_settle_all` locks them (None, and nothing locked, without the course)."""
-    row = await db.fetchrow(
-        f"""WITH {_WATCHED}
-            SELECT course.*, {_citizen_columns("course.municipality", "course.citizen_id")},
-              (SELECT coalesce(json_agg(watched ORDER BY rule), '[]') FROM watched) AS watched
-            {_COURSE_FROM} WHERE course.municipality = $1 AND course.course_id = $3""",
-        municipality,
-        "course",
-        course_id,
-        sorted(selected),
+    row = await fresh(
+        lambda: db.fetchrow(
+            f"""WITH {_WATCHED}
+                SELECT course.*, {_citizen_columns("course.municipality", "course.citizen_id")},
+                  (SELECT coalesce(json_agg(watched ORDER BY rule), '[]') FROM watched) AS watched,
+                  (SELECT bool_or(changed_meanwhile) FROM watched) AS changed_meanwhile
+                {_COURSE_FROM} WHERE course.municipality = $1 AND course.course_id = $3""",
+            municipality,
+            "course",
+            course_id,
+            sorted(selected),
+        ),
+        lambda row: row is not None and row["changed_meanwhile"],
     )
     if row is None:
         return None
@@ -524,8 +529,13 @@ async def catch_up_changed_rules(pool: asyncpg.Pool, now: datetime) -> list[str]
 # one), and whether the rule's alert about the subject is open (or acknowledged, or snoozed). A
 # rule raises one only holding the row's lock (and inserts the row with it), so with a row none
 # opens meanwhile. $1 municipality, $2 subject type, $3 subject id.
+#
+# changed_meanwhile: the row was changed by a transaction that held it while this statement
+# waited for it (the poller raising its alert, say). The lock returns the row as that transaction
+# left it, but the rest of the statement (the alert, the subject) reads what was committed when
+# the statement began, before it: `fresh` reads it all again, holding the locks now.
 _WATCHED = """locked AS (
-      SELECT rule, due_on, state, raised_for, team FROM alert_deadlines
+      SELECT rule, due_on, state, raised_for, team, xmin AS version FROM alert_deadlines
       WHERE municipality = $1 AND subject_type = $2 AND subject_id = $3 AND rule = ANY($4::text[])
       ORDER BY rule FOR UPDATE),
     watched AS (
@@ -534,8 +544,19 @@ _WATCHED = """locked AS (
         EXISTS (SELECT 1 FROM alerts
                 WHERE alerts.rule = given.rule AND alerts.municipality = $1
                   AND alerts.subject_type = $2 AND alerts.subject_id = $3
-                  AND alerts.state <> 'resolved') AS alert_open
+                  AND alerts.state <> 'resolved') AS alert_open,
+        locked.version IS DISTINCT FROM
+          (SELECT seen.xmin FROM alert_deadlines AS seen
+           WHERE seen.rule = given.rule AND seen.municipality = $1
+             AND seen.subject_type = $2 AND seen.subject_id = $3) AS changed_meanwhile
       FROM unnest($4::text[]) AS given (rule) LEFT JOIN locked ON locked.rule = given.rule)"""
+
+
+async def fresh(read: Callable[[], Awaitable[T]], changed_meanwhile: Callable[[T], bool]) -> T:
+    """What `read` (a statement with `_WATCHED`) returns, read once more if a row it locked was
+    changed while it waited for the lock: the second time it holds the locks, and sees it all."""
+    result = await read()
+    return await read() if changed_meanwhile(result) else result
 
 
 async def _settle_all(
@@ -551,16 +572,17 @@ async def _settle_all(
 ) -> None:
     """`watched`: the rows of `_WATCHED` for these verdicts' rules where the caller has them."""
     if watched is None:
-        watched = {
-            row["rule"]: row
-            for row in await db.fetch(
+        rows = await fresh(
+            lambda: db.fetch(
                 f"WITH {_WATCHED} SELECT * FROM watched ORDER BY rule",
                 municipality,
                 subject_type,
                 subject_id,
                 sorted(verdicts),
-            )
-        }
+            ),
+            lambda rows: any(row["changed_meanwhile"] for row in rows),
+        )
+        watched = {row["rule"]: row for row in rows}
     for rule_id in sorted(verdicts):
         await _settle(
             db,
