@@ -6,6 +6,7 @@ import json
 import uuid
 from collections.abc import AsyncIterator
 
+import asyncpg
 import pytest
 
 from services.alerts import deadlines, evaluation, rules, store
@@ -208,6 +209,32 @@ async def _fail_a_cycle_midway(alerts: Alerts, monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setattr(evaluation, "subject", looked_at)
     assert await alerts.tick(D0 + days(31)) == 3 * 3 - 2
     assert await alerts.pool.fetchval("SELECT count(*) FROM alerts") == 3 * 3
+
+
+async def test_a_poller_killed_midway_leaves_its_transactions_deadlines_due_and_they_raise_once_later(
+    alerts: Alerts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for n in range(3):
+        await alerts.apply(*course_opened(f"c{n}", f"k{n}", "ICM", D0))
+    alerts.clock.set(at_morning(D0 + days(31)))
+    looked_at = evaluation.subject
+    calls = 0
+
+    async def killed_at_the_third(db: asyncpg.Connection, *args: object, **kwargs: object) -> bool:
+        nonlocal calls
+        calls += 1
+        if calls == 3:  # its connection dies, as with the process, before the transaction commits
+            await alerts.pool.execute("SELECT pg_terminate_backend($1)", db.get_server_pid())
+        return await looked_at(db, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(evaluation, "subject", killed_at_the_third)
+    with pytest.raises((asyncpg.PostgresError, asyncpg.InterfaceError, OSError)):
+        await deadlines.fire_due_deadlines(alerts.pool, alerts.clock, per_transaction=2)
+    assert await alerts.pool.fetchval("SELECT count(*) FROM alerts") == 2  # the first transaction's
+    monkeypatch.setattr(evaluation, "subject", looked_at)
+    assert await alerts.tick(D0 + days(31)) == 3 * 3 - 2
+    assert await alerts.pool.fetchval("SELECT count(*) FROM alerts") == 3 * 3
+    assert await alerts.pool.fetchval("SELECT count(*) FROM alert_transitions") == 3 * 3  # each raised once
 
 
 async def test_handleplan_missing_after_a_shelter_stay_start_is_about_the_citizen(alerts: Alerts) -> None:
