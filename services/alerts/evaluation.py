@@ -38,6 +38,9 @@ def _date(value: str | None) -> date | None:
 
 Config = dict[str, dict[str, dict[str, float]]]
 
+# A course as the rules see it, with its `_WATCHED` rows by rule.
+Loaded = tuple[CourseView, dict[str, Mapping[str, Any]]]
+
 
 async def overrides(db: asyncpg.Connection, municipality: str, config: Config | None = None) -> Config:
     """rule -> scope -> overridden parameters, for one municipality; `config` where the caller has
@@ -159,58 +162,6 @@ async def _load_course_watched(
     return _course_view(course_id, row), watched
 
 
-# A course as the rules see it, with its `_WATCHED` rows by rule.
-Loaded = tuple[CourseView, dict[str, Mapping[str, Any]]]
-
-
-async def courses_due(
-    db: asyncpg.Connection, due: Sequence[tuple[str, str, str]]
-) -> dict[tuple[str, str, str], Loaded]:
-    """For deadlines of courses the caller holds (rule, municipality, course id): each course as
-    the rules see it, with its `_WATCHED` row for that rule, in one round trip for all of them.
-    Courses there are no more are left out. The deadline rows are not locked again: the caller
-    holds them, and read them here, after taking them, sees what whoever held them before wrote."""
-    rows = await db.fetch(
-        f"""SELECT wanted.rule AS deadline_rule, course.*,
-              {_citizen_columns("course.municipality", "course.citizen_id")},
-              deadline.due_on AS deadline_due_on, deadline.state AS deadline_state,
-              deadline.raised_for AS deadline_raised_for, deadline.team AS deadline_team,
-              deadline.rule IS NOT NULL AS deadline_has_row,
-              EXISTS (SELECT 1 FROM alerts
-                      WHERE alerts.rule = wanted.rule AND alerts.municipality = wanted.municipality
-                        AND alerts.subject_type = 'course' AND alerts.subject_id = wanted.course_id
-                        AND alerts.state <> 'resolved') AS deadline_alert_open
-            FROM unnest($1::text[], $2::text[], $3::text[]) AS wanted (rule, municipality, course_id)
-            JOIN alert_courses AS course
-              ON course.municipality = wanted.municipality AND course.course_id = wanted.course_id
-            LEFT JOIN alert_citizens AS citizen
-              ON citizen.municipality = course.municipality AND citizen.citizen_id = course.citizen_id
-            LEFT JOIN alert_deadlines AS deadline
-              ON deadline.rule = wanted.rule AND deadline.municipality = wanted.municipality
-                 AND deadline.subject_type = 'course' AND deadline.subject_id = wanted.course_id""",
-        [rule for rule, _, _ in due],
-        [municipality for _, municipality, _ in due],
-        [course_id for _, _, course_id in due],
-    )
-    return {
-        (row["deadline_rule"], row["municipality"], row["course_id"]): (
-            _course_view(row["course_id"], row),
-            {
-                row["deadline_rule"]: {
-                    "rule": row["deadline_rule"],
-                    "due_on": row["deadline_due_on"],
-                    "state": row["deadline_state"],
-                    "raised_for": row["deadline_raised_for"],
-                    "team": row["deadline_team"],
-                    "has_row": row["deadline_has_row"],
-                    "alert_open": row["deadline_alert_open"],
-                }
-            },
-        )
-        for row in rows
-    }
-
-
 def _course_view(course_id: str, row: asyncpg.Record) -> CourseView:
     citizen, _ = _citizen_view(row["citizen_id"], row)
     return CourseView(
@@ -304,10 +255,9 @@ async def course(
     cause: str,
     only: Iterable[str] | None = None,
     config: Config | None = None,
-    loaded: Loaded | None = None,
+    loaded: Loaded | None = None,  # the course and its `_WATCHED` rows, where the caller has them (`courses_due`)
 ) -> bool:
-    """Whether the subject was looked at (False: no such subject, or no rule to look with).
-    `loaded`: the course and its `_WATCHED` rows where the caller has them (`courses_due`)."""
+    """Whether the subject was looked at (False: no such subject, or no rule to look with)."""
     selected = _selected(only, cause, "course")
     if not selected:
         return False
@@ -485,6 +435,54 @@ async def rule_everywhere(pool: asyncpg.Pool, rule: rules.Rule, municipality: st
     for subject_type, subject_id in subjects:
         async with pool.acquire() as db, db.transaction():
             await subject(db, rule.id, subject_type, municipality, subject_id, now, cause)
+
+
+async def courses_due(
+    db: asyncpg.Connection, due: Sequence[tuple[str, str, str]]
+) -> dict[tuple[str, str, str], Loaded]:
+    """For deadlines of courses the caller holds (rule, municipality, course id): each course as
+    the rules see it, with its `_WATCHED` row for that rule, in one round trip for all of them.
+    Courses there are no more are left out. The deadline rows are not locked again: the caller
+    holds them, and read them here, after taking them, sees what whoever held them before wrote."""
+    rows = await db.fetch(
+        f"""SELECT wanted.rule AS deadline_rule, course.*,
+              {_citizen_columns("course.municipality", "course.citizen_id")},
+              deadline.due_on AS deadline_due_on, deadline.state AS deadline_state,
+              deadline.raised_for AS deadline_raised_for, deadline.team AS deadline_team,
+              deadline.rule IS NOT NULL AS deadline_has_row,
+              EXISTS (SELECT 1 FROM alerts
+                      WHERE alerts.rule = wanted.rule AND alerts.municipality = wanted.municipality
+                        AND alerts.subject_type = 'course' AND alerts.subject_id = wanted.course_id
+                        AND alerts.state <> 'resolved') AS deadline_alert_open
+            FROM unnest($1::text[], $2::text[], $3::text[]) AS wanted (rule, municipality, course_id)
+            JOIN alert_courses AS course
+              ON course.municipality = wanted.municipality AND course.course_id = wanted.course_id
+            LEFT JOIN alert_citizens AS citizen
+              ON citizen.municipality = course.municipality AND citizen.citizen_id = course.citizen_id
+            LEFT JOIN alert_deadlines AS deadline
+              ON deadline.rule = wanted.rule AND deadline.municipality = wanted.municipality
+                 AND deadline.subject_type = 'course' AND deadline.subject_id = wanted.course_id""",
+        [rule for rule, _, _ in due],
+        [municipality for _, municipality, _ in due],
+        [course_id for _, _, course_id in due],
+    )
+    return {
+        (row["deadline_rule"], row["municipality"], row["course_id"]): (
+            _course_view(row["course_id"], row),
+            {
+                row["deadline_rule"]: {
+                    "rule": row["deadline_rule"],
+                    "due_on": row["deadline_due_on"],
+                    "state": row["deadline_state"],
+                    "raised_for": row["deadline_raised_for"],
+                    "team": row["deadline_team"],
+                    "has_row": row["deadline_has_row"],
+                    "alert_open": row["deadline_alert_open"],
+                }
+            },
+        )
+        for row in rows
+    }
 
 
 def fingerprint(rule: rules.Rule) -> str:
