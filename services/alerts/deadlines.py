@@ -36,13 +36,13 @@ async def fire_due_deadlines(
 
     Several deadlines a transaction cannot deadlock with the event handlers, which lock a
     subject's deadline rows in rule order and wait for them: the poller takes its deadlines with
-    `SKIP LOCKED`, so it never waits for a deadline row, and it waits for nothing else than the
-    rows of the (rule, subject) pairs whose deadlines it holds (the alert, through `_WATCHED` the
-    deadline it already has). A handler touches such an alert only holding its deadline row
-    (`evaluation._WATCHED`), which the poller has, and a person changing an alert's state
-    (`store.change_state`) locks no deadline row: whoever the poller waits for never waits for
-    the poller. The subject is read after its deadline is locked, in a statement of its own, so
-    it sees whatever a handler that held the deadline before committed.
+    `SKIP LOCKED`, so it never waits for a deadline row (`evaluation._WATCHED` locks only those it
+    holds), and otherwise it waits only for the alerts of the (rule, subject) pairs whose deadlines
+    it holds. A handler touches such an alert only holding its deadline row, which the poller
+    has, and a person changing an alert's state (`store.change_state`) locks no deadline row:
+    whoever the poller waits for never waits for the poller. The courses are read after their
+    deadlines are taken, in a statement of its own (`evaluation.courses_due`), so they show what
+    a handler that held a deadline before committed.
 
     The transactions are begun and ended by hand so that one ends and the next begins in a single
     round trip (`COMMIT; BEGIN`). The last one does the snoozed alerts whose day has come.
@@ -60,6 +60,8 @@ async def fire_due_deadlines(
             while taken < limit:
                 wanted = min(per_transaction, limit - taken)
                 due = await db.fetch(_TAKE, now.date(), wanted)
+                if not due:
+                    break
                 courses = await evaluation.courses_due(
                     db, [(d["rule"], d["municipality"], d["subject_id"]) for d in due if d["subject_type"] == "course"]
                 )

@@ -444,6 +444,8 @@ async def courses_due(
     the rules see it, with its `_WATCHED` row for that rule, in one round trip for all of them.
     Courses there are no more are left out. The deadline rows are not locked again: the caller
     holds them, and read them here, after taking them, sees what whoever held them before wrote."""
+    if not due:
+        return {}
     rows = await db.fetch(
         f"""SELECT wanted.rule AS deadline_rule, course.*,
               {_citizen_columns("course.municipality", "course.citizen_id")},
