@@ -1,6 +1,7 @@
 """casetrack's benchmark: every figure beside a raw baseline measured in the same run.
 
     python -m bench            quick: smaller counts, a few minutes
+    python -m bench --only-import   only the batch import at three sizes (--imports), beside its baseline
     python -m bench --full     the issue's sizes: 1,000,000 events, 100,000 open courses; each figure of
                                import, apply and deadline poll at three sizes with its growth factor
 
@@ -551,6 +552,7 @@ def main() -> None:
     parser.add_argument("--apply-sizes", help="events projections apply (bench/apply.py): three sizes")
     parser.add_argument("--alerts-sizes", help="events alerts apply (bench/apply.py): three sizes")
     parser.add_argument("--only-history", action="store_true", help="only the rebuild and KPI query figures")
+    parser.add_argument("--only-import", action="store_true", help="only the batch-import figures (--imports)")
     parser.add_argument(
         "--roster-courses", type=int, default=5000, help="active courses for the roster (bench/roster.py)"
     )
@@ -599,38 +601,40 @@ def main() -> None:
                 figures += imported_figures
                 seconds_taken.append(imported / imported_figures[0].value)
             growth.append(Growth("batch import: time", list(imports), seconds_taken, "facts"))
-            print(f"single facts for {seconds:.0f} s ...", file=sys.stderr)
-            figures += single_fact_figures(system, seconds)
+            if not args.only_import:
+                print(f"single facts for {seconds:.0f} s ...", file=sys.stderr)
+                figures += single_fact_figures(system, seconds)
             peak = memory.stop()
             system.stop()
-        print(f"rebuild and KPI queries over {events:,} events ...", file=sys.stderr)
-        history, history_peak = history_figures(postgres.url, work, events)
-        figures += history
-        peak |= history_peak
-        if not args.only_history:
-            print(f"apply of {partitioned:,} events with one projections replica and with two ...", file=sys.stderr)
-            from bench.partitions import partition_figures  # it imports this module's Figure
+        if not args.only_import:
+            print(f"rebuild and KPI queries over {events:,} events ...", file=sys.stderr)
+            history, history_peak = history_figures(postgres.url, work, events)
+            figures += history
+            peak |= history_peak
+            if not args.only_history:
+                print(f"apply of {partitioned:,} events with one projections replica and with two ...", file=sys.stderr)
+                from bench.partitions import partition_figures  # it imports this module's Figure
 
-            figures += partition_figures(postgres.url, work, partitioned)
-        print(f"course roster of {args.roster_courses:,} active courses ...", file=sys.stderr)
-        from bench.roster import roster_figures  # it imports this module's Figure
+                figures += partition_figures(postgres.url, work, partitioned)
+            print(f"course roster of {args.roster_courses:,} active courses ...", file=sys.stderr)
+            from bench.roster import roster_figures  # it imports this module's Figure
 
-        figures += roster_figures(postgres.url, work, args.roster_courses)
-        if not args.only_history:
-            applied, apply_growth = apply_figures(postgres.url, apply_sizes, alerts_sizes)
-            figures += applied
-            growth += apply_growth
-            cycles = []
-            for n in courses:
-                print(f"deadline poll with {n:,} courses ...", file=sys.stderr)
-                deadline, cycle = asyncio.run(deadline_figures(create_database(postgres.url), n))
-                figures += deadline
-                cycles.append(cycle)
-            growth.append(Growth("deadline poll: slowest cycle", list(courses), cycles, "courses"))
-        print(f"history costs at {history_sizes} events ...", file=sys.stderr)
-        from bench.history import history_size_figures
+            figures += roster_figures(postgres.url, work, args.roster_courses)
+            if not args.only_history:
+                applied, apply_growth = apply_figures(postgres.url, apply_sizes, alerts_sizes)
+                figures += applied
+                growth += apply_growth
+                cycles = []
+                for n in courses:
+                    print(f"deadline poll with {n:,} courses ...", file=sys.stderr)
+                    deadline, cycle = asyncio.run(deadline_figures(create_database(postgres.url), n))
+                    figures += deadline
+                    cycles.append(cycle)
+                growth.append(Growth("deadline poll: slowest cycle", list(courses), cycles, "courses"))
+            print(f"history costs at {history_sizes} events ...", file=sys.stderr)
+            from bench.history import history_size_figures
 
-        history_growth = history_size_figures(postgres.url, history_sizes)
+            history_growth = history_size_figures(postgres.url, history_sizes)
         for name, rss in peak.items():
             figures.append(Figure(f"peak memory: {name}", rss / 2**20, "MiB", "<= 250 MB RSS", rss <= 250 * 10**6))
     finally:
@@ -648,8 +652,9 @@ def main() -> None:
     print(f"machine: {machine()}\n")
     print_table(figures)
     print_growth(growth)
-    print("\nHow the history's costs grow (bench/history.py, in-process, store.py's own code):\n")
-    print("\n".join(history_growth))
+    if history_growth:
+        print("\nHow the history's costs grow (bench/history.py, in-process, store.py's own code):\n")
+        print("\n".join(history_growth))
 
 
 def sizes(given: str | None, default: tuple[int, ...]) -> tuple[int, ...]:

@@ -4,15 +4,17 @@ eventsourcing changes any of it, these fail before outcomes or personal details 
 
 from collections.abc import Sequence
 from typing import Any
+from uuid import uuid4
 
 import psycopg
 import pytest
-from eventsourcing.persistence import IntegrityError, ProgrammingError
+from eventsourcing.persistence import IntegrityError, ProgrammingError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 
 from services.registration.adapters.recorder import RegistrationRecorder
 from services.registration.application import IdempotencyKey, Receipt, Registration, postgres_env
 from services.registration.domain.citizen import Citizen
+from tests.support import create_database
 from tests.test_citizen_rules import f
 from tests.test_pipeline import stored_event_count
 
@@ -144,3 +146,30 @@ def test_inserting_through_database_functions_is_refused(database_url: str) -> N
     """With POSTGRES_ENABLE_DB_FUNCTIONS eventsourcing inserts without calling the hook at all."""
     with pytest.raises(ProgrammingError, match="POSTGRES_ENABLE_DB_FUNCTIONS"):
         Registration(env=postgres_env(database_url) | {"POSTGRES_ENABLE_DB_FUNCTIONS": "y"})
+
+
+def test_the_rows_inserted_are_eventsourcings_own(database_url: str, postgres_admin_url: str) -> None:
+    """The recorder sends a save's rows as typed arrays; eventsourcing's own insert (one array of
+    its composite type) stores the same rows in the same order, with the same positions."""
+    rows = [
+        StoredEvent(originator_id=uuid4(), originator_version=v, topic=f"t:{n}", state=bytes([n, v, 0, 255]) * n)
+        for n in range(1, 6)
+        for v in (1, 2)
+    ]
+    stored = {}
+    for topic, url in (
+        ("services.registration.adapters.recorder:RegistrationRecorder", database_url),
+        ("eventsourcing.postgres:PostgresApplicationRecorder", create_database(postgres_admin_url)),
+    ):
+        app = Registration(env=postgres_env(url) | {"APPLICATION_RECORDER_TOPIC": topic})
+        try:
+            positions = app.recorder.insert_events(rows[:7])
+            positions = [*positions, *app.recorder.insert_events(rows[7:])]
+            stored[topic] = (positions, list(app.recorder.select_notifications(1, 100)))
+        finally:
+            app.close()
+    ours, theirs = stored.values()
+    assert ours == theirs
+    assert [(n.originator_id, n.originator_version, n.topic, n.state) for n in ours[1]] == [
+        (r.originator_id, r.originator_version, r.topic, r.state) for r in rows
+    ]

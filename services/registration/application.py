@@ -46,6 +46,7 @@ from services.registration.domain.surveys import (
 )
 from services.registration.masterkeys import Keyring
 from services.registration.personal import PersonalDetails, Rewrapped, ToErase, ToKeep
+from services.registration.recent import RecentEvents
 
 SAVE_ATTEMPTS = 5
 Rejection = RuleViolation | UnknownSubject
@@ -131,6 +132,7 @@ class Registration(Application[UUID]):
         are neither kept nor read."""
         super().__init__(env)
         self.keyring = keyring if keyring is not None else Keyring()
+        self.recent = RecentEvents()  # what this process stored lately, for its relay (recent.py)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -214,6 +216,7 @@ class Registration(Application[UUID]):
                 if attempt == SAVE_ATTEMPTS - 1:
                     raise
                 continue
+            self.recent.remember((r.notification.id, r.domain_event) for r in recordings)
             by_event = {id(r.domain_event): r.notification.id for r in recordings}
             return [
                 o if isinstance(o, (RuleViolation, UnknownSubject)) else _receipt(o, by_event[id(o)]) for o in outcomes

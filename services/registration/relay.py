@@ -9,6 +9,9 @@ reported (a warning and `casetrack_errors_total{kind="foreign_event"}`) and step
 message can stop publication. Each publish carries `Nats-Expected-Last-Sequence`,
 so the server refuses anything out of order, and `Nats-Msg-Id` = the event's stable id, so a
 retried publish inside the duplicate window is dropped. One relay at a time holds an advisory lock.
+The log still says what comes next; an event this process stored itself is published from memory
+instead of decoded again (recent.py), the same message. Each batch has its publishes in flight
+together (the first awaited alone, see `_publish`).
 """
 
 import asyncio
@@ -67,6 +70,7 @@ class Relay:
             return
         try:
             await self._read_stream_tail()
+            self.app.recent.want(True)
             log.info("relay leading", extra={"position": self.position})
             while not stop.is_set():
                 notifications = await asyncio.to_thread(
@@ -78,6 +82,7 @@ class Relay:
                 else:
                     await sleep_or_stop(stop, self.idle_wait_seconds)
         finally:
+            self.app.recent.want(False)
             await connection.close(timeout=5)
 
     async def _read_stream_tail(self) -> None:
@@ -129,7 +134,12 @@ class Relay:
         pending: list[asyncio.Future] = []
         expected_sequence = self._stream_sequence
         for notification in notifications:
-            domain_event = self.app.mapper.to_domain_event(notification)  # type: ignore[arg-type]
+            # The event as this process stored it, if it did (recent.py), else decoded from the log.
+            domain_event = self.app.recent.take(
+                notification.id,  # type: ignore[attr-defined]
+                notification.originator_id,  # type: ignore[attr-defined]
+                notification.originator_version,  # type: ignore[attr-defined]
+            ) or self.app.mapper.to_domain_event(notification)  # type: ignore[arg-type]
             message = self.app.to_message(domain_event, position=notification.id)  # type: ignore[attr-defined]
             subject, data = message.subject, message.model_dump_json().encode()
             headers = {"Nats-Msg-Id": str(message.event_id), "Nats-Expected-Last-Sequence": str(expected_sequence)}
@@ -152,6 +162,7 @@ class Relay:
             os._exit(70)
         self._stream_sequence = acks[-1].seq
         self.position = notifications[-1].id  # type: ignore[attr-defined]
+        self.app.recent.forget_up_to(self.position)
 
 
 async def sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:

@@ -13,7 +13,12 @@ does in `PostgresApplicationRecorder.insert_events` (tests/test_registration_rec
   commit: the events would be stored without their outcome or personal details. So the hook fails
   the transaction itself first (`ABORT`); the caller then gets eventsourcing's ProgrammingError;
 - none of it happens with `POSTGRES_ENABLE_DB_FUNCTIONS` (inserts through a database function
-  skip the method), so this recorder refuses to run with it.
+  skip the method), so this recorder refuses to run with it;
+- `_insert_stored_events` locks the table, notifies and inserts the rows with `RETURNING
+  notification_id` on the cursor the hook gets. This recorder does the same but sends the rows as
+  four typed arrays (`unnest(uuid[], bigint[], text[], bytea[])`, binary) instead of one array of
+  the composite type, which psycopg dumps as text in Python, row by row: a fifth of a save.
+  The same rows in the same order, so the same notification ids.
 """
 
 import contextlib
@@ -51,8 +56,30 @@ class RegistrationRecorder(PostgresApplicationRecorder):
         self.outcomes = IdempotencyTable(self.datastore, prefix)
         self.personal = PersonalDetailsTables(self.datastore, prefix)
         self.sql_create_statements += self.outcomes.create_statements + self.personal.create_statements
+        self._insert_columns = SQL(
+            "INSERT INTO {0}.{1} (originator_id, originator_version, topic, state)"
+            " SELECT * FROM unnest(%b::{2}[], %b::bigint[], %b::text[], %b::bytea[])"
+            " RETURNING notification_id"
+        ).format(
+            Identifier(self.datastore.schema),
+            Identifier(self.events_table_name),
+            Identifier(self.datastore.originator_id_type),
+        )
         self._select_existing = SQL("SELECT DISTINCT originator_id FROM {0}.{1} WHERE originator_id = ANY(%s)").format(
             Identifier(self.datastore.schema), Identifier(self.events_table_name)
+        )
+
+    def _insert_stored_events(self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **_: Any) -> None:
+        self._lock_table(curs)
+        self._notify_channel(curs)
+        curs.execute(
+            self._insert_columns,
+            (
+                [e.originator_id for e in stored_events],
+                [e.originator_version for e in stored_events],
+                [e.topic for e in stored_events],
+                [e.state for e in stored_events],
+            ),
         )
 
     def _fetch_ids_after_insert_events(

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import NAMESPACE_URL, UUID
 
 from eventsourcing.domain import Aggregate, event
 
@@ -70,6 +70,7 @@ from contracts.methods import CTI_PHASE_ORDER, OWN_HOME, follow_up_due, planned_
 from services.registration.domain import rules
 from services.registration.domain.recorded import FactRecorded, define_fact_events, event_class
 from services.registration.domain.rules import RuleViolation
+from services.registration.domain.uuids import uuid5
 
 _CITIZEN_NAMESPACE = uuid5(NAMESPACE_URL, "https://casetrack.dk/citizen")
 

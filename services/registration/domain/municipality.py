@@ -5,7 +5,7 @@ same period supersedes the earlier one for the KPIs, and both stay in the histor
 """
 
 from datetime import date
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import NAMESPACE_URL, UUID
 
 from eventsourcing.domain import Aggregate, event
 
@@ -13,6 +13,7 @@ from contracts.facts import FactBase, HousingStockReported
 from services.registration.domain import rules
 from services.registration.domain.recorded import FactRecorded, define_fact_events, event_class
 from services.registration.domain.rules import RuleViolation
+from services.registration.domain.uuids import uuid5
 
 _MUNICIPALITY_NAMESPACE = uuid5(NAMESPACE_URL, "https://casetrack.dk/municipality-figures")
 

@@ -8,7 +8,7 @@ both aggregates; the aggregates check what they know themselves.
 
 from datetime import date
 from typing import Any
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import NAMESPACE_URL, UUID
 
 from eventsourcing.domain import Aggregate, event
 
@@ -16,6 +16,7 @@ from contracts.facts import FactBase, PartnerMeetingHeld, TeamRegistered, Worker
 from services.registration.domain import rules
 from services.registration.domain.recorded import FactRecorded, define_fact_events, event_class
 from services.registration.domain.rules import RuleViolation
+from services.registration.domain.uuids import uuid5
 
 _TEAM_NAMESPACE = uuid5(NAMESPACE_URL, "https://casetrack.dk/team")
 _WORKER_NAMESPACE = uuid5(NAMESPACE_URL, "https://casetrack.dk/worker")

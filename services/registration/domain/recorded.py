@@ -7,11 +7,12 @@ aggregate is loaded from its history.
 """
 
 from typing import Any
-from uuid import UUID, uuid5
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
 from contracts.facts import FactBase
+from services.registration.domain.uuids import uuid5
 
 
 def event_id(originator_id: UUID, originator_version: int) -> UUID:

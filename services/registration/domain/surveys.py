@@ -10,7 +10,7 @@ answers to a survey round, a team's partner meetings.
 """
 
 from typing import Any
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import NAMESPACE_URL, UUID
 
 from eventsourcing.domain import Aggregate, event
 
@@ -18,6 +18,7 @@ from contracts.facts import FactBase, SurveyAnswered, SurveyDefined
 from contracts.surveys import SurveyDefinition, shipped
 from services.registration.domain.recorded import FactRecorded, define_fact_events, event_class
 from services.registration.domain.rules import Rule, RuleViolation, UnknownSubject
+from services.registration.domain.uuids import uuid5
 
 ANONYMOUS = "anonymous"  # who told an anonymous survey's answers, as every such event says
 
