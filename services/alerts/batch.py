@@ -79,7 +79,9 @@ def _keys(keys: Iterable[Key]) -> tuple[list[str], list[str]]:
 class Batch:
     def __init__(self) -> None:
         self.configs: dict[str, Config] = {}
+        self.reacting: dict[tuple[str, str], tuple[str, ...]] = {}  # evaluation.rules_for, once a batch
         self.courses: dict[Key, Row] = {}
+        self.courses_of: dict[Key, list[Key]] = {}  # a citizen's courses, by (municipality, citizen)
         self.citizens: dict[Key, Row] = {}
         self.workers: dict[Key, Row] = {}
         self.teams: dict[Key, Row] = {}
@@ -137,7 +139,7 @@ class Batch:
             *_keys(course_ids),
             *_keys(citizen_ids),
         ):
-            batch.courses[row["municipality"], row["course_id"]] = evaluation.decode_course(row)
+            batch._add(evaluation.decode_course(row))
         batch.stored_courses = set(batch.courses)
         citizen_ids |= {(m, course["citizen_id"]) for (m, _), course in batch.courses.items()}
         for row in await db.fetch(
@@ -292,20 +294,27 @@ class Batch:
         key = (municipality, course_id)
         if key in self.courses:
             return
-        self.courses[key] = {
-            "municipality": municipality,
-            "course_id": course_id,
-            "citizen_id": citizen_id,
-            "team": team,
-            "method": method,
-            **_NEW_COURSE,
-            "phases": {},
-            "planned_hours": {},
-            "measurements": [],
-            "progression": [],
-            "follow_ups": [],
-        }
+        self._add(
+            {
+                "municipality": municipality,
+                "course_id": course_id,
+                "citizen_id": citizen_id,
+                "team": team,
+                "method": method,
+                **_NEW_COURSE,
+                "phases": {},
+                "planned_hours": {},
+                "measurements": [],
+                "progression": [],
+                "follow_ups": [],
+            }
+        )
         self.changed_courses.add(key)
+
+    def _add(self, course: Row) -> None:
+        key = (course["municipality"], course["course_id"])
+        self.courses[key] = course
+        self.courses_of.setdefault((course["municipality"], course["citizen_id"]), []).append(key)
 
     def worker(self, municipality: str, worker_id: str) -> Row | None:
         key = (municipality, worker_id)
@@ -346,8 +355,8 @@ class Batch:
     def after_fact(self, fact_type: str, municipality: str, changed: Changed, now: datetime) -> None:
         if changed.course_id is not None:
             self._course(municipality, changed.course_id, now, fact_type)
-        elif changed.citizen_id is not None and evaluation.rules_for(None, fact_type, "course"):
-            for course_id in sorted(i for m, i in self._courses_of(municipality, changed.citizen_id)):
+        elif changed.citizen_id is not None and self._rules_for(fact_type, "course"):
+            for _, course_id in sorted(self.courses_of.get((municipality, changed.citizen_id), ())):
                 self._course(municipality, course_id, now, fact_type)
         if changed.citizen_id is not None:
             self._citizen(municipality, changed.citizen_id, now, fact_type)
@@ -357,19 +366,21 @@ class Batch:
         for team_id in changed.teams:
             self._team(municipality, team_id, now, fact_type)
 
-    def _courses_of(self, municipality: str, citizen_id: str) -> list[Key]:
-        return [key for key, c in self.courses.items() if key[0] == municipality and c["citizen_id"] == citizen_id]
+    def _rules_for(self, cause: str, subject_type: rules.SubjectType) -> tuple[str, ...]:
+        if (cause, subject_type) not in self.reacting:
+            self.reacting[cause, subject_type] = evaluation.rules_for(None, cause, subject_type)
+        return self.reacting[cause, subject_type]
 
     def _citizen_view(self, municipality: str, citizen_id: str) -> tuple[rules.CitizenView, str]:
         """As evaluation.load_citizen: their team is that of their latest course, active first."""
-        courses = [self.courses[key] for key in self._courses_of(municipality, citizen_id)]
+        courses = [self.courses[key] for key in self.courses_of.get((municipality, citizen_id), ())]
         latest = min(courses, key=_latest_first, default=None)
         active = latest is not None and _active(latest)
         view = evaluation.citizen_view(citizen_id, self.citizens.get((municipality, citizen_id)), active)
         return view, (latest["team"] if latest else None) or UNASSIGNED_TEAM
 
     def _course(self, municipality: str, course_id: str, now: datetime, cause: str) -> None:
-        selected = evaluation.rules_for(None, cause, "course")
+        selected = self._rules_for(cause, "course")
         course = self.courses.get((municipality, course_id))
         if not selected or course is None:
             return
@@ -380,7 +391,7 @@ class Batch:
         self._settle_all("course", course_id, municipality, view.team, verdicts, now, cause)
 
     def _citizen(self, municipality: str, citizen_id: str, now: datetime, cause: str) -> None:
-        selected = evaluation.rules_for(None, cause, "citizen")
+        selected = self._rules_for(cause, "citizen")
         if not selected:
             return
         view, team = self._citizen_view(municipality, citizen_id)
@@ -390,7 +401,7 @@ class Batch:
     def _worker(self, municipality: str, worker_id: str, now: datetime, cause: str) -> None:
         """As evaluation.load_worker: active courses by method; the team of their row, else the team
         most of their courses are in."""
-        selected = evaluation.rules_for(None, cause, "worker")
+        selected = self._rules_for(cause, "worker")
         if not selected:
             return
         key = (municipality, worker_id)
@@ -411,7 +422,7 @@ class Batch:
         self._settle_all("worker", worker_id, municipality, team, verdicts, now, cause)
 
     def _team(self, municipality: str, team_id: str, now: datetime, cause: str) -> None:
-        selected = evaluation.rules_for(None, cause, "team")
+        selected = self._rules_for(cause, "team")
         row = self.teams.get((municipality, team_id))
         if not selected or row is None:
             return
@@ -551,7 +562,8 @@ class Batch:
 
     def _course_row(self, key: Key) -> list[Any]:
         course = self.courses[key]
-        return [course[c] for c in COURSE_COLUMNS] + [json.dumps(course[c]) for c in _COURSE_JSON]
+        encoded = evaluation.encode_course(course)
+        return [course[c] for c in COURSE_COLUMNS] + [encoded[c] for c in _COURSE_JSON]
 
     @staticmethod
     def _citizen_value(citizen: Row, column: str) -> Any:

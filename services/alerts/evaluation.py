@@ -180,17 +180,31 @@ async def _load_course_watched(
     return _course_view(course_id, row), watched
 
 
-# The jsonb columns of alert_courses, decoded in `decode_course`.
+# The jsonb columns of alert_courses, decoded in `decode_course` and encoded in `encode_course`.
 COURSE_JSON_COLUMNS = ("phases", "planned_hours", "measurements", "progression")
 
 
 def decode_course(row: Mapping[str, Any]) -> dict[str, Any]:
-    """A row of alert_courses with its jsonb columns decoded (and follow_ups a list)."""
+    """A row of alert_courses with the values the rules see: its jsonb columns decoded (phases
+    {phase: (start, planned end)}, measurements [Measurement], progression [(day, value)]) and
+    follow_ups a list."""
     course = dict(row)
-    for column in COURSE_JSON_COLUMNS:
-        course[column] = json.loads(course[column])
-    course["follow_ups"] = list(course["follow_ups"])
+    course["phases"] = {p: (date.fromisoformat(s), _date(e)) for p, (s, e) in json.loads(row["phases"]).items()}
+    course["planned_hours"] = json.loads(row["planned_hours"])
+    course["measurements"] = [Measurement(date.fromisoformat(d), i, s) for d, i, s in json.loads(row["measurements"])]
+    course["progression"] = [(date.fromisoformat(d), v) for d, v in json.loads(row["progression"])]
+    course["follow_ups"] = list(row["follow_ups"])
     return course
+
+
+def encode_course(course: Mapping[str, Any]) -> dict[str, str]:
+    """The jsonb columns of a `decode_course` row, as JSON."""
+    return {
+        "phases": json.dumps({p: [s.isoformat(), e and e.isoformat()] for p, (s, e) in course["phases"].items()}),
+        "planned_hours": json.dumps(course["planned_hours"]),
+        "measurements": json.dumps([[m.on.isoformat(), m.instrument, m.score] for m in course["measurements"]]),
+        "progression": json.dumps([[d.isoformat(), v] for d, v in course["progression"]]),
+    }
 
 
 def course_view(row: Mapping[str, Any], citizen: CitizenView) -> CourseView:
@@ -206,13 +220,13 @@ def course_view(row: Mapping[str, Any], citizen: CitizenView) -> CourseView:
         follow_on_offer=row["follow_on_offer"],
         support_worker=row["support_worker"],
         worker_changes=row["worker_changes"],
-        phases={p: (date.fromisoformat(s), _date(e)) for p, (s, e) in row["phases"].items()},
+        phases=dict(row["phases"]),
         planned_hours=dict(row["planned_hours"]),
         actual_minutes=row["actual_minutes"],
         last_face_to_face=row["last_face_to_face"],
-        measurements=tuple(Measurement(date.fromisoformat(d), i, s) for d, i, s in row["measurements"]),
+        measurements=tuple(row["measurements"]),
         progression_instrument=row["progression_instrument"],
-        progression=tuple((date.fromisoformat(d), v) for d, v in row["progression"]),
+        progression=tuple(row["progression"]),
         follow_ups=frozenset(row["follow_ups"]),
         outreach_phase=row["outreach_phase"],
         outreach_phase_on=row["outreach_phase_on"],

@@ -23,6 +23,7 @@ from contracts.methods import CONTACT_ESTABLISHED_KINDS, OWN_HOME
 from contracts.surveys import FIDELITY_BY_METHOD
 from services.alerts.batch import Batch
 from services.alerts.evaluation import Changed
+from services.alerts.rules import Measurement
 
 Clock = Callable[[], datetime]
 Handler = Callable[[Batch, Any], Changed | None]
@@ -227,8 +228,7 @@ def cti_phase_started(batch: Batch, fact: facts.CtiPhaseStarted | facts.CtiPhase
     row = batch.course(fact.municipality, fact.course_id)
     if row is None:
         return None
-    planned_end = fact.planned_end.isoformat() if fact.planned_end else None
-    row["phases"][fact.phase.value] = [fact.effective_date.isoformat(), planned_end]
+    row["phases"][fact.phase.value] = (fact.effective_date, fact.planned_end)
     return _course(fact)
 
 
@@ -255,7 +255,7 @@ def expected_progression_set(batch: Batch, fact: facts.ExpectedProgressionSet) -
     if row is None:
         return None
     row["progression_instrument"] = fact.instrument.value
-    row["progression"] = [[c.on.isoformat(), c.value] for c in fact.checkpoints]
+    row["progression"] = [(c.on, c.value) for c in fact.checkpoints]
     return _course(fact)
 
 
@@ -288,7 +288,7 @@ def measurement_recorded(batch: Batch, fact: facts.MeasurementRecorded) -> Chang
         return None
     key = MEASURED_SCORE.get(fact.instrument)
     value = score(fact.instrument, fact.answers)[key] if key else None  # Likert/Recovery Star: no single score
-    row["measurements"].append([fact.effective_date.isoformat(), fact.instrument.value, value])
+    row["measurements"].append(Measurement(fact.effective_date, fact.instrument.value, value))
     return _course(fact)
 
 
