@@ -530,35 +530,33 @@ class Batch:
                    WHERE id = $1""",
                 [(a.id, a.state, a.snoozed_until, json.dumps(a.details), a.details_as_of) for a in changed],
             )
-        if self.raised:
-            await db.executemany(
-                """INSERT INTO alerts (id, rule, municipality, subject_type, subject_id, team, state, severity,
-                     raised_at, snoozed_until, details, details_as_of)
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, $10, $11)""",
-                [
+        if self.raised:  # new rows only: COPY
+            await db.copy_records_to_table(
+                "alerts",
+                columns=_ALERT_COLUMNS,
+                records=[
                     (a.id, *key, a.team, a.state, a.severity, a.raised_at, json.dumps(a.details), a.details_as_of)
                     for key, a in self.raised
                 ],
             )
         if self.transitions:
-            await db.executemany(
-                """INSERT INTO alert_transitions (alert_id, transition, state, at, by, note)
-                   VALUES ($1, $2, $3, $4, $5, $6)""",
-                self.transitions,
-            )
+            await db.copy_records_to_table("alert_transitions", columns=_TRANSITION_COLUMNS, records=self.transitions)
         deadlines = sorted(self.changed_deadlines)
-        for kind, keys in (
-            ("insert", [k for k in deadlines if k not in self.stored_deadlines]),
-            ("update", [k for k in deadlines if k in self.stored_deadlines]),
-        ):
-            if keys:
-                await db.executemany(
-                    _DEADLINE_SQL[kind],
-                    [
-                        (*key, *(self.deadlines[key][c] for c in ("team", "due_on", "state", "raised_for")))
-                        for key in keys
-                    ],
-                )
+        inserted = [k for k in deadlines if k not in self.stored_deadlines]
+        if inserted:
+            await db.copy_records_to_table(
+                "alert_deadlines", columns=_DEADLINE_COLUMNS, records=[self._deadline_row(k) for k in inserted]
+            )
+        updated = [k for k in deadlines if k in self.stored_deadlines]
+        if updated:
+            await db.executemany(
+                """UPDATE alert_deadlines SET team = $5, due_on = $6, state = $7, raised_for = $8
+                   WHERE rule = $1 AND municipality = $2 AND subject_type = $3 AND subject_id = $4""",
+                [self._deadline_row(k) for k in updated],
+            )
+
+    def _deadline_row(self, key: AlertKey) -> tuple[Any, ...]:
+        return (*key, *(self.deadlines[key][c] for c in _DEADLINE_COLUMNS[4:]))
 
     def _course_row(self, key: Key) -> list[Any]:
         course = self.courses[key]
@@ -606,11 +604,19 @@ _UPSERT_CITIZEN = _upsert(
 _UPSERT_WORKER = _upsert("alert_workers", ("municipality", "worker_id"), ("team", "role", "email", "active"))
 _UPSERT_TEAM = _upsert("alert_teams", ("municipality", "team_id"), ("methods", "registered_on"))
 
-# The deadline rows written: $1-$4 the key (rule, municipality, subject type, subject id).
-_DEADLINE_SQL = {
-    "insert": """INSERT INTO alert_deadlines
-                   (rule, municipality, subject_type, subject_id, team, due_on, state, raised_for)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)""",
-    "update": """UPDATE alert_deadlines SET team = $5, due_on = $6, state = $7, raised_for = $8
-                 WHERE rule = $1 AND municipality = $2 AND subject_type = $3 AND subject_id = $4""",
-}
+# The columns of the rows the batch adds (COPY).
+_ALERT_COLUMNS = [
+    "id",
+    "rule",
+    "municipality",
+    "subject_type",
+    "subject_id",
+    "team",
+    "state",
+    "severity",
+    "raised_at",
+    "details",
+    "details_as_of",
+]
+_TRANSITION_COLUMNS = ["alert_id", "transition", "state", "at", "by", "note"]
+_DEADLINE_COLUMNS = ["rule", "municipality", "subject_type", "subject_id", "team", "due_on", "state", "raised_for"]
