@@ -13,10 +13,10 @@ import pytest
 from nats.aio.msg import Msg
 
 from casetrack.demo import generate
-from contracts.events import EVENTS_STREAM, EventMessage
+from contracts.events import EVENTS_STREAM, EventMessage, Imported
 from contracts.facts import fact_adapter
 from runtime.checkpoint import CheckpointedApplier
-from services.alerts import handlers
+from services.alerts import handlers, imported
 from tests.alerts_support import Alerts, alerts_database, at_morning, course_opened, fact
 
 pytestmark = pytest.mark.integration
@@ -189,3 +189,22 @@ async def test_a_failing_event_in_a_batch_is_parked_and_the_rest_kept_as_alone(
             assert await applier.applied() == len(facts) - 1
             kept.append(await what_is_kept(alerts.pool))
     assert kept[0]["alerts"] and kept[1] == kept[0]
+
+
+async def test_imported_history_in_batches_notes_what_one_event_at_a_time_notes(postgres_admin_url: str) -> None:
+    """Imported facts (imported.py) change the rows and note their subjects, in a batch as alone."""
+    history = [
+        event.model_copy(update={"imported": Imported(source="sag-101", recorded_at=event.recorded_at)})
+        for event in events(demo_history(["101"], citizens=3), at_morning(TODAY))
+    ]
+    kept = []
+    for batch_size in (1, 200):
+        async with alerts_database(postgres_admin_url, TODAY) as alerts:
+            await alerts.pool.execute(imported.SCHEMA)
+            await applied_in_batches(alerts, history, batch_size)
+            noted = await alerts.pool.fetch(
+                "SELECT municipality, subject_type, subject_id FROM alert_imported_subjects ORDER BY 1, 2, 3"
+            )
+            kept.append((await what_is_kept(alerts.pool), [tuple(row) for row in noted]))
+    assert kept[0][1] and not kept[0][0]["alerts"] and kept[0][0]["alert_courses"]
+    assert kept[1] == kept[0]

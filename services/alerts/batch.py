@@ -111,8 +111,11 @@ class Batch:
     # --- Loading --------------------------------------------------------------------------------
 
     @classmethod
-    async def load(cls, db: asyncpg.Connection, facts: Sequence[Any]) -> "Batch":
-        """The rows of every subject `facts` name (and of their citizens' courses and workers)."""
+    async def load(cls, db: asyncpg.Connection, facts: Sequence[Any], looked_at: bool = True) -> "Batch":
+        """The rows of every subject `facts` name (and of their citizens' courses and workers).
+        `looked_at`: whether the rules look at any of them; not when every fact is imported history,
+        whose subjects are only noted (and whose deadline rows are then left unlocked: the settling
+        of imported history locks a subject's note before its deadline rows)."""
         batch = cls()
         if not facts:
             return batch
@@ -158,7 +161,7 @@ class Batch:
         team_ids = {(f.municipality, f.team_id) for f in facts if f.type == "TeamRegistered"}
         team_ids |= {(f.municipality, f.team) for f in facts if f.type == "SurveyAnswered" and f.team}
         if worker_ids:
-            await batch._load_workers(db, worker_ids)
+            await batch._load_workers(db, worker_ids, looked_at)
         if team_ids:
             await batch._load_teams(db, team_ids)
         subjects = (
@@ -167,10 +170,11 @@ class Batch:
             + [(m, "worker", i) for m, i in worker_ids]
             + [(m, "team", i) for m, i in team_ids]
         )
-        await batch._load_watched(db, sorted(set(subjects)))
+        if looked_at:
+            await batch._load_watched(db, sorted(set(subjects)))
         return batch
 
-    async def _load_workers(self, db: asyncpg.Connection, worker_ids: set[Key]) -> None:
+    async def _load_workers(self, db: asyncpg.Connection, worker_ids: set[Key], looked_at: bool) -> None:
         loaded = _keys(self.courses)
         for row in await db.fetch(
             """SELECT worker.* FROM alert_workers AS worker
@@ -180,6 +184,8 @@ class Batch:
         ):
             self.workers[row["municipality"], row["worker_id"]] = dict(row)
         self.stored_workers = set(self.workers)
+        if not looked_at:  # what the rules see of them is not needed
+            return
         for key in worker_ids:
             self.other_active[key] = Counter()
         for row in await db.fetch(

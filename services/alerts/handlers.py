@@ -372,7 +372,8 @@ def batch_applier(now: Clock) -> Callable[[asyncpg.Connection, Sequence[EventMes
 
     async def apply_batch(db: asyncpg.Connection, events: Sequence[EventMessage]) -> None:
         applied = [event for event in events if event.type in HANDLERS]
-        batch = await Batch.load(db, [event.fact for event in applied])
+        looked_at = any(event.imported is None for event in applied)
+        batch = await Batch.load(db, [event.fact for event in applied], looked_at)
         for event in applied:
             changed = HANDLERS[event.type](batch, event.fact)
             if changed is None:
