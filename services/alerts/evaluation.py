@@ -1,8 +1,10 @@
 """Looks at one subject with the rules and settles what follows: raise, resolve, or keep a deadline.
 
-Both the event handlers (a fact changed the subject) and the deadline poller (a day has come) end
-here, in the caller's transaction, so an alert and the deadline row that records it commit
-together.
+The deadline poller (a day has come), a rule's re-evaluation and the settling of imported history
+load the subject and carry out the decision here in SQL, in the caller's transaction, so an alert
+and the deadline row that records it commit together. A batch of events (a fact changed the
+subject, batch.py) uses the same views (`course_view`, `citizen_view`) and the same decision
+(`settle`) on the rows it holds in memory.
 """
 
 import hashlib
