@@ -356,7 +356,7 @@ class Batch:
     def note_imported(self, municipality: str, changed: Changed) -> None:
         self.notes += imported.subjects(municipality, changed)
 
-    # --- The rules, after each event (as evaluation.after_fact) -----------------------------------
+    # --- The rules, after each event (what evaluation does for one subject in SQL) -------------------
 
     def after_fact(self, fact_type: str, municipality: str, changed: Changed, now: datetime) -> None:
         if changed.course_id is not None:
