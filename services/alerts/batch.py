@@ -248,10 +248,8 @@ class Batch:
             key = (row["rule"], row["municipality"], row["subject_type"], row["subject_id"])
             self.deadlines[key] = {c: row[c] for c in ("due_on", "state", "raised_for", "team")}
         self.stored_deadlines = set(self.deadlines)
-        for row in await db.fetch(
-            """SELECT alert.*,
-                 (SELECT max(transition) FROM alert_transitions WHERE alert_id = alert.id) AS transitions
-               FROM alerts AS alert
+        alerts = await db.fetch(
+            """SELECT alert.* FROM alerts AS alert
                JOIN unnest($1::text[], $2::text[], $3::text[]) AS k (municipality, subject_type, subject_id)
                  ON alert.municipality = k.municipality AND alert.subject_type = k.subject_type
                 AND alert.subject_id = k.subject_id
@@ -259,7 +257,19 @@ class Batch:
                ORDER BY alert.id
                FOR UPDATE OF alert""",
             *arguments,
-        ):
+        )
+        # Their last transitions in a statement of its own, after the locks: a statement that waited
+        # for an alert's lock returns the alert as its holder left it, but reads everything else as
+        # committed when it began (READ COMMITTED), before that holder's transition.
+        transitions = {
+            row["alert_id"]: row["last"]
+            for row in await db.fetch(
+                """SELECT alert_id, max(transition) AS last FROM alert_transitions
+                   WHERE alert_id = ANY($1::uuid[]) GROUP BY alert_id""",
+                [row["id"] for row in alerts],
+            )
+        }
+        for row in alerts:
             key = (row["rule"], row["municipality"], row["subject_type"], row["subject_id"])
             self.alerts[key] = Alert(
                 row["id"],
@@ -270,7 +280,7 @@ class Batch:
                 json.loads(row["details"]),
                 row["details_as_of"],
                 row["snoozed_until"],
-                row["transitions"] or 0,
+                transitions.get(row["id"], 0),
             )
 
     # --- The rows, for the handlers ----------------------------------------------------------------
