@@ -468,44 +468,67 @@ def history_figures(admin_url: str, work: Path, count: int) -> tuple[list[Figure
 # --- the deadline poll -------------------------------------------------------------------------
 
 
-async def deadline_figures(database_url: str, courses: int) -> tuple[list[Figure], float]:
-    """The figures, and the slowest cycle's seconds (for the growth table)."""
-    from runtime.clock import AdjustableClock
-    from services.alerts import deadlines, handlers, store
+async def fill_courses(database_url: str, courses: int, now: datetime) -> float:
+    """The alerts handlers apply the facts of `courses` courses started in the month before `now`
+    (four facts a course, a batch of 200 a transaction as the alerts consumer does); events/s."""
+    from services.alerts import handlers, store
 
     pool = await asyncpg.create_pool(database_url, min_size=1, max_size=4)
     await pool.execute(store.SCHEMA)
-    now = datetime.now(UTC)
     apply = handlers.batch_applier(lambda: now)
-    events = workload.events(courses * 4, days=30)  # four facts a course, all started this month
+    events = workload.events(courses * 4, days=30)
     started = time.perf_counter()
-    for i in range(0, len(events), 200):  # as the alerts consumer does: a batch a transaction
+    for i in range(0, len(events), 200):
         async with pool.acquire() as db, db.transaction():
             await apply(db, events[i : i + 200])
     applied = len(events) / (time.perf_counter() - started)
-    open_deadlines = await pool.fetchval("SELECT count(*) FROM alert_deadlines WHERE state = 'pending'")
+    await pool.close()
+    return applied
+
+
+async def poll_cycles(database_url: str, filled_at: datetime, cycles: int = 5) -> tuple[list[float], int, int]:
+    """The clock 45 days after the fill (some of the deadlines have come due), `cycles` poll cycles
+    of at most 100 deadlines each, as in production: each cycle's seconds, and the pending and due
+    deadlines before the first."""
+    from runtime.clock import AdjustableClock
+    from services.alerts import deadlines
+
+    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=4)
     clock = AdjustableClock()
-    clock.set(now + timedelta(days=45))  # some of the deadlines have come due
+    clock.set(filled_at + timedelta(days=45))
+    pending = await pool.fetchval("SELECT count(*) FROM alert_deadlines WHERE state = 'pending'")
     due = await pool.fetchval(
         "SELECT count(*) FROM alert_deadlines WHERE state = 'pending' AND due_on <= $1", clock.today()
     )
-    cycles = []
-    for _ in range(5):  # a cycle takes at most 100 due deadlines, as in production
+    seconds = []
+    for _ in range(cycles):
         started = time.perf_counter()
         await deadlines.fire_due_deadlines(pool, clock)
-        cycles.append(time.perf_counter() - started)
+        seconds.append(time.perf_counter() - started)
     await pool.close()
+    return seconds, pending, due
+
+
+def cycle_figure(courses: int, seconds: list[float], pending: int, due: int) -> Figure:
+    return Figure(
+        f"deadline poll cycle (<= 100 taken), {courses:,} courses, {pending:,} pending deadlines, "
+        f"{due:,} due (max of {len(seconds)}; median {sorted(seconds)[len(seconds) // 2] * 1000:.0f} ms)",
+        max(seconds) * 1000,
+        "ms",
+        "<= 100 ms",
+        max(seconds) <= 0.1,
+    )
+
+
+async def deadline_figures(database_url: str, courses: int) -> tuple[list[Figure], float]:
+    """The figures, and the slowest cycle's seconds (for the growth table)."""
+    now = datetime.now(UTC)
+    applied = await fill_courses(database_url, courses, now)
+    seconds, pending, due = await poll_cycles(database_url, now)
     return [
         Figure(f"alerts handlers: apply events for {courses:,} courses (in-process)", applied, "events/s", "-", None),
-        Figure(
-            f"deadline poll cycle (<= 100 taken), {courses:,} courses, {open_deadlines:,} pending deadlines, "
-            f"{due:,} due (max of 5)",
-            max(cycles) * 1000,
-            "ms",
-            "<= 100 ms",
-            max(cycles) <= 0.1,
-        ),
-    ], max(cycles)
+        cycle_figure(courses, seconds, pending, due),
+    ], max(seconds)
 
 
 # --- the run -----------------------------------------------------------------------------------

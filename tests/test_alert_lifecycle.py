@@ -6,6 +6,7 @@ import json
 import uuid
 from collections.abc import AsyncIterator
 
+import asyncpg
 import pytest
 
 from services.alerts import deadlines, evaluation, rules, store
@@ -138,12 +139,46 @@ async def test_pollers_side_by_side_raise_each_due_alert_once(alerts: Alerts) ->
     assert await alerts.pool.fetchval("SELECT count(*) FROM alert_transitions") == 180
 
 
+async def test_a_handler_needing_a_deadline_the_poller_holds_waits_for_its_transaction(
+    alerts: Alerts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The poller holds several deadlines a transaction; a handler that locks one of them (the fact
+    changes that course) waits until the poller commits, then sees what it raised: no deadlock."""
+    for n in range(2):
+        await alerts.apply(*course_opened(f"c{n}", f"k{n}", "ICM", D0))
+    alerts.clock.set(at_morning(D0 + days(31)))
+    looked_at = evaluation.subject
+    handler: asyncio.Task[None] | None = None
+
+    async def with_a_handler_waiting(*args: object, **kwargs: object) -> bool:
+        nonlocal handler
+        if handler is None:  # the first deadline: all six are held by now
+            handler = asyncio.create_task(alerts.apply(fact("HandleplanCreated", D0 + days(31), "c1")))
+            waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+            for _ in range(500):
+                if await alerts.pool.fetchval(waiting):
+                    break
+                await asyncio.sleep(0.01)
+            else:
+                raise AssertionError("the handler never waited for the poller's deadline")
+        return await looked_at(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(evaluation, "subject", with_a_handler_waiting)
+    assert await deadlines.fire_due_deadlines(alerts.pool, alerts.clock, per_transaction=10) == 2 * 3
+    assert handler is not None
+    await asyncio.wait_for(handler, timeout=30)
+    assert sorted((a["subject_id"], a["state"]) for a in await alerts.alerts("handleplan_missing")) == [
+        ("k0", "open"),
+        ("k1", "resolved"),  # raised by the poller, then cleared by the handler that waited for it
+    ]
+
+
 async def test_a_cycle_that_fails_keeps_what_it_committed_and_leaves_the_failed_deadline_due(
     postgres_admin_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The poller ends one deadline's transaction and begins the next in one round trip; a failure
-    in the middle rolls back only the deadline at hand, and the connection goes back clean (one
-    connection in the pool: the poller's)."""
+    """The poller ends one transaction of deadlines and begins the next in one round trip; a failure
+    in the middle rolls back only the deadlines of its transaction (two here: the third and the
+    fourth), and the connection goes back clean (one connection in the pool: the poller's)."""
     async with alerts_database(postgres_admin_url, D0, max_size=1) as alerts:
         await _fail_a_cycle_midway(alerts, monkeypatch)
 
@@ -164,16 +199,43 @@ async def _fail_a_cycle_midway(alerts: Alerts, monkeypatch: pytest.MonkeyPatch) 
 
     monkeypatch.setattr(evaluation, "subject", fails_the_third)
     with pytest.raises(RuntimeError):
-        await deadlines.fire_due_deadlines(alerts.pool, alerts.clock)
-    assert await alerts.pool.fetchval("SELECT count(*) FROM alerts") == 2  # the two before it, committed
+        await deadlines.fire_due_deadlines(alerts.pool, alerts.clock, per_transaction=2)
+    assert await alerts.pool.fetchval("SELECT count(*) FROM alerts") == 2  # the first transaction's two, committed
     due = "SELECT count(*) FROM alert_deadlines WHERE state = 'pending' AND due_on <= $1"
-    assert await alerts.pool.fetchval(due, alerts.clock.now().date()) == 3 * 3 - 2  # the third still due
+    assert await alerts.pool.fetchval(due, alerts.clock.now().date()) == 3 * 3 - 2  # the third and fourth still due
     async with alerts.pool.acquire() as db:  # back in the pool outside any transaction, settings reset
         assert not db.is_in_transaction()
         assert await db.fetchval("SHOW plan_cache_mode") == "auto"
     monkeypatch.setattr(evaluation, "subject", looked_at)
     assert await alerts.tick(D0 + days(31)) == 3 * 3 - 2
     assert await alerts.pool.fetchval("SELECT count(*) FROM alerts") == 3 * 3
+
+
+async def test_a_poller_killed_midway_leaves_its_transactions_deadlines_due_and_they_raise_once_later(
+    alerts: Alerts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for n in range(3):
+        await alerts.apply(*course_opened(f"c{n}", f"k{n}", "ICM", D0))
+    alerts.clock.set(at_morning(D0 + days(31)))
+    looked_at = evaluation.subject
+    calls = 0
+
+    async def killed_at_the_third(db: asyncpg.Connection, *args: object, **kwargs: object) -> bool:
+        nonlocal calls
+        calls += 1
+        if calls == 3:  # its connection dies, as with the process, before the transaction commits
+            await alerts.pool.execute("SELECT pg_terminate_backend($1)", db.get_server_pid())
+        return await looked_at(db, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(evaluation, "subject", killed_at_the_third)
+    # which error the dead connection gives depends on when asyncpg notices (the rollback may find it busy)
+    with pytest.raises((asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError, OSError)):
+        await deadlines.fire_due_deadlines(alerts.pool, alerts.clock, per_transaction=2)
+    assert await alerts.pool.fetchval("SELECT count(*) FROM alerts") == 2  # the first transaction's
+    monkeypatch.setattr(evaluation, "subject", looked_at)
+    assert await alerts.tick(D0 + days(31)) == 3 * 3 - 2
+    assert await alerts.pool.fetchval("SELECT count(*) FROM alerts") == 3 * 3
+    assert await alerts.pool.fetchval("SELECT count(*) FROM alert_transitions") == 3 * 3  # each raised once
 
 
 async def test_handleplan_missing_after_a_shelter_stay_start_is_about_the_citizen(alerts: Alerts) -> None:

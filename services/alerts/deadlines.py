@@ -8,6 +8,7 @@ alert it raises commits in the same transaction as the deadline row that records
 
 import asyncio
 import logging
+from collections.abc import Mapping
 from datetime import datetime
 
 import asyncpg
@@ -18,18 +19,33 @@ from services.alerts import evaluation, store
 
 log = logging.getLogger(__name__)
 
+# Due deadlines taken a transaction: one commit (and one take) for several deadlines, and a
+# handler that finds one of them taken waits for at most this many to be looked at.
+PER_TRANSACTION = 10
 
-async def fire_due_deadlines(pool: asyncpg.Pool, clock: SystemClock, limit: int = 100) -> int:
+
+async def fire_due_deadlines(
+    pool: asyncpg.Pool, clock: SystemClock, limit: int = 100, per_transaction: int = PER_TRANSACTION
+) -> int:
     """One poll cycle; returns how many due deadlines it took.
 
-    Each due deadline is taken in a transaction of its own and looked at again with the rules at
-    today's date, which raises its alert (or finds the condition cleared) and moves the deadline
-    on. One per transaction keeps the locks a poller holds to one row, so it cannot deadlock with
-    the event handlers, which lock a subject's rows in rule order.
+    The due deadlines are taken `per_transaction` at a time, each taken set in a transaction of
+    its own, and each deadline is looked at again with the rules at today's date, which raises its
+    alert (or finds the condition cleared) and moves the deadline on. A failure rolls back the
+    deadlines of its transaction only: they stay due, and are raised once, later.
+
+    Several deadlines a transaction cannot deadlock with the event handlers, which lock a
+    subject's deadline rows in rule order and wait for them: the poller takes its deadlines with
+    `SKIP LOCKED`, so it never waits for a deadline row (`evaluation._WATCHED` locks only those it
+    holds), and otherwise it waits only for the alerts of the (rule, subject) pairs whose deadlines
+    it holds. A handler touches such an alert only holding its deadline row, which the poller
+    has, and a person changing an alert's state (`store.change_state`) locks no deadline row:
+    whoever the poller waits for never waits for the poller. The courses are read after their
+    deadlines are taken, in a statement of its own (`evaluation.courses_due`), so they show what
+    a handler that held a deadline before committed.
 
     The transactions are begun and ended by hand so that one ends and the next begins in a single
-    round trip (`COMMIT; BEGIN`): one round trip fewer a deadline. The last one does the
-    snoozed alerts whose day has come.
+    round trip (`COMMIT; BEGIN`). The last one does the snoozed alerts whose day has come.
 
     For the cycle the connection uses the generic plan of each prepared statement: left to choose
     (`plan_cache_mode = auto`), PostgreSQL planned the subject's query (`evaluation._WATCHED` with
@@ -38,16 +54,23 @@ async def fire_due_deadlines(pool: asyncpg.Pool, clock: SystemClock, limit: int 
     taken = 0
     now = clock.now()
     configs: dict[str, evaluation.Config] = {}  # a municipality's rule overrides, read once a cycle
-    async with pool.acquire() as db:  # one connection for the cycle, a transaction per deadline
+    async with pool.acquire() as db:  # one connection for the cycle
         await db.execute("SET plan_cache_mode = force_generic_plan; BEGIN")
         try:
             while taken < limit:
-                deadline = await db.fetchrow(_TAKE, now.date())
-                if deadline is None:
+                wanted = min(per_transaction, limit - taken)
+                due = await db.fetch(_TAKE, now.date(), wanted)
+                if not due:
                     break
-                await _look_again(db, deadline, now, configs)
+                courses = await evaluation.courses_due(
+                    db, [(d["rule"], d["municipality"], d["subject_id"]) for d in due if d["subject_type"] == "course"]
+                )
+                for deadline in due:
+                    await _look_again(db, deadline, now, configs, courses)
                 await db.execute("COMMIT; BEGIN")
-                taken += 1
+                taken += len(due)
+                if len(due) < wanted:  # none left that no other poller holds
+                    break
             taken += await store.wake_snoozed(db, now.date(), now)
             await db.execute("COMMIT; RESET plan_cache_mode")
         except BaseException:
@@ -57,20 +80,28 @@ async def fire_due_deadlines(pool: asyncpg.Pool, clock: SystemClock, limit: int 
     return taken
 
 
-# The due deadline longest due that no other poller holds, locked until its transaction ends.
+# The due deadlines longest due that no other poller holds, locked until their transaction ends.
 _TAKE = """SELECT rule, subject_type, subject_id, municipality FROM alert_deadlines
            WHERE state = 'pending' AND due_on <= $1
-           ORDER BY due_on LIMIT 1 FOR UPDATE SKIP LOCKED"""
+           ORDER BY due_on LIMIT $2 FOR UPDATE SKIP LOCKED"""
 
 
 async def _look_again(
-    db: asyncpg.Connection, deadline: asyncpg.Record, now: datetime, configs: dict[str, evaluation.Config]
+    db: asyncpg.Connection,
+    deadline: asyncpg.Record,
+    now: datetime,
+    configs: dict[str, evaluation.Config],
+    courses: Mapping[tuple[str, str, str], evaluation.Loaded],
 ) -> None:
-    """The rules look at the deadline's subject at `now`, in the caller's transaction."""
+    """The rules look at the deadline's subject at `now`, in the caller's transaction; `courses`:
+    the courses of the transaction's deadlines, read together (`evaluation.courses_due`)."""
     key = (deadline["rule"], deadline["subject_type"], deadline["subject_id"], deadline["municipality"])
     if key[3] not in configs:
         configs[key[3]] = await evaluation.overrides(db, key[3])
-    looked_at = await evaluation.subject(db, key[0], key[1], key[3], key[2], now, "deadline", configs[key[3]])
+    loaded = courses.get((key[0], key[3], key[2])) if key[1] == "course" else None
+    looked_at = await evaluation.subject(
+        db, key[0], key[1], key[3], key[2], now, "deadline", configs[key[3]], loaded=loaded
+    )
     if not looked_at:
         # A subject the rules no longer know (nothing moved the deadline on) is not taken again.
         await db.execute(

@@ -9,10 +9,10 @@ subject, batch.py) uses the same views (`course_view`, `citizen_view`) and the s
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 
@@ -20,6 +20,7 @@ from services.alerts import rules, store
 from services.alerts.rules import CitizenView, CourseView, Measurement, TeamView, Verdict, WorkerView
 
 UNASSIGNED_TEAM = "unassigned"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,9 @@ def _date(value: str | None) -> date | None:
 
 
 Config = dict[str, dict[str, dict[str, float]]]
+
+# A course as the rules see it, with its `_WATCHED` rows by rule.
+Loaded = tuple[CourseView, dict[str, Mapping[str, Any]]]
 
 
 async def overrides(db: asyncpg.Connection, municipality: str, config: Config | None = None) -> Config:
@@ -164,15 +168,19 @@ async def _load_course_watched(
 ) -> tuple[CourseView, dict[str, Mapping[str, Any]]] | None:
     """`load_course` and, in the same round trip, `_WATCHED` for the `selected` rules: the course's
     deadline rows locked as `_settle_all` locks them (None, and nothing locked, without the course)."""
-    row = await db.fetchrow(
-        f"""WITH {_WATCHED}
-            SELECT course.*, {_citizen_columns("course.municipality", "course.citizen_id")},
-              (SELECT coalesce(json_agg(watched ORDER BY rule), '[]') FROM watched) AS watched
-            {_COURSE_FROM} WHERE course.municipality = $1 AND course.course_id = $3""",
-        municipality,
-        "course",
-        course_id,
-        sorted(selected),
+    row = await fresh(
+        lambda: db.fetchrow(
+            f"""WITH {_WATCHED}
+                SELECT course.*, {_citizen_columns("course.municipality", "course.citizen_id")},
+                  (SELECT coalesce(json_agg(watched ORDER BY rule), '[]') FROM watched) AS watched,
+                  (SELECT bool_or(changed_meanwhile) FROM watched) AS changed_meanwhile
+                {_COURSE_FROM} WHERE course.municipality = $1 AND course.course_id = $3""",
+            municipality,
+            "course",
+            course_id,
+            sorted(selected),
+        ),
+        lambda row: row is not None and row["changed_meanwhile"],
     )
     if row is None:
         return None
@@ -307,12 +315,13 @@ async def course(
     cause: str,
     only: Iterable[str] | None = None,
     config: Config | None = None,
+    loaded: Loaded | None = None,  # the course and its `_WATCHED` rows, where the caller has them (`courses_due`)
 ) -> bool:
     """Whether the subject was looked at (False: no such subject, or no rule to look with)."""
     selected = rules_for(only, cause, "course")
     if not selected:
         return False
-    loaded = await _load_course_watched(db, municipality, course_id, selected)
+    loaded = loaded or await _load_course_watched(db, municipality, course_id, selected)
     if loaded is None:
         return False
     view, watched = loaded
@@ -412,11 +421,12 @@ async def subject(
     now: datetime,
     cause: str,
     config: Config | None = None,
+    loaded: Loaded | None = None,
 ) -> bool:
     """Looks at one (rule, subject) again: the poller's entry. Whether it was looked at (then its
-    deadline was moved on)."""
+    deadline was moved on). `loaded`: a course subject as `courses_due` read it."""
     if subject_type == "course":
-        return await course(db, municipality, subject_id, now, cause, only=(rule_id,), config=config)
+        return await course(db, municipality, subject_id, now, cause, only=(rule_id,), config=config, loaded=loaded)
     elif subject_type == "citizen":
         return await citizen(db, municipality, subject_id, now, cause, only=(rule_id,), config=config)
     elif subject_type == "team":
@@ -465,6 +475,56 @@ async def rule_everywhere(pool: asyncpg.Pool, rule: rules.Rule, municipality: st
             await subject(db, rule.id, subject_type, municipality, subject_id, now, cause)
 
 
+async def courses_due(
+    db: asyncpg.Connection, due: Sequence[tuple[str, str, str]]
+) -> dict[tuple[str, str, str], Loaded]:
+    """For deadlines of courses the caller holds (rule, municipality, course id): each course as
+    the rules see it, with its `_WATCHED` row for that rule, in one round trip for all of them.
+    Courses there are no more are left out. The deadline rows are not locked again: the caller
+    holds them, and read them here, after taking them, sees what whoever held them before wrote."""
+    if not due:
+        return {}
+    rows = await db.fetch(
+        f"""SELECT wanted.rule AS deadline_rule, course.*,
+              {_citizen_columns("course.municipality", "course.citizen_id")},
+              deadline.due_on AS deadline_due_on, deadline.state AS deadline_state,
+              deadline.raised_for AS deadline_raised_for, deadline.team AS deadline_team,
+              deadline.rule IS NOT NULL AS deadline_has_row,
+              EXISTS (SELECT 1 FROM alerts
+                      WHERE alerts.rule = wanted.rule AND alerts.municipality = wanted.municipality
+                        AND alerts.subject_type = 'course' AND alerts.subject_id = wanted.course_id
+                        AND alerts.state <> 'resolved') AS deadline_alert_open
+            FROM unnest($1::text[], $2::text[], $3::text[]) AS wanted (rule, municipality, course_id)
+            JOIN alert_courses AS course
+              ON course.municipality = wanted.municipality AND course.course_id = wanted.course_id
+            LEFT JOIN alert_citizens AS citizen
+              ON citizen.municipality = course.municipality AND citizen.citizen_id = course.citizen_id
+            LEFT JOIN alert_deadlines AS deadline
+              ON deadline.rule = wanted.rule AND deadline.municipality = wanted.municipality
+                 AND deadline.subject_type = 'course' AND deadline.subject_id = wanted.course_id""",
+        [rule for rule, _, _ in due],
+        [municipality for _, municipality, _ in due],
+        [course_id for _, _, course_id in due],
+    )
+    return {
+        (row["deadline_rule"], row["municipality"], row["course_id"]): (
+            _course_view(row["course_id"], row),
+            {
+                row["deadline_rule"]: {
+                    "rule": row["deadline_rule"],
+                    "due_on": row["deadline_due_on"],
+                    "state": row["deadline_state"],
+                    "raised_for": row["deadline_raised_for"],
+                    "team": row["deadline_team"],
+                    "has_row": row["deadline_has_row"],
+                    "alert_open": row["deadline_alert_open"],
+                }
+            },
+        )
+        for row in rows
+    }
+
+
 def fingerprint(rule: rules.Rule) -> str:
     """Changes when what the rule raises changes: its definition (which describes its function) or its defaults."""
     return hashlib.sha256(json.dumps([rule.definition, rule.defaults], sort_keys=True).encode()).hexdigest()
@@ -507,8 +567,13 @@ async def catch_up_changed_rules(pool: asyncpg.Pool, now: datetime) -> list[str]
 # one), and whether the rule's alert about the subject is open (or acknowledged, or snoozed). A
 # rule raises one only holding the row's lock (and inserts the row with it), so with a row none
 # opens meanwhile. $1 municipality, $2 subject type, $3 subject id.
+#
+# changed_meanwhile: the row was changed by a transaction that held it while this statement
+# waited for it (the poller raising its alert, say). The lock returns the row as that transaction
+# left it, but the rest of the statement (the alert, the subject) reads what was committed when
+# the statement began, before it: `fresh` reads it all again, holding the locks now.
 _WATCHED = """locked AS (
-      SELECT rule, due_on, state, raised_for, team FROM alert_deadlines
+      SELECT rule, due_on, state, raised_for, team, xmin AS version FROM alert_deadlines
       WHERE municipality = $1 AND subject_type = $2 AND subject_id = $3 AND rule = ANY($4::text[])
       ORDER BY rule FOR UPDATE),
     watched AS (
@@ -517,8 +582,19 @@ _WATCHED = """locked AS (
         EXISTS (SELECT 1 FROM alerts
                 WHERE alerts.rule = given.rule AND alerts.municipality = $1
                   AND alerts.subject_type = $2 AND alerts.subject_id = $3
-                  AND alerts.state <> 'resolved') AS alert_open
+                  AND alerts.state <> 'resolved') AS alert_open,
+        locked.version IS DISTINCT FROM
+          (SELECT seen.xmin FROM alert_deadlines AS seen
+           WHERE seen.rule = given.rule AND seen.municipality = $1
+             AND seen.subject_type = $2 AND seen.subject_id = $3) AS changed_meanwhile
       FROM unnest($4::text[]) AS given (rule) LEFT JOIN locked ON locked.rule = given.rule)"""
+
+
+async def fresh(read: Callable[[], Awaitable[T]], changed_meanwhile: Callable[[T], bool]) -> T:
+    """What `read` (a statement with `_WATCHED`) returns, read once more if a row it locked was
+    changed while it waited for the lock: the second time it holds the locks, and sees it all."""
+    result = await read()
+    return await read() if changed_meanwhile(result) else result
 
 
 async def _settle_all(
@@ -534,16 +610,17 @@ async def _settle_all(
 ) -> None:
     """`watched`: the rows of `_WATCHED` for these verdicts' rules where the caller has them."""
     if watched is None:
-        watched = {
-            row["rule"]: row
-            for row in await db.fetch(
+        rows = await fresh(
+            lambda: db.fetch(
                 f"WITH {_WATCHED} SELECT * FROM watched ORDER BY rule",
                 municipality,
                 subject_type,
                 subject_id,
                 sorted(verdicts),
-            )
-        }
+            ),
+            lambda rows: any(row["changed_meanwhile"] for row in rows),
+        )
+        watched = {row["rule"]: row for row in rows}
     for rule_id in sorted(verdicts):
         await _settle(
             db,
