@@ -50,6 +50,8 @@ def effective(
 ) -> dict[str, float]:
     """Defaults, then the municipality's overrides (scope ""), then the method's, then the team's."""
     params = dict(defaults)
+    if not overrides:  # the common case, for every rule a subject is looked at with
+        return params
     for scope in ("", f"method:{method}" if method else None, f"team:{team}" if team else None):
         if scope is not None:
             params |= overrides.get(scope, {})

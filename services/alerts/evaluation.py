@@ -1,8 +1,10 @@
 """Looks at one subject with the rules and settles what follows: raise, resolve, or keep a deadline.
 
-Both the event handlers (a fact changed the subject) and the deadline poller (a day has come) end
-here, in the caller's transaction, so an alert and the deadline row that records it commit
-together.
+The deadline poller (a day has come), a rule's re-evaluation and the settling of imported history
+load the subject and carry out the decision here in SQL, in the caller's transaction, so an alert
+and the deadline row that records it commit together. A batch of events (a fact changed the
+subject, batch.py) uses the same views (`course_view`, `citizen_view`) and the same decision
+(`settle`) on the rows it holds in memory.
 """
 
 import hashlib
@@ -83,28 +85,54 @@ _ACTIVE = "(ended_on IS NULL AND started_on IS NOT NULL)"
 _LATEST_FIRST = f"{_ACTIVE} DESC, started_on DESC NULLS LAST"
 
 
+# The columns of alert_citizens the rules read (all but the key).
+CITIZEN_COLUMNS = (
+    "housed",
+    "housing_lost_on",
+    "stay_started_on",
+    "stay_contact_on",
+    "ready_to_move_on",
+    "handleplan_on",
+    "eviction_risk_on",
+    "eviction_risk_kind",
+    "udredning_started_on",
+    "release_on",
+    "release_meeting_on",
+    "status_on",
+)
+
+
+def citizen_view(citizen_id: str, row: Mapping[str, Any] | None, has_active_course: bool) -> CitizenView:
+    """The citizen as the rules see it from their row (`CITIZEN_COLUMNS`, status_on decoded), None
+    while the citizen is not known."""
+    if row is None:
+        return CitizenView(citizen_id, has_active_course=has_active_course)
+    return CitizenView(
+        citizen_id=citizen_id,
+        housed=row["housed"],
+        housing_lost_on=row["housing_lost_on"],
+        stay_started_on=row["stay_started_on"],
+        stay_contact_on=row["stay_contact_on"],
+        ready_to_move_on=row["ready_to_move_on"],
+        handleplan_on=row["handleplan_on"],
+        eviction_risk_on=row["eviction_risk_on"],
+        eviction_risk_kind=row["eviction_risk_kind"],
+        has_active_course=has_active_course,
+        udredning_started_on=row["udredning_started_on"],
+        release_on=row["release_on"],
+        release_meeting_on=row["release_meeting_on"],
+        status_on={kind: date.fromisoformat(on) for kind, on in row["status_on"].items()},
+    )
+
+
 def _citizen_view(citizen_id: str, row: asyncpg.Record) -> tuple[CitizenView, str]:
     """The citizen and their team from the columns of `_citizen_columns`."""
     team, active = row["citizen_latest_course_team"] or UNASSIGNED_TEAM, row["citizen_has_active_course"] is True
-    if row["citizen_known"] is None:  # not known yet
-        return CitizenView(citizen_id, has_active_course=active), team
-    view = CitizenView(
-        citizen_id=citizen_id,
-        housed=row["citizen_housed"],
-        housing_lost_on=row["citizen_housing_lost_on"],
-        stay_started_on=row["citizen_stay_started_on"],
-        stay_contact_on=row["citizen_stay_contact_on"],
-        ready_to_move_on=row["citizen_ready_to_move_on"],
-        handleplan_on=row["citizen_handleplan_on"],
-        eviction_risk_on=row["citizen_eviction_risk_on"],
-        eviction_risk_kind=row["citizen_eviction_risk_kind"],
-        has_active_course=active,
-        udredning_started_on=row["citizen_udredning_started_on"],
-        release_on=row["citizen_release_on"],
-        release_meeting_on=row["citizen_release_meeting_on"],
-        status_on={kind: date.fromisoformat(on) for kind, on in json.loads(row["citizen_status_on"]).items()},
-    )
-    return view, team
+    citizen = None
+    if row["citizen_known"] is not None:
+        citizen = {column: row[f"citizen_{column}"] for column in CITIZEN_COLUMNS}
+        citizen["status_on"] = json.loads(citizen["status_on"])
+    return citizen_view(citizen_id, citizen, active), team
 
 
 async def load_citizen(db: asyncpg.Connection, municipality: str, citizen_id: str) -> tuple[CitizenView, str]:
@@ -162,10 +190,37 @@ async def _load_course_watched(
     return _course_view(course_id, row), watched
 
 
-def _course_view(course_id: str, row: asyncpg.Record) -> CourseView:
-    citizen, _ = _citizen_view(row["citizen_id"], row)
+# The jsonb columns of alert_courses, decoded in `decode_course` and encoded in `encode_course`.
+COURSE_JSON_COLUMNS = ("phases", "planned_hours", "measurements", "progression")
+
+
+def decode_course(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A row of alert_courses with the values the rules see: its jsonb columns decoded (phases
+    {phase: (start, planned end)}, measurements [Measurement], progression [(day, value)]) and
+    follow_ups a list."""
+    course = dict(row)
+    course["phases"] = {p: (date.fromisoformat(s), _date(e)) for p, (s, e) in json.loads(row["phases"]).items()}
+    course["planned_hours"] = json.loads(row["planned_hours"])
+    course["measurements"] = [Measurement(date.fromisoformat(d), i, s) for d, i, s in json.loads(row["measurements"])]
+    course["progression"] = [(date.fromisoformat(d), v) for d, v in json.loads(row["progression"])]
+    course["follow_ups"] = list(row["follow_ups"])
+    return course
+
+
+def encode_course(course: Mapping[str, Any]) -> dict[str, str]:
+    """The jsonb columns of a `decode_course` row, as JSON."""
+    return {
+        "phases": json.dumps({p: [s.isoformat(), e and e.isoformat()] for p, (s, e) in course["phases"].items()}),
+        "planned_hours": json.dumps(course["planned_hours"]),
+        "measurements": json.dumps([[m.on.isoformat(), m.instrument, m.score] for m in course["measurements"]]),
+        "progression": json.dumps([[d.isoformat(), v] for d, v in course["progression"]]),
+    }
+
+
+def course_view(row: Mapping[str, Any], citizen: CitizenView) -> CourseView:
+    """The course as the rules see it from its row (`decode_course`)."""
     return CourseView(
-        course_id=course_id,
+        course_id=row["course_id"],
         citizen_id=row["citizen_id"],
         team=row["team"],
         method=row["method"],
@@ -175,13 +230,13 @@ def _course_view(course_id: str, row: asyncpg.Record) -> CourseView:
         follow_on_offer=row["follow_on_offer"],
         support_worker=row["support_worker"],
         worker_changes=row["worker_changes"],
-        phases={p: (date.fromisoformat(s), _date(e)) for p, (s, e) in json.loads(row["phases"]).items()},
-        planned_hours=json.loads(row["planned_hours"]),
+        phases=dict(row["phases"]),
+        planned_hours=dict(row["planned_hours"]),
         actual_minutes=row["actual_minutes"],
         last_face_to_face=row["last_face_to_face"],
-        measurements=tuple(Measurement(date.fromisoformat(d), i, s) for d, i, s in json.loads(row["measurements"])),
+        measurements=tuple(row["measurements"]),
         progression_instrument=row["progression_instrument"],
-        progression=tuple((date.fromisoformat(d), v) for d, v in json.loads(row["progression"])),
+        progression=tuple(row["progression"]),
         follow_ups=frozenset(row["follow_ups"]),
         outreach_phase=row["outreach_phase"],
         outreach_phase_on=row["outreach_phase_on"],
@@ -189,6 +244,11 @@ def _course_view(course_id: str, row: asyncpg.Record) -> CourseView:
         handed_over_on=row["handed_over_on"],
         citizen=citizen,
     )
+
+
+def _course_view(course_id: str, row: asyncpg.Record) -> CourseView:
+    citizen, _ = _citizen_view(row["citizen_id"], row)
+    return course_view(decode_course(row), citizen)
 
 
 async def load_worker(db: asyncpg.Connection, municipality: str, worker_id: str) -> tuple[WorkerView, str]:
@@ -224,13 +284,13 @@ async def load_team(db: asyncpg.Connection, municipality: str, team_id: str) -> 
     return TeamView(team_id, frozenset(row["methods"]), row["registered_on"], frozenset(r["round"] for r in rounds))
 
 
-def _selected(only: Iterable[str] | None, cause: str, subject_type: rules.SubjectType) -> tuple[str, ...]:
+def rules_for(only: Iterable[str] | None, cause: str, subject_type: rules.SubjectType) -> tuple[str, ...]:
     """The rules to look with: `only`, or else those the catalogue says react to the fact `cause`."""
     chosen = rules.reacting_to(cause, subject_type) if only is None else tuple(only)
     return tuple(r for r in chosen if subject_type in rules.CATALOGUE[r].checks)
 
 
-def _verdicts(
+def verdicts_of(
     view: Any,
     subject_type: rules.SubjectType,
     selected: tuple[str, ...],
@@ -258,7 +318,7 @@ async def course(
     loaded: Loaded | None = None,  # the course and its `_WATCHED` rows, where the caller has them (`courses_due`)
 ) -> bool:
     """Whether the subject was looked at (False: no such subject, or no rule to look with)."""
-    selected = _selected(only, cause, "course")
+    selected = rules_for(only, cause, "course")
     if not selected:
         return False
     loaded = loaded or await _load_course_watched(db, municipality, course_id, selected)
@@ -266,7 +326,7 @@ async def course(
         return False
     view, watched = loaded
     config = await overrides(db, municipality, config)
-    verdicts = _verdicts(view, "course", selected, config, now.date(), view.team, view.method)
+    verdicts = verdicts_of(view, "course", selected, config, now.date(), view.team, view.method)
     await _settle_all(db, "course", course_id, municipality, view.team, verdicts, now, cause, watched)
     return True
 
@@ -281,12 +341,12 @@ async def citizen(
     config: Config | None = None,
 ) -> bool:
     """Whether the subject was looked at (False: no such subject, or no rule to look with)."""
-    selected = _selected(only, cause, "citizen")
+    selected = rules_for(only, cause, "citizen")
     if not selected:
         return False
     view, team = await load_citizen(db, municipality, citizen_id)
     config = await overrides(db, municipality, config)
-    verdicts = _verdicts(view, "citizen", selected, config, now.date(), team)
+    verdicts = verdicts_of(view, "citizen", selected, config, now.date(), team)
     await _settle_all(db, "citizen", citizen_id, municipality, team, verdicts, now, cause)
     return True
 
@@ -300,7 +360,7 @@ async def citizen_courses(
     only: Iterable[str] | None = None,
     config: Config | None = None,
 ) -> None:
-    if not _selected(only, cause, "course"):
+    if not rules_for(only, cause, "course"):
         return
     for row in await db.fetch(
         "SELECT course_id FROM alert_courses WHERE municipality = $1 AND citizen_id = $2 ORDER BY course_id",
@@ -320,12 +380,12 @@ async def worker(
     config: Config | None = None,
 ) -> bool:
     """Whether the subject was looked at (False: no such subject, or no rule to look with)."""
-    selected = _selected(only, cause, "worker")
+    selected = rules_for(only, cause, "worker")
     if worker_id is None or not selected:
         return False
     view, team = await load_worker(db, municipality, worker_id)
     config = await overrides(db, municipality, config)
-    verdicts = _verdicts(view, "worker", selected, config, now.date(), team)
+    verdicts = verdicts_of(view, "worker", selected, config, now.date(), team)
     await _settle_all(db, "worker", worker_id, municipality, team, verdicts, now, cause)
     return True
 
@@ -340,38 +400,16 @@ async def team(
     config: Config | None = None,
 ) -> bool:
     """Whether the subject was looked at (False: no such subject, or no rule to look with)."""
-    selected = _selected(only, cause, "team")
+    selected = rules_for(only, cause, "team")
     if not selected:
         return False
     view = await load_team(db, municipality, team_id)
     if view is None:
         return False
     config = await overrides(db, municipality, config)
-    verdicts = _verdicts(view, "team", selected, config, now.date(), team_id)
+    verdicts = verdicts_of(view, "team", selected, config, now.date(), team_id)
     await _settle_all(db, "team", team_id, municipality, team_id, verdicts, now, cause)
     return True
-
-
-async def after_fact(
-    db: asyncpg.Connection,
-    fact_type: str,
-    municipality: str,
-    changed: Changed,
-    now: datetime,
-    config: Config | None = None,
-) -> None:
-    """Looks at the subjects a fact changed with the rules that react to it (the catalogue says which).
-    `config`: the municipality's overrides where the caller has them (else they are read)."""
-    if changed.course_id is not None:
-        await course(db, municipality, changed.course_id, now, fact_type, config=config)
-    elif changed.citizen_id is not None:
-        await citizen_courses(db, municipality, changed.citizen_id, now, fact_type, config=config)
-    if changed.citizen_id is not None:
-        await citizen(db, municipality, changed.citizen_id, now, fact_type, config=config)
-    for worker_id in changed.workers:
-        await worker(db, municipality, worker_id, now, fact_type, config=config)
-    for team_id in changed.teams:
-        await team(db, municipality, team_id, now, fact_type, config=config)
 
 
 async def subject(
@@ -599,6 +637,56 @@ async def _settle_all(
         )
 
 
+@dataclass(frozen=True)
+class Settlement:
+    """What follows from a rule's verdict about a subject, given its deadline row and whether its
+    alert is open: the decision the event handlers (in memory, a batch at a time) and the poller (in
+    SQL) both carry out."""
+
+    resolve_note: str | None  # the open alert is resolved first, with this note
+    refresh: bool  # the open alert's details become the verdict's
+    raise_alert: bool  # an alert is raised (with the deadline row, if any)
+    deadline: store.DeadlineWrite | None  # the deadline row as it is to be, where it changes
+
+
+def settle(
+    rule: rules.Rule,
+    verdict: Verdict,
+    row: Mapping[str, Any] | None,
+    alert_open: bool,
+    today: date,
+    team: str,
+    cause: str,
+) -> Settlement:
+    """`row`: the (rule, subject)'s deadline row (due_on, state, raised_for, team), None without one."""
+    raised_for = row["raised_for"] if row else None
+    resolve_note = None
+    refresh = raise_now = False
+    if verdict.holds(today):
+        if raised_for != verdict.occurrence:
+            if raised_for is not None and alert_open:
+                resolve_note = f"superseded by {verdict.occurrence or 'a new occurrence'}"
+            raise_now = True
+            raised_for = verdict.occurrence
+        elif alert_open:
+            refresh = True
+    else:
+        if alert_open:
+            resolve_note = f"condition cleared ({cause})"
+        raised_for = None
+    wake = verdict.wake_on(today)
+    if wake is not None and wake <= today:  # never due again today: the poller would spin
+        wake = today + timedelta(days=1)
+    state = "pending" if wake is not None else "done"
+    deadline: store.DeadlineWrite | None = None
+    if row is None:
+        if wake is not None or raised_for is not None:  # else nothing to watch
+            deadline = store.DeadlineWrite("insert", team, wake, state, raised_for)
+    elif (row["due_on"], row["state"], row["raised_for"], row["team"]) != (wake, state, raised_for, team):
+        deadline = store.DeadlineWrite("update", team, wake, state, raised_for)
+    return Settlement(resolve_note, refresh, raise_now, deadline)
+
+
 async def _settle(
     db: asyncpg.Connection,
     rule: rules.Rule,
@@ -612,39 +700,17 @@ async def _settle(
     now: datetime,
     cause: str,
 ) -> None:
-    today = now.date()
-    raised_for = row["raised_for"] if row else None
+    settlement = settle(rule, verdict, row, alert_open, now.date(), team, cause)
     key: dict[str, Any] = dict(
         rule=rule.id, municipality=municipality, subject_type=subject_type, subject_id=subject_id
     )
-    raise_now = False
-    if verdict.holds(today):
-        if raised_for != verdict.occurrence:
-            if raised_for is not None and alert_open:
-                await store.resolve_open(
-                    db, **key, at=now, by="casetrack", note=f"superseded by {verdict.occurrence or 'a new occurrence'}"
-                )
-            raise_now = True
-            raised_for = verdict.occurrence
-        elif alert_open:
-            await store.refresh_details(db, **key, details=verdict.details, at=now)
-    else:
-        if alert_open:
-            await store.resolve_open(db, **key, at=now, by="casetrack", note=f"condition cleared ({cause})")
-        raised_for = None
-    wake = verdict.wake_on(today)
-    if wake is not None and wake <= today:  # never due again today: the poller would spin
-        wake = today + timedelta(days=1)
-    state = "pending" if wake is not None else "done"
-    deadline: store.DeadlineWrite | None = None
-    if row is None:
-        if wake is not None or raised_for is not None:  # else nothing to watch
-            deadline = store.DeadlineWrite("insert", team, wake, state, raised_for)
-    elif (row["due_on"], row["state"], row["raised_for"], row["team"]) != (wake, state, raised_for, team):
-        deadline = store.DeadlineWrite("update", team, wake, state, raised_for)
-    if raise_now:  # the alert and the deadline row that records it, in one statement
+    if settlement.resolve_note is not None:
+        await store.resolve_open(db, **key, at=now, by="casetrack", note=settlement.resolve_note)
+    if settlement.refresh:
+        await store.refresh_details(db, **key, details=verdict.details, at=now)
+    if settlement.raise_alert:  # the alert and the deadline row that records it, in one statement
         await store.raise_alert(
-            db, **key, severity=rule.severity, team=team, details=verdict.details, at=now, deadline=deadline
+            db, **key, severity=rule.severity, team=team, details=verdict.details, at=now, deadline=settlement.deadline
         )
-    elif deadline is not None:
-        await store.write_deadline(db, **key, deadline=deadline)
+    elif settlement.deadline is not None:
+        await store.write_deadline(db, **key, deadline=settlement.deadline)

@@ -1,15 +1,16 @@
 """Event-triggered part of the alerts service: one plain function per event type.
 
-Each handler records what the rules need to know about the subject the fact is about and returns
-the subjects it changed; the rules that react to the fact (the catalogue in `rules` says which)
-then look at them. That raises "immediate" alerts at once, resolves alerts whose condition cleared,
-and (re)arms the deadlines of the time-based rules; a deadline already in the past (a backdated
-fact) is raised at once too. A handler names no rules: a new rule declares the facts it reacts to.
+Each handler records what the rules need to know about the subject the fact is about, in the
+batch's rows in memory (`batch.Batch`: loaded together before, written together after), and
+returns the subjects it changed; the rules that react to the fact (the catalogue in `rules` says
+which) then look at them. That raises "immediate" alerts at once, resolves alerts whose condition
+cleared, and (re)arms the deadlines of the time-based rules; a deadline already in the past (a
+backdated fact) is raised at once too. A handler names no rules: a new rule declares the facts it
+reacts to.
 """
 
-import json
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import asyncpg
@@ -20,203 +21,165 @@ from contracts.events import EventMessage
 from contracts.instruments import Instrument, score
 from contracts.methods import CONTACT_ESTABLISHED_KINDS, OWN_HOME
 from contracts.surveys import FIDELITY_BY_METHOD
-from services.alerts import evaluation, imported
+from services.alerts.batch import Batch
 from services.alerts.evaluation import Changed
+from services.alerts.rules import Measurement
 
 Clock = Callable[[], datetime]
-Handler = Callable[[asyncpg.Connection, Any], Awaitable[Changed | None]]
+Handler = Callable[[Batch, Any], Changed | None]
+Row = dict[str, Any]
 
 
-async def _citizen_row(db: asyncpg.Connection, municipality: str, citizen_id: str) -> None:
-    await db.execute(
-        "INSERT INTO alert_citizens (municipality, citizen_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-        municipality,
-        citizen_id,
-    )
-
-
-async def _update_citizen(db: asyncpg.Connection, fact: facts.CitizenFact, assignments: str, *values: object) -> None:
+def _citizen(batch: Batch, fact: facts.CitizenFact) -> Row:
+    """The citizen's row, made when they are not known yet."""
     assert fact.citizen_id is not None, "registration replaces a CPR number by a citizen id"
-    await _citizen_row(db, fact.municipality, fact.citizen_id)
-    await db.execute(
-        f"UPDATE alert_citizens SET {assignments} WHERE municipality = $1 AND citizen_id = $2",
-        fact.municipality,
-        fact.citizen_id,
-        *values,
-    )
+    return batch.citizen(fact.municipality, fact.citizen_id)
 
 
-async def _update_course(
-    db: asyncpg.Connection, fact: facts.CourseFact, assignments: str, *values: object
-) -> str | None:
-    """Changes the course's row; returns its support worker, or None when the course is unknown."""
-    return await db.fetchval(
-        f"""UPDATE alert_courses SET {assignments} WHERE municipality = $1 AND course_id = $2
-            RETURNING coalesce(support_worker, '')""",
-        fact.municipality,
-        fact.course_id,
-        *values,
-    )
+def _greatest(*days: date | None) -> date | None:
+    """SQL's greatest: the latest day, NULLs ignored."""
+    known = [d for d in days if d is not None]
+    return max(known) if known else None
+
+
+def _least(*days: date | None) -> date | None:
+    known = [d for d in days if d is not None]
+    return min(known) if known else None
 
 
 # --- Organisation -------------------------------------------------------------------------------
 
 
-async def worker_registered(db: asyncpg.Connection, fact: facts.WorkerRegistered) -> Changed:
-    await db.execute(
-        """INSERT INTO alert_workers (municipality, worker_id, team, role, email, active)
-           VALUES ($1, $2, $3, $4, $5, true)
-           ON CONFLICT (municipality, worker_id) DO UPDATE
-           SET team = EXCLUDED.team, role = EXCLUDED.role, email = EXCLUDED.email, active = true""",
-        fact.municipality,
-        fact.worker_id,
-        fact.team_id,
-        fact.role.value,
-        fact.email,
-    )
+def worker_registered(batch: Batch, fact: facts.WorkerRegistered) -> Changed:
+    batch.register_worker(fact.municipality, fact.worker_id, fact.team_id, fact.role.value, fact.email)
     return Changed(workers=(fact.worker_id,))
 
 
-async def worker_moved_team(db: asyncpg.Connection, fact: facts.WorkerMovedTeam) -> Changed:
-    await db.execute(
-        "UPDATE alert_workers SET team = $3 WHERE municipality = $1 AND worker_id = $2",
-        fact.municipality,
-        fact.worker_id,
-        fact.team_id,
-    )
+def worker_moved_team(batch: Batch, fact: facts.WorkerMovedTeam) -> Changed:
+    worker = batch.worker(fact.municipality, fact.worker_id)
+    if worker is not None:
+        worker["team"] = fact.team_id
     return Changed(workers=(fact.worker_id,))
 
 
-async def worker_left(db: asyncpg.Connection, fact: facts.WorkerLeft) -> None:
-    await db.execute(
-        "UPDATE alert_workers SET active = false WHERE municipality = $1 AND worker_id = $2",
-        fact.municipality,
-        fact.worker_id,
-    )
+def worker_left(batch: Batch, fact: facts.WorkerLeft) -> None:
+    worker = batch.worker(fact.municipality, fact.worker_id)
+    if worker is not None:
+        worker["active"] = False
 
 
 # --- Citizen ------------------------------------------------------------------------------------
 
 
-async def _status_registered(db: asyncpg.Connection, fact: facts.CitizenFact, kind: str) -> None:
+def _status_registered(batch: Batch, fact: facts.CitizenFact, kind: str) -> None:
     """A part of the citizen's status (status_due) was registered on the fact's day; the latest day counts."""
-    await _update_citizen(
-        db,
-        fact,
-        """status_on = status_on || jsonb_build_object($3::text,
-               greatest(coalesce((status_on ->> $3::text)::date, $4::date), $4::date)::text)""",
-        kind,
-        fact.effective_date,
-    )
+    status_on = _citizen(batch, fact)["status_on"]
+    day = fact.effective_date.isoformat()
+    status_on[kind] = max(status_on.get(kind, day), day)  # ISO days order as the days do
 
 
-async def _housing_is(db: asyncpg.Connection, fact: facts.CitizenFact, housing: HousingSituation) -> Changed:
+def _housing_is(batch: Batch, fact: facts.CitizenFact, housing: HousingSituation) -> Changed:
     """The citizen's housing is now `housing`: housed in an own home (domain §5, as the KPIs count
     it) or not; `unknown` leaves what is known as it was."""
+    citizen = _citizen(batch, fact)
     if housing in OWN_HOME:
-        await _update_citizen(db, fact, "housed = true, housing_lost_on = NULL")
+        citizen.update(housed=True, housing_lost_on=None)
     elif housing != HousingSituation.UNKNOWN:
-        await _update_citizen(db, fact, "housed = false")
+        citizen["housed"] = False
     return Changed(citizen_id=fact.citizen_id)
 
 
-async def housing_situation_recorded(db: asyncpg.Connection, fact: facts.HousingSituationRecorded) -> Changed:
-    await _status_registered(db, fact, "housing")
-    return await _housing_is(db, fact, fact.housing)
+def housing_situation_recorded(batch: Batch, fact: facts.HousingSituationRecorded) -> Changed:
+    _status_registered(batch, fact, "housing")
+    return _housing_is(batch, fact, fact.housing)
 
 
-async def housing_gained(db: asyncpg.Connection, fact: facts.HousingGained) -> Changed:
-    await _status_registered(db, fact, "housing")
-    return await _housing_is(db, fact, fact.housing)
+def housing_gained(batch: Batch, fact: facts.HousingGained) -> Changed:
+    _status_registered(batch, fact, "housing")
+    return _housing_is(batch, fact, fact.housing)
 
 
-async def income_type_recorded(db: asyncpg.Connection, fact: facts.IncomeTypeRecorded) -> Changed:
-    await _status_registered(db, fact, "income")
+def income_type_recorded(batch: Batch, fact: facts.IncomeTypeRecorded) -> Changed:
+    _status_registered(batch, fact, "income")
     return Changed(citizen_id=fact.citizen_id)
 
 
-async def employment_status_recorded(db: asyncpg.Connection, fact: facts.EmploymentStatusRecorded) -> Changed:
-    await _status_registered(db, fact, "employment")
+def employment_status_recorded(batch: Batch, fact: facts.EmploymentStatusRecorded) -> Changed:
+    _status_registered(batch, fact, "employment")
     return Changed(citizen_id=fact.citizen_id)
 
 
-async def housing_lost(db: asyncpg.Connection, fact: facts.HousingLost) -> Changed:
-    await _update_citizen(db, fact, "housed = false, housing_lost_on = $3", fact.effective_date)
+def housing_lost(batch: Batch, fact: facts.HousingLost) -> Changed:
+    _citizen(batch, fact).update(housed=False, housing_lost_on=fact.effective_date)
     return Changed(citizen_id=fact.citizen_id)
 
 
-async def shelter_stay_started(db: asyncpg.Connection, fact: facts.ShelterStayStarted) -> Changed:
-    await _status_registered(db, fact, "housing")
-    await _update_citizen(
-        db, fact, "stay_started_on = $3, stay_contact_on = NULL, ready_to_move_on = NULL", fact.effective_date
-    )
+def shelter_stay_started(batch: Batch, fact: facts.ShelterStayStarted) -> Changed:
+    _status_registered(batch, fact, "housing")
+    _citizen(batch, fact).update(stay_started_on=fact.effective_date, stay_contact_on=None, ready_to_move_on=None)
     return Changed(citizen_id=fact.citizen_id)
 
 
-async def shelter_stay_ended(db: asyncpg.Connection, fact: facts.ShelterStayEnded) -> Changed:
+def shelter_stay_ended(batch: Batch, fact: facts.ShelterStayEnded) -> Changed:
     """The stay is over; its destination is the citizen's housing now (an own home is housing gained)."""
-    await _status_registered(db, fact, "housing")
-    await _update_citizen(
-        db,
-        fact,
-        "stay_started_on = NULL, stay_contact_on = NULL, ready_to_move_on = NULL, udredning_started_on = NULL",
+    _status_registered(batch, fact, "housing")
+    _citizen(batch, fact).update(
+        stay_started_on=None, stay_contact_on=None, ready_to_move_on=None, udredning_started_on=None
     )
-    return await _housing_is(db, fact, fact.destination)
+    return _housing_is(batch, fact, fact.destination)
 
 
-async def shelter_contact_made(db: asyncpg.Connection, fact: facts.ShelterContactMade) -> Changed:
-    await _update_citizen(db, fact, "stay_contact_on = $3", fact.effective_date)
+def shelter_contact_made(batch: Batch, fact: facts.ShelterContactMade) -> Changed:
+    _citizen(batch, fact)["stay_contact_on"] = fact.effective_date
     return Changed(citizen_id=fact.citizen_id)
 
 
-async def udredning_started(db: asyncpg.Connection, fact: facts.UdredningStarted) -> Changed:
-    await _update_citizen(db, fact, "udredning_started_on = $3", fact.effective_date)
+def udredning_started(batch: Batch, fact: facts.UdredningStarted) -> Changed:
+    _citizen(batch, fact)["udredning_started_on"] = fact.effective_date
     return Changed(citizen_id=fact.citizen_id)
 
 
-async def udredning_completed(db: asyncpg.Connection, fact: facts.UdredningCompleted) -> Changed:
-    await _update_citizen(db, fact, "udredning_started_on = NULL")
+def udredning_completed(batch: Batch, fact: facts.UdredningCompleted) -> Changed:
+    _citizen(batch, fact)["udredning_started_on"] = None
     return Changed(citizen_id=fact.citizen_id)
 
 
-async def release_planned(db: asyncpg.Connection, fact: facts.ReleasePlanned) -> Changed:
-    await _update_citizen(db, fact, "release_on = $3, release_meeting_on = NULL", fact.planned_release_on)
+def release_planned(batch: Batch, fact: facts.ReleasePlanned) -> Changed:
+    _citizen(batch, fact).update(release_on=fact.planned_release_on, release_meeting_on=None)
     return Changed(citizen_id=fact.citizen_id)
 
 
-async def release_meeting_held(db: asyncpg.Connection, fact: facts.ReleaseMeetingHeld) -> Changed:
-    await _update_citizen(db, fact, "release_meeting_on = $3", fact.effective_date)
+def release_meeting_held(batch: Batch, fact: facts.ReleaseMeetingHeld) -> Changed:
+    _citizen(batch, fact)["release_meeting_on"] = fact.effective_date
     return Changed(citizen_id=fact.citizen_id)
 
 
-async def release_completed(db: asyncpg.Connection, fact: facts.ReleaseCompleted) -> Changed:
-    await _update_citizen(db, fact, "release_on = NULL, release_meeting_on = NULL")
+def release_completed(batch: Batch, fact: facts.ReleaseCompleted) -> Changed:
+    _citizen(batch, fact).update(release_on=None, release_meeting_on=None)
     return Changed(citizen_id=fact.citizen_id)
 
 
-async def assessed_ready_to_move(db: asyncpg.Connection, fact: facts.AssessedReadyToMove) -> Changed:
-    await _update_citizen(db, fact, "ready_to_move_on = coalesce(ready_to_move_on, $3)", fact.effective_date)
+def assessed_ready_to_move(batch: Batch, fact: facts.AssessedReadyToMove) -> Changed:
+    citizen = _citizen(batch, fact)
+    citizen["ready_to_move_on"] = citizen["ready_to_move_on"] or fact.effective_date
     return Changed(citizen_id=fact.citizen_id)
 
 
-async def handleplan_in_place(
-    db: asyncpg.Connection, fact: facts.HandleplanCreated | facts.HandleplanDeclined
-) -> Changed:
+def handleplan_in_place(batch: Batch, fact: facts.HandleplanCreated | facts.HandleplanDeclined) -> Changed:
     """Created or declined: either way the §141 duty has been met for now (for every course of the citizen)."""
-    await _update_citizen(db, fact, "handleplan_on = coalesce(handleplan_on, $3)", fact.effective_date)
+    citizen = _citizen(batch, fact)
+    citizen["handleplan_on"] = citizen["handleplan_on"] or fact.effective_date
     return Changed(citizen_id=fact.citizen_id)
 
 
-async def eviction_risk_registered(db: asyncpg.Connection, fact: facts.EvictionRiskRegistered) -> Changed:
-    await _update_citizen(
-        db, fact, "eviction_risk_on = $3, eviction_risk_kind = $4", fact.effective_date, fact.kind.value
-    )
+def eviction_risk_registered(batch: Batch, fact: facts.EvictionRiskRegistered) -> Changed:
+    _citizen(batch, fact).update(eviction_risk_on=fact.effective_date, eviction_risk_kind=fact.kind.value)
     return Changed(citizen_id=fact.citizen_id)
 
 
-async def eviction_over(db: asyncpg.Connection, fact: facts.EvictionPrevented | facts.EvictionCarriedOut) -> Changed:
+def eviction_over(batch: Batch, fact: facts.EvictionPrevented | facts.EvictionCarriedOut) -> Changed:
     """Prevented or carried out: the risk is no longer open (a loss of housing has its own rule)."""
-    await _update_citizen(db, fact, "eviction_risk_on = NULL, eviction_risk_kind = NULL")
+    _citizen(batch, fact).update(eviction_risk_on=None, eviction_risk_kind=None)
     return Changed(citizen_id=fact.citizen_id)
 
 
@@ -227,170 +190,135 @@ def _course(fact: facts.CourseFact, *workers: str | None) -> Changed:
     return Changed(citizen_id=fact.citizen_id, course_id=fact.course_id, workers=workers)
 
 
-async def visitation_decided(db: asyncpg.Connection, fact: facts.VisitationDecided) -> None:
-    await db.execute(
-        """INSERT INTO alert_courses (municipality, course_id, citizen_id, team, method)
-           VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING""",
-        fact.municipality,
-        fact.course_id,
-        fact.citizen_id,
-        fact.team,
-        fact.method.value,
-    )
-    await _citizen_row(db, fact.municipality, fact.citizen_id)  # type: ignore[arg-type]  # a course fact names its citizen
+def visitation_decided(batch: Batch, fact: facts.VisitationDecided) -> None:
+    assert fact.citizen_id is not None, "a course fact names its citizen"
+    batch.add_course(fact.municipality, fact.course_id, fact.citizen_id, fact.team, fact.method.value)
+    batch.citizen(fact.municipality, fact.citizen_id)
 
 
-async def course_started(db: asyncpg.Connection, fact: facts.CourseStarted) -> Changed | None:
-    worker = await _update_course(
-        db,
-        fact,
-        "started_on = $3, support_worker = coalesce($4, support_worker)",
-        fact.effective_date,
-        fact.support_worker,
-    )
-    return None if worker is None else _course(fact, worker or None)
-
-
-async def course_start_corrected(db: asyncpg.Connection, fact: facts.CourseStartCorrected) -> Changed | None:
-    return None if await _update_course(db, fact, "started_on = $3", fact.effective_date) is None else _course(fact)
-
-
-async def support_worker_changed(db: asyncpg.Connection, fact: facts.SupportWorkerChanged) -> Changed | None:
-    previous = await db.fetchval(
-        "SELECT support_worker FROM alert_courses WHERE municipality = $1 AND course_id = $2",
-        fact.municipality,
-        fact.course_id,
-    )
-    if (
-        await _update_course(db, fact, "support_worker = $3, worker_changes = worker_changes + 1", fact.support_worker)
-        is None
-    ):
+def course_started(batch: Batch, fact: facts.CourseStarted) -> Changed | None:
+    row = batch.course(fact.municipality, fact.course_id)
+    if row is None:
         return None
+    row["started_on"] = fact.effective_date
+    if fact.support_worker is not None:
+        row["support_worker"] = fact.support_worker
+    return _course(fact, row["support_worker"] or None)
+
+
+def course_start_corrected(batch: Batch, fact: facts.CourseStartCorrected) -> Changed | None:
+    row = batch.course(fact.municipality, fact.course_id)
+    if row is None:
+        return None
+    row["started_on"] = fact.effective_date
+    return _course(fact)
+
+
+def support_worker_changed(batch: Batch, fact: facts.SupportWorkerChanged) -> Changed | None:
+    row = batch.course(fact.municipality, fact.course_id)
+    if row is None:
+        return None
+    previous = row["support_worker"]
+    row["support_worker"] = fact.support_worker
+    row["worker_changes"] += 1
     return _course(fact, previous, fact.support_worker)
 
 
-async def cti_phase_started(
-    db: asyncpg.Connection, fact: facts.CtiPhaseStarted | facts.CtiPhaseStartCorrected
-) -> Changed | None:
-    planned_end = fact.planned_end.isoformat() if fact.planned_end else None
-    entry = json.dumps({fact.phase.value: [fact.effective_date.isoformat(), planned_end]})
-    return None if await _update_course(db, fact, "phases = phases || $3::jsonb", entry) is None else _course(fact)
-
-
-async def outreach_phase_started(db: asyncpg.Connection, fact: facts.OutreachPhaseStarted) -> Changed | None:
-    update = "outreach_phase = $3, outreach_phase_on = $4"
-    if await _update_course(db, fact, update, fact.phase.value, fact.effective_date) is None:
+def cti_phase_started(batch: Batch, fact: facts.CtiPhaseStarted | facts.CtiPhaseStartCorrected) -> Changed | None:
+    row = batch.course(fact.municipality, fact.course_id)
+    if row is None:
         return None
+    row["phases"][fact.phase.value] = (fact.effective_date, fact.planned_end)
     return _course(fact)
 
 
-async def time_planned(db: asyncpg.Connection, fact: facts.TimePlanned) -> Changed | None:
+def outreach_phase_started(batch: Batch, fact: facts.OutreachPhaseStarted) -> Changed | None:
+    row = batch.course(fact.municipality, fact.course_id)
+    if row is None:
+        return None
+    row.update(outreach_phase=fact.phase.value, outreach_phase_on=fact.effective_date)
+    return _course(fact)
+
+
+def time_planned(batch: Batch, fact: facts.TimePlanned) -> Changed | None:
+    row = batch.course(fact.municipality, fact.course_id)
+    if row is None:
+        return None
     month = fact.month.isoformat() if fact.month is not None else None  # TimePlanned: a phase or a month
     key = f"phase:{fact.cti_phase.value}" if fact.cti_phase is not None else f"month:{month}"
-    if (
-        await _update_course(
-            db, fact, "planned_hours = planned_hours || $3::jsonb", json.dumps({key: fact.expected_hours})
-        )
-        is None
-    ):
-        return None
+    row["planned_hours"][key] = fact.expected_hours
     return _course(fact)
 
 
-async def expected_progression_set(db: asyncpg.Connection, fact: facts.ExpectedProgressionSet) -> Changed | None:
-    checkpoints = json.dumps([[c.on.isoformat(), c.value] for c in fact.checkpoints])
-    if (
-        await _update_course(
-            db, fact, "progression_instrument = $3, progression = $4::jsonb", fact.instrument.value, checkpoints
-        )
-        is None
-    ):
+def expected_progression_set(batch: Batch, fact: facts.ExpectedProgressionSet) -> Changed | None:
+    row = batch.course(fact.municipality, fact.course_id)
+    if row is None:
         return None
+    row["progression_instrument"] = fact.instrument.value
+    row["progression"] = [(c.on, c.value) for c in fact.checkpoints]
     return _course(fact)
 
 
-async def contact_recorded(db: asyncpg.Connection, fact: facts.ContactRecorded) -> Changed | None:
+def contact_recorded(batch: Batch, fact: facts.ContactRecorded) -> Changed | None:
+    row = batch.course(fact.municipality, fact.course_id)
+    if row is None:
+        return None
     face_to_face = fact.effective_date if fact.kind == ContactKind.FACE_TO_FACE else None
     established = fact.effective_date if fact.kind in CONTACT_ESTABLISHED_KINDS else None
-    if (
-        await _update_course(
-            db,
-            fact,
-            "actual_minutes = actual_minutes + $3, last_face_to_face = greatest(last_face_to_face, $4),"
-            " contact_established_on = least(contact_established_on, $5)",
-            fact.minutes,
-            face_to_face,
-            established,
-        )
-        is None
-    ):
-        return None
+    row["actual_minutes"] += fact.minutes
+    row["last_face_to_face"] = _greatest(row["last_face_to_face"], face_to_face)
+    row["contact_established_on"] = _least(row["contact_established_on"], established)
     return _course(fact)
 
 
-async def course_handed_over(db: asyncpg.Connection, fact: facts.CourseHandedOver) -> Changed | None:
-    if await _update_course(db, fact, "handed_over_on = $3", fact.effective_date) is None:
+def course_handed_over(batch: Batch, fact: facts.CourseHandedOver) -> Changed | None:
+    row = batch.course(fact.municipality, fact.course_id)
+    if row is None:
         return None
+    row["handed_over_on"] = fact.effective_date
     return _course(fact)
 
 
 MEASURED_SCORE = {Instrument.WHO5: "index", Instrument.UCLA3: "total", Instrument.ORS: "total", Instrument.SRS: "total"}
 
 
-async def measurement_recorded(db: asyncpg.Connection, fact: facts.MeasurementRecorded) -> Changed | None:
+def measurement_recorded(batch: Batch, fact: facts.MeasurementRecorded) -> Changed | None:
+    row = batch.course(fact.municipality, fact.course_id)
+    if row is None:
+        return None
     key = MEASURED_SCORE.get(fact.instrument)
     value = score(fact.instrument, fact.answers)[key] if key else None  # Likert/Recovery Star: no single score
-    entry = json.dumps([[fact.effective_date.isoformat(), fact.instrument.value, value]])
-    if await _update_course(db, fact, "measurements = measurements || $3::jsonb", entry) is None:
-        return None
+    row["measurements"].append(Measurement(fact.effective_date, fact.instrument.value, value))
     return _course(fact)
 
 
-async def course_ended(db: asyncpg.Connection, fact: facts.CourseEnded) -> Changed | None:
-    worker = await _update_course(
-        db,
-        fact,
-        "ended_on = $3, end_reason = $4, follow_on_offer = $5",
-        fact.effective_date,
-        fact.reason.value,
-        fact.follow_on_offer.value,
-    )
-    return None if worker is None else _course(fact, worker or None)
-
-
-async def follow_up_recorded(db: asyncpg.Connection, fact: facts.FollowUpRecorded) -> Changed | None:
-    if (
-        await _update_course(
-            db, fact, "follow_ups = array_append(array_remove(follow_ups, $3), $3)", fact.months_after_end
-        )
-        is None
-    ):
+def course_ended(batch: Batch, fact: facts.CourseEnded) -> Changed | None:
+    row = batch.course(fact.municipality, fact.course_id)
+    if row is None:
         return None
+    row.update(ended_on=fact.effective_date, end_reason=fact.reason.value, follow_on_offer=fact.follow_on_offer.value)
+    return _course(fact, row["support_worker"] or None)
+
+
+def follow_up_recorded(batch: Batch, fact: facts.FollowUpRecorded) -> Changed | None:
+    row = batch.course(fact.municipality, fact.course_id)
+    if row is None:
+        return None
+    follow_ups = [months for months in row["follow_ups"] if months != fact.months_after_end]
+    row["follow_ups"] = [*follow_ups, fact.months_after_end]
     return _course(fact)
 
 
-async def team_registered(db: asyncpg.Connection, fact: facts.TeamRegistered) -> Changed:
-    await db.execute(
-        """INSERT INTO alert_teams (municipality, team_id, methods, registered_on) VALUES ($1, $2, $3, $4)
-           ON CONFLICT (municipality, team_id) DO UPDATE SET methods = EXCLUDED.methods""",
-        fact.municipality,
-        fact.team_id,
-        [m.value for m in fact.methods],
-        fact.effective_date,
-    )
+def team_registered(batch: Batch, fact: facts.TeamRegistered) -> Changed:
+    batch.register_team(fact.municipality, fact.team_id, [m.value for m in fact.methods], fact.effective_date)
     return Changed(teams=(fact.team_id,))
 
 
-async def survey_answered(db: asyncpg.Connection, fact: facts.SurveyAnswered) -> Changed | None:
+def survey_answered(batch: Batch, fact: facts.SurveyAnswered) -> Changed | None:
     """Only that the team's fidelity checklist was answered in the round (docs/surveys.md §6)."""
     if fact.team is None or fact.survey not in FIDELITY_BY_METHOD.values():
         return None
-    await db.execute(
-        "INSERT INTO alert_fidelity_rounds (municipality, team_id, round) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-        fact.municipality,
-        fact.team,
-        fact.round,
-    )
+    batch.fidelity_round(fact.municipality, fact.team, fact.round)
     return Changed(teams=(fact.team,))
 
 
@@ -438,25 +366,23 @@ HANDLERS: dict[str, Handler] = {
 
 def batch_applier(now: Clock) -> Callable[[asyncpg.Connection, Sequence[EventMessage]], Awaitable[None]]:
     """`applier` for a batch of events in one transaction (CheckpointedApplier's `apply_batch`): the
-    same handler and the same rules after each event, in order; a municipality's rule overrides
-    are read once a batch instead of at every subject looked at (nothing in a batch changes them)."""
+    rows of every subject the batch touches loaded together, each event's handler and then the rules
+    that react to it, in stream order, against those rows in memory, and what changed written
+    together at the end (`batch.Batch`). An imported fact is noted, not looked at (imported.py)."""
 
     async def apply_batch(db: asyncpg.Connection, events: Sequence[EventMessage]) -> None:
-        configs: dict[str, evaluation.Config] = {}
-        for event in events:
-            handler = HANDLERS.get(event.type)
-            if handler is None:
-                continue
-            changed = await handler(db, event.fact)
+        applied = [event for event in events if event.type in HANDLERS]
+        looked_at = any(event.imported is None for event in applied)
+        batch = await Batch.load(db, [event.fact for event in applied], looked_at)
+        for event in applied:
+            changed = HANDLERS[event.type](batch, event.fact)
             if changed is None:
                 continue
-            municipality = event.fact.municipality
             if event.imported is not None:  # history: looked at once it is all in
-                await imported.note(db, municipality, changed)
-                continue
-            if municipality not in configs:
-                configs[municipality] = await evaluation.overrides(db, municipality)
-            await evaluation.after_fact(db, event.type, municipality, changed, now(), configs[municipality])
+                batch.note_imported(event.fact.municipality, changed)
+            else:
+                batch.after_fact(event.type, event.fact.municipality, changed, now())
+        await batch.write(db)
 
     return apply_batch
 

@@ -39,14 +39,20 @@ CAUSE = "imported history"
 DEFAULT_QUIET_SECONDS = 60.0
 
 
-async def note(db: asyncpg.Connection, municipality: str, changed: Changed) -> None:
-    """In the transaction that applies the imported fact: its subjects are to be looked at later."""
-    subjects = [("course", changed.course_id), ("citizen", changed.citizen_id)]
-    subjects += [("worker", w) for w in changed.workers] + [("team", t) for t in changed.teams]
+def subjects(municipality: str, changed: Changed) -> list[tuple[str, str, str]]:
+    """The subjects an imported fact changed, as `note` takes them."""
+    named = [("course", changed.course_id), ("citizen", changed.citizen_id)]
+    named += [("worker", w) for w in changed.workers] + [("team", t) for t in changed.teams]
+    return [(municipality, kind, subject) for kind, subject in named if subject is not None]
+
+
+async def note(db: asyncpg.Connection, subjects: list[tuple[str, str, str]]) -> None:
+    """In the transaction that applies the imported facts: their subjects (municipality, type, id)
+    are to be looked at later."""
     await db.executemany(
         """INSERT INTO alert_imported_subjects (municipality, subject_type, subject_id) VALUES ($1, $2, $3)
            ON CONFLICT (municipality, subject_type, subject_id) DO UPDATE SET noted_at = clock_timestamp()""",
-        [(municipality, kind, subject) for kind, subject in subjects if subject is not None],
+        subjects,
     )
 
 

@@ -16,6 +16,7 @@ raised again while the same occurrence still holds.
 """
 
 import dataclasses
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -445,15 +446,25 @@ def _periods(course: CourseView) -> list[tuple[date, date, float]]:
             end = min(later) if later else planned_phase_end(start, planned_end)
             periods.append((start, end, hours))
         elif kind == "month":
-            start = date.fromisoformat(value)
-            periods.append((start, add_months(start, 1), hours))
+            periods.append((*_month(value), hours))
     return sorted(periods)
+
+
+@functools.lru_cache(maxsize=4096)
+def _month(value: str) -> tuple[date, date]:
+    """A planned month's first day and the first day after it (looked up at every contact: kept)."""
+    start = date.fromisoformat(value)
+    return start, add_months(start, 1)
 
 
 def expected_hours_by(course: CourseView, day: date) -> float:
     """Cumulative expected hours up to `day`: each period's hours spread evenly over it."""
+    return _expected_hours(_periods(course), day)
+
+
+def _expected_hours(periods: list[tuple[date, date, float]], day: date) -> float:
     total = 0.0
-    for start, end, hours in _periods(course):
+    for start, end, hours in periods:
         length = max((end - start).days, 1)
         elapsed = min(max((day - start).days, 0), length)
         total += hours * elapsed / length
@@ -496,7 +507,7 @@ def time_gap(course: CourseView, p: Params, today: date) -> Verdict:
     if today < first_check:
         return Verdict(recheck_on=first_check)
     recheck = today + timedelta(days=int(p["check_every_days"]))
-    expected = expected_hours_by(course, today)
+    expected = _expected_hours(periods, today)
     if expected <= 0:
         return Verdict(recheck_on=recheck)
     actual = course.actual_minutes / 60

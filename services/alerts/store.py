@@ -139,6 +139,9 @@ CREATE TABLE IF NOT EXISTS alerts (
 CREATE UNIQUE INDEX IF NOT EXISTS alerts_one_open
     ON alerts (rule, municipality, subject_type, subject_id) WHERE state <> 'resolved';
 CREATE INDEX IF NOT EXISTS alerts_by_municipality ON alerts (municipality, state);
+-- A subject's alerts that are not resolved (a batch of events reads those of its subjects together).
+CREATE INDEX IF NOT EXISTS alerts_open_by_subject
+    ON alerts (municipality, subject_type, subject_id) WHERE state <> 'resolved';
 -- When the details were last worked out: at raising, and again whenever the rule looks at the subject.
 ALTER TABLE alerts ADD COLUMN IF NOT EXISTS details_as_of timestamptz;
 CREATE INDEX IF NOT EXISTS alerts_snoozed ON alerts (snoozed_until) WHERE state = 'snoozed';
