@@ -139,7 +139,7 @@ def expected_hours_by(course: Course, day: date) -> float | None:
 
 
 def hours_part(course: Course, day: date) -> dict[str, Any]:
-    actual = sum(c.minutes for c in course.contacts_between(None, day)) / 60
+    actual = course.minutes_between(None, day) / 60
     expected = expected_hours_by(course, day)
     gap = None if expected is None else actual - expected
     return {

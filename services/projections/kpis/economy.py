@@ -248,7 +248,7 @@ def investment_view(ctx: Context) -> Figure:
             continue
         citizen = ctx.history.citizens[course.citizen_id]
         citizens.add(course.citizen_id)
-        hours += sum(c.minutes for c in course.contacts_between(start, end)) / 60
+        hours += course.minutes_between(start, end) / 60
         before = sum(
             s.nights(course.started_on - timedelta(days=365), course.started_on - timedelta(days=1))
             for s in citizen.stays
