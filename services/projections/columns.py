@@ -38,8 +38,10 @@ def _id_bytes(event_id: UUID | None) -> bytes:
 
 
 def _index_of(ids: bytearray, event_id: UUID) -> int | None:
-    """Where `event_id` is among `ids` (16 bytes each), or None."""
+    """Where `event_id` is among `ids` (16 bytes each), or None; the nil UUID is nowhere (NO_ID)."""
     wanted, at = event_id.bytes, -1
+    if wanted == NO_ID:
+        return None
     while (at := ids.find(wanted, at + 1)) != -1:
         if at % 16 == 0:
             return at // 16
