@@ -126,10 +126,10 @@ class Contacts:
         return len(self.days)
 
     def __eq__(self, other: object) -> bool:
-        """The same contacts in the same order (the event ids aside)."""
+        """The same contacts, stored as the same events, in the same order."""
         if not isinstance(other, Contacts):
             return NotImplemented
-        return (self.days, self.minutes, self.kinds) == (other.days, other.minutes, other.kinds)
+        return (self.days, self.minutes, self.kinds, self.ids) == (other.days, other.minutes, other.kinds, other.ids)
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -180,6 +180,13 @@ class TimePlans:
 
     def __len__(self) -> int:
         return len(self.units)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, TimePlans):
+            return NotImplemented
+        return (self.units, self.hours, self.ids) == (other.units, other.hours, other.ids)
+
+    __hash__ = None  # type: ignore[assignment]
 
     def __getstate__(self) -> tuple[list[CtiPhase | date], bytes, bytes]:
         return (self.units, self.hours.tobytes(), bytes(self.ids))
