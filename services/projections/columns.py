@@ -13,6 +13,7 @@ FactWithdrawn names the nil UUID, and such a fact cannot be taken back, as befor
 
 from array import array
 from bisect import bisect_left, bisect_right
+from collections.abc import Collection
 from datetime import date
 from typing import NamedTuple
 from uuid import UUID
@@ -101,6 +102,30 @@ class Contacts:
     def minutes_between(self, start: date | None, end: date) -> int:
         first, last = self._span(start, end)
         return sum(self.minutes[first:last])
+
+    def columns_between(self, start: date | None, end: date) -> tuple[array, array]:
+        """The day ordinals and minutes of the contacts on the days [start, end], by date."""
+        first, last = self._span(start, end)
+        return self.days[first:last], self.minutes[first:last]
+
+    def days_and_minutes(self, start: date | None, end: date) -> list[tuple[date, int]]:
+        """(day, minutes) of the contacts on the days [start, end], by date."""
+        days, minutes = self.columns_between(start, end)
+        return list(zip(map(day_of, days), minutes, strict=True))
+
+    def first_on(
+        self, kinds: Collection[ContactKind], start: date | None = None, end: date | None = None
+    ) -> date | None:
+        """The day of the first contact of one of `kinds` on the days [start, end] (open-ended if None)."""
+        codes = {_KIND_CODES[kind] for kind in kinds}
+        first, last = self._span(start, end) if end is not None else (self._span(start, date.max)[0], len(self.days))
+        return next((day_of(self.days[i]) for i in range(first, last) if self.kinds[i] in codes), None)
+
+    def last_on(self, kind: ContactKind, end: date) -> date | None:
+        """The day of the latest contact of `kind` on or before `end`."""
+        code = _KIND_CODES[kind]
+        _, last = self._span(None, end)
+        return next((day_of(self.days[i]) for i in range(last - 1, -1, -1) if self.kinds[i] == code), None)
 
     def _contacts(self, first: int, last: int) -> list[Contact]:
         return [

@@ -89,8 +89,7 @@ def cadence(course: Course, day: date) -> int | None:
 
 
 def last_face_to_face(course: Course, day: date) -> date | None:
-    seen = [c.on for c in course.contacts_between(None, day) if c.kind == ContactKind.FACE_TO_FACE]
-    return seen[-1] if seen else None
+    return course.contacts.last_on(ContactKind.FACE_TO_FACE, day)
 
 
 def contact_part(course: Course, day: date) -> dict[str, Any]:
