@@ -17,7 +17,8 @@ recorded times may fail that check and is then folded from the first fact, as wi
 
 The pickle is read back only by this service from its own table, written only by it: whoever can
 write that table could run code in projections, the same trust as its database user. Snapshots of
-another version of the fold's code (`CODE`) are never read (and are deleted as new ones are saved).
+another version of the fold's code or layout (`CODE`, with `FORMAT`) are never read (and are
+deleted as new ones are saved).
 """
 
 import asyncio

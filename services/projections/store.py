@@ -56,7 +56,7 @@ FOLDING_AT_ONCE = 3  # municipalities folded or read back at the same time after
 # dropped, folded again when next asked for). A history's size is estimated from the facts folded
 # into it: ~120 bytes a fact, measured with tracemalloc on ten years of demo history (100,000 facts
 # of one municipality parsed and folded a page at a time as here: 11.6 MB, 116 bytes a fact; two
-# thirds of the facts are contacts, 25 bytes each as columns, columns.py — 144 bytes a fact when
+# thirds of the facts are contacts, 23 bytes each as columns, columns.py — 144 bytes a fact when
 # each contact was an object). Estimating costs nothing per query, where measuring the objects
 # would walk millions of them.
 BYTES_PER_FACT = 120
