@@ -13,7 +13,7 @@ FactWithdrawn names the nil UUID, and such a fact cannot be taken back, as befor
 
 from array import array
 from bisect import bisect_left, bisect_right
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from datetime import date
 from typing import NamedTuple
 from uuid import UUID
@@ -144,7 +144,7 @@ class Contacts:
             if ids[16 * i : 16 * i + 16] != NO_ID
         }
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[Contact]:
         return iter(self._contacts(0, len(self.days)))
 
     def __len__(self) -> int:
@@ -197,7 +197,7 @@ class TimePlans:
         """The hours of the latest plan of each unit, in the order the units were first planned."""
         return dict(zip(self.units, self.hours, strict=True))
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[tuple[UUID | None, CtiPhase | date, float]]:
         """(event id or None, unit, hours) of each plan, as recorded."""
         for i, (unit, hours) in enumerate(zip(self.units, self.hours, strict=True)):
             raw = bytes(self.ids[16 * i : 16 * i + 16])
