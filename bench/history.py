@@ -57,26 +57,28 @@ async def fill(database_url: str, count: int) -> None:
         await projector.prepare(pool)
         await pool.execute(snapshots.SCHEMA)
         events = workload.history_events(count)
-        # Then one fact registered now, as in a running system: every past day has settled (store.py
-        # keeps and saves a past day's history once a fact recorded after it is in).
-        now = fact_adapter.validate_python(
-            {
-                "type": "HandleplanCreated",
-                "municipality": workload.MUNICIPALITIES[0],
-                "citizen_id": "bench-now",
-                "effective_date": datetime.now(UTC).date().isoformat(),
-            }
-        )
-        events.append(
-            EventMessage(
-                event_id=uuid4(),
-                position=len(events) + 1,
-                schema_version=1,
-                recorded_at=datetime.now(UTC),
-                recorded_by="bench",
-                fact=now,
+        # Then one fact of each municipality registered now, as in a running system: every past day
+        # has settled (store.py keeps and saves a past day's history once a fact of that
+        # municipality recorded after it is in).
+        for municipality in workload.MUNICIPALITIES:
+            now = fact_adapter.validate_python(
+                {
+                    "type": "HandleplanCreated",
+                    "municipality": municipality,
+                    "citizen_id": "bench-now",
+                    "effective_date": datetime.now(UTC).date().isoformat(),
+                }
             )
-        )
+            events.append(
+                EventMessage(
+                    event_id=uuid4(),
+                    position=len(events) + 1,
+                    schema_version=1,
+                    recorded_at=datetime.now(UTC),
+                    recorded_by="bench",
+                    fact=now,
+                )
+            )
         async with pool.acquire() as connection:
             for i in range(0, len(events), 20_000):
                 async with connection.transaction():

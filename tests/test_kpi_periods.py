@@ -80,17 +80,19 @@ def test_retention_categories() -> None:
 
 def test_double_bottom_line_hours_per_icm_month() -> None:
     from contracts.codes import ContactKind
+    from services.projections.columns import Contact, Contacts
     from services.projections.double_bottom_line import hours_by_unit
-    from services.projections.history import Contact
 
     course = Course("k", "c", Method.ICM, "team", date(2026, 1, 1), started_on=date(2026, 1, 1))
     course.planned_hours = {date(2026, 1, 1): 10, date(2026, 2, 1): 10}
-    course.contacts = [
-        Contact(date(2026, 1, 10), 360, ContactKind.FACE_TO_FACE),  # January 6 h
-        Contact(date(2026, 2, 3), 720, ContactKind.PARTNERS),  # February 12 h
-        Contact(date(2026, 3, 2), 120, ContactKind.PHONE_DIGITAL),  # March 2 h, not planned
-        Contact(date(2026, 4, 2), 60, ContactKind.PHONE_DIGITAL),
-    ]  # after `until`
+    course.contacts = Contacts.of(
+        [
+            Contact(date(2026, 1, 10), 360, ContactKind.FACE_TO_FACE),  # January 6 h
+            Contact(date(2026, 2, 3), 720, ContactKind.PARTNERS),  # February 12 h
+            Contact(date(2026, 3, 2), 120, ContactKind.PHONE_DIGITAL),  # March 2 h, not planned
+            Contact(date(2026, 4, 2), 60, ContactKind.PHONE_DIGITAL),
+        ]
+    )  # after `until`
     rows = hours_by_unit(course, date(2026, 3, 31))
     # Cumulative: 10 / 6 -> 0.6; 20 / 18 -> 0.9; 20 / 20 -> 1.0.
     assert [

@@ -17,9 +17,9 @@ def hours_by_unit(course: Course, until: date) -> list[dict[str, Any]]:
     """Per unit (planned or with contacts, up to `until`), in order: expected and actual hours,
     and both cumulated; `share_used` = cumulative actual / cumulative expected."""
     actual: dict[CtiPhase | date, float] = {}
-    for contact in course.contacts_between(None, until):
-        unit = course.time_unit(contact.on)
-        actual[unit] = actual.get(unit, 0.0) + contact.minutes / 60
+    for on, minutes in course.contacts.days_and_minutes(None, until):
+        unit = course.time_unit(on)
+        actual[unit] = actual.get(unit, 0.0) + minutes / 60
     units = set(course.planned_hours) | set(actual)
     ordered: list[CtiPhase | date]
     if all(isinstance(u, CtiPhase) for u in units):
@@ -55,18 +55,19 @@ def begun_planned_hours(course: Course, until: date) -> tuple[float, float]:
             if r["start"] is not None and r["start"] <= until.isoformat() and r["expected_hours"]
         ]
         return sum(r["expected_hours"] for r in rows), sum(r["actual_hours"] for r in rows)
-    contacts, next_contact = course.contacts_between(None, until), 0  # by date: walked once
+    days, minutes = course.contacts.columns_between(None, until)  # by date: walked once
+    next_contact = 0
     expected = actual = 0.0
     months = sorted(u for u in course.planned_hours if isinstance(u, date))  # all of them: checked above
     for month in months:
         if month > until or not round(course.planned_hours[month], 4):
             continue
         expected += round(course.planned_hours[month], 4)
-        while next_contact < len(contacts) and contacts[next_contact].on < month:
+        while next_contact < len(days) and days[next_contact] < month.toordinal():
             next_contact += 1
-        following, hours = add_months(month, 1), 0.0
-        while next_contact < len(contacts) and contacts[next_contact].on < following:
-            hours += contacts[next_contact].minutes / 60
+        following, hours = add_months(month, 1).toordinal(), 0.0
+        while next_contact < len(days) and days[next_contact] < following:
+            hours += minutes[next_contact] / 60
             next_contact += 1
         actual += round(hours, 4)
     return expected, actual

@@ -7,7 +7,9 @@ fold, by the store (store.py). Corrections are later facts that replace an earli
 back out of the fold (found by its event id), so every figure built on it follows.
 """
 
-from bisect import bisect_left, bisect_right, insort
+import sys
+from array import array
+from bisect import bisect_right, insort
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -18,7 +20,6 @@ from uuid import UUID
 from contracts import facts as f
 from contracts.codes import (
     CitizenMethod,
-    ContactKind,
     CourseEndReason,
     CtiPhase,
     EmploymentStatus,
@@ -38,6 +39,7 @@ from contracts.codes import (
 )
 from contracts.instruments import Instrument, score
 from contracts.methods import BACKDATED_AFTER_DAYS, CTI_MONTHS, cti_planned_end, planned_phase_end
+from services.projections.columns import Contact, Contacts, TimePlans
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,49 +68,40 @@ class Phase:
     start: date
     planned_end: date | None
 
-    def __reduce__(self) -> tuple[Any, ...]:  # see Contact
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled (snapshots.py) as its constructor's arguments: the dataclasses module's own
+        state for a frozen class with slots looks its fields up again for every object."""
         return (Phase, (self.phase, self.start, self.planned_end))
 
 
 @dataclass(frozen=True, slots=True)
-class Contact:
-    on: date
-    minutes: int
-    kind: ContactKind
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        """Pickled (snapshots.py) as its constructor's arguments: the dataclasses module's own
-        state for a frozen class with slots looks its fields up again for every object, half the
-        time of reading a history back."""
-        return (Contact, (self.on, self.minutes, self.kind))
-
-
-def _on(contact: Contact) -> date:
-    return contact.on
-
-
-@dataclass(frozen=True, slots=True)
 class Measurement:
+    """One measurement, its headline number worked out once. Its standard scores are worked out
+    again when asked for (two KPIs ask): kept, they took half of a history's measurements' memory."""
+
     on: date
     instrument: Instrument
     answers: list[int] | dict[str, int]
-    scores: dict[str, float] = field(init=False)  # the instrument's standard scores, worked out once
+    value: float = field(init=False)  # headline(): what most figures use
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "scores", score(self.instrument, self.answers))
+        if isinstance(self.answers, dict):  # the item names once per process, not once per measurement
+            object.__setattr__(self, "answers", {sys.intern(item): answer for item, answer in self.answers.items()})
+        object.__setattr__(self, "value", headline(self.instrument, self.scores))
 
-    def __reduce__(self) -> tuple[Any, ...]:  # see Contact; the scores are not worked out again
-        return (_measurement, (self.on, self.instrument, self.answers, self.scores))
+    def __reduce__(self) -> tuple[Any, ...]:  # see Phase; the value is not worked out again
+        return (_measurement, (self.on, self.instrument, self.answers, self.value))
 
     @property
-    def value(self) -> float:
-        return headline(self.instrument, self.scores)
+    def scores(self) -> dict[str, float]:
+        """The instrument's standard scores (contracts.instruments.score)."""
+        return score(self.instrument, self.answers)
 
 
-def _measurement(on: date, instrument: Instrument, answers: Any, scores: dict[str, float]) -> Measurement:
+def _measurement(on: date, instrument: Instrument, answers: Any, value: float) -> Measurement:
     measurement = object.__new__(Measurement)
-    for name, value in (("on", on), ("instrument", instrument), ("answers", answers), ("scores", scores)):
-        object.__setattr__(measurement, name, value)
+    for name, kept in (("on", on), ("instrument", instrument), ("answers", answers), ("value", value)):
+        object.__setattr__(measurement, name, kept)
     return measurement
 
 
@@ -128,34 +121,37 @@ class Course:
     workers: list[tuple[date, str]] = field(default_factory=list)  # (from, worker), by date
     phases: list[Phase] = field(default_factory=list)  # as recorded
     phases_by_start: list[Phase] = field(default_factory=list)  # the same, by start (stable)
-    planned_hours: dict[CtiPhase | date, float] = field(default_factory=dict)
+    planned_hours: dict[CtiPhase | date, float] = field(default_factory=dict)  # the latest standing plan per unit
     progression: dict[Instrument, list[tuple[date, float]]] = field(default_factory=dict)
-    contacts: list[Contact] = field(default_factory=list)  # by date (then as recorded)
+    contacts: Contacts = field(default_factory=Contacts)  # by date (then as recorded), as columns
     measurements: list[Measurement] = field(default_factory=list)
     follow_ups: list[tuple[date, int, FollowUpAnswer]] = field(default_factory=list)
     outreach_phases: list[tuple[date, OutreachPhase]] = field(default_factory=list)  # by start (stable)
     handed_over: tuple[date, HandoverOffer] | None = None  # CourseHandedOver: the day and the offer
-    # What a FactWithdrawn may take back: each plan and expected progression as recorded (the
-    # latest standing one counts), and the contacts, measurements and follow-ups by event id —
-    # kept as the ids' 16 bytes one after the other and the entries in the same order: a dict of
-    # UUID objects took two thirds of a contact's memory, and a withdrawal is rare.
-    plans: list[tuple[UUID | None, CtiPhase | date, float]] = field(default_factory=list)
+    # What a FactWithdrawn may take back: each plan (columns.TimePlans) and expected progression as
+    # recorded (the latest standing one counts), the contacts by their event ids (columns.Contacts),
+    # and the measurements and follow-ups by event id — kept as the ids' 16 bytes one after the
+    # other and the entries in the same order: a dict of UUID objects took two thirds of a
+    # contact's memory, and a withdrawal is rare.
+    plans: TimePlans = field(default_factory=TimePlans)
     progressions: list[tuple[UUID | None, Instrument, list[tuple[date, float]]]] = field(default_factory=list)
     entry_ids: bytearray = field(default_factory=bytearray)
-    entry_values: list[Contact | Measurement | tuple[date, int, FollowUpAnswer]] = field(default_factory=list)
+    entry_values: list[Measurement | tuple[date, int, FollowUpAnswer]] = field(default_factory=list)
 
     @property
     def entries(self) -> dict[UUID, Contact | Measurement | tuple[date, int, FollowUpAnswer]]:
         """The contacts, measurements and follow-ups a FactWithdrawn may take back, by event id."""
         ids = bytes(self.entry_ids)
-        return {UUID(bytes=ids[16 * i : 16 * i + 16]): value for i, value in enumerate(self.entry_values)}
+        kept: dict[UUID, Contact | Measurement | tuple[date, int, FollowUpAnswer]] = dict(self.contacts.by_id())
+        kept |= {UUID(bytes=ids[16 * i : 16 * i + 16]): value for i, value in enumerate(self.entry_values)}
+        return kept
 
-    def keep(self, event_id: UUID, entry: Contact | Measurement | tuple[date, int, FollowUpAnswer]) -> None:
+    def keep(self, event_id: UUID, entry: Measurement | tuple[date, int, FollowUpAnswer]) -> None:
         """`entry` came with the fact stored as `event_id`: a FactWithdrawn naming it takes it back."""
         self.entry_ids += event_id.bytes
         self.entry_values.append(entry)
 
-    def _take_entry(self, event_id: UUID) -> Contact | Measurement | tuple[date, int, FollowUpAnswer] | None:
+    def _take_entry(self, event_id: UUID) -> Measurement | tuple[date, int, FollowUpAnswer] | None:
         wanted, at = event_id.bytes, -1
         while (at := self.entry_ids.find(wanted, at + 1)) != -1:
             if at % 16 == 0:
@@ -165,16 +161,15 @@ class Course:
 
     def withdraw(self, event_id: UUID) -> None:
         """The fact of this course stored as `event_id` no longer counts."""
+        if self.contacts.withdraw(event_id):
+            return
         entry = self._take_entry(event_id)
-        if isinstance(entry, Contact):
-            self.contacts.remove(entry)
-        elif isinstance(entry, Measurement):
+        if isinstance(entry, Measurement):
             self.measurements.remove(entry)
         elif entry is not None:
             self.follow_ups.remove(entry)
-        if any(e == event_id for e, _, _ in self.plans):
-            self.plans = [p for p in self.plans if p[0] != event_id]
-            self.planned_hours = {unit: hours for _, unit, hours in self.plans}  # the latest per unit
+        if self.plans.withdraw(event_id):
+            self.planned_hours = self.plans.planned_hours()
         if any(e == event_id for e, _, _ in self.progressions):
             self.progressions = [p for p in self.progressions if p[0] != event_id]
             self.progression = {instrument: points for _, instrument, points in self.progressions}
@@ -197,8 +192,11 @@ class Course:
 
     def contacts_between(self, start: date | None, end: date) -> list[Contact]:
         """The contacts on the days [start, end] (from the first one if `start` is None)."""
-        first = 0 if start is None else bisect_left(self.contacts, start, key=_on)
-        return self.contacts[first : bisect_right(self.contacts, end, key=_on)]
+        return self.contacts.between(start, end)
+
+    def minutes_between(self, start: date | None, end: date) -> int:
+        """The minutes of the contacts on the days [start, end] (from the first one if `start` is None)."""
+        return self.contacts.minutes_between(start, end)
 
     def worker_on(self, day: date) -> str | None:
         current = None
@@ -295,7 +293,7 @@ class Citizen:
     incomes: list[tuple[date, int, IncomeType]] = field(default_factory=list)
     employment: list[tuple[date, int, EmploymentStatus]] = field(default_factory=list)
     treatment: list[tuple[date, int, bool]] = field(default_factory=list)
-    activity: list[date] = field(default_factory=list)  # every fact's effective date, in order
+    activity: "array[int]" = field(default_factory=lambda: array("i"))  # every fact's effective day (ordinal), in order
     allocation_offers: list[tuple[date, bool]] = field(default_factory=list)
     waiting_lists: list[date] = field(default_factory=list)
     consents: list[tuple[date, int, str, bool]] = field(default_factory=list)  # (on, pos, scope, given)
@@ -341,8 +339,8 @@ class Citizen:
         return bool(latest(self.treatment, day))
 
     def active_on(self, day: date, within_days: int) -> bool:
-        latest_seen = bisect_right(self.activity, day)  # the first date after `day`
-        return latest_seen > 0 and self.activity[latest_seen - 1] > day - timedelta(days=within_days)
+        latest_seen = bisect_right(self.activity, day.toordinal())  # the first day after `day`
+        return latest_seen > 0 and self.activity[latest_seen - 1] > day.toordinal() - within_days
 
 
 @dataclass(slots=True)
@@ -358,7 +356,7 @@ class Team:
     name: str
     methods: tuple[Method, ...]
 
-    def __reduce__(self) -> tuple[Any, ...]:  # see Contact
+    def __reduce__(self) -> tuple[Any, ...]:  # see Phase
         return (Team, (self.team_id, self.name, self.methods))
 
 
@@ -413,7 +411,7 @@ def _citizen(history: History, fact: f.CitizenFact) -> Citizen:
     if citizen is None:
         citizen = history.citizens[citizen_id] = Citizen(citizen_id, fact.effective_date)
     citizen.first_seen = min(citizen.first_seen, fact.effective_date)
-    insort(citizen.activity, _day(fact.effective_date))
+    insort(citizen.activity, fact.effective_date.toordinal())
     return citizen
 
 
@@ -482,15 +480,13 @@ def _apply(history: History, record: Record) -> None:  # noqa: C901 - one branch
             unit: CtiPhase | date | None = fact.cti_phase if fact.cti_phase is not None else fact.month
             assert unit is not None  # TimePlanned's validator: a phase or a month
             course.planned_hours[unit] = fact.expected_hours  # a later plan replaces the earlier
-            course.plans.append((record.event_id, unit, fact.expected_hours))
+            course.plans.add(unit, fact.expected_hours, record.event_id)
         case f.ExpectedProgressionSet() if course:
             points = sorted((c.on, c.value) for c in fact.checkpoints)
             course.progression[fact.instrument] = points
             course.progressions.append((record.event_id, fact.instrument, points))
         case f.ContactRecorded() if course:
-            contact = Contact(day, fact.minutes, fact.kind)
-            insort(course.contacts, contact, key=_on)
-            _keep(course, record, contact)
+            course.contacts.add(Contact(day, fact.minutes, fact.kind), record.event_id)
         case f.MeasurementRecorded() if course:
             measurement = Measurement(day, fact.instrument, fact.answers)
             course.measurements.append(measurement)
@@ -575,7 +571,7 @@ def _apply(history: History, record: Record) -> None:  # noqa: C901 - one branch
             citizen.consents.append((day, position, fact.scope, False))
 
 
-def _keep(course: Course, record: Record, entry: Contact | Measurement | tuple[date, int, FollowUpAnswer]) -> None:
+def _keep(course: Course, record: Record, entry: Measurement | tuple[date, int, FollowUpAnswer]) -> None:
     if record.event_id is not None:
         course.keep(record.event_id, entry)
 

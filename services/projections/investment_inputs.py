@@ -29,7 +29,7 @@ def measured_inputs(
     start = on - YEAR + timedelta(days=1)
     courses = [c for c in history.courses_for(team, method) if c.active_span(start, on) is not None]
     citizens = sorted({c.citizen_id for c in courses})
-    minutes = sum(contact.minutes for c in courses for contact in c.contacts_between(start, on))
+    minutes = sum(c.minutes_between(start, on) for c in courses)
     ended = [c for c in history.courses_for(team, method) if c.ended_on is not None and start <= c.ended_on <= on]
     housed = [
         c

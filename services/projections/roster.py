@@ -89,8 +89,7 @@ def cadence(course: Course, day: date) -> int | None:
 
 
 def last_face_to_face(course: Course, day: date) -> date | None:
-    seen = [c.on for c in course.contacts_between(None, day) if c.kind == ContactKind.FACE_TO_FACE]
-    return seen[-1] if seen else None
+    return course.contacts.last_on(ContactKind.FACE_TO_FACE, day)
 
 
 def contact_part(course: Course, day: date) -> dict[str, Any]:
@@ -139,7 +138,7 @@ def expected_hours_by(course: Course, day: date) -> float | None:
 
 
 def hours_part(course: Course, day: date) -> dict[str, Any]:
-    actual = sum(c.minutes for c in course.contacts_between(None, day)) / 60
+    actual = course.minutes_between(None, day) / 60
     expected = expected_hours_by(course, day)
     gap = None if expected is None else actual - expected
     return {

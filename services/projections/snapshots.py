@@ -17,7 +17,8 @@ recorded times may fail that check and is then folded from the first fact, as wi
 
 The pickle is read back only by this service from its own table, written only by it: whoever can
 write that table could run code in projections, the same trust as its database user. Snapshots of
-another version of the fold's code (`CODE`) are never read (and are deleted as new ones are saved).
+another version of the fold's code or layout (`CODE`, with `FORMAT`) are never read (and are
+deleted as new ones are saved).
 """
 
 import asyncio
@@ -39,6 +40,7 @@ from uuid import UUID, SafeUUID
 import asyncpg
 
 from contracts import codes, facts, instruments, methods
+from services.projections import columns
 from services.projections import history as history_module
 from services.projections.history import History
 
@@ -63,10 +65,15 @@ KEEP = 8  # per municipality: the newest live snapshots, and as many of past day
 CANDIDATES = 3  # snapshots checked (one of the same moment, then the highest position first) before a full fold
 
 
+# The layout of what is pickled, beside the code's fingerprint: 2 since a course's contacts and time
+# plans are columns (columns.py); snapshots of another format are passed over and deleted.
+FORMAT = 2
+
+
 def _code() -> str:
-    """A fingerprint of the code a history is folded and pickled with."""
-    digest = hashlib.sha256(f"{sys.version_info[:2]}".encode())
-    for module in (history_module, facts, codes, instruments, methods):
+    """A fingerprint of the code a history is folded and pickled with, and of the FORMAT."""
+    digest = hashlib.sha256(f"{sys.version_info[:2]} format {FORMAT}".encode())
+    for module in (history_module, columns, facts, codes, instruments, methods):
         digest.update(Path(str(module.__file__)).read_bytes())
     return digest.hexdigest()[:16]
 

@@ -55,10 +55,10 @@ def hours_per_unit(ctx: Context) -> Figure:
     kinds: dict[tuple[str, CtiPhase | date], str] = {}
     citizens = set()
     for course in ctx.courses():
-        for contact in course.contacts_between(ctx.window.start, ctx.window.end):
-            unit = course.time_unit(contact.on)
+        for on, minutes in course.contacts.days_and_minutes(ctx.window.start, ctx.window.end):
+            unit = course.time_unit(on)
             key = (course.course_id, unit)
-            hours[key] += contact.minutes / 60
+            hours[key] += minutes / 60
             if key not in kinds:
                 kinds[key] = (
                     f"CTI.{unit_label(unit)}" if course.method == Method.CTI else f"{course.method.value}.month"
@@ -248,7 +248,7 @@ def investment_view(ctx: Context) -> Figure:
             continue
         citizen = ctx.history.citizens[course.citizen_id]
         citizens.add(course.citizen_id)
-        hours += sum(c.minutes for c in course.contacts_between(start, end)) / 60
+        hours += course.minutes_between(start, end) / 60
         before = sum(
             s.nights(course.started_on - timedelta(days=365), course.started_on - timedelta(days=1))
             for s in citizen.stays

@@ -59,10 +59,7 @@ def steps(referral: Referral, courses: list[Course], end: date) -> dict[str, dat
     if course.started_on is None or course.started_on > end:
         return reached
     reached["course_started"] = max(course.started_on, reached["visitation_decided"])
-    contact = next(
-        (c.on for c in course.contacts if c.kind in CONTACT_ESTABLISHED_KINDS and course.started_on <= c.on <= end),
-        None,
-    )
+    contact = course.contacts.first_on(CONTACT_ESTABLISHED_KINDS, course.started_on, end)
     if contact is None:
         return reached
     reached["contact_established"] = contact

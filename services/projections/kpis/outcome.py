@@ -441,8 +441,9 @@ def likert_progression(ctx: Context) -> Figure:
     series = measurements_by_citizen(ctx, Instrument.LIKERT)
     values: dict[str, float | None] = {}
     latest_all: list[float] = []
+    scored = [[m.scores for m in ms] for ms in series.values()]  # worked out once each
     for dimension in LIKERT_DIMENSIONS:
-        answered = [[m.scores[dimension] for m in ms if dimension in m.answers] for ms in series.values()]
+        answered = [[scores[dimension] for scores in ss if dimension in scores] for ss in scored]
         answered = [a for a in answered if a]
         latest_scores = [a[-1] for a in answered]
         latest_all += latest_scores

@@ -15,7 +15,7 @@ from services.projections.kpis.outcome import OUTCOME_CONSENT
 
 def contact_established(course: Course) -> date | None:
     """The day of the course's first face-to-face or phone/digital contact."""
-    return next((c.on for c in course.contacts if c.kind in CONTACT_ESTABLISHED_KINDS), None)
+    return course.contacts.first_on(CONTACT_ESTABLISHED_KINDS)
 
 
 def counted(course: Course, end: date) -> list[Measurement]:
@@ -90,8 +90,9 @@ def recovery_star_progression(ctx: Context) -> Figure:
     twice = [found for _, found in series if len(found) >= 2]
     values: dict[str, float | int | None] = {}
     up_all = compared_all = 0
+    first_and_latest = [(ms[0].scores, ms[-1].scores) for ms in twice]  # worked out once each
     for area in RECOVERY_STAR_AREAS:
-        changes = [ms[-1].scores[area] - ms[0].scores[area] for ms in twice]
+        changes = [latest[area] - first[area] for first, latest in first_and_latest]
         up = sum(1 for c in changes if c > 0)
         up_all, compared_all = up_all + up, compared_all + len(changes)
         values[f"{area}.up"] = share(up, len(changes))
@@ -100,8 +101,9 @@ def recovery_star_progression(ctx: Context) -> Figure:
         values[f"{area}.change"] = mean_or_none(changes)
     ladder = dict.fromkeys(RECOVERY_STAR_BANDS, 0)
     for _, found in series:
+        latest = found[-1].scores
         for area in RECOVERY_STAR_AREAS:
-            ladder[recovery_star_band(found[-1].scores[area])] += 1
+            ladder[recovery_star_band(latest[area])] += 1
     values |= {f"ladder.{band}": count for band, count in ladder.items()}
     values["measured_twice"] = len(twice)
     return {
