@@ -113,27 +113,33 @@ COURSES = 40
 DUE = COURSES * 3
 
 
-def cohort() -> list[EventMessage]:
-    return events([one for n in range(COURSES) for one in course_opened(f"c{n}", f"k{n}", "ICM", D0)])
+def cohort(courses: int = COURSES) -> list[EventMessage]:
+    return events([one for n in range(courses) for one in course_opened(f"c{n}", f"k{n}", "ICM", D0)])
+
+
+# Enough due deadlines that a kill 50 ms after the clock moves lands while some are still due (the
+# poller takes ten a transaction).
+MANY_COURSES = 400
+MANY_DUE = MANY_COURSES * 3
 
 
 def test_killed_while_deadlines_are_due_then_restarted_raises_each_once(system: System) -> None:
     alerts = system.services["alerts"].start()
     set_clock(alerts, D0)
-    messages = cohort()
+    messages = cohort(MANY_COURSES)
     publish(system.nats_url, messages)
     wait_position(alerts, messages[-1].position)
     assert alert_counts(system.database_url) == (0, 0, 0)
 
-    set_clock(alerts, D0 + days(31))  # wakes the poller: 120 deadlines due
+    set_clock(alerts, D0 + days(31))  # wakes the poller: 1,200 deadlines due
     time.sleep(0.05)
     alerts.kill()
     raised_before_kill = alert_counts(system.database_url)[0]
-    assert raised_before_kill < DUE, "the kill should land while deadlines are still due"
+    assert raised_before_kill < MANY_DUE, "the kill should land while deadlines are still due"
 
     alerts.start()  # its clock is the real one again: everything from 2025 is due
     # ... status_due too: the real clock is past each course's first status window (D0 + 126 days).
-    due_later = DUE + COURSES
+    due_later = MANY_DUE + MANY_COURSES
     assert wait_counts(system.database_url, due_later) == (due_later, due_later, due_later)
     published = wait_published(system.nats_url, due_later)
     assert len(published) == due_later and len({m["alert_id"] for m in published}) == due_later
