@@ -320,3 +320,33 @@ async def test_corrections_and_the_remaining_fact_types_are_handled(alerts: Aler
         fact("CtiPhaseStartCorrected", D0 - days(80), "c2", "k2", phase="1"),
     )
     assert [a["subject_id"] for a in await alerts.alerts("cti_phase_overdue")] == ["k2"]
+
+
+async def test_a_poll_transaction_resolves_a_superseded_alert_before_it_raises_the_new_one(alerts: Alerts) -> None:
+    """The poller sends a transaction's writes together (`store.Writes`); for one deadline the
+    superseded alert's resolve still goes before the raise of the new occurrence, which an open
+    alert of the same (rule, subject) would keep out."""
+    for n in range(2):
+        await alerts.apply(*course_opened(f"c{n}", f"k{n}", "ICM", D0))
+    await alerts.tick(D0 + days(31))
+    [first] = [a for a in await alerts.alerts("handleplan_missing") if a["subject_id"] == "k0"]
+    # k0's alert was raised for an occurrence other than the one the rule sees now, and is due again.
+    await alerts.pool.execute(
+        """UPDATE alert_deadlines SET raised_for = 'an earlier occurrence', due_on = $1, state = 'pending'
+           WHERE rule = 'handleplan_missing' AND subject_id = 'k0'""",
+        D0 + days(32),
+    )
+    await alerts.pool.execute(  # and k1's deadline too, to be decided in the same transaction
+        "UPDATE alert_deadlines SET due_on = $1, state = 'pending' WHERE rule = 'handleplan_missing' AND subject_id = 'k1'",
+        D0 + days(32),
+    )
+    await alerts.tick(D0 + days(32))
+    k0 = sorted(
+        (a["state"], a["id"] == first["id"])
+        for a in await alerts.alerts("handleplan_missing")
+        if a["subject_id"] == "k0"
+    )
+    assert k0 == [("open", False), ("resolved", True)]
+    [note] = [h["note"] for h in await alerts.history(first["id"]) if h["state"] == "resolved"]
+    assert note.startswith("superseded by")
+    assert [a["state"] for a in await alerts.alerts("handleplan_missing") if a["subject_id"] == "k1"] == ["open"]

@@ -44,6 +44,11 @@ async def fire_due_deadlines(
     deadlines are taken, in a statement of its own (`evaluation.courses_due`), so they show what
     a handler that held a deadline before committed.
 
+    Each deadline is decided alone (`evaluation.settle`), but the writes of a transaction's
+    deadlines are sent together before its commit, one `executemany` a statement (`store.Writes`):
+    a few round trips a transaction instead of one a deadline. Its deadlines are different
+    (rule, subject)s, so no write of one changes what another's rules see.
+
     The transactions are begun and ended by hand so that one ends and the next begins in a single
     round trip (`COMMIT; BEGIN`). The last one does the snoozed alerts whose day has come.
 
@@ -65,8 +70,10 @@ async def fire_due_deadlines(
                 courses = await evaluation.courses_due(
                     db, [(d["rule"], d["municipality"], d["subject_id"]) for d in due if d["subject_type"] == "course"]
                 )
+                writes = store.Writes()
                 for deadline in due:
-                    await _look_again(db, deadline, now, configs, courses)
+                    await _look_again(db, deadline, now, configs, courses, writes)
+                await writes.send(db)
                 await db.execute("COMMIT; BEGIN")
                 taken += len(due)
                 if len(due) < wanted:  # none left that no other poller holds
@@ -92,24 +99,28 @@ async def _look_again(
     now: datetime,
     configs: dict[str, evaluation.Config],
     courses: Mapping[tuple[str, str, str], evaluation.Loaded],
+    writes: store.Writes,
 ) -> None:
     """The rules look at the deadline's subject at `now`, in the caller's transaction; `courses`:
-    the courses of the transaction's deadlines, read together (`evaluation.courses_due`)."""
+    the courses of the transaction's deadlines, read together (`evaluation.courses_due`); what
+    follows is added to `writes`, sent for all of them together."""
     key = (deadline["rule"], deadline["subject_type"], deadline["subject_id"], deadline["municipality"])
     if key[3] not in configs:
         configs[key[3]] = await evaluation.overrides(db, key[3])
     loaded = courses.get((key[0], key[3], key[2])) if key[1] == "course" else None
     looked_at = await evaluation.subject(
-        db, key[0], key[1], key[3], key[2], now, "deadline", configs[key[3]], loaded=loaded
+        db, key[0], key[1], key[3], key[2], now, "deadline", configs[key[3]], loaded, writes
     )
     if not looked_at:
         # A subject the rules no longer know (nothing moved the deadline on) is not taken again.
-        await db.execute(
-            """UPDATE alert_deadlines SET state = 'done'
-               WHERE rule = $1 AND subject_type = $2 AND subject_id = $3 AND municipality = $4
-                 AND state = 'pending' AND due_on <= $5""",
-            *key,
-            now.date(),
+        writes.add(
+            2,
+            (
+                """UPDATE alert_deadlines SET state = 'done'
+                   WHERE rule = $1 AND subject_type = $2 AND subject_id = $3 AND municipality = $4
+                     AND state = 'pending' AND due_on <= $5""",
+                (*key, now.date()),
+            ),
         )
 
 

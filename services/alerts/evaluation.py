@@ -316,6 +316,7 @@ async def course(
     only: Iterable[str] | None = None,
     config: Config | None = None,
     loaded: Loaded | None = None,  # the course and its `_WATCHED` rows, where the caller has them (`courses_due`)
+    writes: store.Writes | None = None,
 ) -> bool:
     """Whether the subject was looked at (False: no such subject, or no rule to look with)."""
     selected = rules_for(only, cause, "course")
@@ -327,7 +328,7 @@ async def course(
     view, watched = loaded
     config = await overrides(db, municipality, config)
     verdicts = verdicts_of(view, "course", selected, config, now.date(), view.team, view.method)
-    await _settle_all(db, "course", course_id, municipality, view.team, verdicts, now, cause, watched)
+    await _settle_all(db, "course", course_id, municipality, view.team, verdicts, now, cause, watched, writes)
     return True
 
 
@@ -339,6 +340,7 @@ async def citizen(
     cause: str,
     only: Iterable[str] | None = None,
     config: Config | None = None,
+    writes: store.Writes | None = None,
 ) -> bool:
     """Whether the subject was looked at (False: no such subject, or no rule to look with)."""
     selected = rules_for(only, cause, "citizen")
@@ -347,7 +349,7 @@ async def citizen(
     view, team = await load_citizen(db, municipality, citizen_id)
     config = await overrides(db, municipality, config)
     verdicts = verdicts_of(view, "citizen", selected, config, now.date(), team)
-    await _settle_all(db, "citizen", citizen_id, municipality, team, verdicts, now, cause)
+    await _settle_all(db, "citizen", citizen_id, municipality, team, verdicts, now, cause, writes=writes)
     return True
 
 
@@ -378,6 +380,7 @@ async def worker(
     cause: str,
     only: Iterable[str] | None = None,
     config: Config | None = None,
+    writes: store.Writes | None = None,
 ) -> bool:
     """Whether the subject was looked at (False: no such subject, or no rule to look with)."""
     selected = rules_for(only, cause, "worker")
@@ -386,7 +389,7 @@ async def worker(
     view, team = await load_worker(db, municipality, worker_id)
     config = await overrides(db, municipality, config)
     verdicts = verdicts_of(view, "worker", selected, config, now.date(), team)
-    await _settle_all(db, "worker", worker_id, municipality, team, verdicts, now, cause)
+    await _settle_all(db, "worker", worker_id, municipality, team, verdicts, now, cause, writes=writes)
     return True
 
 
@@ -398,6 +401,7 @@ async def team(
     cause: str,
     only: Iterable[str] | None = None,
     config: Config | None = None,
+    writes: store.Writes | None = None,
 ) -> bool:
     """Whether the subject was looked at (False: no such subject, or no rule to look with)."""
     selected = rules_for(only, cause, "team")
@@ -408,7 +412,7 @@ async def team(
         return False
     config = await overrides(db, municipality, config)
     verdicts = verdicts_of(view, "team", selected, config, now.date(), team_id)
-    await _settle_all(db, "team", team_id, municipality, team_id, verdicts, now, cause)
+    await _settle_all(db, "team", team_id, municipality, team_id, verdicts, now, cause, writes=writes)
     return True
 
 
@@ -422,17 +426,20 @@ async def subject(
     cause: str,
     config: Config | None = None,
     loaded: Loaded | None = None,
+    writes: store.Writes | None = None,
 ) -> bool:
     """Looks at one (rule, subject) again: the poller's entry. Whether it was looked at (then its
-    deadline was moved on). `loaded`: a course subject as `courses_due` read it."""
+    deadline was moved on). `loaded`: a course subject as `courses_due` read it; `writes`: where
+    its writes are held back to be sent with others (`store.Writes`)."""
+    only = (rule_id,)
     if subject_type == "course":
-        return await course(db, municipality, subject_id, now, cause, only=(rule_id,), config=config, loaded=loaded)
+        return await course(db, municipality, subject_id, now, cause, only, config, loaded, writes)
     elif subject_type == "citizen":
-        return await citizen(db, municipality, subject_id, now, cause, only=(rule_id,), config=config)
+        return await citizen(db, municipality, subject_id, now, cause, only, config, writes)
     elif subject_type == "team":
-        return await team(db, municipality, subject_id, now, cause, only=(rule_id,), config=config)
+        return await team(db, municipality, subject_id, now, cause, only, config, writes)
     else:
-        return await worker(db, municipality, subject_id, now, cause, only=(rule_id,), config=config)
+        return await worker(db, municipality, subject_id, now, cause, only, config, writes)
 
 
 async def rule_everywhere(pool: asyncpg.Pool, rule: rules.Rule, municipality: str, now: datetime, cause: str) -> None:
@@ -607,8 +614,10 @@ async def _settle_all(
     now: datetime,
     cause: str,
     watched: dict[str, Mapping[str, Any]] | None = None,
+    writes: store.Writes | None = None,
 ) -> None:
-    """`watched`: the rows of `_WATCHED` for these verdicts' rules where the caller has them."""
+    """`watched`: the rows of `_WATCHED` for these verdicts' rules where the caller has them;
+    `writes`: as `_settle`'s."""
     if watched is None:
         rows = await fresh(
             lambda: db.fetch(
@@ -634,6 +643,7 @@ async def _settle_all(
             watched[rule_id]["alert_open"],
             now,
             cause,
+            writes,
         )
 
 
@@ -699,18 +709,37 @@ async def _settle(
     alert_open: bool,
     now: datetime,
     cause: str,
+    writes: store.Writes | None = None,
 ) -> None:
+    """`writes`: where the statements are held back to be sent with others (the poller's), else
+    they are carried out here."""
     settlement = settle(rule, verdict, row, alert_open, now.date(), team, cause)
     key: dict[str, Any] = dict(
         rule=rule.id, municipality=municipality, subject_type=subject_type, subject_id=subject_id
     )
+    statements: list[tuple[int, store.Statement]] = []  # (step, statement): the resolve before the raise
     if settlement.resolve_note is not None:
-        await store.resolve_open(db, **key, at=now, by="casetrack", note=settlement.resolve_note)
+        statements.append((0, store.resolving(**key, at=now, by="casetrack", note=settlement.resolve_note)))
     if settlement.refresh:
-        await store.refresh_details(db, **key, details=verdict.details, at=now)
+        statements.append((1, store.refreshing(**key, details=verdict.details, at=now)))
     if settlement.raise_alert:  # the alert and the deadline row that records it, in one statement
-        await store.raise_alert(
-            db, **key, severity=rule.severity, team=team, details=verdict.details, at=now, deadline=settlement.deadline
+        statements.append(
+            (
+                2,
+                store.raising(
+                    **key,
+                    severity=rule.severity,
+                    team=team,
+                    details=verdict.details,
+                    at=now,
+                    deadline=settlement.deadline,
+                ),
+            )
         )
     elif settlement.deadline is not None:
-        await store.write_deadline(db, **key, deadline=settlement.deadline)
+        statements.append((2, store.deadline_statement(**key, deadline=settlement.deadline)))
+    for step, (sql, args) in statements:
+        if writes is None:
+            await db.execute(sql, *args)
+        else:
+            writes.add(step, (sql, args))

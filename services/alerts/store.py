@@ -182,6 +182,29 @@ class DeadlineWrite:
     raised_for: str | None
 
 
+# A statement and its arguments.
+Statement = tuple[str, tuple[Any, ...]]
+
+
+class Writes:
+    """Statements held back, to be sent together at the end of a transaction: one `executemany` (one
+    round trip) a statement, in the order of their steps. Each (rule, subject) writes at most one
+    statement a step, and a step's statements are about different (rule, subject)s, so sent a step
+    at a time they do what they would have done one after the other."""
+
+    def __init__(self) -> None:
+        self._statements: dict[tuple[int, str], list[tuple[Any, ...]]] = {}
+
+    def add(self, step: int, statement: Statement) -> None:
+        sql, args = statement
+        self._statements.setdefault((step, sql), []).append(args)
+
+    async def send(self, db: asyncpg.Connection) -> None:
+        for step_sql in sorted(self._statements):
+            await db.executemany(step_sql[1], self._statements[step_sql])
+        self._statements.clear()
+
+
 # The deadline row written, in SQL; the placeholders name the parameters' numbers.
 _DEADLINE_SQL = {
     "insert": """INSERT INTO alert_deadlines
@@ -195,26 +218,21 @@ _DEADLINE_SQL = {
 }
 
 
-async def write_deadline(
-    db: asyncpg.Connection,
-    *,
-    rule: str,
-    municipality: str,
-    subject_type: str,
-    subject_id: str,
-    deadline: DeadlineWrite,
-) -> None:
-    await db.execute(
-        _DEADLINE_SQL[deadline.kind].format(
-            rule="$1",
-            subject_type="$2",
-            subject_id="$3",
-            municipality="$4",
-            team="$5",
-            due_on="$6",
-            state="$7",
-            raised_for="$8",
-        ),
+def deadline_statement(
+    *, rule: str, municipality: str, subject_type: str, subject_id: str, deadline: DeadlineWrite
+) -> Statement:
+    """The deadline row written: its statement and arguments."""
+    sql = _DEADLINE_SQL[deadline.kind].format(
+        rule="$1",
+        subject_type="$2",
+        subject_id="$3",
+        municipality="$4",
+        team="$5",
+        due_on="$6",
+        state="$7",
+        raised_for="$8",
+    )
+    return sql, (
         rule,
         subject_type,
         subject_id,
@@ -226,12 +244,26 @@ async def write_deadline(
     )
 
 
+async def write_deadline(
+    db: asyncpg.Connection,
+    *,
+    rule: str,
+    municipality: str,
+    subject_type: str,
+    subject_id: str,
+    deadline: DeadlineWrite,
+) -> None:
+    sql, args = deadline_statement(
+        rule=rule, municipality=municipality, subject_type=subject_type, subject_id=subject_id, deadline=deadline
+    )
+    await db.execute(sql, *args)
+
+
 # The number of an alert's next transition, in SQL.
 _NEXT_TRANSITION = "(SELECT coalesce(max(transition), 0) + 1 FROM alert_transitions WHERE alert_id = {alert_id})"
 
 
-async def raise_alert(
-    db: asyncpg.Connection,
+def raising(
     *,
     rule: str,
     severity: str,
@@ -242,10 +274,8 @@ async def raise_alert(
     details: dict[str, Any],
     at: datetime,
     deadline: DeadlineWrite | None = None,
-) -> uuid.UUID | None:
-    """Raises an alert unless one is already open for (rule, subject); returns its id if raised.
-    The alert, its first transition and (`deadline`) the (rule, subject)'s deadline row as it is
-    to be, in one statement."""
+) -> Statement:
+    """The statement of `raise_alert`, and its arguments."""
     moved = ""
     extra: tuple[Any, ...] = ()
     if deadline is not None:
@@ -262,8 +292,7 @@ async def raise_alert(
             )
         )
         extra = (deadline.team, deadline.due_on, deadline.state, deadline.raised_for)
-    return await db.fetchval(
-        f"""WITH raised AS (
+    sql = f"""WITH raised AS (
               INSERT INTO alerts
                 (id, rule, subject_type, subject_id, municipality, team, state, severity, raised_at, details)
               VALUES ($1, $2, $3, $4, $5, $6, 'open', $7, $8, $9)
@@ -271,7 +300,8 @@ async def raise_alert(
               RETURNING id){moved}
             INSERT INTO alert_transitions (alert_id, transition, state, at, by, note, on_behalf_of)
             SELECT id, 1, 'open', $8, 'casetrack', NULL, NULL FROM raised
-            RETURNING alert_id""",
+            RETURNING alert_id"""
+    return sql, (
         uuid.uuid4(),
         rule,
         subject_type,
@@ -285,44 +315,37 @@ async def raise_alert(
     )
 
 
-async def refresh_details(
-    db: asyncpg.Connection,
-    *,
-    rule: str,
-    municipality: str,
-    subject_type: str,
-    subject_id: str,
-    details: dict[str, Any],
-    at: datetime,
-) -> None:
-    """The open alert of (rule, subject) shows the subject's figures as they are now."""
-    await db.execute(
+async def raise_alert(db: asyncpg.Connection, **alert: Any) -> uuid.UUID | None:
+    """Raises an alert unless one is already open for (rule, subject); returns its id if raised.
+    The alert, its first transition and (`deadline`) the (rule, subject)'s deadline row as it is
+    to be, in one statement (`raising` names the arguments)."""
+    sql, args = raising(**alert)
+    return await db.fetchval(sql, *args)
+
+
+def refreshing(
+    *, rule: str, municipality: str, subject_type: str, subject_id: str, details: dict[str, Any], at: datetime
+) -> Statement:
+    """The open alert of (rule, subject) shows the subject's figures as they are now: the statement."""
+    return (
         """UPDATE alerts SET details = $5, details_as_of = $6
            WHERE rule = $1 AND municipality = $2 AND subject_type = $3 AND subject_id = $4 AND state <> 'resolved'
              AND (details <> $5::jsonb OR details_as_of IS DISTINCT FROM $6)""",
-        rule,
-        municipality,
-        subject_type,
-        subject_id,
-        json.dumps(details),
-        at,
+        (rule, municipality, subject_type, subject_id, json.dumps(details), at),
     )
 
 
-async def resolve_open(
-    db: asyncpg.Connection,
-    *,
-    rule: str,
-    municipality: str,
-    subject_type: str,
-    subject_id: str,
-    at: datetime,
-    by: str,
-    note: str,
-) -> uuid.UUID | None:
-    """Resolves the open alert for (rule, subject), if any: the condition has cleared. The state
-    and its transition in one statement."""
-    return await db.fetchval(
+async def refresh_details(db: asyncpg.Connection, **alert: Any) -> None:
+    """`refreshing`, carried out."""
+    sql, args = refreshing(**alert)
+    await db.execute(sql, *args)
+
+
+def resolving(
+    *, rule: str, municipality: str, subject_type: str, subject_id: str, at: datetime, by: str, note: str
+) -> Statement:
+    """The statement of `resolve_open`, and its arguments."""
+    return (
         f"""WITH resolved AS (
               UPDATE alerts SET state = 'resolved', snoozed_until = NULL
               WHERE rule = $1 AND municipality = $2 AND subject_type = $3 AND subject_id = $4
@@ -331,14 +354,15 @@ async def resolve_open(
             INSERT INTO alert_transitions (alert_id, transition, state, at, by, note, on_behalf_of)
             SELECT id, {_NEXT_TRANSITION.format(alert_id="resolved.id")}, 'resolved', $5, $6, $7, NULL FROM resolved
             RETURNING alert_id""",
-        rule,
-        municipality,
-        subject_type,
-        subject_id,
-        at,
-        by,
-        note,
+        (rule, municipality, subject_type, subject_id, at, by, note),
     )
+
+
+async def resolve_open(db: asyncpg.Connection, **alert: Any) -> uuid.UUID | None:
+    """Resolves the open alert for (rule, subject), if any: the condition has cleared. The state
+    and its transition in one statement (`resolving` names the arguments)."""
+    sql, args = resolving(**alert)
+    return await db.fetchval(sql, *args)
 
 
 class TransitionRefused(Exception):
