@@ -244,21 +244,6 @@ def deadline_statement(
     )
 
 
-async def write_deadline(
-    db: asyncpg.Connection,
-    *,
-    rule: str,
-    municipality: str,
-    subject_type: str,
-    subject_id: str,
-    deadline: DeadlineWrite,
-) -> None:
-    sql, args = deadline_statement(
-        rule=rule, municipality=municipality, subject_type=subject_type, subject_id=subject_id, deadline=deadline
-    )
-    await db.execute(sql, *args)
-
-
 # The number of an alert's next transition, in SQL.
 _NEXT_TRANSITION = "(SELECT coalesce(max(transition), 0) + 1 FROM alert_transitions WHERE alert_id = {alert_id})"
 
@@ -275,7 +260,8 @@ def raising(
     at: datetime,
     deadline: DeadlineWrite | None = None,
 ) -> Statement:
-    """The statement of `raise_alert`, and its arguments."""
+    """Raises an alert unless one is already open for (rule, subject): the alert, its first
+    transition and (`deadline`) the (rule, subject)'s deadline row as it is to be, in one statement."""
     moved = ""
     extra: tuple[Any, ...] = ()
     if deadline is not None:
@@ -315,14 +301,6 @@ def raising(
     )
 
 
-async def raise_alert(db: asyncpg.Connection, **alert: Any) -> uuid.UUID | None:
-    """Raises an alert unless one is already open for (rule, subject); returns its id if raised.
-    The alert, its first transition and (`deadline`) the (rule, subject)'s deadline row as it is
-    to be, in one statement (`raising` names the arguments)."""
-    sql, args = raising(**alert)
-    return await db.fetchval(sql, *args)
-
-
 def refreshing(
     *, rule: str, municipality: str, subject_type: str, subject_id: str, details: dict[str, Any], at: datetime
 ) -> Statement:
@@ -335,16 +313,11 @@ def refreshing(
     )
 
 
-async def refresh_details(db: asyncpg.Connection, **alert: Any) -> None:
-    """`refreshing`, carried out."""
-    sql, args = refreshing(**alert)
-    await db.execute(sql, *args)
-
-
 def resolving(
     *, rule: str, municipality: str, subject_type: str, subject_id: str, at: datetime, by: str, note: str
 ) -> Statement:
-    """The statement of `resolve_open`, and its arguments."""
+    """Resolves the open alert for (rule, subject), if any (the condition has cleared): the state and
+    its transition in one statement."""
     return (
         f"""WITH resolved AS (
               UPDATE alerts SET state = 'resolved', snoozed_until = NULL
@@ -356,13 +329,6 @@ def resolving(
             RETURNING alert_id""",
         (rule, municipality, subject_type, subject_id, at, by, note),
     )
-
-
-async def resolve_open(db: asyncpg.Connection, **alert: Any) -> uuid.UUID | None:
-    """Resolves the open alert for (rule, subject), if any: the condition has cleared. The state
-    and its transition in one statement (`resolving` names the arguments)."""
-    sql, args = resolving(**alert)
-    return await db.fetchval(sql, *args)
 
 
 class TransitionRefused(Exception):
