@@ -9,7 +9,7 @@ back out of the fold (found by its event id), so every figure built on it follow
 
 import sys
 from array import array
-from bisect import bisect_right, insort
+from bisect import bisect_left, bisect_right, insort
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -74,34 +74,76 @@ class Phase:
         return (Phase, (self.phase, self.start, self.planned_end))
 
 
-@dataclass(frozen=True, slots=True)
-class Measurement:
-    """One measurement, its headline number worked out once. Its standard scores are worked out
-    again when asked for (two KPIs ask): kept, they took half of a history's measurements' memory."""
+Answers = list[int] | dict[str, int]
+_item_names: dict[tuple[str, ...], tuple[str, ...]] = {}
 
+
+def _pack(answers: Answers) -> tuple[tuple[str, ...] | None, bytes | Answers]:
+    """A measurement's answers as (item names or None for a list, values): the values as bytes when
+    each is an int of 0-255 (every instrument's scale), the item names one tuple per process."""
+    values = list(answers.values()) if isinstance(answers, dict) else answers
+    if not all(type(v) is int and 0 <= v <= 255 for v in values):  # noqa: E721 - not a bool
+        return None, answers
+    if isinstance(answers, dict):
+        names = tuple(sys.intern(item) for item in answers)
+        return _item_names.setdefault(names, names), bytes(values)
+    return None, bytes(values)
+
+
+class Measurement:
+    """One measurement, its headline number worked out once. Its answers are kept packed (`_pack`:
+    a list or dict of small ints took two thirds of a measurement's memory) and its standard scores
+    worked out again when asked for (two KPIs ask)."""
+
+    __slots__ = ("on", "instrument", "value", "_items", "_values")
     on: date
     instrument: Instrument
-    answers: list[int] | dict[str, int]
-    value: float = field(init=False)  # headline(): what most figures use
+    value: float
+    _items: tuple[str, ...] | None
+    _values: bytes | Answers
 
-    def __post_init__(self) -> None:
-        if isinstance(self.answers, dict):  # the item names once per process, not once per measurement
-            object.__setattr__(self, "answers", {sys.intern(item): answer for item, answer in self.answers.items()})
-        object.__setattr__(self, "value", headline(self.instrument, self.scores))
+    def __init__(self, on: date, instrument: Instrument, answers: Answers) -> None:
+        self.on, self.instrument = on, instrument
+        self._items, self._values = _pack(answers)
+        self.value = headline(instrument, self.scores)  # what most figures use
 
-    def __reduce__(self) -> tuple[Any, ...]:  # see Phase; the value is not worked out again
-        return (_measurement, (self.on, self.instrument, self.answers, self.value))
+    @property
+    def answers(self) -> Answers:
+        if not isinstance(self._values, bytes):
+            return self._values
+        return list(self._values) if self._items is None else dict(zip(self._items, self._values, strict=True))
 
     @property
     def scores(self) -> dict[str, float]:
         """The instrument's standard scores (contracts.instruments.score)."""
         return score(self.instrument, self.answers)
 
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Measurement):
+            return NotImplemented
+        return (self.on, self.instrument, self.answers, self.value) == (
+            other.on,
+            other.instrument,
+            other.answers,
+            other.value,
+        )
 
-def _measurement(on: date, instrument: Instrument, answers: Any, value: float) -> Measurement:
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Measurement({self.on!r}, {self.instrument!r}, {self.answers!r}, value={self.value!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:  # see Phase; the value is not worked out again
+        return (_measurement, (self.on, self.instrument, self._items, self._values, self.value))
+
+
+def _measurement(
+    on: date, instrument: Instrument, items: tuple[str, ...] | None, values: bytes | Answers, value: float
+) -> Measurement:
     measurement = object.__new__(Measurement)
-    for name, kept in (("on", on), ("instrument", instrument), ("answers", answers), ("value", value)):
-        object.__setattr__(measurement, name, kept)
+    measurement.on, measurement.instrument, measurement.value = on, instrument, value
+    measurement._items = None if items is None else _item_names.setdefault(items, items)
+    measurement._values = values
     return measurement
 
 
@@ -121,7 +163,6 @@ class Course:
     workers: list[tuple[date, str]] = field(default_factory=list)  # (from, worker), by date
     phases: list[Phase] = field(default_factory=list)  # as recorded
     phases_by_start: list[Phase] = field(default_factory=list)  # the same, by start (stable)
-    planned_hours: dict[CtiPhase | date, float] = field(default_factory=dict)  # the latest standing plan per unit
     progression: dict[Instrument, list[tuple[date, float]]] = field(default_factory=dict)
     contacts: Contacts = field(default_factory=Contacts)  # by date (then as recorded), as columns
     measurements: list[Measurement] = field(default_factory=list)
@@ -168,11 +209,16 @@ class Course:
             self.measurements.remove(entry)
         elif entry is not None:
             self.follow_ups.remove(entry)
-        if self.plans.withdraw(event_id):
-            self.planned_hours = self.plans.planned_hours()
+        self.plans.withdraw(event_id)
         if any(e == event_id for e, _, _ in self.progressions):
             self.progressions = [p for p in self.progressions if p[0] != event_id]
             self.progression = {instrument: points for _, instrument, points in self.progressions}
+
+    @property
+    def planned_hours(self) -> dict[CtiPhase | date, float]:
+        """The latest standing plan of each unit (a later plan replaces the earlier), worked out from
+        the plans when asked: kept beside them, it took a tenth of a history's memory."""
+        return self.plans.planned_hours()
 
     def active_on(self, day: date) -> bool:
         return self.started_on is not None and self.started_on <= day and (self.ended_on is None or self.ended_on > day)
@@ -293,7 +339,7 @@ class Citizen:
     incomes: list[tuple[date, int, IncomeType]] = field(default_factory=list)
     employment: list[tuple[date, int, EmploymentStatus]] = field(default_factory=list)
     treatment: list[tuple[date, int, bool]] = field(default_factory=list)
-    activity: "array[int]" = field(default_factory=lambda: array("i"))  # every fact's effective day (ordinal), in order
+    activity: "array[int]" = field(default_factory=lambda: array("i"))  # the days (ordinal) it had a fact on, in order
     allocation_offers: list[tuple[date, bool]] = field(default_factory=list)
     waiting_lists: list[date] = field(default_factory=list)
     consents: list[tuple[date, int, str, bool]] = field(default_factory=list)  # (on, pos, scope, given)
@@ -411,7 +457,10 @@ def _citizen(history: History, fact: f.CitizenFact) -> Citizen:
     if citizen is None:
         citizen = history.citizens[citizen_id] = Citizen(citizen_id, fact.effective_date)
     citizen.first_seen = min(citizen.first_seen, fact.effective_date)
-    insort(citizen.activity, fact.effective_date.toordinal())
+    seen = fact.effective_date.toordinal()
+    at = bisect_left(citizen.activity, seen)
+    if at == len(citizen.activity) or citizen.activity[at] != seen:  # each day once: active_on asks for the latest
+        citizen.activity.insert(at, seen)
     return citizen
 
 
@@ -479,7 +528,6 @@ def _apply(history: History, record: Record) -> None:  # noqa: C901 - one branch
         case f.TimePlanned() if course:
             unit: CtiPhase | date | None = fact.cti_phase if fact.cti_phase is not None else fact.month
             assert unit is not None  # TimePlanned's validator: a phase or a month
-            course.planned_hours[unit] = fact.expected_hours  # a later plan replaces the earlier
             course.plans.add(unit, fact.expected_hours, record.event_id)
         case f.ExpectedProgressionSet() if course:
             points = sorted((c.on, c.value) for c in fact.checkpoints)
