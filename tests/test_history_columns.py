@@ -10,8 +10,7 @@ from uuid import UUID, uuid4
 
 from contracts.codes import ContactKind, CtiPhase
 from contracts.instruments import Instrument, score
-from services.projections.columns import Contact, Contacts, TimePlans
-from services.projections.history import Measurement, headline
+from services.projections.columns import Contact, Contacts, Measurement, TimePlans, headline
 
 START = date(2024, 1, 1)
 

@@ -7,13 +7,11 @@ fold, by the store (store.py). Corrections are later facts that replace an earli
 back out of the fold (found by its event id), so every figure built on it follows.
 """
 
-import sys
 from array import array
 from bisect import bisect_left, bisect_right, insort
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from statistics import mean
 from typing import Any
 from uuid import UUID
 
@@ -37,9 +35,9 @@ from contracts.codes import (
     ShelterDischarge,
     WorkerRole,
 )
-from contracts.instruments import Instrument, score
+from contracts.instruments import Instrument
 from contracts.methods import BACKDATED_AFTER_DAYS, CTI_MONTHS, cti_planned_end, planned_phase_end
-from services.projections.columns import Contact, Contacts, TimePlans
+from services.projections.columns import Contact, Contacts, Measurement, Measurements, TimePlans
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,16 +50,6 @@ class Record:
     event_id: UUID | None = None  # known for facts applied since the read model kept it
 
 
-def headline(instrument: Instrument, scores: dict[str, float]) -> float:
-    """One number per measurement, from its scores: the WHO-5 index, the UCLA-3/ORS/SRS sum, the
-    mean item value of the Likert dimensions (reverse items turned) and of the Recovery Star areas."""
-    if instrument == Instrument.WHO5:
-        return float(scores["index"])
-    if "total" in scores:
-        return float(scores["total"])
-    return round(mean(scores.values()), 4)
-
-
 @dataclass(frozen=True, slots=True)
 class Phase:
     phase: CtiPhase
@@ -72,79 +60,6 @@ class Phase:
         """Pickled (snapshots.py) as its constructor's arguments: the dataclasses module's own
         state for a frozen class with slots looks its fields up again for every object."""
         return (Phase, (self.phase, self.start, self.planned_end))
-
-
-Answers = list[int] | dict[str, int]
-_item_names: dict[tuple[str, ...], tuple[str, ...]] = {}
-
-
-def _pack(answers: Answers) -> tuple[tuple[str, ...] | None, bytes | Answers]:
-    """A measurement's answers as (item names or None for a list, values): the values as bytes when
-    each is an int of 0-255 (every instrument's scale), the item names one tuple per process."""
-    values = list(answers.values()) if isinstance(answers, dict) else answers
-    if not all(type(v) is int and 0 <= v <= 255 for v in values):  # noqa: E721 - not a bool
-        return None, answers
-    if isinstance(answers, dict):
-        names = tuple(sys.intern(item) for item in answers)
-        return _item_names.setdefault(names, names), bytes(values)
-    return None, bytes(values)
-
-
-class Measurement:
-    """One measurement, its headline number worked out once. Its answers are kept packed (`_pack`:
-    a list or dict of small ints took two thirds of a measurement's memory) and its standard scores
-    worked out again when asked for (two KPIs ask)."""
-
-    __slots__ = ("on", "instrument", "value", "_items", "_values")
-    on: date
-    instrument: Instrument
-    value: float
-    _items: tuple[str, ...] | None
-    _values: bytes | Answers
-
-    def __init__(self, on: date, instrument: Instrument, answers: Answers) -> None:
-        self.on, self.instrument = on, instrument
-        self._items, self._values = _pack(answers)
-        self.value = headline(instrument, self.scores)  # what most figures use
-
-    @property
-    def answers(self) -> Answers:
-        if not isinstance(self._values, bytes):
-            return self._values
-        return list(self._values) if self._items is None else dict(zip(self._items, self._values, strict=True))
-
-    @property
-    def scores(self) -> dict[str, float]:
-        """The instrument's standard scores (contracts.instruments.score)."""
-        return score(self.instrument, self.answers)
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Measurement):
-            return NotImplemented
-        return (self.on, self.instrument, self.answers, self.value) == (
-            other.on,
-            other.instrument,
-            other.answers,
-            other.value,
-        )
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return f"Measurement({self.on!r}, {self.instrument!r}, {self.answers!r}, value={self.value!r})"
-
-    def __reduce__(self) -> tuple[Any, ...]:  # see Phase; the value is not worked out again
-        return (_measurement, (self.on, self.instrument, self._items, self._values, self.value))
-
-
-def _measurement(
-    on: date, instrument: Instrument, items: tuple[str, ...] | None, values: bytes | Answers, value: float
-) -> Measurement:
-    measurement = object.__new__(Measurement)
-    measurement.on, measurement.instrument, measurement.value = on, instrument, value
-    measurement._items = None if items is None else _item_names.setdefault(items, items)
-    measurement._values = values
-    return measurement
 
 
 @dataclass(slots=True)
@@ -165,34 +80,35 @@ class Course:
     phases_by_start: list[Phase] = field(default_factory=list)  # the same, by start (stable)
     progression: dict[Instrument, list[tuple[date, float]]] = field(default_factory=dict)
     contacts: Contacts = field(default_factory=Contacts)  # by date (then as recorded), as columns
-    measurements: list[Measurement] = field(default_factory=list)
+    measurements: Measurements = field(default_factory=Measurements)  # as recorded, as columns
     follow_ups: list[tuple[date, int, FollowUpAnswer]] = field(default_factory=list)
     outreach_phases: list[tuple[date, OutreachPhase]] = field(default_factory=list)  # by start (stable)
     handed_over: tuple[date, HandoverOffer] | None = None  # CourseHandedOver: the day and the offer
     # What a FactWithdrawn may take back: each plan (columns.TimePlans) and expected progression as
-    # recorded (the latest standing one counts), the contacts by their event ids (columns.Contacts),
-    # and the measurements and follow-ups by event id — kept as the ids' 16 bytes one after the
-    # other and the entries in the same order: a dict of UUID objects took two thirds of a
-    # contact's memory, and a withdrawal is rare.
+    # recorded (the latest standing one counts), the contacts and measurements by their event ids
+    # (columns.Contacts, columns.Measurements), and the follow-ups by event id — kept as the ids'
+    # 16 bytes one after the other and the follow-ups in the same order: a dict of UUID objects
+    # took two thirds of a contact's memory, and a withdrawal is rare.
     plans: TimePlans = field(default_factory=TimePlans)
     progressions: list[tuple[UUID | None, Instrument, list[tuple[date, float]]]] = field(default_factory=list)
     entry_ids: bytearray = field(default_factory=bytearray)
-    entry_values: list[Measurement | tuple[date, int, FollowUpAnswer]] = field(default_factory=list)
+    entry_values: list[tuple[date, int, FollowUpAnswer]] = field(default_factory=list)
 
     @property
     def entries(self) -> dict[UUID, Contact | Measurement | tuple[date, int, FollowUpAnswer]]:
         """The contacts, measurements and follow-ups a FactWithdrawn may take back, by event id."""
         ids = bytes(self.entry_ids)
         kept: dict[UUID, Contact | Measurement | tuple[date, int, FollowUpAnswer]] = dict(self.contacts.by_id())
+        kept |= self.measurements.by_id()
         kept |= {UUID(bytes=ids[16 * i : 16 * i + 16]): value for i, value in enumerate(self.entry_values)}
         return kept
 
-    def keep(self, event_id: UUID, entry: Measurement | tuple[date, int, FollowUpAnswer]) -> None:
+    def keep(self, event_id: UUID, entry: tuple[date, int, FollowUpAnswer]) -> None:
         """`entry` came with the fact stored as `event_id`: a FactWithdrawn naming it takes it back."""
         self.entry_ids += event_id.bytes
         self.entry_values.append(entry)
 
-    def _take_entry(self, event_id: UUID) -> Measurement | tuple[date, int, FollowUpAnswer] | None:
+    def _take_entry(self, event_id: UUID) -> tuple[date, int, FollowUpAnswer] | None:
         wanted, at = event_id.bytes, -1
         while (at := self.entry_ids.find(wanted, at + 1)) != -1:
             if at % 16 == 0:
@@ -202,12 +118,10 @@ class Course:
 
     def withdraw(self, event_id: UUID) -> None:
         """The fact of this course stored as `event_id` no longer counts."""
-        if self.contacts.withdraw(event_id):
+        if self.contacts.withdraw(event_id) or self.measurements.withdraw(event_id):
             return
         entry = self._take_entry(event_id)
-        if isinstance(entry, Measurement):
-            self.measurements.remove(entry)
-        elif entry is not None:
+        if entry is not None:
             self.follow_ups.remove(entry)
         self.plans.withdraw(event_id)
         if any(e == event_id for e, _, _ in self.progressions):
@@ -536,9 +450,7 @@ def _apply(history: History, record: Record) -> None:  # noqa: C901 - one branch
         case f.ContactRecorded() if course:
             course.contacts.add(Contact(day, fact.minutes, fact.kind), record.event_id)
         case f.MeasurementRecorded() if course:
-            measurement = Measurement(day, fact.instrument, fact.answers)
-            course.measurements.append(measurement)
-            _keep(course, record, measurement)
+            course.measurements.add(Measurement(day, fact.instrument, fact.answers), record.event_id)
         case f.OutreachPhaseStarted() if course:
             insort(course.outreach_phases, (day, fact.phase), key=lambda p: p[0])
         case f.CourseHandedOver() if course:
@@ -619,7 +531,7 @@ def _apply(history: History, record: Record) -> None:  # noqa: C901 - one branch
             citizen.consents.append((day, position, fact.scope, False))
 
 
-def _keep(course: Course, record: Record, entry: Measurement | tuple[date, int, FollowUpAnswer]) -> None:
+def _keep(course: Course, record: Record, entry: tuple[date, int, FollowUpAnswer]) -> None:
     if record.event_id is not None:
         course.keep(record.event_id, entry)
 
