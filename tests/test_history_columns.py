@@ -1,6 +1,7 @@
 """The compact history (columns.py) answers as the list of objects it replaced did: a course's
 contacts by date (then as recorded), found by window, taken back by event id, and read back from a
-snapshot's pickle; its time plans, the latest standing one per unit."""
+snapshot's pickle; its time plans, the latest standing one per unit; its measurements as recorded,
+their answers packed."""
 
 import pickle
 import random
@@ -9,9 +10,10 @@ from datetime import date, timedelta
 from uuid import UUID, uuid4
 
 from contracts.codes import ContactKind, CtiPhase
-from contracts.instruments import Instrument, score
-from services.projections.columns import Contact, Contacts, TimePlans
-from services.projections.history import Measurement, headline
+from contracts.instruments import SCALES, Instrument, score
+from services.projections import snapshots
+from services.projections.columns import Contact, Contacts, Measurement, Measurements, TimePlans, day_of, headline
+from services.projections.history import Citizen, History
 
 START = date(2024, 1, 1)
 
@@ -88,3 +90,43 @@ def test_a_measurement_keeps_its_headline_and_works_its_scores_out() -> None:
         assert measurement.value == headline(instrument, score(instrument, answers))
         read_back = pickle.loads(pickle.dumps(measurement, protocol=5))  # noqa: S301 - our own object
         assert read_back == measurement and read_back.value == measurement.value
+
+
+def _answers(rng: random.Random, instrument: Instrument) -> list[int] | dict[str, int]:
+    scale = SCALES[instrument]
+    if isinstance(scale.items, int):
+        return [rng.randint(scale.low, scale.high) for _ in range(scale.items)]
+    named = rng.sample(scale.items, rng.randint(1, len(scale.items)))  # any subset, in any order
+    return {item: rng.randint(scale.low, scale.high) for item in named}
+
+
+def test_measurements_as_columns_answer_as_the_list_did() -> None:
+    for seed in range(5):
+        rng = random.Random(seed)
+        columns, reference, ids = Measurements(), [], {}
+        for _ in range(200):
+            instrument = rng.choice(list(Instrument))
+            answers = _answers(rng, instrument)
+            measurement = Measurement(START + timedelta(days=rng.randrange(400)), instrument, answers)
+            assert measurement.answers == answers and list(measurement.answers) == list(answers)  # the order too
+            event_id = uuid4() if rng.random() < 0.9 else None
+            columns.add(measurement, event_id)
+            reference.append(measurement)  # what history.py did: as recorded
+            if event_id is not None:
+                ids[event_id] = measurement
+            if ids and rng.random() < 0.1:  # a FactWithdrawn
+                gone = rng.choice(list(ids))
+                assert columns.withdraw(gone)
+                reference.remove(ids.pop(gone))
+        assert list(columns) == reference and len(columns) == len(reference) and columns.by_id() == ids
+        assert [m.scores for m in columns] == [score(m.instrument, m.answers) for m in reference]
+        assert not columns.withdraw(uuid4()) and not columns.withdraw(UUID(int=0))
+        read_back = pickle.loads(pickle.dumps(columns, protocol=5))  # noqa: S301 - our own object
+        assert read_back == columns and list(read_back) == reference
+
+
+def test_a_snapshot_reads_back_one_date_object_per_day() -> None:
+    history = History("101")
+    history.citizens["c"] = Citizen("c", date(2024, 5, 17))
+    read_back = snapshots._load(snapshots._dump(history, {}, {}))[0]
+    assert read_back.citizens["c"].first_seen is day_of(date(2024, 5, 17).toordinal())

@@ -84,7 +84,8 @@ def test_double_bottom_line_hours_per_icm_month() -> None:
     from services.projections.double_bottom_line import hours_by_unit
 
     course = Course("k", "c", Method.ICM, "team", date(2026, 1, 1), started_on=date(2026, 1, 1))
-    course.planned_hours = {date(2026, 1, 1): 10, date(2026, 2, 1): 10}
+    for month in (date(2026, 1, 1), date(2026, 2, 1)):
+        course.plans.add(month, 10, None)
     course.contacts = Contacts.of(
         [
             Contact(date(2026, 1, 10), 360, ContactKind.FACE_TO_FACE),  # January 6 h

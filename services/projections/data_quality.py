@@ -106,7 +106,7 @@ def _active_figures(course: Course, citizen: Citizen | None, day: date) -> dict[
     told = citizen.facts_told if citizen else {}
     backdated = citizen.facts_backdated if citizen else {}
     return {
-        "no_time_plan": _lacks(not course.planned_hours),
+        "no_time_plan": _lacks(not course.plans),
         "no_expected_progression": _lacks(not course.progression),
         "no_worker": _lacks(course.worker_on(day) is None),
         "no_recent_housing": _lacks(not recent_housing(citizen, day)),

@@ -20,7 +20,8 @@ def hours_by_unit(course: Course, until: date) -> list[dict[str, Any]]:
     for on, minutes in course.contacts.days_and_minutes(None, until):
         unit = course.time_unit(on)
         actual[unit] = actual.get(unit, 0.0) + minutes / 60
-    units = set(course.planned_hours) | set(actual)
+    planned = course.planned_hours
+    units = set(planned) | set(actual)
     ordered: list[CtiPhase | date]
     if all(isinstance(u, CtiPhase) for u in units):
         ordered = [p for p in CTI_PHASE_ORDER if p in units]
@@ -28,13 +29,13 @@ def hours_by_unit(course: Course, until: date) -> list[dict[str, Any]]:
         ordered = sorted(u for u in units if isinstance(u, date))
     rows, expected_sum, actual_sum = [], 0.0, 0.0
     for unit in ordered:
-        expected_sum += course.planned_hours.get(unit, 0.0)
+        expected_sum += planned.get(unit, 0.0)
         actual_sum += actual.get(unit, 0.0)
         rows.append(
             {
                 "unit": unit_label(unit),
                 "start": (s.isoformat() if (s := course.unit_start(unit)) else None),
-                "expected_hours": round(course.planned_hours.get(unit, 0.0), 4),
+                "expected_hours": round(planned.get(unit, 0.0), 4),
                 "actual_hours": round(actual.get(unit, 0.0), 4),
                 "cumulative_expected_hours": round(expected_sum, 4),
                 "cumulative_actual_hours": round(actual_sum, 4),
@@ -48,7 +49,8 @@ def begun_planned_hours(course: Course, until: date) -> tuple[float, float]:
     """Expected and actual hours, summed over the units that had begun by `until` and have planned
     hours: the sums of `hours_by_unit`'s rows for them (E2). A course planned by the month (ICM,
     ACT) counts each month's contacts directly instead of walking its whole contact history."""
-    if course.method == Method.CTI or not all(isinstance(u, date) for u in course.planned_hours):
+    planned = course.planned_hours
+    if course.method == Method.CTI or not all(isinstance(u, date) for u in planned):
         rows = [
             r
             for r in hours_by_unit(course, until)
@@ -58,11 +60,11 @@ def begun_planned_hours(course: Course, until: date) -> tuple[float, float]:
     days, minutes = course.contacts.columns_between(None, until)  # by date: walked once
     next_contact = 0
     expected = actual = 0.0
-    months = sorted(u for u in course.planned_hours if isinstance(u, date))  # all of them: checked above
+    months = sorted(u for u in planned if isinstance(u, date))  # all of them: checked above
     for month in months:
-        if month > until or not round(course.planned_hours[month], 4):
+        if month > until or not round(planned[month], 4):
             continue
-        expected += round(course.planned_hours[month], 4)
+        expected += round(planned[month], 4)
         while next_contact < len(days) and days[next_contact] < month.toordinal():
             next_contact += 1
         following, hours = add_months(month, 1).toordinal(), 0.0

@@ -5,15 +5,18 @@ by comparing dates; which facts were known at all ("as of" a recorded date) is d
 fold, by the store (store.py). Corrections are later facts that replace an earlier value; a
 `FactWithdrawn` takes a course's contact, time plan, expected progression, measurement or follow-up
 back out of the fold (found by its event id), so every figure built on it follows.
+
+What a course or citizen gathers a few of (workers, phases, stays, housing entries ...) is a tuple,
+replaced by a longer one as facts come: most hold none or a few, the empty tuple is shared, and a
+list took 56 bytes empty and room to grow besides — a tenth of a history's memory.
 """
 
-import sys
 from array import array
-from bisect import bisect_right, insort
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from statistics import mean
 from typing import Any
 from uuid import UUID
 
@@ -37,9 +40,9 @@ from contracts.codes import (
     ShelterDischarge,
     WorkerRole,
 )
-from contracts.instruments import Instrument, score
+from contracts.instruments import Instrument
 from contracts.methods import BACKDATED_AFTER_DAYS, CTI_MONTHS, cti_planned_end, planned_phase_end
-from services.projections.columns import Contact, Contacts, TimePlans
+from services.projections.columns import Contact, Contacts, Measurement, Measurements, TimePlans
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,16 +55,6 @@ class Record:
     event_id: UUID | None = None  # known for facts applied since the read model kept it
 
 
-def headline(instrument: Instrument, scores: dict[str, float]) -> float:
-    """One number per measurement, from its scores: the WHO-5 index, the UCLA-3/ORS/SRS sum, the
-    mean item value of the Likert dimensions (reverse items turned) and of the Recovery Star areas."""
-    if instrument == Instrument.WHO5:
-        return float(scores["index"])
-    if "total" in scores:
-        return float(scores["total"])
-    return round(mean(scores.values()), 4)
-
-
 @dataclass(frozen=True, slots=True)
 class Phase:
     phase: CtiPhase
@@ -72,37 +65,6 @@ class Phase:
         """Pickled (snapshots.py) as its constructor's arguments: the dataclasses module's own
         state for a frozen class with slots looks its fields up again for every object."""
         return (Phase, (self.phase, self.start, self.planned_end))
-
-
-@dataclass(frozen=True, slots=True)
-class Measurement:
-    """One measurement, its headline number worked out once. Its standard scores are worked out
-    again when asked for (two KPIs ask): kept, they took half of a history's measurements' memory."""
-
-    on: date
-    instrument: Instrument
-    answers: list[int] | dict[str, int]
-    value: float = field(init=False)  # headline(): what most figures use
-
-    def __post_init__(self) -> None:
-        if isinstance(self.answers, dict):  # the item names once per process, not once per measurement
-            object.__setattr__(self, "answers", {sys.intern(item): answer for item, answer in self.answers.items()})
-        object.__setattr__(self, "value", headline(self.instrument, self.scores))
-
-    def __reduce__(self) -> tuple[Any, ...]:  # see Phase; the value is not worked out again
-        return (_measurement, (self.on, self.instrument, self.answers, self.value))
-
-    @property
-    def scores(self) -> dict[str, float]:
-        """The instrument's standard scores (contracts.instruments.score)."""
-        return score(self.instrument, self.answers)
-
-
-def _measurement(on: date, instrument: Instrument, answers: Any, value: float) -> Measurement:
-    measurement = object.__new__(Measurement)
-    for name, kept in (("on", on), ("instrument", instrument), ("answers", answers), ("value", value)):
-        object.__setattr__(measurement, name, kept)
-    return measurement
 
 
 @dataclass(slots=True)
@@ -118,61 +80,67 @@ class Course:
     ended_on: date | None = None
     end_reason: CourseEndReason | None = None
     follow_on_offer: FollowOnOffer | None = None
-    workers: list[tuple[date, str]] = field(default_factory=list)  # (from, worker), by date
-    phases: list[Phase] = field(default_factory=list)  # as recorded
-    phases_by_start: list[Phase] = field(default_factory=list)  # the same, by start (stable)
-    planned_hours: dict[CtiPhase | date, float] = field(default_factory=dict)  # the latest standing plan per unit
+    workers: tuple[tuple[date, str], ...] = ()  # (from, worker), by date
+    phases: tuple[Phase, ...] = ()  # as recorded
+    phases_by_start: tuple[Phase, ...] = ()  # the same, by start (stable)
     progression: dict[Instrument, list[tuple[date, float]]] = field(default_factory=dict)
     contacts: Contacts = field(default_factory=Contacts)  # by date (then as recorded), as columns
-    measurements: list[Measurement] = field(default_factory=list)
-    follow_ups: list[tuple[date, int, FollowUpAnswer]] = field(default_factory=list)
-    outreach_phases: list[tuple[date, OutreachPhase]] = field(default_factory=list)  # by start (stable)
+    measurements: Measurements = field(default_factory=Measurements)  # as recorded, as columns
+    follow_ups: tuple[tuple[date, int, FollowUpAnswer], ...] = ()
+    outreach_phases: tuple[tuple[date, OutreachPhase], ...] = ()  # by start (stable)
     handed_over: tuple[date, HandoverOffer] | None = None  # CourseHandedOver: the day and the offer
     # What a FactWithdrawn may take back: each plan (columns.TimePlans) and expected progression as
-    # recorded (the latest standing one counts), the contacts by their event ids (columns.Contacts),
-    # and the measurements and follow-ups by event id — kept as the ids' 16 bytes one after the
-    # other and the entries in the same order: a dict of UUID objects took two thirds of a
-    # contact's memory, and a withdrawal is rare.
+    # recorded (the latest standing one counts), the contacts and measurements by their event ids
+    # (columns.Contacts, columns.Measurements), and the follow-ups by event id — kept as the ids'
+    # 16 bytes one after the other and the follow-ups in the same order: a dict of UUID objects
+    # took two thirds of a contact's memory, and a withdrawal is rare.
     plans: TimePlans = field(default_factory=TimePlans)
-    progressions: list[tuple[UUID | None, Instrument, list[tuple[date, float]]]] = field(default_factory=list)
+    progressions: tuple[tuple[UUID | None, Instrument, list[tuple[date, float]]], ...] = ()
     entry_ids: bytearray = field(default_factory=bytearray)
-    entry_values: list[Measurement | tuple[date, int, FollowUpAnswer]] = field(default_factory=list)
+    entry_values: tuple[tuple[date, int, FollowUpAnswer], ...] = ()
 
     @property
     def entries(self) -> dict[UUID, Contact | Measurement | tuple[date, int, FollowUpAnswer]]:
         """The contacts, measurements and follow-ups a FactWithdrawn may take back, by event id."""
         ids = bytes(self.entry_ids)
         kept: dict[UUID, Contact | Measurement | tuple[date, int, FollowUpAnswer]] = dict(self.contacts.by_id())
+        kept |= self.measurements.by_id()
         kept |= {UUID(bytes=ids[16 * i : 16 * i + 16]): value for i, value in enumerate(self.entry_values)}
         return kept
 
-    def keep(self, event_id: UUID, entry: Measurement | tuple[date, int, FollowUpAnswer]) -> None:
+    def keep(self, event_id: UUID, entry: tuple[date, int, FollowUpAnswer]) -> None:
         """`entry` came with the fact stored as `event_id`: a FactWithdrawn naming it takes it back."""
         self.entry_ids += event_id.bytes
-        self.entry_values.append(entry)
+        self.entry_values += (entry,)
 
-    def _take_entry(self, event_id: UUID) -> Measurement | tuple[date, int, FollowUpAnswer] | None:
+    def _take_entry(self, event_id: UUID) -> tuple[date, int, FollowUpAnswer] | None:
         wanted, at = event_id.bytes, -1
         while (at := self.entry_ids.find(wanted, at + 1)) != -1:
             if at % 16 == 0:
                 del self.entry_ids[at : at + 16]
-                return self.entry_values.pop(at // 16)
+                entry = self.entry_values[at // 16]
+                self.entry_values = self.entry_values[: at // 16] + self.entry_values[at // 16 + 1 :]
+                return entry
         return None
 
     def withdraw(self, event_id: UUID) -> None:
         """The fact of this course stored as `event_id` no longer counts."""
-        if self.contacts.withdraw(event_id):
+        if self.contacts.withdraw(event_id) or self.measurements.withdraw(event_id):
             return
         entry = self._take_entry(event_id)
-        if isinstance(entry, Measurement):
-            self.measurements.remove(entry)
-        elif entry is not None:
-            self.follow_ups.remove(entry)
-        if self.plans.withdraw(event_id):
-            self.planned_hours = self.plans.planned_hours()
+        if entry is not None:
+            at = self.follow_ups.index(entry)
+            self.follow_ups = self.follow_ups[:at] + self.follow_ups[at + 1 :]
+        self.plans.withdraw(event_id)
         if any(e == event_id for e, _, _ in self.progressions):
-            self.progressions = [p for p in self.progressions if p[0] != event_id]
+            self.progressions = tuple(p for p in self.progressions if p[0] != event_id)
             self.progression = {instrument: points for _, instrument, points in self.progressions}
+
+    @property
+    def planned_hours(self) -> dict[CtiPhase | date, float]:
+        """The latest standing plan of each unit (a later plan replaces the earlier), worked out from
+        the plans when asked: kept beside them, it took a tenth of a history's memory."""
+        return self.plans.planned_hours()
 
     def active_on(self, day: date) -> bool:
         return self.started_on is not None and self.started_on <= day and (self.ended_on is None or self.ended_on > day)
@@ -284,19 +252,19 @@ class Referral:
 class Citizen:
     citizen_id: str
     first_seen: date
-    housing: list[tuple[date, int, HousingSituation, str]] = field(default_factory=list)  # (on, pos, code, how)
-    stays: list[Stay] = field(default_factory=list)
-    handleplans: list[date] = field(default_factory=list)
-    eviction_risks: list[date] = field(default_factory=list)
-    evictions_prevented: list[date] = field(default_factory=list)
-    evictions_carried_out: list[date] = field(default_factory=list)
-    incomes: list[tuple[date, int, IncomeType]] = field(default_factory=list)
-    employment: list[tuple[date, int, EmploymentStatus]] = field(default_factory=list)
-    treatment: list[tuple[date, int, bool]] = field(default_factory=list)
-    activity: "array[int]" = field(default_factory=lambda: array("i"))  # every fact's effective day (ordinal), in order
-    allocation_offers: list[tuple[date, bool]] = field(default_factory=list)
-    waiting_lists: list[date] = field(default_factory=list)
-    consents: list[tuple[date, int, str, bool]] = field(default_factory=list)  # (on, pos, scope, given)
+    housing: tuple[tuple[date, int, HousingSituation, str], ...] = ()  # (on, pos, code, how)
+    stays: tuple[Stay, ...] = ()
+    handleplans: tuple[date, ...] = ()
+    eviction_risks: tuple[date, ...] = ()
+    evictions_prevented: tuple[date, ...] = ()
+    evictions_carried_out: tuple[date, ...] = ()
+    incomes: tuple[tuple[date, int, IncomeType], ...] = ()
+    employment: tuple[tuple[date, int, EmploymentStatus], ...] = ()
+    treatment: tuple[tuple[date, int, bool], ...] = ()
+    activity: "array[int]" = field(default_factory=lambda: array("i"))  # the days (ordinal) it had a fact on, in order
+    allocation_offers: tuple[tuple[date, bool], ...] = ()
+    waiting_lists: tuple[date, ...] = ()
+    consents: tuple[tuple[date, int, str, bool], ...] = ()  # (on, pos, scope, given)
     birth_year: int | None = None
     gender: Gender = Gender.UNKNOWN
     target_groups: tuple[str, ...] = ()
@@ -411,7 +379,10 @@ def _citizen(history: History, fact: f.CitizenFact) -> Citizen:
     if citizen is None:
         citizen = history.citizens[citizen_id] = Citizen(citizen_id, fact.effective_date)
     citizen.first_seen = min(citizen.first_seen, fact.effective_date)
-    insort(citizen.activity, fact.effective_date.toordinal())
+    seen = fact.effective_date.toordinal()
+    at = bisect_left(citizen.activity, seen)
+    if at == len(citizen.activity) or citizen.activity[at] != seen:  # each day once: active_on asks for the latest
+        citizen.activity.insert(at, seen)
     return citizen
 
 
@@ -462,44 +433,42 @@ def _apply(history: History, record: Record) -> None:  # noqa: C901 - one branch
         case f.CourseStarted() if course:
             course.started_on = day
             if fact.support_worker:
-                course.workers.append((day, fact.support_worker))
+                course.workers += ((day, fact.support_worker),)
         case f.CourseStartCorrected() if course:
             course.started_on = day
             if course.workers:
-                course.workers[0] = (day, course.workers[0][1])
+                course.workers = ((day, course.workers[0][1]), *course.workers[1:])
         case f.SupportWorkerChanged() if course:
-            course.workers.append((day, fact.support_worker))
+            course.workers += ((day, fact.support_worker),)
         case f.CtiPhaseStarted() if course:
-            course.phases.append(Phase(fact.phase, day, planned_phase_end(day, fact.planned_end)))
-            course.phases_by_start = sorted(course.phases, key=lambda p: p.start)
+            course.phases += (Phase(fact.phase, day, planned_phase_end(day, fact.planned_end)),)
+            course.phases_by_start = tuple(sorted(course.phases, key=lambda p: p.start))
         case f.CtiPhaseStartCorrected() if course:
-            course.phases = [p for p in course.phases if p.phase != fact.phase]
-            course.phases.append(Phase(fact.phase, day, planned_phase_end(day, fact.planned_end)))
-            course.phases_by_start = sorted(course.phases, key=lambda p: p.start)
+            phase = Phase(fact.phase, day, planned_phase_end(day, fact.planned_end))
+            course.phases = (*[p for p in course.phases if p.phase != fact.phase], phase)
+            course.phases_by_start = tuple(sorted(course.phases, key=lambda p: p.start))
         case f.TimePlanned() if course:
             unit: CtiPhase | date | None = fact.cti_phase if fact.cti_phase is not None else fact.month
             assert unit is not None  # TimePlanned's validator: a phase or a month
-            course.planned_hours[unit] = fact.expected_hours  # a later plan replaces the earlier
             course.plans.add(unit, fact.expected_hours, record.event_id)
         case f.ExpectedProgressionSet() if course:
             points = sorted((c.on, c.value) for c in fact.checkpoints)
             course.progression[fact.instrument] = points
-            course.progressions.append((record.event_id, fact.instrument, points))
+            course.progressions += ((record.event_id, fact.instrument, points),)
         case f.ContactRecorded() if course:
             course.contacts.add(Contact(day, fact.minutes, fact.kind), record.event_id)
         case f.MeasurementRecorded() if course:
-            measurement = Measurement(day, fact.instrument, fact.answers)
-            course.measurements.append(measurement)
-            _keep(course, record, measurement)
+            course.measurements.add(Measurement(day, fact.instrument, fact.answers), record.event_id)
         case f.OutreachPhaseStarted() if course:
-            insort(course.outreach_phases, (day, fact.phase), key=lambda p: p[0])
+            at = bisect_right(course.outreach_phases, day, key=lambda p: p[0])  # after those of the same day
+            course.outreach_phases = (*course.outreach_phases[:at], (day, fact.phase), *course.outreach_phases[at:])
         case f.CourseHandedOver() if course:
             course.handed_over = (day, fact.offer)
         case f.CourseEnded() if course:
             course.ended_on, course.end_reason, course.follow_on_offer = day, fact.reason, fact.follow_on_offer
         case f.FollowUpRecorded() if course:
             follow_up = (day, fact.months_after_end, fact.keeps_own_housing)
-            course.follow_ups.append(follow_up)
+            course.follow_ups += (follow_up,)
             _keep(course, record, follow_up)
         case f.FactWithdrawn() if course:
             course.withdraw(fact.withdrawn_event_id)
@@ -507,20 +476,20 @@ def _apply(history: History, record: Record) -> None:  # noqa: C901 - one branch
             citizen.birth_year, citizen.gender = fact.birth_year, fact.gender
             citizen.target_groups = fact.target_groups
         case f.HousingSituationRecorded():
-            citizen.housing.append((day, position, fact.housing, "recorded"))
+            citizen.housing += ((day, position, fact.housing, "recorded"),)
         case f.HousingGained():
-            citizen.housing.append((day, position, fact.housing, "gained"))
+            citizen.housing += ((day, position, fact.housing, "gained"),)
         case f.HousingLost():
-            citizen.housing.append((day, position, HousingSituation.UNKNOWN, "lost"))
+            citizen.housing += ((day, position, HousingSituation.UNKNOWN, "lost"),)
         case f.ShelterStayStarted():
-            citizen.stays.append(Stay(day, shelter=fact.shelter))
-            citizen.housing.append((day, position, HousingSituation.SHELTER_110, "shelter"))
+            citizen.stays += (Stay(day, shelter=fact.shelter),)
+            citizen.housing += ((day, position, HousingSituation.SHELTER_110, "shelter"),)
         case f.ShelterStayEnded():
             stay = _open_stay(citizen, day)
             if stay:
                 stay.end, stay.discharge, stay.destination = day, fact.discharge, fact.destination
             citizen.close_span(CitizenMethod.UDREDNING, day)  # an Udredning og Plan ends with its stay
-            citizen.housing.append((day, position, fact.destination, "shelter_left"))
+            citizen.housing += ((day, position, fact.destination, "shelter_left"),)
         case f.ShelterContactMade():
             stay = _open_stay(citizen, day)
             if stay and stay.contact_on is None:
@@ -530,25 +499,25 @@ def _apply(history: History, record: Record) -> None:  # noqa: C901 - one branch
             if stay and stay.ready_on is None:
                 stay.ready_on = day
         case f.HandleplanCreated():
-            citizen.handleplans.append(day)
+            citizen.handleplans += (day,)
         case f.EvictionRiskRegistered():
-            citizen.eviction_risks.append(day)
+            citizen.eviction_risks += (day,)
         case f.EvictionPrevented():
-            citizen.evictions_prevented.append(day)
+            citizen.evictions_prevented += (day,)
         case f.EvictionCarriedOut():
-            citizen.evictions_carried_out.append(day)
+            citizen.evictions_carried_out += (day,)
         case f.IncomeTypeRecorded():
-            citizen.incomes.append((day, position, fact.income_type))
+            citizen.incomes += ((day, position, fact.income_type),)
         case f.EmploymentStatusRecorded():
-            citizen.employment.append((day, position, fact.status))
+            citizen.employment += ((day, position, fact.status),)
         case f.SubstanceTreatmentStarted():
-            citizen.treatment.append((day, position, True))
+            citizen.treatment += ((day, position, True),)
         case f.SubstanceTreatmentEnded():
-            citizen.treatment.append((day, position, False))
+            citizen.treatment += ((day, position, False),)
         case f.HomeOfferedViaAllocationRight():
-            citizen.allocation_offers.append((day, fact.accepted))
+            citizen.allocation_offers += ((day, fact.accepted),)
         case f.HousingWaitingListRegistered():
-            citizen.waiting_lists.append(day)
+            citizen.waiting_lists += (day,)
         case f.ReferralReceived():
             citizen.referrals[fact.referral_id] = Referral(fact.referral_id, day, fact.source, fact.channel)
         case f.ReferralAssessed() if fact.referral_id in citizen.referrals:
@@ -566,17 +535,17 @@ def _apply(history: History, record: Record) -> None:  # noqa: C901 - one branch
         case f.ReleaseCompleted():
             citizen.close_span(CitizenMethod.KOREPLAN, day)
         case f.ConsentGiven():
-            citizen.consents.append((day, position, fact.scope, True))
+            citizen.consents += ((day, position, fact.scope, True),)
         case f.ConsentWithdrawn():
-            citizen.consents.append((day, position, fact.scope, False))
+            citizen.consents += ((day, position, fact.scope, False),)
 
 
-def _keep(course: Course, record: Record, entry: Measurement | tuple[date, int, FollowUpAnswer]) -> None:
+def _keep(course: Course, record: Record, entry: tuple[date, int, FollowUpAnswer]) -> None:
     if record.event_id is not None:
         course.keep(record.event_id, entry)
 
 
-def latest(entries: list[tuple[date, int, Any]], day: date) -> Any:
+def latest(entries: Iterable[tuple[date, int, Any]], day: date) -> Any:
     """The value of the latest (by effective date, then log position) entry on or before `day`."""
     known = [entry for entry in entries if entry[0] <= day]
     return max(known, key=lambda e: (e[0], e[1]))[2] if known else None

@@ -54,12 +54,13 @@ WARM_EVERY_SECONDS = 5.0
 FOLDING_AT_ONCE = 3  # municipalities folded or read back at the same time after a start
 # The histories kept in memory, live and past, are held under a byte budget (least recently used
 # dropped, folded again when next asked for). A history's size is estimated from the facts folded
-# into it: ~120 bytes a fact, measured with tracemalloc on ten years of demo history (100,000 facts
-# of one municipality parsed and folded a page at a time as here: 11.6 MB, 116 bytes a fact; two
-# thirds of the facts are contacts, 23 bytes each as columns, columns.py — 144 bytes a fact when
-# each contact was an object). Estimating costs nothing per query, where measuring the objects
-# would walk millions of them.
-BYTES_PER_FACT = 120
+# into it: ~85 bytes a fact, measured with tracemalloc on ten years of demo history (100,000 facts
+# of one municipality read back from its snapshot: 7.2 MB, folded 6.0 MB; two thirds of the facts
+# are contacts, 23 bytes each as columns, columns.py). It was 120 while measurements were objects,
+# planned hours a dict beside the plans and a course's or citizen's few records lists (10.2 MB
+# read back), 144 a fact when each contact was an object. Estimating costs nothing per query, where
+# measuring the objects would walk millions of them.
+BYTES_PER_FACT = 85
 # A history is saved (snapshots.py) once this many facts were folded beyond its last snapshot (a
 # live one: and half as many as it had; also on the first warm round of a new day with facts
 # since), so a start, or a history dropped by the budget, is read back and advanced rather than

@@ -21,10 +21,11 @@ class TimePlanMedian:
 
 def planned_for(course: Course, phase: CtiPhase | None) -> float | None:
     """The course's planned hours for the CTI phase, or (no phase) for its latest planned month."""
+    planned = course.planned_hours
     if phase is not None:
-        return course.planned_hours.get(phase)
-    months = [unit for unit in course.planned_hours if isinstance(unit, date)]
-    return course.planned_hours[max(months)] if months else None
+        return planned.get(phase)
+    months = [unit for unit in planned if isinstance(unit, date)]
+    return planned[max(months)] if months else None
 
 
 def time_plan_median(history: History, team: str | None, method: Method, phase: CtiPhase | None) -> TimePlanMedian:

@@ -106,7 +106,7 @@ def expected_hours_used(ctx: Context) -> Figure:
     expected = actual = 0.0
     values, citizens = {}, set()
     for course in ctx.courses():
-        if not course.planned_hours or not course.active_days(ctx.window.start, ctx.window.end):
+        if not course.plans or not course.active_days(ctx.window.start, ctx.window.end):
             continue
         course_expected, course_actual = begun_planned_hours(course, ctx.window.end)
         if course_expected:

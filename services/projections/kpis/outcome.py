@@ -17,7 +17,8 @@ from contracts.methods import (
     WHO5_POOR,
     housing_group,
 )
-from services.projections.history import Citizen, Course, Measurement, latest
+from services.projections.columns import Measurement
+from services.projections.history import Citizen, Course, latest
 from services.projections.kpis.common import Context, Figure, kpi, mean_or_none, ratio_figure, share
 from services.projections.kpis.labels import HOUSING, INCOMES, LIKERT
 

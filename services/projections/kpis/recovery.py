@@ -7,7 +7,8 @@ from datetime import date
 
 from contracts.instruments import RECOVERY_STAR_AREAS, Instrument
 from contracts.methods import CONTACT_ESTABLISHED_KINDS, RECOVERY_STAR_BANDS, recovery_star_band
-from services.projections.history import Course, Measurement
+from services.projections.columns import Measurement
+from services.projections.history import Course
 from services.projections.kpis.common import Context, Figure, kpi, mean_or_none, share
 from services.projections.kpis.labels import RECOVERY_STAR, RECOVERY_STAR_LADDER
 from services.projections.kpis.outcome import OUTCOME_CONSENT
