@@ -64,7 +64,7 @@ def history_facts(count: int) -> list[dict[str, Any]]:
     """`count` facts of ten years of Housing First work (the demo simulation: contacts, phases, time,
     measurements, housing, stays, follow-ups), spread evenly over the ten municipalities and
     interleaved as ten case systems would send them; CPR numbers already replaced by ids."""
-    from casetrack.demo import generate
+    from casetrack.demo import generate, pseudonymous
 
     per_municipality = -(-count // len(MUNICIPALITIES))
     streams = []
@@ -74,17 +74,9 @@ def history_facts(count: int) -> list[dict[str, Any]]:
         while len(facts) < per_municipality:
             citizens += max(1, (per_municipality - len(facts)) // 150 + 1)
             facts = generate(municipality, citizens, 120, seed=2026, today=date.today())
-        streams.append([_pseudonymous(fact) for fact in facts[:per_municipality]])
+        streams.append([pseudonymous(fact) for fact in facts[:per_municipality]])
     interleaved = [fact for group in zip(*streams, strict=False) for fact in group]
     return interleaved[:count]
-
-
-def _pseudonymous(fact: dict[str, Any]) -> dict[str, Any]:
-    if "cpr" not in fact:
-        return fact
-    fact = dict(fact)
-    fact["citizen_id"] = "cpr-" + fact.pop("cpr").replace("-", "")
-    return fact
 
 
 def history_events(count: int) -> list[EventMessage]:

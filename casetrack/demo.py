@@ -734,6 +734,16 @@ class CitizenStory:
         return self.housed_until is not None and day <= self.housed_until
 
 
+def pseudonymous(fact: Fact) -> Fact:
+    """A generated fact as it is stored: a citizen id in place of the CPR number (for applying the demo
+    history to a service directly, without registration)."""
+    if "cpr" not in fact:
+        return fact
+    fact = dict(fact)
+    fact["citizen_id"] = "cpr-" + fact.pop("cpr").replace("-", "")
+    return fact
+
+
 def generate(municipality: str, citizens: int, months: int, seed: int, today: date | None = None) -> list[Fact]:
     """The facts, in the order a case system would send them: organisation first, then citizens."""
     rng = random.Random(f"{seed}-{municipality}")

@@ -10,10 +10,10 @@ from typing import Any
 
 import asyncpg
 import pytest
-from nats.aio.msg import Msg
 
-from casetrack.demo import generate
-from contracts.events import EVENTS_STREAM, EventMessage, Imported
+from bench.apply import messages
+from casetrack.demo import generate, pseudonymous
+from contracts.events import EventMessage, Imported
 from contracts.facts import fact_adapter
 from runtime.checkpoint import CheckpointedApplier
 from services.alerts import handlers, imported
@@ -44,17 +44,9 @@ def demo_history(municipalities: Sequence[str], citizens: int) -> list[Any]:
     streams = []
     for municipality in municipalities:
         facts = generate(municipality, citizens, 120, seed=2026, today=TODAY)
-        streams.append([fact_adapter.validate_python(_pseudonymous(f)) for f in facts])
+        streams.append([fact_adapter.validate_python(pseudonymous(f)) for f in facts])
     longest = max(len(s) for s in streams)
     return [s[i] for i in range(longest) for s in streams if i < len(s)]
-
-
-def _pseudonymous(fact: dict[str, Any]) -> dict[str, Any]:
-    if "cpr" not in fact:
-        return fact
-    fact = dict(fact)
-    fact["citizen_id"] = "cpr-" + fact.pop("cpr").replace("-", "")
-    return fact
 
 
 async def applied_in_batches(alerts: Alerts, all_events: Sequence[EventMessage], size: int) -> None:
@@ -132,19 +124,6 @@ async def test_an_alert_raised_and_resolved_within_a_batch_is_recorded_with_both
             resolved = next(a for a in lost if a["state"] == "resolved")
             assert [h["state"] for h in await alerts.history(resolved["id"])] == ["open", "resolved"]
     assert kept[1] == kept[0]
-
-
-def messages(all_events: Sequence[EventMessage]) -> list[Msg]:
-    return [
-        Msg(
-            _client=None,  # type: ignore[arg-type]  # never acknowledged here
-            subject=event.subject,
-            reply=f"$JS.ACK.{EVENTS_STREAM}.test.1.{event.position}.{event.position}.0.0",
-            data=event.model_dump_json().encode(),
-            headers={"Nats-Msg-Id": str(event.event_id)},
-        )
-        for event in all_events
-    ]
 
 
 async def test_a_failing_event_in_a_batch_is_parked_and_the_rest_kept_as_alone(
