@@ -474,11 +474,7 @@ class Batch:
             if (
                 alert is not None
                 and settlement.refresh
-                and (alert.details, alert.details_as_of)
-                != (
-                    verdict.details,
-                    now,
-                )
+                and (alert.details, alert.details_as_of) != (verdict.details, now)
             ):
                 alert.details, alert.details_as_of, alert.changed = verdict.details, now, True
             if settlement.raise_alert and alert is None:

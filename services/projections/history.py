@@ -13,7 +13,6 @@ list took 56 bytes empty and room to grow besides — a tenth of a history's mem
 
 from array import array
 from bisect import bisect_left, bisect_right
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -549,10 +548,3 @@ def latest(entries: Iterable[tuple[date, int, Any]], day: date) -> Any:
     """The value of the latest (by effective date, then log position) entry on or before `day`."""
     known = [entry for entry in entries if entry[0] <= day]
     return max(known, key=lambda e: (e[0], e[1]))[2] if known else None
-
-
-def courses_by_citizen(courses: list[Course]) -> dict[str, list[Course]]:
-    grouped: dict[str, list[Course]] = defaultdict(list)
-    for course in courses:
-        grouped[course.citizen_id].append(course)
-    return grouped
